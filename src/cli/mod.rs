@@ -1,0 +1,1 @@
+//! The CLI that automation runs: clap definitions and one handler per verb.

@@ -1,0 +1,1 @@
+//! Clusters: kubeconfig contexts, one kube client per context, rollout list/get/watch.

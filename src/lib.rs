@@ -1,0 +1,20 @@
+//! Release Cockpit: a desktop cockpit and a CLI for progressive delivery on Kubernetes.
+//! This file is the module map; each layer is a folder (see ../shared/ARCHITECTURE.md).
+//!
+//! - [`model`]: plain data — rollout views, versions and roles, verbs, outcomes.
+//! - [`cluster`]: kubeconfig contexts → one kube client per context; list/get/watch rollouts.
+//! - [`orchestrator`]: THE orchestration API: one async fn per verb, shared by CLI, GUI, `auto`.
+//! - [`metrics`]: Prometheus client, PromQL templates per mesh, direct scrape, bounded series.
+//! - [`analysis`]: the canary judge (rules + Mann–Whitney U + weighted score) → verdict.
+//! - [`lab`]: the embedded Kubernetes-compatible lab with a simulated Argo controller and traffic.
+//! - [`cli`]: clap definitions; each handler calls orchestrator/metrics/analysis and prints.
+//! - [`ui`]: the egui window: draws state, emits commands, never touches the network.
+
+pub mod analysis;
+pub mod cli;
+pub mod cluster;
+pub mod lab;
+pub mod metrics;
+pub mod model;
+pub mod orchestrator;
+pub mod ui;

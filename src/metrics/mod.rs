@@ -1,0 +1,1 @@
+//! Live per-version metrics: Prometheus client, query templates, series store.

@@ -1,0 +1,138 @@
+//! Plain data shared by every layer: which rollout (`RolloutRef`), what it looks like
+//! (`RolloutView`), its versions and their roles, the verbs a person or pipeline can send,
+//! and what a verb did (`Outcome`). No I/O lives here.
+
+pub mod argo;
+pub mod command;
+pub mod series;
+pub mod view;
+
+pub use argo::{Rollout, RolloutSpec, RolloutStatus};
+pub use command::{Action, Command, StepPin, Tool};
+pub use series::{MetricsSnapshot, Point, Signal, VersionSeries};
+pub use view::{Phase, RolloutView, StepKind, StrategyKind};
+
+use serde::{Deserialize, Serialize};
+
+/// Names one rollout in one cluster: kubeconfig context, namespace, name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RolloutRef {
+    pub context: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl RolloutRef {
+    pub fn new(context: &str, namespace: &str, name: &str) -> RolloutRef {
+        RolloutRef {
+            context: context.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RolloutRef {
+    /// `namespace/name`, the way kubectl and the metrics JSON name a rollout.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// The part a version plays in a rollout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionRole {
+    Stable,
+    Canary,
+    Active,
+    Preview,
+}
+
+impl VersionRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionRole::Stable => "stable",
+            VersionRole::Canary => "canary",
+            VersionRole::Active => "active",
+            VersionRole::Preview => "preview",
+        }
+    }
+}
+
+impl std::fmt::Display for VersionRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One version of a rollout: its role and its pod-template hash.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Version {
+    pub role: VersionRole,
+    pub hash: String,
+}
+
+impl Version {
+    pub fn new(role: VersionRole, hash: &str) -> Version {
+        Version {
+            role,
+            hash: hash.into(),
+        }
+    }
+}
+
+/// The verbs of the orchestration API; the same words on the buttons and the CLI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verb {
+    Promote,
+    PromoteFull,
+    Abort,
+    Retry,
+    Pause,
+    Resume,
+    Restart,
+    Undo,
+    SetWeight,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Promote => "promote",
+            Verb::PromoteFull => "promote-full",
+            Verb::Abort => "abort",
+            Verb::Retry => "retry",
+            Verb::Pause => "pause",
+            Verb::Resume => "resume",
+            Verb::Restart => "restart",
+            Verb::Undo => "undo",
+            Verb::SetWeight => "set-weight",
+        }
+    }
+}
+
+impl std::fmt::Display for Verb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a verb did: the change sent, the step it moved from and to, and the
+/// resourceVersion the API server answered with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub rollout: RolloutRef,
+    pub verb: Verb,
+    /// One line in words: "promoted: step 1 → 2 (weight 40%)"; "nothing to do: ..." when no
+    /// request was needed.
+    pub summary: String,
+    pub from_step: Option<i32>,
+    pub to_step: Option<i32>,
+    pub weight: Option<i32>,
+    /// False when nothing needed sending (e.g. resume on a rollout that is not paused).
+    pub changed: bool,
+    pub resource_version: Option<String>,
+}

@@ -1,0 +1,57 @@
+//! Per-version metric series as the window and the judge read them: plain points, with
+//! gaps kept as gaps, and a staleness marker when the source stopped answering.
+
+use super::{RolloutRef, Version};
+use serde::{Deserialize, Serialize};
+
+/// The three signals a release manager decides from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// Share of the service's requests this version takes, 0–1.
+    TrafficShare,
+    /// Share of this version's requests that fail with 5xx, 0–1.
+    ErrorRate,
+    /// 95th percentile latency in milliseconds.
+    P95Ms,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 3] = [Signal::TrafficShare, Signal::ErrorRate, Signal::P95Ms];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::TrafficShare => "share",
+            Signal::ErrorRate => "error_rate",
+            Signal::P95Ms => "p95_ms",
+        }
+    }
+}
+
+/// One point: unix time in seconds and a value; `None` is a gap (no data at that time).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub t_secs: f64,
+    pub value: Option<f64>,
+}
+
+/// The series of one signal for one version of a rollout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionSeries {
+    pub version: Version,
+    pub signal: Signal,
+    pub points: Vec<Point>,
+}
+
+/// Everything the window plots for one rollout at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricsSnapshot {
+    pub rollout: RolloutRef,
+    /// `prometheus` or `scrape`.
+    pub source: String,
+    pub series: Vec<VersionSeries>,
+    /// Unix seconds of the last good answer when the source is failing now.
+    pub stale_since_secs: Option<f64>,
+    /// The source's last error, in words, when it is failing.
+    pub error: Option<String>,
+}

@@ -1,0 +1,452 @@
+//! `RolloutView`: what a person (or a pipeline) sees of one rollout, computed from the raw
+//! Argo object the way `kubectl argo rollouts get` computes it — phase, step i/n, declared
+//! and actual weight, stable/canary (active/preview) hashes.
+
+use super::argo::{Rollout, RolloutStatus};
+use super::{RolloutRef, Version, VersionRole};
+use kube::ResourceExt;
+use serde::Serialize;
+
+/// The rollout phase as Argo's CLI shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+pub enum Phase {
+    Healthy,
+    Progressing,
+    Paused,
+    Degraded,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Healthy => "Healthy",
+            Phase::Progressing => "Progressing",
+            Phase::Paused => "Paused",
+            Phase::Degraded => "Degraded",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Phase> {
+        match s {
+            "Healthy" => Some(Phase::Healthy),
+            "Progressing" => Some(Phase::Progressing),
+            "Paused" => Some(Phase::Paused),
+            "Degraded" => Some(Phase::Degraded),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyKind {
+    Canary,
+    BlueGreen,
+    /// Neither strategy set: Argo rejects such a rollout as InvalidSpec.
+    Unknown,
+}
+
+impl StrategyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyKind::Canary => "Canary",
+            StrategyKind::BlueGreen => "BlueGreen",
+            StrategyKind::Unknown => "Unknown",
+        }
+    }
+}
+
+/// One step of a canary ladder, in words the cockpit shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum StepKind {
+    SetWeight { weight: i32 },
+    /// `pause: {}` (duration `None`) waits for a human to promote.
+    Pause { duration: Option<String> },
+    Analysis,
+    Experiment,
+    Other { name: String },
+}
+
+impl std::fmt::Display for StepKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepKind::SetWeight { weight } => write!(f, "setWeight {weight}%"),
+            StepKind::Pause { duration: None } => f.write_str("pause (until promoted)"),
+            StepKind::Pause { duration: Some(d) } => write!(f, "pause {d}"),
+            StepKind::Analysis => f.write_str("analysis"),
+            StepKind::Experiment => f.write_str("experiment"),
+            StepKind::Other { name } => f.write_str(name),
+        }
+    }
+}
+
+/// Everything the cockpit and the CLI show of a rollout; plain data, cheap to clone.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutView {
+    pub reference: RolloutRef,
+    pub strategy: StrategyKind,
+    pub steps: Vec<StepKind>,
+    /// `status.currentStepIndex`; equals `steps.len()` once every step is done.
+    pub current_step: Option<i32>,
+    /// The weight the current step declares (Argo's "SetWeight"); 0 when aborted, 100 when done.
+    pub set_weight: i32,
+    /// The weight the traffic router actually has (Argo's "ActualWeight").
+    pub actual_weight: i32,
+    pub phase: Phase,
+    pub message: String,
+    pub stable_hash: Option<String>,
+    pub current_hash: Option<String>,
+    pub active_hash: Option<String>,
+    pub preview_hash: Option<String>,
+    /// Image(s) of the current pod template (the canary or preview once a rollout is underway).
+    pub images: Vec<String>,
+    pub paused: bool,
+    pub pause_reasons: Vec<String>,
+    pub controller_pause: bool,
+    pub aborted: bool,
+    pub aborted_at: Option<String>,
+    pub revision: Option<String>,
+    pub resource_version: Option<String>,
+    pub generation: Option<i64>,
+    pub created_at: Option<String>,
+    /// Most recent pause condition start, or the creation time: how long it has been like this.
+    pub since: Option<String>,
+    pub replicas: i32,
+    pub ready_replicas: i32,
+    pub updated_replicas: i32,
+    pub available_replicas: i32,
+    /// Raw `release-cockpit.io/last-action` annotation, when a person or `auto` acted on it.
+    pub last_action: Option<String>,
+}
+
+pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
+pub const LAST_ACTION_ANNOTATION: &str = "release-cockpit.io/last-action";
+
+impl RolloutView {
+    pub fn from_rollout(context: &str, ro: &Rollout) -> RolloutView {
+        let status = ro.status.clone().unwrap_or_default();
+        let spec = &ro.spec;
+        let strategy = if spec.strategy.canary.is_some() {
+            StrategyKind::Canary
+        } else if spec.strategy.blue_green.is_some() {
+            StrategyKind::BlueGreen
+        } else {
+            StrategyKind::Unknown
+        };
+        let steps: Vec<StepKind> = spec
+            .strategy
+            .canary
+            .as_ref()
+            .map(|c| c.steps.iter().map(step_kind).collect())
+            .unwrap_or_default();
+        let current_step = match strategy {
+            StrategyKind::Canary if !steps.is_empty() => {
+                Some(status.current_step_index.unwrap_or(0))
+            }
+            _ => None,
+        };
+        let set_weight = current_set_weight(&steps, current_step, &status);
+        let actual_weight = status
+            .canary
+            .weights
+            .as_ref()
+            .map(|w| w.canary.weight)
+            .unwrap_or(set_weight);
+        let (phase, message) = phase_of(ro, &status);
+        let annotations = ro.annotations();
+        let images = ro
+            .spec
+            .template
+            .as_ref()
+            .and_then(|t| t.pointer("/spec/containers"))
+            .and_then(|c| c.as_array())
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| c.get("image").and_then(|i| i.as_str()).map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let since = status
+            .pause_conditions
+            .iter()
+            .filter_map(|p| p.start_time.clone())
+            .max()
+            .or_else(|| {
+                ro.metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map(|t| t.0.to_string())
+            });
+        RolloutView {
+            reference: RolloutRef {
+                context: context.to_string(),
+                namespace: ro.namespace().unwrap_or_default(),
+                name: ro.name_any(),
+            },
+            strategy,
+            steps,
+            current_step,
+            set_weight,
+            actual_weight,
+            phase,
+            message,
+            stable_hash: status.stable_rs.clone(),
+            current_hash: status.current_pod_hash.clone(),
+            active_hash: status.blue_green.active_selector.clone(),
+            preview_hash: status.blue_green.preview_selector.clone(),
+            images,
+            paused: spec.paused,
+            pause_reasons: status
+                .pause_conditions
+                .iter()
+                .map(|p| p.reason.clone())
+                .collect(),
+            controller_pause: status.controller_pause,
+            aborted: status.abort,
+            aborted_at: status.aborted_at.clone(),
+            revision: annotations.get(REVISION_ANNOTATION).cloned(),
+            resource_version: ro.resource_version(),
+            generation: ro.metadata.generation,
+            created_at: ro
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string()),
+            since,
+            replicas: status.replicas,
+            ready_replicas: status.ready_replicas,
+            updated_replicas: status.updated_replicas,
+            available_replicas: status.available_replicas,
+            last_action: annotations.get(LAST_ACTION_ANNOTATION).cloned(),
+        }
+    }
+
+    /// `"i/n"` as `kubectl argo rollouts get` prints it, or empty for blue-green.
+    pub fn step_label(&self) -> String {
+        match self.current_step {
+            Some(i) => format!("{i}/{}", self.steps.len()),
+            None => String::new(),
+        }
+    }
+
+    /// True when the rollout waits for a person: an indefinite pause step, a blue-green
+    /// pause, or a manual pause. Timed pauses resume by themselves and do not count.
+    pub fn waiting_for_human(&self) -> bool {
+        if self.aborted {
+            return false;
+        }
+        if self.paused {
+            return true;
+        }
+        self.pause_reasons.iter().any(|r| match r.as_str() {
+            "CanaryPauseStep" => matches!(
+                self.current_step
+                    .and_then(|i| self.steps.get(usize::try_from(i).ok()?)),
+                Some(StepKind::Pause { duration: None }) | None
+            ),
+            _ => true,
+        })
+    }
+
+    /// The weights each `setWeight` step declares, with the step index that declares it,
+    /// in ladder order: the only weights an Argo rollout can be moved to.
+    pub fn declared_weights(&self) -> Vec<(i32, i32)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                StepKind::SetWeight { weight } => Some((i as i32, *weight)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The versions that take (or may take) traffic now, each with its role.
+    pub fn versions(&self) -> Vec<Version> {
+        let mut out = Vec::new();
+        match self.strategy {
+            StrategyKind::BlueGreen => {
+                if let Some(h) = &self.active_hash {
+                    out.push(Version::new(VersionRole::Active, h));
+                }
+                if let Some(h) = &self.preview_hash
+                    && Some(h) != self.active_hash.as_ref()
+                {
+                    out.push(Version::new(VersionRole::Preview, h));
+                }
+            }
+            _ => {
+                if let Some(h) = &self.stable_hash {
+                    out.push(Version::new(VersionRole::Stable, h));
+                }
+                if let Some(h) = &self.current_hash
+                    && Some(h) != self.stable_hash.as_ref()
+                {
+                    out.push(Version::new(VersionRole::Canary, h));
+                }
+            }
+        }
+        out
+    }
+
+    /// Is a new revision still being rolled out (canary not yet stable / preview not active)?
+    pub fn in_progress(&self) -> bool {
+        match self.strategy {
+            StrategyKind::BlueGreen => self.current_hash != self.active_hash,
+            _ => self.current_hash.is_some() && self.current_hash != self.stable_hash,
+        }
+    }
+}
+
+fn step_kind(step: &super::argo::CanaryStep) -> StepKind {
+    if let Some(w) = step.set_weight {
+        StepKind::SetWeight { weight: w }
+    } else if let Some(p) = &step.pause {
+        StepKind::Pause {
+            duration: p.duration.as_ref().map(|d| match d {
+                serde_json::Value::String(s) => s.clone(),
+                other => format!("{other}s"),
+            }),
+        }
+    } else if step.analysis.is_some() {
+        StepKind::Analysis
+    } else if step.experiment.is_some() {
+        StepKind::Experiment
+    } else if step.set_canary_scale.is_some() {
+        StepKind::Other {
+            name: "setCanaryScale".into(),
+        }
+    } else if step.set_header_route.is_some() {
+        StepKind::Other {
+            name: "setHeaderRoute".into(),
+        }
+    } else if step.set_mirror_route.is_some() {
+        StepKind::Other {
+            name: "setMirrorRoute".into(),
+        }
+    } else {
+        StepKind::Other {
+            name: "plugin".into(),
+        }
+    }
+}
+
+/// Argo's `GetCurrentSetWeight`: 0 when aborted, 100 once past the last step, otherwise the
+/// last `setWeight` at or before the current step.
+fn current_set_weight(steps: &[StepKind], current: Option<i32>, status: &RolloutStatus) -> i32 {
+    if status.abort {
+        return 0;
+    }
+    let Some(index) = current else {
+        return 100;
+    };
+    let index = usize::try_from(index).unwrap_or(0);
+    if index >= steps.len() {
+        return 100;
+    }
+    steps[..=index]
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            StepKind::SetWeight { weight } => Some(*weight),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// Argo's `GetRolloutPhase`: the controller's own `status.phase` when it wrote one (v1.0+),
+/// otherwise the client-side calculation of older CLIs.
+fn phase_of(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
+    let generation = ro.metadata.generation.unwrap_or(0);
+    if let Some(observed) = status
+        .observed_generation
+        .as_deref()
+        .and_then(|g| g.parse::<i64>().ok())
+        && observed < generation
+    {
+        return (
+            Phase::Progressing,
+            "waiting for rollout spec update to be observed".into(),
+        );
+    }
+    if let Some(phase) = status.phase.as_deref().and_then(Phase::parse) {
+        return (phase, status.message.clone().unwrap_or_default());
+    }
+    calculate_phase(ro, status)
+}
+
+fn calculate_phase(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
+    for cond in &status.conditions {
+        if cond.type_ == "InvalidSpec" {
+            return (
+                Phase::Degraded,
+                format!("InvalidSpec: {}", cond.message.as_deref().unwrap_or("")),
+            );
+        }
+        if let Some(reason @ ("RolloutAborted" | "ProgressDeadlineExceeded")) =
+            cond.reason.as_deref()
+        {
+            return (
+                Phase::Degraded,
+                format!("{reason}: {}", cond.message.as_deref().unwrap_or("")),
+            );
+        }
+    }
+    if ro.spec.paused {
+        return (Phase::Paused, "manually paused".into());
+    }
+    if let Some(p) = status.pause_conditions.first() {
+        return (Phase::Paused, p.reason.clone());
+    }
+    let current = status.current_pod_hash.as_deref();
+    if ro.spec.strategy.blue_green.is_some() {
+        if status.blue_green.active_selector.as_deref().is_none()
+            || status.blue_green.active_selector.as_deref() != current
+        {
+            return (Phase::Progressing, "active service cutover pending".into());
+        }
+        if status.stable_rs.is_none() || status.stable_rs.as_deref() != current {
+            return (Phase::Progressing, "waiting for analysis to complete".into());
+        }
+    } else if let Some(canary) = &ro.spec.strategy.canary {
+        if canary.traffic_routing.is_none() && status.replicas > status.updated_replicas {
+            return (
+                Phase::Progressing,
+                "old replicas are pending termination".into(),
+            );
+        }
+        if status.stable_rs.is_none() || status.stable_rs.as_deref() != current {
+            return (
+                Phase::Progressing,
+                "waiting for all steps to complete".into(),
+            );
+        }
+    }
+    if status.updated_replicas < ro.spec.replicas.unwrap_or(1) {
+        return (
+            Phase::Progressing,
+            "more replicas need to be updated".into(),
+        );
+    }
+    if status.available_replicas < status.updated_replicas {
+        return (
+            Phase::Progressing,
+            "updated replicas are still becoming available".into(),
+        );
+    }
+    if status.replicas > status.updated_replicas {
+        return (
+            Phase::Progressing,
+            "old replicas are pending termination".into(),
+        );
+    }
+    (Phase::Healthy, String::new())
+}

@@ -1,0 +1,1 @@
+//! The orchestration API: one async function per verb, shared by CLI, GUI and `auto`.
