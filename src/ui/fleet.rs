@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Shown in the last column of rollouts paused for a person.
-pub const WAITING_MARK: &str = "⚠ waiting";
+pub const WAITING_MARK: &str = "◆ waiting";
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortKey {
@@ -142,8 +142,8 @@ fn header_ui(ui: &mut egui::Ui, filter: &mut FleetFilter) {
     ui.horizontal(|ui| {
         for (title, key, width) in COLUMNS {
             let arrow = match (filter.sort == key, filter.descending) {
-                (true, false) => " ⏶",
-                (true, true) => " ⏷",
+                (true, false) => " ▴",
+                (true, true) => " ▾",
                 _ => "",
             };
             cell(ui, width, |ui| {

@@ -60,6 +60,7 @@ pub fn run_window(options: WindowOptions) -> anyhow::Result<()> {
         "Release Cockpit",
         native,
         Box::new(move |cc| {
+            theme::install_fonts(&cc.egui_ctx);
             let settings: Settings = cc
                 .storage
                 .and_then(|s| eframe::get_value(s, app::SETTINGS_KEY))

@@ -44,6 +44,22 @@ pub fn badge(ui: &mut egui::Ui, text: &str, fill: Color32) -> egui::Response {
         .inner
 }
 
+/// egui's fonts with Hack after Ubuntu in the proportional family, so arrows and shapes the
+/// window uses (→ ▶ ◆ ▴ ▾ ●) draw everywhere instead of as empty boxes.
+pub fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    if let Some(family) = fonts.families.get_mut(&egui::FontFamily::Proportional)
+        && !family.iter().any(|f| f == "Hack")
+    {
+        let at = family
+            .iter()
+            .position(|f| f == "Ubuntu-Light")
+            .map_or(0, |i| i + 1);
+        family.insert(at, "Hack".to_owned());
+    }
+    ctx.set_fonts(fonts);
+}
+
 /// `14:02:11` in the local time zone.
 pub fn clock(t_secs: f64) -> String {
     format_local(t_secs, "%H:%M:%S")

@@ -105,9 +105,9 @@ fn toast_ui(ui: &mut egui::Ui, toast: &Toast, alpha: f32) -> bool {
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     let icon = match toast.kind {
-                        ToastKind::Success => "✔",
-                        ToastKind::Info => "ℹ",
-                        ToastKind::Error => "⚠",
+                        ToastKind::Success => "●",
+                        ToastKind::Info => "•",
+                        ToastKind::Error => "▲",
                     };
                     ui.colored_label(accent, icon);
                     ui.add(egui::Label::new(toast.text.as_str()).wrap());

@@ -52,7 +52,7 @@ pub fn header_ui(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&Verdict
             ui.weak("Revision");
             ui.label(view.revision.as_deref().unwrap_or("?"));
             ui.end_row();
-            ui.weak("Weight");
+            ui.weak("Traffic");
             ui.label(format!(
                 "{}% declared · {}% actual",
                 view.set_weight, view.actual_weight

@@ -22,7 +22,7 @@ pub fn ladder_ui(ui: &mut egui::Ui, view: &RolloutView) {
                 let mark = if here {
                     "▶"
                 } else if done {
-                    "✔"
+                    "•"
                 } else {
                     " "
                 };
