@@ -495,3 +495,58 @@ fn an_unreachable_context_says_why_and_when_it_retries() {
         .get_by_label_contains("unreachable: connection refused (127.0.0.1:6443) — retrying in ");
     w.harness.get_by_label("lab-admin (verified)");
 }
+
+#[test]
+fn a_required_comment_keeps_confirm_disabled_until_written() {
+    let settings = Settings {
+        require_approval_comment: true,
+        ..Settings::default()
+    };
+    let mut w = Window::with_settings(settings, false);
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        searched: vec![],
+        contexts: vec!["lab-admin".into()],
+        current: Some("lab-admin".into()),
+    }));
+    w.send(AppEvent::Access {
+        context: "lab-admin".into(),
+        namespace: "shop".into(),
+        access: Access::ALL,
+    });
+    w.send(AppEvent::Fleet {
+        context: "lab-admin".into(),
+        rollouts: vec![checkout("lab-admin")],
+    });
+    w.settle();
+    w.select_checkout();
+    w.click("Approve");
+    assert!(
+        w.harness
+            .get_by_label("Confirm")
+            .accesskit_node()
+            .is_disabled()
+    );
+    w.harness.key_press(egui::Key::Enter);
+    w.settle();
+    assert!(
+        w.sent.executed().is_empty(),
+        "Enter does not bypass the rule"
+    );
+    w.harness.get_by_label("Comment (required)").focus();
+    w.settle();
+    w.harness
+        .get_by_label("Comment (required)")
+        .type_text("CHG-1234");
+    w.settle();
+    assert!(
+        !w.harness
+            .get_by_label("Confirm")
+            .accesskit_node()
+            .is_disabled()
+    );
+    w.click("Confirm");
+    let sent = w.sent.executed();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].comment.as_deref(), Some("CHG-1234"));
+}

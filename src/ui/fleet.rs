@@ -44,7 +44,7 @@ const COLUMNS: [(&str, SortKey, f32); 9] = [
     ("Step", SortKey::Step, 46.0),
     ("Weight", SortKey::Weight, 56.0),
     ("Age", SortKey::Age, 62.0),
-    ("Human", SortKey::Waiting, 84.0),
+    ("Waiting", SortKey::Waiting, 84.0),
 ];
 const ROW_HEIGHT: f32 = 22.0;
 

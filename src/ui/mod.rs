@@ -47,18 +47,9 @@ pub struct WindowOptions {
 
 /// Open the window and run until it is closed.
 pub fn run_window(options: WindowOptions) -> anyhow::Result<()> {
-    let native = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Release Cockpit")
-            .with_app_id("release-cockpit")
-            .with_inner_size([1400.0, 900.0])
-            .with_min_inner_size([800.0, 500.0]),
-        renderer: eframe::Renderer::Glow,
-        ..eframe::NativeOptions::default()
-    };
     eframe::run_native(
         "Release Cockpit",
-        native,
+        native_options(),
         Box::new(move |cc| {
             theme::install_fonts(&cc.egui_ctx);
             let settings: Settings = cc
@@ -69,6 +60,19 @@ pub fn run_window(options: WindowOptions) -> anyhow::Result<()> {
         }),
     )
     .map_err(|e| anyhow::anyhow!("the window could not open: {e}"))
+}
+
+/// The window's native options: title, size, the OpenGL (glow) renderer.
+pub fn native_options() -> eframe::NativeOptions {
+    eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Release Cockpit")
+            .with_app_id("release-cockpit")
+            .with_inner_size([1400.0, 900.0])
+            .with_min_inner_size([800.0, 500.0]),
+        renderer: eframe::Renderer::Glow,
+        ..eframe::NativeOptions::default()
+    }
 }
 
 /// The app wired to a `TokioBackend` on `options.runtime`.

@@ -107,6 +107,16 @@ impl AppState {
         }
     }
 
+    /// The markers of a rollout: changes this window saw, and its audit trail, oldest first.
+    pub fn markers_for(&self, r: &RolloutRef) -> Vec<timeline::Marker> {
+        let mut markers: Vec<timeline::Marker> = self.markers.get(r).cloned().unwrap_or_default();
+        if let Some(entries) = self.activity.get(r) {
+            markers.extend(timeline::activity_markers(entries));
+        }
+        markers.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+        markers
+    }
+
     /// The rows of the fleet table as shown now.
     pub fn visible_rows(&self) -> Vec<&RolloutView> {
         fleet::visible_rows(
@@ -181,19 +191,6 @@ impl AppState {
                 self.toasts.push(ToastKind::Error, error);
             }
             AppEvent::Activity { rollout, entries } => {
-                let mut markers: Vec<_> = self
-                    .markers
-                    .remove(&rollout)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|m| m.kind != timeline::MarkerKind::Manual)
-                    .collect();
-                markers.extend(
-                    timeline::activity_markers(&entries)
-                        .into_iter()
-                        .filter(|m| m.kind == timeline::MarkerKind::Manual),
-                );
-                self.markers.insert(rollout.clone(), markers);
                 self.activity.insert(rollout, entries);
             }
             AppEvent::Verdict { rollout, verdict } => {
@@ -368,6 +365,7 @@ impl AppState {
             return Vec::new();
         };
         let r = &view.reference;
+        let markers = self.markers_for(r);
         let (suggested_name, contents) = if markdown {
             let review = export::Review {
                 view,
@@ -377,7 +375,7 @@ impl AppState {
                     .get(r)
                     .map(Vec::as_slice)
                     .unwrap_or(&[]),
-                markers: self.markers.get(r).map(Vec::as_slice).unwrap_or(&[]),
+                markers: &markers,
                 verdict: self.verdicts.get(r),
                 now_secs: now_secs(),
             };

@@ -116,6 +116,8 @@ pub struct AppState {
     pub filter: FleetFilter,
     pub selected: Option<RolloutRef>,
     pub metrics: MetricsState,
+    /// Changes this window saw happen (step, pause, promotion, abort); the audit trail's
+    /// markers are added on the fly by `markers_for`.
     pub markers: HashMap<RolloutRef, Vec<Marker>>,
     pub activity: HashMap<RolloutRef, Vec<ActivityEntry>>,
     pub verdicts: HashMap<RolloutRef, VerdictView>,

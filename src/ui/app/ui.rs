@@ -24,7 +24,7 @@ pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiComm
     } else {
         egui::Panel::top("fleet")
             .resizable(true)
-            .default_size(250.0)
+            .default_size(200.0)
             .min_size(120.0)
             .show(ui, |ui| {
                 let rows = state.visible_rows();
@@ -171,7 +171,8 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
             }
             Some(_) => {}
         }
-        for (name, status) in state.contexts.iter().filter(|(_, s)| s.watched) {
+        // Every context, watched or not: an unreachable one must say so.
+        for (name, status) in &state.contexts {
             ui.separator();
             let (color, text) = match &status.state {
                 ContextState::Connecting => (theme::WARN, "connecting…".to_string()),

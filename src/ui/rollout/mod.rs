@@ -77,12 +77,14 @@ pub fn rollout_ui(
         });
     egui::CentralPanel::default().show(ui, |ui| {
         let snapshot = state.metrics.snapshot().filter(|s| s.rollout == selected);
-        let markers = state
-            .markers
-            .get(&selected)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        plots::plots_ui(ui, snapshot, markers, &mut state.plot_view, now_secs);
+        let markers = state.markers_for(&selected);
+        // Plots keep a readable height; a short window scrolls instead of squashing them.
+        egui::ScrollArea::vertical()
+            .id_salt("plots-scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                plots::plots_ui(ui, snapshot, &markers, &mut state.plot_view, now_secs)
+            });
     });
 }
 

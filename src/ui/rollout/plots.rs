@@ -151,7 +151,10 @@ pub fn plots_ui(
         now_secs
     };
     let start = end - f64::from(view.window_minutes) * 60.0;
-    let height = ((ui.available_height() - 24.0) / 3.0).clamp(90.0, 260.0);
+    // Each plot has a title line above it, and the marker list follows the three.
+    legend_ui(ui, snapshot);
+    let chrome = 3.0 * 30.0 + if markers.is_empty() { 0.0 } else { 36.0 };
+    let height = ((ui.available_height() - chrome) / 3.0).clamp(80.0, 260.0);
     let mut user_moved = false;
     for signal in Signal::ALL {
         let series = plot_series(snapshot, signal);
@@ -165,8 +168,8 @@ pub fn plots_ui(
             .allow_drag([true, false])
             .allow_boxed_zoom(false)
             .include_y(0.0)
-            .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop))
             .x_axis_formatter(|mark, _| theme::clock(mark.value))
+            .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
             .label_formatter(hover_label)
             .show(ui, |plot_ui| {
                 if view.follow_live {
@@ -202,6 +205,34 @@ pub fn plots_ui(
         view.follow_live = false;
     }
     markers_legend_ui(ui, markers);
+}
+
+/// One legend for the three plots: the colours are the same in each.
+fn legend_ui(ui: &mut egui::Ui, snapshot: &MetricsSnapshot) {
+    let mut versions: Vec<&Version> = snapshot.series.iter().map(|s| &s.version).collect();
+    versions.sort();
+    versions.dedup();
+    ui.horizontal(|ui| {
+        for v in versions {
+            let color = theme::role_color(v.role);
+            ui.label(egui::RichText::new("━━").color(color).strong());
+            ui.label(format!("{} {}", v.role, v.hash));
+            ui.add_space(12.0);
+        }
+    });
+}
+
+/// Grid steps that fall on round clock times: seconds, minutes, quarters, hours.
+fn time_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    const STEPS: [f64; 12] = [
+        1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+    ];
+    let i = STEPS
+        .iter()
+        .position(|s| *s >= input.base_step_size)
+        .unwrap_or(STEPS.len() - 3)
+        .min(STEPS.len() - 3);
+    [STEPS[i], STEPS[i + 1], STEPS[i + 2]]
 }
 
 fn hover_label(pos: &egui_plot::HoverPosition<'_>) -> Option<String> {
