@@ -1,6 +1,7 @@
 //! One rollout: header, action bar, step ladder and activity on the left, the three linked
 //! plots on the right. Each part lives in its own file.
 
+pub mod action_bar;
 pub mod actions;
 pub mod activity;
 pub mod header;
@@ -47,7 +48,7 @@ pub fn rollout_ui(
     header::header_ui(ui, &view, state.verdicts.get(&selected));
     ui.add_space(4.0);
     let draft = draft_for(state, &selected);
-    actions::action_bar_ui(ui, &input, draft, out);
+    action_bar::action_bar_ui(ui, &input, draft, out);
     ui.separator();
     egui::Panel::left(("rollout-left", &selected))
         .resizable(true)
