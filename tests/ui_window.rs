@@ -550,3 +550,54 @@ fn a_required_comment_keeps_confirm_disabled_until_written() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].comment.as_deref(), Some("CHG-1234"));
 }
+
+#[test]
+fn undo_picks_the_previous_revision_by_default() {
+    let mut w = Window::connected_admin();
+    w.select_checkout();
+    w.click("Undo…");
+    w.harness.get_by_label("Undo checkout?");
+    w.harness.key_press(egui::Key::Enter);
+    w.settle();
+    let sent = w.sent.executed();
+    assert_eq!(
+        sent.iter().map(|c| c.action.clone()).collect::<Vec<_>>(),
+        [Action::Undo {
+            to_revision: Some(3)
+        }]
+    );
+}
+
+#[test]
+fn settings_edit_the_cluster_and_reach_the_backend() {
+    let mut w = Window::connected_admin();
+    w.click("File");
+    w.click("Settings…");
+    assert!(w.harness.state().state.settings_open);
+    // One section per context, open: the first is lab-admin's.
+    w.harness
+        .get_all_by_label("Prometheus URL")
+        .next()
+        .expect("a URL field")
+        .focus();
+    w.settle();
+    w.harness
+        .get_all_by_label("Prometheus URL")
+        .next()
+        .expect("a URL field")
+        .type_text("http://127.0.0.1:9090");
+    w.settle();
+    let settings = &w.harness.state().state.settings;
+    assert_eq!(
+        settings.clusters["lab-admin"].prometheus_url,
+        "http://127.0.0.1:9090"
+    );
+    let configured = w.sent.take().into_iter().any(|r| {
+        matches!(r, BackendRequest::Configure(s)
+            if s.clusters.get("lab-admin").is_some_and(|c| c.prometheus_url == "http://127.0.0.1:9090"))
+    });
+    assert!(configured, "the backend got the new settings");
+    w.harness.key_press(egui::Key::Escape);
+    w.settle();
+    assert!(!w.harness.state().state.settings_open);
+}

@@ -121,6 +121,7 @@ pub fn settings_ui(
     egui::Window::new("Settings")
         .open(open)
         .default_width(520.0)
+        .vscroll(true)
         .show(ctx, |ui| {
             general_ui(ui, settings, out);
             ui.separator();
@@ -132,6 +133,7 @@ pub fn settings_ui(
                 let cluster = settings.clusters.entry(context.clone()).or_default();
                 egui::CollapsingHeader::new(context.as_str())
                     .id_salt(("cluster-settings", context))
+                    .default_open(true)
                     .show(ui, |ui| cluster_ui(ui, context, cluster));
             }
         });
