@@ -181,8 +181,17 @@ pub fn plots_ui(
                         color = color.gamma_multiply(0.45);
                     }
                     for (i, segment) in s.segments.iter().enumerate() {
+                        // Following live, only the visible window is handed to the plot.
+                        let points = if view.follow_live {
+                            visible(segment, start)
+                        } else {
+                            segment.as_slice()
+                        };
+                        if points.is_empty() {
+                            continue;
+                        }
                         plot_ui.line(
-                            egui_plot::Line::new(s.label.as_str(), segment.clone())
+                            egui_plot::Line::new(s.label.as_str(), points.to_vec())
                                 .id((&s.label, signal.as_str(), i))
                                 .color(color)
                                 .width(1.8),
@@ -205,6 +214,13 @@ pub fn plots_ui(
         view.follow_live = false;
     }
     markers_legend_ui(ui, markers);
+}
+
+/// The points of a time-sorted segment from `start` on (one earlier, so the line enters
+/// from the left edge).
+pub fn visible(segment: &[[f64; 2]], start: f64) -> &[[f64; 2]] {
+    let from = segment.partition_point(|p| p[0] < start);
+    &segment[from.saturating_sub(1)..]
 }
 
 /// One legend for the three plots: the colours are the same in each.
@@ -325,6 +341,14 @@ mod tests {
         let p95 = plot_series(&snapshot(), Signal::P95Ms);
         assert_eq!(p95[0].segments, vec![vec![[10.0, 120.0]]]);
         assert!(plot_series(&snapshot(), Signal::TrafficShare).is_empty());
+    }
+
+    #[test]
+    fn only_the_visible_window_is_plotted_when_live() {
+        let segment = [[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0]];
+        assert_eq!(visible(&segment, 2.5), &segment[1..]);
+        assert_eq!(visible(&segment, 0.0), &segment[..]);
+        assert_eq!(visible(&segment, 9.0), &segment[3..]);
     }
 
     #[test]
