@@ -25,7 +25,11 @@ impl CockpitApp {
                 self.backend.send(r);
             }
         }
-        ctx.set_theme(self.state.settings.theme_preference());
+        let theme = self.state.settings.theme_preference();
+        if self.applied_theme != Some(theme) {
+            ctx.set_theme(theme);
+            self.applied_theme = Some(theme);
+        }
     }
 
     /// Handle what the frame asked for: local changes and requests to the backend.

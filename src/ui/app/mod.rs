@@ -186,6 +186,8 @@ pub struct CockpitApp {
     events: Receiver<AppEvent>,
     backend: Box<dyn Backend>,
     pending: Vec<UiCommand>,
+    /// The theme last handed to egui, so it is set only when the setting changes.
+    applied_theme: Option<egui::ThemePreference>,
 }
 
 impl CockpitApp {
@@ -203,6 +205,7 @@ impl CockpitApp {
             events,
             backend,
             pending: Vec::new(),
+            applied_theme: None,
         };
         app.backend
             .send(BackendRequest::LoadKubeconfig { extra_files });

@@ -175,6 +175,9 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
         for (name, status) in &state.contexts {
             ui.separator();
             let (color, text) = match &status.state {
+                ContextState::Connecting if !status.watched => {
+                    (ui.visuals().weak_text_color(), "not watched".to_string())
+                }
                 ContextState::Connecting => (theme::WARN, "connecting…".to_string()),
                 ContextState::Connected => (theme::OK, "connected".to_string()),
                 ContextState::Unreachable {
