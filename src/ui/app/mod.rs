@@ -62,8 +62,9 @@ pub struct ContextStatus {
     pub watched: bool,
 }
 
-/// Metrics for the selected rollout, as a small async state machine; `previous` keeps the
-/// charts on screen while a new answer is on its way.
+/// Metrics for the selected rollout, as a small async state machine. A new snapshot replaces
+/// the last one only when it arrives, so the charts never blank between refreshes; a failing
+/// source arrives as a snapshot that keeps its points and says since when it is stale.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum MetricsState {
     #[default]
