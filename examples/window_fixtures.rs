@@ -32,7 +32,11 @@ fn main() -> anyhow::Result<()> {
             let (tx, rx) = std::sync::mpsc::channel();
             let sink = EventSink::new(tx.clone(), cc.egui_ctx.clone());
             let backend = TokioBackend::new(handle, sink, Some(kubeconfig));
-            let mut app = CockpitApp::new(Settings::default(), false, rx, Box::new(backend));
+            let mut settings = Settings::default();
+            if std::env::args().any(|a| a == "--light") {
+                settings.theme = release_cockpit::ui::settings::ThemeChoice::Light;
+            }
+            let mut app = CockpitApp::new(settings, false, rx, Box::new(backend));
             app.start(None, None, false);
             // Show the detail view as if `checkout` had been clicked; the requests this
             // produces (metrics, audit trail) have no layer to go to here.
