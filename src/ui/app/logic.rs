@@ -1,0 +1,406 @@
+//! Applying events from the backend and handling the window's own commands, in one place.
+//! Keyboard shortcuts become the same `UiCommand`s as the buttons.
+
+use super::{AppState, CockpitApp, ContextStatus, MetricsState, SessionAction, UiCommand};
+use crate::model::{RolloutRef, RolloutView};
+use crate::ui::dialogs::Dialog;
+use crate::ui::events::{AppEvent, BackendRequest, ContextState};
+use crate::ui::export;
+use crate::ui::fleet;
+use crate::ui::keyboard;
+use crate::ui::rollout::actions;
+use crate::ui::theme::now_secs;
+use crate::ui::timeline;
+use crate::ui::toasts::ToastKind;
+
+/// Metrics history the backend keeps for the plots.
+const METRICS_WINDOW_SECS: u64 = 3600;
+
+impl CockpitApp {
+    /// Apply every event that arrived since the last frame.
+    pub(super) fn drain_events(&mut self, ctx: &egui::Context) {
+        while let Ok(event) = self.events.try_recv() {
+            let requests = self.state.apply_event(event);
+            for r in requests {
+                self.backend.send(r);
+            }
+        }
+        let theme = self.state.settings.theme_preference();
+        if self.applied_theme != Some(theme) {
+            ctx.set_theme(theme);
+            self.applied_theme = Some(theme);
+        }
+    }
+
+    /// Handle what the frame asked for: local changes and requests to the backend.
+    pub(super) fn handle_commands(&mut self) {
+        for command in std::mem::take(&mut self.pending) {
+            for request in self.state.handle(command) {
+                self.backend.send(request);
+            }
+        }
+    }
+
+    /// Keys: `/` search, `j`/`k` move, `a` approve, `Shift+R` rollback, `?` help, `Esc` close.
+    pub(super) fn keyboard(&mut self, ctx: &egui::Context) {
+        let typing = ctx.text_edit_focused();
+        let keys = keyboard::read(ctx);
+        if keys.escape {
+            self.pending.push(UiCommand::CloseDialogs);
+        }
+        if typing || self.state.dialog.is_some() {
+            return;
+        }
+        let commands = [
+            (keys.search, UiCommand::FocusSearch),
+            (keys.next, UiCommand::MoveSelection(1)),
+            (keys.previous, UiCommand::MoveSelection(-1)),
+            (keys.help, UiCommand::ToggleHelp),
+        ];
+        self.pending
+            .extend(commands.into_iter().filter(|(k, _)| *k).map(|(_, c)| c));
+        let (a, shift_r) = (keys.approve, keys.rollback);
+        if let Some(view) = self.state.selected_view() {
+            let input = self.state.gate_input(view);
+            if a {
+                let gate = input.gate(crate::model::Verb::Promote, actions::approve(view));
+                self.pending
+                    .push(gate_or_toast(gate, || Dialog::approve(view, "")));
+            }
+            if shift_r {
+                let gate = input.gate(crate::model::Verb::Abort, actions::abort(view));
+                self.pending
+                    .push(gate_or_toast(gate, || Dialog::rollback(view, "")));
+            }
+        }
+    }
+
+    /// Idle, repaint only on the refresh tick (ages, countdowns); events wake us earlier.
+    pub(super) fn schedule_repaint(&self, ctx: &egui::Context) {
+        let secs = self.state.settings.refresh_secs.max(1);
+        ctx.request_repaint_after(std::time::Duration::from_secs(u64::from(secs)));
+    }
+}
+
+/// A dialog for an open gate; a toast with the reason for a closed one (same text as the
+/// disabled button's tooltip).
+fn gate_or_toast(gate: actions::Gate, dialog: impl FnOnce() -> Dialog) -> UiCommand {
+    match gate {
+        actions::Gate::Enabled(what) => {
+            let mut d = dialog();
+            if let Dialog::Confirm(c) = &mut d {
+                c.what = what;
+            }
+            UiCommand::OpenDialog(d)
+        }
+        actions::Gate::Disabled(why) => UiCommand::Toast(ToastKind::Info, why),
+    }
+}
+
+impl AppState {
+    pub fn gate_input<'a>(&'a self, view: &'a RolloutView) -> actions::GateInput<'a> {
+        actions::GateInput {
+            view,
+            access: self.access_for(&view.reference),
+            read_only: self.read_only,
+            user: self
+                .contexts
+                .get(&view.reference.context)
+                .and_then(|c| c.identity.as_ref())
+                .map(|i| i.user.as_str()),
+        }
+    }
+
+    /// The markers of a rollout: changes this window saw, and its audit trail, oldest first.
+    pub fn markers_for(&self, r: &RolloutRef) -> Vec<timeline::Marker> {
+        let mut markers: Vec<timeline::Marker> = self.markers.get(r).cloned().unwrap_or_default();
+        if let Some(entries) = self.activity.get(r) {
+            markers.extend(timeline::activity_markers(entries));
+        }
+        markers.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+        markers
+    }
+
+    /// The rows of the fleet table as shown now.
+    pub fn visible_rows(&self) -> Vec<&RolloutView> {
+        fleet::visible_rows(
+            &self.fleet,
+            |c| self.contexts.get(c).is_none_or(|s| s.watched),
+            &self.filter,
+            now_secs(),
+        )
+    }
+
+    /// Apply one event; returns requests the backend should get in answer.
+    pub fn apply_event(&mut self, event: AppEvent) -> Vec<BackendRequest> {
+        let now = now_secs();
+        match event {
+            AppEvent::Kubeconfig(info) => {
+                let wanted = self
+                    .wanted_context
+                    .clone()
+                    .or_else(|| info.current.clone())
+                    .or_else(|| info.contexts.first().cloned());
+                for name in &info.contexts {
+                    self.contexts
+                        .entry(name.clone())
+                        .or_insert_with(|| ContextStatus {
+                            state: ContextState::Connecting,
+                            since_secs: now,
+                            identity: None,
+                            watched: wanted.as_deref() == Some(name.as_str()),
+                        });
+                }
+                self.kubeconfig = Some(info);
+                return vec![self.watch_request()];
+            }
+            AppEvent::ContextState { context, state } => {
+                let entry = self.context_entry(&context, now);
+                entry.state = state;
+                entry.since_secs = now;
+            }
+            AppEvent::Identity { context, identity } => {
+                self.context_entry(&context, now).identity = Some(identity);
+            }
+            AppEvent::Access {
+                context,
+                namespace,
+                access,
+            } => {
+                self.access.insert((context, namespace), access);
+            }
+            AppEvent::Fleet { context, rollouts } => self.apply_fleet(context, rollouts, now),
+            AppEvent::Metrics(snapshot) => {
+                if self.selected.as_ref() == Some(&snapshot.rollout) {
+                    self.metrics = MetricsState::Received(snapshot);
+                }
+            }
+            AppEvent::CommandDone(outcome) => {
+                let kind = if outcome.changed {
+                    ToastKind::Success
+                } else {
+                    ToastKind::Info
+                };
+                let text = format!("{}: {}", outcome.rollout, outcome.summary);
+                self.record(&outcome.rollout, text.clone(), now);
+                self.toasts.push(kind, text);
+                return vec![BackendRequest::LoadActivity(outcome.rollout)];
+            }
+            AppEvent::CommandFailed { command, error } => {
+                self.record(
+                    &command.target,
+                    format!("{} refused: {error}", command.action.verb()),
+                    now,
+                );
+                self.toasts.push(ToastKind::Error, error);
+            }
+            AppEvent::Activity { rollout, entries } => {
+                self.activity.insert(rollout, entries);
+            }
+            AppEvent::Verdict { rollout, verdict } => {
+                self.verdicts.insert(rollout, verdict);
+            }
+            AppEvent::ReadOnly(on) => self.read_only = on || self.settings.read_only,
+            AppEvent::KubeconfigPicked(path) => {
+                if !self.settings.extra_kubeconfigs.contains(&path) {
+                    self.settings.extra_kubeconfigs.push(path);
+                }
+                return vec![BackendRequest::LoadKubeconfig {
+                    extra_files: self.settings.extra_kubeconfigs.clone(),
+                }];
+            }
+            AppEvent::Exported { path } => self.toasts.push(
+                ToastKind::Success,
+                format!("exported to {}", path.display()),
+            ),
+            AppEvent::Problem(text) => self.toasts.push(ToastKind::Error, text),
+            AppEvent::Notice(text) => self.toasts.push(ToastKind::Info, text),
+        }
+        Vec::new()
+    }
+
+    fn context_entry(&mut self, context: &str, now: f64) -> &mut ContextStatus {
+        self.contexts
+            .entry(context.to_string())
+            .or_insert_with(|| ContextStatus {
+                state: ContextState::Connecting,
+                since_secs: now,
+                identity: None,
+                watched: true,
+            })
+    }
+
+    /// Replace one context's rollouts, leaving markers where a rollout changed.
+    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) {
+        if let Some(old) = self.fleet.get(&context) {
+            for new in &rollouts {
+                if let Some(before) = old.iter().find(|o| o.reference == new.reference) {
+                    let marks = timeline::transition_markers(before, new, now);
+                    if !marks.is_empty() {
+                        self.markers
+                            .entry(new.reference.clone())
+                            .or_default()
+                            .extend(marks);
+                    }
+                }
+            }
+        }
+        self.fleet.insert(context, rollouts);
+    }
+
+    fn record(&mut self, rollout: &RolloutRef, text: String, now: f64) {
+        self.session_actions
+            .entry(rollout.clone())
+            .or_default()
+            .push(SessionAction { t_secs: now, text });
+    }
+
+    fn watch_request(&self) -> BackendRequest {
+        BackendRequest::Watch {
+            contexts: self
+                .contexts
+                .iter()
+                .filter(|(_, s)| s.watched)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            namespace: self.filter.namespace.clone(),
+        }
+    }
+
+    /// Handle one window command; returns requests for the backend.
+    pub fn handle(&mut self, command: UiCommand) -> Vec<BackendRequest> {
+        match command {
+            UiCommand::Select(r) => return self.select(r),
+            UiCommand::MoveSelection(delta) => {
+                let rows: Vec<RolloutRef> = self
+                    .visible_rows()
+                    .iter()
+                    .map(|v| v.reference.clone())
+                    .collect();
+                let here = self
+                    .selected
+                    .as_ref()
+                    .and_then(|s| rows.iter().position(|r| r == s));
+                let next = match here {
+                    Some(i) => (i as i64 + i64::from(delta)).clamp(0, rows.len() as i64 - 1),
+                    None if delta >= 0 => 0,
+                    None => rows.len() as i64 - 1,
+                };
+                if let Some(r) = usize::try_from(next).ok().and_then(|i| rows.get(i)) {
+                    return self.select(r.clone());
+                }
+            }
+            UiCommand::OpenDialog(d) => {
+                self.dialog = Some(d);
+                self.help_open = false;
+            }
+            UiCommand::CloseDialogs => {
+                self.dialog = None;
+                self.help_open = false;
+                self.settings_open = false;
+            }
+            UiCommand::Execute(command) => {
+                if self.read_only {
+                    self.toasts.push(
+                        ToastKind::Error,
+                        format!(
+                            "{} {} not sent: read-only mode refuses every change",
+                            command.action.verb(),
+                            command.target
+                        ),
+                    );
+                    return Vec::new();
+                }
+                self.toasts.push(
+                    ToastKind::Info,
+                    format!("{} {}: sent…", command.action.verb(), command.target),
+                );
+                return vec![BackendRequest::Execute(command)];
+            }
+            UiCommand::Request(r) => return vec![r],
+            UiCommand::SetContextWatched { context, watched } => {
+                if let Some(s) = self.contexts.get_mut(&context) {
+                    s.watched = watched;
+                }
+                return vec![self.watch_request()];
+            }
+            UiCommand::NamespaceChanged => return vec![self.watch_request()],
+            UiCommand::FocusSearch => self.focus_search = true,
+            UiCommand::ToggleHelp => self.help_open = !self.help_open,
+            UiCommand::OpenSettings => self.settings_open = true,
+            UiCommand::SettingsChanged => {
+                self.read_only = self.read_only_flag || self.settings.read_only;
+                return vec![BackendRequest::Configure(Box::new(self.settings.clone()))];
+            }
+            UiCommand::ExportCsv => return self.export(false),
+            UiCommand::ExportMarkdown => return self.export(true),
+            UiCommand::DraftWeight(w) => {
+                self.weight_draft = match (w, &self.selected) {
+                    (Some(w), Some(r)) => Some((r.clone(), w)),
+                    _ => None,
+                };
+            }
+            UiCommand::Toast(kind, text) => self.toasts.push(kind, text),
+        }
+        Vec::new()
+    }
+
+    fn select(&mut self, r: RolloutRef) -> Vec<BackendRequest> {
+        if self.selected.as_ref() == Some(&r) {
+            return Vec::new();
+        }
+        self.selected = Some(r.clone());
+        self.weight_draft = None;
+        self.metrics = MetricsState::Pending { rollout: r.clone() };
+        self.plot_view.follow_live = true;
+        vec![
+            BackendRequest::WatchMetrics {
+                rollout: Some(r.clone()),
+                window_secs: METRICS_WINDOW_SECS,
+            },
+            BackendRequest::LoadActivity(r),
+        ]
+    }
+
+    fn export(&mut self, markdown: bool) -> Vec<BackendRequest> {
+        let Some(view) = self.selected_view() else {
+            self.toasts
+                .push(ToastKind::Info, "select a rollout to export first");
+            return Vec::new();
+        };
+        let r = &view.reference;
+        let markers = self.markers_for(r);
+        let (suggested_name, contents) = if markdown {
+            let review = export::Review {
+                view,
+                activity: self.activity.get(r).map(Vec::as_slice).unwrap_or(&[]),
+                session: self
+                    .session_actions
+                    .get(r)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
+                markers: &markers,
+                verdict: self.verdicts.get(r),
+                now_secs: now_secs(),
+            };
+            (
+                format!("{}-{}-review.md", r.namespace, r.name),
+                export::markdown_summary(&review),
+            )
+        } else {
+            let Some(snapshot) = self.metrics.snapshot().filter(|s| &s.rollout == r) else {
+                self.toasts
+                    .push(ToastKind::Info, format!("no metrics for {r} to export yet"));
+                return Vec::new();
+            };
+            (
+                format!("{}-{}-series.csv", r.namespace, r.name),
+                export::series_csv(snapshot),
+            )
+        };
+        vec![BackendRequest::Export {
+            suggested_name,
+            contents,
+        }]
+    }
+}

@@ -1,0 +1,238 @@
+//! Drawing the window: menu and filters on top, the status bar at the bottom, the fleet table
+//! under the filters, the selected rollout in the middle; dialogs, help, settings and toasts
+//! float above. Drawing only pushes `UiCommand`s.
+
+use super::{AppState, UiCommand};
+use crate::ui::dialogs;
+use crate::ui::events::{BackendRequest, ContextState};
+use crate::ui::fleet;
+use crate::ui::rollout;
+use crate::ui::settings;
+use crate::ui::theme::{self, now_secs};
+
+pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
+    let now = now_secs();
+    let ctx = ui.ctx().clone();
+    egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, state, out));
+    egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, state, now));
+    let no_kubeconfig = state
+        .kubeconfig
+        .as_ref()
+        .is_some_and(|k| k.contexts.is_empty());
+    if no_kubeconfig {
+        egui::CentralPanel::default().show(ui, |ui| welcome_ui(ui, state, out));
+    } else {
+        egui::Panel::top("fleet")
+            .resizable(true)
+            .default_size(200.0)
+            .min_size(120.0)
+            .show(ui, |ui| {
+                let rows = state.visible_rows();
+                let mut filter = state.filter.clone();
+                fleet::fleet_table_ui(ui, &rows, state.selected.as_ref(), &mut filter, now, out);
+                state.filter = filter;
+            });
+        egui::CentralPanel::default().show(ui, |ui| rollout::rollout_ui(ui, state, now, out));
+    }
+    if let Some(dialog) = state.dialog.as_mut() {
+        dialogs::dialog_ui(&ctx, dialog, state.settings.require_approval_comment, out);
+    }
+    if state.help_open {
+        dialogs::help_ui(&ctx, &mut state.help_open);
+    }
+    if state.settings_open {
+        let contexts: Vec<String> = state.contexts.keys().cloned().collect();
+        settings::settings_ui(
+            &ctx,
+            &mut state.settings_open,
+            &mut state.settings,
+            &contexts,
+            out,
+        );
+    }
+    state.toasts.ui(&ctx);
+}
+
+fn menu_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Vec<UiCommand>) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("Open kubeconfig…").clicked() {
+                out.push(UiCommand::Request(BackendRequest::PickKubeconfig));
+            }
+            if ui.button("Start the lab").clicked() {
+                out.push(UiCommand::Request(BackendRequest::StartLab));
+            }
+            ui.separator();
+            let has_selection = state.selected.is_some();
+            if ui
+                .add_enabled(has_selection, egui::Button::new("Export series as CSV…"))
+                .on_disabled_hover_text("select a rollout first")
+                .clicked()
+            {
+                out.push(UiCommand::ExportCsv);
+            }
+            if ui
+                .add_enabled(
+                    has_selection,
+                    egui::Button::new("Export review as Markdown…"),
+                )
+                .on_disabled_hover_text("select a rollout first")
+                .clicked()
+            {
+                out.push(UiCommand::ExportMarkdown);
+            }
+            ui.separator();
+            if ui.button("Settings…").clicked() {
+                out.push(UiCommand::OpenSettings);
+            }
+        });
+        ui.menu_button("Help", |ui| {
+            if ui.button("Keyboard shortcuts (?)").clicked() {
+                out.push(UiCommand::ToggleHelp);
+            }
+        });
+        ui.separator();
+        contexts_ui(ui, state, out);
+        ui.separator();
+        namespace_ui(ui, state, out);
+        let label = ui.label("Search");
+        let search = ui
+            .add(
+                egui::TextEdit::singleline(&mut state.filter.search)
+                    .hint_text("name, namespace, image  ( / )")
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id);
+        if std::mem::take(&mut state.focus_search) {
+            search.request_focus();
+        }
+        if state.read_only {
+            theme::badge(ui, "READ-ONLY", theme::WARN)
+                .on_hover_text("every change is refused (--read-only or Settings)");
+        }
+    });
+}
+
+fn contexts_ui(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<UiCommand>) {
+    ui.label("Contexts");
+    for (name, status) in &state.contexts {
+        let mut watched = status.watched;
+        if ui
+            .checkbox(&mut watched, name.as_str())
+            .on_hover_text("show this context's rollouts in the fleet")
+            .changed()
+        {
+            out.push(UiCommand::SetContextWatched {
+                context: name.clone(),
+                watched,
+            });
+        }
+    }
+}
+
+fn namespace_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Vec<UiCommand>) {
+    let mut namespaces: Vec<&str> = state
+        .fleet
+        .values()
+        .flatten()
+        .map(|v| v.reference.namespace.as_str())
+        .collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let before = state.filter.namespace.clone();
+    let shown = before.as_deref().unwrap_or("all namespaces").to_string();
+    let label = ui.label("Namespace");
+    egui::ComboBox::from_id_salt("namespace-filter")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut state.filter.namespace, None, "all namespaces");
+            for ns in namespaces {
+                ui.selectable_value(&mut state.filter.namespace, Some(ns.to_string()), ns);
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    if state.filter.namespace != before {
+        out.push(UiCommand::NamespaceChanged);
+    }
+}
+
+fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
+    ui.horizontal_wrapped(|ui| {
+        if state.read_only {
+            theme::badge(ui, "READ-ONLY", theme::WARN);
+        }
+        match &state.kubeconfig {
+            None => {
+                ui.weak("reading kubeconfig…");
+            }
+            Some(k) if k.files.is_empty() => {
+                ui.colored_label(theme::WARN, "no kubeconfig");
+            }
+            Some(_) => {}
+        }
+        // Every context, watched or not: an unreachable one must say so.
+        for (name, status) in &state.contexts {
+            ui.separator();
+            let (color, text) = match &status.state {
+                ContextState::Connecting if !status.watched => {
+                    (ui.visuals().weak_text_color(), "not watched".to_string())
+                }
+                ContextState::Connecting => (theme::WARN, "connecting…".to_string()),
+                ContextState::Connected => (theme::OK, "connected".to_string()),
+                ContextState::Unreachable {
+                    reason,
+                    retry_in_secs,
+                } => {
+                    let left = (*retry_in_secs as f64 - (now - status.since_secs)).max(0.0);
+                    (
+                        theme::ERROR,
+                        format!("unreachable: {reason} — retrying in {left:.0} s"),
+                    )
+                }
+            };
+            ui.strong(name.as_str());
+            ui.colored_label(color, text);
+            match &status.identity {
+                Some(identity) => {
+                    ui.label(identity.to_string())
+                        .on_hover_text(if identity.verified {
+                            "confirmed by the API server (SelfSubjectReview)"
+                        } else {
+                            "the kubeconfig's user name; the API server did not confirm it"
+                        });
+                }
+                None => {
+                    ui.weak("identity unknown");
+                }
+            }
+        }
+    });
+}
+
+fn welcome_ui(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<UiCommand>) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(80.0);
+        ui.heading("No kubeconfig found");
+        ui.add_space(8.0);
+        ui.label("Release Cockpit acts with your own kubeconfig identity. It looked for:");
+        if let Some(k) = &state.kubeconfig {
+            for path in &k.searched {
+                ui.monospace(path.display().to_string());
+            }
+        }
+        ui.add_space(16.0);
+        ui.label("Try it on the embedded lab (no cluster needed), or open a kubeconfig file.");
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            // Centre the two buttons.
+            ui.add_space((ui.available_width() - 280.0).max(0.0) / 2.0);
+            if ui.button("Start the lab").clicked() {
+                out.push(UiCommand::Request(BackendRequest::StartLab));
+            }
+            if ui.button("Open kubeconfig…").clicked() {
+                out.push(UiCommand::Request(BackendRequest::PickKubeconfig));
+            }
+        });
+    });
+}

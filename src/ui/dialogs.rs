@@ -1,0 +1,225 @@
+//! Confirmation dialogs (approve with an optional comment, rollback, promote full, undo to a
+//! revision) and the keyboard help overlay. Enter confirms, Esc closes. The command inside a
+//! dialog was built when it opened: an approval approves exactly the step that was on screen.
+
+use crate::model::{Action, Command, RolloutView};
+use crate::ui::app::UiCommand;
+use crate::ui::rollout::actions::{self, current_revision};
+
+/// An open dialog.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dialog {
+    Confirm(Confirm),
+    Undo {
+        command: Command,
+        current_revision: i64,
+        revision: i64,
+    },
+}
+
+/// "Do this?" with what it will do, and an optional (or required) comment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confirm {
+    pub title: String,
+    pub command: Command,
+    pub what: String,
+    pub comment: String,
+    /// Approvals may carry a comment.
+    pub takes_comment: bool,
+    /// Rollback is drawn as the dangerous choice.
+    pub danger: bool,
+}
+
+impl Dialog {
+    pub fn confirm(command: Command, what: &str) -> Dialog {
+        let title = format!("{} {}?", command.action.verb(), command.target.name);
+        Dialog::Confirm(Confirm {
+            title,
+            command,
+            what: what.into(),
+            comment: String::new(),
+            takes_comment: true,
+            danger: false,
+        })
+    }
+
+    /// Approve: promote pinned to the step on screen now.
+    pub fn approve(view: &RolloutView, what: &str) -> Dialog {
+        let command = actions::command(
+            view,
+            Action::Promote {
+                pin: actions::pin(view),
+            },
+        );
+        let mut dialog = Dialog::confirm(command, what);
+        if let Dialog::Confirm(c) = &mut dialog {
+            c.title = format!("Approve {}?", view.reference.name);
+        }
+        dialog
+    }
+
+    pub fn rollback(view: &RolloutView, what: &str) -> Dialog {
+        Dialog::Confirm(Confirm {
+            title: format!("Roll back {}?", view.reference.name),
+            command: actions::command(view, Action::Abort),
+            what: what.into(),
+            comment: String::new(),
+            takes_comment: true,
+            danger: true,
+        })
+    }
+
+    pub fn undo(view: &RolloutView) -> Dialog {
+        let current = current_revision(view).unwrap_or(1);
+        Dialog::Undo {
+            command: actions::command(view, Action::Undo { to_revision: None }),
+            current_revision: current,
+            revision: (current - 1).max(1),
+        }
+    }
+}
+
+/// Draw the open dialog, if any. Pushes `Execute` on confirm and `CloseDialogs` on cancel.
+pub fn dialog_ui(
+    ctx: &egui::Context,
+    dialog: &mut Dialog,
+    require_comment: bool,
+    out: &mut Vec<UiCommand>,
+) {
+    let modal = egui::Modal::new(egui::Id::unique("release-cockpit-dialog")).show(ctx, |ui| {
+        ui.set_max_width(460.0);
+        match dialog {
+            Dialog::Confirm(confirm) => confirm_ui(ui, confirm, require_comment, out),
+            Dialog::Undo {
+                command,
+                current_revision,
+                revision,
+            } => undo_ui(ui, command, *current_revision, revision, out),
+        }
+    });
+    if modal.should_close() {
+        out.push(UiCommand::CloseDialogs);
+    }
+}
+
+fn confirm_ui(
+    ui: &mut egui::Ui,
+    confirm: &mut Confirm,
+    require_comment: bool,
+    out: &mut Vec<UiCommand>,
+) {
+    ui.heading(confirm.title.as_str());
+    ui.label(format!(
+        "{} in {} ({})",
+        confirm.command.target, confirm.command.target.context, confirm.what
+    ));
+    let is_approval = matches!(confirm.command.action, Action::Promote { .. });
+    let needs_comment = require_comment && is_approval;
+    if confirm.takes_comment {
+        ui.add_space(4.0);
+        let label = ui.label(if needs_comment {
+            "Comment (required)"
+        } else {
+            "Comment (optional)"
+        });
+        ui.add(
+            egui::TextEdit::singleline(&mut confirm.comment)
+                .hint_text("why, ticket, link…")
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+    }
+    let ready = !needs_comment || !confirm.comment.trim().is_empty();
+    ui.add_space(8.0);
+    let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+    ui.horizontal(|ui| {
+        let label = if confirm.danger {
+            egui::RichText::new("Roll back").color(egui::Color32::WHITE)
+        } else {
+            egui::RichText::new("Confirm")
+        };
+        let mut button = egui::Button::new(label);
+        if confirm.danger {
+            button = button.fill(crate::ui::theme::ERROR);
+        }
+        let clicked = ui
+            .add_enabled(ready, button)
+            .on_hover_text("Enter")
+            .on_disabled_hover_text("an approval needs a comment (see Settings)")
+            .clicked();
+        if (clicked || enter) && ready {
+            let mut command = confirm.command.clone();
+            let comment = confirm.comment.trim();
+            command.comment = (!comment.is_empty()).then(|| comment.to_string());
+            out.push(UiCommand::Execute(command));
+            out.push(UiCommand::CloseDialogs);
+        }
+        if ui.button("Cancel").on_hover_text("Esc").clicked() {
+            out.push(UiCommand::CloseDialogs);
+        }
+    });
+}
+
+fn undo_ui(
+    ui: &mut egui::Ui,
+    command: &Command,
+    current: i64,
+    revision: &mut i64,
+    out: &mut Vec<UiCommand>,
+) {
+    ui.heading(format!("Undo {}?", command.target.name));
+    ui.label(format!(
+        "Replace the pod template of {} with the one of an earlier revision (current: {current}).",
+        command.target
+    ));
+    ui.horizontal(|ui| {
+        let label = ui.label("Revision");
+        ui.add(egui::DragValue::new(revision).range(1..=(current - 1).max(1)))
+            .labelled_by(label.id);
+    });
+    let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+    ui.horizontal(|ui| {
+        if ui.button("Undo").clicked() || enter {
+            let mut command = command.clone();
+            command.action = Action::Undo {
+                to_revision: Some(*revision),
+            };
+            out.push(UiCommand::Execute(command));
+            out.push(UiCommand::CloseDialogs);
+        }
+        if ui.button("Cancel").clicked() {
+            out.push(UiCommand::CloseDialogs);
+        }
+    });
+}
+
+/// The keys, shown on `?`.
+pub const KEYS: [(&str, &str); 7] = [
+    ("/", "search the fleet"),
+    ("j / k", "next / previous rollout"),
+    ("a", "approve the selected rollout (asks to confirm)"),
+    (
+        "Shift+R",
+        "roll back the selected rollout (asks to confirm)",
+    ),
+    ("Enter", "confirm the open dialog"),
+    ("Esc", "close dialogs, this help and settings"),
+    ("?", "show or hide this help"),
+];
+
+pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Keyboard")
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .show(ctx, |ui| {
+            egui::Grid::new("keys").num_columns(2).show(ui, |ui| {
+                for (key, what) in KEYS {
+                    ui.monospace(key);
+                    ui.label(what);
+                    ui.end_row();
+                }
+            });
+        });
+}

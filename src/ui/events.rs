@@ -1,0 +1,196 @@
+//! The window's message interface: `AppEvent` is plain data flowing in from the backend
+//! (fleet, contexts, identity, permissions, metrics, outcomes); `BackendRequest` is what the
+//! window asks the backend to do (execute a command, watch metrics, open files, start the lab).
+
+use super::settings::Settings;
+use crate::model::{Command, MetricsSnapshot, Outcome, RolloutRef, RolloutView, Verb};
+use std::path::PathBuf;
+
+/// Everything that can change the window's state. Built by the backend on tokio tasks and
+/// drained by the window at the start of each frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppEvent {
+    /// The kubeconfig files were read: which contexts exist and which one is current.
+    /// An empty `contexts` with no file found means "no kubeconfig at all".
+    Kubeconfig(KubeconfigInfo),
+    /// How the connection to one context is doing.
+    ContextState {
+        context: String,
+        state: ContextState,
+    },
+    /// Who the user is in one context.
+    Identity { context: String, identity: Identity },
+    /// What the user may change in one namespace of one context.
+    Access {
+        context: String,
+        namespace: String,
+        access: Access,
+    },
+    /// The complete list of rollouts the watch currently sees in one context.
+    Fleet {
+        context: String,
+        rollouts: Vec<RolloutView>,
+    },
+    /// Series for the rollout whose metrics were requested.
+    Metrics(MetricsSnapshot),
+    /// A command finished; the outcome says what it did.
+    CommandDone(Outcome),
+    /// A command was refused or failed; `error` says what, by whom, and what to do.
+    CommandFailed { command: Command, error: String },
+    /// The audit trail of one rollout (annotation, Events, journal), any order.
+    Activity {
+        rollout: RolloutRef,
+        entries: Vec<ActivityEntry>,
+    },
+    /// The canary judge's latest verdict on one rollout.
+    Verdict {
+        rollout: RolloutRef,
+        verdict: VerdictView,
+    },
+    /// Read-only mode switched on or off (flag or setting): every action is disabled.
+    ReadOnly(bool),
+    /// The user picked a kubeconfig file in the file dialog.
+    KubeconfigPicked(PathBuf),
+    /// An export was written.
+    Exported { path: PathBuf },
+    /// Something in the background went wrong that no command asked for; in full words.
+    Problem(String),
+    /// A neutral message for the toast area ("lab started on 127.0.0.1:…").
+    Notice(String),
+}
+
+/// The kubeconfig files read and the contexts they define.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KubeconfigInfo {
+    /// Files that were read, in merge order.
+    pub files: Vec<PathBuf>,
+    /// Files looked for (KUBECONFIG, ~/.kube/config, extra files) — shown when none exists.
+    pub searched: Vec<PathBuf>,
+    pub contexts: Vec<String>,
+    pub current: Option<String>,
+}
+
+/// Connection state of one context.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ContextState {
+    Connecting,
+    Connected,
+    /// The API server cannot be reached; the backend retries by itself.
+    Unreachable {
+        reason: String,
+        retry_in_secs: u64,
+    },
+}
+
+/// The user as one cluster knows them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identity {
+    pub user: String,
+    /// True when the API server confirmed it (SelfSubjectReview); false when it is only the
+    /// kubeconfig's user name.
+    pub verified: bool,
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = if self.verified {
+            "verified"
+        } else {
+            "unverified"
+        };
+        write!(f, "{} ({how})", self.user)
+    }
+}
+
+/// Answers of SelfSubjectAccessReview for one (context, namespace).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    /// `patch rollouts.argoproj.io` (spec: pause, resume, restart, undo).
+    pub patch_rollouts: bool,
+    /// `patch rollouts.argoproj.io/status` (promote, abort, retry, set-weight).
+    pub patch_rollouts_status: bool,
+}
+
+impl Access {
+    pub const ALL: Access = Access {
+        patch_rollouts: true,
+        patch_rollouts_status: true,
+    };
+
+    /// The permission `verb` needs that the user lacks, named as `kubectl auth can-i` names it.
+    pub fn missing_for(&self, verb: Verb) -> Option<&'static str> {
+        let (spec, status) = verb_needs(verb);
+        if spec && !self.patch_rollouts {
+            Some("patch rollouts.argoproj.io")
+        } else if status && !self.patch_rollouts_status {
+            Some("patch rollouts.argoproj.io/status")
+        } else {
+            None
+        }
+    }
+}
+
+/// Which parts of a rollout a verb patches: (spec, status). Promote and resume may unpause
+/// the spec; see ARCHITECTURE.md for the exact patches.
+fn verb_needs(verb: Verb) -> (bool, bool) {
+    match verb {
+        Verb::Promote | Verb::PromoteFull | Verb::Resume => (true, true),
+        Verb::Abort | Verb::Retry | Verb::SetWeight => (false, true),
+        Verb::Pause | Verb::Restart | Verb::Undo => (true, false),
+    }
+}
+
+/// One entry of a rollout's audit trail: who did what, when, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityEntry {
+    /// Unix seconds.
+    pub time_secs: f64,
+    pub user: String,
+    /// The verb in words (`promote`, `abort`, …) or the Event reason.
+    pub verb: String,
+    pub comment: Option<String>,
+    /// Extra words: "step 1 → 2 (weight 40%)", the tool, the Event message.
+    pub detail: String,
+}
+
+/// The judge's verdict as the window shows it; replaced by the judge's own type in phase 2.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerdictView {
+    /// `pass`, `fail` or `inconclusive`.
+    pub verdict: String,
+    /// Weighted score 0–1.
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
+/// What the window asks the backend to do. The backend answers with `AppEvent`s.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackendRequest {
+    /// Run a command through the orchestration API (the same function as the CLI verb).
+    Execute(Command),
+    /// The settings changed (Prometheus per cluster, refresh interval, …): apply them.
+    Configure(Box<Settings>),
+    /// Read these kubeconfig files (empty: `KUBECONFIG` or `~/.kube/config`) plus extras.
+    LoadKubeconfig { extra_files: Vec<PathBuf> },
+    /// Watch rollouts in these contexts (all namespaces, or one) — replaces earlier watches.
+    Watch {
+        contexts: Vec<String>,
+        namespace: Option<String>,
+    },
+    /// Stream metrics for this rollout (none: stop), keeping `window_secs` of history.
+    WatchMetrics {
+        rollout: Option<RolloutRef>,
+        window_secs: u64,
+    },
+    /// Fetch the audit trail of this rollout.
+    LoadActivity(RolloutRef),
+    /// Open a file dialog for a kubeconfig; answered by `AppEvent::KubeconfigPicked`.
+    PickKubeconfig,
+    /// Start the embedded lab and connect to it.
+    StartLab,
+    /// Ask where to save, then write `contents`; answered by `AppEvent::Exported`.
+    Export {
+        suggested_name: String,
+        contents: String,
+    },
+}

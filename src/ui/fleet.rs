@@ -1,0 +1,318 @@
+//! The fleet: every rollout of the watched contexts in one table — filtered by namespace and
+//! search, sorted by any column, with a marker on those that wait for a person. Rows are
+//! virtualised so a fleet of hundreds stays cheap to draw.
+
+use super::app::UiCommand;
+use super::theme;
+use crate::model::{RolloutRef, RolloutView};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// Shown in the last column of rollouts paused for a person.
+pub const WAITING_MARK: &str = "◆ waiting";
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Name,
+    Namespace,
+    Context,
+    Strategy,
+    Phase,
+    Step,
+    Weight,
+    Age,
+    Waiting,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FleetFilter {
+    /// None: all namespaces.
+    pub namespace: Option<String>,
+    pub search: String,
+    pub sort: SortKey,
+    pub descending: bool,
+}
+
+/// Columns: title, sort key, width in points.
+const COLUMNS: [(&str, SortKey, f32); 9] = [
+    ("Name", SortKey::Name, 190.0),
+    ("Namespace", SortKey::Namespace, 100.0),
+    ("Context", SortKey::Context, 100.0),
+    ("Strategy", SortKey::Strategy, 76.0),
+    ("Phase", SortKey::Phase, 100.0),
+    ("Step", SortKey::Step, 46.0),
+    ("Weight", SortKey::Weight, 56.0),
+    ("Age", SortKey::Age, 62.0),
+    ("Waiting", SortKey::Waiting, 84.0),
+];
+const ROW_HEIGHT: f32 = 22.0;
+
+/// The rows to show, in order: the watched contexts' rollouts that pass the filter.
+pub fn visible_rows<'a>(
+    fleet: &'a BTreeMap<String, Vec<RolloutView>>,
+    watched: impl Fn(&str) -> bool,
+    filter: &FleetFilter,
+    now_secs: f64,
+) -> Vec<&'a RolloutView> {
+    let needle = filter.search.trim().to_lowercase();
+    let mut rows: Vec<&RolloutView> = fleet
+        .iter()
+        .filter(|(context, _)| watched(context))
+        .flat_map(|(_, views)| views.iter())
+        .filter(|v| {
+            filter
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| &v.reference.namespace == ns)
+        })
+        .filter(|v| needle.is_empty() || matches_search(v, &needle))
+        .collect();
+    rows.sort_by(|a, b| {
+        let primary = compare(a, b, filter.sort, now_secs);
+        let primary = if filter.descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary.then_with(|| a.reference.cmp(&b.reference))
+    });
+    rows
+}
+
+fn matches_search(v: &RolloutView, needle: &str) -> bool {
+    let r = &v.reference;
+    [&r.name, &r.namespace, &r.context]
+        .iter()
+        .any(|s| s.to_lowercase().contains(needle))
+        || v.images.iter().any(|i| i.to_lowercase().contains(needle))
+}
+
+fn compare(a: &RolloutView, b: &RolloutView, key: SortKey, now_secs: f64) -> Ordering {
+    match key {
+        SortKey::Name => a.reference.name.cmp(&b.reference.name),
+        SortKey::Namespace => a.reference.namespace.cmp(&b.reference.namespace),
+        SortKey::Context => a.reference.context.cmp(&b.reference.context),
+        SortKey::Strategy => a.strategy.as_str().cmp(b.strategy.as_str()),
+        SortKey::Phase => a.phase.cmp(&b.phase),
+        SortKey::Step => a.current_step.cmp(&b.current_step),
+        SortKey::Weight => a.actual_weight.cmp(&b.actual_weight),
+        SortKey::Age => age_secs(b, now_secs).total_cmp(&age_secs(a, now_secs)),
+        // Waiting first.
+        SortKey::Waiting => b.waiting_for_human().cmp(&a.waiting_for_human()),
+    }
+}
+
+/// Seconds since the rollout's current state began (pause start, or creation).
+pub fn age_secs(v: &RolloutView, now_secs: f64) -> f64 {
+    v.since
+        .as_deref()
+        .and_then(theme::parse_time)
+        .map(|t| now_secs - t)
+        .unwrap_or(0.0)
+}
+
+/// The table. `rows` come from [`visible_rows`].
+pub fn fleet_table_ui(
+    ui: &mut egui::Ui,
+    rows: &[&RolloutView],
+    selected: Option<&RolloutRef>,
+    filter: &mut FleetFilter,
+    now_secs: f64,
+    out: &mut Vec<UiCommand>,
+) {
+    header_ui(ui, filter);
+    ui.separator();
+    if rows.is_empty() {
+        ui.weak("No rollouts match.");
+        return;
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("fleet-rows")
+        .auto_shrink([false, false])
+        .show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
+            for view in &rows[range] {
+                let is_selected = selected == Some(&view.reference);
+                row_ui(ui, view, is_selected, now_secs, out);
+            }
+        });
+}
+
+fn header_ui(ui: &mut egui::Ui, filter: &mut FleetFilter) {
+    ui.horizontal(|ui| {
+        for (title, key, width) in COLUMNS {
+            let arrow = match (filter.sort == key, filter.descending) {
+                (true, false) => " ▴",
+                (true, true) => " ▾",
+                _ => "",
+            };
+            cell(ui, width, |ui| {
+                let text = egui::RichText::new(format!("{title}{arrow}")).strong();
+                let response = ui
+                    .add(egui::Button::new(text).frame(false))
+                    .on_hover_text(format!("sort by {}", title.to_lowercase()));
+                if response.clicked() {
+                    if filter.sort == key {
+                        filter.descending = !filter.descending;
+                    } else {
+                        filter.sort = key;
+                        filter.descending = false;
+                    }
+                }
+            });
+        }
+    });
+}
+
+fn row_ui(
+    ui: &mut egui::Ui,
+    view: &RolloutView,
+    is_selected: bool,
+    now_secs: f64,
+    out: &mut Vec<UiCommand>,
+) {
+    ui.horizontal(|ui| {
+        ui.set_height(ROW_HEIGHT - 4.0);
+        let r = &view.reference;
+        cell(ui, COLUMNS[0].2, |ui| {
+            let response = ui
+                .selectable_label(is_selected, r.name.as_str())
+                .on_hover_text(format!("{} in {}", r, r.context));
+            if response.clicked() {
+                out.push(UiCommand::Select(r.clone()));
+            }
+        });
+        cell(ui, COLUMNS[1].2, |ui| {
+            ui.label(r.namespace.as_str());
+        });
+        cell(ui, COLUMNS[2].2, |ui| {
+            ui.label(r.context.as_str());
+        });
+        cell(ui, COLUMNS[3].2, |ui| {
+            ui.label(view.strategy.as_str());
+        });
+        cell(ui, COLUMNS[4].2, |ui| {
+            theme::badge(ui, view.phase.as_str(), theme::phase_color(view.phase))
+                .on_hover_text(view.message.as_str());
+        });
+        cell(ui, COLUMNS[5].2, |ui| {
+            ui.label(view.step_label());
+        });
+        cell(ui, COLUMNS[6].2, |ui| {
+            ui.label(format!("{}%", view.actual_weight));
+        });
+        cell(ui, COLUMNS[7].2, |ui| {
+            ui.label(theme::age(age_secs(view, now_secs)));
+        });
+        cell(ui, COLUMNS[8].2, |ui| {
+            if view.waiting_for_human() {
+                ui.colored_label(theme::WARN, WAITING_MARK)
+                    .on_hover_text(waiting_reason(view));
+            }
+        });
+    });
+}
+
+/// Why a rollout waits for a person, in words.
+pub fn waiting_reason(view: &RolloutView) -> String {
+    if view.paused {
+        return "paused by hand: Resume to continue".into();
+    }
+    let reasons = view.pause_reasons.join(", ");
+    format!("{reasons}: waits for someone to promote (Approve)")
+}
+
+fn cell(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui)) {
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, ROW_HEIGHT),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_width(width);
+            ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+            add(ui);
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::fixtures;
+
+    fn fleet() -> BTreeMap<String, Vec<RolloutView>> {
+        let a = fixtures::checkout_paused_at(1);
+        let mut b = fixtures::checkout_paused_at(4);
+        b.reference.name = "payments".into();
+        b.reference.namespace = "billing".into();
+        b.pause_reasons.clear();
+        b.controller_pause = false;
+        let mut c = fixtures::checkout_paused_at(2);
+        c.reference.context = "lab-viewer".into();
+        BTreeMap::from([
+            ("lab-admin".to_string(), vec![a, b]),
+            ("lab-viewer".to_string(), vec![c]),
+        ])
+    }
+
+    fn names(rows: &[&RolloutView]) -> Vec<String> {
+        rows.iter()
+            .map(|v| format!("{}@{}", v.reference.name, v.reference.context))
+            .collect()
+    }
+
+    #[test]
+    fn filters_by_context_namespace_and_search() {
+        let fleet = fleet();
+        let all = FleetFilter::default();
+        assert_eq!(visible_rows(&fleet, |_| true, &all, 0.0).len(), 3);
+        let admin_only = visible_rows(&fleet, |c| c == "lab-admin", &all, 0.0);
+        assert_eq!(
+            names(&admin_only),
+            ["checkout@lab-admin", "payments@lab-admin"]
+        );
+        let shop = FleetFilter {
+            namespace: Some("billing".into()),
+            ..FleetFilter::default()
+        };
+        assert_eq!(
+            names(&visible_rows(&fleet, |_| true, &shop, 0.0)),
+            ["payments@lab-admin"]
+        );
+        let search = FleetFilter {
+            search: "CHECKOUT:1.8".into(),
+            ..FleetFilter::default()
+        };
+        assert_eq!(visible_rows(&fleet, |_| true, &search, 0.0).len(), 3);
+        let search = FleetFilter {
+            search: "pay".into(),
+            ..FleetFilter::default()
+        };
+        assert_eq!(visible_rows(&fleet, |_| true, &search, 0.0).len(), 1);
+    }
+
+    #[test]
+    fn sorts_by_weight_and_waiting_both_ways() {
+        let fleet = fleet();
+        let mut filter = FleetFilter {
+            sort: SortKey::Weight,
+            ..FleetFilter::default()
+        };
+        let weights = |f: &FleetFilter| {
+            visible_rows(&fleet, |_| true, f, 0.0)
+                .iter()
+                .map(|v| v.actual_weight)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(weights(&filter), [20, 40, 60]);
+        filter.descending = true;
+        assert_eq!(weights(&filter), [60, 40, 20]);
+        filter.sort = SortKey::Waiting;
+        filter.descending = false;
+        let rows = visible_rows(&fleet, |_| true, &filter, 0.0);
+        assert!(
+            rows[0].waiting_for_human(),
+            "checkout waits at a pause step"
+        );
+        assert!(!rows[1].waiting_for_human() && !rows[2].waiting_for_human());
+    }
+}

@@ -1,0 +1,294 @@
+//! What each action of the action bar would do now, or why it cannot: read-only first, then
+//! a missing permission, then the rollout's phase. The bar itself is drawn by `action_bar.rs`;
+//! the keyboard shortcuts ask the same gates.
+
+use crate::model::{Action, Command, RolloutView, StepKind, StepPin, StrategyKind, Tool, Verb};
+use crate::ui::events::Access;
+
+/// Whether a button can act now: what it will do, or why not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Gate {
+    Enabled(String),
+    Disabled(String),
+}
+
+impl Gate {
+    pub fn is_enabled(&self) -> bool {
+        matches!(self, Gate::Enabled(_))
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Gate::Enabled(s) | Gate::Disabled(s) => s,
+        }
+    }
+}
+
+/// Everything the window needs to decide about one action.
+pub struct GateInput<'a> {
+    pub view: &'a RolloutView,
+    /// None: the cluster has not answered the permission check yet.
+    pub access: Option<Access>,
+    pub read_only: bool,
+    /// The user's name in the rollout's context, when known.
+    pub user: Option<&'a str>,
+}
+
+impl GateInput<'_> {
+    /// Read-only first, then permissions, then what the rollout's phase allows.
+    pub fn gate(&self, verb: Verb, by_phase: Result<String, String>) -> Gate {
+        if self.read_only {
+            return Gate::Disabled("read-only mode: every change is refused".into());
+        }
+        let r = &self.view.reference;
+        match self.access {
+            None => {
+                return Gate::Disabled(format!(
+                    "checking your permissions in namespace {} of {}…",
+                    r.namespace, r.context
+                ));
+            }
+            Some(access) => {
+                if let Some(missing) = access.missing_for(verb) {
+                    let who = self.user.unwrap_or("you");
+                    return Gate::Disabled(format!(
+                        "{who} may not {verb}: missing permission \"{missing}\" in namespace {} \
+                         of {}",
+                        r.namespace, r.context
+                    ));
+                }
+            }
+        }
+        match by_phase {
+            Ok(what) => Gate::Enabled(what),
+            Err(why) => Gate::Disabled(why),
+        }
+    }
+}
+
+/// The weight a rollout has at `step`: the last `setWeight` at or before it; 100 past the end.
+pub fn weight_at(view: &RolloutView, step: i32) -> i32 {
+    let Ok(index) = usize::try_from(step) else {
+        return 0;
+    };
+    if index >= view.steps.len() {
+        return 100;
+    }
+    view.steps[..=index]
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            StepKind::SetWeight { weight } => Some(*weight),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// The step on screen, which approvals and weight changes are pinned to.
+pub fn pin(view: &RolloutView) -> Option<StepPin> {
+    view.current_step.map(|step| StepPin {
+        step,
+        pod_hash: view.current_hash.clone(),
+    })
+}
+
+fn short(hash: Option<&String>) -> &str {
+    hash.map(String::as_str).unwrap_or("?")
+}
+
+/// Approve (promote one step): "promote step 1 → 2: weight 20% → 40%".
+pub fn approve(view: &RolloutView) -> Result<String, String> {
+    if view.aborted {
+        return Err("aborted: Retry first, then approve".into());
+    }
+    match view.strategy {
+        StrategyKind::BlueGreen => {
+            if view.paused || !view.pause_reasons.is_empty() {
+                Ok(format!(
+                    "promote preview {} to active",
+                    short(view.preview_hash.as_ref())
+                ))
+            } else {
+                Err("nothing to approve: the blue-green rollout is not paused".into())
+            }
+        }
+        _ => {
+            let Some(step) = view.current_step else {
+                return Err("this rollout has no steps to approve".into());
+            };
+            let n = view.steps.len() as i32;
+            if step >= n {
+                return Err(format!("all {n} steps are done: nothing left to approve"));
+            }
+            let next = step + 1;
+            Ok(format!(
+                "promote step {step} → {next}: weight {}% → {}%",
+                view.set_weight,
+                weight_at(view, next)
+            ))
+        }
+    }
+}
+
+pub fn promote_full(view: &RolloutView) -> Result<String, String> {
+    if view.aborted {
+        return Err("aborted: Retry first, then promote".into());
+    }
+    if !view.in_progress() {
+        return Err("nothing to promote: the stable version is the current one".into());
+    }
+    Ok(format!(
+        "promote fully: skip the remaining steps, weight {}% → 100%",
+        view.actual_weight
+    ))
+}
+
+pub fn abort(view: &RolloutView) -> Result<String, String> {
+    if view.aborted {
+        return Err("already aborted: Retry starts the update again".into());
+    }
+    if !view.in_progress() {
+        return Err("nothing to roll back: no update is in progress".into());
+    }
+    let stable = match view.strategy {
+        StrategyKind::BlueGreen => view.active_hash.as_ref(),
+        _ => view.stable_hash.as_ref(),
+    };
+    Ok(format!(
+        "abort: send all traffic back to stable {} (weight {}% → 0%)",
+        short(stable),
+        view.actual_weight
+    ))
+}
+
+pub fn pause(view: &RolloutView) -> Result<String, String> {
+    if view.paused {
+        return Err("already paused by hand: Resume continues".into());
+    }
+    Ok("pause: the controller stops advancing steps until Resume".into())
+}
+
+pub fn resume(view: &RolloutView) -> Result<String, String> {
+    if !view.paused && view.pause_reasons.is_empty() {
+        return Err("not paused: nothing to resume".into());
+    }
+    Ok(format!(
+        "resume: clear the pause and continue from step {}",
+        view.step_label()
+    ))
+}
+
+pub fn retry(view: &RolloutView) -> Result<String, String> {
+    if !view.aborted {
+        return Err("only an aborted rollout can be retried".into());
+    }
+    Ok("retry: start the update again from the first step".into())
+}
+
+pub fn undo(view: &RolloutView) -> Result<String, String> {
+    match current_revision(view) {
+        Some(rev) if rev > 1 => Ok(format!(
+            "undo: roll the pod template back from revision {rev} to one you pick"
+        )),
+        _ => Err("no earlier revision to go back to".into()),
+    }
+}
+
+pub fn restart(_view: &RolloutView) -> Result<String, String> {
+    Ok("restart: recreate every pod of this rollout, one by one".into())
+}
+
+pub fn set_weight(view: &RolloutView) -> Result<String, String> {
+    if view.strategy == StrategyKind::BlueGreen {
+        return Err("blue-green has no weights: Approve switches all traffic".into());
+    }
+    if view.declared_weights().is_empty() {
+        return Err("this rollout declares no setWeight steps".into());
+    }
+    if view.aborted {
+        return Err("aborted: Retry first".into());
+    }
+    Ok("move the rollout to the step that declares this weight".into())
+}
+
+pub fn current_revision(view: &RolloutView) -> Option<i64> {
+    view.revision.as_deref()?.parse().ok()
+}
+
+/// The declared weight nearest to `value`, and the step that declares it.
+pub fn snap_weight(view: &RolloutView, value: f64) -> Option<(i32, i32)> {
+    view.declared_weights().into_iter().min_by(|a, b| {
+        (a.1 as f64 - value)
+            .abs()
+            .total_cmp(&(b.1 as f64 - value).abs())
+    })
+}
+
+pub fn command(view: &RolloutView, action: Action) -> Command {
+    Command {
+        target: view.reference.clone(),
+        action,
+        tool: Tool::Gui,
+        comment: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::fixtures;
+
+    fn input(view: &RolloutView, access: Option<Access>, read_only: bool) -> GateInput<'_> {
+        GateInput {
+            view,
+            access,
+            read_only,
+            user: Some("lab-viewer"),
+        }
+    }
+
+    #[test]
+    fn approve_says_which_step_and_weight() {
+        let view = fixtures::checkout();
+        assert_eq!(
+            approve(&view),
+            Ok("promote step 1 → 2: weight 20% → 40%".to_string())
+        );
+        let done = fixtures::checkout_paused_at(8);
+        assert!(approve(&done).is_err());
+    }
+
+    #[test]
+    fn reasons_come_in_order_read_only_permission_phase() {
+        let view = fixtures::checkout();
+        let ro = input(&view, Some(Access::ALL), true).gate(Verb::Promote, approve(&view));
+        assert!(ro.text().starts_with("read-only"), "{ro:?}");
+        let viewer = Access::default();
+        let denied = input(&view, Some(viewer), false).gate(Verb::Abort, abort(&view));
+        assert_eq!(
+            denied,
+            Gate::Disabled(
+                "lab-viewer may not abort: missing permission \
+                 \"patch rollouts.argoproj.io/status\" in namespace shop of lab-admin"
+                    .into()
+            )
+        );
+        let unknown = input(&view, None, false).gate(Verb::Pause, pause(&view));
+        assert!(unknown.text().contains("checking your permissions"));
+        let retry_gate = input(&view, Some(Access::ALL), false).gate(Verb::Retry, retry(&view));
+        assert_eq!(
+            retry_gate,
+            Gate::Disabled("only an aborted rollout can be retried".into())
+        );
+    }
+
+    #[test]
+    fn slider_snaps_to_declared_weights() {
+        let view = fixtures::checkout();
+        assert_eq!(snap_weight(&view, 57.0), Some((4, 60)));
+        assert_eq!(snap_weight(&view, 3.0), Some((0, 20)));
+        assert_eq!(snap_weight(&view, 100.0), Some((6, 80)));
+        assert_eq!(weight_at(&view, 3), 40);
+        assert_eq!(weight_at(&view, 8), 100);
+    }
+}

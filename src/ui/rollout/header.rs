@@ -1,0 +1,94 @@
+//! The rollout header: phase and message, the versions (stable/canary or active/preview) with
+//! their hashes and the image, the revision, and the judge's verdict when there is one.
+
+use crate::model::{RolloutView, StrategyKind, VersionRole};
+use crate::ui::events::VerdictView;
+use crate::ui::theme;
+
+pub fn header_ui(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
+    let r = &view.reference;
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(r.name.as_str());
+        ui.weak(format!("{} · {}", r.namespace, r.context));
+        theme::badge(ui, view.phase.as_str(), theme::phase_color(view.phase));
+        if !view.message.is_empty() {
+            ui.label(view.message.as_str());
+        }
+        if view.waiting_for_human() {
+            ui.colored_label(theme::WARN, crate::ui::fleet::WAITING_MARK)
+                .on_hover_text(crate::ui::fleet::waiting_reason(view));
+        }
+    });
+    ui.horizontal_top(|ui| {
+        egui::Grid::new(("header-versions", r))
+            .num_columns(2)
+            .spacing([16.0, 2.0])
+            .show(ui, |ui| versions_rows(ui, view));
+        ui.add_space(32.0);
+        egui::Grid::new(("header-state", r))
+            .num_columns(2)
+            .spacing([16.0, 2.0])
+            .show(ui, |ui| state_rows(ui, view, verdict));
+    });
+}
+
+fn versions_rows(ui: &mut egui::Ui, view: &RolloutView) {
+    ui.weak("Strategy");
+    ui.label(match view.strategy {
+        StrategyKind::Canary => format!("Canary, step {}", view.step_label()),
+        other => other.as_str().to_string(),
+    });
+    ui.end_row();
+    for version in view.versions() {
+        ui.colored_label(theme::role_color(version.role), version.role.as_str());
+        ui.horizontal(|ui| {
+            ui.monospace(version.hash.as_str());
+            if is_new(version.role) && !view.images.is_empty() {
+                ui.label(view.images.join(", "));
+            }
+        });
+        ui.end_row();
+    }
+    if !view.in_progress() && !view.images.is_empty() {
+        ui.weak("Image");
+        ui.label(view.images.join(", "));
+        ui.end_row();
+    }
+    ui.weak("Revision");
+    ui.label(view.revision.as_deref().unwrap_or("?"));
+    ui.end_row();
+}
+
+fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
+    ui.weak("Traffic");
+    ui.label(format!(
+        "{}% declared · {}% actual",
+        view.set_weight, view.actual_weight
+    ));
+    ui.end_row();
+    ui.weak("Replicas");
+    ui.label(format!(
+        "{} desired · {} updated · {} ready · {} available",
+        view.replicas, view.updated_replicas, view.ready_replicas, view.available_replicas
+    ));
+    ui.end_row();
+    if let Some(verdict) = verdict {
+        ui.weak("Verdict");
+        let color = match verdict.verdict.as_str() {
+            "pass" => theme::OK,
+            "fail" => theme::ERROR,
+            _ => theme::WARN,
+        };
+        ui.colored_label(
+            color,
+            format!("{} (score {:.2})", verdict.verdict, verdict.score),
+        )
+        .on_hover_text(verdict.reasons.join("\n"));
+        ui.end_row();
+    }
+}
+
+/// The pod template's image belongs to the new version (canary or preview).
+fn is_new(role: VersionRole) -> bool {
+    matches!(role, VersionRole::Canary | VersionRole::Preview)
+}

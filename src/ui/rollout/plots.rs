@@ -1,0 +1,364 @@
+//! Three plots on one linked time axis (and one linked cursor): traffic share, error rate
+//! and p95 per version, coloured by role. Gaps in the data are drawn as breaks; markers show
+//! step changes, pauses, promotions, aborts and manual actions; stale data says so.
+
+use crate::model::{MetricsSnapshot, Signal, Version};
+use crate::ui::app::PlotView;
+use crate::ui::theme;
+use crate::ui::timeline::{Marker, MarkerKind};
+
+/// The lines of one signal for one version: a legend label, a colour, and the runs of
+/// consecutive points between gaps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlotSeries {
+    pub version: Version,
+    /// `canary 7f9c5d8b4`: the legend entry, shared by all segments.
+    pub label: String,
+    pub segments: Vec<Vec<[f64; 2]>>,
+}
+
+/// Values are scaled for display: shares and error rates in percent, p95 in milliseconds.
+pub fn display_scale(signal: Signal) -> f64 {
+    match signal {
+        Signal::TrafficShare | Signal::ErrorRate => 100.0,
+        Signal::P95Ms => 1.0,
+    }
+}
+
+pub fn signal_title(signal: Signal) -> &'static str {
+    match signal {
+        Signal::TrafficShare => "Traffic share (%)",
+        Signal::ErrorRate => "Error rate (%)",
+        Signal::P95Ms => "p95 latency (ms)",
+    }
+}
+
+/// The series of `signal` in `snapshot`, split at gaps, in a stable order (by role, hash).
+pub fn plot_series(snapshot: &MetricsSnapshot, signal: Signal) -> Vec<PlotSeries> {
+    let scale = display_scale(signal);
+    let mut out: Vec<PlotSeries> = snapshot
+        .series
+        .iter()
+        .filter(|s| s.signal == signal)
+        .map(|s| {
+            let mut segments = Vec::new();
+            let mut run: Vec<[f64; 2]> = Vec::new();
+            for p in &s.points {
+                match p.value {
+                    Some(v) if v.is_finite() => run.push([p.t_secs, v * scale]),
+                    _ => {
+                        if !run.is_empty() {
+                            segments.push(std::mem::take(&mut run));
+                        }
+                    }
+                }
+            }
+            if !run.is_empty() {
+                segments.push(run);
+            }
+            PlotSeries {
+                version: s.version.clone(),
+                label: format!("{} {}", s.version.role, s.version.hash),
+                segments,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.version.cmp(&b.version));
+    out
+}
+
+/// The newest time in the snapshot, if any.
+pub fn latest_time(snapshot: &MetricsSnapshot) -> Option<f64> {
+    snapshot
+        .series
+        .iter()
+        .filter_map(|s| s.points.last().map(|p| p.t_secs))
+        .max_by(f64::total_cmp)
+}
+
+/// "stale since 14:02:11 — Prometheus unreachable: …" when the source stopped answering.
+pub fn stale_text(snapshot: &MetricsSnapshot) -> Option<String> {
+    let since = snapshot.stale_since_secs?;
+    let why = snapshot
+        .error
+        .as_deref()
+        .unwrap_or("the metrics source stopped answering");
+    Some(format!(
+        "stale since {} — {} unreachable: {why}",
+        theme::clock(since),
+        source_name(&snapshot.source)
+    ))
+}
+
+fn source_name(source: &str) -> &str {
+    match source {
+        "prometheus" => "Prometheus",
+        "scrape" => "the scrape target",
+        other => other,
+    }
+}
+
+fn marker_color(kind: MarkerKind) -> egui::Color32 {
+    match kind {
+        MarkerKind::Abort => theme::ERROR,
+        MarkerKind::Promotion => theme::OK,
+        MarkerKind::Pause => theme::WARN,
+        MarkerKind::Step | MarkerKind::Manual => egui::Color32::GRAY,
+    }
+}
+
+/// The three plots. `now_secs` anchors the live window.
+pub fn plots_ui(
+    ui: &mut egui::Ui,
+    snapshot: Option<&MetricsSnapshot>,
+    markers: &[Marker],
+    view: &mut PlotView,
+    now_secs: f64,
+) {
+    ui.horizontal(|ui| {
+        ui.label("Window");
+        for minutes in [5, 15, 30, 60] {
+            if ui
+                .selectable_label(view.window_minutes == minutes, format!("{minutes} min"))
+                .clicked()
+            {
+                view.window_minutes = minutes;
+                view.follow_live = true;
+            }
+        }
+        let live = ui.add_enabled(!view.follow_live, egui::Button::new("Follow live"));
+        if live.clicked() {
+            view.follow_live = true;
+        }
+        if !view.follow_live {
+            ui.weak("drag or scroll the plots to look back; double-click resets");
+        }
+    });
+    let Some(snapshot) = snapshot else {
+        ui.weak("Waiting for metrics…");
+        return;
+    };
+    if let Some(text) = stale_text(snapshot) {
+        ui.colored_label(theme::WARN, text);
+    } else if let Some(error) = &snapshot.error {
+        ui.colored_label(theme::WARN, error.as_str());
+    }
+    let stale = snapshot.stale_since_secs.is_some();
+    let link = egui::Id::unique(("release-cockpit-plots", &snapshot.rollout));
+    let end = if view.follow_live {
+        now_secs.max(latest_time(snapshot).unwrap_or(now_secs))
+    } else {
+        now_secs
+    };
+    let start = end - f64::from(view.window_minutes) * 60.0;
+    // Each plot has a title line above it, and the marker list follows the three.
+    legend_ui(ui, snapshot);
+    let chrome = 3.0 * 30.0 + if markers.is_empty() { 0.0 } else { 36.0 };
+    let height = ((ui.available_height() - chrome) / 3.0).clamp(80.0, 260.0);
+    let mut user_moved = false;
+    for signal in Signal::ALL {
+        let series = plot_series(snapshot, signal);
+        ui.label(egui::RichText::new(signal_title(signal)).strong());
+        let response = egui_plot::Plot::new(("plot", signal.as_str()))
+            .height(height)
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .allow_zoom([true, false])
+            .allow_scroll([true, false])
+            .allow_drag([true, false])
+            .allow_boxed_zoom(false)
+            .include_y(0.0)
+            .x_axis_formatter(|mark, _| theme::clock(mark.value))
+            .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
+            .label_formatter(hover_label)
+            .show(ui, |plot_ui| {
+                if view.follow_live {
+                    plot_ui.set_plot_bounds_x(start..=end);
+                }
+                for s in &series {
+                    let mut color = theme::role_color(s.version.role);
+                    if stale {
+                        color = color.gamma_multiply(0.45);
+                    }
+                    for (i, segment) in s.segments.iter().enumerate() {
+                        // Following live, only the visible window is handed to the plot.
+                        let points = if view.follow_live {
+                            visible(segment, start)
+                        } else {
+                            segment.as_slice()
+                        };
+                        if points.is_empty() {
+                            continue;
+                        }
+                        plot_ui.line(
+                            egui_plot::Line::new(s.label.as_str(), points.to_vec())
+                                .id((&s.label, signal.as_str(), i))
+                                .color(color)
+                                .width(1.8),
+                        );
+                    }
+                }
+                for m in markers {
+                    plot_ui.vline(
+                        egui_plot::VLine::new("", m.t_secs)
+                            .color(marker_color(m.kind))
+                            .style(egui_plot::LineStyle::dashed_dense()),
+                    );
+                }
+            });
+        if response.response.dragged() || response.response.hovered() && scrolled(ui) {
+            user_moved = true;
+        }
+    }
+    if user_moved {
+        view.follow_live = false;
+    }
+    markers_legend_ui(ui, markers);
+}
+
+/// The points of a time-sorted segment from `start` on (one earlier, so the line enters
+/// from the left edge).
+pub fn visible(segment: &[[f64; 2]], start: f64) -> &[[f64; 2]] {
+    let from = segment.partition_point(|p| p[0] < start);
+    &segment[from.saturating_sub(1)..]
+}
+
+/// One legend for the three plots: the colours are the same in each.
+fn legend_ui(ui: &mut egui::Ui, snapshot: &MetricsSnapshot) {
+    let mut versions: Vec<&Version> = snapshot.series.iter().map(|s| &s.version).collect();
+    versions.sort();
+    versions.dedup();
+    ui.horizontal(|ui| {
+        for v in versions {
+            let color = theme::role_color(v.role);
+            ui.label(egui::RichText::new("━━").color(color).strong());
+            ui.label(format!("{} {}", v.role, v.hash));
+            ui.add_space(12.0);
+        }
+    });
+}
+
+/// Grid steps that fall on round clock times: seconds, minutes, quarters, hours.
+fn time_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    const STEPS: [f64; 12] = [
+        1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+    ];
+    let i = STEPS
+        .iter()
+        .position(|s| *s >= input.base_step_size)
+        .unwrap_or(STEPS.len() - 3)
+        .min(STEPS.len() - 3);
+    [STEPS[i], STEPS[i + 1], STEPS[i + 2]]
+}
+
+fn hover_label(pos: &egui_plot::HoverPosition<'_>) -> Option<String> {
+    match pos {
+        egui_plot::HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } if !plot_name.is_empty() => Some(format!(
+            "{plot_name}\n{} · {:.2}",
+            theme::clock(position.x),
+            position.y
+        )),
+        egui_plot::HoverPosition::NearDataPoint { position, .. }
+        | egui_plot::HoverPosition::Elsewhere { position } => Some(theme::clock(position.x)),
+    }
+}
+
+fn scrolled(ui: &egui::Ui) -> bool {
+    ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0)
+}
+
+/// The markers in words, newest first, under the plots.
+fn markers_legend_ui(ui: &mut egui::Ui, markers: &[Marker]) {
+    if markers.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.weak("Markers:");
+        for m in markers.iter().rev().take(6) {
+            ui.colored_label(
+                marker_color(m.kind),
+                format!("{} {} {}", theme::clock(m.t_secs), m.kind.as_str(), m.label),
+            );
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Point, RolloutRef, VersionRole, VersionSeries};
+
+    fn snapshot() -> MetricsSnapshot {
+        let point = |t: f64, v: Option<f64>| Point {
+            t_secs: t,
+            value: v,
+        };
+        MetricsSnapshot {
+            rollout: RolloutRef::new("lab-admin", "shop", "checkout"),
+            source: "prometheus".into(),
+            series: vec![
+                VersionSeries {
+                    version: Version::new(VersionRole::Canary, "7f9c5d8b4"),
+                    signal: Signal::ErrorRate,
+                    points: vec![
+                        point(10.0, Some(0.01)),
+                        point(11.0, Some(0.02)),
+                        point(12.0, None),
+                        point(13.0, Some(0.5)),
+                    ],
+                },
+                VersionSeries {
+                    version: Version::new(VersionRole::Stable, "6d4b9c7f8"),
+                    signal: Signal::ErrorRate,
+                    points: vec![point(10.0, Some(0.0)), point(13.0, Some(0.001))],
+                },
+                VersionSeries {
+                    version: Version::new(VersionRole::Stable, "6d4b9c7f8"),
+                    signal: Signal::P95Ms,
+                    points: vec![point(10.0, Some(120.0))],
+                },
+            ],
+            stale_since_secs: Some(13.0),
+            error: Some("connection refused (127.0.0.1:9090)".into()),
+        }
+    }
+
+    #[test]
+    fn gaps_split_lines_and_values_are_scaled() {
+        let series = plot_series(&snapshot(), Signal::ErrorRate);
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].label, "stable 6d4b9c7f8", "stable sorts first");
+        let canary = &series[1];
+        assert_eq!(canary.label, "canary 7f9c5d8b4");
+        assert_eq!(
+            canary.segments,
+            vec![vec![[10.0, 1.0], [11.0, 2.0]], vec![[13.0, 50.0]]]
+        );
+        let p95 = plot_series(&snapshot(), Signal::P95Ms);
+        assert_eq!(p95[0].segments, vec![vec![[10.0, 120.0]]]);
+        assert!(plot_series(&snapshot(), Signal::TrafficShare).is_empty());
+    }
+
+    #[test]
+    fn only_the_visible_window_is_plotted_when_live() {
+        let segment = [[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0]];
+        assert_eq!(visible(&segment, 2.5), &segment[1..]);
+        assert_eq!(visible(&segment, 0.0), &segment[..]);
+        assert_eq!(visible(&segment, 9.0), &segment[3..]);
+    }
+
+    #[test]
+    fn stale_data_says_since_when_and_why() {
+        let text = stale_text(&snapshot()).expect("stale");
+        assert!(text.starts_with("stale since "), "{text}");
+        assert!(
+            text.ends_with("Prometheus unreachable: connection refused (127.0.0.1:9090)"),
+            "{text}"
+        );
+        assert_eq!(latest_time(&snapshot()), Some(13.0));
+    }
+}

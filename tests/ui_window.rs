@@ -1,0 +1,603 @@
+//! The window driven through egui_kittest, by accessible labels, like a person would: real
+//! `CockpitApp` state fed with `AppEvent`s built from real Argo objects (the lab-like
+//! `tests/fixtures/checkout-rollout.yaml` and the controller-written fixtures in
+//! `../shared/fixtures/argo-rollouts/objects/`); the requests it emits are recorded.
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use release_cockpit::model::{
+    Action, MetricsSnapshot, Outcome, Point, Rollout, RolloutRef, RolloutView, Signal, StepPin,
+    Verb, Version, VersionRole, VersionSeries,
+};
+use release_cockpit::ui::app::MetricsState;
+use release_cockpit::ui::rollout::plots::plot_series;
+use release_cockpit::ui::{
+    Access, AppEvent, Backend, BackendRequest, CockpitApp, ContextState, Identity, KubeconfigInfo,
+    Settings,
+};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+
+/// Records what the window asks for.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<BackendRequest>>>);
+
+impl Backend for Recorder {
+    fn send(&self, request: BackendRequest) {
+        self.0.lock().expect("recorder lock").push(request);
+    }
+}
+
+impl Recorder {
+    fn take(&self) -> Vec<BackendRequest> {
+        std::mem::take(&mut *self.0.lock().expect("recorder lock"))
+    }
+
+    fn executed(&self) -> Vec<release_cockpit::model::Command> {
+        self.take()
+            .into_iter()
+            .filter_map(|r| match r {
+                BackendRequest::Execute(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn read_rollout(path: &Path) -> Rollout {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn checkout(context: &str) -> RolloutView {
+    let ro = read_rollout(&crate_dir().join("tests/fixtures/checkout-rollout.yaml"));
+    RolloutView::from_rollout(context, &ro)
+}
+
+/// Argo's own fixtures, as the controller wrote them.
+fn argo_fixtures(context: &str) -> Vec<RolloutView> {
+    let objects = crate_dir().join("../shared/fixtures/argo-rollouts/objects");
+    [
+        "canary/canary-rollout.yaml",
+        "blue-green/bluegreen-rollout.yaml",
+        "rollout-aborted/rollout.yaml",
+    ]
+    .iter()
+    .map(|f| RolloutView::from_rollout(context, &read_rollout(&objects.join(f))))
+    .collect()
+}
+
+struct Window {
+    harness: Harness<'static, CockpitApp>,
+    events: Sender<AppEvent>,
+    sent: Recorder,
+}
+
+impl Window {
+    fn new() -> Window {
+        Window::with_settings(Settings::default(), false)
+    }
+
+    fn with_settings(settings: Settings, read_only: bool) -> Window {
+        let (events, rx) = std::sync::mpsc::channel();
+        let sent = Recorder::default();
+        let app = CockpitApp::new(settings, read_only, rx, Box::new(sent.clone()));
+        let harness = Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .with_context_setup(release_cockpit::ui::theme::install_fonts)
+            .build_ui_state(|ui, app: &mut CockpitApp| app.frame(ui), app);
+        Window {
+            harness,
+            events,
+            sent,
+        }
+    }
+
+    fn send(&mut self, event: AppEvent) {
+        self.events.send(event).expect("window alive");
+    }
+
+    /// A few frames: toasts and the refresh tick keep asking for repaints, so `run()` would
+    /// never settle.
+    fn settle(&mut self) {
+        self.harness.run_steps(4);
+    }
+
+    /// Two contexts from the kubeconfig, lab-admin connected and allowed everything in
+    /// `shop`, with `checkout` and Argo's fixtures in its fleet.
+    fn connected_admin() -> Window {
+        let mut w = Window::new();
+        w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+            files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+            searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+            contexts: vec!["lab-admin".into(), "lab-viewer".into()],
+            current: Some("lab-admin".into()),
+        }));
+        w.send(AppEvent::ContextState {
+            context: "lab-admin".into(),
+            state: ContextState::Connected,
+        });
+        w.send(AppEvent::Identity {
+            context: "lab-admin".into(),
+            identity: Identity {
+                user: "lab-admin".into(),
+                verified: true,
+            },
+        });
+        w.send(AppEvent::Access {
+            context: "lab-admin".into(),
+            namespace: "shop".into(),
+            access: Access::ALL,
+        });
+        let mut fleet = vec![checkout("lab-admin")];
+        fleet.extend(argo_fixtures("lab-admin"));
+        w.send(AppEvent::Fleet {
+            context: "lab-admin".into(),
+            rollouts: fleet,
+        });
+        w.settle();
+        w.sent.take();
+        w
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.settle();
+    }
+
+    fn select_checkout(&mut self) {
+        self.click("checkout");
+        assert_eq!(
+            self.harness.state().state.selected,
+            Some(RolloutRef::new("lab-admin", "shop", "checkout"))
+        );
+    }
+}
+
+fn pin_at_step_1() -> Option<StepPin> {
+    Some(StepPin {
+        step: 1,
+        pod_hash: Some("7f9c5d8b4".into()),
+    })
+}
+
+#[test]
+fn approve_sends_promote_pinned_to_the_step_on_screen_with_the_comment() {
+    let mut w = Window::connected_admin();
+    w.select_checkout();
+    let requests = w.sent.take();
+    assert!(
+        requests.contains(&BackendRequest::WatchMetrics {
+            rollout: Some(RolloutRef::new("lab-admin", "shop", "checkout")),
+            window_secs: 3600
+        }),
+        "selecting starts metrics: {requests:?}"
+    );
+    w.click("Approve");
+    w.harness.get_by_label("Comment (optional)").focus();
+    w.settle();
+    w.harness
+        .get_by_label("Comment (optional)")
+        .type_text("error rate flat");
+    w.settle();
+    w.click("Confirm");
+    let sent = w.sent.executed();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0].action,
+        Action::Promote {
+            pin: pin_at_step_1()
+        }
+    );
+    assert_eq!(sent[0].comment.as_deref(), Some("error rate flat"));
+    assert_eq!(
+        sent[0].target,
+        RolloutRef::new("lab-admin", "shop", "checkout")
+    );
+    assert!(w.harness.state().state.dialog.is_none());
+}
+
+#[test]
+fn slider_to_60_and_apply_sends_set_weight_pinned() {
+    let mut w = Window::connected_admin();
+    w.select_checkout();
+    w.harness
+        .get_by_role_and_label(Role::Slider, "Weight")
+        .set_value_accesskit(60.0);
+    w.settle();
+    assert!(
+        w.harness
+            .query_by_label_contains("60% (chosen; live 20%)")
+            .is_some()
+    );
+    w.click("Apply");
+    let sent = w.sent.executed();
+    assert_eq!(
+        sent.iter().map(|c| c.action.clone()).collect::<Vec<_>>(),
+        [Action::SetWeight {
+            weight: 60,
+            pin: pin_at_step_1()
+        }]
+    );
+}
+
+#[test]
+fn rollback_takes_one_click_and_enter() {
+    let mut w = Window::connected_admin();
+    w.select_checkout();
+    w.click("Rollback");
+    w.harness.key_press(egui::Key::Enter);
+    w.settle();
+    let sent = w.sent.executed();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].action, Action::Abort);
+    assert!(w.harness.state().state.dialog.is_none());
+}
+
+#[test]
+fn keyboard_moves_approves_and_escape_closes() {
+    let mut w = Window::connected_admin();
+    w.harness.key_press(egui::Key::J);
+    w.settle();
+    let first = w.harness.state().state.selected.clone().expect("j selects");
+    w.harness.key_press(egui::Key::J);
+    w.settle();
+    let second = w
+        .harness
+        .state()
+        .state
+        .selected
+        .clone()
+        .expect("still selected");
+    assert_ne!(first, second);
+    w.harness.key_press(egui::Key::K);
+    w.settle();
+    assert_eq!(w.harness.state().state.selected, Some(first));
+
+    w.select_checkout();
+    w.harness.key_press(egui::Key::A);
+    w.settle();
+    assert!(w.harness.query_by_label("Approve checkout?").is_some());
+    w.harness.key_press(egui::Key::Escape);
+    w.settle();
+    assert!(w.harness.state().state.dialog.is_none());
+    assert!(w.harness.query_by_label("Approve checkout?").is_none());
+    assert!(w.sent.executed().is_empty(), "Esc sends nothing");
+
+    w.harness
+        .key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::R);
+    w.settle();
+    assert!(w.harness.query_by_label("Roll back checkout?").is_some());
+    w.harness.key_press(egui::Key::Escape);
+    w.settle();
+    assert!(w.harness.state().state.dialog.is_none());
+}
+
+#[test]
+fn question_mark_opens_the_help_overlay() {
+    let mut w = Window::connected_admin();
+    w.harness.key_press(egui::Key::Questionmark);
+    w.settle();
+    assert!(w.harness.state().state.help_open);
+    assert!(
+        w.harness
+            .query_by_label("roll back the selected rollout (asks to confirm)")
+            .is_some()
+    );
+    w.harness.key_press(egui::Key::Escape);
+    w.settle();
+    assert!(!w.harness.state().state.help_open);
+}
+
+#[test]
+fn a_viewer_sees_disabled_actions_with_the_missing_permission() {
+    let mut w = Window::connected_admin();
+    w.send(AppEvent::Identity {
+        context: "lab-viewer".into(),
+        identity: Identity {
+            user: "lab-viewer".into(),
+            verified: true,
+        },
+    });
+    w.send(AppEvent::Access {
+        context: "lab-viewer".into(),
+        namespace: "shop".into(),
+        access: Access::default(),
+    });
+    w.send(AppEvent::Fleet {
+        context: "lab-viewer".into(),
+        rollouts: vec![checkout("lab-viewer")],
+    });
+    w.settle();
+    w.harness
+        .get_by_role_and_label(Role::CheckBox, "lab-viewer")
+        .click();
+    w.settle();
+    w.harness
+        .get_by_role_and_label(Role::CheckBox, "lab-admin")
+        .click();
+    w.settle();
+    w.click("checkout");
+    assert_eq!(
+        w.harness.state().state.selected,
+        Some(RolloutRef::new("lab-viewer", "shop", "checkout"))
+    );
+    for label in [
+        "Approve",
+        "Promote full",
+        "Rollback",
+        "Pause",
+        "Resume",
+        "Restart",
+    ] {
+        let node = w.harness.get_by_label(label);
+        assert!(node.accesskit_node().is_disabled(), "{label} is disabled");
+    }
+    w.harness.get_by_label("Approve").hover();
+    w.settle();
+    w.harness.get_by_label_contains(
+        "lab-viewer may not promote: missing permission \"patch rollouts.argoproj.io\"",
+    );
+    // The keyboard refuses too, with the same reason.
+    w.harness.key_press(egui::Key::A);
+    w.settle();
+    assert!(w.harness.state().state.dialog.is_none());
+    assert!(w.sent.executed().is_empty());
+}
+
+#[test]
+fn read_only_disables_every_action_and_shows_the_badge() {
+    let mut w = Window::connected_admin();
+    w.send(AppEvent::ReadOnly(true));
+    w.select_checkout();
+    assert!(w.harness.get_all_by_label("READ-ONLY").count() >= 1);
+    for label in ["Approve", "Rollback", "Restart", "Apply"] {
+        assert!(
+            w.harness.get_by_label(label).accesskit_node().is_disabled(),
+            "{label} is disabled in read-only mode"
+        );
+    }
+}
+
+#[test]
+fn selection_survives_refreshes_and_step_changes_leave_markers() {
+    let mut w = Window::connected_admin();
+    w.select_checkout();
+    let mut moved = checkout("lab-admin");
+    moved.current_step = Some(2);
+    moved.set_weight = 40;
+    moved.phase = release_cockpit::model::Phase::Progressing;
+    moved.pause_reasons.clear();
+    let mut fleet = argo_fixtures("lab-admin");
+    fleet.push(moved);
+    w.send(AppEvent::Fleet {
+        context: "lab-admin".into(),
+        rollouts: fleet,
+    });
+    w.settle();
+    let state = &w.harness.state().state;
+    let r = RolloutRef::new("lab-admin", "shop", "checkout");
+    assert_eq!(state.selected, Some(r.clone()));
+    assert_eq!(state.selected_view().and_then(|v| v.current_step), Some(2));
+    let markers = state.markers.get(&r).expect("markers");
+    assert_eq!(markers[0].label, "step 2 (weight 40%)");
+}
+
+#[test]
+fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
+    let mut w = Window::connected_admin();
+    w.select_checkout();
+    w.sent.take();
+    let r = RolloutRef::new("lab-admin", "shop", "checkout");
+    let now = release_cockpit::ui::theme::now_secs();
+    let series = |role, hash: &str, signal, value: f64| VersionSeries {
+        version: Version::new(role, hash),
+        signal,
+        points: (0..120)
+            .map(|i| Point {
+                t_secs: now - 120.0 + f64::from(i),
+                value: (i != 60).then_some(value),
+            })
+            .collect(),
+    };
+    w.send(AppEvent::Metrics(MetricsSnapshot {
+        rollout: r.clone(),
+        source: "prometheus".into(),
+        series: vec![
+            series(VersionRole::Stable, "6d4b9c7f8", Signal::TrafficShare, 0.8),
+            series(VersionRole::Canary, "7f9c5d8b4", Signal::TrafficShare, 0.2),
+            series(VersionRole::Canary, "7f9c5d8b4", Signal::ErrorRate, 0.01),
+            series(VersionRole::Canary, "7f9c5d8b4", Signal::P95Ms, 180.0),
+        ],
+        stale_since_secs: None,
+        error: None,
+    }));
+    w.settle();
+    let MetricsState::Received(snapshot) = &w.harness.state().state.metrics else {
+        panic!("metrics not applied");
+    };
+    let share = plot_series(snapshot, Signal::TrafficShare);
+    assert_eq!(share.len(), 2);
+    assert_eq!(
+        share[1].segments.len(),
+        2,
+        "the gap at point 60 splits the line"
+    );
+    assert!(!plot_series(snapshot, Signal::P95Ms).is_empty());
+
+    w.send(AppEvent::CommandDone(Outcome {
+        rollout: r.clone(),
+        verb: Verb::Promote,
+        summary: "promoted: step 1 → 2 (weight 40%)".into(),
+        from_step: Some(1),
+        to_step: Some(2),
+        weight: Some(40),
+        changed: true,
+        resource_version: Some("1043".into()),
+    }));
+    w.settle();
+    let toast = "shop/checkout: promoted: step 1 → 2 (weight 40%)";
+    assert!(
+        w.harness
+            .state()
+            .state
+            .toasts
+            .items()
+            .iter()
+            .any(|t| t.text == toast),
+        "the outcome is a toast"
+    );
+    assert!(
+        w.harness.get_all_by_label(toast).count() >= 1,
+        "and on screen"
+    );
+    assert_eq!(w.sent.take(), [BackendRequest::LoadActivity(r)]);
+}
+
+#[test]
+fn without_a_kubeconfig_the_window_offers_the_lab_and_a_file() {
+    let mut w = Window::new();
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+        searched: vec![PathBuf::from("/home/nobody/.kube/config")],
+        ..KubeconfigInfo::default()
+    }));
+    w.settle();
+    w.harness.get_by_label("No kubeconfig found");
+    w.harness.get_by_label("/home/nobody/.kube/config");
+    w.sent.take();
+    w.click("Start the lab");
+    w.click("Open kubeconfig…");
+    assert_eq!(
+        w.sent.take(),
+        [BackendRequest::StartLab, BackendRequest::PickKubeconfig]
+    );
+}
+
+#[test]
+fn an_unreachable_context_says_why_and_when_it_retries() {
+    let mut w = Window::connected_admin();
+    w.send(AppEvent::ContextState {
+        context: "lab-admin".into(),
+        state: ContextState::Unreachable {
+            reason: "connection refused (127.0.0.1:6443)".into(),
+            retry_in_secs: 30,
+        },
+    });
+    w.settle();
+    w.harness
+        .get_by_label_contains("unreachable: connection refused (127.0.0.1:6443) — retrying in ");
+    w.harness.get_by_label("lab-admin (verified)");
+}
+
+#[test]
+fn a_required_comment_keeps_confirm_disabled_until_written() {
+    let settings = Settings {
+        require_approval_comment: true,
+        ..Settings::default()
+    };
+    let mut w = Window::with_settings(settings, false);
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        searched: vec![],
+        contexts: vec!["lab-admin".into()],
+        current: Some("lab-admin".into()),
+    }));
+    w.send(AppEvent::Access {
+        context: "lab-admin".into(),
+        namespace: "shop".into(),
+        access: Access::ALL,
+    });
+    w.send(AppEvent::Fleet {
+        context: "lab-admin".into(),
+        rollouts: vec![checkout("lab-admin")],
+    });
+    w.settle();
+    w.select_checkout();
+    w.click("Approve");
+    assert!(
+        w.harness
+            .get_by_label("Confirm")
+            .accesskit_node()
+            .is_disabled()
+    );
+    w.harness.key_press(egui::Key::Enter);
+    w.settle();
+    assert!(
+        w.sent.executed().is_empty(),
+        "Enter does not bypass the rule"
+    );
+    w.harness.get_by_label("Comment (required)").focus();
+    w.settle();
+    w.harness
+        .get_by_label("Comment (required)")
+        .type_text("CHG-1234");
+    w.settle();
+    assert!(
+        !w.harness
+            .get_by_label("Confirm")
+            .accesskit_node()
+            .is_disabled()
+    );
+    w.click("Confirm");
+    let sent = w.sent.executed();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].comment.as_deref(), Some("CHG-1234"));
+}
+
+#[test]
+fn undo_picks_the_previous_revision_by_default() {
+    let mut w = Window::connected_admin();
+    w.select_checkout();
+    w.click("Undo…");
+    w.harness.get_by_label("Undo checkout?");
+    w.harness.key_press(egui::Key::Enter);
+    w.settle();
+    let sent = w.sent.executed();
+    assert_eq!(
+        sent.iter().map(|c| c.action.clone()).collect::<Vec<_>>(),
+        [Action::Undo {
+            to_revision: Some(3)
+        }]
+    );
+}
+
+#[test]
+fn settings_edit_the_cluster_and_reach_the_backend() {
+    let mut w = Window::connected_admin();
+    w.click("File");
+    w.click("Settings…");
+    assert!(w.harness.state().state.settings_open);
+    // One section per context, open: the first is lab-admin's.
+    w.harness
+        .get_all_by_label("Prometheus URL")
+        .next()
+        .expect("a URL field")
+        .focus();
+    w.settle();
+    w.harness
+        .get_all_by_label("Prometheus URL")
+        .next()
+        .expect("a URL field")
+        .type_text("http://127.0.0.1:9090");
+    w.settle();
+    let settings = &w.harness.state().state.settings;
+    assert_eq!(
+        settings.clusters["lab-admin"].prometheus_url,
+        "http://127.0.0.1:9090"
+    );
+    let configured = w.sent.take().into_iter().any(|r| {
+        matches!(r, BackendRequest::Configure(s)
+            if s.clusters.get("lab-admin").is_some_and(|c| c.prometheus_url == "http://127.0.0.1:9090"))
+    });
+    assert!(configured, "the backend got the new settings");
+    w.harness.key_press(egui::Key::Escape);
+    w.settle();
+    assert!(!w.harness.state().state.settings_open);
+}
