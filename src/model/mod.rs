@@ -7,6 +7,11 @@ pub mod command;
 pub mod series;
 pub mod view;
 
+#[cfg(test)]
+mod fixture_tests;
+#[cfg(test)]
+pub(crate) mod testdata;
+
 pub use argo::{Rollout, RolloutSpec, RolloutStatus};
 pub use command::{Action, Command, StepPin, Tool};
 pub use series::{MetricsSnapshot, Point, Signal, VersionSeries};

@@ -131,7 +131,20 @@ pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
 pub const LAST_ACTION_ANNOTATION: &str = "release-cockpit.io/last-action";
 
 impl RolloutView {
+    /// The view of `ro` as seen through `context`. For a canary without traffic routing the
+    /// actual weight is estimated from `status` (see [`RolloutView::from_rollout_with_replica_sets`]).
     pub fn from_rollout(context: &str, ro: &Rollout) -> RolloutView {
+        RolloutView::from_rollout_with_replica_sets(context, ro, None)
+    }
+
+    /// Like [`RolloutView::from_rollout`], with the available pod count of the canary
+    /// ReplicaSet when the caller listed the ReplicaSets: then the actual weight of a canary
+    /// without traffic routing is exactly what `kubectl argo rollouts get` shows.
+    pub fn from_rollout_with_replica_sets(
+        context: &str,
+        ro: &Rollout,
+        canary_available: Option<i32>,
+    ) -> RolloutView {
         let status = ro.status.clone().unwrap_or_default();
         let spec = &ro.spec;
         let strategy = if spec.strategy.canary.is_some() {
@@ -147,19 +160,20 @@ impl RolloutView {
             .as_ref()
             .map(|c| c.steps.iter().map(step_kind).collect())
             .unwrap_or_default();
+        // Argo shows "Step i/n" only once the controller has written currentStepIndex, but it
+        // computes weights as if a missing index were 0 (`GetCurrentCanaryStep`).
         let current_step = match strategy {
+            StrategyKind::Canary if !steps.is_empty() => status.current_step_index,
+            _ => None,
+        };
+        let step_index = match strategy {
             StrategyKind::Canary if !steps.is_empty() => {
-                Some(status.current_step_index.unwrap_or(0))
+                Some(status.current_step_index.unwrap_or(0).max(0))
             }
             _ => None,
         };
-        let set_weight = current_set_weight(&steps, current_step, &status);
-        let actual_weight = status
-            .canary
-            .weights
-            .as_ref()
-            .map(|w| w.canary.weight)
-            .unwrap_or(set_weight);
+        let set_weight = current_set_weight(&steps, step_index, &status);
+        let actual_weight = actual_weight(ro, &status, &steps, step_index, set_weight, canary_available);
         let (phase, message) = phase_of(ro, &status);
         let annotations = ro.annotations();
         let images = ro
@@ -339,16 +353,15 @@ fn step_kind(step: &super::argo::CanaryStep) -> StepKind {
     }
 }
 
-/// Argo's `GetCurrentSetWeight`: 0 when aborted, 100 once past the last step, otherwise the
-/// last `setWeight` at or before the current step.
-fn current_set_weight(steps: &[StepKind], current: Option<i32>, status: &RolloutStatus) -> i32 {
+/// Argo's `GetCurrentSetWeight`: 0 when aborted, 100 once past the last step (or with no
+/// steps), otherwise the last `setWeight` at or before the current step.
+fn current_set_weight(steps: &[StepKind], index: Option<i32>, status: &RolloutStatus) -> i32 {
     if status.abort {
         return 0;
     }
-    let Some(index) = current else {
+    let Some(index) = index.and_then(|i| usize::try_from(i).ok()) else {
         return 100;
     };
-    let index = usize::try_from(index).unwrap_or(0);
     if index >= steps.len() {
         return 100;
     }
@@ -360,6 +373,52 @@ fn current_set_weight(steps: &[StepKind], current: Option<i32>, status: &Rollout
             _ => None,
         })
         .unwrap_or(0)
+}
+
+/// Argo's `ActualWeight` (`NewRolloutInfo`): 100 past the last step; 0 while nothing is
+/// available; with traffic routing, what the router was told (`status.canary.weights`) or
+/// else the set weight; without it, the canary ReplicaSet's share of available pods.
+fn actual_weight(
+    ro: &Rollout,
+    status: &RolloutStatus,
+    steps: &[StepKind],
+    index: Option<i32>,
+    set_weight: i32,
+    canary_available: Option<i32>,
+) -> i32 {
+    let Some(canary) = &ro.spec.strategy.canary else {
+        return set_weight;
+    };
+    let past_last_step = index
+        .and_then(|i| usize::try_from(i).ok())
+        .is_none_or(|i| i >= steps.len());
+    if past_last_step {
+        return 100;
+    }
+    if status.available_replicas <= 0 {
+        return 0;
+    }
+    if canary.traffic_routing.is_some() {
+        return status
+            .canary
+            .weights
+            .as_ref()
+            .map_or(set_weight, |w| w.canary.weight);
+    }
+    let canary_available = canary_available.unwrap_or_else(|| estimate_canary_available(status));
+    canary_available.max(0) * 100 / status.available_replicas
+}
+
+/// Without the ReplicaSets, the canary's available pods are estimated from `status`:
+/// the updated (canary) pods minus the pods that are not available, on the assumption that
+/// unavailable pods are new ones (where a bad rollout fails). Exact when the canary is fully
+/// available or fully unavailable.
+fn estimate_canary_available(status: &RolloutStatus) -> i32 {
+    if status.current_pod_hash.is_none() || status.current_pod_hash == status.stable_rs {
+        return 0;
+    }
+    let unavailable = (status.replicas - status.available_replicas).max(0);
+    (status.updated_replicas - unavailable).clamp(0, status.updated_replicas.max(0))
 }
 
 /// Argo's `GetRolloutPhase`: the controller's own `status.phase` when it wrote one (v1.0+),
@@ -377,12 +436,17 @@ fn phase_of(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
             "waiting for rollout spec update to be observed".into(),
         );
     }
+    // A person cleared the pause conditions but the controller has not reacted yet.
+    if status.controller_pause && status.pause_conditions.is_empty() {
+        return (Phase::Progressing, "waiting for rollout to unpause".into());
+    }
     if let Some(phase) = status.phase.as_deref().and_then(Phase::parse) {
         return (phase, status.message.clone().unwrap_or_default());
     }
     calculate_phase(ro, status)
 }
 
+/// Argo's `CalculateRolloutPhase`, check for check in the same order.
 fn calculate_phase(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
     for cond in &status.conditions {
         if cond.type_ == "InvalidSpec" {
@@ -406,29 +470,10 @@ fn calculate_phase(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
     if let Some(p) = status.pause_conditions.first() {
         return (Phase::Paused, p.reason.clone());
     }
-    let current = status.current_pod_hash.as_deref();
-    if ro.spec.strategy.blue_green.is_some() {
-        if status.blue_green.active_selector.as_deref().is_none()
-            || status.blue_green.active_selector.as_deref() != current
-        {
-            return (Phase::Progressing, "active service cutover pending".into());
-        }
-        if status.stable_rs.is_none() || status.stable_rs.as_deref() != current {
-            return (Phase::Progressing, "waiting for analysis to complete".into());
-        }
-    } else if let Some(canary) = &ro.spec.strategy.canary {
-        if canary.traffic_routing.is_none() && status.replicas > status.updated_replicas {
-            return (
-                Phase::Progressing,
-                "old replicas are pending termination".into(),
-            );
-        }
-        if status.stable_rs.is_none() || status.stable_rs.as_deref() != current {
-            return (
-                Phase::Progressing,
-                "waiting for all steps to complete".into(),
-            );
-        }
+    if let Some(restart_at) = &ro.spec.restart_at
+        && !same_instant(Some(restart_at), status.restarted_at.as_ref())
+    {
+        return (Phase::Progressing, "rollout is restarting".into());
     }
     if status.updated_replicas < ro.spec.replicas.unwrap_or(1) {
         return (
@@ -442,11 +487,48 @@ fn calculate_phase(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
             "updated replicas are still becoming available".into(),
         );
     }
-    if status.replicas > status.updated_replicas {
-        return (
-            Phase::Progressing,
-            "old replicas are pending termination".into(),
-        );
+    let current = status.current_pod_hash.as_deref();
+    let fully_promoted = status.stable_rs.is_some() && status.stable_rs.as_deref() == current;
+    if ro.spec.strategy.blue_green.is_some() {
+        if status.blue_green.active_selector.is_none()
+            || status.blue_green.active_selector.as_deref() != current
+        {
+            return (Phase::Progressing, "active service cutover pending".into());
+        }
+        if !fully_promoted {
+            // Argo says "waiting for analysis to complete" when a post-promotion analysis is
+            // configured; the cockpit does not model that field, and v1.0+ controllers write
+            // `status.phase` themselves, so this branch only serves pre-1.0 objects.
+            return (
+                Phase::Progressing,
+                "waiting for post-promotion verification to complete".into(),
+            );
+        }
+    } else if let Some(canary) = &ro.spec.strategy.canary {
+        if canary.traffic_routing.is_none() && status.replicas > status.updated_replicas {
+            return (
+                Phase::Progressing,
+                "old replicas are pending termination".into(),
+            );
+        }
+        if !fully_promoted {
+            return (
+                Phase::Progressing,
+                "waiting for all steps to complete".into(),
+            );
+        }
     }
     (Phase::Healthy, String::new())
+}
+
+/// Two RFC 3339 timestamps name the same instant (Argo compares parsed times, not text).
+fn same_instant(a: Option<&String>, b: Option<&String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a == b,
+        },
+        (None, None) => true,
+        _ => false,
+    }
 }
