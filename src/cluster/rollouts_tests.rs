@@ -5,9 +5,17 @@ use super::*;
 use crate::model::testdata::object;
 use crate::model::view::Phase;
 
+/// A ReplicaSet fixture; the older ones were recorded as extensions/v1beta1, which has the
+/// same shape as apps/v1.
+fn replica_set(file: &str) -> ReplicaSet {
+    let mut raw: serde_json::Value = object(file);
+    raw["apiVersion"] = "apps/v1".into();
+    serde_json::from_value(raw).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
 fn detail(rollout: &str, replica_sets: &[&str]) -> RolloutDetail {
     let ro: Rollout = object(rollout);
-    let rs: Vec<ReplicaSet> = replica_sets.iter().map(|f| object(f)).collect();
+    let rs: Vec<ReplicaSet> = replica_sets.iter().map(|f| replica_set(f)).collect();
     detail_of("lab", &ro, Some(&rs))
 }
 
