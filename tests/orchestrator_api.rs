@@ -118,7 +118,12 @@ fn not_found_object() -> Value {
 }
 
 fn not_found_resource() -> Value {
-    status_body(404, "NotFound", "the server could not find the requested resource", json!({}))
+    status_body(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        json!({}),
+    )
 }
 
 fn respond(reply: Reply, code: u16, body: &Value) {
@@ -153,19 +158,32 @@ async fn expect(
         .await
         .unwrap_or_else(|_| panic!("no {method} {path} within 5 s"))
         .expect("the client hung up");
-    assert_eq!(request.method().as_str(), method, "method of {}", request.uri());
+    assert_eq!(
+        request.method().as_str(),
+        method,
+        "method of {}",
+        request.uri()
+    );
     assert_eq!(request.uri().path(), path);
     if method == "PATCH" {
         // kube writes "?&fieldManager=..."; the API server ignores the empty pair.
         let query = request.uri().query().unwrap_or_default();
         let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-        assert_eq!(pairs, ["fieldManager=release-cockpit"], "query of {method} {path}");
+        assert_eq!(
+            pairs,
+            ["fieldManager=release-cockpit"],
+            "query of {method} {path}"
+        );
     }
     let got_type = request
         .headers()
         .get("content-type")
         .map(|v| v.to_str().expect("ascii").to_string());
-    assert_eq!(got_type.as_deref(), content_type, "content type of {method} {path}");
+    assert_eq!(
+        got_type.as_deref(),
+        content_type,
+        "content type of {method} {path}"
+    );
     let bytes = request
         .into_body()
         .collect_bytes()
@@ -193,7 +211,7 @@ async fn serve_get(handle: &mut Handle, body: &Value) {
     respond(reply, 200, body);
 }
 
-#[path = "orchestrator_api/verbs.rs"]
-mod verbs;
 #[path = "orchestrator_api/errors.rs"]
 mod errors;
+#[path = "orchestrator_api/verbs.rs"]
+mod verbs;

@@ -27,7 +27,11 @@ pub fn human_duration(seconds: i64) -> String {
     let minutes = seconds / 60;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 180 {
         return format!("{minutes}m");
@@ -35,7 +39,11 @@ pub fn human_duration(seconds: i64) -> String {
     let hours = minutes / 60;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
@@ -71,11 +79,24 @@ fn age(created: Option<&str>, now: jiff::Timestamp) -> String {
 }
 
 /// The list table.
-pub fn write_list(out: &mut dyn Write, views: &[RolloutView], now: jiff::Timestamp) -> std::io::Result<()> {
+pub fn write_list(
+    out: &mut dyn Write,
+    views: &[RolloutView],
+    now: jiff::Timestamp,
+) -> std::io::Result<()> {
     if views.is_empty() {
         return writeln!(out, "No rollouts found.");
     }
-    let header = ["NAME", "NAMESPACE", "STRATEGY", "STATUS", "STEP", "SET-WEIGHT", "READY", "AGE"];
+    let header = [
+        "NAME",
+        "NAMESPACE",
+        "STRATEGY",
+        "STATUS",
+        "STEP",
+        "SET-WEIGHT",
+        "READY",
+        "AGE",
+    ];
     let rows: Vec<[String; 8]> = views
         .iter()
         .map(|v| {
@@ -124,10 +145,16 @@ fn dash_if_empty(s: String) -> String {
 /// The `get` block.
 pub fn write_get(out: &mut dyn Write, detail: &RolloutDetail) -> std::io::Result<()> {
     let v = &detail.view;
-    let field = |out: &mut dyn Write, name: &str, value: &str| writeln!(out, "{:<17}{value}", format!("{name}:"));
+    let field = |out: &mut dyn Write, name: &str, value: &str| {
+        writeln!(out, "{:<17}{value}", format!("{name}:"))
+    };
     field(out, "Name", &v.reference.name)?;
     field(out, "Namespace", &v.reference.namespace)?;
-    field(out, "Status", &format!("{} {}", status_icon(v.phase), v.phase))?;
+    field(
+        out,
+        "Status",
+        &format!("{} {}", status_icon(v.phase), v.phase),
+    )?;
     if !v.message.is_empty() {
         field(out, "Message", &v.message)?;
     }

@@ -87,7 +87,10 @@ canary-demo     jesse-test  Canary     Degraded  0/8   20          5/6    7d
 bluegreen-demo  jesse-test  BlueGreen  Paused    -     -           6/6    6d2h
 ";
     assert_eq!(got, want);
-    assert_eq!(text(|out| write_list(out, &[], now)), "No rollouts found.\n");
+    assert_eq!(
+        text(|out| write_list(out, &[], now)),
+        "No rollouts found.\n"
+    );
 }
 
 #[test]

@@ -7,7 +7,11 @@ use crate::cluster::{describe_rollout, list_rollouts};
 use std::io::Write;
 use std::process::ExitCode;
 
-pub async fn list(session: &Session, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub async fn list(
+    session: &Session,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let views = list_rollouts(&session.client, &session.context, session.list_scope()).await?;
     match format {
         OutputFormat::Text => write_list(out, &views, jiff::Timestamp::now())?,

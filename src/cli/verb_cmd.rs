@@ -11,13 +11,21 @@ use std::process::ExitCode;
 
 /// The action a verb subcommand asks for, or `None` for the read-only subcommands.
 pub fn action_of(command: &Commands) -> Option<(String, Action)> {
-    let pin = |step: &Option<i32>| step.map(|step| StepPin { step, pod_hash: None });
+    let pin = |step: &Option<i32>| {
+        step.map(|step| StepPin {
+            step,
+            pod_hash: None,
+        })
+    };
     Some(match command {
-        Commands::Promote { name, full: true, .. } => (name.clone(), Action::PromoteFull),
-        Commands::Promote { name, full: false, step } => (
-            name.clone(),
-            Action::Promote { pin: pin(step) },
-        ),
+        Commands::Promote {
+            name, full: true, ..
+        } => (name.clone(), Action::PromoteFull),
+        Commands::Promote {
+            name,
+            full: false,
+            step,
+        } => (name.clone(), Action::Promote { pin: pin(step) }),
         Commands::Abort { name } => (name.clone(), Action::Abort),
         Commands::Retry { name } => (name.clone(), Action::Retry),
         Commands::Pause { name } => (name.clone(), Action::Pause),

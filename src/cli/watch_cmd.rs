@@ -84,7 +84,11 @@ fn verdict(view: &RolloutView, until: Option<Until>) -> Option<Result<(), String
     None
 }
 
-pub async fn watch(session: &Session, args: &WatchArgs, format: OutputFormat) -> anyhow::Result<ExitCode> {
+pub async fn watch(
+    session: &Session,
+    args: &WatchArgs,
+    format: OutputFormat,
+) -> anyhow::Result<ExitCode> {
     let target = session.target(&args.name);
     // Fail at once (and name the problem) when the rollout or Argo is missing.
     let (_, first) = get_rollout(&session.client, &target).await?;
@@ -115,16 +119,18 @@ pub async fn watch(session: &Session, args: &WatchArgs, format: OutputFormat) ->
             _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
         };
         match next {
-            Some(FleetUpdate::Snapshot(views)) => match views.into_iter().find(|v| v.reference.name == target.name) {
-                Some(v) => view = v,
-                None => {
-                    return Err(WatchFailed(format!(
-                        "rollout '{}' was deleted from namespace {} of context {}",
-                        target.name, target.namespace, target.context
-                    ))
-                    .into());
+            Some(FleetUpdate::Snapshot(views)) => {
+                match views.into_iter().find(|v| v.reference.name == target.name) {
+                    Some(v) => view = v,
+                    None => {
+                        return Err(WatchFailed(format!(
+                            "rollout '{}' was deleted from namespace {} of context {}",
+                            target.name, target.namespace, target.context
+                        ))
+                        .into());
+                    }
                 }
-            },
+            }
             Some(FleetUpdate::Error(message)) => eprintln!("watch: {message} (retrying)"),
             None => return Err(WatchFailed("the watch stream ended".into()).into()),
         }

@@ -22,7 +22,9 @@ pub enum ClusterError {
     #[error("kubeconfig files {files} cannot be merged: {message}")]
     MergeKubeconfig { files: String, message: String },
 
-    #[error("no context selected: the kubeconfig ({files}) sets no current-context; pass --context NAME (known contexts: {known})")]
+    #[error(
+        "no context selected: the kubeconfig ({files}) sets no current-context; pass --context NAME (known contexts: {known})"
+    )]
     NoCurrentContext { files: String, known: String },
 
     #[error("context '{context}' is not in the kubeconfig ({files}); known contexts: {known}")]
@@ -32,10 +34,14 @@ pub enum ClusterError {
         known: String,
     },
 
-    #[error("context '{context}' cannot be used: {message}; check its cluster and user entries in the kubeconfig")]
+    #[error(
+        "context '{context}' cannot be used: {message}; check its cluster and user entries in the kubeconfig"
+    )]
     BadContext { context: String, message: String },
 
-    #[error("cannot reach the API server of context '{context}' at {url} (timeout {timeout_secs} s): {message}; is the cluster up and is this the right context? (try: kubectl --context {context} version)")]
+    #[error(
+        "cannot reach the API server of context '{context}' at {url} (timeout {timeout_secs} s): {message}; is the cluster up and is this the right context? (try: kubectl --context {context} version)"
+    )]
     Unreachable {
         context: String,
         url: String,
@@ -43,13 +49,19 @@ pub enum ClusterError {
         message: String,
     },
 
-    #[error("cannot authenticate to context '{context}': {message}; check the user entry (token, client certificate or exec plugin) in the kubeconfig")]
+    #[error(
+        "cannot authenticate to context '{context}': {message}; check the user entry (token, client certificate or exec plugin) in the kubeconfig"
+    )]
     Auth { context: String, message: String },
 
-    #[error("Argo Rollouts is not installed in cluster {context} (no rollouts.argoproj.io/v1alpha1); install it or pick another context")]
+    #[error(
+        "Argo Rollouts is not installed in cluster {context} (no rollouts.argoproj.io/v1alpha1); install it or pick another context"
+    )]
     ArgoNotInstalled { context: String },
 
-    #[error("rollout '{name}' not found in namespace {namespace} of context {context}; list them with: release-cockpit --context {context} -n {namespace} list")]
+    #[error(
+        "rollout '{name}' not found in namespace {namespace} of context {context}; list them with: release-cockpit --context {context} -n {namespace} list"
+    )]
     RolloutNotFound {
         context: String,
         namespace: String,
@@ -73,7 +85,9 @@ pub enum ClusterError {
         message: String,
     },
 
-    #[error("unexpected answer from the API server of context {context} while trying to {action}: {message}")]
+    #[error(
+        "unexpected answer from the API server of context {context} while trying to {action}: {message}"
+    )]
     Unexpected {
         context: String,
         action: String,

@@ -99,7 +99,11 @@ impl LoadedKubeconfig {
 
     /// Context names in kubeconfig order.
     pub fn contexts(&self) -> Vec<String> {
-        self.config.contexts.iter().map(|c| c.name.clone()).collect()
+        self.config
+            .contexts
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
     }
 
     /// `current-context`, as the first file that sets it says.

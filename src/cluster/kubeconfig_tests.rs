@@ -100,7 +100,10 @@ fn explicit_kubeconfig_alone_is_read() {
     assert_eq!(kc.contexts(), vec!["lab-admin", "shared"]);
     assert_eq!(kc.current_context(), None);
     let err = kc.resolve_context(None).expect_err("no current context");
-    assert!(matches!(err, ClusterError::NoCurrentContext { .. }), "{err}");
+    assert!(
+        matches!(err, ClusterError::NoCurrentContext { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("lab-admin, shared"), "{err}");
 }
 
@@ -138,9 +141,15 @@ fn missing_and_unparsable_kubeconfigs_name_the_file_and_the_place() {
     );
     let err = LoadedKubeconfig::load_with(Some(&broken), None, None).expect_err("broken");
     let text = err.to_string();
-    assert!(matches!(err, ClusterError::ParseKubeconfig { .. }), "{text}");
+    assert!(
+        matches!(err, ClusterError::ParseKubeconfig { .. }),
+        "{text}"
+    );
     assert!(text.contains("broken.yaml"), "{text}");
-    assert!(text.contains("line 5"), "the message points at the line: {text}");
+    assert!(
+        text.contains("line 5"),
+        "the message points at the line: {text}"
+    );
     assert_eq!(err.exit_code(), 2);
 }
 
@@ -161,7 +170,10 @@ async fn unreachable_server_fails_fast_and_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let second = write(&dir, "second", SECOND);
     let kc = LoadedKubeconfig::load_with(Some(&second), None, None).expect("load");
-    let client = kc.client("prod-viewer").await.expect("client builds without I/O");
+    let client = kc
+        .client("prod-viewer")
+        .await
+        .expect("client builds without I/O");
     let started = std::time::Instant::now();
     let err = crate::cluster::list_rollouts(&client, "prod-viewer", Some("demo"))
         .await

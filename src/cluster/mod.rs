@@ -7,13 +7,10 @@ mod rollouts;
 mod watch;
 
 pub use error::{Attempt, ClusterError, chain};
-pub use kubeconfig::{
-    CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, server_url,
-};
+pub use kubeconfig::{CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, server_url};
+pub(crate) use rollouts::fetch_rollout;
 pub use rollouts::{
     POD_TEMPLATE_HASH_LABEL, ReplicaSetInfo, RolloutDetail, TaggedImage, describe_rollout,
-    detail_of, get_rollout, list_rollouts, owned_replica_sets, revision_of,
-    rollout_replica_sets,
+    detail_of, get_rollout, list_rollouts, owned_replica_sets, revision_of, rollout_replica_sets,
 };
-pub(crate) use rollouts::fetch_rollout;
 pub use watch::{FleetUpdate, WATCH_TIMEOUT_SECS, watch_rollout, watch_rollouts};

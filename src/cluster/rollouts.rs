@@ -112,7 +112,11 @@ pub async fn describe_rollout(
         Err(ClusterError::Forbidden { .. }) => None,
         Err(e) => return Err(e),
     };
-    Ok(detail_of(&target.context, &rollout, replica_sets.as_deref()))
+    Ok(detail_of(
+        &target.context,
+        &rollout,
+        replica_sets.as_deref(),
+    ))
 }
 
 /// The ReplicaSets the rollout owns (by ownerReference uid), newest revision first.
@@ -157,7 +161,11 @@ pub fn revision_of(rs: &ReplicaSet) -> Option<i64> {
 }
 
 /// Builds the detail from a rollout and (when they could be listed) its ReplicaSets.
-pub fn detail_of(context: &str, rollout: &Rollout, replica_sets: Option<&[ReplicaSet]>) -> RolloutDetail {
+pub fn detail_of(
+    context: &str,
+    rollout: &Rollout,
+    replica_sets: Option<&[ReplicaSet]>,
+) -> RolloutDetail {
     let Some(replica_sets) = replica_sets else {
         let view = RolloutView::from_rollout(context, rollout);
         return RolloutDetail {
@@ -206,7 +214,8 @@ pub fn detail_of(context: &str, rollout: &Rollout, replica_sets: Option<&[Replic
         .map(|rs| rs.available)
         .next_back()
         .unwrap_or(0);
-    let view = RolloutView::from_rollout_with_replica_sets(context, rollout, Some(canary_available));
+    let view =
+        RolloutView::from_rollout_with_replica_sets(context, rollout, Some(canary_available));
     // Argo's `Images()`: images of ReplicaSets that have pods, merged, sorted by image.
     let mut tagged: Vec<TaggedImage> = Vec::new();
     for rs in infos.iter().filter(|rs| rs.replicas > 0) {
@@ -251,7 +260,12 @@ fn replica_set_info(rs: &ReplicaSet) -> ReplicaSetInfo {
             .unwrap_or(0),
         images: template
             .and_then(|t| t.spec.as_ref())
-            .map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect())
+            .map(|s| {
+                s.containers
+                    .iter()
+                    .filter_map(|c| c.image.clone())
+                    .collect()
+            })
             .unwrap_or_default(),
         template: template.and_then(|t| serde_json::to_value(t).ok()),
     }

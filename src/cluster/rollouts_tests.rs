@@ -30,13 +30,23 @@ fn images(d: &RolloutDetail) -> Vec<(String, Vec<VersionRole>)> {
 fn canary_detail_tags_images_and_lists_revisions() {
     let d = detail(
         "canary/canary-rollout.yaml",
-        &["canary/old-rs.yaml", "canary/canary-rs.yaml", "canary/stable-rs.yaml"],
+        &[
+            "canary/old-rs.yaml",
+            "canary/canary-rs.yaml",
+            "canary/stable-rs.yaml",
+        ],
     );
     assert_eq!(
         images(&d),
         vec![
-            ("argoproj/rollouts-demo:does-not-exist".into(), vec![VersionRole::Canary]),
-            ("argoproj/rollouts-demo:green".into(), vec![VersionRole::Stable]),
+            (
+                "argoproj/rollouts-demo:does-not-exist".into(),
+                vec![VersionRole::Canary]
+            ),
+            (
+                "argoproj/rollouts-demo:green".into(),
+                vec![VersionRole::Stable]
+            ),
         ]
     );
     let revisions: Vec<Option<i64>> = d.replica_sets.iter().map(|r| r.revision).collect();
@@ -63,7 +73,10 @@ fn blue_green_detail_tags_active_and_preview() {
                 "argoproj/rollouts-demo:blue".into(),
                 vec![VersionRole::Stable, VersionRole::Active]
             ),
-            ("argoproj/rollouts-demo:green".into(), vec![VersionRole::Preview]),
+            (
+                "argoproj/rollouts-demo:green".into(),
+                vec![VersionRole::Preview]
+            ),
         ]
     );
     assert_eq!(d.replica_sets.len(), 3);
@@ -85,8 +98,14 @@ fn basic_canary_actual_weight_comes_from_available_canary_pods() {
     assert_eq!(
         images(&d),
         vec![
-            ("argoproj/rollouts-demo:blue".into(), vec![VersionRole::Stable]),
-            ("argoproj/rollouts-demo:yellow".into(), vec![VersionRole::Canary]),
+            (
+                "argoproj/rollouts-demo:blue".into(),
+                vec![VersionRole::Stable]
+            ),
+            (
+                "argoproj/rollouts-demo:yellow".into(),
+                vec![VersionRole::Canary]
+            ),
         ]
     );
 }
@@ -99,7 +118,10 @@ fn aborted_canary_with_scaled_down_canary_shows_only_stable() {
     );
     assert_eq!(
         images(&d),
-        vec![("argoproj/rollouts-demo:blue".into(), vec![VersionRole::Stable])]
+        vec![(
+            "argoproj/rollouts-demo:blue".into(),
+            vec![VersionRole::Stable]
+        )]
     );
     assert_eq!(d.view.actual_weight, 0);
     let template = d.replica_sets[1].template.as_ref().expect("template");
@@ -113,6 +135,9 @@ fn aborted_canary_with_scaled_down_canary_shows_only_stable() {
 fn without_replica_sets_the_template_images_are_shown_untagged() {
     let ro: Rollout = object("canary/canary-rollout.yaml");
     let d = detail_of("lab", &ro, None);
-    assert_eq!(images(&d), vec![("argoproj/rollouts-demo:does-not-exist".into(), vec![])]);
+    assert_eq!(
+        images(&d),
+        vec![("argoproj/rollouts-demo:does-not-exist".into(), vec![])]
+    );
     assert!(d.replica_sets.is_empty());
 }

@@ -121,14 +121,20 @@ fn every_rollout_fixture_parses_and_has_an_expectation() {
         let raw: serde_json::Value = object(&file);
         if raw["kind"] == "Rollout" {
             let ro: Rollout = object(&file);
-            assert!(!ro.metadata.name.clone().unwrap_or_default().is_empty(), "{file}");
+            assert!(
+                !ro.metadata.name.clone().unwrap_or_default().is_empty(),
+                "{file}"
+            );
             rollouts.push(file);
         }
     }
     let expected: Vec<&str> = EXPECTED.iter().map(|e| e.file).collect();
     let mut sorted = expected.clone();
     sorted.sort();
-    assert_eq!(rollouts, sorted, "every Rollout fixture has a row in EXPECTED");
+    assert_eq!(
+        rollouts, sorted,
+        "every Rollout fixture has a row in EXPECTED"
+    );
 }
 
 #[test]
@@ -139,7 +145,11 @@ fn every_fixture_shows_what_kubectl_argo_rollouts_shows() {
         assert_eq!(v.message, e.message, "message of {}", e.file);
         assert_eq!(v.step_label(), e.step, "step of {}", e.file);
         assert_eq!(v.set_weight, e.set_weight, "set weight of {}", e.file);
-        assert_eq!(v.actual_weight, e.actual_weight, "actual weight of {}", e.file);
+        assert_eq!(
+            v.actual_weight, e.actual_weight,
+            "actual weight of {}",
+            e.file
+        );
     }
 }
 
@@ -159,7 +169,10 @@ fn canary_fixture_reads_steps_hashes_images_and_revision() {
             duration: Some("10s".into())
         }
     );
-    assert_eq!(v.declared_weights(), vec![(0, 20), (2, 40), (4, 60), (6, 80)]);
+    assert_eq!(
+        v.declared_weights(),
+        vec![(0, 20), (2, 40), (4, 60), (6, 80)]
+    );
     assert_eq!(v.stable_hash.as_deref(), Some("877894d5b"));
     assert_eq!(v.current_hash.as_deref(), Some("65fb5ffc84"));
     assert_eq!(
@@ -172,7 +185,10 @@ fn canary_fixture_reads_steps_hashes_images_and_revision() {
     assert_eq!(v.images, vec!["argoproj/rollouts-demo:does-not-exist"]);
     assert_eq!(v.revision.as_deref(), Some("31"));
     assert_eq!(v.resource_version.as_deref(), Some("28253567"));
-    assert_eq!((v.replicas, v.ready_replicas, v.updated_replicas), (6, 5, 1));
+    assert_eq!(
+        (v.replicas, v.ready_replicas, v.updated_replicas),
+        (6, 5, 1)
+    );
     assert!(v.in_progress());
     assert!(!v.aborted);
 }
@@ -218,7 +234,10 @@ fn controller_phase_wins_once_the_generation_is_observed() {
         r["status"]["message"] = "CanaryPauseStep".into();
         r["status"]["pauseConditions"] = serde_json::json!([{"reason": "CanaryPauseStep"}]);
     });
-    assert_eq!((v.phase, v.message.as_str()), (Phase::Paused, "CanaryPauseStep"));
+    assert_eq!(
+        (v.phase, v.message.as_str()),
+        (Phase::Paused, "CanaryPauseStep")
+    );
 
     let v = edited(|r| {
         r["status"]["phase"] = "Healthy".into();
@@ -254,7 +273,10 @@ fn client_side_phase_follows_argo_order() {
         clear_conditions(r);
         r["spec"]["paused"] = true.into();
     });
-    assert_eq!((v.phase, v.message.as_str()), (Phase::Paused, "manually paused"));
+    assert_eq!(
+        (v.phase, v.message.as_str()),
+        (Phase::Paused, "manually paused")
+    );
 
     let v = edited(|r| {
         clear_conditions(r);

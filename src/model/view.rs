@@ -66,12 +66,18 @@ impl StrategyKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum StepKind {
-    SetWeight { weight: i32 },
+    SetWeight {
+        weight: i32,
+    },
     /// `pause: {}` (duration `None`) waits for a human to promote.
-    Pause { duration: Option<String> },
+    Pause {
+        duration: Option<String>,
+    },
     Analysis,
     Experiment,
-    Other { name: String },
+    Other {
+        name: String,
+    },
 }
 
 impl std::fmt::Display for StepKind {
@@ -173,7 +179,14 @@ impl RolloutView {
             _ => None,
         };
         let set_weight = current_set_weight(&steps, step_index, &status);
-        let actual_weight = actual_weight(ro, &status, &steps, step_index, set_weight, canary_available);
+        let actual_weight = actual_weight(
+            ro,
+            &status,
+            &steps,
+            step_index,
+            set_weight,
+            canary_available,
+        );
         let (phase, message) = phase_of(ro, &status);
         let annotations = ro.annotations();
         let images = ro

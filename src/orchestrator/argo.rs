@@ -118,7 +118,11 @@ pub fn plan_promote(
     pin: Option<&StepPin>,
     full: bool,
 ) -> Result<Plan, OrchestratorError> {
-    let verb = if full { Verb::PromoteFull } else { Verb::Promote };
+    let verb = if full {
+        Verb::PromoteFull
+    } else {
+        Verb::Promote
+    };
     let status = ro.status.clone().unwrap_or_default();
     let mut plan = Plan::nothing(target, verb, String::new());
     if full {
@@ -128,7 +132,10 @@ pub fn plan_promote(
     } else {
         plan.pin = Some(effective_pin(target, ro, pin)?);
     }
-    let unpause = ro.spec.paused.then(|| main_merge(json!({"spec": {"paused": false}})));
+    let unpause = ro
+        .spec
+        .paused
+        .then(|| main_merge(json!({"spec": {"paused": false}})));
     let from = status.current_step_index.unwrap_or(0);
     let canary = steps_of(ro);
     let last = canary.map_or(0, |c| c.steps.len() as i32);
@@ -139,7 +146,8 @@ pub fn plan_promote(
     if full {
         if status.current_pod_hash != status.stable_rs {
             ops.push(json!({"op": "add", "path": "/status/promoteFull", "value": true}));
-            plan.summary = "promoted fully: skipping the remaining steps and analyses (weight 100%)".into();
+            plan.summary =
+                "promoted fully: skipping the remaining steps and analyses (weight 100%)".into();
             plan.from_step = canary.map(|_| from);
             plan.to_step = canary.map(|_| last);
             plan.weight = Some(100);
@@ -169,7 +177,10 @@ pub fn plan_promote(
         }
     } else if paused_by_condition {
         ops.push(json!({"op": "remove", "path": "/status/pauseConditions"}));
-        plan.summary = match (&status.blue_green.preview_selector, ro.spec.strategy.blue_green.is_some()) {
+        plan.summary = match (
+            &status.blue_green.preview_selector,
+            ro.spec.strategy.blue_green.is_some(),
+        ) {
             (Some(preview), true) => format!("promoted: preview {preview} becomes active"),
             _ => "promoted: pause cleared".into(),
         };
@@ -207,28 +218,41 @@ pub fn plan_promote(
 }
 
 pub fn plan_abort(target: &RolloutRef) -> Plan {
-    let mut plan = Plan::nothing(target, Verb::Abort, "aborted: traffic goes back to stable (weight 0%)".into());
-    plan.patches.push(status_merge(json!({"status": {"abort": true}})));
+    let mut plan = Plan::nothing(
+        target,
+        Verb::Abort,
+        "aborted: traffic goes back to stable (weight 0%)".into(),
+    );
+    plan.patches
+        .push(status_merge(json!({"status": {"abort": true}})));
     plan.weight = Some(0);
     plan
 }
 
 pub fn plan_retry(target: &RolloutRef) -> Plan {
-    let mut plan = Plan::nothing(target, Verb::Retry, "retried: the update starts again".into());
-    plan.patches.push(status_merge(json!({"status": {"abort": false}})));
+    let mut plan = Plan::nothing(
+        target,
+        Verb::Retry,
+        "retried: the update starts again".into(),
+    );
+    plan.patches
+        .push(status_merge(json!({"status": {"abort": false}})));
     plan
 }
 
 pub fn plan_pause(target: &RolloutRef) -> Plan {
     let mut plan = Plan::nothing(target, Verb::Pause, "paused".into());
-    plan.patches.push(main_merge(json!({"spec": {"paused": true}})));
+    plan.patches
+        .push(main_merge(json!({"spec": {"paused": true}})));
     plan
 }
 
 pub fn plan_resume(target: &RolloutRef) -> Plan {
     let mut plan = Plan::nothing(target, Verb::Resume, "resumed".into());
-    plan.patches.push(main_merge(json!({"spec": {"paused": false}})));
-    plan.patches.push(status_merge(json!({"status": {"pauseConditions": null}})));
+    plan.patches
+        .push(main_merge(json!({"spec": {"paused": false}})));
+    plan.patches
+        .push(status_merge(json!({"status": {"pauseConditions": null}})));
     plan
 }
 
@@ -239,8 +263,13 @@ pub fn plan_restart(target: &RolloutRef, now: jiff::Timestamp) -> Plan {
         .unwrap_or(now)
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let mut plan = Plan::nothing(target, Verb::Restart, format!("restarted: pods are replaced from {at}"));
-    plan.patches.push(main_merge(json!({"spec": {"restartAt": at}})));
+    let mut plan = Plan::nothing(
+        target,
+        Verb::Restart,
+        format!("restarted: pods are replaced from {at}"),
+    );
+    plan.patches
+        .push(main_merge(json!({"spec": {"restartAt": at}})));
     plan
 }
 
@@ -295,7 +324,9 @@ pub fn plan_set_weight(
         });
     };
     if status.abort {
-        return Err(not_applicable("it is aborted; retry it first, then set the weight"));
+        return Err(not_applicable(
+            "it is aborted; retry it first, then set the weight",
+        ));
     }
     if status.current_pod_hash.is_none() || status.current_pod_hash == status.stable_rs {
         return Err(not_applicable(
@@ -338,7 +369,9 @@ pub fn plan_undo(
         return Err(OrchestratorError::NotApplicable {
             target: target.clone(),
             verb,
-            reason: "its pod template comes from a workloadRef; undo the referenced Deployment instead".into(),
+            reason:
+                "its pod template comes from a workloadRef; undo the referenced Deployment instead"
+                    .into(),
         });
     };
     let mut revisions: Vec<(i64, &ReplicaSet)> = replica_sets
@@ -364,7 +397,11 @@ pub fn plan_undo(
                 verb,
                 reason: format!(
                     "there is no earlier revision to go back to (revisions: {})",
-                    known.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                    known
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
         });
@@ -384,7 +421,8 @@ pub fn plan_undo(
     let mut plan = Plan::nothing(target, verb, String::new());
     plan.from_step = None;
     if without_nulls(&template) == without_nulls(current_template) {
-        plan.summary = format!("nothing to do: the pod template already matches revision {revision}");
+        plan.summary =
+            format!("nothing to do: the pod template already matches revision {revision}");
         return Ok(plan);
     }
     plan.patches.push(PlannedPatch {
@@ -394,7 +432,9 @@ pub fn plan_undo(
         ]),
     });
     plan.summary = match current {
-        Some(c) => format!("rolled back: pod template of revision {revision} restored (was revision {c})"),
+        Some(c) => {
+            format!("rolled back: pod template of revision {revision} restored (was revision {c})")
+        }
         None => format!("rolled back: pod template of revision {revision} restored"),
     };
     Ok(plan)

@@ -8,14 +8,12 @@ mod plan;
 mod verbs;
 
 pub use argo::{
-    plan_abort, plan_pause, plan_promote, plan_restart, plan_resume, plan_retry,
-    plan_set_weight, plan_undo,
+    plan_abort, plan_pause, plan_promote, plan_restart, plan_resume, plan_retry, plan_set_weight,
+    plan_undo,
 };
 pub use error::OrchestratorError;
 pub use plan::{FIELD_MANAGER, PatchBody, Plan, PlannedPatch, Subresource, send};
-pub use verbs::{
-    abort, pause, plan_action, promote, restart, resume, retry, set_weight, undo,
-};
+pub use verbs::{abort, pause, plan_action, promote, restart, resume, retry, set_weight, undo};
 
 use crate::model::{Command, Outcome};
 
@@ -26,7 +24,10 @@ use crate::model::{Command, Outcome};
 /// permission check before `plan_action`, the journal's intent line before `send`, the
 /// `release-cockpit.io/last-action` annotation added to `plan.patches`, and the Event and
 /// journal outcome line after `send`.
-pub async fn execute(client: &kube::Client, command: &Command) -> Result<Outcome, OrchestratorError> {
+pub async fn execute(
+    client: &kube::Client,
+    command: &Command,
+) -> Result<Outcome, OrchestratorError> {
     let plan = plan_action(client, &command.target, &command.action).await?;
     send(client, &plan).await
 }

@@ -156,7 +156,9 @@ async fn send_one(
         ..PatchParams::default()
     };
     match (subresource, body) {
-        (Subresource::Main, PatchBody::Merge(v)) => api.patch(name, &params, &Patch::Merge(v)).await,
+        (Subresource::Main, PatchBody::Merge(v)) => {
+            api.patch(name, &params, &Patch::Merge(v)).await
+        }
         (Subresource::Status, PatchBody::Merge(v)) => {
             api.patch_status(name, &params, &Patch::Merge(v)).await
         }
@@ -217,7 +219,11 @@ async fn refused(
 }
 
 /// After a refused pinned patch: where is the rollout now?
-async fn moved_on_or_changed(client: &kube::Client, plan: &Plan, pin: &StepPin) -> OrchestratorError {
+async fn moved_on_or_changed(
+    client: &kube::Client,
+    plan: &Plan,
+    pin: &StepPin,
+) -> OrchestratorError {
     let rollout = match fetch_rollout(client, &plan.target).await {
         Ok(ro) => ro,
         Err(e) => return OrchestratorError::Cluster(e),

@@ -71,27 +71,42 @@ pub async fn promote(
 }
 
 /// Abort: all traffic back to stable.
-pub async fn abort(client: &kube::Client, target: &RolloutRef) -> Result<Outcome, OrchestratorError> {
+pub async fn abort(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<Outcome, OrchestratorError> {
     run(client, target, Action::Abort).await
 }
 
 /// Retry an aborted update.
-pub async fn retry(client: &kube::Client, target: &RolloutRef) -> Result<Outcome, OrchestratorError> {
+pub async fn retry(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<Outcome, OrchestratorError> {
     run(client, target, Action::Retry).await
 }
 
 /// Pause by hand (`spec.paused`).
-pub async fn pause(client: &kube::Client, target: &RolloutRef) -> Result<Outcome, OrchestratorError> {
+pub async fn pause(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<Outcome, OrchestratorError> {
     run(client, target, Action::Pause).await
 }
 
 /// Resume: clear the manual pause and any pause condition.
-pub async fn resume(client: &kube::Client, target: &RolloutRef) -> Result<Outcome, OrchestratorError> {
+pub async fn resume(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<Outcome, OrchestratorError> {
     run(client, target, Action::Resume).await
 }
 
 /// Restart: replace every pod (`spec.restartAt` now).
-pub async fn restart(client: &kube::Client, target: &RolloutRef) -> Result<Outcome, OrchestratorError> {
+pub async fn restart(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<Outcome, OrchestratorError> {
     run(client, target, Action::Restart).await
 }
 

@@ -19,7 +19,10 @@ async fn promote_pins_the_step_it_read_and_clears_the_pause() {
     respond(reply, 200, &rollout(1, "101"));
     let outcome = finish(task).await.expect("promoted");
     assert_eq!(outcome.summary, "promoted: step 1 → 2 (weight 40%)");
-    assert_eq!((outcome.from_step, outcome.to_step, outcome.weight), (Some(1), Some(2), Some(40)));
+    assert_eq!(
+        (outcome.from_step, outcome.to_step, outcome.weight),
+        (Some(1), Some(2), Some(40))
+    );
     assert!(outcome.changed);
     assert_eq!(outcome.resource_version.as_deref(), Some("101"));
     assert_eq!(outcome.rollout, target());
@@ -28,7 +31,10 @@ async fn promote_pins_the_step_it_read_and_clears_the_pause() {
 #[tokio::test]
 async fn promote_of_a_running_step_moves_the_step_index() {
     let (task, mut server) = start(|c| async move {
-        let pin = StepPin { step: 2, pod_hash: Some(CANARY_HASH.into()) };
+        let pin = StepPin {
+            step: 2,
+            pod_hash: Some(CANARY_HASH.into()),
+        };
         orchestrator::promote(&c, &target(), Some(pin), false).await
     });
     serve_get(&mut server, &rollout(2, "100")).await;
@@ -86,7 +92,11 @@ async fn promote_full_of_a_fully_promoted_rollout_sends_nothing() {
     serve_get(&mut server, &done).await;
     let outcome = finish(task).await.expect("nothing to do");
     assert!(!outcome.changed);
-    assert!(outcome.summary.starts_with("nothing to promote"), "{}", outcome.summary);
+    assert!(
+        outcome.summary.starts_with("nothing to promote"),
+        "{}",
+        outcome.summary
+    );
 }
 
 #[tokio::test]
@@ -135,20 +145,37 @@ async fn restart_sets_restart_at_to_now() {
     let before = jiff::Timestamp::now();
     let (task, mut server) = start(|c| async move { orchestrator::restart(&c, &target()).await });
     let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
-    let at = body["spec"]["restartAt"].as_str().expect("restartAt").to_string();
+    let at = body["spec"]["restartAt"]
+        .as_str()
+        .expect("restartAt")
+        .to_string();
     assert_eq!(body, json!({"spec": {"restartAt": at}}));
-    assert_eq!(at.len(), "2026-11-22T02:00:00Z".len(), "RFC 3339 to the second: {at}");
+    assert_eq!(
+        at.len(),
+        "2026-11-22T02:00:00Z".len(),
+        "RFC 3339 to the second: {at}"
+    );
     let at: jiff::Timestamp = at.parse().expect("RFC 3339");
-    assert!((at.as_second() - before.as_second()).abs() <= 2, "{at} is now");
+    assert!(
+        (at.as_second() - before.as_second()).abs() <= 2,
+        "{at} is now"
+    );
     respond(reply, 200, &rollout(1, "101"));
     finish(task).await.expect("restarted");
 }
 
 #[tokio::test]
 async fn undo_restores_the_previous_revision_template_without_its_hash_label() {
-    let (task, mut server) = start(|c| async move { orchestrator::undo(&c, &target(), None).await });
+    let (task, mut server) =
+        start(|c| async move { orchestrator::undo(&c, &target(), None).await });
     serve_get(&mut server, &rollout(1, "100")).await;
-    let (body, reply) = expect(&mut server, "GET", "/apis/apps/v1/namespaces/demo/replicasets", None).await;
+    let (body, reply) = expect(
+        &mut server,
+        "GET",
+        "/apis/apps/v1/namespaces/demo/replicasets",
+        None,
+    )
+    .await;
     assert_eq!(body, Value::Null);
     let list = json!({
         "apiVersion": "apps/v1", "kind": "ReplicaSetList", "metadata": {"resourceVersion": "100"},
@@ -166,7 +193,10 @@ async fn undo_restores_the_previous_revision_template_without_its_hash_label() {
     );
     respond(reply, 200, &rollout(0, "101"));
     let outcome = finish(task).await.expect("undone");
-    assert_eq!(outcome.summary, "rolled back: pod template of revision 1 restored (was revision 2)");
+    assert_eq!(
+        outcome.summary,
+        "rolled back: pod template of revision 1 restored (was revision 2)"
+    );
 }
 
 #[tokio::test]
@@ -174,7 +204,13 @@ async fn undo_to_an_unknown_revision_lists_the_known_ones_and_sends_nothing() {
     let (task, mut server) =
         start(|c| async move { orchestrator::undo(&c, &target(), Some(7)).await });
     serve_get(&mut server, &rollout(1, "100")).await;
-    let (_, reply) = expect(&mut server, "GET", "/apis/apps/v1/namespaces/demo/replicasets", None).await;
+    let (_, reply) = expect(
+        &mut server,
+        "GET",
+        "/apis/apps/v1/namespaces/demo/replicasets",
+        None,
+    )
+    .await;
     let list = json!({
         "apiVersion": "apps/v1", "kind": "ReplicaSetList", "metadata": {},
         "items": [
@@ -184,8 +220,14 @@ async fn undo_to_an_unknown_revision_lists_the_known_ones_and_sends_nothing() {
     });
     respond(reply, 200, &list);
     let err = finish(task).await.expect_err("no revision 7");
-    assert!(matches!(err, OrchestratorError::RevisionNotFound { revision: 7, .. }), "{err}");
-    assert!(err.to_string().contains("revisions in the cluster: 2, 1"), "{err}");
+    assert!(
+        matches!(err, OrchestratorError::RevisionNotFound { revision: 7, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("revisions in the cluster: 2, 1"),
+        "{err}"
+    );
     assert_eq!(err.exit_code(), 2);
 }
 
@@ -207,7 +249,10 @@ async fn set_weight_moves_to_the_step_that_declares_it() {
     respond(reply, 200, &rollout(4, "101"));
     let outcome = finish(task).await.expect("weight set");
     assert_eq!(outcome.summary, "set to weight 60%: step 1 → 4");
-    assert_eq!((outcome.from_step, outcome.to_step, outcome.weight), (Some(1), Some(4), Some(60)));
+    assert_eq!(
+        (outcome.from_step, outcome.to_step, outcome.weight),
+        (Some(1), Some(4), Some(60))
+    );
 }
 
 #[tokio::test]
@@ -216,14 +261,23 @@ async fn set_weight_refuses_an_undeclared_weight_listing_the_declared_ones() {
         start(|c| async move { orchestrator::set_weight(&c, &target(), 50, None).await });
     serve_get(&mut server, &rollout(1, "100")).await;
     let err = finish(task).await.expect_err("50 is not declared");
-    assert!(matches!(err, OrchestratorError::WeightNotDeclared { weight: 50, .. }), "{err}");
-    assert!(err.to_string().contains("declared: 20%, 40%, 60%, 80%"), "{err}");
+    assert!(
+        matches!(err, OrchestratorError::WeightNotDeclared { weight: 50, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("declared: 20%, 40%, 60%, 80%"),
+        "{err}"
+    );
     assert_eq!(err.exit_code(), 2);
 
     let (task, _server) =
         start(|c| async move { orchestrator::set_weight(&c, &target(), 101, None).await });
     let err = finish(task).await.expect_err("out of range, nothing sent");
-    assert!(matches!(err, OrchestratorError::WeightOutOfRange { weight: 101 }), "{err}");
+    assert!(
+        matches!(err, OrchestratorError::WeightOutOfRange { weight: 101 }),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -242,24 +296,37 @@ async fn execute_dispatches_commands_to_the_same_requests() {
 
     let command = Command {
         target: target(),
-        action: Action::Promote { pin: Some(StepPin { step: 1, pod_hash: None }) },
+        action: Action::Promote {
+            pin: Some(StepPin {
+                step: 1,
+                pod_hash: None,
+            }),
+        },
         tool: Tool::Gui,
         comment: None,
     };
     let (task, mut server) = start(|c| async move { orchestrator::execute(&c, &command).await });
     serve_get(&mut server, &rollout(1, "100")).await;
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
-    assert_eq!(body[1], json!({"op": "test", "path": "/status/currentPodHash", "value": CANARY_HASH}));
+    assert_eq!(
+        body[1],
+        json!({"op": "test", "path": "/status/currentPodHash", "value": CANARY_HASH})
+    );
     respond(reply, 200, &rollout(1, "101"));
     assert_eq!(finish(task).await.expect("promoted").to_step, Some(2));
 }
 
 #[tokio::test]
 async fn list_and_get_read_rollouts_into_views() {
-    let (task, mut server) = start(|c| async move {
-        cluster::list_rollouts(&c, "lab", Some("demo")).await
-    });
-    let (_, reply) = expect(&mut server, "GET", "/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts", None).await;
+    let (task, mut server) =
+        start(|c| async move { cluster::list_rollouts(&c, "lab", Some("demo")).await });
+    let (_, reply) = expect(
+        &mut server,
+        "GET",
+        "/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts",
+        None,
+    )
+    .await;
     let list = json!({
         "apiVersion": "argoproj.io/v1alpha1", "kind": "RolloutList", "metadata": {"resourceVersion": "100"},
         "items": [rollout(1, "100")]
@@ -269,7 +336,10 @@ async fn list_and_get_read_rollouts_into_views() {
     assert_eq!(views.len(), 1);
     let v = &views[0];
     assert_eq!(v.reference, target());
-    assert_eq!((v.step_label().as_str(), v.set_weight, v.actual_weight), ("1/8", 20, 20));
+    assert_eq!(
+        (v.step_label().as_str(), v.set_weight, v.actual_weight),
+        ("1/8", 20, 20)
+    );
     assert!(v.waiting_for_human());
 
     let (task, mut server) = start(|c| async move { cluster::get_rollout(&c, &target()).await });
