@@ -9,7 +9,7 @@ pub enum ClusterError {
     #[error("no kubeconfig found (looked at {searched}); pass --kubeconfig FILE or set KUBECONFIG")]
     NoKubeconfig { searched: String },
 
-    #[error("cannot read kubeconfig {}: {source}", path.display())]
+    #[error("cannot read kubeconfig {}", path.display())]
     ReadKubeconfig {
         path: PathBuf,
         #[source]
