@@ -4,6 +4,7 @@
 
 pub mod argo;
 pub mod command;
+mod phase;
 pub mod series;
 pub mod view;
 

@@ -5,14 +5,15 @@
 mod argo;
 mod error;
 mod plan;
+mod undo;
 mod verbs;
 
 pub use argo::{
     plan_abort, plan_pause, plan_promote, plan_restart, plan_resume, plan_retry, plan_set_weight,
-    plan_undo,
 };
 pub use error::OrchestratorError;
 pub use plan::{FIELD_MANAGER, PatchBody, Plan, PlannedPatch, Subresource, send};
+pub use undo::plan_undo;
 pub use verbs::{abort, pause, plan_action, promote, restart, resume, retry, set_weight, undo};
 
 use crate::model::{Command, Outcome};

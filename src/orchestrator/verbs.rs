@@ -4,6 +4,7 @@
 use super::OrchestratorError;
 use super::argo;
 use super::plan::{Plan, send};
+use super::undo::plan_undo;
 use crate::cluster::{fetch_rollout, rollout_replica_sets};
 use crate::model::{Action, Outcome, RolloutRef, StepPin};
 
@@ -32,7 +33,7 @@ pub async fn plan_action(
         Action::Undo { to_revision } => {
             let ro = fetch_rollout(client, target).await?;
             let replica_sets = rollout_replica_sets(client, target, &ro).await?;
-            argo::plan_undo(target, &ro, &replica_sets, *to_revision)?
+            plan_undo(target, &ro, &replica_sets, *to_revision)?
         }
         Action::SetWeight { weight, pin } => {
             if !(0..=100).contains(weight) {
