@@ -215,3 +215,5 @@ async fn serve_get(handle: &mut Handle, body: &Value) {
 mod errors;
 #[path = "orchestrator_api/verbs.rs"]
 mod verbs;
+#[path = "orchestrator_api/watch.rs"]
+mod watch;
