@@ -273,10 +273,7 @@ fn read_file(path: &Path) -> Result<Kubeconfig, ClusterError> {
         // serde-saphyr's message carries the line and column of the offending node.
         KubeconfigError::Parse(inner) => ClusterError::ParseKubeconfig {
             path: path.to_path_buf(),
-            message: inner
-                .to_string()
-                .trim_start_matches("error: ")
-                .to_string(),
+            message: inner.to_string().trim_start_matches("error: ").to_string(),
         },
         other => ClusterError::ParseKubeconfig {
             path: path.to_path_buf(),
