@@ -66,6 +66,15 @@ pub enum OrchestratorError {
         known: Vec<i64>,
     },
 
+    /// A later request of a verb failed after earlier ones were applied.
+    #[error("{verb} on rollout '{}' in namespace {} of context {} was only partly applied (sent: {}); then: {error}", target.name, target.namespace, target.context, applied.join("; "))]
+    PartlyApplied {
+        target: RolloutRef,
+        verb: Verb,
+        applied: Vec<String>,
+        error: Box<OrchestratorError>,
+    },
+
     #[error("cannot {verb} rollout '{}' in namespace {} of context {}: {reason}", target.name, target.namespace, target.context)]
     NotApplicable {
         target: RolloutRef,
@@ -99,7 +108,8 @@ impl OrchestratorError {
             | OrchestratorError::Invalid { target, .. }
             | OrchestratorError::WeightNotDeclared { target, .. }
             | OrchestratorError::RevisionNotFound { target, .. }
-            | OrchestratorError::NotApplicable { target, .. } => Some(target),
+            | OrchestratorError::NotApplicable { target, .. }
+            | OrchestratorError::PartlyApplied { target, .. } => Some(target),
         }
     }
 }

@@ -66,6 +66,20 @@ pub struct PlannedPatch {
     pub body: PatchBody,
 }
 
+impl PlannedPatch {
+    /// "status merge patch {...}", for messages about what was already sent.
+    pub fn describe(&self) -> String {
+        let endpoint = match self.subresource {
+            Subresource::Main => "rollout",
+            Subresource::Status => "status",
+        };
+        match &self.body {
+            PatchBody::Merge(v) => format!("{endpoint} merge patch {v}"),
+            PatchBody::Json(ops) => format!("{endpoint} JSON patch {}", Value::Array(ops.clone())),
+        }
+    }
+}
+
 /// Everything a verb will send, and what it will mean.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -138,7 +152,21 @@ pub async fn send(client: &kube::Client, plan: &Plan) -> Result<Outcome, Orchest
         };
         match sent {
             Ok(ro) => resource_version = ro.metadata.resource_version,
-            Err(err) => return Err(refused(client, plan, patch, err).await),
+            Err(err) => {
+                let error = refused(client, plan, patch, err).await;
+                if i == 0 {
+                    return Err(error);
+                }
+                return Err(OrchestratorError::PartlyApplied {
+                    target: plan.target.clone(),
+                    verb: plan.verb,
+                    applied: plan.patches[..i]
+                        .iter()
+                        .map(PlannedPatch::describe)
+                        .collect(),
+                    error: Box::new(error),
+                });
+            }
         }
         i += 1;
     }

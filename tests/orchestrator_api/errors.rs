@@ -277,3 +277,29 @@ async fn missing_crd_says_argo_rollouts_is_not_installed() {
     );
     assert_eq!(err.exit_code(), 2);
 }
+
+#[tokio::test]
+async fn a_refusal_after_an_applied_request_says_what_was_already_sent() {
+    let message = "rollouts.argoproj.io \"checkout\" is forbidden: User \"approver\" cannot patch resource \"rollouts/status\" in API group \"argoproj.io\" in the namespace \"demo\"";
+    let (task, mut server) = start(|c| async move { orchestrator::resume(&c, &target()).await });
+    let (_, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
+    respond(reply, 200, &rollout(1, "101"));
+    let (_, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
+    respond(
+        reply,
+        403,
+        &status_body(403, "Forbidden", message, json!({"name": "checkout"})),
+    );
+    let err = finish(task).await.expect_err("partly applied");
+    assert!(
+        matches!(err, OrchestratorError::PartlyApplied { .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(r#"sent: rollout merge patch {"spec":{"paused":false}}"#),
+        "{text}"
+    );
+    assert!(text.contains(message), "{text}");
+    assert_eq!(err.exit_code(), 1);
+}
