@@ -123,11 +123,8 @@ pub fn plan_promote(
     };
     let status = ro.status.clone().unwrap_or_default();
     let mut plan = Plan::nothing(target, verb, String::new());
-    if full {
-        if pin.is_some() {
-            plan.pin = Some(effective_pin(target, ro, pin)?);
-        }
-    } else {
+    // promote always pins (to `pin`, or to the step just read); --full only when asked to.
+    if !full || pin.is_some() {
         plan.pin = Some(effective_pin(target, ro, pin)?);
     }
     let unpause = ro
