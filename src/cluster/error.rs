@@ -117,7 +117,8 @@ pub struct Attempt<'a> {
     pub namespace: Option<&'a str>,
     /// The rollout, when the request was about one.
     pub name: Option<&'a str>,
-    /// In words: "list rollouts", "patch rollouts/status".
+    /// In words, with the resource as kubectl names it: "list rollouts", "patch
+    /// rollouts/status", "list replicasets".
     pub action: &'a str,
 }
 
@@ -137,7 +138,9 @@ impl Attempt<'_> {
                                 name: name.to_string(),
                             }
                         }
-                        _ if self.action.contains("rollout") => {
+                        // A 404 on a rollouts URL that is not about the object: the
+                        // resource type itself is missing, so the CRD is not installed.
+                        _ if self.action.contains("rollouts") => {
                             ClusterError::ArgoNotInstalled { context }
                         }
                         _ => ClusterError::Api {
