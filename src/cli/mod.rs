@@ -1,1 +1,180 @@
-//! The CLI that automation runs: clap definitions and one handler per verb.
+//! The CLI that automation runs: clap definitions with kubectl's flag names, and one
+//! handler per verb. Handlers call `cluster` and `orchestrator` and print; exit codes are
+//! 0 done, 1 the cluster refused (or the rollout degraded / timed out), 2 bad usage or input.
+
+mod output;
+mod read_cmd;
+mod session;
+mod verb_cmd;
+mod watch_cmd;
+
+pub use output::{human_duration, status_icon};
+pub use session::Session;
+pub use watch_cmd::{Until, parse_timeout};
+
+use crate::cluster::ClusterError;
+use crate::orchestrator::OrchestratorError;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Release Cockpit: progressive delivery on Kubernetes (Argo Rollouts), as a window or a CLI.
+#[derive(Debug, Parser)]
+#[command(name = "release-cockpit", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// Without a subcommand the cockpit window opens.
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+/// Flags every subcommand takes, named as kubectl names them.
+#[derive(Clone, Debug, Args)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current-context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace (default: the context's namespace, else "default").
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// List across all namespaces.
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+    /// Output format.
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Like `kubectl argo rollouts`.
+    Text,
+    /// The rollout views and outcomes as JSON (one document; `watch` prints one per line).
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// List rollouts: NAME NAMESPACE STRATEGY STATUS STEP SET-WEIGHT READY AGE.
+    List,
+    /// Show one rollout like `kubectl argo rollouts get rollout`.
+    Get {
+        /// Rollout name.
+        name: String,
+    },
+    /// Stream a rollout's changes until Ctrl-C, or until a condition (for CI).
+    Watch(watch_cmd::WatchArgs),
+    /// Promote past the current pause or step (pinned to the step it reads, or to --step).
+    Promote {
+        name: String,
+        /// Skip all remaining steps and analyses.
+        #[arg(long)]
+        full: bool,
+        /// Only promote if the rollout is still at step N (what you saw); otherwise nothing changes.
+        #[arg(long, value_name = "N", conflicts_with = "full")]
+        step: Option<i32>,
+    },
+    /// Abort the update: all traffic back to stable.
+    Abort { name: String },
+    /// Retry an aborted update.
+    Retry { name: String },
+    /// Pause the rollout by hand.
+    Pause { name: String },
+    /// Resume a paused rollout.
+    Resume { name: String },
+    /// Restart the rollout's pods.
+    Restart { name: String },
+    /// Roll back to an earlier revision's pod template (default: the previous one).
+    Undo {
+        name: String,
+        /// The revision to go back to.
+        #[arg(long, value_name = "N")]
+        to_revision: Option<i64>,
+    },
+    /// Move the canary to the step that declares PERCENT (Argo has no free weight).
+    SetWeight {
+        name: String,
+        /// A weight declared by one of the rollout's setWeight steps.
+        #[arg(value_parser = clap::value_parser!(i32).range(0..=100), allow_negative_numbers = true)]
+        percent: i32,
+        /// Only move if the rollout is still at step N (what you saw).
+        #[arg(long, value_name = "N")]
+        step: Option<i32>,
+    },
+}
+
+/// A usage problem found after parsing (e.g. `-A` with a verb on one rollout): exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A watch ended without its condition: the rollout degraded, disappeared or time ran out.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WatchFailed(pub String);
+
+/// Runs one subcommand (inside the runtime `main` built).
+pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Result<ExitCode> {
+    if global.all_namespaces && !matches!(command, Commands::List) {
+        return Err(UsageError(
+            "-A/--all-namespaces only applies to list; name the namespace with -n".into(),
+        )
+        .into());
+    }
+    let session = Session::open(global).await?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        Commands::List => read_cmd::list(&session, global.output, &mut out).await,
+        Commands::Get { name } => read_cmd::get(&session, &name, global.output, &mut out).await,
+        Commands::Watch(args) => {
+            drop(out);
+            watch_cmd::watch(&session, &args, global.output).await
+        }
+        verb => {
+            let (name, action) = verb_cmd::action_of(&verb)
+                .ok_or_else(|| UsageError(format!("{verb:?} does not change a rollout")))?;
+            verb_cmd::run(&session, &name, action, global.output, &mut out).await
+        }
+    }
+}
+
+/// No subcommand: the cockpit window. It arrives with issue 5; until then this says so.
+pub fn open_window(
+    _global: &GlobalArgs,
+    _runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "release-cockpit: the cockpit window comes with issue 5; for now use a subcommand (release-cockpit --help)"
+    );
+    Ok(ExitCode::from(2))
+}
+
+/// The exit code for an error that ended a command.
+pub fn exit_code_of(err: &anyhow::Error) -> u8 {
+    if let Some(e) = err.downcast_ref::<OrchestratorError>() {
+        return e.exit_code();
+    }
+    if let Some(e) = err.downcast_ref::<ClusterError>() {
+        return e.exit_code();
+    }
+    if err.downcast_ref::<UsageError>().is_some() {
+        return 2;
+    }
+    1
+}
+
+/// True when the error is stdout closed under us (`release-cockpit list | head`): not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+#[path = "cli_tests.rs"]
+mod tests;

@@ -1,1 +1,16 @@
 //! Clusters: kubeconfig contexts, one kube client per context, rollout list/get/watch.
+//! Everything here reads; changes go through `orchestrator`.
+
+mod error;
+mod kubeconfig;
+mod rollouts;
+mod watch;
+
+pub use error::{Attempt, ClusterError, chain};
+pub use kubeconfig::{CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, server_url};
+pub(crate) use rollouts::fetch_rollout;
+pub use rollouts::{
+    POD_TEMPLATE_HASH_LABEL, ReplicaSetInfo, RolloutDetail, TaggedImage, describe_rollout,
+    detail_of, get_rollout, list_rollouts, owned_replica_sets, revision_of, rollout_replica_sets,
+};
+pub use watch::{FleetUpdate, WATCH_TIMEOUT_SECS, watch_rollout, watch_rollouts};

@@ -4,8 +4,14 @@
 
 pub mod argo;
 pub mod command;
+mod phase;
 pub mod series;
 pub mod view;
+
+#[cfg(test)]
+mod fixture_tests;
+#[cfg(test)]
+pub(crate) mod testdata;
 
 pub use argo::{Rollout, RolloutSpec, RolloutStatus};
 pub use command::{Action, Command, StepPin, Tool};

@@ -2,7 +2,8 @@
 //! Argo object the way `kubectl argo rollouts get` computes it — phase, step i/n, declared
 //! and actual weight, stable/canary (active/preview) hashes.
 
-use super::argo::{Rollout, RolloutStatus};
+use super::argo::Rollout;
+use super::phase::{actual_weight, current_set_weight, phase_of};
 use super::{RolloutRef, Version, VersionRole};
 use kube::ResourceExt;
 use serde::Serialize;
@@ -26,7 +27,7 @@ impl Phase {
         }
     }
 
-    fn parse(s: &str) -> Option<Phase> {
+    pub(crate) fn parse(s: &str) -> Option<Phase> {
         match s {
             "Healthy" => Some(Phase::Healthy),
             "Progressing" => Some(Phase::Progressing),
@@ -66,12 +67,18 @@ impl StrategyKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum StepKind {
-    SetWeight { weight: i32 },
+    SetWeight {
+        weight: i32,
+    },
     /// `pause: {}` (duration `None`) waits for a human to promote.
-    Pause { duration: Option<String> },
+    Pause {
+        duration: Option<String>,
+    },
     Analysis,
     Experiment,
-    Other { name: String },
+    Other {
+        name: String,
+    },
 }
 
 impl std::fmt::Display for StepKind {
@@ -131,7 +138,20 @@ pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
 pub const LAST_ACTION_ANNOTATION: &str = "release-cockpit.io/last-action";
 
 impl RolloutView {
+    /// The view of `ro` as seen through `context`. For a canary without traffic routing the
+    /// actual weight is estimated from `status` (see [`RolloutView::from_rollout_with_replica_sets`]).
     pub fn from_rollout(context: &str, ro: &Rollout) -> RolloutView {
+        RolloutView::from_rollout_with_replica_sets(context, ro, None)
+    }
+
+    /// Like [`RolloutView::from_rollout`], with the available pod count of the canary
+    /// ReplicaSet when the caller listed the ReplicaSets: then the actual weight of a canary
+    /// without traffic routing is exactly what `kubectl argo rollouts get` shows.
+    pub fn from_rollout_with_replica_sets(
+        context: &str,
+        ro: &Rollout,
+        canary_available: Option<i32>,
+    ) -> RolloutView {
         let status = ro.status.clone().unwrap_or_default();
         let spec = &ro.spec;
         let strategy = if spec.strategy.canary.is_some() {
@@ -147,19 +167,27 @@ impl RolloutView {
             .as_ref()
             .map(|c| c.steps.iter().map(step_kind).collect())
             .unwrap_or_default();
+        // Argo shows "Step i/n" only once the controller has written currentStepIndex, but it
+        // computes weights as if a missing index were 0 (`GetCurrentCanaryStep`).
         let current_step = match strategy {
+            StrategyKind::Canary if !steps.is_empty() => status.current_step_index,
+            _ => None,
+        };
+        let step_index = match strategy {
             StrategyKind::Canary if !steps.is_empty() => {
-                Some(status.current_step_index.unwrap_or(0))
+                Some(status.current_step_index.unwrap_or(0).max(0))
             }
             _ => None,
         };
-        let set_weight = current_set_weight(&steps, current_step, &status);
-        let actual_weight = status
-            .canary
-            .weights
-            .as_ref()
-            .map(|w| w.canary.weight)
-            .unwrap_or(set_weight);
+        let set_weight = current_set_weight(&steps, step_index, &status);
+        let actual_weight = actual_weight(
+            ro,
+            &status,
+            &steps,
+            step_index,
+            set_weight,
+            canary_available,
+        );
         let (phase, message) = phase_of(ro, &status);
         let annotations = ro.annotations();
         let images = ro
@@ -337,116 +365,4 @@ fn step_kind(step: &super::argo::CanaryStep) -> StepKind {
             name: "plugin".into(),
         }
     }
-}
-
-/// Argo's `GetCurrentSetWeight`: 0 when aborted, 100 once past the last step, otherwise the
-/// last `setWeight` at or before the current step.
-fn current_set_weight(steps: &[StepKind], current: Option<i32>, status: &RolloutStatus) -> i32 {
-    if status.abort {
-        return 0;
-    }
-    let Some(index) = current else {
-        return 100;
-    };
-    let index = usize::try_from(index).unwrap_or(0);
-    if index >= steps.len() {
-        return 100;
-    }
-    steps[..=index]
-        .iter()
-        .rev()
-        .find_map(|s| match s {
-            StepKind::SetWeight { weight } => Some(*weight),
-            _ => None,
-        })
-        .unwrap_or(0)
-}
-
-/// Argo's `GetRolloutPhase`: the controller's own `status.phase` when it wrote one (v1.0+),
-/// otherwise the client-side calculation of older CLIs.
-fn phase_of(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
-    let generation = ro.metadata.generation.unwrap_or(0);
-    if let Some(observed) = status
-        .observed_generation
-        .as_deref()
-        .and_then(|g| g.parse::<i64>().ok())
-        && observed < generation
-    {
-        return (
-            Phase::Progressing,
-            "waiting for rollout spec update to be observed".into(),
-        );
-    }
-    if let Some(phase) = status.phase.as_deref().and_then(Phase::parse) {
-        return (phase, status.message.clone().unwrap_or_default());
-    }
-    calculate_phase(ro, status)
-}
-
-fn calculate_phase(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
-    for cond in &status.conditions {
-        if cond.type_ == "InvalidSpec" {
-            return (
-                Phase::Degraded,
-                format!("InvalidSpec: {}", cond.message.as_deref().unwrap_or("")),
-            );
-        }
-        if let Some(reason @ ("RolloutAborted" | "ProgressDeadlineExceeded")) =
-            cond.reason.as_deref()
-        {
-            return (
-                Phase::Degraded,
-                format!("{reason}: {}", cond.message.as_deref().unwrap_or("")),
-            );
-        }
-    }
-    if ro.spec.paused {
-        return (Phase::Paused, "manually paused".into());
-    }
-    if let Some(p) = status.pause_conditions.first() {
-        return (Phase::Paused, p.reason.clone());
-    }
-    let current = status.current_pod_hash.as_deref();
-    if ro.spec.strategy.blue_green.is_some() {
-        if status.blue_green.active_selector.as_deref().is_none()
-            || status.blue_green.active_selector.as_deref() != current
-        {
-            return (Phase::Progressing, "active service cutover pending".into());
-        }
-        if status.stable_rs.is_none() || status.stable_rs.as_deref() != current {
-            return (Phase::Progressing, "waiting for analysis to complete".into());
-        }
-    } else if let Some(canary) = &ro.spec.strategy.canary {
-        if canary.traffic_routing.is_none() && status.replicas > status.updated_replicas {
-            return (
-                Phase::Progressing,
-                "old replicas are pending termination".into(),
-            );
-        }
-        if status.stable_rs.is_none() || status.stable_rs.as_deref() != current {
-            return (
-                Phase::Progressing,
-                "waiting for all steps to complete".into(),
-            );
-        }
-    }
-    if status.updated_replicas < ro.spec.replicas.unwrap_or(1) {
-        return (
-            Phase::Progressing,
-            "more replicas need to be updated".into(),
-        );
-    }
-    if status.available_replicas < status.updated_replicas {
-        return (
-            Phase::Progressing,
-            "updated replicas are still becoming available".into(),
-        );
-    }
-    if status.replicas > status.updated_replicas {
-        return (
-            Phase::Progressing,
-            "old replicas are pending termination".into(),
-        );
-    }
-    (Phase::Healthy, String::new())
 }

@@ -1,0 +1,121 @@
+//! Parsing: kubectl's flag names, verbs and their usage errors (exit 2).
+
+use super::*;
+use crate::model::{Action, StepPin};
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("release-cockpit").chain(args.iter().copied()))
+}
+
+#[test]
+fn global_flags_are_kubectls_and_work_after_the_verb() {
+    let cli = parse(&[
+        "promote",
+        "checkout",
+        "--kubeconfig",
+        "/tmp/kc",
+        "--context",
+        "lab",
+        "-n",
+        "demo",
+        "-o",
+        "json",
+        "--step",
+        "2",
+    ])
+    .expect("parses");
+    assert_eq!(
+        cli.global.kubeconfig.as_deref(),
+        Some(std::path::Path::new("/tmp/kc"))
+    );
+    assert_eq!(cli.global.context.as_deref(), Some("lab"));
+    assert_eq!(cli.global.namespace.as_deref(), Some("demo"));
+    assert_eq!(cli.global.output, OutputFormat::Json);
+    let command = cli.command.expect("a verb");
+    assert_eq!(
+        verb_cmd::action_of(&command),
+        Some((
+            "checkout".to_string(),
+            Action::Promote {
+                pin: Some(StepPin {
+                    step: 2,
+                    pod_hash: None
+                })
+            }
+        ))
+    );
+    let cli = parse(&["-A", "list"]).expect("parses");
+    assert!(cli.global.all_namespaces);
+    assert!(
+        parse(&[])
+            .expect("no verb opens the window")
+            .command
+            .is_none()
+    );
+}
+
+#[test]
+fn set_weight_rejects_what_is_not_a_percentage_with_exit_2() {
+    for bad in ["150", "-5", "abc", "40.5"] {
+        let err = parse(&["set-weight", "checkout", bad]).expect_err(bad);
+        assert_eq!(err.exit_code(), 2, "{bad}: {err}");
+    }
+    let cli = parse(&["set-weight", "checkout", "0"]).expect("0 is a weight");
+    assert!(matches!(
+        cli.command,
+        Some(Commands::SetWeight { percent: 0, .. })
+    ));
+    let err = parse(&["promote", "checkout", "--full", "--step", "1"]).expect_err("conflict");
+    assert_eq!(err.exit_code(), 2);
+}
+
+#[test]
+fn every_verb_maps_to_its_action() {
+    let cases: [(&[&str], Action); 8] = [
+        (&["promote", "x", "--full"], Action::PromoteFull),
+        (&["abort", "x"], Action::Abort),
+        (&["retry", "x"], Action::Retry),
+        (&["pause", "x"], Action::Pause),
+        (&["resume", "x"], Action::Resume),
+        (&["restart", "x"], Action::Restart),
+        (
+            &["undo", "x", "--to-revision", "3"],
+            Action::Undo {
+                to_revision: Some(3),
+            },
+        ),
+        (
+            &["set-weight", "x", "40"],
+            Action::SetWeight {
+                weight: 40,
+                pin: None,
+            },
+        ),
+    ];
+    for (args, action) in cases {
+        let command = parse(args).expect("parses").command.expect("verb");
+        assert_eq!(
+            verb_cmd::action_of(&command),
+            Some(("x".into(), action)),
+            "{args:?}"
+        );
+    }
+    for read in [
+        &["list"][..],
+        &["get", "x"],
+        &["watch", "x", "--until", "healthy", "--timeout", "10m"],
+    ] {
+        let command = parse(read).expect("parses").command.expect("verb");
+        assert_eq!(verb_cmd::action_of(&command), None, "{read:?}");
+    }
+}
+
+#[tokio::test]
+async fn all_namespaces_only_goes_with_list() {
+    let cli = parse(&["-A", "abort", "checkout"]).expect("parses");
+    let err = run_command(&cli.global, cli.command.expect("verb"))
+        .await
+        .expect_err("usage");
+    assert_eq!(exit_code_of(&err), 2);
+    assert!(err.to_string().contains("only applies to list"), "{err}");
+}

@@ -1,0 +1,112 @@
+//! Text output against what `kubectl argo rollouts` prints for the same objects.
+
+use super::*;
+use crate::cluster::detail_of;
+use crate::model::testdata::object;
+use crate::model::{Outcome, Rollout, RolloutRef, Verb};
+use k8s_openapi::api::apps::v1::ReplicaSet;
+
+fn text(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut buf = Vec::new();
+    f(&mut buf).expect("write");
+    String::from_utf8(buf).expect("utf8")
+}
+
+fn rs(file: &str) -> ReplicaSet {
+    let mut raw: serde_json::Value = object(file);
+    raw["apiVersion"] = "apps/v1".into();
+    serde_json::from_value(raw).expect("replica set")
+}
+
+#[test]
+fn human_durations_match_kubectl() {
+    let cases = [
+        (5, "5s"),
+        (119, "119s"),
+        (120, "2m"),
+        (330, "5m30s"),
+        (3600, "60m"),
+        (4 * 3600 + 600, "4h10m"),
+        (30 * 3600, "30h"),
+        (7 * 86400, "7d"),
+        (3 * 86400 + 5 * 3600, "3d5h"),
+        (100 * 86400, "100d"),
+        (3 * 365 * 86400 + 86400, "3y1d"),
+        (9 * 365 * 86400, "9y"),
+    ];
+    for (secs, want) in cases {
+        assert_eq!(human_duration(secs), want, "{secs}s");
+    }
+}
+
+#[test]
+fn get_block_reads_like_kubectl_argo_rollouts() {
+    let ro: Rollout = object("canary/canary-rollout.yaml");
+    let sets = [
+        rs("canary/canary-rs.yaml"),
+        rs("canary/stable-rs.yaml"),
+        rs("canary/old-rs.yaml"),
+    ];
+    let detail = detail_of("lab", &ro, Some(&sets));
+    let got = text(|out| write_get(out, &detail));
+    let want = "\
+Name:            canary-demo
+Namespace:       jesse-test
+Status:          ✖ Degraded
+Message:         ProgressDeadlineExceeded: ReplicaSet \"canary-demo-65fb5ffc84\" has timed out progressing.
+Strategy:        Canary
+  Step:          0/8
+  SetWeight:     20
+  ActualWeight:  0
+Images:          argoproj/rollouts-demo:does-not-exist (canary)
+                 argoproj/rollouts-demo:green (stable)
+Replicas:
+  Current:       6
+  Updated:       1
+  Ready:         5
+  Available:     5
+Revision:        31
+";
+    assert_eq!(got, want);
+}
+
+#[test]
+fn list_table_has_kubectl_columns_aligned() {
+    let views: Vec<_> = [
+        "canary/canary-rollout.yaml",
+        "blue-green/bluegreen-rollout.yaml",
+    ]
+    .iter()
+    .map(|f| crate::model::RolloutView::from_rollout("lab", &object::<Rollout>(f)))
+    .collect();
+    let now: jiff::Timestamp = "2019-11-01T06:07:18Z".parse().expect("time");
+    let got = text(|out| write_list(out, &views, now));
+    let want = "\
+NAME            NAMESPACE   STRATEGY   STATUS    STEP  SET-WEIGHT  READY  AGE
+canary-demo     jesse-test  Canary     Degraded  0/8   20          5/6    7d
+bluegreen-demo  jesse-test  BlueGreen  Paused    -     -           6/6    6d2h
+";
+    assert_eq!(got, want);
+    assert_eq!(
+        text(|out| write_list(out, &[], now)),
+        "No rollouts found.\n"
+    );
+}
+
+#[test]
+fn outcome_line_names_the_rollout() {
+    let outcome = Outcome {
+        rollout: RolloutRef::new("lab", "demo", "checkout"),
+        verb: Verb::Promote,
+        summary: "promoted: step 1 → 2 (weight 40%)".into(),
+        from_step: Some(1),
+        to_step: Some(2),
+        weight: Some(40),
+        changed: true,
+        resource_version: Some("7".into()),
+    };
+    assert_eq!(
+        outcome_line(&outcome),
+        "rollout 'checkout' promoted: step 1 → 2 (weight 40%)"
+    );
+}

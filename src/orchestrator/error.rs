@@ -1,0 +1,161 @@
+//! `OrchestratorError`: why a verb did not happen, naming the rollout, the context and what
+//! to do next. Every variant except `Cluster` means nothing was changed.
+
+use crate::cluster::ClusterError;
+use crate::model::{RolloutRef, Verb};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrchestratorError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+
+    /// A step-pinned command (promote, set-weight) found the rollout elsewhere.
+    #[error("{}", moved_on(target, *pinned_step, *now_step, now_hash.as_deref()))]
+    MovedOn {
+        target: RolloutRef,
+        pinned_step: i32,
+        now_step: Option<i32>,
+        now_hash: Option<String>,
+    },
+
+    #[error("rollout '{}' changed while {verb} was being sent (it is still at step {}); nothing was changed; re-read it and try again", target.name, step_text(*step))]
+    ChangedMeanwhile {
+        target: RolloutRef,
+        verb: Verb,
+        step: Option<i32>,
+    },
+
+    #[error("not allowed to {verb} rollout '{}' in namespace {} of context {}: {message}", target.name, target.namespace, target.context)]
+    Forbidden {
+        target: RolloutRef,
+        verb: Verb,
+        message: String,
+    },
+
+    #[error("rollout '{}' not found in namespace {} of context {}; list them with: release-cockpit --context {} -n {} list", target.name, target.namespace, target.context, target.context, target.namespace)]
+    NotFound { target: RolloutRef },
+
+    #[error("conflict on rollout '{}' in namespace {} of context {} during {verb}: {message}; re-read the rollout and retry by hand", target.name, target.namespace, target.context)]
+    Conflict {
+        target: RolloutRef,
+        verb: Verb,
+        message: String,
+    },
+
+    #[error("the API server of context {} rejected {verb} on rollout '{}' in namespace {}: {message}", target.context, target.name, target.namespace)]
+    Invalid {
+        target: RolloutRef,
+        verb: Verb,
+        message: String,
+    },
+
+    #[error("weight {weight}% is not declared by any setWeight step of rollout '{}' (declared: {}); Argo Rollouts only moves between the weights its steps declare{}", target.name, weight_list(declared), weight_hint(*weight))]
+    WeightNotDeclared {
+        target: RolloutRef,
+        weight: i32,
+        declared: Vec<i32>,
+    },
+
+    #[error("weight {weight} is out of range: a weight is a percentage from 0 to 100")]
+    WeightOutOfRange { weight: i32 },
+
+    #[error("rollout '{}' has no revision {revision} (revisions in the cluster: {}); pick one of those with --to-revision", target.name, revision_list(known))]
+    RevisionNotFound {
+        target: RolloutRef,
+        revision: i64,
+        known: Vec<i64>,
+    },
+
+    /// A later request of a verb failed after earlier ones were applied.
+    #[error("{verb} on rollout '{}' in namespace {} of context {} was only partly applied (sent: {}); then: {error}", target.name, target.namespace, target.context, applied.join("; "))]
+    PartlyApplied {
+        target: RolloutRef,
+        verb: Verb,
+        applied: Vec<String>,
+        error: Box<OrchestratorError>,
+    },
+
+    #[error("cannot {verb} rollout '{}' in namespace {} of context {}: {reason}", target.name, target.namespace, target.context)]
+    NotApplicable {
+        target: RolloutRef,
+        verb: Verb,
+        reason: String,
+    },
+}
+
+impl OrchestratorError {
+    /// The CLI's exit code: 2 for bad usage or input (nothing could be sent), 1 when the
+    /// cluster refused or the rollout was not in a state for the command.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            OrchestratorError::Cluster(e) => e.exit_code(),
+            OrchestratorError::WeightNotDeclared { .. }
+            | OrchestratorError::WeightOutOfRange { .. }
+            | OrchestratorError::RevisionNotFound { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    /// The rollout the error is about, when it is about one.
+    pub fn target(&self) -> Option<&RolloutRef> {
+        match self {
+            OrchestratorError::Cluster(_) | OrchestratorError::WeightOutOfRange { .. } => None,
+            OrchestratorError::MovedOn { target, .. }
+            | OrchestratorError::ChangedMeanwhile { target, .. }
+            | OrchestratorError::Forbidden { target, .. }
+            | OrchestratorError::NotFound { target }
+            | OrchestratorError::Conflict { target, .. }
+            | OrchestratorError::Invalid { target, .. }
+            | OrchestratorError::WeightNotDeclared { target, .. }
+            | OrchestratorError::RevisionNotFound { target, .. }
+            | OrchestratorError::NotApplicable { target, .. }
+            | OrchestratorError::PartlyApplied { target, .. } => Some(target),
+        }
+    }
+}
+
+fn moved_on(target: &RolloutRef, pinned: i32, now: Option<i32>, hash: Option<&str>) -> String {
+    let whereto = match (now, hash) {
+        (Some(step), _) if step != pinned => format!("step {step}"),
+        (_, Some(hash)) => format!("a new revision (pod hash {hash})"),
+        (_, None) => format!("step {}", step_text(now)),
+    };
+    format!(
+        "rollout '{}' moved on to {whereto}; nothing was changed (the command was for step {pinned})",
+        target.name
+    )
+}
+
+fn step_text(step: Option<i32>) -> String {
+    step.map_or_else(|| "-".to_string(), |s| s.to_string())
+}
+
+fn weight_list(weights: &[i32]) -> String {
+    if weights.is_empty() {
+        return "none".into();
+    }
+    weights
+        .iter()
+        .map(|w| format!("{w}%"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn weight_hint(weight: i32) -> &'static str {
+    match weight {
+        0 => "; to send all traffic back to stable, abort",
+        100 => "; to finish the rollout, promote --full",
+        _ => "",
+    }
+}
+
+fn revision_list(revisions: &[i64]) -> String {
+    if revisions.is_empty() {
+        return "none".into();
+    }
+    revisions
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,329 @@
+//! A `Plan` is what a verb will send: the patches, in order, with the step they pin and the
+//! words for the outcome. Verbs compute plans; `send` is the only code that writes.
+
+use super::OrchestratorError;
+use crate::cluster::{Attempt, ClusterError, fetch_rollout};
+use crate::model::{Outcome, Rollout, RolloutRef, StepPin, Verb};
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::Value;
+
+/// The field manager the API server records for every change the cockpit makes.
+pub const FIELD_MANAGER: &str = "release-cockpit";
+
+/// Which endpoint a patch goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subresource {
+    /// `.../rollouts/NAME`: spec and metadata.
+    Main,
+    /// `.../rollouts/NAME/status`: the controller's status, where Argo reads promote/abort.
+    Status,
+}
+
+/// A patch body and its content type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PatchBody {
+    /// `application/merge-patch+json`.
+    Merge(Value),
+    /// `application/json-patch+json`: an array of RFC 6902 operations.
+    Json(Vec<Value>),
+}
+
+impl PatchBody {
+    /// One patch doing this and then `next` (both to the main resource), for servers
+    /// without the status subresource.
+    fn and_then(&self, next: &PatchBody) -> PatchBody {
+        match (self, next) {
+            (PatchBody::Merge(a), PatchBody::Merge(b)) => {
+                let mut merged = a.clone();
+                merge_into(&mut merged, b);
+                PatchBody::Merge(merged)
+            }
+            (a, b) => {
+                let mut ops = a.operations();
+                ops.extend(b.operations());
+                PatchBody::Json(ops)
+            }
+        }
+    }
+
+    /// The body as JSON Patch operations (a merge patch becomes `add`/`remove` per leaf).
+    fn operations(&self) -> Vec<Value> {
+        match self {
+            PatchBody::Json(ops) => ops.clone(),
+            PatchBody::Merge(m) => {
+                let mut ops = Vec::new();
+                merge_to_operations(m, String::new(), &mut ops);
+                ops
+            }
+        }
+    }
+}
+
+/// One request of a plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedPatch {
+    pub subresource: Subresource,
+    pub body: PatchBody,
+}
+
+impl PlannedPatch {
+    /// "status merge patch {...}", for messages about what was already sent.
+    pub fn describe(&self) -> String {
+        let endpoint = match self.subresource {
+            Subresource::Main => "rollout",
+            Subresource::Status => "status",
+        };
+        match &self.body {
+            PatchBody::Merge(v) => format!("{endpoint} merge patch {v}"),
+            PatchBody::Json(ops) => format!("{endpoint} JSON patch {}", Value::Array(ops.clone())),
+        }
+    }
+}
+
+/// Everything a verb will send, and what it will mean.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub target: RolloutRef,
+    pub verb: Verb,
+    /// Sent in order; empty when there is nothing to do.
+    pub patches: Vec<PlannedPatch>,
+    /// The step the patches are pinned to (`test` ops), for promote and set-weight.
+    pub pin: Option<StepPin>,
+    pub from_step: Option<i32>,
+    pub to_step: Option<i32>,
+    pub weight: Option<i32>,
+    /// What happened, in words, without the rollout's name: "promoted: step 1 → 2 (weight 40%)".
+    pub summary: String,
+}
+
+impl Plan {
+    /// A plan that sends nothing, with the reason as its summary.
+    pub fn nothing(target: &RolloutRef, verb: Verb, reason: String) -> Plan {
+        Plan {
+            target: target.clone(),
+            verb,
+            patches: Vec::new(),
+            pin: None,
+            from_step: None,
+            to_step: None,
+            weight: None,
+            summary: reason,
+        }
+    }
+
+    fn outcome(&self, resource_version: Option<String>) -> Outcome {
+        Outcome {
+            rollout: self.target.clone(),
+            verb: self.verb,
+            summary: self.summary.clone(),
+            from_step: self.from_step,
+            to_step: self.to_step,
+            weight: self.weight,
+            changed: !self.patches.is_empty(),
+            resource_version,
+        }
+    }
+}
+
+/// Sends a plan's patches in order and reports the outcome. A 404 from the status
+/// subresource falls back to the main resource, carrying the following spec patch along, as
+/// kubectl-argo-rollouts does for controllers without the subresource. A 422 on a pinned
+/// patch re-reads the rollout: it moved on (nothing was changed) or changed meanwhile.
+pub async fn send(client: &kube::Client, plan: &Plan) -> Result<Outcome, OrchestratorError> {
+    let api: Api<Rollout> = Api::namespaced(client.clone(), &plan.target.namespace);
+    let mut resource_version = None;
+    let mut i = 0;
+    while i < plan.patches.len() {
+        let patch = &plan.patches[i];
+        let sent = match send_one(&api, &plan.target.name, patch.subresource, &patch.body).await {
+            Err(kube::Error::Api(status))
+                if status.code == 404 && patch.subresource == Subresource::Status =>
+            {
+                let unified = match plan.patches.get(i + 1) {
+                    Some(next) if next.subresource == Subresource::Main => {
+                        i += 1;
+                        patch.body.and_then(&next.body)
+                    }
+                    _ => patch.body.clone(),
+                };
+                send_one(&api, &plan.target.name, Subresource::Main, &unified).await
+            }
+            other => other,
+        };
+        match sent {
+            Ok(ro) => resource_version = ro.metadata.resource_version,
+            Err(err) => {
+                let error = refused(client, plan, patch, err).await;
+                if i == 0 {
+                    return Err(error);
+                }
+                return Err(OrchestratorError::PartlyApplied {
+                    target: plan.target.clone(),
+                    verb: plan.verb,
+                    applied: plan.patches[..i]
+                        .iter()
+                        .map(PlannedPatch::describe)
+                        .collect(),
+                    error: Box::new(error),
+                });
+            }
+        }
+        i += 1;
+    }
+    Ok(plan.outcome(resource_version))
+}
+
+async fn send_one(
+    api: &Api<Rollout>,
+    name: &str,
+    subresource: Subresource,
+    body: &PatchBody,
+) -> Result<Rollout, kube::Error> {
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    match (subresource, body) {
+        (Subresource::Main, PatchBody::Merge(v)) => {
+            api.patch(name, &params, &Patch::Merge(v)).await
+        }
+        (Subresource::Status, PatchBody::Merge(v)) => {
+            api.patch_status(name, &params, &Patch::Merge(v)).await
+        }
+        (sub, PatchBody::Json(ops)) => {
+            let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops.clone()))
+                .map_err(kube::Error::SerdeError)?;
+            let patch = Patch::Json::<()>(patch);
+            match sub {
+                Subresource::Main => api.patch(name, &params, &patch).await,
+                Subresource::Status => api.patch_status(name, &params, &patch).await,
+            }
+        }
+    }
+}
+
+/// Turns a failed patch into the error a person can act on.
+async fn refused(
+    client: &kube::Client,
+    plan: &Plan,
+    patch: &PlannedPatch,
+    err: kube::Error,
+) -> OrchestratorError {
+    let target = plan.target.clone();
+    let verb = plan.verb;
+    let kube::Error::Api(status) = err else {
+        return OrchestratorError::Cluster(attempt(plan, patch).error(err));
+    };
+    match status.code {
+        403 => OrchestratorError::Forbidden {
+            target,
+            verb,
+            message: status.message.clone(),
+        },
+        404 => match attempt(plan, patch).error(kube::Error::Api(status)) {
+            ClusterError::RolloutNotFound { .. } => OrchestratorError::NotFound { target },
+            other => OrchestratorError::Cluster(other),
+        },
+        409 => OrchestratorError::Conflict {
+            target,
+            verb,
+            message: status.message.clone(),
+        },
+        422 if is_pinned(&patch.body) => match &plan.pin {
+            Some(pin) => moved_on_or_changed(client, plan, pin).await,
+            None => OrchestratorError::Invalid {
+                target,
+                verb,
+                message: status.message.clone(),
+            },
+        },
+        422 => OrchestratorError::Invalid {
+            target,
+            verb,
+            message: status.message.clone(),
+        },
+        _ => OrchestratorError::Cluster(attempt(plan, patch).error(kube::Error::Api(status))),
+    }
+}
+
+/// After a refused pinned patch: where is the rollout now?
+async fn moved_on_or_changed(
+    client: &kube::Client,
+    plan: &Plan,
+    pin: &StepPin,
+) -> OrchestratorError {
+    let rollout = match fetch_rollout(client, &plan.target).await {
+        Ok(ro) => ro,
+        Err(e) => return OrchestratorError::Cluster(e),
+    };
+    let status = rollout.status.unwrap_or_default();
+    let now_step = status.current_step_index;
+    let now_hash = status.current_pod_hash;
+    let step_moved = now_step.unwrap_or(0) != pin.step;
+    let hash_moved = pin.pod_hash.is_some() && pin.pod_hash != now_hash;
+    if step_moved || hash_moved {
+        OrchestratorError::MovedOn {
+            target: plan.target.clone(),
+            pinned_step: pin.step,
+            now_step,
+            now_hash,
+        }
+    } else {
+        OrchestratorError::ChangedMeanwhile {
+            target: plan.target.clone(),
+            verb: plan.verb,
+            step: now_step,
+        }
+    }
+}
+
+fn is_pinned(body: &PatchBody) -> bool {
+    matches!(body, PatchBody::Json(ops) if ops.iter().any(|op| op["op"] == "test"))
+}
+
+fn attempt<'a>(plan: &'a Plan, patch: &PlannedPatch) -> Attempt<'a> {
+    Attempt {
+        context: &plan.target.context,
+        namespace: Some(&plan.target.namespace),
+        name: Some(&plan.target.name),
+        action: match patch.subresource {
+            Subresource::Main => "patch rollouts",
+            Subresource::Status => "patch rollouts/status",
+        },
+    }
+}
+
+/// RFC 7386 merge of `patch` into `target`.
+fn merge_into(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                match t.get_mut(k) {
+                    Some(existing) if v.is_object() => merge_into(existing, v),
+                    _ => {
+                        t.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+fn merge_to_operations(patch: &Value, prefix: String, ops: &mut Vec<Value>) {
+    match patch {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let path = format!("{prefix}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if v.is_object() {
+                    merge_to_operations(v, path, ops);
+                } else if v.is_null() {
+                    ops.push(serde_json::json!({"op": "remove", "path": path}));
+                } else {
+                    ops.push(serde_json::json!({"op": "add", "path": path, "value": v}));
+                }
+            }
+        }
+        other => ops.push(serde_json::json!({"op": "replace", "path": prefix, "value": other})),
+    }
+}

@@ -1,0 +1,117 @@
+//! undo for Argo Rollouts: the pod template of an earlier revision's ReplicaSet goes back
+//! into the rollout (`replace /spec/template`), as `kubectl argo rollouts undo` does.
+
+use super::OrchestratorError;
+use super::plan::{PatchBody, Plan, PlannedPatch, Subresource};
+use crate::cluster::{POD_TEMPLATE_HASH_LABEL, revision_of};
+use crate::model::{Rollout, RolloutRef, Verb};
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use serde_json::{Value, json};
+
+/// undo: put the pod template of an earlier revision back (`replace /spec/template`), the
+/// previous revision by default, as `kubectl argo rollouts undo`.
+pub fn plan_undo(
+    target: &RolloutRef,
+    ro: &Rollout,
+    replica_sets: &[ReplicaSet],
+    to_revision: Option<i64>,
+) -> Result<Plan, OrchestratorError> {
+    let verb = Verb::Undo;
+    let Some(current_template) = &ro.spec.template else {
+        return Err(OrchestratorError::NotApplicable {
+            target: target.clone(),
+            verb,
+            reason:
+                "its pod template comes from a workloadRef; undo the referenced Deployment instead"
+                    .into(),
+        });
+    };
+    let mut revisions: Vec<(i64, &ReplicaSet)> = replica_sets
+        .iter()
+        .filter_map(|rs| revision_of(rs).map(|r| (r, rs)))
+        .collect();
+    revisions.sort_by_key(|(r, _)| std::cmp::Reverse(*r));
+    let known: Vec<i64> = revisions.iter().map(|(r, _)| *r).collect();
+    let current = rollout_revision(ro).or_else(|| known.first().copied());
+    let wanted = match to_revision {
+        Some(r) if r > 0 => revisions.iter().find(|(rev, _)| *rev == r),
+        _ => revisions.iter().find(|(rev, _)| Some(*rev) != current),
+    };
+    let Some((revision, rs)) = wanted else {
+        return Err(match to_revision {
+            Some(r) if r > 0 => OrchestratorError::RevisionNotFound {
+                target: target.clone(),
+                revision: r,
+                known,
+            },
+            _ => OrchestratorError::NotApplicable {
+                target: target.clone(),
+                verb,
+                reason: format!(
+                    "there is no earlier revision to go back to (revisions: {})",
+                    known
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+        });
+    };
+    let mut template = rs
+        .spec
+        .template
+        .as_ref()
+        .and_then(|t| serde_json::to_value(t).ok())
+        .unwrap_or(Value::Null);
+    if let Some(labels) = template
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.remove(POD_TEMPLATE_HASH_LABEL);
+    }
+    let mut plan = Plan::nothing(target, verb, String::new());
+    plan.from_step = None;
+    if without_nulls(&template) == without_nulls(current_template) {
+        plan.summary =
+            format!("nothing to do: the pod template already matches revision {revision}");
+        return Ok(plan);
+    }
+    plan.patches.push(PlannedPatch {
+        subresource: Subresource::Main,
+        body: PatchBody::Json(vec![
+            json!({"op": "replace", "path": "/spec/template", "value": template}),
+        ]),
+    });
+    plan.summary = match current {
+        Some(c) => {
+            format!("rolled back: pod template of revision {revision} restored (was revision {c})")
+        }
+        None => format!("rolled back: pod template of revision {revision} restored"),
+    };
+    Ok(plan)
+}
+
+/// JSON with every `null` member dropped, to compare templates as the API server stores them.
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `rollout.argoproj.io/revision` of the rollout: the revision its template is.
+fn rollout_revision(ro: &Rollout) -> Option<i64> {
+    ro.metadata
+        .annotations
+        .as_ref()?
+        .get(crate::model::view::REVISION_ANNOTATION)?
+        .parse()
+        .ok()
+}
