@@ -119,3 +119,13 @@ async fn all_namespaces_only_goes_with_list() {
     assert_eq!(exit_code_of(&err), 2);
     assert!(err.to_string().contains("only applies to list"), "{err}");
 }
+
+#[test]
+fn lab_is_a_top_level_flag_that_opens_the_window() {
+    let cli = parse(&["--lab"]).expect("parses");
+    assert!(cli.global.lab && cli.command.is_none());
+    assert!(
+        parse(&["list", "--lab"]).is_err(),
+        "--lab is not a flag of the verbs"
+    );
+}

@@ -1,0 +1,178 @@
+//! One tokio task per watched context: build the client, run `cluster::watch_rollouts`, and
+//! turn what it reports into `Fleet` and `ContextState` events. A context that cannot be
+//! reached says why and when it retries; it never holds up the window or the other contexts.
+
+use super::EventSink;
+use super::trust::Trust;
+use crate::cluster::{FleetUpdate, LoadedKubeconfig, watch_rollouts};
+use crate::ui::events::{AppEvent, ContextState};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::AbortHandle;
+
+/// How long to wait before building a client again when the kubeconfig entry itself failed.
+const CLIENT_RETRY_SECS: u64 = 30;
+
+/// The kubeconfig the watches and commands use, with the generation it was loaded in.
+#[derive(Clone)]
+pub struct Current {
+    pub generation: u64,
+    pub kubeconfig: Arc<LoadedKubeconfig>,
+    /// The kubeconfig's user per context: the identity until the server confirms one.
+    pub users: Arc<HashMap<String, String>>,
+}
+
+/// The running watches, by context.
+#[derive(Default)]
+pub struct Watches {
+    tasks: HashMap<String, Watch>,
+}
+
+struct Watch {
+    namespace: Option<String>,
+    generation: u64,
+    task: AbortHandle,
+}
+
+impl Watches {
+    /// Watch exactly `contexts` in `namespace`: keep the watches that already do that with
+    /// this kubeconfig, stop the others, start the missing ones.
+    pub fn set(
+        &mut self,
+        runtime: &tokio::runtime::Handle,
+        sink: &EventSink,
+        current: &Current,
+        contexts: &[String],
+        namespace: Option<String>,
+    ) {
+        self.tasks.retain(|context, w| {
+            let keep = contexts.contains(context)
+                && w.namespace == namespace
+                && w.generation == current.generation;
+            if !keep {
+                w.task.abort();
+            }
+            keep
+        });
+        for context in contexts {
+            if self.tasks.contains_key(context) {
+                continue;
+            }
+            let task = runtime.spawn(watch_context(
+                sink.clone(),
+                current.clone(),
+                context.clone(),
+                namespace.clone(),
+            ));
+            self.tasks.insert(
+                context.clone(),
+                Watch {
+                    namespace: namespace.clone(),
+                    generation: current.generation,
+                    task: task.abort_handle(),
+                },
+            );
+        }
+    }
+
+    pub fn stop_all(&mut self) {
+        for (_, w) in self.tasks.drain() {
+            w.task.abort();
+        }
+    }
+}
+
+/// Watch one context until aborted. The watcher retries by itself with kube's default
+/// backoff; this task only reports how it goes.
+async fn watch_context(
+    sink: EventSink,
+    current: Current,
+    context: String,
+    namespace: Option<String>,
+) {
+    let state = |state| AppEvent::ContextState {
+        context: context.clone(),
+        state,
+    };
+    loop {
+        sink.emit(state(ContextState::Connecting));
+        let client = match current.kubeconfig.client(&context).await {
+            Ok(client) => client,
+            Err(e) => {
+                sink.emit(state(ContextState::Unreachable {
+                    reason: e.to_string(),
+                    retry_in_secs: CLIENT_RETRY_SECS,
+                }));
+                tokio::time::sleep(Duration::from_secs(CLIENT_RETRY_SECS)).await;
+                continue;
+            }
+        };
+        let user = current.users.get(&context).cloned();
+        let default_namespace = namespace
+            .clone()
+            .unwrap_or_else(|| current.kubeconfig.default_namespace(&context));
+        let mut trust = Trust::default();
+        let mut updates = std::pin::pin!(watch_rollouts(
+            client.clone(),
+            context.clone(),
+            namespace.clone()
+        ));
+        let mut failures = 0u32;
+        let mut connected = false;
+        while let Some(update) = updates.next().await {
+            match update {
+                FleetUpdate::Snapshot(rollouts) => {
+                    if !connected {
+                        connected = true;
+                        failures = 0;
+                        sink.emit(state(ContextState::Connected));
+                    }
+                    trust
+                        .on_snapshot(
+                            &sink,
+                            &client,
+                            &context,
+                            user.as_deref(),
+                            &default_namespace,
+                            &rollouts,
+                        )
+                        .await;
+                    sink.emit(AppEvent::Fleet {
+                        context: context.clone(),
+                        rollouts,
+                    });
+                }
+                FleetUpdate::Error(reason) => {
+                    connected = false;
+                    failures += 1;
+                    sink.emit(state(ContextState::Unreachable {
+                        reason,
+                        retry_in_secs: watcher_retry_secs(failures),
+                    }));
+                }
+            }
+        }
+        // The watcher's stream does not end on its own; if it ever does, start over.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// When kube's default watcher backoff tries again after `failures` failures in a row:
+/// 0.8 s doubling up to 30 s (it adds jitter, so this is the usual value, rounded up).
+pub fn watcher_retry_secs(failures: u32) -> u64 {
+    let secs = 0.8 * 2f64.powi(failures.saturating_sub(1).min(16) as i32);
+    secs.min(30.0).ceil() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_estimate_follows_the_watcher_backoff() {
+        let secs: Vec<u64> = (1..=8).map(watcher_retry_secs).collect();
+        assert_eq!(secs, [1, 2, 4, 7, 13, 26, 30, 30]);
+    }
+}

@@ -1,0 +1,220 @@
+//! The only place the window does I/O: `BackendRequest`s are handled on tokio tasks and
+//! answered with `AppEvent`s over a channel, followed by `request_repaint`. The UI thread
+//! never awaits: a context per task (`fleet`), commands through `orchestrator::execute`
+//! (`commands`), the kubeconfig files (`kubeconfig`), who the user is (`trust`).
+
+mod commands;
+mod fleet;
+mod kubeconfig;
+mod trust;
+
+pub use fleet::watcher_retry_secs;
+pub use kubeconfig::{MergedKubeconfig, kubeconfig_paths, read_kubeconfigs};
+
+use super::events::{AppEvent, BackendRequest};
+use fleet::{Current, Watches};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Where the window sends what it wants done. `TokioBackend` is the real one; tests may
+/// record requests instead.
+pub trait Backend {
+    fn send(&self, request: BackendRequest);
+}
+
+/// Delivers events to the window and wakes it up. Cheap to clone into tasks.
+#[derive(Clone)]
+pub struct EventSink {
+    events: Sender<AppEvent>,
+    repaint: egui::Context,
+}
+
+impl EventSink {
+    pub fn new(events: Sender<AppEvent>, repaint: egui::Context) -> EventSink {
+        EventSink { events, repaint }
+    }
+
+    /// Send one event and ask for a frame. A closed window is not an error: the event is
+    /// simply dropped.
+    pub fn emit(&self, event: AppEvent) {
+        if self.events.send(event).is_ok() {
+            self.repaint.request_repaint();
+        }
+    }
+}
+
+/// The backend that runs requests on a tokio runtime.
+pub struct TokioBackend {
+    shared: Arc<Shared>,
+}
+
+/// What the tasks share: the sink, the kubeconfig in use, the running watches.
+struct Shared {
+    runtime: tokio::runtime::Handle,
+    sink: EventSink,
+    /// `--kubeconfig`: read this file instead of `KUBECONFIG` / `~/.kube/config`.
+    explicit_kubeconfig: Option<PathBuf>,
+    /// The lab's kubeconfig once the lab runs: read first, so its current context wins.
+    lab_kubeconfig: Mutex<Option<PathBuf>>,
+    /// Extra kubeconfig files from the settings, as last asked for.
+    extra_files: Mutex<Vec<PathBuf>>,
+    /// Bumped on every kubeconfig load; a slower, older load never replaces a newer one.
+    generation: AtomicU64,
+    current: Mutex<Option<Current>>,
+    watches: Mutex<Watches>,
+}
+
+/// A poisoned lock only means another task panicked mid-update; the data is still usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl TokioBackend {
+    pub fn new(
+        runtime: tokio::runtime::Handle,
+        sink: EventSink,
+        explicit_kubeconfig: Option<PathBuf>,
+    ) -> TokioBackend {
+        TokioBackend {
+            shared: Arc::new(Shared {
+                runtime,
+                sink,
+                explicit_kubeconfig,
+                lab_kubeconfig: Mutex::new(None),
+                extra_files: Mutex::new(Vec::new()),
+                generation: AtomicU64::new(0),
+                current: Mutex::new(None),
+                watches: Mutex::new(Watches::default()),
+            }),
+        }
+    }
+
+    fn execute(&self, command: crate::model::Command) {
+        let current = lock(&self.shared.current).clone();
+        let sink = self.shared.sink.clone();
+        self.shared
+            .runtime
+            .spawn(commands::execute(sink, current, command));
+    }
+
+    fn load_kubeconfig(&self, extra_files: Vec<PathBuf>) {
+        *lock(&self.shared.extra_files) = extra_files;
+        Shared::reload(&self.shared);
+    }
+
+    fn watch(&self, contexts: Vec<String>, namespace: Option<String>) {
+        let shared = &self.shared;
+        let Some(current) = lock(&shared.current).clone() else {
+            // Nothing loaded yet: the window asks again once the kubeconfig event arrives.
+            return;
+        };
+        lock(&shared.watches).set(
+            &shared.runtime,
+            &shared.sink,
+            &current,
+            &contexts,
+            namespace,
+        );
+    }
+
+    fn pick_kubeconfig(&self) {
+        let sink = self.shared.sink.clone();
+        self.shared.runtime.spawn(async move {
+            let picked = rfd::AsyncFileDialog::new()
+                .set_title("Open kubeconfig")
+                .pick_file()
+                .await;
+            if let Some(file) = picked {
+                sink.emit(AppEvent::KubeconfigPicked(file.path().to_path_buf()));
+            }
+        });
+    }
+
+    fn export(&self, suggested_name: String, contents: String) {
+        let sink = self.shared.sink.clone();
+        self.shared.runtime.spawn(async move {
+            let Some(file) = rfd::AsyncFileDialog::new()
+                .set_title("Export")
+                .set_file_name(&suggested_name)
+                .save_file()
+                .await
+            else {
+                return;
+            };
+            let path = file.path().to_path_buf();
+            match tokio::fs::write(&path, contents).await {
+                Ok(()) => sink.emit(AppEvent::Exported { path }),
+                Err(e) => sink.emit(AppEvent::Problem(format!(
+                    "could not write the export to {}: {e}; choose another folder",
+                    path.display()
+                ))),
+            }
+        });
+    }
+}
+
+impl Shared {
+    /// Read the kubeconfig files again (off the UI thread) and tell the window; the window
+    /// answers with the contexts to watch.
+    fn reload(shared: &Arc<Shared>) {
+        let generation = shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let shared = Arc::clone(shared);
+        shared.runtime.clone().spawn_blocking(move || {
+            let lab = lock(&shared.lab_kubeconfig).clone();
+            let extra = lock(&shared.extra_files).clone();
+            let merged =
+                read_kubeconfigs(lab.as_ref(), shared.explicit_kubeconfig.as_ref(), &extra);
+            {
+                let mut current = lock(&shared.current);
+                if current.as_ref().is_some_and(|c| c.generation > generation) {
+                    return;
+                }
+                *current = Some(Current {
+                    generation,
+                    kubeconfig: Arc::new(merged.loaded),
+                    users: Arc::new(merged.users),
+                });
+            }
+            for problem in merged.problems {
+                shared.sink.emit(AppEvent::Problem(problem));
+            }
+            shared.sink.emit(AppEvent::Kubeconfig(merged.info));
+        });
+    }
+}
+
+impl Drop for TokioBackend {
+    fn drop(&mut self) {
+        lock(&self.shared.watches).stop_all();
+    }
+}
+
+impl Backend for TokioBackend {
+    fn send(&self, request: BackendRequest) {
+        match request {
+            BackendRequest::Execute(command) => self.execute(command),
+            BackendRequest::LoadKubeconfig { extra_files } => self.load_kubeconfig(extra_files),
+            BackendRequest::Watch {
+                contexts,
+                namespace,
+            } => self.watch(contexts, namespace),
+            BackendRequest::PickKubeconfig => self.pick_kubeconfig(),
+            BackendRequest::Export {
+                suggested_name,
+                contents,
+            } => self.export(suggested_name, contents),
+            BackendRequest::StartLab => self.shared.sink.emit(AppEvent::Problem(
+                "the lab is not connected to this build of the window yet; run \
+                 `release-cockpit lab` in a terminal and open the kubeconfig it writes"
+                    .into(),
+            )),
+            BackendRequest::WatchMetrics { .. }
+            | BackendRequest::LoadActivity(_)
+            | BackendRequest::Configure(_) => {
+                tracing::debug!(?request, "not wired to a layer in this build");
+            }
+        }
+    }
+}
