@@ -1,0 +1,148 @@
+//! The Prometheus-backed `MetricsSource`: per refresh, one range query per signal per
+//! namespace for every shown rollout at once (services as one `=~`), results split
+//! client-side by service and version; a step without data becomes a gap.
+
+use super::prometheus::PrometheusClient;
+use super::response::QueryData;
+use super::source::{FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target};
+use super::templates::{RenderContext, Template};
+use crate::model::{Point, Signal};
+use futures::future::BoxFuture;
+use std::collections::{BTreeMap, HashMap};
+
+pub struct PrometheusSource {
+    client: PrometheusClient,
+    template: Template,
+    version_label: String,
+    window: String,
+}
+
+impl PrometheusSource {
+    /// `version_label` overrides the template's default; `window` is the `rate()` range.
+    pub fn new(
+        client: PrometheusClient,
+        template: Template,
+        version_label: Option<String>,
+        window: &str,
+    ) -> PrometheusSource {
+        let version_label = version_label.unwrap_or_else(|| template.default_version_label.clone());
+        PrometheusSource {
+            client,
+            template,
+            version_label,
+            window: window.to_string(),
+        }
+    }
+
+    pub fn client(&self) -> &PrometheusClient {
+        &self.client
+    }
+
+    /// The queries one refresh sends for `targets`: (namespace, signal, PromQL).
+    pub fn plan(&self, targets: &[Target]) -> Vec<(String, Signal, String)> {
+        let mut by_ns: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for t in targets {
+            let names = by_ns.entry(&t.rollout.namespace).or_default();
+            if !names.contains(&t.rollout.name) {
+                names.push(t.rollout.name.clone());
+            }
+        }
+        let mut out = Vec::new();
+        for (ns, services) in by_ns {
+            let ctx = RenderContext {
+                namespace: ns,
+                services: &services,
+                version_label: &self.version_label,
+                window: &self.window,
+            };
+            for signal in Signal::ALL {
+                out.push((ns.to_string(), signal, self.template.render(signal, &ctx)));
+            }
+        }
+        out
+    }
+
+    /// Fetches `req` without needing `&mut`: the same as [`MetricsSource::fetch`], usable
+    /// concurrently from one source.
+    pub async fn fetch_window(&self, req: &FetchRequest) -> Result<Fetched, SourceError> {
+        let (q0, b0) = self.client.traffic();
+        let plan = self.plan(&req.targets);
+        let answers = futures::future::join_all(plan.iter().map(|(_, _, promql)| {
+            self.client
+                .query_range(promql, req.start_secs, req.end_secs, req.step_secs)
+        }))
+        .await;
+        let mut fetched = Fetched::default();
+        let steps = ((req.end_secs - req.start_secs) / req.step_secs).round().max(0.0) as usize + 1;
+        for ((ns, signal, _), answer) in plan.iter().zip(answers) {
+            let answer = answer.map_err(|e| SourceError(e.to_string()))?;
+            fetched.warnings.extend(answer.warnings);
+            let series = match answer.data {
+                QueryData::Matrix(m) => m,
+                other => {
+                    return Err(SourceError(format!(
+                        "Prometheus at {} answered a range query with {other:?} instead of a matrix; check the {} template",
+                        self.client.url(),
+                        self.template.name
+                    )));
+                }
+            };
+            // (rollout name, version hash) → time → value
+            let mut values: HashMap<(&str, &str), HashMap<i64, f64>> = HashMap::new();
+            for s in &series {
+                let service = s.labels.get(&self.template.service_label).map(String::as_str);
+                let version = s.labels.get(&self.version_label).map(String::as_str).unwrap_or("");
+                let Some(service) = service else { continue };
+                let Some(target) = req
+                    .targets
+                    .iter()
+                    .find(|t| &t.rollout.namespace == ns && t.rollout.name == service)
+                else {
+                    continue;
+                };
+                let Some(v) = self.template.version_for(version, &target.versions) else {
+                    continue;
+                };
+                let slot = values.entry((service, v.hash.as_str())).or_default();
+                for (t, value) in &s.points {
+                    if value.is_finite() {
+                        slot.insert((t * 1000.0).round() as i64, *value);
+                    }
+                }
+            }
+            for target in req.targets.iter().filter(|t| &t.rollout.namespace == ns) {
+                for v in &target.versions {
+                    let slot = values.get(&(target.rollout.name.as_str(), v.hash.as_str()));
+                    for i in 0..steps {
+                        let t = req.start_secs + i as f64 * req.step_secs;
+                        let value = slot.and_then(|m| m.get(&((t * 1000.0).round() as i64)).copied());
+                        fetched.points.push(SignalPoint {
+                            rollout: target.rollout.clone(),
+                            version: v.clone(),
+                            signal: *signal,
+                            point: Point { t_secs: t, value },
+                        });
+                    }
+                }
+            }
+        }
+        let (q1, b1) = self.client.traffic();
+        fetched.queries = q1 - q0;
+        fetched.bytes = b1 - b0;
+        Ok(fetched)
+    }
+}
+
+impl MetricsSource for PrometheusSource {
+    fn kind(&self) -> &'static str {
+        "prometheus"
+    }
+
+    fn endpoint(&self) -> &str {
+        self.client.url()
+    }
+
+    fn fetch<'a>(&'a mut self, request: &'a FetchRequest) -> BoxFuture<'a, Result<Fetched, SourceError>> {
+        Box::pin(self.fetch_window(request))
+    }
+}

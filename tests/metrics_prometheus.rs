@@ -1,0 +1,478 @@
+//! Metrics end to end over real HTTP: an axum server serving an Istio exposition whose
+//! counters advance with time (stable 80% / canary 20%, canary 5% errors, known latency
+//! buckets), a real Prometheus (Debian package) scraping it every second, the real client,
+//! templates, refresher and the direct-scrape source — plus the refresh-cost benchmark.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use release_cockpit::metrics::prometheus::{Auth, PrometheusClient, PrometheusConfig, PrometheusError};
+use release_cockpit::metrics::source::{Refresher, Target, now_secs};
+use release_cockpit::metrics::store::latest_value;
+use release_cockpit::metrics::{PrometheusSource, ScrapeLayout, ScrapeSource, Template};
+use release_cockpit::model::{MetricsSnapshot, RolloutRef, Signal, Version, VersionRole};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BOUNDS: [f64; 6] = [25.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
+/// Cumulative share of requests at or under each bound (then +Inf = 1).
+const STABLE_LATENCY: [f64; 6] = [0.30, 0.70, 0.93, 0.99, 1.0, 1.0];
+const CANARY_LATENCY: [f64; 6] = [0.10, 0.40, 0.80, 0.90, 0.97, 1.0];
+/// p95 by Prometheus's interpolation: stable 100 + 150·(0.02/0.06), canary 250 + 250·(0.05/0.07).
+const STABLE_P95: f64 = 150.0;
+const CANARY_P95: f64 = 250.0 + 250.0 * 0.05 / 0.07;
+
+/// One simulated service: total rate, canary share, error shares.
+#[derive(Clone)]
+struct Service {
+    name: String,
+    stable_hash: String,
+    canary_hash: String,
+    rate: f64,
+    canary_share: f64,
+    stable_errors: f64,
+    canary_errors: f64,
+}
+
+impl Service {
+    fn new(name: &str, canary_share: f64) -> Service {
+        Service {
+            name: name.into(),
+            stable_hash: format!("{name}-s6c5b8d"),
+            canary_hash: format!("{name}-c7d4f9b"),
+            rate: 200.0,
+            canary_share,
+            stable_errors: 0.005,
+            canary_errors: 0.05,
+        }
+    }
+
+    fn target(&self) -> Target {
+        Target {
+            rollout: RolloutRef::new("lab", "demo", &self.name),
+            versions: vec![
+                Version::new(VersionRole::Stable, &self.stable_hash),
+                Version::new(VersionRole::Canary, &self.canary_hash),
+            ],
+        }
+    }
+}
+
+/// The exposition of every service at `secs` since start: counters = ⌊rate · t⌋.
+fn exposition(services: &[Service], secs: f64) -> String {
+    let mut out = String::from("# TYPE istio_requests_total counter\n");
+    let mut hist = String::from("# TYPE istio_request_duration_milliseconds histogram\n");
+    for s in services {
+        for (hash, share, errors, latency) in [
+            (&s.stable_hash, 1.0 - s.canary_share, s.stable_errors, STABLE_LATENCY),
+            (&s.canary_hash, s.canary_share, s.canary_errors, CANARY_LATENCY),
+        ] {
+            let total = s.rate * share * secs;
+            let labels = |code: &str| {
+                format!(
+                    r#"reporter="destination",destination_workload_namespace="demo",destination_canonical_service="{}",destination_workload="{}-{hash}",response_code="{code}",rollouts_pod_template_hash="{hash}""#,
+                    s.name, s.name
+                )
+            };
+            out += &format!("istio_requests_total{{{}}} {}\n", labels("200"), (total * (1.0 - errors)).floor());
+            out += &format!("istio_requests_total{{{}}} {}\n", labels("503"), (total * errors).floor());
+            // The source-side report of the same traffic must not be counted twice.
+            out += &format!(
+                "istio_requests_total{{{}}} {}\n",
+                labels("200").replace("reporter=\"destination\"", "reporter=\"source\""),
+                (total * 7.0).floor()
+            );
+            let base = labels("200");
+            for (le, frac) in BOUNDS.iter().zip(latency) {
+                hist += &format!("istio_request_duration_milliseconds_bucket{{{base},le=\"{le}\"}} {}\n", (total * frac).floor());
+            }
+            hist += &format!("istio_request_duration_milliseconds_bucket{{{base},le=\"+Inf\"}} {}\n", total.floor());
+            hist += &format!("istio_request_duration_milliseconds_sum{{{base}}} {}\n", (total * 120.0).floor());
+            hist += &format!("istio_request_duration_milliseconds_count{{{base}}} {}\n", total.floor());
+        }
+    }
+    out + &hist
+}
+
+#[derive(Clone)]
+struct Lab {
+    services: Arc<Vec<Service>>,
+    started: Instant,
+    seen_headers: Arc<Mutex<Vec<HeaderMap>>>,
+}
+
+/// Serves `/metrics`, a slow `/slow/api/v1/query` and a header-recording fake API.
+async fn serve(services: Vec<Service>) -> (String, Lab) {
+    let lab = Lab {
+        services: Arc::new(services),
+        // Start "1000 s ago" so the first counters are large, like a running mesh.
+        started: Instant::now() - Duration::from_secs(1000),
+        seen_headers: Arc::default(),
+    };
+    let app = Router::new()
+        .route(
+            "/metrics",
+            get(|State(lab): State<Lab>| async move { exposition(&lab.services, lab.started.elapsed().as_secs_f64()) }),
+        )
+        .route(
+            "/slow/api/v1/query",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                "{}"
+            }),
+        )
+        .route(
+            "/echo/api/v1/query",
+            get(|State(lab): State<Lab>, headers: HeaderMap| async move {
+                lab.seen_headers.lock().unwrap().push(headers);
+                r#"{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}"#
+            }),
+        )
+        .with_state(lab.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, lab)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A Prometheus process of our own; killed on drop.
+struct Prometheus {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Prometheus {
+    fn binary() -> Option<PathBuf> {
+        let out = Command::new("sh").args(["-c", "command -v prometheus"]).output().ok()?;
+        out.status
+            .success()
+            .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    }
+
+    fn start(dir: &Path, port: u16, scrape_target: &str) -> Prometheus {
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n- job_name: lab\n  scrape_interval: 1s\n  static_configs:\n  - targets: [\"{scrape_target}\"]\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+            .spawn()
+            .unwrap();
+        Prometheus {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn restart(&mut self, scrape_target: &str) {
+        self.stop();
+        *self = Prometheus::start(&self.dir.clone(), self.port, scrape_target);
+    }
+
+    /// Waits until a query over the lab's counters answers for every service and version.
+    async fn wait_for_data(&self, series: usize) {
+        let client = PrometheusClient::new(PrometheusConfig::new(&self.url())).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let q = r#"count(rate(istio_requests_total{reporter="destination"}[1m]) > 0)"#;
+            if let Ok(r) = client.query(q, None).await
+                && let release_cockpit::metrics::response::QueryData::Vector(v) = r.data
+                && v.first().is_some_and(|s| s.value as usize >= series)
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "Prometheus has no data after 60 s; see {}", self.dir.join("prometheus.log").display());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn now_value(snap: &MetricsSnapshot, hash: &str, signal: Signal) -> Option<f64> {
+    snap.series
+        .iter()
+        .find(|s| s.version.hash == hash && s.signal == signal)
+        .and_then(latest_value)
+}
+
+/// The bucket width around `ms` among the lab's bounds.
+fn bucket_width(ms: f64) -> f64 {
+    let mut lower = 0.0;
+    for b in BOUNDS {
+        if ms <= b {
+            return b - lower;
+        }
+        lower = b;
+    }
+    f64::INFINITY
+}
+
+fn check_signals(snap: &MetricsSnapshot, svc: &Service, what: &str) {
+    let share = now_value(snap, &svc.canary_hash, Signal::TrafficShare).unwrap_or_else(|| panic!("{what}: no canary share in {snap:?}"));
+    assert!((share - svc.canary_share).abs() <= 0.03, "{what}: canary share {share}");
+    let stable_share = now_value(snap, &svc.stable_hash, Signal::TrafficShare).unwrap();
+    assert!((stable_share + share - 1.0).abs() <= 0.01, "{what}: shares {stable_share} + {share}");
+    let canary_err = now_value(snap, &svc.canary_hash, Signal::ErrorRate).unwrap();
+    assert!((0.04..=0.06).contains(&canary_err), "{what}: canary error rate {canary_err}");
+    let stable_err = now_value(snap, &svc.stable_hash, Signal::ErrorRate).unwrap();
+    assert!(stable_err <= 0.01, "{what}: stable error rate {stable_err}");
+    let p95 = now_value(snap, &svc.canary_hash, Signal::P95Ms).unwrap();
+    assert!((p95 - CANARY_P95).abs() <= bucket_width(CANARY_P95), "{what}: canary p95 {p95} vs {CANARY_P95}");
+    let p95 = now_value(snap, &svc.stable_hash, Signal::P95Ms).unwrap();
+    assert!((p95 - STABLE_P95).abs() <= bucket_width(STABLE_P95), "{what}: stable p95 {p95} vs {STABLE_P95}");
+}
+
+fn prometheus_refresher(url: &str, step: Duration) -> Refresher {
+    let mut config = PrometheusConfig::new(url);
+    config.timeout = Duration::from_secs(3);
+    let client = PrometheusClient::new(config).unwrap();
+    let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+    Refresher::new(Box::new(source), Duration::from_secs(120), step)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
+    if Prometheus::binary().is_none() {
+        eprintln!("skipped: no `prometheus` binary on PATH (install the Debian package `prometheus`; scripts/test does)");
+        return;
+    }
+    let services = vec![Service::new("checkout", 0.2), Service::new("inventory", 0.1)];
+    let (lab_url, _lab) = serve(services.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let target_addr = lab_url.trim_start_matches("http://").to_string();
+    let mut prom = Prometheus::start(dir.path(), free_port(), &target_addr);
+    prom.wait_for_data(4).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let targets: Vec<Target> = services.iter().map(Service::target).collect();
+    let mut refresher = prometheus_refresher(&prom.url(), Duration::from_secs(1));
+    let report = refresher.refresh(&targets, now_secs()).await;
+    assert!(report.ok, "{:?}", refresher.health());
+    assert_eq!(report.queries, 3, "one query per signal for both rollouts");
+    for (svc, target) in services.iter().zip(&targets) {
+        check_signals(&refresher.snapshot(target), svc, "prometheus");
+    }
+
+    // Prometheus's own error text for a broken query.
+    let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
+    match client.query("sum(rate(x[1m]", None).await {
+        Err(PrometheusError::Rejected { status: 400, error_type, error, url, .. }) => {
+            assert_eq!(error_type, "bad_data");
+            assert!(error.contains("parse error"), "{error}");
+            assert_eq!(url, prom.url());
+        }
+        other => panic!("expected a bad_data rejection, got {other:?}"),
+    }
+    // A long query goes as a POST form and still answers.
+    let long = format!("sum(istio_requests_total{{destination_canonical_service=~\"{}checkout\"}})", "x|".repeat(600));
+    assert!(long.len() > release_cockpit::metrics::prometheus::POST_THRESHOLD_CHARS);
+    assert!(client.query(&long, None).await.is_ok());
+
+    // Stop Prometheus mid-run: last data kept, marked stale, no panic.
+    let last_good = refresher.health().last_good_secs.unwrap();
+    prom.stop();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let report = refresher.refresh(&targets, now_secs()).await;
+    assert!(!report.ok);
+    let stale = refresher.snapshot(&targets[0]);
+    assert_eq!(stale.stale_since_secs, Some(last_good));
+    let error = stale.error.clone().unwrap();
+    assert!(error.contains(&prom.url()) && error.contains("cannot reach"), "{error}");
+    assert!(now_value(&stale, &services[0].canary_hash, Signal::TrafficShare).is_some(), "last data kept");
+    assert!(refresher.next_delay() > Duration::from_secs(1), "backs off");
+
+    // Start it again on the same port and directory: the refresher recovers by itself.
+    prom.restart(&target_addr);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        tokio::time::sleep(refresher.next_delay().min(Duration::from_secs(2))).await;
+        if refresher.refresh(&targets, now_secs()).await.ok {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery: {:?}", refresher.health());
+    }
+    let recovered = refresher.snapshot(&targets[0]);
+    assert_eq!(recovered.stale_since_secs, None);
+    assert_eq!(recovered.error, None);
+    prom.wait_for_data(4).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    refresher.refresh(&targets, now_secs()).await;
+    check_signals(&refresher.snapshot(&targets[0]), &services[0], "prometheus after recovery");
+    let prom_snap = refresher.snapshot(&targets[0]);
+
+    // The direct-scrape source against the same server gives the same numbers.
+    let scrape = ScrapeSource::new(
+        &format!("{lab_url}/metrics"),
+        ScrapeLayout::istio("rollouts_pod_template_hash"),
+        Duration::from_secs(3),
+    )
+    .unwrap();
+    let mut scraper = Refresher::new(Box::new(scrape), Duration::from_secs(120), Duration::from_secs(2));
+    assert!(scraper.refresh(&targets, now_secs()).await.ok);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(scraper.refresh(&targets, now_secs()).await.ok);
+    for (svc, target) in services.iter().zip(&targets) {
+        check_signals(&scraper.snapshot(target), svc, "scrape");
+    }
+    let scrape_snap = scraper.snapshot(&targets[0]);
+    assert_eq!(scrape_snap.source, "scrape");
+    for hash in [&services[0].stable_hash, &services[0].canary_hash] {
+        for (signal, tol) in [(Signal::TrafficShare, 0.03), (Signal::ErrorRate, 0.01), (Signal::P95Ms, 150.0)] {
+            let a = now_value(&prom_snap, hash, signal).unwrap();
+            let b = now_value(&scrape_snap, hash, signal).unwrap();
+            assert!((a - b).abs() <= tol, "{hash} {signal:?}: prometheus {a} vs scrape {b}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn client_errors_name_the_server_and_what_to_do() {
+    let (url, lab) = serve(vec![Service::new("checkout", 0.2)]).await;
+
+    // Nothing listens there.
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let client = PrometheusClient::new(PrometheusConfig::new(&dead)).unwrap();
+    let err = client.query("up", None).await.unwrap_err();
+    assert!(matches!(err, PrometheusError::Unreachable { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&dead) && text.contains("`up`") && text.contains("Check the Prometheus URL"), "{text}");
+
+    // Not the API: the exposition server's 404 page.
+    let client = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
+    let err = client.query("up", None).await.unwrap_err();
+    assert!(matches!(err, PrometheusError::NotApi { status: 404, .. }), "{err:?}");
+
+    // Slow server: the per-request timeout fires and says so.
+    let mut config = PrometheusConfig::new(&format!("{url}/slow"));
+    config.timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let err = PrometheusClient::new(config).unwrap().query("up", None).await.unwrap_err();
+    assert!(matches!(err, PrometheusError::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Cancellation: dropping the future abandons the request.
+    let slow = PrometheusClient::new(PrometheusConfig::new(&format!("{url}/slow"))).unwrap();
+    let cancelled = tokio::time::timeout(Duration::from_millis(200), slow.query("up", None)).await;
+    assert!(cancelled.is_err());
+
+    // Auth and extra headers reach the server; the token is read from env/file per request.
+    let token_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token_file.path(), "file-token\n").unwrap();
+    // SAFETY: this test is the only one reading or writing these variables.
+    unsafe {
+        std::env::set_var("RC_TEST_PROM_TOKEN", "env-token");
+        std::env::set_var("RC_TEST_PROM_PASSWORD", "s3cret");
+    }
+    for (auth, expected) in [
+        (Auth::BearerEnv("RC_TEST_PROM_TOKEN".into()), "Bearer env-token".to_string()),
+        (Auth::BearerFile(token_file.path().to_path_buf()), "Bearer file-token".to_string()),
+        (
+            Auth::Basic { username: "ops".into(), password_env: "RC_TEST_PROM_PASSWORD".into() },
+            "Basic b3BzOnMzY3JldA==".to_string(),
+        ),
+    ] {
+        let mut config = PrometheusConfig::new(&format!("{url}/echo"));
+        config.auth = auth;
+        config.headers.insert("X-Scope-OrgID".into(), "team-a".into());
+        PrometheusClient::new(config).unwrap().query("up", None).await.unwrap();
+        let seen = lab.seen_headers.lock().unwrap().pop().unwrap();
+        assert_eq!(seen["authorization"], expected.as_str());
+        assert_eq!(seen["x-scope-orgid"], "team-a");
+    }
+    let mut config = PrometheusConfig::new(&format!("{url}/echo"));
+    config.auth = Auth::BearerEnv("RC_TEST_UNSET_TOKEN_VAR".into());
+    let err = PrometheusClient::new(config).unwrap().query("up", None).await.unwrap_err();
+    assert!(err.to_string().contains("RC_TEST_UNSET_TOKEN_VAR"), "{err}");
+}
+
+/// Refresh cost for 1, 10 and 100 rollouts shown, grouped (3 queries per namespace) vs a
+/// naive peer (3 queries per rollout, all sent concurrently on the same client), against a
+/// real Prometheus in one run. `cargo test --test metrics_prometheus -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: prints the table recorded in BENCHMARKS.md"]
+async fn bench_refresh_cost() {
+    use release_cockpit::metrics::source::FetchRequest;
+    if Prometheus::binary().is_none() {
+        eprintln!("skipped: no `prometheus` binary on PATH");
+        return;
+    }
+    let services: Vec<Service> = (0..100).map(|i| Service::new(&format!("svc{i:03}"), 0.05 + (i % 10) as f64 * 0.05)).collect();
+    let (lab_url, _lab) = serve(services.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let prom = Prometheus::start(dir.path(), free_port(), lab_url.trim_start_matches("http://"));
+    prom.wait_for_data(200).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+
+    let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
+    let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+    const ROUNDS: usize = 7;
+    println!("| rollouts | window | grouped: queries | bytes | ms (median of {ROUNDS}) | naive: queries | bytes | ms | naive/grouped ms |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for n in [1usize, 10, 100] {
+        let targets: Vec<Target> = services[..n].iter().map(Service::target).collect();
+        for (window, span_secs, step_secs) in [("incremental (1 step)", 0.0, 10.0), ("cold (10 min @ 10 s)", 600.0, 10.0)] {
+            let mut grouped = Vec::new();
+            let mut naive = Vec::new();
+            for _ in 0..ROUNDS {
+                let end = (now_secs() / step_secs).floor() * step_secs;
+                let req = FetchRequest { targets: targets.clone(), start_secs: end - span_secs, end_secs: end, step_secs };
+                let t = Instant::now();
+                let f = source.fetch_window(&req).await.unwrap();
+                grouped.push((f.queries, f.bytes, t.elapsed().as_secs_f64() * 1000.0));
+                // Every version of every rollout got its points.
+                assert_eq!(f.points.len(), n * 2 * 3 * ((span_secs / step_secs) as usize + 1));
+
+                let (q0, b0) = source.client().traffic();
+                let t = Instant::now();
+                let per_rollout = futures::future::join_all(targets.iter().map(|target| {
+                    let req = FetchRequest { targets: vec![target.clone()], ..req.clone() };
+                    async move { source.fetch_window(&req).await.unwrap() }
+                }))
+                .await;
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                // Concurrent fetches share the client's counters: count once around them all.
+                let (q1, b1) = source.client().traffic();
+                assert_eq!(per_rollout.len(), n);
+                naive.push((q1 - q0, b1 - b0, ms));
+            }
+            let median = |v: &mut Vec<(u64, u64, f64)>| {
+                v.sort_by(|a, b| a.2.total_cmp(&b.2));
+                v[v.len() / 2]
+            };
+            let g = median(&mut grouped);
+            let nv = median(&mut naive);
+            println!("| {n} | {window} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2}× |", g.0, g.1, g.2, nv.0, nv.1, nv.2, nv.2 / g.2);
+        }
+    }
+}
