@@ -7,7 +7,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
-use release_cockpit::metrics::prometheus::{Auth, PrometheusClient, PrometheusConfig, PrometheusError};
+use release_cockpit::metrics::prometheus::{
+    Auth, PrometheusClient, PrometheusConfig, PrometheusError,
+};
 use release_cockpit::metrics::source::{Refresher, Target, now_secs};
 use release_cockpit::metrics::store::latest_value;
 use release_cockpit::metrics::{PrometheusSource, ScrapeLayout, ScrapeSource, Template};
@@ -67,8 +69,18 @@ fn exposition(services: &[Service], secs: f64) -> String {
     let mut hist = String::from("# TYPE istio_request_duration_milliseconds histogram\n");
     for s in services {
         for (hash, share, errors, latency) in [
-            (&s.stable_hash, 1.0 - s.canary_share, s.stable_errors, STABLE_LATENCY),
-            (&s.canary_hash, s.canary_share, s.canary_errors, CANARY_LATENCY),
+            (
+                &s.stable_hash,
+                1.0 - s.canary_share,
+                s.stable_errors,
+                STABLE_LATENCY,
+            ),
+            (
+                &s.canary_hash,
+                s.canary_share,
+                s.canary_errors,
+                CANARY_LATENCY,
+            ),
         ] {
             let total = s.rate * share * secs;
             let labels = |code: &str| {
@@ -77,8 +89,16 @@ fn exposition(services: &[Service], secs: f64) -> String {
                     s.name, s.name
                 )
             };
-            out += &format!("istio_requests_total{{{}}} {}\n", labels("200"), (total * (1.0 - errors)).floor());
-            out += &format!("istio_requests_total{{{}}} {}\n", labels("503"), (total * errors).floor());
+            out += &format!(
+                "istio_requests_total{{{}}} {}\n",
+                labels("200"),
+                (total * (1.0 - errors)).floor()
+            );
+            out += &format!(
+                "istio_requests_total{{{}}} {}\n",
+                labels("503"),
+                (total * errors).floor()
+            );
             // The source-side report of the same traffic must not be counted twice.
             out += &format!(
                 "istio_requests_total{{{}}} {}\n",
@@ -87,11 +107,23 @@ fn exposition(services: &[Service], secs: f64) -> String {
             );
             let base = labels("200");
             for (le, frac) in BOUNDS.iter().zip(latency) {
-                hist += &format!("istio_request_duration_milliseconds_bucket{{{base},le=\"{le}\"}} {}\n", (total * frac).floor());
+                hist += &format!(
+                    "istio_request_duration_milliseconds_bucket{{{base},le=\"{le}\"}} {}\n",
+                    (total * frac).floor()
+                );
             }
-            hist += &format!("istio_request_duration_milliseconds_bucket{{{base},le=\"+Inf\"}} {}\n", total.floor());
-            hist += &format!("istio_request_duration_milliseconds_sum{{{base}}} {}\n", (total * 120.0).floor());
-            hist += &format!("istio_request_duration_milliseconds_count{{{base}}} {}\n", total.floor());
+            hist += &format!(
+                "istio_request_duration_milliseconds_bucket{{{base},le=\"+Inf\"}} {}\n",
+                total.floor()
+            );
+            hist += &format!(
+                "istio_request_duration_milliseconds_sum{{{base}}} {}\n",
+                (total * 120.0).floor()
+            );
+            hist += &format!(
+                "istio_request_duration_milliseconds_count{{{base}}} {}\n",
+                total.floor()
+            );
         }
     }
     out + &hist
@@ -115,7 +147,9 @@ async fn serve(services: Vec<Service>) -> (String, Lab) {
     let app = Router::new()
         .route(
             "/metrics",
-            get(|State(lab): State<Lab>| async move { exposition(&lab.services, lab.started.elapsed().as_secs_f64()) }),
+            get(|State(lab): State<Lab>| async move {
+                exposition(&lab.services, lab.started.elapsed().as_secs_f64())
+            }),
         )
         .route(
             "/slow/api/v1/query",
@@ -139,7 +173,11 @@ async fn serve(services: Vec<Service>) -> (String, Lab) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A Prometheus process of our own; killed on drop.
@@ -151,7 +189,10 @@ struct Prometheus {
 
 impl Prometheus {
     fn binary() -> Option<PathBuf> {
-        let out = Command::new("sh").args(["-c", "command -v prometheus"]).output().ok()?;
+        let out = Command::new("sh")
+            .args(["-c", "command -v prometheus"])
+            .output()
+            .ok()?;
         out.status
             .success()
             .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
@@ -168,7 +209,10 @@ impl Prometheus {
         .unwrap();
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
@@ -207,7 +251,11 @@ impl Prometheus {
             {
                 return;
             }
-            assert!(Instant::now() < deadline, "Prometheus has no data after 60 s; see {}", self.dir.join("prometheus.log").display());
+            assert!(
+                Instant::now() < deadline,
+                "Prometheus has no data after 60 s; see {}",
+                self.dir.join("prometheus.log").display()
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
@@ -239,18 +287,34 @@ fn bucket_width(ms: f64) -> f64 {
 }
 
 fn check_signals(snap: &MetricsSnapshot, svc: &Service, what: &str) {
-    let share = now_value(snap, &svc.canary_hash, Signal::TrafficShare).unwrap_or_else(|| panic!("{what}: no canary share in {snap:?}"));
-    assert!((share - svc.canary_share).abs() <= 0.03, "{what}: canary share {share}");
+    let share = now_value(snap, &svc.canary_hash, Signal::TrafficShare)
+        .unwrap_or_else(|| panic!("{what}: no canary share in {snap:?}"));
+    assert!(
+        (share - svc.canary_share).abs() <= 0.03,
+        "{what}: canary share {share}"
+    );
     let stable_share = now_value(snap, &svc.stable_hash, Signal::TrafficShare).unwrap();
-    assert!((stable_share + share - 1.0).abs() <= 0.01, "{what}: shares {stable_share} + {share}");
+    assert!(
+        (stable_share + share - 1.0).abs() <= 0.01,
+        "{what}: shares {stable_share} + {share}"
+    );
     let canary_err = now_value(snap, &svc.canary_hash, Signal::ErrorRate).unwrap();
-    assert!((0.04..=0.06).contains(&canary_err), "{what}: canary error rate {canary_err}");
+    assert!(
+        (0.04..=0.06).contains(&canary_err),
+        "{what}: canary error rate {canary_err}"
+    );
     let stable_err = now_value(snap, &svc.stable_hash, Signal::ErrorRate).unwrap();
     assert!(stable_err <= 0.01, "{what}: stable error rate {stable_err}");
     let p95 = now_value(snap, &svc.canary_hash, Signal::P95Ms).unwrap();
-    assert!((p95 - CANARY_P95).abs() <= bucket_width(CANARY_P95), "{what}: canary p95 {p95} vs {CANARY_P95}");
+    assert!(
+        (p95 - CANARY_P95).abs() <= bucket_width(CANARY_P95),
+        "{what}: canary p95 {p95} vs {CANARY_P95}"
+    );
     let p95 = now_value(snap, &svc.stable_hash, Signal::P95Ms).unwrap();
-    assert!((p95 - STABLE_P95).abs() <= bucket_width(STABLE_P95), "{what}: stable p95 {p95} vs {STABLE_P95}");
+    assert!(
+        (p95 - STABLE_P95).abs() <= bucket_width(STABLE_P95),
+        "{what}: stable p95 {p95} vs {STABLE_P95}"
+    );
 }
 
 fn prometheus_refresher(url: &str, step: Duration) -> Refresher {
@@ -264,10 +328,15 @@ fn prometheus_refresher(url: &str, step: Duration) -> Refresher {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     if Prometheus::binary().is_none() {
-        eprintln!("skipped: no `prometheus` binary on PATH (install the Debian package `prometheus`; scripts/test does)");
+        eprintln!(
+            "skipped: no `prometheus` binary on PATH (install the Debian package `prometheus`; scripts/test does)"
+        );
         return;
     }
-    let services = vec![Service::new("checkout", 0.2), Service::new("inventory", 0.1)];
+    let services = vec![
+        Service::new("checkout", 0.2),
+        Service::new("inventory", 0.1),
+    ];
     let (lab_url, _lab) = serve(services.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let target_addr = lab_url.trim_start_matches("http://").to_string();
@@ -287,7 +356,13 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     // Prometheus's own error text for a broken query.
     let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
     match client.query("sum(rate(x[1m]", None).await {
-        Err(PrometheusError::Rejected { status: 400, error_type, error, url, .. }) => {
+        Err(PrometheusError::Rejected {
+            status: 400,
+            error_type,
+            error,
+            url,
+            ..
+        }) => {
             assert_eq!(error_type, "bad_data");
             assert!(error.contains("parse error"), "{error}");
             assert_eq!(url, prom.url());
@@ -295,7 +370,10 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
         other => panic!("expected a bad_data rejection, got {other:?}"),
     }
     // A long query goes as a POST form and still answers.
-    let long = format!("sum(istio_requests_total{{destination_canonical_service=~\"{}checkout\"}})", "x|".repeat(600));
+    let long = format!(
+        "sum(istio_requests_total{{destination_canonical_service=~\"{}checkout\"}})",
+        "x|".repeat(600)
+    );
     assert!(long.len() > release_cockpit::metrics::prometheus::POST_THRESHOLD_CHARS);
     assert!(client.query(&long, None).await.is_ok());
 
@@ -308,8 +386,14 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     let stale = refresher.snapshot(&targets[0]);
     assert_eq!(stale.stale_since_secs, Some(last_good));
     let error = stale.error.clone().unwrap();
-    assert!(error.contains(&prom.url()) && error.contains("cannot reach"), "{error}");
-    assert!(now_value(&stale, &services[0].canary_hash, Signal::TrafficShare).is_some(), "last data kept");
+    assert!(
+        error.contains(&prom.url()) && error.contains("cannot reach"),
+        "{error}"
+    );
+    assert!(
+        now_value(&stale, &services[0].canary_hash, Signal::TrafficShare).is_some(),
+        "last data kept"
+    );
     assert!(refresher.next_delay() > Duration::from_secs(1), "backs off");
 
     // Start it again on the same port and directory: the refresher recovers by itself.
@@ -320,7 +404,11 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
         if refresher.refresh(&targets, now_secs()).await.ok {
             break;
         }
-        assert!(Instant::now() < deadline, "no recovery: {:?}", refresher.health());
+        assert!(
+            Instant::now() < deadline,
+            "no recovery: {:?}",
+            refresher.health()
+        );
     }
     let recovered = refresher.snapshot(&targets[0]);
     assert_eq!(recovered.stale_since_secs, None);
@@ -328,7 +416,11 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     prom.wait_for_data(4).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     refresher.refresh(&targets, now_secs()).await;
-    check_signals(&refresher.snapshot(&targets[0]), &services[0], "prometheus after recovery");
+    check_signals(
+        &refresher.snapshot(&targets[0]),
+        &services[0],
+        "prometheus after recovery",
+    );
     let prom_snap = refresher.snapshot(&targets[0]);
 
     // The direct-scrape source against the same server gives the same numbers.
@@ -338,7 +430,11 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
         Duration::from_secs(3),
     )
     .unwrap();
-    let mut scraper = Refresher::new(Box::new(scrape), Duration::from_secs(120), Duration::from_secs(2));
+    let mut scraper = Refresher::new(
+        Box::new(scrape),
+        Duration::from_secs(120),
+        Duration::from_secs(2),
+    );
     assert!(scraper.refresh(&targets, now_secs()).await.ok);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(scraper.refresh(&targets, now_secs()).await.ok);
@@ -348,10 +444,17 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     let scrape_snap = scraper.snapshot(&targets[0]);
     assert_eq!(scrape_snap.source, "scrape");
     for hash in [&services[0].stable_hash, &services[0].canary_hash] {
-        for (signal, tol) in [(Signal::TrafficShare, 0.03), (Signal::ErrorRate, 0.01), (Signal::P95Ms, 150.0)] {
+        for (signal, tol) in [
+            (Signal::TrafficShare, 0.03),
+            (Signal::ErrorRate, 0.01),
+            (Signal::P95Ms, 150.0),
+        ] {
             let a = now_value(&prom_snap, hash, signal).unwrap();
             let b = now_value(&scrape_snap, hash, signal).unwrap();
-            assert!((a - b).abs() <= tol, "{hash} {signal:?}: prometheus {a} vs scrape {b}");
+            assert!(
+                (a - b).abs() <= tol,
+                "{hash} {signal:?}: prometheus {a} vs scrape {b}"
+            );
         }
     }
 }
@@ -364,20 +467,33 @@ async fn client_errors_name_the_server_and_what_to_do() {
     let dead = format!("http://127.0.0.1:{}", free_port());
     let client = PrometheusClient::new(PrometheusConfig::new(&dead)).unwrap();
     let err = client.query("up", None).await.unwrap_err();
-    assert!(matches!(err, PrometheusError::Unreachable { .. }), "{err:?}");
+    assert!(
+        matches!(err, PrometheusError::Unreachable { .. }),
+        "{err:?}"
+    );
     let text = err.to_string();
-    assert!(text.contains(&dead) && text.contains("`up`") && text.contains("Check the Prometheus URL"), "{text}");
+    assert!(
+        text.contains(&dead) && text.contains("`up`") && text.contains("Check the Prometheus URL"),
+        "{text}"
+    );
 
     // Not the API: the exposition server's 404 page.
     let client = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
     let err = client.query("up", None).await.unwrap_err();
-    assert!(matches!(err, PrometheusError::NotApi { status: 404, .. }), "{err:?}");
+    assert!(
+        matches!(err, PrometheusError::NotApi { status: 404, .. }),
+        "{err:?}"
+    );
 
     // Slow server: the per-request timeout fires and says so.
     let mut config = PrometheusConfig::new(&format!("{url}/slow"));
     config.timeout = Duration::from_millis(300);
     let started = Instant::now();
-    let err = PrometheusClient::new(config).unwrap().query("up", None).await.unwrap_err();
+    let err = PrometheusClient::new(config)
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, PrometheusError::Timeout { .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 
@@ -395,24 +511,43 @@ async fn client_errors_name_the_server_and_what_to_do() {
         std::env::set_var("RC_TEST_PROM_PASSWORD", "s3cret");
     }
     for (auth, expected) in [
-        (Auth::BearerEnv("RC_TEST_PROM_TOKEN".into()), "Bearer env-token".to_string()),
-        (Auth::BearerFile(token_file.path().to_path_buf()), "Bearer file-token".to_string()),
         (
-            Auth::Basic { username: "ops".into(), password_env: "RC_TEST_PROM_PASSWORD".into() },
+            Auth::BearerEnv("RC_TEST_PROM_TOKEN".into()),
+            "Bearer env-token".to_string(),
+        ),
+        (
+            Auth::BearerFile(token_file.path().to_path_buf()),
+            "Bearer file-token".to_string(),
+        ),
+        (
+            Auth::Basic {
+                username: "ops".into(),
+                password_env: "RC_TEST_PROM_PASSWORD".into(),
+            },
             "Basic b3BzOnMzY3JldA==".to_string(),
         ),
     ] {
         let mut config = PrometheusConfig::new(&format!("{url}/echo"));
         config.auth = auth;
-        config.headers.insert("X-Scope-OrgID".into(), "team-a".into());
-        PrometheusClient::new(config).unwrap().query("up", None).await.unwrap();
+        config
+            .headers
+            .insert("X-Scope-OrgID".into(), "team-a".into());
+        PrometheusClient::new(config)
+            .unwrap()
+            .query("up", None)
+            .await
+            .unwrap();
         let seen = lab.seen_headers.lock().unwrap().pop().unwrap();
         assert_eq!(seen["authorization"], expected.as_str());
         assert_eq!(seen["x-scope-orgid"], "team-a");
     }
     let mut config = PrometheusConfig::new(&format!("{url}/echo"));
     config.auth = Auth::BearerEnv("RC_TEST_UNSET_TOKEN_VAR".into());
-    let err = PrometheusClient::new(config).unwrap().query("up", None).await.unwrap_err();
+    let err = PrometheusClient::new(config)
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("RC_TEST_UNSET_TOKEN_VAR"), "{err}");
 }
 
@@ -427,36 +562,59 @@ async fn bench_refresh_cost() {
         eprintln!("skipped: no `prometheus` binary on PATH");
         return;
     }
-    let services: Vec<Service> = (0..100).map(|i| Service::new(&format!("svc{i:03}"), 0.05 + (i % 10) as f64 * 0.05)).collect();
+    let services: Vec<Service> = (0..100)
+        .map(|i| Service::new(&format!("svc{i:03}"), 0.05 + (i % 10) as f64 * 0.05))
+        .collect();
     let (lab_url, _lab) = serve(services.clone()).await;
     let dir = tempfile::tempdir().unwrap();
-    let prom = Prometheus::start(dir.path(), free_port(), lab_url.trim_start_matches("http://"));
+    let prom = Prometheus::start(
+        dir.path(),
+        free_port(),
+        lab_url.trim_start_matches("http://"),
+    );
     prom.wait_for_data(200).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
 
     let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
     let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
     const ROUNDS: usize = 7;
-    println!("| rollouts | window | grouped: queries | bytes | ms (median of {ROUNDS}) | naive: queries | bytes | ms | naive/grouped ms |");
+    println!(
+        "| rollouts | window | grouped: queries | bytes | ms (median of {ROUNDS}) | naive: queries | bytes | ms | naive/grouped ms |"
+    );
     println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     for n in [1usize, 10, 100] {
         let targets: Vec<Target> = services[..n].iter().map(Service::target).collect();
-        for (window, span_secs, step_secs) in [("incremental (1 step)", 0.0, 10.0), ("cold (10 min @ 10 s)", 600.0, 10.0)] {
+        for (window, span_secs, step_secs) in [
+            ("incremental (1 step)", 0.0, 10.0),
+            ("cold (10 min @ 10 s)", 600.0, 10.0),
+        ] {
             let mut grouped = Vec::new();
             let mut naive = Vec::new();
             for _ in 0..ROUNDS {
                 let end = (now_secs() / step_secs).floor() * step_secs;
-                let req = FetchRequest { targets: targets.clone(), start_secs: end - span_secs, end_secs: end, step_secs };
+                let req = FetchRequest {
+                    targets: targets.clone(),
+                    start_secs: end - span_secs,
+                    end_secs: end,
+                    step_secs,
+                };
                 let t = Instant::now();
                 let f = source.fetch_window(&req).await.unwrap();
                 grouped.push((f.queries, f.bytes, t.elapsed().as_secs_f64() * 1000.0));
                 // Every version of every rollout got its points.
-                assert_eq!(f.points.len(), n * 2 * 3 * ((span_secs / step_secs) as usize + 1));
+                assert_eq!(
+                    f.points.len(),
+                    n * 2 * 3 * ((span_secs / step_secs) as usize + 1)
+                );
 
                 let (q0, b0) = source.client().traffic();
                 let t = Instant::now();
+                let source = &source;
                 let per_rollout = futures::future::join_all(targets.iter().map(|target| {
-                    let req = FetchRequest { targets: vec![target.clone()], ..req.clone() };
+                    let req = FetchRequest {
+                        targets: vec![target.clone()],
+                        ..req.clone()
+                    };
                     async move { source.fetch_window(&req).await.unwrap() }
                 }))
                 .await;
@@ -472,7 +630,16 @@ async fn bench_refresh_cost() {
             };
             let g = median(&mut grouped);
             let nv = median(&mut naive);
-            println!("| {n} | {window} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2}× |", g.0, g.1, g.2, nv.0, nv.1, nv.2, nv.2 / g.2);
+            println!(
+                "| {n} | {window} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2}× |",
+                g.0,
+                g.1,
+                g.2,
+                nv.0,
+                nv.1,
+                nv.2,
+                nv.2 / g.2
+            );
         }
     }
 }

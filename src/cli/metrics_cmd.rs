@@ -64,7 +64,10 @@ pub struct MetricsArgs {
 /// Parses `90`, `30s`, `10m`, `1h`, `1d` into a duration.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("{text:?} is not a duration like 30s, 10m or 1h"))?;
@@ -100,7 +103,10 @@ pub async fn run(
     let view = RolloutView::from_rollout(context, &rollout);
     let target = Target::from_view(&view);
 
-    let settings_path = args.metrics_settings.clone().or_else(Settings::default_path);
+    let settings_path = args
+        .metrics_settings
+        .clone()
+        .or_else(Settings::default_path);
     let settings = match &settings_path {
         Some(p) => Settings::load(p)?,
         None => Settings::default(),
@@ -159,14 +165,21 @@ pub async fn run(
     }
     match args.output {
         MetricsOutput::Json => {
-            println!("{}", serde_json::to_string_pretty(&to_json(&snapshot, args.since.is_some()))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&to_json(&snapshot, args.since.is_some()))?
+            );
         }
         MetricsOutput::Text => print!("{}", to_text(&snapshot, args.since.is_some())),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn find<'a>(snapshot: &'a MetricsSnapshot, hash: &str, signal: Signal) -> Option<&'a VersionSeries> {
+fn find<'a>(
+    snapshot: &'a MetricsSnapshot,
+    hash: &str,
+    signal: Signal,
+) -> Option<&'a VersionSeries> {
     snapshot
         .series
         .iter()
@@ -200,7 +213,12 @@ pub fn to_json(snapshot: &MetricsSnapshot, with_series: bool) -> Value {
                 let mut series = serde_json::Map::new();
                 for signal in Signal::ALL {
                     let points: Vec<Value> = find(snapshot, &v.hash, signal)
-                        .map(|s| s.points.iter().map(|p| json!([p.t_secs, p.value])).collect())
+                        .map(|s| {
+                            s.points
+                                .iter()
+                                .map(|p| json!([p.t_secs, p.value]))
+                                .collect()
+                        })
                         .unwrap_or_default();
                     series.insert(signal.as_str().into(), Value::Array(points));
                 }
@@ -226,8 +244,14 @@ fn fmt_ms(v: Option<f64>) -> String {
 
 /// A table a person reads; `-` where there is no data.
 pub fn to_text(snapshot: &MetricsSnapshot, with_series: bool) -> String {
-    let mut out = format!("rollout {}  (source: {})\n", snapshot.rollout, snapshot.source);
-    out += &format!("{:<8} {:<12} {:>8} {:>8} {:>10}\n", "ROLE", "HASH", "SHARE", "ERRORS", "P95");
+    let mut out = format!(
+        "rollout {}  (source: {})\n",
+        snapshot.rollout, snapshot.source
+    );
+    out += &format!(
+        "{:<8} {:<12} {:>8} {:>8} {:>10}\n",
+        "ROLE", "HASH", "SHARE", "ERRORS", "P95"
+    );
     let versions = versions_of(snapshot);
     for v in &versions {
         let now = |signal| find(snapshot, &v.hash, signal).and_then(latest_value);
@@ -242,8 +266,13 @@ pub fn to_text(snapshot: &MetricsSnapshot, with_series: bool) -> String {
     }
     if with_series {
         for v in &versions {
-            out += &format!("\n{} {}\n{:<20} {:>8} {:>8} {:>10}\n", v.role, v.hash, "TIME", "SHARE", "ERRORS", "P95");
-            let Some(share) = find(snapshot, &v.hash, Signal::TrafficShare) else { continue };
+            out += &format!(
+                "\n{} {}\n{:<20} {:>8} {:>8} {:>10}\n",
+                v.role, v.hash, "TIME", "SHARE", "ERRORS", "P95"
+            );
+            let Some(share) = find(snapshot, &v.hash, Signal::TrafficShare) else {
+                continue;
+            };
             for (i, p) in share.points.iter().enumerate() {
                 let at = |signal| {
                     find(snapshot, &v.hash, signal)
@@ -281,7 +310,10 @@ mod tests {
             points: vals
                 .iter()
                 .enumerate()
-                .map(|(i, value)| Point { t_secs: 1_700_000_000.0 + i as f64 * 10.0, value: *value })
+                .map(|(i, value)| Point {
+                    t_secs: 1_700_000_000.0 + i as f64 * 10.0,
+                    value: *value,
+                })
                 .collect(),
         };
         MetricsSnapshot {
@@ -311,14 +343,23 @@ mod tests {
             ]})
         );
         let with = to_json(&snapshot(), true);
-        assert_eq!(with["versions"][0]["series"]["error_rate"][1], json!([1_700_000_010.0, null]));
+        assert_eq!(
+            with["versions"][0]["series"]["error_rate"][1],
+            json!([1_700_000_010.0, null])
+        );
     }
 
     #[test]
     fn text_has_a_row_per_version() {
         let t = to_text(&snapshot(), false);
-        assert!(t.contains("stable   aaa            80.00%    0.10%   120.5 ms"), "{t}");
-        assert!(t.contains("canary   bbb            20.00%        -          -"), "{t}");
+        assert!(
+            t.contains("stable   aaa            80.00%    0.10%   120.5 ms"),
+            "{t}"
+        );
+        assert!(
+            t.contains("canary   bbb            20.00%        -          -"),
+            "{t}"
+        );
     }
 
     #[test]

@@ -87,7 +87,12 @@ fn parse_labels(mut s: &str) -> Result<(Labels, &str), String> {
         }
         let eq = s.find('=').ok_or("label without '='")?;
         let label = s[..eq].trim();
-        if label.is_empty() || !label.chars().enumerate().all(|(i, c)| is_name_char(c, i == 0)) {
+        if label.is_empty()
+            || !label
+                .chars()
+                .enumerate()
+                .all(|(i, c)| is_name_char(c, i == 0))
+        {
             return Err(format!("bad label name {label:?}"));
         }
         s = s[eq + 1..].trim_start();
@@ -134,7 +139,11 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     if q > 1.0 {
         return Some(f64::INFINITY);
     }
-    let mut b: Vec<(f64, f64)> = buckets.iter().filter(|(le, _)| !le.is_nan()).copied().collect();
+    let mut b: Vec<(f64, f64)> = buckets
+        .iter()
+        .filter(|(le, _)| !le.is_nan())
+        .copied()
+        .collect();
     b.sort_by(|x, y| x.0.total_cmp(&y.0));
     // Prometheus merges buckets with the same bound by adding their counts.
     b.dedup_by(|later, earlier| {
@@ -220,7 +229,12 @@ up 1
     fn quantile_interpolates_like_prometheus() {
         // 100 observations: 50 ≤ 10, 90 ≤ 20, 100 ≤ 40. p95 rank 95 lies in (20, 40]:
         // 20 + 20 * (95-90)/(100-90) = 30.
-        let b = [(10.0, 50.0), (20.0, 90.0), (40.0, 100.0), (f64::INFINITY, 100.0)];
+        let b = [
+            (10.0, 50.0),
+            (20.0, 90.0),
+            (40.0, 100.0),
+            (f64::INFINITY, 100.0),
+        ];
         assert_eq!(histogram_quantile(0.95, &b), Some(30.0));
         assert_eq!(histogram_quantile(0.5, &b), Some(10.0));
         // First bucket interpolates from 0.

@@ -27,7 +27,8 @@ pub use templates::Template;
 pub fn build_source(config: &SourceConfig) -> Result<Option<Box<dyn MetricsSource>>, SourceError> {
     match &config.kind {
         SourceKind::Prometheus(p) => {
-            let client = PrometheusClient::new(p.clone()).map_err(|e| SourceError(e.to_string()))?;
+            let client =
+                PrometheusClient::new(p.clone()).map_err(|e| SourceError(e.to_string()))?;
             Ok(Some(Box::new(PrometheusSource::new(
                 client,
                 config.template.clone(),
@@ -41,7 +42,11 @@ pub fn build_source(config: &SourceConfig) -> Result<Option<Box<dyn MetricsSourc
             } else {
                 ScrapeLayout::istio(&config.version_label)
             };
-            Ok(Some(Box::new(ScrapeSource::new(url, layout, config.refresh.max(std::time::Duration::from_secs(5)))?)))
+            Ok(Some(Box::new(ScrapeSource::new(
+                url,
+                layout,
+                std::time::Duration::from_secs(5),
+            )?)))
         }
         SourceKind::None => Ok(None),
     }

@@ -105,7 +105,7 @@ pub enum PrometheusError {
     Setup { url: String, detail: String },
 }
 
-/// A Prometheus API client; cheap to clone, counts what it sends and receives.
+/// A Prometheus API client; counts the queries it sends and the bytes it receives.
 #[derive(Debug)]
 pub struct PrometheusClient {
     http: reqwest::Client,
@@ -219,7 +219,10 @@ impl PrometheusClient {
             Auth::None => req,
             Auth::BearerEnv(var) => {
                 let token = std::env::var(var).map_err(|_| {
-                    self.auth_error(promql, format!("env var {var} with the bearer token is not set"))
+                    self.auth_error(
+                        promql,
+                        format!("env var {var} with the bearer token is not set"),
+                    )
                 })?;
                 req.bearer_auth(token.trim())
             }

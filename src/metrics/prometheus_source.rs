@@ -73,7 +73,10 @@ impl PrometheusSource {
         }))
         .await;
         let mut fetched = Fetched::default();
-        let steps = ((req.end_secs - req.start_secs) / req.step_secs).round().max(0.0) as usize + 1;
+        let steps = ((req.end_secs - req.start_secs) / req.step_secs)
+            .round()
+            .max(0.0) as usize
+            + 1;
         for ((ns, signal, _), answer) in plan.iter().zip(answers) {
             let answer = answer.map_err(|e| SourceError(e.to_string()))?;
             fetched.warnings.extend(answer.warnings);
@@ -90,8 +93,15 @@ impl PrometheusSource {
             // (rollout name, version hash) → time → value
             let mut values: HashMap<(&str, &str), HashMap<i64, f64>> = HashMap::new();
             for s in &series {
-                let service = s.labels.get(&self.template.service_label).map(String::as_str);
-                let version = s.labels.get(&self.version_label).map(String::as_str).unwrap_or("");
+                let service = s
+                    .labels
+                    .get(&self.template.service_label)
+                    .map(String::as_str);
+                let version = s
+                    .labels
+                    .get(&self.version_label)
+                    .map(String::as_str)
+                    .unwrap_or("");
                 let Some(service) = service else { continue };
                 let Some(target) = req
                     .targets
@@ -115,7 +125,8 @@ impl PrometheusSource {
                     let slot = values.get(&(target.rollout.name.as_str(), v.hash.as_str()));
                     for i in 0..steps {
                         let t = req.start_secs + i as f64 * req.step_secs;
-                        let value = slot.and_then(|m| m.get(&((t * 1000.0).round() as i64)).copied());
+                        let value =
+                            slot.and_then(|m| m.get(&((t * 1000.0).round() as i64)).copied());
                         fetched.points.push(SignalPoint {
                             rollout: target.rollout.clone(),
                             version: v.clone(),
@@ -142,7 +153,10 @@ impl MetricsSource for PrometheusSource {
         self.client.url()
     }
 
-    fn fetch<'a>(&'a mut self, request: &'a FetchRequest) -> BoxFuture<'a, Result<Fetched, SourceError>> {
+    fn fetch<'a>(
+        &'a mut self,
+        request: &'a FetchRequest,
+    ) -> BoxFuture<'a, Result<Fetched, SourceError>> {
         Box::pin(self.fetch_window(request))
     }
 }

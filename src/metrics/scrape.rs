@@ -81,7 +81,11 @@ pub struct Increases {
 }
 
 impl ScrapeSource {
-    pub fn new(url: &str, layout: ScrapeLayout, timeout: Duration) -> Result<ScrapeSource, SourceError> {
+    pub fn new(
+        url: &str,
+        layout: ScrapeLayout,
+        timeout: Duration,
+    ) -> Result<ScrapeSource, SourceError> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .build()
@@ -119,11 +123,17 @@ impl ScrapeSource {
 
     /// Increases per group between two scrapes; a counter that went down was reset, and
     /// its increase is its new value (what Prometheus's `rate()` assumes).
-    pub fn increases(&self, before: &HashMap<(String, Labels), f64>, after: &HashMap<(String, Labels), f64>) -> HashMap<Group, Increases> {
+    pub fn increases(
+        &self,
+        before: &HashMap<(String, Labels), f64>,
+        after: &HashMap<(String, Labels), f64>,
+    ) -> HashMap<Group, Increases> {
         let mut out: HashMap<Group, Increases> = HashMap::new();
         let mut buckets: HashMap<Group, HashMap<u64, (f64, f64)>> = HashMap::new();
         for ((name, labels), now) in after {
-            let Some(group) = self.group_of(labels) else { continue };
+            let Some(group) = self.group_of(labels) else {
+                continue;
+            };
             let Some(prev) = before.get(&(name.clone(), labels.clone())) else {
                 continue;
             };
@@ -131,12 +141,22 @@ impl ScrapeSource {
             if name == &self.layout.requests {
                 let entry = out.entry(group).or_default();
                 entry.requests += inc;
-                if labels.get(&self.layout.status_label).is_some_and(|c| c.starts_with('5')) {
+                if labels
+                    .get(&self.layout.status_label)
+                    .is_some_and(|c| c.starts_with('5'))
+                {
                     entry.errors += inc;
                 }
-            } else if let Some(le) = labels.get("le").and_then(|l| super::response::parse_value(l)) {
+            } else if let Some(le) = labels
+                .get("le")
+                .and_then(|l| super::response::parse_value(l))
+            {
                 let le_ms = le * self.layout.le_to_ms;
-                let slot = buckets.entry(group).or_default().entry(le_ms.to_bits()).or_insert((le_ms, 0.0));
+                let slot = buckets
+                    .entry(group)
+                    .or_default()
+                    .entry(le_ms.to_bits())
+                    .or_insert((le_ms, 0.0));
                 slot.1 += inc;
             }
         }
@@ -195,7 +215,11 @@ impl ScrapeSource {
 }
 
 /// The three signals of every target's versions from per-group increases.
-pub fn signals(increases: &HashMap<Group, Increases>, targets: &[Target], t_secs: f64) -> Vec<SignalPoint> {
+pub fn signals(
+    increases: &HashMap<Group, Increases>,
+    targets: &[Target],
+    t_secs: f64,
+) -> Vec<SignalPoint> {
     let mut out = Vec::new();
     for target in targets {
         let r = &target.rollout;
@@ -208,12 +232,19 @@ pub fn signals(increases: &HashMap<Group, Increases>, targets: &[Target], t_secs
             let inc = increases.get(&(r.namespace.clone(), r.name.clone(), v.hash.clone()));
             let requests = inc.map_or(0.0, |i| i.requests);
             let values = [
-                (Signal::TrafficShare, (service_total > 0.0).then(|| requests / service_total)),
+                (
+                    Signal::TrafficShare,
+                    (service_total > 0.0).then(|| requests / service_total),
+                ),
                 (
                     Signal::ErrorRate,
-                    inc.filter(|i| i.requests > 0.0).map(|i| i.errors / i.requests),
+                    inc.filter(|i| i.requests > 0.0)
+                        .map(|i| i.errors / i.requests),
                 ),
-                (Signal::P95Ms, inc.and_then(|i| histogram_quantile(0.95, &i.buckets))),
+                (
+                    Signal::P95Ms,
+                    inc.and_then(|i| histogram_quantile(0.95, &i.buckets)),
+                ),
             ];
             for (signal, value) in values {
                 out.push(SignalPoint {
@@ -237,7 +268,10 @@ impl MetricsSource for ScrapeSource {
         &self.url
     }
 
-    fn fetch<'a>(&'a mut self, request: &'a FetchRequest) -> BoxFuture<'a, Result<Fetched, SourceError>> {
+    fn fetch<'a>(
+        &'a mut self,
+        request: &'a FetchRequest,
+    ) -> BoxFuture<'a, Result<Fetched, SourceError>> {
         Box::pin(self.fetch_now(request))
     }
 }
@@ -257,8 +291,16 @@ mod tests {
     }
 
     fn expo(stable_ok: u64, canary_ok: u64, canary_5xx: u64, canary_buckets: [u64; 3]) -> String {
-        let l = |hash: &str, code: &str| format!(r#"{{reporter="destination",destination_workload_namespace="demo",destination_canonical_service="checkout",destination_workload="checkout-{hash}",response_code="{code}",rollouts_pod_template_hash="{hash}"}}"#);
-        let b = |le: &str| format!(r#"{{reporter="destination",destination_workload_namespace="demo",destination_canonical_service="checkout",rollouts_pod_template_hash="bbb",le="{le}"}}"#);
+        let l = |hash: &str, code: &str| {
+            format!(
+                r#"{{reporter="destination",destination_workload_namespace="demo",destination_canonical_service="checkout",destination_workload="checkout-{hash}",response_code="{code}",rollouts_pod_template_hash="{hash}"}}"#
+            )
+        };
+        let b = |le: &str| {
+            format!(
+                r#"{{reporter="destination",destination_workload_namespace="demo",destination_canonical_service="checkout",rollouts_pod_template_hash="bbb",le="{le}"}}"#
+            )
+        };
         format!(
             "istio_requests_total{} {stable_ok}\nistio_requests_total{} {canary_ok}\nistio_requests_total{} {canary_5xx}\nistio_requests_total{{reporter=\"source\",destination_workload_namespace=\"demo\",destination_canonical_service=\"checkout\",response_code=\"200\",rollouts_pod_template_hash=\"aaa\"}} 99999\nistio_request_duration_milliseconds_bucket{} {}\nistio_request_duration_milliseconds_bucket{} {}\nistio_request_duration_milliseconds_bucket{} {}\n",
             l("aaa", "200"),
@@ -275,17 +317,31 @@ mod tests {
 
     #[test]
     fn signals_from_deltas_with_a_counter_reset() {
-        let src = ScrapeSource::new("http://127.0.0.1:1/metrics", ScrapeLayout::istio("rollouts_pod_template_hash"), Duration::from_secs(1)).unwrap();
+        let src = ScrapeSource::new(
+            "http://127.0.0.1:1/metrics",
+            ScrapeLayout::istio("rollouts_pod_template_hash"),
+            Duration::from_secs(1),
+        )
+        .unwrap();
         let before = counters(&expo(1000, 200, 10, [100, 190, 210]), &src);
         // Stable's counter was reset (pod restart): its increase is the new value, 800.
         let after = counters(&expo(800, 390, 20, [190, 380, 410]), &src);
         let inc = src.increases(&before, &after);
         let target = Target {
             rollout: RolloutRef::new("c", "demo", "checkout"),
-            versions: vec![Version::new(VersionRole::Stable, "aaa"), Version::new(VersionRole::Canary, "bbb")],
+            versions: vec![
+                Version::new(VersionRole::Stable, "aaa"),
+                Version::new(VersionRole::Canary, "bbb"),
+            ],
         };
         let pts = signals(&inc, &[target], 5.0);
-        let get = |hash: &str, s: Signal| pts.iter().find(|p| p.version.hash == hash && p.signal == s).unwrap().point.value;
+        let get = |hash: &str, s: Signal| {
+            pts.iter()
+                .find(|p| p.version.hash == hash && p.signal == s)
+                .unwrap()
+                .point
+                .value
+        };
         assert_eq!(get("aaa", Signal::TrafficShare), Some(0.8));
         assert_eq!(get("bbb", Signal::TrafficShare), Some(0.2));
         assert_eq!(get("bbb", Signal::ErrorRate), Some(0.05));

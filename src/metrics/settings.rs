@@ -91,7 +91,9 @@ pub enum SettingsError {
         #[source]
         source: std::io::Error,
     },
-    #[error("metrics settings {path} is not valid: {detail}. Fix the file (format in `release-cockpit metrics --help`)")]
+    #[error(
+        "metrics settings {path} is not valid: {detail}. Fix the file (format in `release-cockpit metrics --help`)"
+    )]
     Invalid { path: PathBuf, detail: String },
     #[error("metrics settings {path}: {source}")]
     Template {
@@ -99,7 +101,9 @@ pub enum SettingsError {
         #[source]
         source: TemplateError,
     },
-    #[error("context {context}: unknown metrics template {name:?}; use istio, linkerd, nginx, generic or one under [templates]")]
+    #[error(
+        "context {context}: unknown metrics template {name:?}; use istio, linkerd, nginx, generic or one under [templates]"
+    )]
     UnknownTemplate { context: String, name: String },
 }
 
@@ -138,10 +142,12 @@ impl Settings {
                 error_rate: t.error_rate,
                 p95_ms: t.p95_ms,
             };
-            template.validate().map_err(|source| SettingsError::Template {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            template
+                .validate()
+                .map_err(|source| SettingsError::Template {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
             templates.insert(name, template);
         }
         let settings = Settings {
@@ -174,7 +180,9 @@ impl Settings {
 pub enum SourceKind {
     Prometheus(PrometheusConfig),
     /// A `/metrics` exposition to scrape directly.
-    Scrape { url: String },
+    Scrape {
+        url: String,
+    },
     /// Nothing configured.
     None,
 }
@@ -224,7 +232,11 @@ pub fn resolve_source_config(
     let kind = match (prom, scrape) {
         (Some(url), _) => {
             let mut config = PrometheusConfig::new(&url);
-            config.auth = match (&file.bearer_token_env, &file.bearer_token_file, &file.basic_username) {
+            config.auth = match (
+                &file.bearer_token_env,
+                &file.bearer_token_file,
+                &file.basic_username,
+            ) {
                 (Some(var), _, _) => Auth::BearerEnv(var.clone()),
                 (None, Some(path), _) => Auth::BearerFile(path.clone()),
                 (None, None, Some(user)) => Auth::Basic {
@@ -254,7 +266,10 @@ pub fn resolve_source_config(
 }
 
 /// The `release-cockpit` extension of `context` in a kubeconfig, if it has one.
-pub fn kubeconfig_extension(kubeconfig: &kube::config::Kubeconfig, context: &str) -> Option<serde_json::Value> {
+pub fn kubeconfig_extension(
+    kubeconfig: &kube::config::Kubeconfig,
+    context: &str,
+) -> Option<serde_json::Value> {
     kubeconfig
         .contexts
         .iter()
@@ -294,7 +309,8 @@ p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_b
     #[test]
     fn file_overrides_the_kubeconfig_extension() {
         let s = Settings::parse(FILE, Path::new("metrics.toml")).unwrap();
-        let ext = serde_json::json!({"prometheusUrl": "http://127.0.0.1:9999", "template": "nginx"});
+        let ext =
+            serde_json::json!({"prometheusUrl": "http://127.0.0.1:9999", "template": "nginx"});
         let prod = resolve_source_config(Some(&ext), &s, "prod").unwrap();
         let SourceKind::Prometheus(p) = &prod.kind else {
             panic!("not prometheus")
@@ -312,9 +328,17 @@ p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_b
         // Unknown context, scrape-only extension.
         let scrape = serde_json::json!({"metricsUrl": "http://127.0.0.1:8080/metrics"});
         let other = resolve_source_config(Some(&scrape), &s, "other").unwrap();
-        assert_eq!(other.kind, SourceKind::Scrape { url: "http://127.0.0.1:8080/metrics".into() });
+        assert_eq!(
+            other.kind,
+            SourceKind::Scrape {
+                url: "http://127.0.0.1:8080/metrics".into()
+            }
+        );
         assert_eq!(other.template.name, "istio");
-        assert_eq!(resolve_source_config(None, &s, "other").unwrap().kind, SourceKind::None);
+        assert_eq!(
+            resolve_source_config(None, &s, "other").unwrap().kind,
+            SourceKind::None
+        );
     }
 
     #[test]
@@ -326,7 +350,8 @@ p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_b
 
     #[test]
     fn unknown_template_name_is_rejected_at_load() {
-        let err = Settings::parse("[contexts.x]\ntemplate = \"envoy\"\n", Path::new("m.toml")).unwrap_err();
+        let err = Settings::parse("[contexts.x]\ntemplate = \"envoy\"\n", Path::new("m.toml"))
+            .unwrap_err();
         assert!(matches!(err, SettingsError::UnknownTemplate { .. }));
     }
 

@@ -63,7 +63,10 @@ pub trait MetricsSource: Send + Sync {
     fn kind(&self) -> &'static str;
     /// The server or endpoint, for messages.
     fn endpoint(&self) -> &str;
-    fn fetch<'a>(&'a mut self, request: &'a FetchRequest) -> BoxFuture<'a, Result<Fetched, SourceError>>;
+    fn fetch<'a>(
+        &'a mut self,
+        request: &'a FetchRequest,
+    ) -> BoxFuture<'a, Result<Fetched, SourceError>>;
 }
 
 /// Exponential back-off: the base interval doubled per consecutive failure, up to a cap.
@@ -98,7 +101,10 @@ impl Backoff {
     /// How long to wait before the next refresh.
     pub fn delay(&self) -> Duration {
         let factor = 2u32.saturating_pow(self.failures.min(16));
-        self.base.saturating_mul(factor).min(self.cap).max(self.base)
+        self.base
+            .saturating_mul(factor)
+            .min(self.cap)
+            .max(self.base)
     }
 }
 
@@ -179,7 +185,8 @@ impl Refresher {
         match self.source.fetch(&request).await {
             Ok(fetched) => {
                 for sp in &fetched.points {
-                    self.store.push(&sp.rollout, &sp.version, sp.signal, sp.point);
+                    self.store
+                        .push(&sp.rollout, &sp.version, sp.signal, sp.point);
                 }
                 self.health = SourceHealth {
                     last_good_secs: Some(now_secs),
@@ -209,8 +216,12 @@ impl Refresher {
 
     /// The snapshot of one target from what the store holds now.
     pub fn snapshot(&self, target: &Target) -> MetricsSnapshot {
-        self.store
-            .snapshot(&target.rollout, &target.versions, self.source.kind(), &self.health)
+        self.store.snapshot(
+            &target.rollout,
+            &target.versions,
+            self.source.kind(),
+            &self.health,
+        )
     }
 
     pub fn snapshots(&self, targets: &[Target]) -> Vec<MetricsSnapshot> {
@@ -243,7 +254,11 @@ pub async fn refresh_loop(
             }
         }
         tokio::select! {
-            changed = targets.changed() => if changed.is_err() { return },
+            changed = targets.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
             _ = tokio::time::sleep(refresher.next_delay()) => {}
         }
     }
@@ -257,7 +272,6 @@ mod tests {
     /// A source that answers from a script: `Some(value)` or an error.
     struct Scripted {
         answers: Vec<Option<f64>>,
-        asked: Vec<(f64, f64)>,
     }
 
     impl MetricsSource for Scripted {
@@ -272,7 +286,6 @@ mod tests {
             req: &'a FetchRequest,
         ) -> BoxFuture<'a, Result<Fetched, SourceError>> {
             Box::pin(async move {
-                self.asked.push((req.start_secs, req.end_secs));
                 match self.answers.remove(0) {
                     None => Err(SourceError("down".into())),
                     Some(v) => Ok(Fetched {
@@ -317,7 +330,6 @@ mod tests {
     async fn failure_keeps_data_marks_stale_and_recovers() {
         let source = Scripted {
             answers: vec![Some(0.1), None, None, Some(0.2)],
-            asked: vec![],
         };
         let mut r = Refresher::new(
             Box::new(source),

@@ -95,7 +95,9 @@ impl SeriesStore {
                 .iter()
                 .filter(|((ro, _, _), _)| ro == r)
                 .filter_map(|(_, ring)| ring.back().map(|p| p.t_secs))
-                .fold(None, |acc: Option<f64>, t| Some(acc.map_or(t, |a| a.max(t))));
+                .fold(None, |acc: Option<f64>, t| {
+                    Some(acc.map_or(t, |a| a.max(t)))
+                });
             match last {
                 Some(t) => newest = Some(newest.map_or(t, |n| n.min(t))),
                 None => all_known = false,
@@ -195,9 +197,15 @@ mod tests {
         s.push(&r, &v, Signal::P95Ms, p(10.0, Some(9.0)));
         s.push(&r, &v, Signal::P95Ms, p(60.0, Some(2.0)));
         let pts = &s.series(&r, std::slice::from_ref(&v))[2].points;
-        assert_eq!(pts, &vec![p(10.0, Some(1.0)), p(20.0, None), p(60.0, Some(2.0))]);
+        assert_eq!(
+            pts,
+            &vec![p(10.0, Some(1.0)), p(20.0, None), p(60.0, Some(2.0))]
+        );
         assert_eq!(s.last_t_secs(std::slice::from_ref(&r)), Some(60.0));
-        assert_eq!(s.last_t_secs(&[RolloutRef::new("c", "demo", "other")]), None);
+        assert_eq!(
+            s.last_t_secs(&[RolloutRef::new("c", "demo", "other")]),
+            None
+        );
     }
 
     #[test]

@@ -120,7 +120,11 @@ impl Template {
     }
 
     /// Which of `versions` a result's version label value stands for.
-    pub fn version_for<'v>(&self, label_value: &str, versions: &'v [Version]) -> Option<&'v Version> {
+    pub fn version_for<'v>(
+        &self,
+        label_value: &str,
+        versions: &'v [Version],
+    ) -> Option<&'v Version> {
         match self.version_match {
             VersionMatch::Hash => versions.iter().find(|v| v.hash == label_value),
             VersionMatch::CanaryLabel => {
@@ -284,7 +288,10 @@ mod tests {
     fn service_names_are_regex_escaped() {
         let t = Template::builtin("generic").unwrap();
         let services = vec!["a.b".to_string()];
-        assert!(t.render(Signal::TrafficShare, &ctx(&services)).contains(r#"=~"a\\.b""#));
+        assert!(
+            t.render(Signal::TrafficShare, &ctx(&services))
+                .contains(r#"=~"a\\.b""#)
+        );
     }
 
     #[test]
@@ -298,6 +305,9 @@ mod tests {
         assert_eq!(istio.version_for("ccc", &versions), None);
         let nginx = Template::builtin("nginx").unwrap();
         assert_eq!(nginx.version_for("", &versions), Some(&versions[0]));
-        assert_eq!(nginx.version_for("checkout-canary", &versions), Some(&versions[1]));
+        assert_eq!(
+            nginx.version_for("checkout-canary", &versions),
+            Some(&versions[1])
+        );
     }
 }
