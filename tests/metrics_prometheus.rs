@@ -287,6 +287,15 @@ fn bucket_width(ms: f64) -> f64 {
 }
 
 fn check_signals(snap: &MetricsSnapshot, svc: &Service, what: &str) {
+    for (role, hash) in [("stable", &svc.stable_hash), ("canary", &svc.canary_hash)] {
+        eprintln!(
+            "{what}: {} {role}: share {:?} error rate {:?} p95 {:?} ms",
+            svc.name,
+            now_value(snap, hash, Signal::TrafficShare),
+            now_value(snap, hash, Signal::ErrorRate),
+            now_value(snap, hash, Signal::P95Ms)
+        );
+    }
     let share = now_value(snap, &svc.canary_hash, Signal::TrafficShare)
         .unwrap_or_else(|| panic!("{what}: no canary share in {snap:?}"));
     assert!(
