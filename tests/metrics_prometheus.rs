@@ -582,7 +582,8 @@ async fn bench_refresh_cost() {
         lab_url.trim_start_matches("http://"),
     );
     prom.wait_for_data(200).await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Let 30 s of samples pile up so every window below holds data at its end.
+    tokio::time::sleep(Duration::from_secs(30)).await;
 
     let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
     let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
@@ -594,13 +595,14 @@ async fn bench_refresh_cost() {
     for n in [1usize, 10, 100] {
         let targets: Vec<Target> = services[..n].iter().map(Service::target).collect();
         for (window, span_secs, step_secs) in [
-            ("incremental (1 step)", 0.0, 10.0),
-            ("cold (10 min @ 10 s)", 600.0, 10.0),
+            ("incremental (1 step)", 0.0, 5.0),
+            ("cold (10 min @ 5 s)", 600.0, 5.0),
         ] {
             let mut grouped = Vec::new();
             let mut naive = Vec::new();
             for _ in 0..ROUNDS {
-                let end = (now_secs() / step_secs).floor() * step_secs;
+                // Two seconds back, so the last scrape before `end` is surely stored.
+                let end = ((now_secs() - 2.0) / step_secs).floor() * step_secs;
                 let req = FetchRequest {
                     targets: targets.clone(),
                     start_secs: end - span_secs,
