@@ -30,6 +30,7 @@ const CANARY_P95: f64 = 250.0 + 250.0 * 0.05 / 0.07;
 /// One simulated service: total rate, canary share, error shares.
 #[derive(Clone)]
 struct Service {
+    namespace: String,
     name: String,
     stable_hash: String,
     canary_hash: String,
@@ -42,6 +43,7 @@ struct Service {
 impl Service {
     fn new(name: &str, canary_share: f64) -> Service {
         Service {
+            namespace: "demo".into(),
             name: name.into(),
             stable_hash: format!("{name}-s6c5b8d"),
             canary_hash: format!("{name}-c7d4f9b"),
@@ -54,7 +56,7 @@ impl Service {
 
     fn target(&self) -> Target {
         Target {
-            rollout: RolloutRef::new("lab", "demo", &self.name),
+            rollout: RolloutRef::new("lab", &self.namespace, &self.name),
             versions: vec![
                 Version::new(VersionRole::Stable, &self.stable_hash),
                 Version::new(VersionRole::Canary, &self.canary_hash),
@@ -85,8 +87,8 @@ fn exposition(services: &[Service], secs: f64) -> String {
             let total = s.rate * share * secs;
             let labels = |code: &str| {
                 format!(
-                    r#"reporter="destination",destination_workload_namespace="demo",destination_canonical_service="{}",destination_workload="{}-{hash}",response_code="{code}",rollouts_pod_template_hash="{hash}""#,
-                    s.name, s.name
+                    r#"reporter="destination",destination_workload_namespace="{}",destination_canonical_service="{}",destination_workload="{}-{hash}",response_code="{code}",rollouts_pod_template_hash="{hash}""#,
+                    s.namespace, s.name, s.name
                 )
             };
             out += &format!(
@@ -345,19 +347,20 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     let services = vec![
         Service::new("checkout", 0.2),
         Service::new("inventory", 0.1),
+        argo_fixture_service(),
     ];
     let (lab_url, _lab) = serve(services.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let target_addr = lab_url.trim_start_matches("http://").to_string();
     let mut prom = Prometheus::start(dir.path(), free_port(), &target_addr);
-    prom.wait_for_data(4).await;
+    prom.wait_for_data(6).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let targets: Vec<Target> = services.iter().map(Service::target).collect();
     let mut refresher = prometheus_refresher(&prom.url(), Duration::from_secs(1));
     let report = refresher.refresh(&targets, now_secs()).await;
     assert!(report.ok, "{:?}", refresher.health());
-    assert_eq!(report.queries, 3, "one query per signal for both rollouts");
+    assert_eq!(report.queries, 3, "one query per signal for 3 rollouts in 2 namespaces");
     for (svc, target) in services.iter().zip(&targets) {
         check_signals(&refresher.snapshot(target), svc, "prometheus");
     }
@@ -422,7 +425,7 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     let recovered = refresher.snapshot(&targets[0]);
     assert_eq!(recovered.stale_since_secs, None);
     assert_eq!(recovered.error, None);
-    prom.wait_for_data(4).await;
+    prom.wait_for_data(6).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     refresher.refresh(&targets, now_secs()).await;
     check_signals(
@@ -466,6 +469,153 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
             );
         }
     }
+
+    cli_metrics_against_a_fake_api_server(&prom.url(), &lab_url, &services[2]).await;
+}
+
+/// The rollout of the Argo fixture `canary-demo` (stableRS 877894d5b, currentPodHash
+/// 65fb5ffc84) as traffic in the exposition.
+fn argo_fixture_service() -> Service {
+    Service {
+        namespace: "jesse-test".into(),
+        stable_hash: "877894d5b".into(),
+        canary_hash: "65fb5ffc84".into(),
+        ..Service::new("canary-demo", 0.2)
+    }
+}
+
+/// A Kubernetes API answering GET for the fixture rollout only; kube-rs talks to it over HTTP.
+async fn fake_kube_api() -> kube::Client {
+    let rollout = serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "canary-demo", "namespace": "jesse-test", "generation": 3, "resourceVersion": "100"},
+        "spec": {"replicas": 5, "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {}}]}}},
+        "status": {"stableRS": "877894d5b", "currentPodHash": "65fb5ffc84", "currentStepIndex": 1,
+                   "observedGeneration": "3", "phase": "Paused", "replicas": 5}
+    });
+    let app = Router::new().route(
+        "/apis/argoproj.io/v1alpha1/namespaces/{ns}/rollouts/{name}",
+        get(move |axum::extract::Path((ns, name)): axum::extract::Path<(String, String)>| {
+            let rollout = rollout.clone();
+            async move {
+                if ns == "jesse-test" && name == "canary-demo" {
+                    (axum::http::StatusCode::OK, axum::Json(rollout))
+                } else {
+                    (
+                        axum::http::StatusCode::NOT_FOUND,
+                        axum::Json(serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                            "message": format!("rollouts.argoproj.io \"{name}\" not found"), "reason": "NotFound", "code": 404})),
+                    )
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let config = kube::Config::new(url.parse::<http::Uri>().unwrap());
+    kube::Client::try_from(config).unwrap()
+}
+
+#[derive(clap::Parser)]
+struct MetricsCli {
+    #[command(flatten)]
+    args: release_cockpit::cli::metrics_cmd::MetricsArgs,
+}
+
+/// `release-cockpit metrics` as CI runs it: flags parsed by clap, the rollout read with kube,
+/// numbers from Prometheus (flag) and from a scrape (kubeconfig extension), JSON as documented.
+async fn cli_metrics_against_a_fake_api_server(prom_url: &str, lab_url: &str, svc: &Service) {
+    use clap::Parser;
+    use release_cockpit::cli::metrics_cmd::{Collected, collect, to_json};
+    let client = fake_kube_api().await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("metrics.toml");
+    let settings = settings.to_str().unwrap();
+    let parse = |extra: &[&str]| {
+        let mut argv = vec![
+            "metrics",
+            "canary-demo",
+            "--metrics-settings",
+            settings,
+            "-o",
+            "json",
+        ];
+        argv.extend_from_slice(extra);
+        MetricsCli::try_parse_from(argv).unwrap().args
+    };
+    let check = |json: &serde_json::Value, source: &str| {
+        eprintln!("cli ({source}): {json}");
+        assert_eq!(json["rollout"], "jesse-test/canary-demo");
+        assert_eq!(json["source"], source);
+        let v = json["versions"].as_array().unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(
+            (v[0]["role"].as_str(), v[0]["hash"].as_str()),
+            (Some("stable"), Some("877894d5b"))
+        );
+        assert_eq!(
+            (v[1]["role"].as_str(), v[1]["hash"].as_str()),
+            (Some("canary"), Some("65fb5ffc84"))
+        );
+        let canary_share = v[1]["share"].as_f64().unwrap();
+        assert!(
+            (canary_share - svc.canary_share).abs() <= 0.03,
+            "{canary_share}"
+        );
+        assert!((0.04..=0.06).contains(&v[1]["error_rate"].as_f64().unwrap()));
+        assert!(v[0]["error_rate"].as_f64().unwrap() <= 0.01);
+        let p95 = v[1]["p95_ms"].as_f64().unwrap();
+        assert!(
+            (p95 - CANARY_P95).abs() <= bucket_width(CANARY_P95),
+            "{p95}"
+        );
+    };
+
+    let args = parse(&["--prometheus", prom_url, "--since", "1m"]);
+    let Collected::Ok(snap) = collect(client.clone(), "lab", "jesse-test", &args, None)
+        .await
+        .unwrap()
+    else {
+        panic!("prometheus: no data")
+    };
+    let json = to_json(&snap, true);
+    check(&json, "prometheus");
+    let points = json["versions"][1]["series"]["share"].as_array().unwrap();
+    assert!(points.len() >= 3, "--since 1m gives the series: {points:?}");
+
+    // No flag: the kubeconfig context's release-cockpit extension names the scrape endpoint.
+    let ext = serde_json::json!({"metricsUrl": format!("{lab_url}/metrics")});
+    let args = parse(&["--scrape-secs", "2"]);
+    let Collected::Ok(snap) = collect(client.clone(), "lab", "jesse-test", &args, Some(&ext))
+        .await
+        .unwrap()
+    else {
+        panic!("scrape: no data")
+    };
+    let json = to_json(&snap, false);
+    check(&json, "scrape");
+    assert!(json["versions"][0].get("series").is_none());
+
+    // Nothing configured: says where to configure it.
+    let outcome = collect(client.clone(), "lab", "jesse-test", &parse(&[]), None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, Collected::NoSource(why) if why.contains("--prometheus")),
+        "{outcome:?}"
+    );
+    // A rollout that does not exist: the error names it and the context.
+    let mut missing = parse(&[]);
+    missing.name = "nope".into();
+    let err = collect(client, "lab", "jesse-test", &missing, None)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("jesse-test/nope in context lab"),
+        "{err:#}"
+    );
 }
 
 #[tokio::test]

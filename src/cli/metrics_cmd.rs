@@ -84,8 +84,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-/// Runs the command. `kubeconfig_extension` is the context's `release-cockpit` extension
-/// (see `metrics::settings::kubeconfig_extension`).
+/// What `collect` found: the snapshot, or why there is none.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Collected {
+    /// Data (possibly with `null`s where a version has no traffic).
+    Ok(MetricsSnapshot),
+    /// The source failed; the snapshot's `error` says why.
+    Failed(MetricsSnapshot),
+    /// No Prometheus nor metrics URL is configured for the context; the text says where to set one.
+    NoSource(String),
+}
+
+/// Runs the command and prints. `kubeconfig_extension` is the context's `release-cockpit`
+/// extension (see `metrics::settings::kubeconfig_extension`).
 pub async fn run(
     client: kube::Client,
     context: &str,
@@ -93,6 +104,43 @@ pub async fn run(
     args: MetricsArgs,
     kubeconfig_extension: Option<&Value>,
 ) -> anyhow::Result<ExitCode> {
+    match collect(client, context, namespace, &args, kubeconfig_extension).await? {
+        Collected::NoSource(why) => {
+            eprintln!("error: {why}");
+            Ok(ExitCode::from(2))
+        }
+        Collected::Failed(snapshot) => {
+            eprintln!(
+                "error: metrics for rollout {} in context {context}: {}",
+                snapshot.rollout,
+                snapshot.error.as_deref().unwrap_or("the source failed")
+            );
+            Ok(ExitCode::from(1))
+        }
+        Collected::Ok(snapshot) => {
+            let with_series = args.since.is_some();
+            match args.output {
+                MetricsOutput::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&to_json(&snapshot, with_series))?
+                ),
+                MetricsOutput::Text => print!("{}", to_text(&snapshot, with_series)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Gets the rollout, resolves where its metrics live (flags > settings file > kubeconfig
+/// extension), and reads them: one range query per signal from Prometheus, or two scrapes
+/// `--scrape-secs` apart from a `/metrics` endpoint.
+pub async fn collect(
+    client: kube::Client,
+    context: &str,
+    namespace: &str,
+    args: &MetricsArgs,
+    kubeconfig_extension: Option<&Value>,
+) -> anyhow::Result<Collected> {
     let rollouts = kube::Api::<Rollout>::namespaced(client, namespace);
     let rollout = rollouts.get(&args.name).await.with_context(|| {
         format!(
@@ -134,10 +182,9 @@ pub async fn run(
         let where_ = settings_path
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "the metrics settings".into());
-        eprintln!(
-            "error: no metrics source for context {context}: pass --prometheus URL or --metrics-url URL, add [contexts.{context}] with prometheus_url to {where_}, or a release-cockpit extension to the kubeconfig context"
-        );
-        return Ok(ExitCode::from(2));
+        return Ok(Collected::NoSource(format!(
+            "no metrics source for context {context}: pass --prometheus URL or --metrics-url URL, add [contexts.{context}] with prometheus_url to {where_}, or a release-cockpit extension to the kubeconfig context"
+        )));
     };
 
     let scraping = source.kind() == "scrape";
@@ -155,24 +202,11 @@ pub async fn run(
         report = refresher.refresh(&targets, now_secs()).await;
     }
     let snapshot = refresher.snapshot(&target);
-    if !report.ok {
-        eprintln!(
-            "error: metrics for rollout {} in context {context}: {}",
-            target.rollout,
-            snapshot.error.as_deref().unwrap_or("the source failed")
-        );
-        return Ok(ExitCode::from(1));
-    }
-    match args.output {
-        MetricsOutput::Json => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&to_json(&snapshot, args.since.is_some()))?
-            );
-        }
-        MetricsOutput::Text => print!("{}", to_text(&snapshot, args.since.is_some())),
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(if report.ok {
+        Collected::Ok(snapshot)
+    } else {
+        Collected::Failed(snapshot)
+    })
 }
 
 fn find<'a>(

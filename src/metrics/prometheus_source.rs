@@ -1,6 +1,6 @@
-//! The Prometheus-backed `MetricsSource`: per refresh, one range query per signal per
-//! namespace for every shown rollout at once (services as one `=~`), results split
-//! client-side by service and version; a step without data becomes a gap.
+//! The Prometheus-backed `MetricsSource`: per refresh, one range query per signal for every
+//! shown rollout at once (namespaces and services as `=~` alternations), results split
+//! client-side by namespace, service and version; a step without data becomes a gap.
 
 use super::prometheus::PrometheusClient;
 use super::response::QueryData;
@@ -8,7 +8,7 @@ use super::source::{FetchRequest, Fetched, MetricsSource, SignalPoint, SourceErr
 use super::templates::{RenderContext, Template};
 use crate::model::{Point, Signal};
 use futures::future::BoxFuture;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 pub struct PrometheusSource {
     client: PrometheusClient,
@@ -38,28 +38,29 @@ impl PrometheusSource {
         &self.client
     }
 
-    /// The queries one refresh sends for `targets`: (namespace, signal, PromQL).
-    pub fn plan(&self, targets: &[Target]) -> Vec<(String, Signal, String)> {
-        let mut by_ns: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    /// The queries one refresh sends for `targets`: one per signal, whatever the number of
+    /// rollouts and namespaces shown.
+    pub fn plan(&self, targets: &[Target]) -> Vec<(Signal, String)> {
+        let mut namespaces: Vec<String> = Vec::new();
+        let mut services: Vec<String> = Vec::new();
         for t in targets {
-            let names = by_ns.entry(&t.rollout.namespace).or_default();
-            if !names.contains(&t.rollout.name) {
-                names.push(t.rollout.name.clone());
+            if !namespaces.contains(&t.rollout.namespace) {
+                namespaces.push(t.rollout.namespace.clone());
+            }
+            if !services.contains(&t.rollout.name) {
+                services.push(t.rollout.name.clone());
             }
         }
-        let mut out = Vec::new();
-        for (ns, services) in by_ns {
-            let ctx = RenderContext {
-                namespace: ns,
-                services: &services,
-                version_label: &self.version_label,
-                window: &self.window,
-            };
-            for signal in Signal::ALL {
-                out.push((ns.to_string(), signal, self.template.render(signal, &ctx)));
-            }
-        }
-        out
+        let ctx = RenderContext {
+            namespaces: &namespaces,
+            services: &services,
+            version_label: &self.version_label,
+            window: &self.window,
+        };
+        Signal::ALL
+            .iter()
+            .map(|&signal| (signal, self.template.render(signal, &ctx)))
+            .collect()
     }
 
     /// Fetches `req` without needing `&mut`: the same as [`MetricsSource::fetch`], usable
@@ -67,7 +68,7 @@ impl PrometheusSource {
     pub async fn fetch_window(&self, req: &FetchRequest) -> Result<Fetched, SourceError> {
         let (q0, b0) = self.client.traffic();
         let plan = self.plan(&req.targets);
-        let answers = futures::future::join_all(plan.iter().map(|(_, _, promql)| {
+        let answers = futures::future::join_all(plan.iter().map(|(_, promql)| {
             self.client
                 .query_range(promql, req.start_secs, req.end_secs, req.step_secs)
         }))
@@ -77,7 +78,7 @@ impl PrometheusSource {
             .round()
             .max(0.0) as usize
             + 1;
-        for ((ns, signal, _), answer) in plan.iter().zip(answers) {
+        for ((signal, _), answer) in plan.iter().zip(answers) {
             let answer = answer.map_err(|e| SourceError(e.to_string()))?;
             fetched.warnings.extend(answer.warnings);
             let series = match answer.data {
@@ -90,8 +91,8 @@ impl PrometheusSource {
                     )));
                 }
             };
-            // (rollout name, version hash) → time → value
-            let mut values: HashMap<(&str, &str), HashMap<i64, f64>> = HashMap::new();
+            // (namespace, rollout name, version hash) → time in ms → value
+            let mut values: HashMap<(&str, &str, &str), HashMap<i64, f64>> = HashMap::new();
             for s in &series {
                 let service = s
                     .labels
@@ -102,27 +103,39 @@ impl PrometheusSource {
                     .get(&self.version_label)
                     .map(String::as_str)
                     .unwrap_or("");
-                let Some(service) = service else { continue };
+                let namespace = s
+                    .labels
+                    .get(&self.template.namespace_label)
+                    .map(String::as_str);
+                let (Some(namespace), Some(service)) = (namespace, service) else {
+                    continue;
+                };
                 let Some(target) = req
                     .targets
                     .iter()
-                    .find(|t| &t.rollout.namespace == ns && t.rollout.name == service)
+                    .find(|t| t.rollout.namespace == namespace && t.rollout.name == service)
                 else {
                     continue;
                 };
                 let Some(v) = self.template.version_for(version, &target.versions) else {
                     continue;
                 };
-                let slot = values.entry((service, v.hash.as_str())).or_default();
+                let slot = values
+                    .entry((namespace, service, v.hash.as_str()))
+                    .or_default();
                 for (t, value) in &s.points {
                     if value.is_finite() {
                         slot.insert((t * 1000.0).round() as i64, *value);
                     }
                 }
             }
-            for target in req.targets.iter().filter(|t| &t.rollout.namespace == ns) {
+            for target in &req.targets {
                 for v in &target.versions {
-                    let slot = values.get(&(target.rollout.name.as_str(), v.hash.as_str()));
+                    let slot = values.get(&(
+                        target.rollout.namespace.as_str(),
+                        target.rollout.name.as_str(),
+                        v.hash.as_str(),
+                    ));
                     for i in 0..steps {
                         let t = req.start_secs + i as f64 * req.step_secs;
                         let value =

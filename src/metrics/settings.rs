@@ -13,9 +13,11 @@
 //! refresh_secs = 10
 //!
 //! [templates.my-mesh]
+//! namespace_label = "namespace"
 //! service_label = "app"
 //! default_version_label = "version"
-//! share = "..."       # PromQL with {namespace} {services} {version_label} {window}
+//! share = "..."       # PromQL with {namespaces} {services} {version_label} {window}
+//!                     # ({namespaces}, {services}: regex alternations, use them with =~)
 //! error_rate = "..."
 //! p95_ms = "..."
 //! ```
@@ -57,6 +59,8 @@ pub struct ContextSettings {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateSettings {
+    #[serde(default = "default_namespace_label")]
+    pub namespace_label: String,
     pub service_label: String,
     pub default_version_label: String,
     #[serde(default)]
@@ -64,6 +68,10 @@ pub struct TemplateSettings {
     pub share: String,
     pub error_rate: String,
     pub p95_ms: String,
+}
+
+fn default_namespace_label() -> String {
+    "namespace".into()
 }
 
 /// The whole settings file.
@@ -135,6 +143,7 @@ impl Settings {
         for (name, t) in raw.templates {
             let template = Template {
                 name: name.clone(),
+                namespace_label: t.namespace_label,
                 service_label: t.service_label,
                 default_version_label: t.default_version_label,
                 version_match: t.version_match,
@@ -301,8 +310,8 @@ template = "linkerd"
 [templates.mine]
 service_label = "app"
 default_version_label = "version"
-share = 'sum by (app, {version_label}) (rate(reqs{namespace="{namespace}", app=~"{services}"}[{window}]))'
-error_rate = 'sum by (app, {version_label}) (rate(errs{namespace="{namespace}"}[{window}]))'
+share = 'sum by (app, {version_label}) (rate(reqs{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
+error_rate = 'sum by (app, {version_label}) (rate(errs{namespace=~"{namespaces}"}[{window}]))'
 p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_bucket[{window}])))'
 "#;
 

@@ -1,5 +1,6 @@
 //! PromQL templates per mesh (Istio, Linkerd, NGINX ingress, generic): one query per signal
-//! that answers every shown rollout of a namespace at once, grouped by service and version,
+//! that answers every shown rollout at once (namespaces and services as `=~` alternations),
+//! grouped by namespace, service and version,
 //! and the rules that tie a result's labels back to a rollout's stable/canary versions.
 
 use crate::model::{Signal, Version, VersionRole};
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The placeholders a template may use; anything else in `{braces}` made of `[a-z_]` is an
 /// error when the template is loaded.
-pub const PLACEHOLDERS: [&str; 4] = ["namespace", "services", "version_label", "window"];
+pub const PLACEHOLDERS: [&str; 4] = ["namespaces", "services", "version_label", "window"];
 
 /// How a result's version label value names a version.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,10 +22,12 @@ pub enum VersionMatch {
     CanaryLabel,
 }
 
-/// A mesh's three queries. `service_label` is the label whose value is the rollout name.
+/// A mesh's three queries. In their results, `namespace_label` holds the namespace and
+/// `service_label` the rollout name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Template {
     pub name: String,
+    pub namespace_label: String,
     pub service_label: String,
     pub default_version_label: String,
     #[serde(default)]
@@ -37,7 +40,7 @@ pub struct Template {
 /// A template names a placeholder the cockpit does not know.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error(
-    "template {template:?}, {signal} query: unknown placeholder {{{placeholder}}}; the known ones are {{namespace}}, {{services}}, {{version_label}}, {{window}}"
+    "template {template:?}, {signal} query: unknown placeholder {{{placeholder}}}; the known ones are {{namespaces}}, {{services}}, {{version_label}}, {{window}}"
 )]
 pub struct TemplateError {
     pub template: String,
@@ -48,7 +51,8 @@ pub struct TemplateError {
 /// The values a template is drawn with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RenderContext<'a> {
-    pub namespace: &'a str,
+    /// Namespaces of the shown rollouts; they become one `=~` alternation.
+    pub namespaces: &'a [String],
     /// Rollout names; they become one `=~` alternation.
     pub services: &'a [String],
     pub version_label: &'a str,
@@ -106,15 +110,16 @@ impl Template {
 
     /// The PromQL for one signal over every service in `ctx`.
     pub fn render(&self, signal: Signal, ctx: &RenderContext<'_>) -> String {
-        let services = ctx
-            .services
-            .iter()
-            .map(|s| regex_literal(s))
-            .collect::<Vec<_>>()
-            .join("|");
+        let alternation = |names: &[String]| {
+            names
+                .iter()
+                .map(|s| regex_literal(s))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
         self.query(signal)
-            .replace("{namespace}", &ctx.namespace.replace('"', "\\\""))
-            .replace("{services}", &services)
+            .replace("{namespaces}", &alternation(ctx.namespaces))
+            .replace("{services}", &alternation(ctx.services))
             .replace("{version_label}", ctx.version_label)
             .replace("{window}", ctx.window)
     }
@@ -147,6 +152,7 @@ impl Template {
 /// `histogram_quantile` over the summed bucket rates.
 struct Mesh<'a> {
     name: &'a str,
+    ns: &'a str,
     svc: &'a str,
     version_label: &'a str,
     version_match: VersionMatch,
@@ -162,6 +168,7 @@ struct Mesh<'a> {
 fn three(m: Mesh<'_>) -> Template {
     let Mesh {
         name,
+        ns,
         svc,
         version_label,
         version_match,
@@ -170,16 +177,17 @@ fn three(m: Mesh<'_>) -> Template {
         bucket,
         to_ms,
     } = m;
-    let by = format!("{svc}, {{version_label}}");
+    let by = format!("{ns}, {svc}, {{version_label}}");
     let all = format!("sum by ({by}) (rate({requests}}}[{{window}}]))");
     let bad = format!("sum by ({by}) (rate({requests}, {errors_matcher}}}[{{window}}]))");
     Template {
         name: name.into(),
+        namespace_label: ns.into(),
         service_label: svc.into(),
         default_version_label: version_label.into(),
         version_match,
         share: format!(
-            "{all} / ignoring({{version_label}}) group_left sum by ({svc}) (rate({requests}}}[{{window}}]))"
+            "{all} / ignoring({{version_label}}) group_left sum by ({ns}, {svc}) (rate({requests}}}[{{window}}]))"
         ),
         error_rate: format!("({bad} or {all} * 0) / {all}"),
         p95_ms: format!(
@@ -193,42 +201,46 @@ pub fn builtins() -> Vec<Template> {
     vec![
         three(Mesh {
             name: "istio",
+            ns: "destination_workload_namespace",
             svc: "destination_canonical_service",
             version_label: "rollouts_pod_template_hash",
             version_match: VersionMatch::Hash,
-            requests: r#"istio_requests_total{reporter="destination", destination_workload_namespace="{namespace}", destination_canonical_service=~"{services}""#,
+            requests: r#"istio_requests_total{reporter="destination", destination_workload_namespace=~"{namespaces}", destination_canonical_service=~"{services}""#,
             errors_matcher: r#"response_code=~"5..""#,
-            bucket: r#"istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace="{namespace}", destination_canonical_service=~"{services}""#,
+            bucket: r#"istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace=~"{namespaces}", destination_canonical_service=~"{services}""#,
             to_ms: "",
         }),
         three(Mesh {
             name: "linkerd",
+            ns: "namespace",
             svc: "deployment",
             version_label: "pod_template_hash",
             version_match: VersionMatch::Hash,
-            requests: r#"response_total{direction="inbound", namespace="{namespace}", deployment=~"{services}""#,
+            requests: r#"response_total{direction="inbound", namespace=~"{namespaces}", deployment=~"{services}""#,
             errors_matcher: r#"classification="failure""#,
-            bucket: r#"response_latency_ms_bucket{direction="inbound", namespace="{namespace}", deployment=~"{services}""#,
+            bucket: r#"response_latency_ms_bucket{direction="inbound", namespace=~"{namespaces}", deployment=~"{services}""#,
             to_ms: "",
         }),
         three(Mesh {
             name: "nginx",
+            ns: "namespace",
             svc: "ingress",
             version_label: "canary",
             version_match: VersionMatch::CanaryLabel,
-            requests: r#"nginx_ingress_controller_requests{namespace="{namespace}", ingress=~"{services}""#,
+            requests: r#"nginx_ingress_controller_requests{namespace=~"{namespaces}", ingress=~"{services}""#,
             errors_matcher: r#"status=~"5..""#,
-            bucket: r#"nginx_ingress_controller_request_duration_seconds_bucket{namespace="{namespace}", ingress=~"{services}""#,
+            bucket: r#"nginx_ingress_controller_request_duration_seconds_bucket{namespace=~"{namespaces}", ingress=~"{services}""#,
             to_ms: " * 1000",
         }),
         three(Mesh {
             name: "generic",
+            ns: "namespace",
             svc: "service",
             version_label: "rollouts_pod_template_hash",
             version_match: VersionMatch::Hash,
-            requests: r#"http_requests_total{namespace="{namespace}", service=~"{services}""#,
+            requests: r#"http_requests_total{namespace=~"{namespaces}", service=~"{services}""#,
             errors_matcher: r#"code=~"5..""#,
-            bucket: r#"http_request_duration_seconds_bucket{namespace="{namespace}", service=~"{services}""#,
+            bucket: r#"http_request_duration_seconds_bucket{namespace=~"{namespaces}", service=~"{services}""#,
             to_ms: " * 1000",
         }),
     ]
@@ -239,8 +251,10 @@ mod tests {
     use super::*;
 
     fn ctx<'a>(services: &'a [String]) -> RenderContext<'a> {
+        static NAMESPACES: std::sync::LazyLock<Vec<String>> =
+            std::sync::LazyLock::new(|| vec!["demo".to_string(), "shop".to_string()]);
         RenderContext {
-            namespace: "demo",
+            namespaces: &NAMESPACES,
             services,
             version_label: "rollouts_pod_template_hash",
             window: "1m",
@@ -261,16 +275,16 @@ mod tests {
     }
 
     #[test]
-    fn istio_queries_group_by_service_and_version() {
+    fn istio_queries_group_by_namespace_service_and_version() {
         let t = Template::builtin("istio").unwrap();
         let services = vec!["checkout".to_string()];
         let share = t.render(Signal::TrafficShare, &ctx(&services));
         assert_eq!(
             share,
-            r#"sum by (destination_canonical_service, rollouts_pod_template_hash) (rate(istio_requests_total{reporter="destination", destination_workload_namespace="demo", destination_canonical_service=~"checkout"}[1m])) / ignoring(rollouts_pod_template_hash) group_left sum by (destination_canonical_service) (rate(istio_requests_total{reporter="destination", destination_workload_namespace="demo", destination_canonical_service=~"checkout"}[1m]))"#
+            r#"sum by (destination_workload_namespace, destination_canonical_service, rollouts_pod_template_hash) (rate(istio_requests_total{reporter="destination", destination_workload_namespace=~"demo|shop", destination_canonical_service=~"checkout"}[1m])) / ignoring(rollouts_pod_template_hash) group_left sum by (destination_workload_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="destination", destination_workload_namespace=~"demo|shop", destination_canonical_service=~"checkout"}[1m]))"#
         );
         let p95 = t.render(Signal::P95Ms, &ctx(&services));
-        assert!(p95.starts_with("histogram_quantile(0.95, sum by (le, destination_canonical_service, rollouts_pod_template_hash) (rate(istio_request_duration_milliseconds_bucket{"));
+        assert!(p95.starts_with("histogram_quantile(0.95, sum by (le, destination_workload_namespace, destination_canonical_service, rollouts_pod_template_hash) (rate(istio_request_duration_milliseconds_bucket{"));
         let err = t.render(Signal::ErrorRate, &ctx(&services));
         assert!(err.contains(r#"response_code=~"5..""#) && err.contains(" or "));
     }
