@@ -360,7 +360,10 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     let mut refresher = prometheus_refresher(&prom.url(), Duration::from_secs(1));
     let report = refresher.refresh(&targets, now_secs()).await;
     assert!(report.ok, "{:?}", refresher.health());
-    assert_eq!(report.queries, 3, "one query per signal for 3 rollouts in 2 namespaces");
+    assert_eq!(
+        report.queries, 3,
+        "one query per signal for 3 rollouts in 2 namespaces"
+    );
     for (svc, target) in services.iter().zip(&targets) {
         check_signals(&refresher.snapshot(target), svc, "prometheus");
     }
@@ -803,4 +806,144 @@ async fn bench_refresh_cost() {
             );
         }
     }
+}
+
+/// TLS with a custom CA, and skip-verify only when asked: `openssl s_server` with a
+/// certificate signed by a throwaway CA stands in for an HTTPS Prometheus (its HTML status
+/// page is not the API, which proves the handshake got through).
+#[tokio::test]
+async fn tls_custom_ca_and_skip_verify() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("skipped: no `openssl` binary to make a test CA and serve TLS");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=cockpit test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let port = free_port();
+    let mut server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            "server.pem",
+            "-key",
+            "server.key",
+            "-www",
+            "-quiet",
+        ])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "openssl s_server did not listen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = format!("https://127.0.0.1:{port}");
+
+    let err = PrometheusClient::new(PrometheusConfig::new(&url))
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PrometheusError::Unreachable { .. }),
+        "unknown CA must be refused: {err:?}"
+    );
+
+    let mut with_ca = PrometheusConfig::new(&url);
+    with_ca.ca_file = Some(d.join("ca.pem"));
+    let err = PrometheusClient::new(with_ca)
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PrometheusError::NotApi { status: 200, .. }),
+        "custom CA: {err:?}"
+    );
+
+    let mut skip = PrometheusConfig::new(&url);
+    skip.skip_verify = true;
+    let err = PrometheusClient::new(skip)
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PrometheusError::NotApi { status: 200, .. }),
+        "skip-verify: {err:?}"
+    );
+
+    let mut bad_ca = PrometheusConfig::new(&url);
+    bad_ca.ca_file = Some(d.join("ext.cnf"));
+    let err = PrometheusClient::new(bad_ca).unwrap_err();
+    assert!(err.to_string().contains("ext.cnf"), "{err}");
+
+    let _ = server.kill();
+    let _ = server.wait();
 }

@@ -128,6 +128,12 @@ impl PrometheusClient {
                 .map_err(|e| setup(format!("cannot read CA file {}: {e}", ca.display())))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| setup(format!("CA file {} is not PEM: {e}", ca.display())))?;
+            if certs.is_empty() {
+                return Err(setup(format!(
+                    "CA file {} holds no PEM certificate; point ca_file at a PEM bundle",
+                    ca.display()
+                )));
+            }
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
