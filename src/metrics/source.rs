@@ -286,7 +286,12 @@ mod tests {
             req: &'a FetchRequest,
         ) -> BoxFuture<'a, Result<Fetched, SourceError>> {
             Box::pin(async move {
-                match self.answers.remove(0) {
+                let answer = if self.answers.is_empty() {
+                    Some(0.5)
+                } else {
+                    self.answers.remove(0)
+                };
+                match answer {
                     None => Err(SourceError("down".into())),
                     Some(v) => Ok(Fetched {
                         points: req
@@ -310,6 +315,33 @@ mod tests {
                 }
             })
         }
+    }
+
+    #[tokio::test]
+    async fn loop_sends_snapshots_until_targets_go() {
+        let refresher = Refresher::new(
+            Box::new(Scripted { answers: vec![] }),
+            Duration::from_secs(60),
+            Duration::from_millis(10),
+        );
+        let target = Target {
+            rollout: RolloutRef::new("c", "demo", "checkout"),
+            versions: vec![Version::new(VersionRole::Canary, "bbb")],
+        };
+        let (targets_tx, targets_rx) = tokio::sync::watch::channel(vec![target.clone()]);
+        let (snap_tx, mut snap_rx) = tokio::sync::mpsc::channel(1);
+        let task = tokio::spawn(refresh_loop(refresher, targets_rx, snap_tx));
+        let first = snap_rx.recv().await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].rollout, target.rollout);
+        let second = snap_rx.recv().await.unwrap();
+        assert!(second[0].series[1].points.len() >= first[0].series[1].points.len());
+        drop(targets_tx);
+        drop(snap_rx);
+        tokio::time::timeout(Duration::from_secs(2), task)
+            .await
+            .expect("the loop ends once its targets and listener are gone")
+            .unwrap();
     }
 
     #[test]
