@@ -14,7 +14,7 @@
 //! "error_rate": [...], "p95_ms": [...]}`. Exit codes: 0 ok, 1 the source failed, 2 no source
 //! configured or bad input.
 
-use crate::metrics::settings::{Settings, SourceKind, resolve_source_config};
+use crate::metrics::settings::{Settings, SourceKind, parse_duration, resolve_source_config};
 use crate::metrics::source::{Refresher, Target, now_secs};
 use crate::metrics::store::latest_value;
 use crate::metrics::{PrometheusConfig, build_source};
@@ -59,29 +59,6 @@ pub struct MetricsArgs {
     pub scrape_secs: u64,
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: MetricsOutput,
-}
-
-/// Parses `90`, `30s`, `10m`, `1h`, `1d` into a duration.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (digits, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 30s, 10m or 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("{text:?}: unit must be s, m, h or d")),
-    };
-    if secs == 0 {
-        return Err("the duration must be more than 0".into());
-    }
-    Ok(Duration::from_secs(secs))
 }
 
 /// What `collect` found: the snapshot, or why there is none.
@@ -394,13 +371,5 @@ mod tests {
             t.contains("canary   bbb            20.00%        -          -"),
             "{t}"
         );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("1y").is_err());
-        assert!(parse_duration("m").is_err());
     }
 }

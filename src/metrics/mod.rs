@@ -42,11 +42,12 @@ pub fn build_source(config: &SourceConfig) -> Result<Option<Box<dyn MetricsSourc
             } else {
                 ScrapeLayout::istio(&config.version_label)
             };
-            Ok(Some(Box::new(ScrapeSource::new(
-                url,
-                layout,
-                std::time::Duration::from_secs(5),
-            )?)))
+            let window = settings::parse_duration(&config.window)
+                .map_err(|e| SourceError(format!("metrics window {:?}: {e}", config.window)))?;
+            Ok(Some(Box::new(
+                ScrapeSource::new(url, layout, std::time::Duration::from_secs(5))?
+                    .with_window(window),
+            )))
         }
         SourceKind::None => Ok(None),
     }

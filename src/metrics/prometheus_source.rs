@@ -173,3 +173,31 @@ impl MetricsSource for PrometheusSource {
         Box::pin(self.fetch_window(request))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::prometheus::PrometheusConfig;
+    use crate::model::{RolloutRef, Version, VersionRole};
+
+    #[test]
+    fn queries_per_refresh_do_not_grow_with_rollouts_or_namespaces() {
+        let client = PrometheusClient::new(PrometheusConfig::new("http://127.0.0.1:9")).unwrap();
+        let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+        let targets: Vec<Target> = (0..100)
+            .map(|i| Target {
+                rollout: RolloutRef::new("lab", &format!("ns{}", i % 3), &format!("svc{i}")),
+                versions: vec![Version::new(VersionRole::Stable, "aaa")],
+            })
+            .collect();
+        let plan = source.plan(&targets);
+        assert_eq!(plan.len(), 3);
+        assert!(
+            plan[0]
+                .1
+                .contains(r#"destination_workload_namespace=~"ns0|ns1|ns2""#)
+        );
+        assert!(plan[0].1.contains("svc0|svc1|svc2|"));
+        assert!(plan[0].1.contains("|svc99\""));
+    }
+}

@@ -7,7 +7,7 @@ use super::response::Labels;
 use super::source::{FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target};
 use crate::model::{Point, Signal};
 use futures::future::BoxFuture;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 /// Metric and label names the scrape source reads; Istio's by default.
@@ -69,6 +69,10 @@ pub struct ScrapeSource {
     layout: ScrapeLayout,
     timeout: Duration,
     previous: Option<Scrape>,
+    /// Rates are taken over this window, like `rate(...[1m])` in the Prometheus templates.
+    window: Duration,
+    /// Increases between consecutive scrapes within the window, newest last.
+    recent: VecDeque<(f64, HashMap<Group, Increases>)>,
 }
 
 /// Per-group sums of counter increases between two scrapes.
@@ -96,7 +100,15 @@ impl ScrapeSource {
             layout,
             timeout,
             previous: None,
+            window: Duration::from_secs(60),
+            recent: VecDeque::new(),
         })
+    }
+
+    /// Takes rates over `window` (default 1 minute) instead of the last interval only.
+    pub fn with_window(mut self, window: Duration) -> ScrapeSource {
+        self.window = window;
+        self
     }
 
     /// True once a first scrape is held, so the next one yields rates.
@@ -200,18 +212,52 @@ impl ScrapeSource {
 
     async fn fetch_now(&mut self, req: &FetchRequest) -> Result<Fetched, SourceError> {
         let current = self.scrape().await?;
-        let previous = self.previous.replace(current.clone());
         let mut fetched = Fetched {
             queries: 1,
             ..Fetched::default()
         };
-        let Some(previous) = previous else {
+        let Some(previous) = self.previous.take() else {
+            self.previous = Some(current);
             return Ok(fetched);
         };
+        let t_secs = current.t_secs;
         let increases = self.increases(&previous.counters, &current.counters);
-        fetched.points = signals(&increases, &req.targets, current.t_secs);
+        self.previous = Some(current);
+        self.recent.push_back((t_secs, increases));
+        // Keep the pairs that end inside the window, and always the newest.
+        while self.recent.len() > 1
+            && self
+                .recent
+                .get(1)
+                .is_some_and(|(t, _)| *t <= t_secs - self.window.as_secs_f64())
+        {
+            self.recent.pop_front();
+        }
+        let summed = sum_increases(self.recent.iter().map(|(_, inc)| inc));
+        fetched.points = signals(&summed, &req.targets, t_secs);
         Ok(fetched)
     }
+}
+
+/// Adds up per-group increases of consecutive scrape pairs (buckets by bound).
+fn sum_increases<'a>(
+    parts: impl Iterator<Item = &'a HashMap<Group, Increases>>,
+) -> HashMap<Group, Increases> {
+    let mut out: HashMap<Group, Increases> = HashMap::new();
+    for part in parts {
+        for (group, inc) in part {
+            let total = out.entry(group.clone()).or_default();
+            total.requests += inc.requests;
+            total.errors += inc.errors;
+            for (le, count) in &inc.buckets {
+                match total.buckets.iter_mut().find(|(b, _)| b == le) {
+                    Some(slot) => slot.1 += count,
+                    None => total.buckets.push((*le, *count)),
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The three signals of every target's versions from per-group increases.
@@ -313,6 +359,26 @@ mod tests {
             b("+Inf"),
             canary_buckets[2],
         )
+    }
+
+    #[test]
+    fn window_sums_consecutive_pairs_by_bucket_bound() {
+        let g: Group = ("demo".into(), "checkout".into(), "bbb".into());
+        let part = |requests: f64, errors: f64, b50: f64, inf: f64| {
+            HashMap::from([(
+                g.clone(),
+                Increases {
+                    requests,
+                    errors,
+                    buckets: vec![(50.0, b50), (f64::INFINITY, inf)],
+                },
+            )])
+        };
+        let parts = [part(10.0, 1.0, 5.0, 10.0), part(30.0, 0.0, 20.0, 30.0)];
+        let sum = sum_increases(parts.iter());
+        assert_eq!(sum[&g].requests, 40.0);
+        assert_eq!(sum[&g].errors, 1.0);
+        assert_eq!(sum[&g].buckets, vec![(50.0, 25.0), (f64::INFINITY, 40.0)]);
     }
 
     #[test]

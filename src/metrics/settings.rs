@@ -167,6 +167,19 @@ impl Settings {
             if let Some(name) = &c.template {
                 settings.template(context, name)?;
             }
+            let invalid = |detail: String| SettingsError::Invalid {
+                path: path.to_path_buf(),
+                detail: format!("[contexts.{context}] {detail}"),
+            };
+            if let Some(window) = &c.window {
+                parse_duration(window).map_err(|e| invalid(format!("window: {e}")))?;
+            }
+            if c.basic_username.is_some() && c.basic_password_env.is_none() {
+                return Err(invalid(
+                    "basic_username needs basic_password_env (the env var holding the password)"
+                        .into(),
+                ));
+            }
         }
         Ok(settings)
     }
@@ -274,6 +287,29 @@ pub fn resolve_source_config(
     })
 }
 
+/// Parses `90`, `30s`, `10m`, `1h`, `1d` into a duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 30s, 10m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{text:?}: unit must be s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("the duration must be more than 0".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
 /// The `release-cockpit` extension of `context` in a kubeconfig, if it has one.
 pub fn kubeconfig_extension(
     kubeconfig: &kube::config::Kubeconfig,
@@ -355,6 +391,33 @@ p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_b
         let bad = FILE.replace("{window}]))'\np95", "{windw}]))'\np95");
         let err = Settings::parse(&bad, Path::new("metrics.toml")).unwrap_err();
         assert!(err.to_string().contains("{windw}"), "{err}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("1y").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn bad_window_and_half_basic_auth_are_rejected_at_load() {
+        let err = Settings::parse("[contexts.x]\nwindow = \"1 minute\"\n", Path::new("m.toml"))
+            .unwrap_err();
+        assert!(err.to_string().contains("[contexts.x] window"), "{err}");
+        let err = Settings::parse(
+            "[contexts.x]\nbasic_username = \"ops\"\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("basic_password_env"), "{err}");
+        let err = Settings::parse(
+            "[contexts.x]\nbearer_token = \"abc\"\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
     }
 
     #[test]
