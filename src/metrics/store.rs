@@ -84,8 +84,9 @@ impl SeriesStore {
         ring.push_back(point);
     }
 
-    /// The time of the newest point held for any of these rollouts: a refresh asks only for
-    /// what came after it.
+    /// Where the next refresh starts: the oldest of the rollouts' newest points, so nothing
+    /// is skipped for any of them (points already held are ignored by `push`). `None` when a
+    /// rollout has no point yet: a newly shown rollout gets its full history.
     pub fn last_t_secs(&self, rollouts: &[RolloutRef]) -> Option<f64> {
         let mut newest: Option<f64> = None;
         let mut all_known = true;
