@@ -271,8 +271,17 @@ up 1
             ]
         }
 
+        /// 4096 cases per property; `PROPTEST_CASES=N` runs N instead (e.g. a longer fuzz).
+        fn fuzz_config() -> ProptestConfig {
+            let cases = std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(4096);
+            ProptestConfig::with_cases(cases)
+        }
+
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(4096))]
+            #![proptest_config(fuzz_config())]
             #[test]
             fn never_panics(lines in prop::collection::vec(line(), 0..12)) {
                 let _ = parse_exposition(&lines.join("\n"));
