@@ -18,9 +18,10 @@ use crate::metrics::settings::{Settings, SourceKind, parse_duration, resolve_sou
 use crate::metrics::source::{Refresher, Target, now_secs};
 use crate::metrics::store::latest_value;
 use crate::metrics::{PrometheusConfig, build_source};
-use crate::model::{MetricsSnapshot, Rollout, RolloutView, Signal, VersionSeries};
+use crate::model::{MetricsSnapshot, Rollout, RolloutView, Signal, VersionRole, VersionSeries};
 use anyhow::Context as _;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,6 +58,7 @@ pub struct MetricsArgs {
     /// Seconds between the two scrapes a direct-scrape rate is computed from.
     #[arg(long, default_value_t = 5)]
     pub scrape_secs: u64,
+    /// Output: `text` for people, `json` for CI (the shape is in the module doc).
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: MetricsOutput,
 }
@@ -99,7 +101,7 @@ pub async fn run(
             match args.output {
                 MetricsOutput::Json => println!(
                     "{}",
-                    serde_json::to_string_pretty(&to_json(&snapshot, with_series))?
+                    serde_json::to_string_pretty(&report(&snapshot, with_series))?
                 ),
                 MetricsOutput::Text => print!("{}", to_text(&snapshot, with_series)),
             }
@@ -207,42 +209,69 @@ fn versions_of(snapshot: &MetricsSnapshot) -> Vec<crate::model::Version> {
     out
 }
 
-/// The documented JSON shape (see the module doc).
-pub fn to_json(snapshot: &MetricsSnapshot, with_series: bool) -> Value {
-    let versions: Vec<Value> = versions_of(snapshot)
-        .iter()
+/// The documented JSON shape (see the module doc); fields serialize in this order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricsReport {
+    pub rollout: String,
+    pub source: String,
+    pub versions: Vec<VersionReport>,
+}
+
+/// One version in [`MetricsReport`]; `None` is written as `null`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VersionReport {
+    pub role: VersionRole,
+    pub hash: String,
+    pub share: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub p95_ms: Option<f64>,
+    /// Only with `--since`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesReport>,
+}
+
+/// `[unix_secs, value|null]` pairs per signal.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeriesReport {
+    pub share: Vec<(f64, Option<f64>)>,
+    pub error_rate: Vec<(f64, Option<f64>)>,
+    pub p95_ms: Vec<(f64, Option<f64>)>,
+}
+
+pub fn report(snapshot: &MetricsSnapshot, with_series: bool) -> MetricsReport {
+    let versions = versions_of(snapshot)
+        .into_iter()
         .map(|v| {
             let now = |signal| find(snapshot, &v.hash, signal).and_then(latest_value);
-            let mut entry = json!({
-                "role": v.role.as_str(),
-                "hash": v.hash,
-                "share": now(Signal::TrafficShare),
-                "error_rate": now(Signal::ErrorRate),
-                "p95_ms": now(Signal::P95Ms),
-            });
-            if with_series {
-                let mut series = serde_json::Map::new();
-                for signal in Signal::ALL {
-                    let points: Vec<Value> = find(snapshot, &v.hash, signal)
-                        .map(|s| {
-                            s.points
-                                .iter()
-                                .map(|p| json!([p.t_secs, p.value]))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    series.insert(signal.as_str().into(), Value::Array(points));
-                }
-                entry["series"] = Value::Object(series);
+            let points = |signal| {
+                find(snapshot, &v.hash, signal)
+                    .map(|s| s.points.iter().map(|p| (p.t_secs, p.value)).collect())
+                    .unwrap_or_default()
+            };
+            VersionReport {
+                role: v.role,
+                share: now(Signal::TrafficShare),
+                error_rate: now(Signal::ErrorRate),
+                p95_ms: now(Signal::P95Ms),
+                series: with_series.then(|| SeriesReport {
+                    share: points(Signal::TrafficShare),
+                    error_rate: points(Signal::ErrorRate),
+                    p95_ms: points(Signal::P95Ms),
+                }),
+                hash: v.hash,
             }
-            entry
         })
         .collect();
-    json!({
-        "rollout": snapshot.rollout.to_string(),
-        "source": snapshot.source,
-        "versions": versions,
-    })
+    MetricsReport {
+        rollout: snapshot.rollout.to_string(),
+        source: snapshot.source.clone(),
+        versions,
+    }
+}
+
+/// [`report`] as a JSON value (for checks; print [`report`] itself to keep the field order).
+pub fn to_json(snapshot: &MetricsSnapshot, with_series: bool) -> Value {
+    serde_json::to_value(report(snapshot, with_series)).unwrap_or(Value::Null)
 }
 
 fn fmt_pct(v: Option<f64>) -> String {
@@ -311,6 +340,7 @@ pub fn to_text(snapshot: &MetricsSnapshot, with_series: bool) -> String {
 mod tests {
     use super::*;
     use crate::model::{Point, RolloutRef, Version, VersionRole};
+    use serde_json::json;
 
     fn snapshot() -> MetricsSnapshot {
         let stable = Version::new(VersionRole::Stable, "aaa");
@@ -352,6 +382,11 @@ mod tests {
                 {"role": "stable", "hash": "aaa", "share": 0.8, "error_rate": 0.001, "p95_ms": 120.5},
                 {"role": "canary", "hash": "bbb", "share": 0.2, "error_rate": null, "p95_ms": null}
             ]})
+        );
+        let printed = serde_json::to_string(&report(&snapshot(), false)).unwrap();
+        assert!(
+            printed.starts_with(r#"{"rollout":"demo/checkout","source":"prometheus","versions":[{"role":"stable","hash":"aaa","share":0.8,"error_rate":0.001,"p95_ms":120.5}"#),
+            "{printed}"
         );
         let with = to_json(&snapshot(), true);
         assert_eq!(

@@ -74,6 +74,11 @@ impl PrometheusSource {
         }))
         .await;
         let mut fetched = Fetched::default();
+        let by_name: HashMap<(&str, &str), &Target> = req
+            .targets
+            .iter()
+            .map(|t| ((t.rollout.namespace.as_str(), t.rollout.name.as_str()), t))
+            .collect();
         let steps = ((req.end_secs - req.start_secs) / req.step_secs)
             .round()
             .max(0.0) as usize
@@ -91,7 +96,8 @@ impl PrometheusSource {
                     )));
                 }
             };
-            // (namespace, rollout name, version hash) → time in ms → value
+            // (namespace, rollout name, version hash) → time in ms → value; NaN (0/0 when a
+            // version had no requests) and ±Inf are left out and become gaps.
             let mut values: HashMap<(&str, &str, &str), HashMap<i64, f64>> = HashMap::new();
             for s in &series {
                 let service = s
@@ -110,11 +116,8 @@ impl PrometheusSource {
                 let (Some(namespace), Some(service)) = (namespace, service) else {
                     continue;
                 };
-                let Some(target) = req
-                    .targets
-                    .iter()
-                    .find(|t| t.rollout.namespace == namespace && t.rollout.name == service)
-                else {
+                // Services matched by the `=~` but not shown (same name, other namespace).
+                let Some(target) = by_name.get(&(namespace, service)) else {
                     continue;
                 };
                 let Some(v) = self.template.version_for(version, &target.versions) else {

@@ -184,6 +184,9 @@ impl Refresher {
         self.store.retain(&keep);
         match self.source.fetch(&request).await {
             Ok(fetched) => {
+                for warning in &fetched.warnings {
+                    tracing::info!(source = self.source.endpoint(), %warning, "metrics source warning");
+                }
                 for sp in &fetched.points {
                     self.store
                         .push(&sp.rollout, &sp.version, sp.signal, sp.point);
