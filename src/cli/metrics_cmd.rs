@@ -34,6 +34,7 @@ pub enum MetricsOutput {
 
 /// Live traffic share, error rate and p95 per version of a rollout.
 #[derive(Clone, Debug, clap::Args)]
+#[command(after_long_help = crate::metrics::settings::SETTINGS_HELP)]
 pub struct MetricsArgs {
     /// The rollout's name.
     pub name: String,
@@ -393,6 +394,20 @@ mod tests {
             with["versions"][0]["series"]["error_rate"][1],
             json!([1_700_000_010.0, null])
         );
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: MetricsArgs,
+    }
+
+    #[test]
+    fn long_help_lists_the_settings_format() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("bearer_token_env"), "{help}");
+        assert!(help.contains("--prometheus <URL>"), "{help}");
     }
 
     #[test]

@@ -2,25 +2,7 @@
 //! (`metrics.toml`), keyed by kubeconfig context, plus the `release-cockpit` extension a
 //! kubeconfig context may carry. The file overrides the extension; built-ins fill the rest.
 //!
-//! ```toml
-//! [contexts.prod]
-//! prometheus_url = "https://mimir.example/prometheus"
-//! bearer_token_env = "PROM_TOKEN"      # or bearer_token_file = "/run/secrets/prom"
-//! headers = { "X-Scope-OrgID" = "team-a" }
-//! ca_file = "/etc/ssl/corp-ca.pem"
-//! template = "istio"                    # istio | linkerd | nginx | generic | a name below
-//! version_label = "rollouts_pod_template_hash"
-//! refresh_secs = 10
-//!
-//! [templates.my-mesh]
-//! namespace_label = "namespace"
-//! service_label = "app"
-//! default_version_label = "version"
-//! share = "..."       # PromQL with {namespaces} {services} {version_label} {window}
-//!                     # ({namespaces}, {services}: regex alternations, use them with =~)
-//! error_rate = "..."
-//! p95_ms = "..."
-//! ```
+//! The format, with every field, is [`SETTINGS_HELP`] (shown by `metrics --help`).
 
 use super::prometheus::{Auth, PrometheusConfig};
 use super::templates::{Template, TemplateError, VersionMatch};
@@ -28,6 +10,42 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The settings file format, every field, as `release-cockpit metrics --help` shows it.
+pub const SETTINGS_HELP: &str = r#"Metrics settings: metrics.toml in the user's config dir (or --metrics-settings FILE), one
+table per kubeconfig context. It overrides the context's `release-cockpit` kubeconfig extension
+({prometheusUrl, metricsUrl, template}); flags override both. Secrets are never written here:
+name the env var or the file that holds them.
+
+[contexts.prod]
+prometheus_url = "https://mimir.example/prometheus"  # or metrics_url = "http://host/metrics"
+bearer_token_env = "PROM_TOKEN"      # or bearer_token_file = "/run/secrets/prom-token"
+headers = { "X-Scope-OrgID" = "team-a" }
+ca_file = "/etc/ssl/corp-ca.pem"
+skip_verify = false                  # accept any certificate: only when you must
+template = "istio"                   # istio | linkerd | nginx | generic | a [templates] name
+version_label = "rollouts_pod_template_hash"
+refresh_secs = 10
+timeout_secs = 10
+window = "1m"                        # the rate() window
+
+[contexts.staging]
+prometheus_url = "http://prometheus.staging:9090"
+basic_username = "ops"
+basic_password_env = "PROM_PASSWORD"
+template = "my-mesh"
+
+[templates.my-mesh]
+namespace_label = "namespace"
+service_label = "app"                # its value is the rollout's name
+default_version_label = "version"
+version_match = "hash"               # or "canary-label" (empty = stable, set = canary)
+# PromQL placeholders: {namespaces} and {services} (regex alternations: use them with =~),
+# {version_label}, {window}. Any other {name} is rejected when the file is loaded.
+share = 'sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}])) / ignoring({version_label}) group_left sum by (namespace, app) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
+error_rate = 'sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}", code=~"5.."}[{window}])) / sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
+p95_ms = 'histogram_quantile(0.95, sum by (le, namespace, app, {version_label}) (rate(latency_ms_bucket{namespace=~"{namespaces}", app=~"{services}"}[{window}])))'
+"#;
 
 /// The name of the kubeconfig context extension the cockpit reads.
 pub const KUBECONFIG_EXTENSION: &str = "release-cockpit";
@@ -100,7 +118,7 @@ pub enum SettingsError {
         source: std::io::Error,
     },
     #[error(
-        "metrics settings {path} is not valid: {detail}. Fix the file (format in `release-cockpit metrics --help`)"
+        "metrics settings {path} is not valid: {detail}. Fix the file (every field is listed by `release-cockpit metrics --help`)"
     )]
     Invalid { path: PathBuf, detail: String },
     #[error("metrics settings {path}: {source}")]
@@ -383,6 +401,17 @@ p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_b
         assert_eq!(
             resolve_source_config(None, &s, "other").unwrap().kind,
             SourceKind::None
+        );
+    }
+
+    #[test]
+    fn the_help_example_is_a_valid_file() {
+        let toml = &SETTINGS_HELP[SETTINGS_HELP.find("[contexts.prod]").unwrap()..];
+        let s = Settings::parse(toml, Path::new("help")).unwrap();
+        assert_eq!(s.contexts.len(), 2);
+        assert_eq!(
+            s.template("staging", "my-mesh").unwrap().service_label,
+            "app"
         );
     }
 
