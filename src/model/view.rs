@@ -66,18 +66,12 @@ impl StrategyKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum StepKind {
-    SetWeight {
-        weight: i32,
-    },
+    SetWeight { weight: i32 },
     /// `pause: {}` (duration `None`) waits for a human to promote.
-    Pause {
-        duration: Option<String>,
-    },
+    Pause { duration: Option<String> },
     Analysis,
     Experiment,
-    Other {
-        name: String,
-    },
+    Other { name: String },
 }
 
 impl std::fmt::Display for StepKind {
@@ -420,10 +414,7 @@ fn calculate_phase(ro: &Rollout, status: &RolloutStatus) -> (Phase, String) {
             return (Phase::Progressing, "active service cutover pending".into());
         }
         if status.stable_rs.is_none() || status.stable_rs.as_deref() != current {
-            return (
-                Phase::Progressing,
-                "waiting for analysis to complete".into(),
-            );
+            return (Phase::Progressing, "waiting for analysis to complete".into());
         }
     } else if let Some(canary) = &ro.spec.strategy.canary {
         if canary.traffic_routing.is_none() && status.replicas > status.updated_replicas {
