@@ -260,7 +260,7 @@ async fn cli_metrics_against_a_fake_api_server(prom_url: &str, lab_url: &str, sv
         );
     };
 
-    let args = parse(&["--prometheus", prom_url, "--since", "1m"]);
+    let args = parse(&["--prometheus", prom_url, "--since", "2m"]);
     let Collected::Ok(snap) = collect(client.clone(), "lab", "jesse-test", &args, None)
         .await
         .unwrap()
@@ -270,7 +270,14 @@ async fn cli_metrics_against_a_fake_api_server(prom_url: &str, lab_url: &str, sv
     let json = to_json(&snap, true);
     check(&json, "prometheus");
     let points = json["versions"][1]["series"]["share"].as_array().unwrap();
-    assert!(points.len() >= 3, "--since 1m gives the series: {points:?}");
+    assert!(
+        points.len() >= 11,
+        "--since 2m at 10 s gives the series: {points:?}"
+    );
+    // The window reaches back before this Prometheus had any data: those steps are gaps
+    // (null), not zeros and not a line drawn from the first value.
+    assert!(points[0][1].is_null(), "{points:?}");
+    assert!(points.last().unwrap()[1].is_f64(), "{points:?}");
 
     // No flag: the kubeconfig context's release-cockpit extension names the scrape endpoint.
     let ext = serde_json::json!({"metricsUrl": format!("{lab_url}/metrics")});
@@ -321,6 +328,36 @@ async fn client_errors_name_the_server_and_what_to_do() {
     assert!(
         text.contains(&dead) && text.contains("`up`") && text.contains("Check the Prometheus URL"),
         "{text}"
+    );
+
+    // A scrape endpoint that is down: the refresh fails, says where and what to check.
+    let scrape = ScrapeSource::new(
+        &format!("{dead}/metrics"),
+        ScrapeLayout::istio("rollouts_pod_template_hash"),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let mut scraper = Refresher::new(
+        Box::new(scrape),
+        Duration::from_secs(60),
+        Duration::from_secs(1),
+    );
+    let target = Service::new("checkout", 0.2).target();
+    assert!(
+        !scraper
+            .refresh(std::slice::from_ref(&target), now_secs())
+            .await
+            .ok
+    );
+    let snap = scraper.snapshot(&target);
+    let error = snap.error.unwrap();
+    assert!(
+        error.contains(&format!("{dead}/metrics")) && error.contains("--metrics-url"),
+        "{error}"
+    );
+    assert_eq!(
+        snap.stale_since_secs, None,
+        "never answered: nothing to be stale since"
     );
 
     // Not the API: the exposition server's 404 page.
