@@ -37,10 +37,14 @@ pub fn build_source(config: &SourceConfig) -> Result<Option<Box<dyn MetricsSourc
             ))))
         }
         SourceKind::Scrape { url } => {
-            let layout = if config.template.name == "generic" {
-                ScrapeLayout::generic(&config.version_label)
-            } else {
-                ScrapeLayout::istio(&config.version_label)
+            let layout = match config.template.name.as_str() {
+                "istio" => ScrapeLayout::istio(&config.version_label),
+                "generic" => ScrapeLayout::generic(&config.version_label),
+                other => {
+                    return Err(SourceError(format!(
+                        "direct scrape of {url} reads Istio or generic (http_requests_total) metrics, not the {other:?} template; configure a Prometheus URL for it, or use template istio/generic"
+                    )));
+                }
             };
             let window = settings::parse_duration(&config.window)
                 .map_err(|e| SourceError(format!("metrics window {:?}: {e}", config.window)))?;
@@ -50,5 +54,46 @@ pub fn build_source(config: &SourceConfig) -> Result<Option<Box<dyn MetricsSourc
             )))
         }
         SourceKind::None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(kind: SourceKind, template: &str) -> SourceConfig {
+        let mut c = resolve_source_config(None, &Settings::default(), "lab").unwrap();
+        c.kind = kind;
+        c.template = Template::builtin(template).unwrap();
+        c
+    }
+
+    #[test]
+    fn builds_the_configured_source() {
+        let prom = SourceKind::Prometheus(PrometheusConfig::new("http://127.0.0.1:9090"));
+        let source = build_source(&config(prom, "linkerd")).unwrap().unwrap();
+        assert_eq!(
+            (source.kind(), source.endpoint()),
+            ("prometheus", "http://127.0.0.1:9090")
+        );
+        let scrape = SourceKind::Scrape {
+            url: "http://127.0.0.1:8080/metrics".into(),
+        };
+        let source = build_source(&config(scrape.clone(), "istio"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(source.kind(), "scrape");
+        let Err(err) = build_source(&config(scrape, "nginx")) else {
+            panic!("nginx metrics cannot be scraped directly")
+        };
+        assert!(
+            err.to_string().contains("configure a Prometheus URL"),
+            "{err}"
+        );
+        assert!(
+            build_source(&config(SourceKind::None, "istio"))
+                .unwrap()
+                .is_none()
+        );
     }
 }

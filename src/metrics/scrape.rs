@@ -53,8 +53,8 @@ impl ScrapeLayout {
     }
 }
 
-/// (namespace, service, version) of a series.
-type Group = (String, String, String);
+/// (namespace, service, version label value) of a series.
+pub type Group = (String, String, String);
 
 /// Counter values of one scrape keyed by the full label set (name included).
 #[derive(Clone, Debug, Default)]
@@ -109,11 +109,6 @@ impl ScrapeSource {
     pub fn with_window(mut self, window: Duration) -> ScrapeSource {
         self.window = window;
         self
-    }
-
-    /// True once a first scrape is held, so the next one yields rates.
-    pub fn primed(&self) -> bool {
-        self.previous.is_some()
     }
 
     fn keep(&self, s: &ExpoSample) -> bool {
