@@ -121,6 +121,41 @@ async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
     assert!(long.len() > release_cockpit::metrics::prometheus::POST_THRESHOLD_CHARS);
     assert!(client.query(&long, None).await.is_ok());
 
+    // The generic template reads the app-style export of the same traffic: same numbers.
+    let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
+    let generic = PrometheusSource::new(client, Template::builtin("generic").unwrap(), None, "1m");
+    let mut generic = Refresher::new(
+        Box::new(generic),
+        Duration::from_secs(120),
+        Duration::from_secs(1),
+    );
+    assert!(
+        generic.refresh(&targets, now_secs()).await.ok,
+        "{:?}",
+        generic.health()
+    );
+    check_signals(
+        &generic.snapshot(&targets[0]),
+        &services[0],
+        "generic template",
+    );
+    // Every built-in template is PromQL that Prometheus accepts (Linkerd and NGINX series
+    // are absent here, so their answers are empty, not errors).
+    let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
+    for template in release_cockpit::metrics::templates::builtins() {
+        let source = PrometheusSource::new(
+            PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap(),
+            template.clone(),
+            None,
+            "1m",
+        );
+        for (signal, promql) in source.plan(&targets) {
+            if let Err(e) = client.query(&promql, None).await {
+                panic!("{} {signal:?}: {e}", template.name);
+            }
+        }
+    }
+
     // Stop Prometheus mid-run: last data kept, marked stale, no panic.
     let last_good = refresher.health().last_good_secs.unwrap();
     prom.stop();

@@ -62,9 +62,12 @@ impl Service {
 }
 
 /// The exposition of every service at `secs` since start: counters = ⌊rate · t⌋.
+/// The same traffic is also exported the way a plain app would (`http_requests_total`,
+/// `http_request_duration_seconds`) for the generic template.
 pub fn exposition(services: &[Service], secs: f64) -> String {
     let mut out = String::from("# TYPE istio_requests_total counter\n");
     let mut hist = String::from("# TYPE istio_request_duration_milliseconds histogram\n");
+    let mut generic = String::from("# TYPE http_requests_total counter\n");
     for s in services {
         for (hash, share, errors, latency) in [
             (
@@ -103,6 +106,35 @@ pub fn exposition(services: &[Service], secs: f64) -> String {
                 labels("200").replace("reporter=\"destination\"", "reporter=\"source\""),
                 (total * 7.0).floor()
             );
+            let app = |code: &str| {
+                format!(
+                    r#"namespace="{}",service="{}",code="{code}",rollouts_pod_template_hash="{hash}""#,
+                    s.namespace, s.name
+                )
+            };
+            generic += &format!(
+                "http_requests_total{{{}}} {}\n",
+                app("200"),
+                (total * (1.0 - errors)).floor()
+            );
+            generic += &format!(
+                "http_requests_total{{{}}} {}\n",
+                app("500"),
+                (total * errors).floor()
+            );
+            for (le, frac) in BOUNDS.iter().zip(latency) {
+                generic += &format!(
+                    "http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n",
+                    app("200"),
+                    le / 1000.0,
+                    (total * frac).floor()
+                );
+            }
+            generic += &format!(
+                "http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n",
+                app("200"),
+                total.floor()
+            );
             let base = labels("200");
             for (le, frac) in BOUNDS.iter().zip(latency) {
                 hist += &format!(
@@ -124,7 +156,7 @@ pub fn exposition(services: &[Service], secs: f64) -> String {
             );
         }
     }
-    out + &hist
+    out + &hist + &generic
 }
 
 #[derive(Clone)]
