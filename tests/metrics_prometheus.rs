@@ -637,23 +637,25 @@ async fn tls_custom_ca_and_skip_verify() {
         "ext.cnf",
     ]);
     let port = free_port();
-    let mut server = Command::new("openssl")
-        .args([
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-cert",
-            "server.pem",
-            "-key",
-            "server.key",
-            "-www",
-            "-quiet",
-        ])
-        .current_dir(d)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let _server = KillOnDrop(
+        Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-cert",
+                "server.pem",
+                "-key",
+                "server.key",
+                "-www",
+                "-quiet",
+            ])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "openssl s_server did not listen");
@@ -699,7 +701,14 @@ async fn tls_custom_ca_and_skip_verify() {
     bad_ca.ca_file = Some(d.join("ext.cnf"));
     let err = PrometheusClient::new(bad_ca).unwrap_err();
     assert!(err.to_string().contains("ext.cnf"), "{err}");
+}
 
-    let _ = server.kill();
-    let _ = server.wait();
+/// Kills a helper process when the test ends, even by a failed assertion.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
