@@ -5,10 +5,11 @@
 use super::EventSink;
 use super::trust::Trust;
 use crate::cluster::{FleetUpdate, LoadedKubeconfig, watch_rollouts};
+use crate::model::RolloutView;
 use crate::ui::events::{AppEvent, ContextState};
 use futures::StreamExt;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::AbortHandle;
 
@@ -23,6 +24,9 @@ pub struct Current {
     /// The kubeconfig's user per context: the identity until the server confirms one.
     pub users: Arc<HashMap<String, String>>,
 }
+
+/// The latest rollouts of each watched context, for the tasks that need a rollout's versions.
+pub type FleetViews = Arc<Mutex<HashMap<String, Vec<RolloutView>>>>;
 
 /// The running watches, by context.
 #[derive(Default)]
@@ -43,6 +47,7 @@ impl Watches {
         &mut self,
         runtime: &tokio::runtime::Handle,
         sink: &EventSink,
+        fleet: &FleetViews,
         current: &Current,
         contexts: &[String],
         namespace: Option<String>,
@@ -53,6 +58,7 @@ impl Watches {
                 && w.generation == current.generation;
             if !keep {
                 w.task.abort();
+                super::lock(fleet).remove(context);
             }
             keep
         });
@@ -62,6 +68,7 @@ impl Watches {
             }
             let task = runtime.spawn(watch_context(
                 sink.clone(),
+                fleet.clone(),
                 current.clone(),
                 context.clone(),
                 namespace.clone(),
@@ -88,6 +95,7 @@ impl Watches {
 /// backoff; this task only reports how it goes.
 async fn watch_context(
     sink: EventSink,
+    fleet: FleetViews,
     current: Current,
     context: String,
     namespace: Option<String>,
@@ -139,6 +147,7 @@ async fn watch_context(
                             &rollouts,
                         )
                         .await;
+                    super::lock(&fleet).insert(context.clone(), rollouts.clone());
                     sink.emit(AppEvent::Fleet {
                         context: context.clone(),
                         rollouts,

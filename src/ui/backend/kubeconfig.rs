@@ -128,7 +128,7 @@ mod tests {
         let info = &merged.info;
         assert_eq!(info.contexts, ["lab-admin", "lab-viewer", "prod"]);
         assert_eq!(info.current.as_deref(), Some("lab-admin"));
-        assert_eq!(info.files, [a.clone(), b]);
+        assert_eq!(info.files, [a.clone(), b.clone()]);
         assert_eq!(info.searched.len(), 3);
         assert_eq!(merged.loaded.contexts(), info.contexts);
         assert_eq!(

@@ -6,13 +6,16 @@
 mod commands;
 mod fleet;
 mod kubeconfig;
+mod metrics;
 mod trust;
 
 pub use fleet::watcher_retry_secs;
 pub use kubeconfig::{MergedKubeconfig, kubeconfig_paths, read_kubeconfigs};
 
 use super::events::{AppEvent, BackendRequest};
-use fleet::{Current, Watches};
+use super::settings::Settings;
+use crate::model::RolloutRef;
+use fleet::{Current, FleetViews, Watches};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -64,6 +67,18 @@ struct Shared {
     generation: AtomicU64,
     current: Mutex<Option<Current>>,
     watches: Mutex<Watches>,
+    fleet: FleetViews,
+    /// The window's settings as last configured (cluster metrics settings, refresh tick).
+    settings: Mutex<Settings>,
+    /// The selected rollout's metrics task; aborted when the selection changes.
+    metrics_task: Mutex<Option<MetricsStream>>,
+}
+
+/// The running metrics task and what it streams.
+struct MetricsStream {
+    rollout: RolloutRef,
+    window_secs: u64,
+    task: tokio::task::AbortHandle,
 }
 
 /// A poisoned lock only means another task panicked mid-update; the data is still usable.
@@ -87,6 +102,9 @@ impl TokioBackend {
                 generation: AtomicU64::new(0),
                 current: Mutex::new(None),
                 watches: Mutex::new(Watches::default()),
+                fleet: FleetViews::default(),
+                settings: Mutex::new(Settings::default()),
+                metrics_task: Mutex::new(None),
             }),
         }
     }
@@ -113,10 +131,56 @@ impl TokioBackend {
         lock(&shared.watches).set(
             &shared.runtime,
             &shared.sink,
+            &shared.fleet,
             &current,
             &contexts,
             namespace,
         );
+    }
+
+    /// Stream the metrics of `rollout` (none: stop); the previous stream stops first.
+    fn watch_metrics(&self, rollout: Option<RolloutRef>, window_secs: u64) {
+        let shared = &self.shared;
+        let mut task = lock(&shared.metrics_task);
+        if let Some(previous) = task.take() {
+            previous.task.abort();
+        }
+        let (Some(rollout), Some(current)) = (rollout, lock(&shared.current).clone()) else {
+            return;
+        };
+        let job = metrics::MetricsJob {
+            sink: shared.sink.clone(),
+            current,
+            fleet: shared.fleet.clone(),
+            settings: lock(&shared.settings).clone(),
+            rollout: rollout.clone(),
+            window_secs,
+        };
+        *task = Some(MetricsStream {
+            rollout,
+            window_secs,
+            task: shared
+                .runtime
+                .spawn(metrics::stream_metrics(job))
+                .abort_handle(),
+        });
+    }
+
+    /// New settings: kept for the next metrics stream; a running one restarts with them.
+    fn configure(&self, settings: Settings) {
+        let changed = {
+            let mut kept = lock(&self.shared.settings);
+            let changed =
+                kept.clusters != settings.clusters || kept.refresh_secs != settings.refresh_secs;
+            *kept = settings;
+            changed
+        };
+        let running = lock(&self.shared.metrics_task)
+            .as_ref()
+            .map(|m| (m.rollout.clone(), m.window_secs));
+        if let (true, Some((rollout, window_secs))) = (changed, running) {
+            self.watch_metrics(Some(rollout), window_secs);
+        }
     }
 
     fn pick_kubeconfig(&self) {
@@ -188,6 +252,9 @@ impl Shared {
 impl Drop for TokioBackend {
     fn drop(&mut self) {
         lock(&self.shared.watches).stop_all();
+        if let Some(metrics) = lock(&self.shared.metrics_task).take() {
+            metrics.task.abort();
+        }
     }
 }
 
@@ -210,9 +277,12 @@ impl Backend for TokioBackend {
                  `release-cockpit lab` in a terminal and open the kubeconfig it writes"
                     .into(),
             )),
-            BackendRequest::WatchMetrics { .. }
-            | BackendRequest::LoadActivity(_)
-            | BackendRequest::Configure(_) => {
+            BackendRequest::WatchMetrics {
+                rollout,
+                window_secs,
+            } => self.watch_metrics(rollout, window_secs),
+            BackendRequest::Configure(settings) => self.configure(*settings),
+            BackendRequest::LoadActivity(_) => {
                 tracing::debug!(?request, "not wired to a layer in this build");
             }
         }
