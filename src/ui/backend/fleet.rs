@@ -127,14 +127,14 @@ async fn watch_context(
             context.clone(),
             namespace.clone()
         ));
-        let mut failures = 0u32;
+        let mut last_failure: Option<std::time::Instant> = None;
         let mut connected = false;
         while let Some(update) = updates.next().await {
             match update {
                 FleetUpdate::Snapshot(rollouts) => {
                     if !connected {
                         connected = true;
-                        failures = 0;
+                        last_failure = None;
                         sink.emit(state(ContextState::Connected));
                     }
                     trust
@@ -155,10 +155,12 @@ async fn watch_context(
                 }
                 FleetUpdate::Error(reason) => {
                     connected = false;
-                    failures += 1;
+                    let now = std::time::Instant::now();
+                    let retry_in_secs = retry_estimate_secs(last_failure.map(|t| now - t));
+                    last_failure = Some(now);
                     sink.emit(state(ContextState::Unreachable {
                         reason,
-                        retry_in_secs: watcher_retry_secs(failures),
+                        retry_in_secs,
                     }));
                 }
             }
@@ -168,11 +170,10 @@ async fn watch_context(
     }
 }
 
-/// When kube's default watcher backoff tries again after `failures` failures in a row:
-/// 0.8 s doubling up to 30 s (it adds jitter, so this is the usual value, rounded up).
-pub fn watcher_retry_secs(failures: u32) -> u64 {
-    let secs = 0.8 * 2f64.powi(failures.saturating_sub(1).min(16) as i32);
-    secs.min(30.0).ceil() as u64
+/// When the watcher (kube's default backoff, with jitter) will try again: as long as it
+/// waited between the last two failures, rounded up; one second after the first failure.
+pub fn retry_estimate_secs(since_previous_failure: Option<Duration>) -> u64 {
+    since_previous_failure.map_or(1, |d| d.as_secs_f64().ceil().max(1.0) as u64)
 }
 
 #[cfg(test)]
@@ -180,8 +181,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_estimate_follows_the_watcher_backoff() {
-        let secs: Vec<u64> = (1..=8).map(watcher_retry_secs).collect();
-        assert_eq!(secs, [1, 2, 4, 7, 13, 26, 30, 30]);
+    fn retry_estimate_is_the_last_observed_wait() {
+        assert_eq!(retry_estimate_secs(None), 1);
+        assert_eq!(retry_estimate_secs(Some(Duration::from_millis(200))), 1);
+        assert_eq!(retry_estimate_secs(Some(Duration::from_millis(1300))), 2);
+        assert_eq!(retry_estimate_secs(Some(Duration::from_secs(30))), 30);
     }
 }

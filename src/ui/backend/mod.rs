@@ -9,7 +9,7 @@ mod kubeconfig;
 mod metrics;
 mod trust;
 
-pub use fleet::watcher_retry_secs;
+pub use fleet::retry_estimate_secs;
 pub use kubeconfig::{MergedKubeconfig, kubeconfig_paths, read_kubeconfigs};
 
 use super::events::{AppEvent, BackendRequest};
