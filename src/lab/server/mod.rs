@@ -1,0 +1,295 @@
+//! The lab's Kubernetes API server (axum on 127.0.0.1): authenticates each request, checks
+//! the user may do it, and hands it to discovery, object reads/writes, watches or reviews.
+//! Anything it does not serve gets a real `Status` 404; every failure is a `Status` body.
+
+mod auth;
+mod discovery;
+mod objects;
+mod route;
+mod selector;
+mod status;
+mod watch;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use auth::{ADMIN, Tokens, User, VIEWER};
+pub use status::ApiError;
+
+use crate::lab::kind::Kind;
+use crate::lab::store::{Part, Store};
+use auth::Attributes;
+use route::Target;
+use selector::Selector;
+use status::json_response;
+
+/// Largest request body the lab reads.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Renders the traffic exposition served at `/metrics`.
+pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
+
+struct ServerState {
+    store: Arc<Store>,
+    tokens: Tokens,
+    metrics: MetricsRenderer,
+    server_address: String,
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+/// A running API server; `stop` ends open watches and waits for the listener to close.
+pub struct ApiServer {
+    pub addr: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ApiServer {
+    /// Serves the store on `listener` until [`ApiServer::stop`].
+    pub fn start(listener: TcpListener, store: Arc<Store>, tokens: Tokens, metrics: MetricsRenderer) -> std::io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let state = Arc::new(ServerState {
+            store,
+            tokens,
+            metrics,
+            server_address: addr.to_string(),
+            stopping: stopping.clone(),
+        });
+        let app = Router::new().fallback(handle).with_state(state);
+        let mut shutdown = stopping;
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!("lab API server on {addr} stopped: {e}");
+            }
+        });
+        Ok(ApiServer { addr, stop, task })
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        // Open keep-alive connections could hold graceful shutdown; don't wait on them forever.
+        if tokio::time::timeout(Duration::from_secs(3), &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}
+
+async fn handle(
+    State(state): State<Arc<ServerState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let response = match dispatch(&state, &method, &uri, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    tracing::debug!("lab {method} {uri} -> {}", response.status());
+    response
+}
+
+async fn dispatch(state: &ServerState, method: &Method, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let path = uri.path();
+    let target = route::parse(path).ok_or_else(|| ApiError::not_found_path(path))?;
+    match &target {
+        Target::Version => return read_only(method, discovery::version),
+        Target::Health => return Ok((StatusCode::OK, "ok").into_response()),
+        Target::Metrics => {
+            let text = (state.metrics)();
+            return Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response());
+        }
+        _ => {}
+    }
+    let user = state.tokens.authenticate(headers)?;
+    let query: HashMap<String, String> = Query::try_from_uri(uri)
+        .map(|q: Query<HashMap<String, String>>| q.0)
+        .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))?;
+    match target {
+        Target::Version | Target::Health | Target::Metrics => Err(ApiError::not_found_path(path)),
+        Target::Root => read_only(method, || json!({"paths": ["/api", "/api/v1", "/apis", "/version"]})),
+        Target::CoreVersions => read_only(method, || discovery::core_versions(&state.server_address)),
+        Target::GroupList => read_only(method, discovery::group_list),
+        Target::Group(group) => {
+            let doc = discovery::group(&group).ok_or_else(|| ApiError::not_found_path(path))?;
+            read_only(method, || doc)
+        }
+        Target::ResourceList { group, version } => {
+            let doc = discovery::resource_list(&group, &version).ok_or_else(|| ApiError::not_found_path(path))?;
+            read_only(method, || doc)
+        }
+        Target::Review { resource, .. } => {
+            if method != Method::POST {
+                return Err(ApiError::method_not_allowed(method.as_str()));
+            }
+            let review = read_json(body).await?;
+            let answer = match resource.as_str() {
+                "selfsubjectaccessreviews" => auth::access_review(&user, review),
+                _ => auth::self_review(&user),
+            };
+            Ok(json_response(StatusCode::CREATED, &answer))
+        }
+        Target::Collection { kind, namespace } => {
+            collection(state, &user, method, headers, &query, kind, namespace, body).await
+        }
+        Target::Object { kind, namespace, name, status } => {
+            object(state, &user, method, headers, kind, &namespace, &name, status, body).await
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn collection(
+    state: &ServerState,
+    user: &User,
+    method: &Method,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    kind: Kind,
+    namespace: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let watching = query.get("watch").is_some_and(|w| w == "1" || w == "true");
+    let verb = match *method {
+        Method::GET if watching => "watch",
+        Method::GET => "list",
+        Method::POST if namespace.is_some() || !kind.namespaced() => "create",
+        _ => return Err(ApiError::method_not_allowed(method.as_str())),
+    };
+    authorize(user, verb, kind, namespace.as_deref().unwrap_or(""), "", false)?;
+    allow_verb(kind, verb, false)?;
+    let selector = Selector::parse(
+        query.get("labelSelector").map(String::as_str),
+        query.get("fieldSelector").map(String::as_str),
+    )?;
+    match verb {
+        "watch" => {
+            let resource_version = match query.get("resourceVersion").map(String::as_str) {
+                None | Some("") => None,
+                Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request(format!("invalid resourceVersion {rv:?}: must be a number"))
+                })?),
+            };
+            let timeout = query
+                .get("timeoutSeconds")
+                .and_then(|t| t.parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let bookmarks = query.get("allowWatchBookmarks").is_some_and(|b| b == "true" || b == "1");
+            let request = watch::WatchRequest { kind, namespace, selector, resource_version, timeout, bookmarks };
+            Ok(watch::watch(&state.store, request, state.stopping.clone()))
+        }
+        "list" => Ok(json_response(StatusCode::OK, &objects::list(&state.store, kind, namespace.as_deref(), &selector))),
+        _ => {
+            require_json(headers)?;
+            let body = read_body(body).await?;
+            let created = objects::create(&state.store, kind, namespace.as_deref(), &body)?;
+            Ok(json_response(StatusCode::CREATED, &created))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn object(
+    state: &ServerState,
+    user: &User,
+    method: &Method,
+    headers: &HeaderMap,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+    status: bool,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let verb = match *method {
+        Method::GET => "get",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if !status => "delete",
+        _ => return Err(ApiError::method_not_allowed(method.as_str())),
+    };
+    authorize(user, verb, kind, namespace, name, status)?;
+    allow_verb(kind, verb, status)?;
+    let store = &state.store;
+    let part = if status { Part::Status } else { Part::Main };
+    let object = match verb {
+        "get" => objects::get(store, kind, namespace, name)?,
+        "delete" => objects::delete(store, kind, namespace, name)?,
+        "update" => {
+            require_json(headers)?;
+            objects::replace(store, kind, namespace, name, part, &read_body(body).await?)?
+        }
+        _ => {
+            let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            objects::patch(store, kind, namespace, name, part, content_type, &read_body(body).await?)?
+        }
+    };
+    Ok(json_response(StatusCode::OK, &object))
+}
+
+fn authorize(user: &User, verb: &str, kind: Kind, namespace: &str, name: &str, status: bool) -> Result<(), ApiError> {
+    let attrs = Attributes {
+        verb: verb.to_string(),
+        group: kind.group().to_string(),
+        resource: kind.plural().to_string(),
+        subresource: if status { "status".into() } else { String::new() },
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    };
+    if auth::allowed(user, &attrs) { Ok(()) } else { Err(auth::forbidden(user, &attrs)) }
+}
+
+/// 405 for verbs the lab does not serve on `kind` (e.g. writing ReplicaSets).
+fn allow_verb(kind: Kind, verb: &str, status: bool) -> Result<(), ApiError> {
+    let served = match (status, kind.is_custom()) {
+        (false, _) => kind.verbs().contains(&verb),
+        (true, true) => matches!(verb, "get" | "patch" | "update"),
+        (true, false) => verb == "get",
+    };
+    if served { Ok(()) } else { Err(ApiError::method_not_allowed(verb)) }
+}
+
+fn read_only(method: &Method, doc: impl FnOnce() -> Value) -> Result<Response, ApiError> {
+    if method != Method::GET && method != Method::HEAD {
+        return Err(ApiError::method_not_allowed(method.as_str()));
+    }
+    Ok(json_response(StatusCode::OK, &doc()))
+}
+
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    if content_type.split(';').next().unwrap_or("").trim() == "application/json" {
+        Ok(())
+    } else {
+        Err(ApiError::unsupported_media_type(content_type, "application/json"))
+    }
+}
+
+async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| ApiError::new(413, "RequestEntityTooLarge", format!("the request body could not be read: {e}")))
+}
+
+async fn read_json(body: Body) -> Result<Value, ApiError> {
+    let bytes = read_body(body).await?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    if value.is_object() { Ok(value) } else { Err(ApiError::bad_request("the request body must be a JSON object")) }
+}
