@@ -249,11 +249,13 @@ impl Subject {
                 status.remove(key);
             }
         };
-        put("HPAReplicas", Some(json!(counts.replicas)));
-        put("replicas", Some(json!(counts.replicas)));
-        put("updatedReplicas", Some(json!(counts.updated)));
-        put("readyReplicas", Some(json!(counts.ready)));
-        put("availableReplicas", Some(json!(counts.available)));
+        // Argo's counts are `omitempty`: a zero is left out.
+        let count = |n: i64| (n != 0).then_some(json!(n));
+        put("HPAReplicas", count(counts.replicas));
+        put("replicas", count(counts.replicas));
+        put("updatedReplicas", count(counts.updated));
+        put("readyReplicas", count(counts.ready));
+        put("availableReplicas", count(counts.available));
         put("abort", st.abort.then_some(json!(true)));
         put("abortedAt", st.aborted_at.clone().map(Value::String));
         put("controllerPause", st.controller_pause.then_some(json!(true)));

@@ -237,3 +237,105 @@ impl App {
         objects
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::traffic::{Profile, Traffic};
+
+    /// Seed, then run the controller once on every rollout as the lab loop does.
+    fn started(name: &str) -> (Vec<Value>, Vec<Value>) {
+        let objects = seed(name).expect("known scenario");
+        assert_eq!(objects[0]["kind"], "Namespace");
+        assert_eq!(objects[0]["metadata"]["name"], NAMESPACE);
+        let mut rollouts = Vec::new();
+        let mut replica_sets = Vec::new();
+        for o in &objects[1..] {
+            assert_eq!(o["metadata"]["namespace"], NAMESPACE, "{o}");
+            match o["kind"].as_str() {
+                Some("Rollout") => rollouts.push(o.clone()),
+                Some("ReplicaSet") => replica_sets.push(o.clone()),
+                other => panic!("unexpected kind {other:?}"),
+            }
+        }
+        let now = Timestamp::now();
+        for ro in &mut rollouts {
+            let out = controller::reconcile(ro, now, 1.0).expect("the seed needs the controller");
+            ro["status"] = out.status;
+            for rs in out.replica_sets {
+                let name = rs["metadata"]["name"].clone();
+                if !replica_sets.iter().any(|r| r["metadata"]["name"] == name) {
+                    replica_sets.push(rs);
+                }
+            }
+            assert_eq!(controller::reconcile(ro, now, 1.0), None, "seed rests after one tick");
+        }
+        (rollouts, replica_sets)
+    }
+
+    fn find<'a>(rollouts: &'a [Value], name: &str) -> &'a Value {
+        rollouts.iter().find(|r| r["metadata"]["name"] == name).expect(name)
+    }
+
+    #[test]
+    fn the_demo_shows_a_paused_canary_a_blue_green_a_finished_and_a_failing_one() {
+        let (rollouts, replica_sets) = started("demo");
+        let checkout = &find(&rollouts, "checkout")["status"];
+        assert_eq!(checkout["phase"], "Paused");
+        assert_eq!(checkout["message"], "CanaryPauseStep");
+        assert_eq!(checkout["currentStepIndex"], 1);
+        assert_eq!(checkout["canary"]["weights"]["canary"]["weight"], 20);
+        let payments = &find(&rollouts, "payments")["status"];
+        assert_eq!(payments["message"], "BlueGreenPause");
+        assert_ne!(payments["blueGreen"]["activeSelector"], payments["blueGreen"]["previewSelector"]);
+        assert_eq!(find(&rollouts, "search")["status"]["phase"], "Healthy");
+        let inventory = &find(&rollouts, "inventory")["status"];
+        assert_eq!(inventory["canary"]["weights"]["canary"]["weight"], 10);
+        assert_eq!(inventory["phase"], "Paused");
+        // Every version that takes traffic has its ReplicaSet, with its own profile.
+        for ro in &rollouts {
+            let status = &ro["status"];
+            for hash in [&status["stableRS"], &status["currentPodHash"]] {
+                let rs_name = format!("{}-{}", ro["metadata"]["name"].as_str().unwrap(), hash.as_str().unwrap());
+                assert!(replica_sets.iter().any(|r| r["metadata"]["name"] == rs_name.as_str()), "{rs_name}");
+            }
+        }
+        let canary_rs = replica_sets
+            .iter()
+            .find(|r| r["metadata"]["name"] == format!("inventory-{}", inventory["currentPodHash"].as_str().unwrap()))
+            .unwrap();
+        let profile = Profile::of_template(&canary_rs["spec"]["template"]);
+        assert_eq!(profile.spike.unwrap().error_rate, Some(0.06));
+        assert_eq!(
+            find(&rollouts, "checkout")["metadata"]["annotations"][REVISION_ANNOTATION],
+            "3",
+            "the controller bumps the revision to 4 on its first tick"
+        );
+    }
+
+    #[test]
+    fn every_scenario_seeds_rollouts_that_take_traffic() {
+        for name in NAMES {
+            let (rollouts, replica_sets) = started(name);
+            assert!(!rollouts.is_empty(), "{name}");
+            let mut traffic = Traffic::new(1);
+            let t0 = Timestamp::now();
+            for ms in (0..=3000).step_by(100) {
+                traffic.tick(&rollouts, &replica_sets, t0 + jiff::SignedDuration::from_millis(ms), 1.0);
+            }
+            let text = traffic.render();
+            for ro in &rollouts {
+                let workload = format!("destination_canonical_service=\"{}\"", ro["metadata"]["name"].as_str().unwrap());
+                assert!(text.contains(&workload), "{name}: no traffic for {workload}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_scenario_names_the_known_ones() {
+        let err = seed("nope").unwrap_err();
+        for name in NAMES {
+            assert!(err.contains(name), "{err}");
+        }
+    }
+}
