@@ -50,7 +50,11 @@ pub fn reconcile(rollout: &Value, now: Timestamp, speed: f64) -> Option<Reconcil
     let clock = Clock {
         now,
         now_text: whole_seconds(now),
-        speed: if speed.is_finite() && speed > 0.0 { speed } else { 1.0 },
+        speed: if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        },
     };
     let mut st = State::read(&old_status);
     let mut revision = subject.revision.unwrap_or(1);
@@ -195,8 +199,8 @@ impl Subject {
         let current = st.current_pod_hash.as_ref();
         let strategy_done = match &self.plan {
             Plan::Canary(plan) => {
-                let steps_done = plan.steps.is_empty()
-                    || st.current_step_index == Some(plan.steps.len() as i64);
+                let steps_done =
+                    plan.steps.is_empty() || st.current_step_index == Some(plan.steps.len() as i64);
                 steps_done && st.stable_rs.as_ref() == current && counts.replicas == self.replicas
             }
             Plan::BlueGreen {
@@ -258,19 +262,31 @@ impl Subject {
         put("availableReplicas", count(counts.available));
         put("abort", st.abort.then_some(json!(true)));
         put("abortedAt", st.aborted_at.clone().map(Value::String));
-        put("controllerPause", st.controller_pause.then_some(json!(true)));
+        put(
+            "controllerPause",
+            st.controller_pause.then_some(json!(true)),
+        );
         put("promoteFull", st.promote_full.then_some(json!(true)));
         put(
             "pauseConditions",
             (!st.pause_conditions.is_empty()).then(|| st.pause_conditions_json()),
         );
         put("conditions", Some(st.conditions_json()));
-        put("currentPodHash", st.current_pod_hash.clone().map(Value::String));
-        put("currentStepHash", st.current_step_hash.clone().map(Value::String));
+        put(
+            "currentPodHash",
+            st.current_pod_hash.clone().map(Value::String),
+        );
+        put(
+            "currentStepHash",
+            st.current_step_hash.clone().map(Value::String),
+        );
         put("currentStepIndex", st.current_step_index.map(|i| json!(i)));
         put("stableRS", st.stable_rs.clone().map(Value::String));
         put("restartedAt", st.restarted_at.clone().map(Value::String));
-        put("observedGeneration", Some(json!(self.generation.to_string())));
+        put(
+            "observedGeneration",
+            Some(json!(self.generation.to_string())),
+        );
         put("phase", Some(json!(phase)));
         put("message", (!message.is_empty()).then_some(json!(message)));
         let mut blue_green = Map::new();

@@ -69,7 +69,10 @@ pub async fn start(
             .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
         let child = Command::new(&binary)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
             .arg("--storage.tsdb.retention.time=1d")
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdin(Stdio::null())
@@ -178,7 +181,9 @@ async fn terminate(pid: u32) {
 async fn terminate(_pid: u32) {}
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
 }
 
 /// The first executable file called `name` in `$PATH`.

@@ -54,8 +54,18 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
                     {"setWeight": 50}, {"pause": {"duration": "5m"}}
                 ]),
             );
-            let goes_bad = profile(0.002, 45.0, 130.0, Some(json!({"afterSecs": 60, "errorRate": 0.06})));
-            objects.extend(inventory.mid_update(("5.8.0", healthy()), ("5.9.0", goes_bad), 12, now));
+            let goes_bad = profile(
+                0.002,
+                45.0,
+                130.0,
+                Some(json!({"afterSecs": 60, "errorRate": 0.06})),
+            );
+            objects.extend(inventory.mid_update(
+                ("5.8.0", healthy()),
+                ("5.9.0", goes_bad),
+                12,
+                now,
+            ));
         }
         "healthy" => {
             let steps = json!([
@@ -68,7 +78,12 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
         }
         "error-spike" => {
             let app = App::canary("checkout", "shop", 5, approval_steps());
-            let spikes = profile(0.002, 40.0, 120.0, Some(json!({"afterSecs": 30, "errorRate": 0.08})));
+            let spikes = profile(
+                0.002,
+                40.0,
+                120.0,
+                Some(json!({"afterSecs": 30, "errorRate": 0.08})),
+            );
             objects.extend(app.mid_update(("1.4.1", healthy()), ("1.4.2", spikes), 3, now));
         }
         "latency-regression" => {
@@ -268,13 +283,20 @@ mod tests {
                     replica_sets.push(rs);
                 }
             }
-            assert_eq!(controller::reconcile(ro, now, 1.0), None, "seed rests after one tick");
+            assert_eq!(
+                controller::reconcile(ro, now, 1.0),
+                None,
+                "seed rests after one tick"
+            );
         }
         (rollouts, replica_sets)
     }
 
     fn find<'a>(rollouts: &'a [Value], name: &str) -> &'a Value {
-        rollouts.iter().find(|r| r["metadata"]["name"] == name).expect(name)
+        rollouts
+            .iter()
+            .find(|r| r["metadata"]["name"] == name)
+            .expect(name)
     }
 
     #[test]
@@ -287,7 +309,10 @@ mod tests {
         assert_eq!(checkout["canary"]["weights"]["canary"]["weight"], 20);
         let payments = &find(&rollouts, "payments")["status"];
         assert_eq!(payments["message"], "BlueGreenPause");
-        assert_ne!(payments["blueGreen"]["activeSelector"], payments["blueGreen"]["previewSelector"]);
+        assert_ne!(
+            payments["blueGreen"]["activeSelector"],
+            payments["blueGreen"]["previewSelector"]
+        );
         assert_eq!(find(&rollouts, "search")["status"]["phase"], "Healthy");
         let inventory = &find(&rollouts, "inventory")["status"];
         assert_eq!(inventory["canary"]["weights"]["canary"]["weight"], 10);
@@ -296,13 +321,28 @@ mod tests {
         for ro in &rollouts {
             let status = &ro["status"];
             for hash in [&status["stableRS"], &status["currentPodHash"]] {
-                let rs_name = format!("{}-{}", ro["metadata"]["name"].as_str().unwrap(), hash.as_str().unwrap());
-                assert!(replica_sets.iter().any(|r| r["metadata"]["name"] == rs_name.as_str()), "{rs_name}");
+                let rs_name = format!(
+                    "{}-{}",
+                    ro["metadata"]["name"].as_str().unwrap(),
+                    hash.as_str().unwrap()
+                );
+                assert!(
+                    replica_sets
+                        .iter()
+                        .any(|r| r["metadata"]["name"] == rs_name.as_str()),
+                    "{rs_name}"
+                );
             }
         }
         let canary_rs = replica_sets
             .iter()
-            .find(|r| r["metadata"]["name"] == format!("inventory-{}", inventory["currentPodHash"].as_str().unwrap()))
+            .find(|r| {
+                r["metadata"]["name"]
+                    == format!(
+                        "inventory-{}",
+                        inventory["currentPodHash"].as_str().unwrap()
+                    )
+            })
             .unwrap();
         let profile = Profile::of_template(&canary_rs["spec"]["template"]);
         assert_eq!(profile.spike.unwrap().error_rate, Some(0.06));
@@ -321,12 +361,23 @@ mod tests {
             let mut traffic = Traffic::new(1);
             let t0 = Timestamp::now();
             for ms in (0..=3000).step_by(100) {
-                traffic.tick(&rollouts, &replica_sets, t0 + jiff::SignedDuration::from_millis(ms), 1.0);
+                traffic.tick(
+                    &rollouts,
+                    &replica_sets,
+                    t0 + jiff::SignedDuration::from_millis(ms),
+                    1.0,
+                );
             }
             let text = traffic.render();
             for ro in &rollouts {
-                let workload = format!("destination_canonical_service=\"{}\"", ro["metadata"]["name"].as_str().unwrap());
-                assert!(text.contains(&workload), "{name}: no traffic for {workload}");
+                let workload = format!(
+                    "destination_canonical_service=\"{}\"",
+                    ro["metadata"]["name"].as_str().unwrap()
+                );
+                assert!(
+                    text.contains(&workload),
+                    "{name}: no traffic for {workload}"
+                );
             }
         }
     }

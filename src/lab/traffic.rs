@@ -45,8 +45,8 @@ pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 50.0;
 /// 75, 150, 200, 300, 400 and 750 so that `histogram_quantile` resolves p95s in the range the
 /// scenarios use. The last one is +Inf.
 pub const BUCKETS_MS: [f64; 21] = [
-    0.5, 1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0,
-    750.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0, 60000.0,
+    0.5, 1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 750.0,
+    1000.0, 2500.0, 5000.0, 10000.0, 30000.0, 60000.0,
 ];
 const BOUNDS: usize = BUCKETS_MS.len() + 1;
 /// A tick longer than this (a suspended laptop) is not replayed as a burst.
@@ -183,7 +183,10 @@ fn shares(rollout: &Value) -> Vec<(String, f64, String)> {
             text(&w["serviceName"]).unwrap_or(name.into()),
         ))
     };
-    match (destination(&weights["stable"]), destination(&weights["canary"])) {
+    match (
+        destination(&weights["stable"]),
+        destination(&weights["canary"]),
+    ) {
         (Some(stable), Some(canary)) if stable.0 == canary.0 => {
             vec![(stable.0, 100.0, stable.2)]
         }
@@ -215,10 +218,18 @@ impl Traffic {
     pub fn tick(&mut self, rollouts: &[Value], replica_sets: &[Value], now: Timestamp, speed: f64) {
         let dt = self
             .last_tick
-            .map(|last| now.duration_since(last).as_secs_f64().clamp(0.0, MAX_TICK_SECS))
+            .map(|last| {
+                now.duration_since(last)
+                    .as_secs_f64()
+                    .clamp(0.0, MAX_TICK_SECS)
+            })
             .unwrap_or(0.0);
         self.last_tick = Some(now);
-        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
         // (namespace, hash) → [(owning rollout, pod template)]
         let mut templates: HashMap<(&str, &str), Vec<(&str, &Value)>> = HashMap::new();
         for rs in replica_sets {
@@ -265,13 +276,15 @@ impl Traffic {
                     continue;
                 }
                 // The rollout's own ReplicaSet for this hash; any with that hash otherwise.
-                let template = templates.get(&(namespace, hash.as_str())).and_then(|found| {
-                    found
-                        .iter()
-                        .find(|(owner, _)| *owner == name)
-                        .or(found.first())
-                        .map(|(_, t)| *t)
-                });
+                let template = templates
+                    .get(&(namespace, hash.as_str()))
+                    .and_then(|found| {
+                        found
+                            .iter()
+                            .find(|(owner, _)| *owner == name)
+                            .or(found.first())
+                            .map(|(_, t)| *t)
+                    });
                 let version = service.versions.entry(hash.clone()).or_default();
                 let first = *version.first_traffic.get_or_insert(now);
                 if let Some(t) = template {
@@ -285,7 +298,11 @@ impl Traffic {
                 let (error_rate, latency) = profile.at(lab_secs);
                 let errors = sample::binomial(&mut self.rng, n, error_rate);
                 let unavailable = sample::binomial(&mut self.rng, errors, 0.3);
-                for (code, count) in [(200, n - errors), (500, errors - unavailable), (503, unavailable)] {
+                for (code, count) in [
+                    (200, n - errors),
+                    (500, errors - unavailable),
+                    (503, unavailable),
+                ] {
                     if count == 0 && code != 200 {
                         continue;
                     }
@@ -299,7 +316,8 @@ impl Traffic {
                         });
                     let mut bounds = [f64::INFINITY; BOUNDS];
                     bounds[..BUCKETS_MS.len()].copy_from_slice(&BUCKETS_MS);
-                    series.sum_ms += latency.fill(&mut self.rng, count, &bounds, &mut series.buckets);
+                    series.sum_ms +=
+                        latency.fill(&mut self.rng, count, &bounds, &mut series.buckets);
                     series.requests += count;
                 }
             }
@@ -328,7 +346,11 @@ impl Traffic {
                         label_value(service_name),
                         label_value(hash),
                     );
-                    let _ = writeln!(requests, "istio_requests_total{{{labels}}} {}", series.requests);
+                    let _ = writeln!(
+                        requests,
+                        "istio_requests_total{{{labels}}} {}",
+                        series.requests
+                    );
                     let mut cumulative = 0;
                     for (slot, count) in series.buckets.iter().enumerate() {
                         cumulative += count;

@@ -97,6 +97,10 @@ mod tests {
         assert_ne!(pod_template_hash(&a), pod_template_hash(&c));
         let h = pod_template_hash(&a);
         assert!((8..=10).contains(&h.len()), "{h}");
-        assert!(h.bytes().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b)), "{h}");
+        assert!(
+            h.bytes()
+                .all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b)),
+            "{h}"
+        );
     }
 }

@@ -87,7 +87,10 @@ impl State {
             .unwrap_or_default();
         let blue_green = status.get("blueGreen").cloned().unwrap_or(Value::Null);
         State {
-            abort: status.get("abort").and_then(Value::as_bool).unwrap_or(false),
+            abort: status
+                .get("abort")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             aborted_at: string_at(status, "abortedAt"),
             pause_conditions,
             controller_pause: status
@@ -148,7 +151,14 @@ impl State {
     /// Argo's `SetRolloutCondition`: nothing changes when status and reason are the same;
     /// otherwise the condition moves to the end, keeping lastTransitionTime if only the
     /// reason changed.
-    pub fn set_condition(&mut self, type_: &str, status: &str, reason: &str, message: &str, now: &str) {
+    pub fn set_condition(
+        &mut self,
+        type_: &str,
+        status: &str,
+        reason: &str,
+        message: &str,
+        now: &str,
+    ) {
         let mut last_transition_time = now.to_string();
         if let Some(current) = self.condition(type_) {
             if current.status == status && current.reason == reason {

@@ -53,7 +53,11 @@ fn sync_canary(ro: &Subject, st: &mut State, clock: &Clock, revision: &mut u64) 
         st.current_step_hash = Some(plan.step_hash.clone());
         st.current_step_index = (steps_len > 0).then(|| {
             // Going back to the stable template skips the steps, as Argo does.
-            if st.stable_rs == st.current_pod_hash { steps_len } else { 0 }
+            if st.stable_rs == st.current_pod_hash {
+                steps_len
+            } else {
+                0
+            }
         });
         return;
     }
@@ -78,7 +82,11 @@ fn sync_canary(ro: &Subject, st: &mut State, clock: &Clock, revision: &mut u64) 
         st.clear_pauses();
         st.aborted_at.get_or_insert_with(|| clock.now_text.clone());
         st.current_step_index = (steps_len > 0).then(|| {
-            if st.stable_rs == st.current_pod_hash { steps_len } else { 0 }
+            if st.stable_rs == st.current_pod_hash {
+                steps_len
+            } else {
+                0
+            }
         });
         return;
     }
@@ -176,7 +184,8 @@ fn sync_blue_green(ro: &Subject, st: &mut State, clock: &Clock, revision: &mut u
         }
         (st.controller_pause && cond.is_none())
             || (*auto_promotion_enabled
-                && cond.is_some_and(|c| clock.waited(&c.start_time, *auto_promotion_seconds as f64)))
+                && cond
+                    .is_some_and(|c| clock.waited(&c.start_time, *auto_promotion_seconds as f64)))
     } else {
         true
     };
@@ -262,13 +271,25 @@ pub fn update_conditions(ro: &Subject, prev: &State, st: &mut State, revision: u
         let message = format!("Rollout aborted update to revision {revision}");
         st.set_condition("Progressing", "False", "RolloutAborted", &message, now);
     } else if paused {
-        st.set_condition("Progressing", "Unknown", "RolloutPaused", "Rollout is paused", now);
+        st.set_condition(
+            "Progressing",
+            "Unknown",
+            "RolloutPaused",
+            "Rollout is paused",
+            now,
+        );
     } else if new_revision {
         let message = format!("Created new replica set \"{rs_name}\"");
         st.set_condition("Progressing", "True", "NewReplicaSetCreated", &message, now);
     } else if healthy {
         let message = format!("ReplicaSet \"{rs_name}\" has successfully progressed.");
-        st.set_condition("Progressing", "True", "NewReplicaSetAvailable", &message, now);
+        st.set_condition(
+            "Progressing",
+            "True",
+            "NewReplicaSetAvailable",
+            &message,
+            now,
+        );
     } else if progressed {
         let message = format!("ReplicaSet \"{rs_name}\" is progressing.");
         st.set_condition("Progressing", "True", "ReplicaSetUpdated", &message, now);
@@ -281,13 +302,31 @@ pub fn update_conditions(ro: &Subject, prev: &State, st: &mut State, revision: u
     }
 
     if !paused && healthy {
-        st.set_condition("Healthy", "True", "RolloutHealthy", "Rollout is healthy", now);
+        st.set_condition(
+            "Healthy",
+            "True",
+            "RolloutHealthy",
+            "Rollout is healthy",
+            now,
+        );
     } else if st.condition("Healthy").is_some() {
-        st.set_condition("Healthy", "False", "RolloutHealthy", "Rollout is not healthy", now);
+        st.set_condition(
+            "Healthy",
+            "False",
+            "RolloutHealthy",
+            "Rollout is not healthy",
+            now,
+        );
     }
     let available = "Rollout has minimum availability";
     st.set_condition("Available", "True", "AvailableReason", available, now);
     let completed = st.stable_rs.is_some() && st.stable_rs == st.current_pod_hash;
     let status = if completed { "True" } else { "False" };
-    st.set_condition("Completed", status, "RolloutCompleted", "RolloutCompleted", now);
+    st.set_condition(
+        "Completed",
+        status,
+        "RolloutCompleted",
+        "RolloutCompleted",
+        now,
+    );
 }

@@ -118,7 +118,11 @@ fn weights(ro: &Value) -> (i64, i64) {
 }
 
 fn deploy_v2(ro: &mut Value) -> String {
-    set_spec(ro, "/spec/template", template("registry.example/checkout:1.4.2"));
+    set_spec(
+        ro,
+        "/spec/template",
+        template("registry.example/checkout:1.4.2"),
+    );
     pod_template_hash(&ro["spec"]["template"])
 }
 
@@ -137,19 +141,41 @@ fn a_fresh_rollout_becomes_stable_at_once_and_then_rests() {
     assert_eq!(s(&ro, "replicas"), 5);
     assert_eq!(s(&ro, "updatedReplicas"), 5);
     assert_eq!(weights(&ro), (0, 100));
-    assert_eq!(ro["status"]["canary"]["weights"]["stable"]["podTemplateHash"], hash.as_str());
-    assert_eq!(ro["status"]["canary"]["weights"]["canary"]["serviceName"], "checkout-canary");
-    assert_eq!(condition(&ro, "Progressing")["reason"], "NewReplicaSetAvailable");
+    assert_eq!(
+        ro["status"]["canary"]["weights"]["stable"]["podTemplateHash"],
+        hash.as_str()
+    );
+    assert_eq!(
+        ro["status"]["canary"]["weights"]["canary"]["serviceName"],
+        "checkout-canary"
+    );
+    assert_eq!(
+        condition(&ro, "Progressing")["reason"],
+        "NewReplicaSetAvailable"
+    );
     assert_eq!(condition(&ro, "Healthy")["status"], "True");
-    assert_eq!(condition(&ro, "Available")["message"], "Rollout has minimum availability");
+    assert_eq!(
+        condition(&ro, "Available")["message"],
+        "Rollout has minimum availability"
+    );
     assert_eq!(ro["metadata"]["annotations"][REVISION_ANNOTATION], "1");
     let rs = &out.replica_sets[0];
     assert_eq!(rs["metadata"]["name"], format!("checkout-{hash}"));
-    assert_eq!(rs["metadata"]["labels"][POD_TEMPLATE_HASH_LABEL], hash.as_str());
+    assert_eq!(
+        rs["metadata"]["labels"][POD_TEMPLATE_HASH_LABEL],
+        hash.as_str()
+    );
     assert_eq!(rs["metadata"]["annotations"][REVISION_ANNOTATION], "1");
     assert_eq!(rs["metadata"]["ownerReferences"][0]["uid"], "u-1");
-    assert_eq!(rs["spec"]["selector"]["matchLabels"][POD_TEMPLATE_HASH_LABEL], hash.as_str());
-    assert_eq!(reconcile(&ro, at(3600), 1.0), None, "an hour later still nothing to write");
+    assert_eq!(
+        rs["spec"]["selector"]["matchLabels"][POD_TEMPLATE_HASH_LABEL],
+        hash.as_str()
+    );
+    assert_eq!(
+        reconcile(&ro, at(3600), 1.0),
+        None,
+        "an hour later still nothing to write"
+    );
 }
 
 #[test]
@@ -160,32 +186,51 @@ fn canary_lifecycle_steps_pause_promote_timed_pauses_and_done() {
     let v2 = deploy_v2(&mut ro);
     let out = settle(&mut ro, at(10), 10.0);
     assert_eq!(out.metadata_annotations.unwrap()[REVISION_ANNOTATION], "2");
-    assert_eq!(out.replica_sets[0]["metadata"]["annotations"][REVISION_ANNOTATION], "2");
+    assert_eq!(
+        out.replica_sets[0]["metadata"]["annotations"][REVISION_ANNOTATION],
+        "2"
+    );
     assert_eq!(s(&ro, "currentStepIndex"), 1);
     assert_eq!(s(&ro, "phase"), "Paused");
     assert_eq!(s(&ro, "message"), "CanaryPauseStep");
     assert_eq!(s(&ro, "controllerPause"), true);
     assert_eq!(s(&ro, "pauseConditions")[0]["reason"], "CanaryPauseStep");
-    assert_eq!(s(&ro, "pauseConditions")[0]["startTime"], "2026-11-22T10:00:10Z");
+    assert_eq!(
+        s(&ro, "pauseConditions")[0]["startTime"],
+        "2026-11-22T10:00:10Z"
+    );
     assert_eq!(s(&ro, "stableRS"), v1.as_str());
     assert_eq!(s(&ro, "currentPodHash"), v2.as_str());
     assert_eq!(s(&ro, "observedGeneration"), "2");
     assert_eq!(weights(&ro), (20, 80));
-    assert_eq!(ro["status"]["canary"]["weights"]["canary"]["podTemplateHash"], v2.as_str());
-    assert_eq!(ro["status"]["canary"]["weights"]["stable"]["podTemplateHash"], v1.as_str());
+    assert_eq!(
+        ro["status"]["canary"]["weights"]["canary"]["podTemplateHash"],
+        v2.as_str()
+    );
+    assert_eq!(
+        ro["status"]["canary"]["weights"]["stable"]["podTemplateHash"],
+        v1.as_str()
+    );
     assert_eq!(s(&ro, "updatedReplicas"), 1);
     assert_eq!(s(&ro, "replicas"), 6);
     assert_eq!(condition(&ro, "Progressing")["reason"], "RolloutPaused");
     assert_eq!(condition(&ro, "Progressing")["status"], "Unknown");
     assert_eq!(condition(&ro, "Completed")["status"], "False");
-    assert_eq!(reconcile(&ro, at(600), 10.0), None, "pause {{}} waits for a person");
+    assert_eq!(
+        reconcile(&ro, at(600), 10.0),
+        None,
+        "pause {{}} waits for a person"
+    );
 
     // promote: kubectl clears pauseConditions; the controller moves on to the timed pause.
     patch_status(&mut ro, json!({"pauseConditions": null}));
     settle(&mut ro, at(20), 10.0);
     assert_eq!(s(&ro, "currentStepIndex"), 3);
     assert_eq!(weights(&ro), (40, 60));
-    assert_eq!(s(&ro, "pauseConditions")[0]["startTime"], "2026-11-22T10:00:20Z");
+    assert_eq!(
+        s(&ro, "pauseConditions")[0]["startTime"],
+        "2026-11-22T10:00:20Z"
+    );
     // 30 s of lab time at speed 10 is 3 s of wall time.
     assert_eq!(reconcile(&ro, at(22), 10.0), None);
     settle(&mut ro, at(23), 10.0);
@@ -199,10 +244,16 @@ fn canary_lifecycle_steps_pause_promote_timed_pauses_and_done() {
     assert_eq!(s(&ro, "currentStepIndex"), 8);
     assert_eq!(s(&ro, "stableRS"), v2.as_str());
     assert_eq!(weights(&ro), (0, 100));
-    assert_eq!(ro["status"]["canary"]["weights"]["stable"]["podTemplateHash"], v2.as_str());
+    assert_eq!(
+        ro["status"]["canary"]["weights"]["stable"]["podTemplateHash"],
+        v2.as_str()
+    );
     assert!(s(&ro, "pauseConditions").is_null());
     assert!(s(&ro, "controllerPause").is_null());
-    assert_eq!(condition(&ro, "Progressing")["reason"], "NewReplicaSetAvailable");
+    assert_eq!(
+        condition(&ro, "Progressing")["reason"],
+        "NewReplicaSetAvailable"
+    );
     assert_eq!(condition(&ro, "Completed")["status"], "True");
     assert_eq!(condition(&ro, "Paused")["status"], "False");
 }
@@ -221,19 +272,31 @@ fn abort_degrades_and_retry_restarts_the_steps() {
     patch_status(&mut ro, json!({"abort": true}));
     settle(&mut ro, at(5), 1.0);
     assert_eq!(s(&ro, "phase"), "Degraded");
-    assert_eq!(s(&ro, "message"), "RolloutAborted: Rollout aborted update to revision 2");
+    assert_eq!(
+        s(&ro, "message"),
+        "RolloutAborted: Rollout aborted update to revision 2"
+    );
     assert_eq!(s(&ro, "abortedAt"), "2026-11-22T10:00:05Z");
     assert_eq!(s(&ro, "abort"), true);
     assert_eq!(s(&ro, "currentStepIndex"), 0);
     assert!(s(&ro, "pauseConditions").is_null());
     assert_eq!(weights(&ro), (0, 100));
-    assert_eq!(ro["status"]["canary"]["weights"]["stable"]["podTemplateHash"], v1.as_str());
+    assert_eq!(
+        ro["status"]["canary"]["weights"]["stable"]["podTemplateHash"],
+        v1.as_str()
+    );
     assert_eq!(s(&ro, "stableRS"), v1.as_str());
-    assert!(s(&ro, "updatedReplicas").is_null(), "0 is omitted, as Argo does");
+    assert!(
+        s(&ro, "updatedReplicas").is_null(),
+        "0 is omitted, as Argo does"
+    );
     let progressing = condition(&ro, "Progressing");
     assert_eq!(progressing["status"], "False");
     assert_eq!(progressing["reason"], "RolloutAborted");
-    assert_eq!(progressing["message"], "Rollout aborted update to revision 2");
+    assert_eq!(
+        progressing["message"],
+        "Rollout aborted update to revision 2"
+    );
     assert_eq!(reconcile(&ro, at(500), 1.0), None, "aborted rests");
 
     patch_status(&mut ro, json!({"abort": false}));
@@ -274,11 +337,19 @@ fn spec_paused_holds_the_rollout_and_resume_continues() {
     settle(&mut ro, at(3), 1.0);
     assert_eq!(s(&ro, "phase"), "Paused");
     assert_eq!(s(&ro, "message"), "manually paused");
-    assert_eq!(reconcile(&ro, at(300), 1.0), None, "the 30 s timer does not fire");
+    assert_eq!(
+        reconcile(&ro, at(300), 1.0),
+        None,
+        "the 30 s timer does not fire"
+    );
     set_spec(&mut ro, "/spec/paused", json!(false));
     patch_status(&mut ro, json!({"pauseConditions": null}));
     settle(&mut ro, at(301), 1.0);
-    assert_eq!(s(&ro, "currentStepIndex"), 5, "resume ends the timed pause too");
+    assert_eq!(
+        s(&ro, "currentStepIndex"),
+        5,
+        "resume ends the timed pause too"
+    );
     assert_eq!(weights(&ro), (60, 40));
 }
 
@@ -289,11 +360,17 @@ fn a_current_step_index_written_by_a_client_moves_the_rollout() {
     deploy_v2(&mut ro);
     settle(&mut ro, at(1), 1.0);
     // The weight slider: jump to the step that declares 60%.
-    patch_status(&mut ro, json!({"pauseConditions": null, "currentStepIndex": 4}));
+    patch_status(
+        &mut ro,
+        json!({"pauseConditions": null, "currentStepIndex": 4}),
+    );
     settle(&mut ro, at(2), 1.0);
     assert_eq!(s(&ro, "currentStepIndex"), 5);
     assert_eq!(weights(&ro), (60, 40));
-    assert_eq!(s(&ro, "pauseConditions")[0]["startTime"], "2026-11-22T10:00:02Z");
+    assert_eq!(
+        s(&ro, "pauseConditions")[0]["startTime"],
+        "2026-11-22T10:00:02Z"
+    );
     // An index past the end is capped: the canary is promoted.
     patch_status(&mut ro, json!({"currentStepIndex": 99}));
     settle(&mut ro, at(3), 1.0);
@@ -308,7 +385,11 @@ fn new_steps_restart_and_going_back_to_the_stable_template_skips_them() {
     let v1_template = ro["spec"]["template"].clone();
     deploy_v2(&mut ro);
     settle(&mut ro, at(1), 1.0);
-    set_spec(&mut ro, "/spec/strategy/canary/steps", json!([{"setWeight": 50}, {"pause": {}}]));
+    set_spec(
+        &mut ro,
+        "/spec/strategy/canary/steps",
+        json!([{"setWeight": 50}, {"pause": {}}]),
+    );
     settle(&mut ro, at(2), 1.0);
     assert_eq!(s(&ro, "currentStepIndex"), 1);
     assert_eq!(weights(&ro), (50, 50));
@@ -322,16 +403,26 @@ fn new_steps_restart_and_going_back_to_the_stable_template_skips_them() {
 
 #[test]
 fn blue_green_previews_then_switches_active_on_promote() {
-    let mut ro = blue_green_rollout("registry.example/payments:2.0.0", json!({"autoPromotionEnabled": false}));
+    let mut ro = blue_green_rollout(
+        "registry.example/payments:2.0.0",
+        json!({"autoPromotionEnabled": false}),
+    );
     settle(&mut ro, t0(), 1.0);
     let v1 = pod_template_hash(&ro["spec"]["template"]);
     assert_eq!(s(&ro, "phase"), "Healthy");
     assert_eq!(ro["status"]["blueGreen"]["activeSelector"], v1.as_str());
     assert_eq!(ro["status"]["blueGreen"]["previewSelector"], v1.as_str());
-    assert_eq!(s(&ro, "selector"), format!("app=payments,rollouts-pod-template-hash={v1}").as_str());
+    assert_eq!(
+        s(&ro, "selector"),
+        format!("app=payments,rollouts-pod-template-hash={v1}").as_str()
+    );
     assert!(s(&ro, "currentStepIndex").is_null());
 
-    set_spec(&mut ro, "/spec/template", template("registry.example/payments:2.1.0"));
+    set_spec(
+        &mut ro,
+        "/spec/template",
+        template("registry.example/payments:2.1.0"),
+    );
     let v2 = pod_template_hash(&ro["spec"]["template"]);
     settle(&mut ro, at(5), 1.0);
     assert_eq!(s(&ro, "phase"), "Paused");
@@ -350,7 +441,10 @@ fn blue_green_previews_then_switches_active_on_promote() {
     assert_eq!(s(&ro, "phase"), "Healthy");
     assert_eq!(ro["status"]["blueGreen"]["activeSelector"], v2.as_str());
     assert_eq!(s(&ro, "stableRS"), v2.as_str());
-    assert_eq!(s(&ro, "selector"), format!("app=payments,rollouts-pod-template-hash={v2}").as_str());
+    assert_eq!(
+        s(&ro, "selector"),
+        format!("app=payments,rollouts-pod-template-hash={v2}").as_str()
+    );
 }
 
 #[test]
@@ -359,7 +453,11 @@ fn blue_green_auto_promotion_waits_scaled_by_speed_and_abort_degrades() {
     let mut ro = blue_green_rollout("registry.example/payments:2.0.0", auto);
     settle(&mut ro, t0(), 1.0);
     let v1 = pod_template_hash(&ro["spec"]["template"]);
-    set_spec(&mut ro, "/spec/template", template("registry.example/payments:2.1.0"));
+    set_spec(
+        &mut ro,
+        "/spec/template",
+        template("registry.example/payments:2.1.0"),
+    );
     let v2 = pod_template_hash(&ro["spec"]["template"]);
     settle(&mut ro, at(0), 20.0);
     assert_eq!(s(&ro, "message"), "BlueGreenPause");
@@ -367,12 +465,19 @@ fn blue_green_auto_promotion_waits_scaled_by_speed_and_abort_degrades() {
     settle(&mut ro, at(3), 20.0);
     assert_eq!(ro["status"]["blueGreen"]["activeSelector"], v2.as_str());
 
-    set_spec(&mut ro, "/spec/template", template("registry.example/payments:2.2.0"));
+    set_spec(
+        &mut ro,
+        "/spec/template",
+        template("registry.example/payments:2.2.0"),
+    );
     settle(&mut ro, at(4), 1.0);
     patch_status(&mut ro, json!({"abort": true}));
     settle(&mut ro, at(5), 1.0);
     assert_eq!(s(&ro, "phase"), "Degraded");
-    assert_eq!(s(&ro, "message"), "RolloutAborted: Rollout aborted update to revision 3");
+    assert_eq!(
+        s(&ro, "message"),
+        "RolloutAborted: Rollout aborted update to revision 3"
+    );
     assert_eq!(ro["status"]["blueGreen"]["activeSelector"], v2.as_str());
     assert_eq!(ro["status"]["blueGreen"]["previewSelector"], v2.as_str());
     assert_ne!(v1, v2);
@@ -384,9 +489,18 @@ fn a_rollout_without_strategy_is_degraded_as_invalid_spec() {
     ro["spec"]["strategy"] = json!({});
     let out = settle(&mut ro, t0(), 1.0);
     assert_eq!(s(&ro, "phase"), "Degraded");
-    assert!(s(&ro, "message").as_str().unwrap().starts_with("InvalidSpec: "));
+    assert!(
+        s(&ro, "message")
+            .as_str()
+            .unwrap()
+            .starts_with("InvalidSpec: ")
+    );
     assert!(out.replica_sets.is_empty());
-    assert_eq!(reconcile(&json!({"spec": {}}), t0(), 1.0), None, "no name: not a rollout");
+    assert_eq!(
+        reconcile(&json!({"spec": {}}), t0(), 1.0),
+        None,
+        "no name: not a rollout"
+    );
 }
 
 #[test]
@@ -414,7 +528,10 @@ fn assert_same_shape(ours: &Value, theirs: &Value) {
     let ours = keys(&ours["status"]);
     let theirs = keys(&theirs["status"]);
     let missing: Vec<_> = theirs.difference(&ours).collect();
-    assert!(missing.is_empty(), "fields the real controller writes but we do not: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "fields the real controller writes but we do not: {missing:?}"
+    );
     let extra: BTreeSet<_> = ours.difference(&theirs).cloned().collect();
     let newer: BTreeSet<String> = ["phase", "message"].map(String::from).into();
     assert!(extra.is_subset(&newer), "unexpected fields: {extra:?}");
@@ -439,13 +556,23 @@ fn status_is_shaped_like_the_real_controllers() {
     settle(&mut ro, at(4), 1.0);
     assert_same_shape(&ro, &fixture("rollout-aborted/rollout.yaml"));
 
-    let mut bg = blue_green_rollout("registry.example/payments:2.0.0", json!({"autoPromotionEnabled": false}));
+    let mut bg = blue_green_rollout(
+        "registry.example/payments:2.0.0",
+        json!({"autoPromotionEnabled": false}),
+    );
     settle(&mut bg, t0(), 1.0);
-    set_spec(&mut bg, "/spec/template", template("registry.example/payments:2.1.0"));
+    set_spec(
+        &mut bg,
+        "/spec/template",
+        template("registry.example/payments:2.1.0"),
+    );
     settle(&mut bg, at(1), 1.0);
     let theirs = fixture("blue-green/bluegreen-rollout.yaml");
     assert_same_shape(&bg, &theirs);
-    assert_eq!(keys(&bg["status"]["blueGreen"]), keys(&theirs["status"]["blueGreen"]));
+    assert_eq!(
+        keys(&bg["status"]["blueGreen"]),
+        keys(&theirs["status"]["blueGreen"])
+    );
     let condition_keys = |v: &Value| keys(&v["status"]["conditions"][0]);
     assert_eq!(condition_keys(&bg), condition_keys(&theirs));
     let types = |v: &Value| -> BTreeSet<String> {
@@ -457,5 +584,8 @@ fn status_is_shaped_like_the_real_controllers() {
             .collect()
     };
     assert!(types(&bg).is_superset(&types(&theirs)));
-    assert_eq!(bg["status"]["pauseConditions"], json!([{"reason": "BlueGreenPause", "startTime": "2026-11-22T10:00:01Z"}]));
+    assert_eq!(
+        bg["status"]["pauseConditions"],
+        json!([{"reason": "BlueGreenPause", "startTime": "2026-11-22T10:00:01Z"}])
+    );
 }

@@ -87,7 +87,10 @@ async fn prometheus_scrapes_the_simulated_traffic_and_stops_cleanly() {
     let result = loop {
         let body = query(&client, &prometheus.url, promql).await;
         assert_eq!(body["status"], "success", "{body}");
-        let result = body["data"]["result"].as_array().cloned().unwrap_or_default();
+        let result = body["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if result.len() == 2 {
             break result;
         }
@@ -99,7 +102,10 @@ async fn prometheus_scrapes_the_simulated_traffic_and_stops_cleanly() {
         .iter()
         .map(|r| r["metric"]["rollouts_pod_template_hash"].as_str().unwrap())
         .collect();
-    assert!(hashes.contains(&"canaryhash") && hashes.contains(&"stablehash"), "{hashes:?}");
+    assert!(
+        hashes.contains(&"canaryhash") && hashes.contains(&"stablehash"),
+        "{hashes:?}"
+    );
     let p95 = query(
         &client,
         &prometheus.url,
@@ -120,7 +126,12 @@ async fn prometheus_scrapes_the_simulated_traffic_and_stops_cleanly() {
 #[tokio::test]
 async fn off_starts_nothing_and_a_missing_binary_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let off = start(&PrometheusMode::Off, "http://127.0.0.1:1/metrics", dir.path()).await;
+    let off = start(
+        &PrometheusMode::Off,
+        "http://127.0.0.1:1/metrics",
+        dir.path(),
+    )
+    .await;
     assert!(matches!(off, Ok(None)));
     let missing = PrometheusMode::Path(dir.path().join("no-such-prometheus"));
     let err = start(&missing, "http://127.0.0.1:1/metrics", dir.path())

@@ -15,7 +15,7 @@ fn standard_normal(rng: &mut impl Rng) -> f64 {
 }
 
 pub fn poisson(rng: &mut impl Rng, lambda: f64) -> u64 {
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return 0;
     }
     if lambda < 30.0 {
@@ -29,11 +29,13 @@ pub fn poisson(rng: &mut impl Rng, lambda: f64) -> u64 {
         }
         return k;
     }
-    (lambda + lambda.sqrt() * standard_normal(rng)).round().max(0.0) as u64
+    (lambda + lambda.sqrt() * standard_normal(rng))
+        .round()
+        .max(0.0) as u64
 }
 
 pub fn binomial(rng: &mut impl Rng, n: u64, p: f64) -> u64 {
-    if n == 0 || !(p > 0.0) {
+    if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
     if p >= 1.0 {
@@ -50,7 +52,9 @@ pub fn binomial(rng: &mut impl Rng, n: u64, p: f64) -> u64 {
         return n - poisson(rng, n_f * (1.0 - p)).min(n);
     }
     let sd = (n_f * p * (1.0 - p)).sqrt();
-    (n_f * p + sd * standard_normal(rng)).round().clamp(0.0, n_f) as u64
+    (n_f * p + sd * standard_normal(rng))
+        .round()
+        .clamp(0.0, n_f) as u64
 }
 
 /// The standard normal CDF (Abramowitz & Stegun 7.1.26 erf, error < 1.5e-7).
@@ -59,7 +63,8 @@ fn phi(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * z.abs());
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-z * z).exp();
     0.5 * (1.0 + if z >= 0.0 { erf } else { -erf })
 }
@@ -117,7 +122,10 @@ impl LogNormal {
             for _ in 0..n {
                 let x = self.sample(rng);
                 sum += x;
-                let slot = bounds.iter().position(|b| x <= *b).unwrap_or(bounds.len() - 1);
+                let slot = bounds
+                    .iter()
+                    .position(|b| x <= *b)
+                    .unwrap_or(bounds.len() - 1);
                 counts[slot] += 1;
             }
             return sum;
@@ -160,13 +168,22 @@ mod tests {
     #[test]
     fn binomial_and_poisson_have_the_right_means() {
         let mut rng = StdRng::seed_from_u64(7);
-        for (n, p) in [(10u64, 0.3), (1000, 0.002), (1000, 0.5), (100_000, 0.06), (500, 0.999)] {
+        for (n, p) in [
+            (10u64, 0.3),
+            (1000, 0.002),
+            (1000, 0.5),
+            (100_000, 0.06),
+            (500, 0.999),
+        ] {
             let draws = 2000;
             let total: u64 = (0..draws).map(|_| binomial(&mut rng, n, p)).sum();
             let mean = total as f64 / draws as f64;
             let expected = n as f64 * p;
             let tolerance = 4.0 * (n as f64 * p * (1.0 - p) / draws as f64).sqrt() + 0.02;
-            assert!((mean - expected).abs() < tolerance, "n={n} p={p}: {mean} vs {expected}");
+            assert!(
+                (mean - expected).abs() < tolerance,
+                "n={n} p={p}: {mean} vs {expected}"
+            );
         }
         let total: u64 = (0..5000).map(|_| poisson(&mut rng, 5.0)).sum();
         assert!((total as f64 / 5000.0 - 5.0).abs() < 0.15);
