@@ -63,10 +63,24 @@ impl TestLab {
         (out.status.success(), text(&out.stdout), text(&out.stderr))
     }
 
+    /// An HTTP client that trusts this lab's CA (and nothing else).
+    fn http(&self) -> reqwest::Client {
+        let ca = reqwest::Certificate::from_pem(self.lab.ca_pem().as_bytes()).unwrap();
+        reqwest::Client::builder()
+            .tls_certs_only([ca])
+            .build()
+            .unwrap()
+    }
+
     async fn client(&self, context: &str) -> kube::Client {
         let kubeconfig = Kubeconfig::read_from(self.kubeconfig()).unwrap();
-        let options = KubeConfigOptions { context: Some(context.into()), ..Default::default() };
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.unwrap();
+        let options = KubeConfigOptions {
+            context: Some(context.into()),
+            ..Default::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .unwrap();
         kube::Client::try_from(config).unwrap()
     }
 }
@@ -85,7 +99,9 @@ async fn have_kubectl() -> bool {
         .await
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("kubectl is not installed or does not run: skipping this kubectl end-to-end test");
+        eprintln!(
+            "kubectl is not installed or does not run: skipping this kubectl end-to-end test"
+        );
     }
     ok
 }
@@ -103,27 +119,48 @@ async fn kubectl_gets_rollouts_in_all_namespaces_and_as_yaml() {
     let (ok, out, err) = t.run(&["get", "rollouts", "-A"]).await;
     assert!(ok, "kubectl get rollouts -A failed: {err}");
     let first = out.lines().next().unwrap_or("");
-    assert!(first.starts_with("NAMESPACE") && first.contains("NAME"), "header: {out}");
-    assert!(out.lines().any(|l| l.starts_with("demo") && l.contains("checkout")), "{out}");
+    assert!(
+        first.starts_with("NAMESPACE") && first.contains("NAME"),
+        "header: {out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("demo") && l.contains("checkout")),
+        "{out}"
+    );
 
     let (ok, out, err) = t.run(&["get", "ro", "-n", "demo"]).await;
     assert!(ok, "short name ro: {err}");
     assert!(out.contains("checkout"), "{out}");
 
-    let (ok, out, err) = t.run(&["get", "rollout", "checkout", "-n", "demo", "-o", "yaml"]).await;
+    let (ok, out, err) = t
+        .run(&["get", "rollout", "checkout", "-n", "demo", "-o", "yaml"])
+        .await;
     assert!(ok, "kubectl get -o yaml failed: {err}");
     let yaml: Value = serde_saphyr::from_str(&out).unwrap();
     assert_eq!(yaml["kind"], "Rollout");
     assert_eq!(yaml["apiVersion"], "argoproj.io/v1alpha1");
     assert_eq!(yaml["metadata"]["name"], "checkout");
-    assert_eq!(yaml["metadata"]["uid"], t.rollout("checkout")["metadata"]["uid"]);
+    assert_eq!(
+        yaml["metadata"]["uid"],
+        t.rollout("checkout")["metadata"]["uid"]
+    );
 
     let (ok, out, err) = t.run(&["get", "namespaces"]).await;
-    assert!(ok && out.contains("demo"), "kubectl get namespaces: {out} {err}");
+    assert!(
+        ok && out.contains("demo"),
+        "kubectl get namespaces: {out} {err}"
+    );
     let (ok, _, err) = t.run(&["get", "rollout", "nope", "-n", "demo"]).await;
-    assert!(!ok && err.contains("rollouts.argoproj.io \"nope\" not found"), "{err}");
+    assert!(
+        !ok && err.contains("rollouts.argoproj.io \"nope\" not found"),
+        "{err}"
+    );
     let (ok, _, err) = t.run(&["get", "pods", "-n", "demo"]).await;
-    assert!(!ok && err.contains("pods"), "kubectl get pods should fail: {err}");
+    assert!(
+        !ok && err.contains("pods"),
+        "kubectl get pods should fail: {err}"
+    );
     t.lab.shutdown().await;
 }
 
@@ -135,25 +172,62 @@ async fn kubectl_patches_spec_and_status_subresource_with_merge_patches() {
     let t = TestLab::start().await;
     let before = t.rollout("search");
     let patch = r#"{"spec":{"paused":true},"status":{"phase":"Bogus"}}"#;
-    let (ok, _, err) = t.run(&["patch", "rollout", "search", "-n", "demo", "--type", "merge", "-p", patch]).await;
+    let (ok, _, err) = t
+        .run(&[
+            "patch", "rollout", "search", "-n", "demo", "--type", "merge", "-p", patch,
+        ])
+        .await;
     assert!(ok, "kubectl patch --type merge failed: {err}");
     let after = t.rollout("search");
     assert_eq!(after["spec"]["paused"], true);
-    assert_ne!(after["status"]["phase"], "Bogus", "a status change sent to the main resource is dropped");
+    assert_ne!(
+        after["status"]["phase"], "Bogus",
+        "a status change sent to the main resource is dropped"
+    );
     assert_eq!(generation(&after), generation(&before) + 1);
 
     let patch = r#"{"status":{"abort":true},"spec":{"replicas":42}}"#;
-    let args = ["patch", "rollout", "search", "-n", "demo", "--subresource=status", "--type", "merge", "-p", patch];
+    let args = [
+        "patch",
+        "rollout",
+        "search",
+        "-n",
+        "demo",
+        "--subresource=status",
+        "--type",
+        "merge",
+        "-p",
+        patch,
+    ];
     let (ok, _, err) = t.run(&args).await;
     assert!(ok, "kubectl patch --subresource=status failed: {err}");
     let status_patched = t.rollout("search");
     assert_eq!(status_patched["status"]["abort"], true);
-    assert_ne!(status_patched["spec"]["replicas"], 42, "a spec change sent to /status is dropped");
+    assert_ne!(
+        status_patched["spec"]["replicas"], 42,
+        "a spec change sent to /status is dropped"
+    );
     assert_eq!(generation(&status_patched), generation(&after));
 
-    let (ok, _, err) = t.run(&["patch", "rollout", "search", "-n", "demo", "-p", r#"{"spec":{"paused":false}}"#]).await;
-    assert!(!ok, "a strategic merge patch must be refused on a custom resource");
-    assert!(err.contains("UnsupportedMediaType") || err.contains("unknown format"), "{err}");
+    let (ok, _, err) = t
+        .run(&[
+            "patch",
+            "rollout",
+            "search",
+            "-n",
+            "demo",
+            "-p",
+            r#"{"spec":{"paused":false}}"#,
+        ])
+        .await;
+    assert!(
+        !ok,
+        "a strategic merge patch must be refused on a custom resource"
+    );
+    assert!(
+        err.contains("UnsupportedMediaType") || err.contains("unknown format"),
+        "{err}"
+    );
     t.lab.shutdown().await;
 }
 
@@ -164,7 +238,14 @@ async fn kubectl_watch_sees_a_patch_and_a_delete() {
     }
     let t = TestLab::start().await;
     let mut watch = t
-        .kubectl(&["get", "rollouts", "-n", "demo", "-w", "--output-watch-events"])
+        .kubectl(&[
+            "get",
+            "rollouts",
+            "-n",
+            "demo",
+            "-w",
+            "--output-watch-events",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -184,18 +265,36 @@ async fn kubectl_watch_sees_a_patch_and_a_delete() {
         .await;
         found.unwrap_or(false)
     };
-    let initial = read_until(&|l: &str| l.contains("ADDED") && l.contains("search"), &mut seen).await;
+    let initial = read_until(
+        &|l: &str| l.contains("ADDED") && l.contains("search"),
+        &mut seen,
+    )
+    .await;
     assert!(initial, "the watch never listed search: {seen:?}");
 
     let patch = r#"{"spec":{"paused":true}}"#;
-    let (ok, _, err) = t.run(&["patch", "rollout", "search", "-n", "demo", "--type", "merge", "-p", patch]).await;
+    let (ok, _, err) = t
+        .run(&[
+            "patch", "rollout", "search", "-n", "demo", "--type", "merge", "-p", patch,
+        ])
+        .await;
     assert!(ok, "{err}");
-    let modified = read_until(&|l: &str| l.contains("MODIFIED") && l.contains("search"), &mut seen).await;
+    let modified = read_until(
+        &|l: &str| l.contains("MODIFIED") && l.contains("search"),
+        &mut seen,
+    )
+    .await;
     assert!(modified, "the watch did not see the patch: {seen:?}");
 
-    let (ok, _, err) = t.run(&["delete", "rollout", "search", "-n", "demo", "--wait=false"]).await;
+    let (ok, _, err) = t
+        .run(&["delete", "rollout", "search", "-n", "demo", "--wait=false"])
+        .await;
     assert!(ok, "{err}");
-    let deleted = read_until(&|l: &str| l.contains("DELETED") && l.contains("search"), &mut seen).await;
+    let deleted = read_until(
+        &|l: &str| l.contains("DELETED") && l.contains("search"),
+        &mut seen,
+    )
+    .await;
     assert!(deleted, "the watch did not see the delete: {seen:?}");
     assert!(t.lab.store().get(Kind::Rollout, "demo", "search").is_none());
     watch.kill().await.unwrap();
@@ -211,17 +310,45 @@ async fn kubectl_auth_can_i_and_whoami_answer_for_both_users() {
     let can_i = ["auth", "can-i", "patch", "rollouts", "-n", "demo"];
     let (ok, out, err) = t.run(&can_i).await;
     assert!(ok && out.trim() == "yes", "admin can-i patch: {out} {err}");
-    let (ok, out, _) = t.run(&[&can_i[..], &["--context", "lab-viewer"]].concat()).await;
+    let (ok, out, _) = t
+        .run(&[&can_i[..], &["--context", "lab-viewer"]].concat())
+        .await;
     assert!(!ok && out.trim() == "no", "viewer can-i patch: {out}");
-    let viewer_status = ["auth", "can-i", "patch", "rollouts", "--subresource=status", "-n", "demo", "--context", "lab-viewer"];
+    let viewer_status = [
+        "auth",
+        "can-i",
+        "patch",
+        "rollouts",
+        "--subresource=status",
+        "-n",
+        "demo",
+        "--context",
+        "lab-viewer",
+    ];
     let (ok, out, _) = t.run(&viewer_status).await;
-    assert!(!ok && out.trim() == "no", "viewer can-i patch status: {out}");
-    let (ok, out, err) = t.run(&["auth", "can-i", "watch", "rollouts", "-n", "demo", "--context", "lab-viewer"]).await;
+    assert!(
+        !ok && out.trim() == "no",
+        "viewer can-i patch status: {out}"
+    );
+    let (ok, out, err) = t
+        .run(&[
+            "auth",
+            "can-i",
+            "watch",
+            "rollouts",
+            "-n",
+            "demo",
+            "--context",
+            "lab-viewer",
+        ])
+        .await;
     assert!(ok && out.trim() == "yes", "viewer can-i watch: {out} {err}");
 
     let (ok, out, err) = t.run(&["auth", "whoami"]).await;
     assert!(ok && out.contains("lab-admin"), "whoami admin: {out} {err}");
-    let (ok, out, err) = t.run(&["auth", "whoami", "--context", "lab-viewer", "-o", "json"]).await;
+    let (ok, out, err) = t
+        .run(&["auth", "whoami", "--context", "lab-viewer", "-o", "json"])
+        .await;
     assert!(ok, "whoami viewer: {err}");
     let review: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(review["status"]["userInfo"]["username"], "lab-viewer");
@@ -236,18 +363,34 @@ async fn kubectl_viewer_is_forbidden_to_patch() {
     let t = TestLab::start().await;
     let before = t.rollout("checkout");
     let args = [
-        "--context", "lab-viewer", "patch", "rollout", "checkout", "-n", "demo", "--subresource=status",
-        "--type", "merge", "-p", r#"{"status":{"abort":true}}"#,
+        "--context",
+        "lab-viewer",
+        "patch",
+        "rollout",
+        "checkout",
+        "-n",
+        "demo",
+        "--subresource=status",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"status":{"abort":true}}"#,
     ];
     let (ok, _, err) = t.run(&args).await;
     assert!(!ok);
     let expected = "rollouts.argoproj.io \"checkout\" is forbidden: User \"lab-viewer\" cannot patch \
                     resource \"rollouts/status\" in API group \"argoproj.io\" in the namespace \"demo\"";
-    assert!(err.contains("(Forbidden)") && err.contains(expected), "{err}");
+    assert!(
+        err.contains("(Forbidden)") && err.contains(expected),
+        "{err}"
+    );
     assert_ne!(t.rollout("checkout")["status"]["abort"], true);
     assert!(t.rollout("checkout")["metadata"]["generation"] == before["metadata"]["generation"]);
     let (ok, out, err) = t.run(&["--context", "lab-viewer", "get", "rollouts"]).await;
-    assert!(ok && out.contains("checkout"), "the viewer still reads: {err}");
+    assert!(
+        ok && out.contains("checkout"),
+        "the viewer still reads: {err}"
+    );
     t.lab.shutdown().await;
 }
 
@@ -278,7 +421,9 @@ async fn kube_rs_lists_gets_and_watches_rollouts() {
         }
     }
     let label = json!({"metadata": {"labels": {"seen-by": "kube-rs"}}});
-    demo.patch("checkout", &PatchParams::default(), &Patch::Merge(&label)).await.unwrap();
+    demo.patch("checkout", &PatchParams::default(), &Patch::Merge(&label))
+        .await
+        .unwrap();
     let seen = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(event) = events.try_next().await.unwrap() {
             if let watcher::Event::Apply(ro) = event {
@@ -312,20 +457,42 @@ async fn kube_rs_failed_test_op_is_422_and_stale_resource_version_is_409() {
         kube::Error::Api(s) => assert!(s.code == 422 && s.is_invalid(), "{s:?}"),
         other => panic!("expected a 422 Status, got {other:?}"),
     }
-    assert_eq!(t.rollout("checkout")["spec"]["paused"], json!(false));
+    assert_ne!(
+        t.rollout("checkout")["spec"]["paused"],
+        json!(true),
+        "a failed test op applies nothing"
+    );
 
     let stale = json!({"metadata": {"resourceVersion": "1"}, "spec": {"paused": true}});
-    let err = demo.patch("checkout", &PatchParams::default(), &Patch::Merge(&stale)).await.unwrap_err();
-    assert!(matches!(&err, kube::Error::Api(s) if s.is_conflict()), "{err:?}");
+    let err = demo
+        .patch("checkout", &PatchParams::default(), &Patch::Merge(&stale))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.is_conflict()),
+        "{err:?}"
+    );
 
     let mut current = demo.get("checkout").await.unwrap();
     current.metadata.resource_version = Some("1".into());
-    let err = demo.replace("checkout", &PostParams::default(), &current).await.unwrap_err();
-    assert!(matches!(&err, kube::Error::Api(s) if s.code == 409), "{err:?}");
+    let err = demo
+        .replace("checkout", &PostParams::default(), &current)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 409),
+        "{err:?}"
+    );
 
     let strategic = Patch::Strategic(json!({"spec": {"paused": true}}));
-    let err = demo.patch("checkout", &PatchParams::default(), &strategic).await.unwrap_err();
-    assert!(matches!(&err, kube::Error::Api(s) if s.code == 415), "{err:?}");
+    let err = demo
+        .patch("checkout", &PatchParams::default(), &strategic)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 415),
+        "{err:?}"
+    );
     t.lab.shutdown().await;
 }
 
@@ -334,10 +501,22 @@ async fn kube_rs_status_subresource_semantics() {
     let t = TestLab::start().await;
     let demo: Api<Rollout> = Api::namespaced(t.client("lab-admin").await, "demo");
     let before = t.rollout("search");
-    let rv = |o: &Value| o["metadata"]["resourceVersion"].as_str().unwrap().parse::<u64>().unwrap();
+    let rv = |o: &Value| {
+        o["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
 
     let status_only = json!({"status": {"abort": true}, "spec": {"replicas": 42}});
-    demo.patch_status("search", &PatchParams::default(), &Patch::Merge(&status_only)).await.unwrap();
+    demo.patch_status(
+        "search",
+        &PatchParams::default(),
+        &Patch::Merge(&status_only),
+    )
+    .await
+    .unwrap();
     let after_status = t.rollout("search");
     assert_eq!(after_status["status"]["abort"], true);
     assert_eq!(after_status["spec"]["replicas"], before["spec"]["replicas"]);
@@ -345,7 +524,9 @@ async fn kube_rs_status_subresource_semantics() {
     assert!(rv(&after_status) > rv(&before));
 
     let spec_only = json!({"spec": {"paused": true}, "status": {"abort": false}});
-    demo.patch("search", &PatchParams::default(), &Patch::Merge(&spec_only)).await.unwrap();
+    demo.patch("search", &PatchParams::default(), &Patch::Merge(&spec_only))
+        .await
+        .unwrap();
     let after_spec = t.rollout("search");
     assert_eq!(after_spec["spec"]["paused"], true);
     assert_eq!(after_spec["status"]["abort"], true);
@@ -359,7 +540,11 @@ async fn viewer_is_forbidden_and_strangers_are_unauthorized() {
     let viewer: Api<Rollout> = Api::namespaced(t.client("lab-viewer").await, "demo");
     assert!(viewer.get("checkout").await.is_ok());
     let err = viewer
-        .patch("checkout", &PatchParams::default(), &Patch::Merge(json!({"spec": {"paused": true}})))
+        .patch(
+            "checkout",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"paused": true}})),
+        )
         .await
         .unwrap_err();
     match err {
@@ -373,7 +558,7 @@ async fn viewer_is_forbidden_and_strangers_are_unauthorized() {
         }
         other => panic!("expected 403, got {other:?}"),
     }
-    let http = reqwest::Client::new();
+    let http = t.http();
     let url = format!("{}/apis/argoproj.io/v1alpha1/rollouts", t.lab.api_url);
     let response = http.get(&url).send().await.unwrap();
     assert_eq!(response.status(), 401);
@@ -388,47 +573,81 @@ async fn viewer_is_forbidden_and_strangers_are_unauthorized() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_status_errors() {
     let t = TestLab::start().await;
-    let http = reqwest::Client::new();
+    let http = t.http();
     let token = t.lab.admin_token().to_string();
     let base = &t.lab.api_url;
     let checkout = format!("{base}/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts/checkout");
     let cases = [
         (http.get(format!("{base}/openapi/v2")), 404, "NotFound"),
-        (http.get(format!("{base}/apis/argoproj.io/v1alpha1/namespaces/demo/widgets")), 404, "NotFound"),
+        (
+            http.get(format!(
+                "{base}/apis/argoproj.io/v1alpha1/namespaces/demo/widgets"
+            )),
+            404,
+            "NotFound",
+        ),
         (http.get(format!("{checkout}-missing")), 404, "NotFound"),
         (
-            http.patch(&checkout).header("content-type", "application/merge-patch+json").body("{not json"),
+            http.patch(&checkout)
+                .header("content-type", "application/merge-patch+json")
+                .body("{not json"),
             400,
             "BadRequest",
         ),
-        (http.patch(&checkout).header("content-type", "text/plain").body("x"), 415, "UnsupportedMediaType"),
         (
-            http.patch(&checkout).header("content-type", "application/merge-patch+json").body(r#"{"spec":"x"}"#),
+            http.patch(&checkout)
+                .header("content-type", "text/plain")
+                .body("x"),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            http.patch(&checkout)
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"spec":"x"}"#),
             422,
             "Invalid",
         ),
         (
-            http.post(format!("{base}/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts"))
-                .header("content-type", "application/json")
-                .body("[1,2]"),
+            http.post(format!(
+                "{base}/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts"
+            ))
+            .header("content-type", "application/json")
+            .body("[1,2]"),
             400,
             "BadRequest",
         ),
         (
-            http.post(format!("{base}/apis/argoproj.io/v1alpha1/namespaces/nowhere/rollouts"))
-                .header("content-type", "application/json")
-                .body(r#"{"metadata":{"name":"x"},"spec":{}}"#),
+            http.post(format!(
+                "{base}/apis/argoproj.io/v1alpha1/namespaces/nowhere/rollouts"
+            ))
+            .header("content-type", "application/json")
+            .body(r#"{"metadata":{"name":"x"},"spec":{}}"#),
             404,
             "NotFound",
         ),
-        (http.delete(format!("{checkout}/status")), 405, "MethodNotAllowed"),
-        (http.get(format!("{base}/apis/argoproj.io/v1alpha1/rollouts?labelSelector=a+in+(b)")), 400, "BadRequest"),
+        (
+            http.delete(format!("{checkout}/status")),
+            405,
+            "MethodNotAllowed",
+        ),
+        (
+            http.get(format!(
+                "{base}/apis/argoproj.io/v1alpha1/rollouts?labelSelector=a+in+(b)"
+            )),
+            400,
+            "BadRequest",
+        ),
     ];
     for (request, code, reason) in cases {
         let response = request.bearer_auth(&token).send().await.unwrap();
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap();
-        assert_eq!((status, body["reason"].as_str()), (code, Some(reason)), "{body}");
+        assert_eq!(
+            (status, body["reason"].as_str()),
+            (code, Some(reason)),
+            "{body}"
+        );
         assert_eq!(body["kind"], "Status");
         assert_eq!(body["status"], "Failure");
         assert_eq!(body["code"], code);
@@ -439,47 +658,97 @@ async fn bad_input_gets_status_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_watch_replays_times_out_and_reports_expired_versions() {
     let t = TestLab::start().await;
-    let http = reqwest::Client::new();
+    let http = t.http();
     let token = t.lab.admin_token().to_string();
-    let list_url = format!("{}/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts", t.lab.api_url);
-    let list: Value = http.get(&list_url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let list_rv = list["metadata"]["resourceVersion"].as_str().unwrap().to_string();
+    let list_url = format!(
+        "{}/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts",
+        t.lab.api_url
+    );
+    let list: Value = http
+        .get(&list_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list_rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
     t.lab
         .store()
-        .update(Kind::Rollout, "demo", "search", release_cockpit::lab::store::Part::Main, |cur| {
-            let mut next = cur.clone();
-            next["metadata"]["annotations"] = json!({"lab-test": "replayed"});
-            Ok::<_, ()>(next)
-        })
+        .update(
+            Kind::Rollout,
+            "demo",
+            "search",
+            release_cockpit::lab::store::Part::Main,
+            |cur| {
+                let mut next = cur.clone();
+                next["metadata"]["annotations"] = json!({"lab-test": "replayed"});
+                Ok::<_, ()>(next)
+            },
+        )
         .unwrap();
-    let url = format!("{list_url}?watch=true&resourceVersion={list_rv}&timeoutSeconds=1&allowWatchBookmarks=true");
+    let url = format!(
+        "{list_url}?watch=true&resourceVersion={list_rv}&timeoutSeconds=1&allowWatchBookmarks=true"
+    );
     let started = std::time::Instant::now();
     let body = tokio::time::timeout(Duration::from_secs(10), async {
-        http.get(&url).bearer_auth(&token).send().await.unwrap().text().await.unwrap()
+        http.get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     })
     .await
     .expect("timeoutSeconds=1 must end the watch");
     assert!(started.elapsed() >= Duration::from_millis(900));
-    let events: Vec<Value> = body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(
         events.iter().any(|e| e["type"] == "MODIFIED"
             && e["object"]["metadata"]["annotations"]["lab-test"] == "replayed"),
         "{body}"
     );
-    assert!(events.iter().all(|e| e["object"]["metadata"]["namespace"] == "demo" || e["type"] == "BOOKMARK"));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["object"]["metadata"]["namespace"] == "demo" || e["type"] == "BOOKMARK")
+    );
 
     for i in 0..1100 {
         t.lab
             .store()
-            .update(Kind::Rollout, "demo", "search", release_cockpit::lab::store::Part::Main, |cur| {
-                let mut next = cur.clone();
-                next["metadata"]["annotations"] = json!({"lab-test": i.to_string()});
-                Ok::<_, ()>(next)
-            })
+            .update(
+                Kind::Rollout,
+                "demo",
+                "search",
+                release_cockpit::lab::store::Part::Main,
+                |cur| {
+                    let mut next = cur.clone();
+                    next["metadata"]["annotations"] = json!({"lab-test": i.to_string()});
+                    Ok::<_, ()>(next)
+                },
+            )
             .unwrap();
     }
     let url = format!("{list_url}?watch=1&resourceVersion={list_rv}");
-    let body = http.get(&url).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    let body = http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let event: Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
     assert_eq!(event["type"], "ERROR");
     assert_eq!(event["object"]["code"], 410);
@@ -491,17 +760,41 @@ async fn raw_watch_replays_times_out_and_reports_expired_versions() {
 async fn lab_writes_its_files_and_serves_metrics() {
     let t = TestLab::start().await;
     let lab_json: Value =
-        serde_json::from_str(&std::fs::read_to_string(t.dir.path().join("lab.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(t.dir.path().join("lab.json")).unwrap())
+            .unwrap();
     assert_eq!(lab_json["api_url"], t.lab.api_url.as_str());
     assert_eq!(lab_json["metrics_url"], t.lab.metrics_url.as_str());
     assert_eq!(lab_json["prometheus_url"], Value::Null);
     assert_eq!(t.kubeconfig(), Path::new(t.dir.path()).join("kubeconfig"));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let metrics = reqwest::get(&t.lab.metrics_url).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(&t.lab.metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("istio_requests_total"), "{metrics}");
-    let version: Value = reqwest::get(format!("{}/version", t.lab.api_url)).await.unwrap().json().await.unwrap();
+    let http = t.http();
+    let version: Value = http
+        .get(format!("{}/version", t.lab.api_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(version["major"], "1");
+    assert!(t.lab.api_url.starts_with("https://127.0.0.1:"));
     let api_url = t.lab.api_url.clone();
+    let metrics_url = t.lab.metrics_url.clone();
     t.lab.shutdown().await;
-    assert!(reqwest::get(format!("{api_url}/version")).await.is_err(), "the lab still answers after shutdown");
+    let version_after = http.get(format!("{api_url}/version")).send().await;
+    assert!(
+        version_after.is_err(),
+        "the lab API still answers after shutdown"
+    );
+    assert!(
+        reqwest::get(&metrics_url).await.is_err(),
+        "the metrics endpoint still answers after shutdown"
+    );
 }

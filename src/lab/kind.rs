@@ -93,7 +93,10 @@ impl Kind {
 
     /// Whether the kind has a `status` subresource (status and spec are written apart).
     pub fn has_status_subresource(self) -> bool {
-        matches!(self, Kind::Rollout | Kind::AnalysisRun | Kind::ReplicaSet | Kind::Namespace)
+        matches!(
+            self,
+            Kind::Rollout | Kind::AnalysisRun | Kind::ReplicaSet | Kind::Namespace
+        )
     }
 
     /// Custom resources refuse strategic-merge patches (415); built-in kinds take them.
@@ -134,9 +137,15 @@ mod tests {
 
     #[test]
     fn paths_resolve_to_kinds() {
-        assert_eq!(Kind::find("argoproj.io", "v1alpha1", "rollouts"), Some(Kind::Rollout));
+        assert_eq!(
+            Kind::find("argoproj.io", "v1alpha1", "rollouts"),
+            Some(Kind::Rollout)
+        );
         assert_eq!(Kind::find("", "v1", "events"), Some(Kind::Event));
-        assert_eq!(Kind::find("events.k8s.io", "v1", "events"), Some(Kind::EventV1));
+        assert_eq!(
+            Kind::find("events.k8s.io", "v1", "events"),
+            Some(Kind::EventV1)
+        );
         assert_eq!(Kind::find("apps", "v1", "rollouts"), None);
         assert_eq!(Kind::Rollout.qualified(), "rollouts.argoproj.io");
         assert_eq!(Kind::Event.api_version(), "v1");

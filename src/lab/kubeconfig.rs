@@ -20,12 +20,14 @@ pub struct LabFiles<'a> {
     pub api_url: &'a str,
     pub metrics_url: &'a str,
     pub prometheus_url: Option<&'a str>,
+    /// PEM of the CA the API's certificate is signed by (written to `DIR/ca.crt`).
+    pub ca_pem: &'a str,
     pub admin_token: &'a str,
     pub viewer_token: &'a str,
 }
 
-/// The kubeconfig, as a JSON value (YAML is a superset of JSON; the file is written as YAML).
-pub fn kubeconfig(files: &LabFiles<'_>) -> Value {
+/// The kubeconfig, as a JSON value (written as YAML); `ca_path` is the CA file it names.
+pub fn kubeconfig(files: &LabFiles<'_>, ca_path: &Path) -> Value {
     let mut extension = json!({"metricsUrl": files.metrics_url, "template": "istio"});
     if let Some(url) = files.prometheus_url {
         extension["prometheusUrl"] = json!(url);
@@ -46,7 +48,10 @@ pub fn kubeconfig(files: &LabFiles<'_>) -> Value {
         "apiVersion": "v1",
         "kind": "Config",
         "preferences": {},
-        "clusters": [{"name": "lab", "cluster": {"server": files.api_url}}],
+        "clusters": [{"name": "lab", "cluster": {
+            "server": files.api_url,
+            "certificate-authority": ca_path.display().to_string(),
+        }}],
         "contexts": [context(ADMIN_CONTEXT), context(VIEWER_CONTEXT)],
         "users": [user(ADMIN_CONTEXT, files.admin_token), user(VIEWER_CONTEXT, files.viewer_token)],
         "current-context": ADMIN_CONTEXT,
@@ -62,24 +67,39 @@ pub fn lab_json(files: &LabFiles<'_>) -> Value {
     })
 }
 
-/// Writes `dir/kubeconfig` (mode 0600: it holds tokens) and `dir/lab.json`; returns the
-/// kubeconfig's path.
+/// Writes `dir/ca.crt`, `dir/kubeconfig` (mode 0600: it holds tokens) and `dir/lab.json`;
+/// returns the kubeconfig's path.
 pub fn write(dir: &Path, files: &LabFiles<'_>) -> Result<PathBuf, LabError> {
-    let kubeconfig_path = dir.join("kubeconfig");
-    let yaml = serde_saphyr::to_string(&kubeconfig(files)).map_err(|e| LabError::Write {
-        path: kubeconfig_path.clone(),
-        source: std::io::Error::other(e.to_string()),
+    let ca_path = std::path::absolute(dir.join("ca.crt")).map_err(|source| LabError::Write {
+        path: dir.join("ca.crt"),
+        source,
     })?;
+    std::fs::write(&ca_path, files.ca_pem).map_err(|source| LabError::Write {
+        path: ca_path.clone(),
+        source,
+    })?;
+    let kubeconfig_path = dir.join("kubeconfig");
+    let yaml =
+        serde_saphyr::to_string(&kubeconfig(files, &ca_path)).map_err(|e| LabError::Write {
+            path: kubeconfig_path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
     write_private(&kubeconfig_path, yaml.as_bytes())?;
     let json_path = dir.join("lab.json");
     let text = format!("{:#}\n", lab_json(files));
-    std::fs::write(&json_path, text).map_err(|source| LabError::Write { path: json_path, source })?;
+    std::fs::write(&json_path, text).map_err(|source| LabError::Write {
+        path: json_path,
+        source,
+    })?;
     Ok(kubeconfig_path)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
     use std::io::Write;
-    let err = |source| LabError::Write { path: path.to_path_buf(), source };
+    let err = |source| LabError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -98,6 +118,7 @@ mod tests {
             api_url: "http://127.0.0.1:1234",
             metrics_url: "http://127.0.0.1:1234/metrics",
             prometheus_url: None,
+            ca_pem: "-----BEGIN CERTIFICATE-----",
             admin_token: "a",
             viewer_token: "v",
         };
@@ -105,14 +126,23 @@ mod tests {
         let path = write(dir.path(), &files).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let parsed: Value = serde_saphyr::from_str(&text).unwrap();
-        assert_eq!(parsed, kubeconfig(&files));
+        let ca_path = std::path::absolute(dir.path().join("ca.crt")).unwrap();
+        assert_eq!(parsed, kubeconfig(&files, &ca_path));
+        assert_eq!(
+            parsed["clusters"][0]["cluster"]["certificate-authority"],
+            ca_path.display().to_string()
+        );
         assert_eq!(parsed["current-context"], "lab-admin");
         let ext = &parsed["contexts"][1]["context"]["extensions"][0];
         assert_eq!(ext["name"], "release-cockpit");
-        assert_eq!(ext["extension"]["metricsUrl"], "http://127.0.0.1:1234/metrics");
+        assert_eq!(
+            ext["extension"]["metricsUrl"],
+            "http://127.0.0.1:1234/metrics"
+        );
         assert!(ext["extension"].get("prometheusUrl").is_none());
         let lab: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join("lab.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("lab.json")).unwrap())
+                .unwrap();
         assert_eq!(lab["prometheus_url"], Value::Null);
         assert_eq!(lab["api_url"], "http://127.0.0.1:1234");
     }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 pub use kind::Kind;
 pub use store::Store;
 
-use server::{ApiServer, Tokens};
+use server::{ApiServer, LabTls, Tokens};
 use traffic::Traffic;
 
 /// Whether the lab starts a real Prometheus scraping its `/metrics`.
@@ -64,8 +64,13 @@ impl Default for LabOptions {
 /// Why the lab did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
-    #[error("cannot listen on {addr} for the lab API: {source}; pick another --addr (port 0 picks a free one)")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error(
+        "cannot listen on {addr} for the lab API: {source}; pick another --addr (port 0 picks a free one)"
+    )]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("the lab only listens on loopback addresses, not {addr}; use 127.0.0.1:PORT")]
     NotLoopback { addr: SocketAddr },
     #[error("unknown scenario {name:?}: {message}; choose one of {}", scenario::NAMES.join(", "))]
@@ -75,16 +80,21 @@ pub enum LabError {
     #[error("cannot seed the lab with {name}: {message}")]
     Seed { name: String, message: String },
     #[error("cannot write {}: {source}; check that the --dir is writable", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Tls(String),
     #[error("cannot start Prometheus for the lab: {0}; use --prometheus off to run without it")]
     Prometheus(String),
 }
 
 /// A running lab. Drop without [`Lab::shutdown`] leaves tasks running until the runtime ends.
 pub struct Lab {
-    /// `http://127.0.0.1:PORT`: the Kubernetes API.
+    /// `https://127.0.0.1:PORT`: the Kubernetes API (TLS, signed by [`Lab::ca_pem`]).
     pub api_url: String,
-    /// `http://127.0.0.1:PORT/metrics`: the simulated traffic in Istio's format.
+    /// `http://127.0.0.1:PORT2/metrics`: the simulated traffic in Istio's format.
     pub metrics_url: String,
     /// The child Prometheus scraping `metrics_url`, when one was started.
     pub prometheus_url: Option<String>,
@@ -92,6 +102,7 @@ pub struct Lab {
     pub kubeconfig_path: Option<PathBuf>,
     store: Arc<Store>,
     tokens: Tokens,
+    tls: LabTls,
     server: ApiServer,
     controller: run_loop::ControllerLoop,
     prometheus: Option<prometheus::PrometheusChild>,
@@ -108,8 +119,10 @@ impl Lab {
         if !(opts.speed.is_finite() && opts.speed > 0.0) {
             return Err(LabError::Speed { speed: opts.speed });
         }
-        let seed = scenario::seed(&opts.scenario)
-            .map_err(|message| LabError::Scenario { name: opts.scenario.clone(), message })?;
+        let seed = scenario::seed(&opts.scenario).map_err(|message| LabError::Scenario {
+            name: opts.scenario.clone(),
+            message,
+        })?;
         let store = Arc::new(Store::new());
         // Namespaces first: namespaced objects are refused in a namespace that does not exist.
         let mut seed = seed;
@@ -120,23 +133,47 @@ impl Lab {
                 name: name.clone(),
                 message: "the lab does not serve this kind".into(),
             })?;
-            store
-                .create(kind, object)
-                .map_err(|e| LabError::Seed { name, message: e.to_string() })?;
+            store.create(kind, object).map_err(|e| LabError::Seed {
+                name,
+                message: e.to_string(),
+            })?;
         }
         let listener = tokio::net::TcpListener::bind(opts.addr)
             .await
-            .map_err(|source| LabError::Listen { addr: opts.addr, source })?;
+            .map_err(|source| LabError::Listen {
+                addr: opts.addr,
+                source,
+            })?;
+        let metrics_addr = SocketAddr::new(opts.addr.ip(), 0);
+        let metrics_listener =
+            tokio::net::TcpListener::bind(metrics_addr)
+                .await
+                .map_err(|source| LabError::Listen {
+                    addr: metrics_addr,
+                    source,
+                })?;
+        let tls = LabTls::generate().map_err(LabError::Tls)?;
         let traffic = Arc::new(Mutex::new(Traffic::new(rand::random())));
         let render = {
             let traffic = Arc::clone(&traffic);
-            Arc::new(move || traffic.lock().map(|t| t.render()).unwrap_or_default()) as server::MetricsRenderer
+            Arc::new(move || traffic.lock().map(|t| t.render()).unwrap_or_default())
+                as server::MetricsRenderer
         };
         let tokens = Tokens::generate();
-        let server = ApiServer::start(listener, Arc::clone(&store), tokens.clone(), render)
-            .map_err(|source| LabError::Listen { addr: opts.addr, source })?;
-        let api_url = format!("http://{}", server.addr);
-        let metrics_url = format!("{api_url}/metrics");
+        let server = ApiServer::start(
+            listener,
+            metrics_listener,
+            &tls,
+            Arc::clone(&store),
+            tokens.clone(),
+            render,
+        )
+        .map_err(|source| LabError::Listen {
+            addr: opts.addr,
+            source,
+        })?;
+        let api_url = format!("https://{}", server.addr);
+        let metrics_url = format!("http://{}/metrics", server.metrics_addr);
         let controller = run_loop::ControllerLoop::start(Arc::clone(&store), traffic, opts.speed);
         let mut lab = Lab {
             api_url,
@@ -145,6 +182,7 @@ impl Lab {
             kubeconfig_path: None,
             store,
             tokens,
+            tls,
             server,
             controller,
             prometheus: None,
@@ -160,12 +198,16 @@ impl Lab {
         let temp;
         let data_dir: &Path = match &opts.dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| LabError::Write { path: dir.clone(), source })?;
+                std::fs::create_dir_all(dir).map_err(|source| LabError::Write {
+                    path: dir.clone(),
+                    source,
+                })?;
                 dir
             }
             None => {
                 let port = self.server.addr.port();
-                temp = std::env::temp_dir().join(format!("release-cockpit-lab-{}-{port}", std::process::id()));
+                temp = std::env::temp_dir()
+                    .join(format!("release-cockpit-lab-{}-{port}", std::process::id()));
                 &temp
             }
         };
@@ -179,6 +221,7 @@ impl Lab {
                 api_url: &self.api_url,
                 metrics_url: &self.metrics_url,
                 prometheus_url: self.prometheus_url.as_deref(),
+                ca_pem: &self.tls.ca_pem,
                 admin_token: &self.tokens.admin,
                 viewer_token: &self.tokens.viewer,
             };
@@ -204,6 +247,11 @@ impl Lab {
     /// The bearer token of `lab-viewer` (get, list and watch only).
     pub fn viewer_token(&self) -> &str {
         &self.tokens.viewer
+    }
+
+    /// PEM of the CA that signed the API's certificate: what a client must trust.
+    pub fn ca_pem(&self) -> &str {
+        &self.tls.ca_pem
     }
 
     /// The object store, for tests that check what the lab holds.

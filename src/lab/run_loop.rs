@@ -78,8 +78,11 @@ fn apply(store: &Store, rollout: &Value, reconciled: controller::Reconciled) {
         Ok::<_, std::convert::Infallible>(next)
     });
     match written {
-        Ok(_) | Err(UpdateError::Store(StoreError::Conflict { .. } | StoreError::NotFound { .. })) => {}
-        Err(e) => tracing::warn!("lab controller could not write the status of rollout {namespace}/{name}: {e}"),
+        Ok(_)
+        | Err(UpdateError::Store(StoreError::Conflict { .. } | StoreError::NotFound { .. })) => {}
+        Err(e) => tracing::warn!(
+            "lab controller could not write the status of rollout {namespace}/{name}: {e}"
+        ),
     }
 }
 
@@ -88,8 +91,14 @@ fn write_replica_set(store: &Store, namespace: &str, mut replica_set: Value) {
     if replica_set["metadata"]["namespace"].is_null() {
         replica_set["metadata"]["namespace"] = Value::from(namespace);
     }
-    let name = replica_set["metadata"]["name"].as_str().unwrap_or("").to_string();
-    let rs_namespace = replica_set["metadata"]["namespace"].as_str().unwrap_or(namespace).to_string();
+    let name = replica_set["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let rs_namespace = replica_set["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or(namespace)
+        .to_string();
     if store.get(Kind::ReplicaSet, &rs_namespace, &name).is_none() {
         if let Err(e) = store.create(Kind::ReplicaSet, replica_set) {
             tracing::warn!("lab controller could not create ReplicaSet {rs_namespace}/{name}: {e}");

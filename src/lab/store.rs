@@ -162,7 +162,9 @@ impl Store {
     /// Stores a new object: sets uid, creationTimestamp, generation 1 and a resourceVersion.
     pub fn create(&self, kind: Kind, mut object: Value) -> Result<Value, StoreError> {
         if !object.is_object() {
-            return Err(StoreError::Invalid("the object must be a JSON object".into()));
+            return Err(StoreError::Invalid(
+                "the object must be a JSON object".into(),
+            ));
         }
         let namespace = str_at(&object, "namespace");
         let mut name = str_at(&object, "name");
@@ -176,7 +178,9 @@ impl Store {
             name = format!("{prefix}{}", random_suffix());
         }
         if kind.namespaced() && namespace.is_empty() {
-            return Err(StoreError::Invalid("metadata.namespace: Required value".into()));
+            return Err(StoreError::Invalid(
+                "metadata.namespace: Required value".into(),
+            ));
         }
         let mut inner = self.lock();
         if kind.namespaced() && !inner.objects.contains_key(&namespace_key(&namespace)) {
@@ -261,7 +265,10 @@ impl Store {
         let key = (kind, namespace.to_string(), name.to_string());
         let mut inner = self.lock();
         let Some(mut object) = inner.objects.remove(&key) else {
-            return Err(StoreError::NotFound { kind, name: name.to_string() });
+            return Err(StoreError::NotFound {
+                kind,
+                name: name.to_string(),
+            });
         };
         let rv = inner.resource_version + 1;
         metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv.to_string()));
@@ -270,7 +277,11 @@ impl Store {
     }
 
     /// The current objects of `kind` and a feed of every change after them.
-    pub fn list_and_subscribe(&self, kind: Kind, namespace: Option<&str>) -> (Vec<Value>, Subscription) {
+    pub fn list_and_subscribe(
+        &self,
+        kind: Kind,
+        namespace: Option<&str>,
+    ) -> (Vec<Value>, Subscription) {
         let inner = self.lock();
         let live = self.feed.subscribe();
         let items = inner
@@ -279,7 +290,11 @@ impl Store {
             .filter(|((k, ns, _), _)| *k == kind && namespace.is_none_or(|want| want == ns))
             .map(|(_, v)| v.clone())
             .collect();
-        let sub = Subscription { replay: Vec::new(), live, resource_version: inner.resource_version };
+        let sub = Subscription {
+            replay: Vec::new(),
+            live,
+            resource_version: inner.resource_version,
+        };
         (items, sub)
     }
 
@@ -290,7 +305,10 @@ impl Store {
         let replay = match since {
             None => Vec::new(),
             Some(since) if since < inner.evicted => {
-                return Err(TooOld { requested: since, oldest: inner.evicted + 1 });
+                return Err(TooOld {
+                    requested: since,
+                    oldest: inner.evicted + 1,
+                });
             }
             Some(since) => inner
                 .history
@@ -299,7 +317,11 @@ impl Store {
                 .cloned()
                 .collect(),
         };
-        Ok(Subscription { replay, live, resource_version: inner.resource_version })
+        Ok(Subscription {
+            replay,
+            live,
+            resource_version: inner.resource_version,
+        })
     }
 }
 
@@ -414,13 +436,22 @@ fn metadata_mut(object: &mut Value) -> &mut serde_json::Map<String, Value> {
 
 /// RFC 3339 UTC with whole seconds, as Kubernetes writes timestamps.
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 fn new_uid() -> String {
     let b: [u8; 16] = rand::random();
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 fn random_suffix() -> String {

@@ -7,8 +7,18 @@ use crate::lab::kind::Kind;
 
 /// Group/versions served besides the object kinds: the review APIs.
 const REVIEW_GROUPS: [(&str, &str, &str, &str); 2] = [
-    ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
-    ("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview"),
+    (
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+    ),
+    (
+        "authentication.k8s.io",
+        "v1",
+        "selfsubjectreviews",
+        "SelfSubjectReview",
+    ),
 ];
 
 pub fn version() -> Value {
@@ -97,7 +107,11 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             "categories": categories(kind),
         }));
         if kind.has_status_subresource() {
-            let status_verbs: &[&str] = if kind.is_custom() { &["get", "patch", "update"] } else { &["get"] };
+            let status_verbs: &[&str] = if kind.is_custom() {
+                &["get", "patch", "update"]
+            } else {
+                &["get"]
+            };
             resources.push(json!({
                 "name": format!("{}/status", kind.plural()),
                 "singularName": "",
@@ -117,7 +131,11 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     if resources.is_empty() {
         return None;
     }
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     Some(json!({
         "kind": "APIResourceList",
         "apiVersion": "v1",
@@ -147,11 +165,25 @@ mod tests {
             .iter()
             .map(|r| r["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["rollouts", "rollouts/status", "analysisruns", "analysisruns/status"]);
+        assert_eq!(
+            names,
+            [
+                "rollouts",
+                "rollouts/status",
+                "analysisruns",
+                "analysisruns/status"
+            ]
+        );
         assert_eq!(doc["resources"][0]["shortNames"][0], "ro");
         assert!(resource_list("argoproj.io", "v1").is_none());
         assert!(resource_list("authorization.k8s.io", "v1").is_some());
         let groups = group_list();
-        assert!(groups["groups"].as_array().unwrap().iter().any(|g| g["name"] == "argoproj.io"));
+        assert!(
+            groups["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["name"] == "argoproj.io")
+        );
     }
 }

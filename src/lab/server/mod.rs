@@ -5,9 +5,11 @@
 mod auth;
 mod discovery;
 mod objects;
+mod protobuf;
 mod route;
 mod selector;
 mod status;
+mod tls;
 mod watch;
 
 use std::collections::HashMap;
@@ -26,6 +28,7 @@ use tokio::task::JoinHandle;
 
 pub use auth::{ADMIN, Tokens, User, VIEWER};
 pub use status::ApiError;
+pub use tls::LabTls;
 
 use crate::lab::kind::Kind;
 use crate::lab::store::{Part, Store};
@@ -43,51 +46,97 @@ pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
 struct ServerState {
     store: Arc<Store>,
     tokens: Tokens,
-    metrics: MetricsRenderer,
     server_address: String,
     stopping: tokio::sync::watch::Receiver<bool>,
 }
 
-/// A running API server; `stop` ends open watches and waits for the listener to close.
+/// The running API server (HTTPS) and metrics endpoint (plain HTTP, as Prometheus scrapes);
+/// `stop` ends open watches and waits for both listeners to close.
 pub struct ApiServer {
     pub addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
     stop: tokio::sync::watch::Sender<bool>,
-    task: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl ApiServer {
-    /// Serves the store on `listener` until [`ApiServer::stop`].
-    pub fn start(listener: TcpListener, store: Arc<Store>, tokens: Tokens, metrics: MetricsRenderer) -> std::io::Result<Self> {
-        let addr = listener.local_addr()?;
+    /// Serves the store over TLS on `api` and the traffic exposition on `metrics` until
+    /// [`ApiServer::stop`].
+    pub fn start(
+        api: TcpListener,
+        metrics: TcpListener,
+        tls: &LabTls,
+        store: Arc<Store>,
+        tokens: Tokens,
+        render: MetricsRenderer,
+    ) -> std::io::Result<Self> {
+        let addr = api.local_addr()?;
+        let metrics_addr = metrics.local_addr()?;
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let state = Arc::new(ServerState {
             store,
             tokens,
-            metrics,
             server_address: addr.to_string(),
             stopping: stopping.clone(),
         });
-        let app = Router::new().fallback(handle).with_state(state);
-        let mut shutdown = stopping;
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = shutdown.wait_for(|stop| *stop).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!("lab API server on {addr} stopped: {e}");
-            }
-        });
-        Ok(ApiServer { addr, stop, task })
+        let api_app = Router::new().fallback(handle).with_state(state);
+        let metrics_app = Router::new()
+            .route(
+                "/metrics",
+                axum::routing::get(move || serve_metrics(render.clone())),
+            )
+            .fallback(|| async { (StatusCode::NOT_FOUND, "only /metrics is served here\n") });
+        let shutdown = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        let api_serve = axum::serve(tls.listener(api)?, api_app)
+            .with_graceful_shutdown(shutdown(stopping.clone()));
+        let metrics_serve =
+            axum::serve(metrics, metrics_app).with_graceful_shutdown(shutdown(stopping));
+        let tasks = vec![
+            tokio::spawn(async move {
+                if let Err(e) = api_serve.await {
+                    tracing::warn!("lab API server on {addr} stopped: {e}");
+                }
+            }),
+            tokio::spawn(async move {
+                if let Err(e) = metrics_serve.await {
+                    tracing::warn!("lab metrics endpoint on {metrics_addr} stopped: {e}");
+                }
+            }),
+        ];
+        Ok(ApiServer {
+            addr,
+            metrics_addr,
+            stop,
+            tasks,
+        })
     }
 
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let mut task = self.task;
-        // Open keep-alive connections could hold graceful shutdown; don't wait on them forever.
-        if tokio::time::timeout(Duration::from_secs(3), &mut task).await.is_err() {
-            task.abort();
+        for mut task in self.tasks {
+            // Idle keep-alive connections could hold graceful shutdown; don't wait forever.
+            if tokio::time::timeout(Duration::from_secs(3), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
         }
     }
+}
+
+async fn serve_metrics(render: MetricsRenderer) -> Response {
+    let text = render();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn handle(
@@ -105,16 +154,18 @@ async fn handle(
     response
 }
 
-async fn dispatch(state: &ServerState, method: &Method, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn dispatch(
+    state: &ServerState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let path = uri.path();
     let target = route::parse(path).ok_or_else(|| ApiError::not_found_path(path))?;
     match &target {
         Target::Version => return read_only(method, discovery::version),
         Target::Health => return Ok((StatusCode::OK, "ok").into_response()),
-        Target::Metrics => {
-            let text = (state.metrics)();
-            return Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response());
-        }
         _ => {}
     }
     let user = state.tokens.authenticate(headers)?;
@@ -122,25 +173,33 @@ async fn dispatch(state: &ServerState, method: &Method, uri: &Uri, headers: &Hea
         .map(|q: Query<HashMap<String, String>>| q.0)
         .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))?;
     match target {
-        Target::Version | Target::Health | Target::Metrics => Err(ApiError::not_found_path(path)),
-        Target::Root => read_only(method, || json!({"paths": ["/api", "/api/v1", "/apis", "/version"]})),
-        Target::CoreVersions => read_only(method, || discovery::core_versions(&state.server_address)),
+        Target::Version | Target::Health => Err(ApiError::not_found_path(path)),
+        Target::Root => read_only(
+            method,
+            || json!({"paths": ["/api", "/api/v1", "/apis", "/version"]}),
+        ),
+        Target::CoreVersions => {
+            read_only(method, || discovery::core_versions(&state.server_address))
+        }
         Target::GroupList => read_only(method, discovery::group_list),
         Target::Group(group) => {
             let doc = discovery::group(&group).ok_or_else(|| ApiError::not_found_path(path))?;
             read_only(method, || doc)
         }
         Target::ResourceList { group, version } => {
-            let doc = discovery::resource_list(&group, &version).ok_or_else(|| ApiError::not_found_path(path))?;
+            let doc = discovery::resource_list(&group, &version)
+                .ok_or_else(|| ApiError::not_found_path(path))?;
             read_only(method, || doc)
         }
         Target::Review { resource, .. } => {
             if method != Method::POST {
                 return Err(ApiError::method_not_allowed(method.as_str()));
             }
-            let review = read_json(body).await?;
             let answer = match resource.as_str() {
-                "selfsubjectaccessreviews" => auth::access_review(&user, review),
+                "selfsubjectaccessreviews" => {
+                    auth::access_review(&user, read_review(headers, body).await?)
+                }
+                // A SelfSubjectReview asks nothing but "who am I": its body carries no data.
                 _ => auth::self_review(&user),
             };
             Ok(json_response(StatusCode::CREATED, &answer))
@@ -148,8 +207,16 @@ async fn dispatch(state: &ServerState, method: &Method, uri: &Uri, headers: &Hea
         Target::Collection { kind, namespace } => {
             collection(state, &user, method, headers, &query, kind, namespace, body).await
         }
-        Target::Object { kind, namespace, name, status } => {
-            object(state, &user, method, headers, kind, &namespace, &name, status, body).await
+        Target::Object {
+            kind,
+            namespace,
+            name,
+            status,
+        } => {
+            object(
+                state, &user, method, headers, kind, &namespace, &name, status, body,
+            )
+            .await
         }
     }
 }
@@ -172,7 +239,14 @@ async fn collection(
         Method::POST if namespace.is_some() || !kind.namespaced() => "create",
         _ => return Err(ApiError::method_not_allowed(method.as_str())),
     };
-    authorize(user, verb, kind, namespace.as_deref().unwrap_or(""), "", false)?;
+    authorize(
+        user,
+        verb,
+        kind,
+        namespace.as_deref().unwrap_or(""),
+        "",
+        false,
+    )?;
     allow_verb(kind, verb, false)?;
     let selector = Selector::parse(
         query.get("labelSelector").map(String::as_str),
@@ -183,18 +257,32 @@ async fn collection(
             let resource_version = match query.get("resourceVersion").map(String::as_str) {
                 None | Some("") => None,
                 Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-                    ApiError::bad_request(format!("invalid resourceVersion {rv:?}: must be a number"))
+                    ApiError::bad_request(format!(
+                        "invalid resourceVersion {rv:?}: must be a number"
+                    ))
                 })?),
             };
             let timeout = query
                 .get("timeoutSeconds")
                 .and_then(|t| t.parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let bookmarks = query.get("allowWatchBookmarks").is_some_and(|b| b == "true" || b == "1");
-            let request = watch::WatchRequest { kind, namespace, selector, resource_version, timeout, bookmarks };
+            let bookmarks = query
+                .get("allowWatchBookmarks")
+                .is_some_and(|b| b == "true" || b == "1");
+            let request = watch::WatchRequest {
+                kind,
+                namespace,
+                selector,
+                resource_version,
+                timeout,
+                bookmarks,
+            };
             Ok(watch::watch(&state.store, request, state.stopping.clone()))
         }
-        "list" => Ok(json_response(StatusCode::OK, &objects::list(&state.store, kind, namespace.as_deref(), &selector))),
+        "list" => Ok(json_response(
+            StatusCode::OK,
+            &objects::list(&state.store, kind, namespace.as_deref(), &selector),
+        )),
         _ => {
             require_json(headers)?;
             let body = read_body(body).await?;
@@ -235,23 +323,49 @@ async fn object(
             objects::replace(store, kind, namespace, name, part, &read_body(body).await?)?
         }
         _ => {
-            let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            objects::patch(store, kind, namespace, name, part, content_type, &read_body(body).await?)?
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            objects::patch(
+                store,
+                kind,
+                namespace,
+                name,
+                part,
+                content_type,
+                &read_body(body).await?,
+            )?
         }
     };
     Ok(json_response(StatusCode::OK, &object))
 }
 
-fn authorize(user: &User, verb: &str, kind: Kind, namespace: &str, name: &str, status: bool) -> Result<(), ApiError> {
+fn authorize(
+    user: &User,
+    verb: &str,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+    status: bool,
+) -> Result<(), ApiError> {
     let attrs = Attributes {
         verb: verb.to_string(),
         group: kind.group().to_string(),
         resource: kind.plural().to_string(),
-        subresource: if status { "status".into() } else { String::new() },
+        subresource: if status {
+            "status".into()
+        } else {
+            String::new()
+        },
         namespace: namespace.to_string(),
         name: name.to_string(),
     };
-    if auth::allowed(user, &attrs) { Ok(()) } else { Err(auth::forbidden(user, &attrs)) }
+    if auth::allowed(user, &attrs) {
+        Ok(())
+    } else {
+        Err(auth::forbidden(user, &attrs))
+    }
 }
 
 /// 405 for verbs the lab does not serve on `kind` (e.g. writing ReplicaSets).
@@ -261,7 +375,11 @@ fn allow_verb(kind: Kind, verb: &str, status: bool) -> Result<(), ApiError> {
         (true, true) => matches!(verb, "get" | "patch" | "update"),
         (true, false) => verb == "get",
     };
-    if served { Ok(()) } else { Err(ApiError::method_not_allowed(verb)) }
+    if served {
+        Ok(())
+    } else {
+        Err(ApiError::method_not_allowed(verb))
+    }
 }
 
 fn read_only(method: &Method, doc: impl FnOnce() -> Value) -> Result<Response, ApiError> {
@@ -272,11 +390,17 @@ fn read_only(method: &Method, doc: impl FnOnce() -> Value) -> Result<Response, A
 }
 
 fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
     if content_type.split(';').next().unwrap_or("").trim() == "application/json" {
         Ok(())
     } else {
-        Err(ApiError::unsupported_media_type(content_type, "application/json"))
+        Err(ApiError::unsupported_media_type(
+            content_type,
+            "application/json",
+        ))
     }
 }
 
@@ -284,12 +408,37 @@ async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map(|b| b.to_vec())
-        .map_err(|e| ApiError::new(413, "RequestEntityTooLarge", format!("the request body could not be read: {e}")))
+        .map_err(|e| {
+            ApiError::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("the request body could not be read: {e}"),
+            )
+        })
+}
+
+/// A review object sent as JSON or, as kubectl does for built-in kinds, as protobuf.
+async fn read_review(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with(protobuf::CONTENT_TYPE) {
+        let bytes = read_body(body).await?;
+        return protobuf::access_review(&bytes).map_err(ApiError::bad_request);
+    }
+    read_json(body).await
 }
 
 async fn read_json(body: Body) -> Result<Value, ApiError> {
     let bytes = read_body(body).await?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
-    if value.is_object() { Ok(value) } else { Err(ApiError::bad_request("the request body must be a JSON object")) }
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ))
+    }
 }

@@ -28,10 +28,18 @@ pub fn get(store: &Store, kind: Kind, namespace: &str, name: &str) -> Result<Val
         .ok_or_else(|| ApiError::not_found(kind, name))
 }
 
-pub fn create(store: &Store, kind: Kind, namespace: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
+pub fn create(
+    store: &Store,
+    kind: Kind,
+    namespace: Option<&str>,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     let mut object = parse_object(body)?;
     check_kind(kind, &object)?;
-    let name = object["metadata"]["name"].as_str().unwrap_or("").to_string();
+    let name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     match (namespace, object["metadata"]["namespace"].as_str()) {
         (Some(url), Some(body)) if url != body => {
             return Err(ApiError::bad_request(
@@ -45,13 +53,25 @@ pub fn create(store: &Store, kind: Kind, namespace: Option<&str>, body: &[u8]) -
         meta.remove("resourceVersion");
     }
     validate(kind, &name, &object)?;
-    store.create(kind, object).map_err(|e| ApiError::from_store(kind, e))
+    store
+        .create(kind, object)
+        .map_err(|e| ApiError::from_store(kind, e))
 }
 
-pub fn replace(store: &Store, kind: Kind, namespace: &str, name: &str, part: Part, body: &[u8]) -> Result<Value, ApiError> {
+pub fn replace(
+    store: &Store,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+    part: Part,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     let object = parse_object(body)?;
     check_kind(kind, &object)?;
-    if object["metadata"]["name"].as_str().is_some_and(|n| n != name) {
+    if object["metadata"]["name"]
+        .as_str()
+        .is_some_and(|n| n != name)
+    {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
             object["metadata"]["name"].as_str().unwrap_or("")
@@ -82,8 +102,9 @@ pub fn patch(
         "application/merge-patch+json" => {}
         "application/strategic-merge-patch+json" if !kind.is_custom() => {}
         "application/json-patch+json" => {
-            let ops: json_patch::Patch = serde_json::from_slice(body)
-                .map_err(|e| ApiError::bad_request(format!("unable to parse the JSON patch: {e}")))?;
+            let ops: json_patch::Patch = serde_json::from_slice(body).map_err(|e| {
+                ApiError::bad_request(format!("unable to parse the JSON patch: {e}"))
+            })?;
             return update(store, kind, namespace, name, part, |current| {
                 let mut next = current.clone();
                 json_patch::patch(&mut next, &ops).map_err(|e| {
@@ -135,7 +156,9 @@ fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(ApiError::bad_request("the request body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
     }
     if !(value["metadata"].is_object() || value["metadata"].is_null()) {
         return Err(ApiError::bad_request("metadata must be a JSON object"));
@@ -144,7 +167,10 @@ fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
 }
 
 fn check_kind(kind: Kind, object: &Value) -> Result<(), ApiError> {
-    let api_version = object["apiVersion"].as_str().unwrap_or(&kind.api_version()).to_string();
+    let api_version = object["apiVersion"]
+        .as_str()
+        .unwrap_or(&kind.api_version())
+        .to_string();
     let object_kind = object["kind"].as_str().unwrap_or(kind.kind()).to_string();
     if api_version != kind.api_version() || object_kind != kind.kind() {
         return Err(ApiError::bad_request(format!(

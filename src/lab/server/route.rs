@@ -9,16 +9,29 @@ pub enum Target {
     Root,
     Version,
     Health,
-    Metrics,
     CoreVersions,
     GroupList,
     Group(String),
-    ResourceList { group: String, version: String },
+    ResourceList {
+        group: String,
+        version: String,
+    },
     /// `None`: all namespaces (or a cluster-scoped kind).
-    Collection { kind: Kind, namespace: Option<String> },
+    Collection {
+        kind: Kind,
+        namespace: Option<String>,
+    },
     /// `namespace` is empty for cluster-scoped kinds; `status` is the subresource.
-    Object { kind: Kind, namespace: String, name: String, status: bool },
-    Review { group: String, resource: String },
+    Object {
+        kind: Kind,
+        namespace: String,
+        name: String,
+        status: bool,
+    },
+    Review {
+        group: String,
+        resource: String,
+    },
 }
 
 const REVIEWS: [(&str, &str); 2] = [
@@ -30,7 +43,11 @@ const REVIEWS: [(&str, &str); 2] = [
 pub fn parse(path: &str) -> Option<Target> {
     let trimmed = path.strip_prefix('/')?;
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-    let segments: Vec<&str> = if trimmed.is_empty() { Vec::new() } else { trimmed.split('/').collect() };
+    let segments: Vec<&str> = if trimmed.is_empty() {
+        Vec::new()
+    } else {
+        trimmed.split('/').collect()
+    };
     if segments.iter().any(|s| s.is_empty()) {
         return None;
     }
@@ -38,7 +55,6 @@ pub fn parse(path: &str) -> Option<Target> {
         [] => Some(Target::Root),
         ["version"] => Some(Target::Version),
         ["healthz" | "readyz" | "livez"] => Some(Target::Health),
-        ["metrics"] => Some(Target::Metrics),
         ["api"] => Some(Target::CoreVersions),
         ["api", "v1", rest @ ..] => resource_path("", "v1", rest),
         ["apis"] => Some(Target::GroupList),
@@ -57,15 +73,25 @@ fn resource_path(group: &str, version: &str, rest: &[&str]) -> Option<Target> {
         status,
     };
     match rest {
-        [] => Some(Target::ResourceList { group: group.into(), version: version.into() }),
+        [] => Some(Target::ResourceList {
+            group: group.into(),
+            version: version.into(),
+        }),
         [plural] if version == "v1" && REVIEWS.contains(&(group, *plural)) => {
-            Some(Target::Review { group: group.into(), resource: plural.to_string() })
+            Some(Target::Review {
+                group: group.into(),
+                resource: plural.to_string(),
+            })
         }
-        [plural] => Some(Target::Collection { kind: find(plural)?, namespace: None }),
+        [plural] => Some(Target::Collection {
+            kind: find(plural)?,
+            namespace: None,
+        }),
         ["namespaces", namespace, plural] => match find(plural) {
-            Some(kind) if kind.namespaced() => {
-                Some(Target::Collection { kind, namespace: Some(namespace.to_string()) })
-            }
+            Some(kind) if kind.namespaced() => Some(Target::Collection {
+                kind,
+                namespace: Some(namespace.to_string()),
+            }),
             _ if *plural == "status" && group.is_empty() => {
                 Some(object(Kind::Namespace, "", namespace, true))
             }
@@ -108,11 +134,17 @@ mod tests {
         );
         assert_eq!(
             parse("/apis/argoproj.io/v1alpha1/rollouts"),
-            Some(Target::Collection { kind: Kind::Rollout, namespace: None })
+            Some(Target::Collection {
+                kind: Kind::Rollout,
+                namespace: None
+            })
         );
         assert_eq!(
             parse("/api/v1/namespaces"),
-            Some(Target::Collection { kind: Kind::Namespace, namespace: None })
+            Some(Target::Collection {
+                kind: Kind::Namespace,
+                namespace: None
+            })
         );
         assert_eq!(
             parse("/api/v1/namespaces/demo"),
@@ -125,12 +157,18 @@ mod tests {
         );
         assert_eq!(
             parse("/api/v1/namespaces/demo/events"),
-            Some(Target::Collection { kind: Kind::Event, namespace: Some("demo".into()) })
+            Some(Target::Collection {
+                kind: Kind::Event,
+                namespace: Some("demo".into())
+            })
         );
         assert_eq!(parse("/api/v1/namespaces/demo/pods"), None);
         assert_eq!(parse("/openapi/v2"), None);
         assert_eq!(parse("/apis//x"), None);
-        assert_eq!(parse("/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts/x/scale"), None);
+        assert_eq!(
+            parse("/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts/x/scale"),
+            None
+        );
         assert!(matches!(
             parse("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"),
             Some(Target::Review { .. })

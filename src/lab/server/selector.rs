@@ -22,7 +22,10 @@ pub struct Selector {
 }
 
 impl Selector {
-    pub fn parse(label_selector: Option<&str>, field_selector: Option<&str>) -> Result<Self, ApiError> {
+    pub fn parse(
+        label_selector: Option<&str>,
+        field_selector: Option<&str>,
+    ) -> Result<Self, ApiError> {
         let mut selector = Selector::default();
         for term in split(label_selector) {
             selector.labels.push(parse_label_term(term)?);
@@ -31,7 +34,9 @@ impl Selector {
             let (field, value) = term
                 .split_once("==")
                 .or_else(|| term.split_once('='))
-                .ok_or_else(|| ApiError::bad_request(format!("invalid field selector: {term:?}")))?;
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("invalid field selector: {term:?}"))
+                })?;
             match field.trim() {
                 "metadata.name" => selector.name = Some(value.trim().to_string()),
                 "metadata.namespace" => selector.namespace = Some(value.trim().to_string()),
@@ -48,7 +53,8 @@ impl Selector {
     pub fn matches(&self, object: &Value) -> bool {
         let meta = &object["metadata"];
         let field_ok = |want: &Option<String>, key: &str| {
-            want.as_deref().is_none_or(|w| meta[key].as_str().unwrap_or("") == w)
+            want.as_deref()
+                .is_none_or(|w| meta[key].as_str().unwrap_or("") == w)
         };
         if !field_ok(&self.name, "name") || !field_ok(&self.namespace, "namespace") {
             return false;

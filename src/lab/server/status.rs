@@ -19,7 +19,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn with_details(mut self, kind: Kind, name: &str) -> Self {
@@ -37,8 +42,12 @@ impl ApiError {
     }
 
     pub fn not_found(kind: Kind, name: &str) -> Self {
-        ApiError::new(404, "NotFound", format!("{} \"{name}\" not found", kind.qualified()))
-            .with_details(kind, name)
+        ApiError::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", kind.qualified()),
+        )
+        .with_details(kind, name)
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -46,20 +55,34 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(method: &str) -> Self {
-        ApiError::new(405, "MethodNotAllowed", format!("the server does not allow this method on the requested resource ({method})"))
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({method})"),
+        )
     }
 
     pub fn unsupported_media_type(content_type: &str, accepted: &str) -> Self {
         ApiError::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: {accepted} (got {content_type:?})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {accepted} (got {content_type:?})"
+            ),
         )
     }
 
     pub fn invalid(kind: Kind, name: &str, message: impl Into<String>) -> Self {
-        ApiError::new(422, "Invalid", format!("{} \"{name}\" is invalid: {}", kind.qualified(), message.into()))
-            .with_details(kind, name)
+        ApiError::new(
+            422,
+            "Invalid",
+            format!(
+                "{} \"{name}\" is invalid: {}",
+                kind.qualified(),
+                message.into()
+            ),
+        )
+        .with_details(kind, name)
     }
 
     pub fn unauthorized() -> Self {
@@ -85,8 +108,14 @@ impl ApiError {
             StoreError::AlreadyExists { name, .. } => {
                 ApiError::new(409, "AlreadyExists", message).with_details(kind, &name)
             }
-            StoreError::Conflict { name, .. } => ApiError::new(409, "Conflict", message).with_details(kind, &name),
-            StoreError::Invalid(m) => ApiError::new(422, "Invalid", format!("{} is invalid: {m}", kind.qualified())),
+            StoreError::Conflict { name, .. } => {
+                ApiError::new(409, "Conflict", message).with_details(kind, &name)
+            }
+            StoreError::Invalid(m) => ApiError::new(
+                422,
+                "Invalid",
+                format!("{} is invalid: {m}", kind.qualified()),
+            ),
         }
     }
 
@@ -117,5 +146,10 @@ impl IntoResponse for ApiError {
 
 /// A JSON body with the content type Kubernetes clients expect.
 pub fn json_response(code: StatusCode, body: &Value) -> Response {
-    (code, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        code,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }

@@ -69,7 +69,15 @@ pub fn watch(store: &Store, request: WatchRequest, stopping: watch::Receiver<boo
     let deadline = request.timeout.map(|t| Instant::now() + t);
     let mut bookmark = tokio::time::interval_at(Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
     bookmark.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let state = Stream { request, pending, live, last_rv, deadline, bookmark, stopping };
+    let state = Stream {
+        request,
+        pending,
+        live,
+        last_rv,
+        deadline,
+        bookmark,
+        stopping,
+    };
     let events = futures::stream::unfold(state, |mut st| async move {
         let next = st.next_line().await?;
         Some((Ok::<_, std::convert::Infallible>(next), st))
@@ -78,12 +86,20 @@ pub fn watch(store: &Store, request: WatchRequest, stopping: watch::Receiver<boo
 }
 
 fn stream_response(body: Body) -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 fn wanted(request: &WatchRequest, event: &StoredEvent) -> bool {
     event.kind == request.kind
-        && request.namespace.as_deref().is_none_or(|ns| ns == event.namespace())
+        && request
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| ns == event.namespace())
         && request.selector.matches(&event.object)
 }
 
