@@ -2,8 +2,9 @@
 //! (setWeight, pause, promote, abort, retry, promoteFull, step jumps) and the blue-green
 //! preview/active switch, then the conditions Argo derives from the result.
 
+use super::Clock;
 use super::state::State;
-use super::{Clock, Counts, Plan, Subject};
+use super::subject::{Counts, Plan, Subject};
 use crate::model::argo::PauseStep;
 
 pub const CANARY_PAUSE_STEP: &str = "CanaryPauseStep";
