@@ -5,6 +5,7 @@ use super::*;
 use serde_json::{Value, json};
 
 mod blue_green;
+mod invariants;
 mod shape;
 
 fn t0() -> Timestamp {
