@@ -28,7 +28,12 @@ impl Subject {
         };
         // Argo's counts are `omitempty`: a zero is left out.
         let count = |n: i64| (n != 0).then_some(json!(n));
-        put("HPAReplicas", count(counts.replicas));
+        // Blue-green scales on the active ReplicaSet only (the fixture: 3 of 6 replicas).
+        let hpa_replicas = match self.plan {
+            Plan::BlueGreen { .. } => counts.available,
+            _ => counts.replicas,
+        };
+        put("HPAReplicas", count(hpa_replicas));
         put("replicas", count(counts.replicas));
         put("updatedReplicas", count(counts.updated));
         put("readyReplicas", count(counts.ready));

@@ -35,6 +35,11 @@ fn blue_green_previews_then_switches_active_on_promote() {
     assert_eq!(s(&ro, "currentPodHash"), v2.as_str());
     assert_eq!(s(&ro, "replicas"), 6);
     assert_eq!(s(&ro, "updatedReplicas"), 3);
+    assert_eq!(
+        s(&ro, "HPAReplicas"),
+        3,
+        "the active ReplicaSet's, as in the fixture"
+    );
     assert_eq!(reconcile(&ro, at(900), 1.0), None);
 
     patch_status(&mut ro, json!({"pauseConditions": null}));
