@@ -798,3 +798,97 @@ async fn lab_writes_its_files_and_serves_metrics() {
         "the metrics endpoint still answers after shutdown"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_records_events_in_both_event_apis() {
+    use k8s_openapi::api::core::v1::{Event as CoreEvent, ObjectReference};
+    use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+
+    let t = TestLab::start().await;
+    let client = t.client("lab-admin").await;
+    let reporter = Reporter {
+        controller: "release-cockpit".into(),
+        instance: None,
+    };
+    let recorder = Recorder::new(client.clone(), reporter);
+    let checkout = t.rollout("checkout");
+    let reference = ObjectReference {
+        api_version: Some("argoproj.io/v1alpha1".into()),
+        kind: Some("Rollout".into()),
+        name: Some("checkout".into()),
+        namespace: Some("demo".into()),
+        uid: checkout["metadata"]["uid"].as_str().map(String::from),
+        ..Default::default()
+    };
+    let event = Event {
+        type_: EventType::Normal,
+        reason: "Promoted".into(),
+        note: Some("promoted by the lab test".into()),
+        action: "Promote".into(),
+        secondary: None,
+    };
+    recorder.publish(&event, &reference).await.unwrap();
+    // The same event again becomes a series: kube-rs patches the stored one.
+    recorder.publish(&event, &reference).await.unwrap();
+    let (events, _) = t.lab.store().list(Kind::EventV1, Some("demo"));
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["reason"], "Promoted");
+    assert_eq!(events[0]["series"]["count"], 2);
+
+    let core: Api<CoreEvent> = Api::namespaced(client.clone(), "demo");
+    let body: CoreEvent = serde_json::from_value(json!({
+        "metadata": {"generateName": "checkout."},
+        "involvedObject": {"kind": "Rollout", "name": "checkout", "namespace": "demo"},
+        "reason": "Aborted", "message": "aborted by the lab test", "type": "Warning",
+    }))
+    .unwrap();
+    let created = core.create(&PostParams::default(), &body).await.unwrap();
+    assert!(created.metadata.name.unwrap().starts_with("checkout."));
+    let all: Api<CoreEvent> = Api::all(client);
+    let listed = all.list(&ListParams::default()).await.unwrap();
+    assert!(
+        listed
+            .items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Aborted"))
+    );
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_creates_applies_and_deletes_a_rollout() {
+    if !have_kubectl().await {
+        return;
+    }
+    let t = TestLab::start().await;
+    let manifest = |image: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: extra\n  namespace: demo\n\
+             spec:\n  replicas: 2\n  selector: {{matchLabels: {{app: extra}}}}\n  template:\n    \
+             metadata: {{labels: {{app: extra}}}}\n    spec: {{containers: [{{name: app, image: \"{image}\"}}]}}\n  \
+             strategy:\n    canary:\n      steps: [{{setWeight: 50}}, {{pause: {{}}}}]\n"
+        )
+    };
+    let file = t.dir.path().join("extra.yaml");
+    std::fs::write(&file, manifest("shop/extra:1")).unwrap();
+    let path = file.to_str().unwrap();
+    let (ok, out, err) = t.run(&["apply", "-f", path]).await;
+    assert!(
+        ok && out.contains("rollout.argoproj.io/extra created"),
+        "{out} {err}"
+    );
+    assert_eq!(generation(&t.rollout("extra")), 1);
+    std::fs::write(&file, manifest("shop/extra:2")).unwrap();
+    let (ok, out, err) = t.run(&["apply", "-f", path]).await;
+    assert!(ok && out.contains("configured"), "{out} {err}");
+    let applied = t.rollout("extra");
+    assert_eq!(
+        applied["spec"]["template"]["spec"]["containers"][0]["image"],
+        "shop/extra:2"
+    );
+    assert_eq!(generation(&applied), 2);
+    let (ok, out, err) = t.run(&["delete", "-f", path]).await;
+    assert!(ok && out.contains("deleted"), "{out} {err}");
+    assert!(t.lab.store().get(Kind::Rollout, "demo", "extra").is_none());
+    t.lab.shutdown().await;
+}

@@ -144,6 +144,63 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     }))
 }
 
+/// `/openapi/v3`: one document per group/version that has object kinds.
+pub fn openapi_root() -> Value {
+    let mut paths = serde_json::Map::new();
+    for kind in Kind::ALL {
+        let path = gv_path(kind.group(), kind.version());
+        let url = format!("/openapi/v3/{path}?hash=lab");
+        paths.insert(path, json!({"serverRelativeURL": url}));
+    }
+    json!({"paths": paths})
+}
+
+/// The OpenAPI v3 document of one group/version. It carries no schemas: only each kind's
+/// PATCH operation, declaring `fieldValidation`, so kubectl create/apply leave validation
+/// to the server instead of failing to download schemas.
+pub fn openapi_group_version(group: &str, version: &str) -> Option<Value> {
+    let mut paths = serde_json::Map::new();
+    for kind in Kind::ALL {
+        if kind.group() != group || kind.version() != version {
+            continue;
+        }
+        let scope = if kind.namespaced() {
+            "namespaces/{namespace}/"
+        } else {
+            ""
+        };
+        let path = format!(
+            "/{}/{scope}{}/{{name}}",
+            gv_path(group, version),
+            kind.plural()
+        );
+        let gvk = json!({"group": group, "version": version, "kind": kind.kind()});
+        let patch = json!({
+            "x-kubernetes-group-version-kind": gvk,
+            "x-kubernetes-action": "patch",
+            "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "OK"}},
+        });
+        paths.insert(path, json!({"patch": patch}));
+    }
+    if paths.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes (release-cockpit lab)", "version": "v1.33.0"},
+        "paths": paths,
+    }))
+}
+
+fn gv_path(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
+}
+
 /// kubectl's `get all` reads categories; Argo's CRDs declare none, built-ins use `all`.
 fn categories(kind: Kind) -> Vec<&'static str> {
     match kind {

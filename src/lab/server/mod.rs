@@ -191,6 +191,12 @@ async fn dispatch(
                 .ok_or_else(|| ApiError::not_found_path(path))?;
             read_only(method, || doc)
         }
+        Target::OpenApiRoot => read_only(method, discovery::openapi_root),
+        Target::OpenApiGroupVersion { group, version } => {
+            let doc = discovery::openapi_group_version(&group, &version)
+                .ok_or_else(|| ApiError::not_found_path(path))?;
+            read_only(method, || doc)
+        }
         Target::Review { resource, .. } => {
             if method != Method::POST {
                 return Err(ApiError::method_not_allowed(method.as_str()));

@@ -32,6 +32,13 @@ pub enum Target {
         group: String,
         resource: String,
     },
+    /// `/openapi/v3`: which group/versions have a document.
+    OpenApiRoot,
+    /// `/openapi/v3/api/v1`, `/openapi/v3/apis/GROUP/VERSION`.
+    OpenApiGroupVersion {
+        group: String,
+        version: String,
+    },
 }
 
 const REVIEWS: [(&str, &str); 2] = [
@@ -58,6 +65,15 @@ pub fn parse(path: &str) -> Option<Target> {
         ["api"] => Some(Target::CoreVersions),
         ["api", "v1", rest @ ..] => resource_path("", "v1", rest),
         ["apis"] => Some(Target::GroupList),
+        ["openapi", "v3"] => Some(Target::OpenApiRoot),
+        ["openapi", "v3", "api", "v1"] => Some(Target::OpenApiGroupVersion {
+            group: String::new(),
+            version: "v1".into(),
+        }),
+        ["openapi", "v3", "apis", group, version] => Some(Target::OpenApiGroupVersion {
+            group: group.to_string(),
+            version: version.to_string(),
+        }),
         ["apis", group] => Some(Target::Group(group.to_string())),
         ["apis", group, version, rest @ ..] => resource_path(group, version, rest),
         _ => None,
