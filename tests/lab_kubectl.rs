@@ -72,6 +72,8 @@ impl TestLab {
             .unwrap()
     }
 
+    /// A kube-rs client from the kubeconfig file the lab wrote (not from `Lab::kube_config`,
+    /// so the file itself is what is tested).
     async fn client(&self, context: &str) -> kube::Client {
         let kubeconfig = Kubeconfig::read_from(self.kubeconfig()).unwrap();
         let options = KubeConfigOptions {
@@ -754,6 +756,26 @@ async fn raw_watch_replays_times_out_and_reports_expired_versions() {
     assert_eq!(event["object"]["code"], 410);
     assert_eq!(event["object"]["reason"], "Expired");
     t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_lab_does_not_rewrite_unchanged_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = LabOptions {
+        dir: Some(dir.path().to_path_buf()),
+        scenario: "healthy".into(),
+        ..LabOptions::default()
+    };
+    let lab = Lab::start(opts).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = lab.store().resource_version();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        lab.store().resource_version(),
+        settled,
+        "15 controller ticks rewrote unchanged objects"
+    );
+    lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

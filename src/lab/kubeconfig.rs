@@ -26,8 +26,10 @@ pub struct LabFiles<'a> {
     pub viewer_token: &'a str,
 }
 
-/// The kubeconfig, as a JSON value (written as YAML); `ca_path` is the CA file it names.
-pub fn kubeconfig(files: &LabFiles<'_>, ca_path: &Path) -> Value {
+/// The kubeconfig, as a JSON value (written as YAML), self-contained: the CA is inline.
+pub fn kubeconfig(files: &LabFiles<'_>) -> Value {
+    use base64::Engine;
+    let ca_data = base64::engine::general_purpose::STANDARD.encode(files.ca_pem);
     let mut extension = json!({"metricsUrl": files.metrics_url, "template": "istio"});
     if let Some(url) = files.prometheus_url {
         extension["prometheusUrl"] = json!(url);
@@ -50,7 +52,7 @@ pub fn kubeconfig(files: &LabFiles<'_>, ca_path: &Path) -> Value {
         "preferences": {},
         "clusters": [{"name": "lab", "cluster": {
             "server": files.api_url,
-            "certificate-authority": ca_path.display().to_string(),
+            "certificate-authority-data": ca_data,
         }}],
         "contexts": [context(ADMIN_CONTEXT), context(VIEWER_CONTEXT)],
         "users": [user(ADMIN_CONTEXT, files.admin_token), user(VIEWER_CONTEXT, files.viewer_token)],
@@ -67,23 +69,19 @@ pub fn lab_json(files: &LabFiles<'_>) -> Value {
     })
 }
 
-/// Writes `dir/ca.crt`, `dir/kubeconfig` (mode 0600: it holds tokens) and `dir/lab.json`;
-/// returns the kubeconfig's path.
+/// Writes `dir/kubeconfig` (mode 0600: it holds tokens), `dir/ca.crt` (for curl and other
+/// clients) and `dir/lab.json`; returns the kubeconfig's path.
 pub fn write(dir: &Path, files: &LabFiles<'_>) -> Result<PathBuf, LabError> {
-    let ca_path = std::path::absolute(dir.join("ca.crt")).map_err(|source| LabError::Write {
-        path: dir.join("ca.crt"),
-        source,
-    })?;
+    let ca_path = dir.join("ca.crt");
     std::fs::write(&ca_path, files.ca_pem).map_err(|source| LabError::Write {
         path: ca_path.clone(),
         source,
     })?;
     let kubeconfig_path = dir.join("kubeconfig");
-    let yaml =
-        serde_saphyr::to_string(&kubeconfig(files, &ca_path)).map_err(|e| LabError::Write {
-            path: kubeconfig_path.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+    let yaml = serde_saphyr::to_string(&kubeconfig(files)).map_err(|e| LabError::Write {
+        path: kubeconfig_path.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
     write_private(&kubeconfig_path, yaml.as_bytes())?;
     let json_path = dir.join("lab.json");
     let text = format!("{:#}\n", lab_json(files));
@@ -126,12 +124,13 @@ mod tests {
         let path = write(dir.path(), &files).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let parsed: Value = serde_saphyr::from_str(&text).unwrap();
-        let ca_path = std::path::absolute(dir.path().join("ca.crt")).unwrap();
-        assert_eq!(parsed, kubeconfig(&files, &ca_path));
+        assert_eq!(parsed, kubeconfig(&files));
         assert_eq!(
-            parsed["clusters"][0]["cluster"]["certificate-authority"],
-            ca_path.display().to_string()
+            parsed["clusters"][0]["cluster"]["certificate-authority-data"],
+            "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"
         );
+        let ca = std::fs::read_to_string(dir.path().join("ca.crt")).unwrap();
+        assert_eq!(ca, files.ca_pem);
         assert_eq!(parsed["current-context"], "lab-admin");
         let ext = &parsed["contexts"][1]["context"]["extensions"][0];
         assert_eq!(ext["name"], "release-cockpit");

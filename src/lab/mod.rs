@@ -86,6 +86,10 @@ pub enum LabError {
     },
     #[error("{0}")]
     Tls(String),
+    #[error(
+        "cannot build a client for lab context {context:?}: {message}; use lab-admin or lab-viewer"
+    )]
+    ClientConfig { context: String, message: String },
     #[error("cannot start Prometheus for the lab: {0}; use --prometheus off to run without it")]
     Prometheus(String),
 }
@@ -247,6 +251,34 @@ impl Lab {
     /// The bearer token of `lab-viewer` (get, list and watch only).
     pub fn viewer_token(&self) -> &str {
         &self.tokens.viewer
+    }
+
+    /// A kube-rs client configuration for `context` ([`kubeconfig::ADMIN_CONTEXT`] or
+    /// [`kubeconfig::VIEWER_CONTEXT`]), built from the same kubeconfig the lab writes, so
+    /// in-process users need no file.
+    pub async fn kube_config(&self, context: &str) -> Result<kube::Config, LabError> {
+        let files = kubeconfig::LabFiles {
+            api_url: &self.api_url,
+            metrics_url: &self.metrics_url,
+            prometheus_url: self.prometheus_url.as_deref(),
+            ca_pem: &self.tls.ca_pem,
+            admin_token: &self.tokens.admin,
+            viewer_token: &self.tokens.viewer,
+        };
+        let err = |message: String| LabError::ClientConfig {
+            context: context.to_string(),
+            message,
+        };
+        let config: kube::config::Kubeconfig =
+            serde_json::from_value(kubeconfig::kubeconfig(&files))
+                .map_err(|e| err(e.to_string()))?;
+        let options = kube::config::KubeConfigOptions {
+            context: Some(context.to_string()),
+            ..Default::default()
+        };
+        kube::Config::from_custom_kubeconfig(config, &options)
+            .await
+            .map_err(|e| err(e.to_string()))
     }
 
     /// PEM of the CA that signed the API's certificate: what a client must trust.
