@@ -121,10 +121,17 @@ async fn kubectl_gets_rollouts_in_all_namespaces_and_as_yaml() {
     let (ok, out, err) = t.run(&["get", "rollouts", "-A"]).await;
     assert!(ok, "kubectl get rollouts -A failed: {err}");
     let first = out.lines().next().unwrap_or("");
-    assert!(
-        first.starts_with("NAMESPACE") && first.contains("NAME"),
-        "header: {out}"
-    );
+    let header: Vec<&str> = first.split_whitespace().collect();
+    let argo_columns = [
+        "NAMESPACE",
+        "NAME",
+        "DESIRED",
+        "CURRENT",
+        "UP-TO-DATE",
+        "AVAILABLE",
+        "AGE",
+    ];
+    assert_eq!(header, argo_columns, "{out}");
     assert!(
         out.lines()
             .any(|l| l.starts_with("demo") && l.contains("checkout")),
@@ -150,7 +157,9 @@ async fn kubectl_gets_rollouts_in_all_namespaces_and_as_yaml() {
 
     let (ok, out, err) = t.run(&["get", "namespaces"]).await;
     assert!(
-        ok && out.contains("demo"),
+        ok && out
+            .lines()
+            .any(|l| l.starts_with("demo") && l.contains("Active")),
         "kubectl get namespaces: {out} {err}"
     );
     let (ok, _, err) = t.run(&["get", "rollout", "nope", "-n", "demo"]).await;

@@ -205,6 +205,10 @@ impl Store {
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
         meta.insert("generation".into(), json!(1));
         meta.remove("generateName");
+        if kind == Kind::Namespace && object.get("status").is_none() {
+            // As kube-apiserver does: a new namespace is Active.
+            object["status"] = json!({"phase": "Active"});
+        }
         inner.commit(&self.feed, key, kind, Change::Added, object.clone());
         Ok(object)
     }

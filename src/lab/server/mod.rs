@@ -9,6 +9,7 @@ mod protobuf;
 mod route;
 mod selector;
 mod status;
+mod table;
 mod tls;
 mod watch;
 
@@ -282,13 +283,19 @@ async fn collection(
                 resource_version,
                 timeout,
                 bookmarks,
+                table: table::wanted(headers),
             };
             Ok(watch::watch(&state.store, request, state.stopping.clone()))
         }
-        "list" => Ok(json_response(
-            StatusCode::OK,
-            &objects::list(&state.store, kind, namespace.as_deref(), &selector),
-        )),
+        "list" => {
+            let (items, rv) = objects::select(&state.store, kind, namespace.as_deref(), &selector);
+            let body = if table::wanted(headers) {
+                table::table(kind, &items, Some(rv), jiff::Timestamp::now())
+            } else {
+                objects::list(kind, items, rv)
+            };
+            Ok(json_response(StatusCode::OK, &body))
+        }
         _ => {
             require_json(headers)?;
             let body = read_body(body).await?;
@@ -322,6 +329,10 @@ async fn object(
     let store = &state.store;
     let part = if status { Part::Status } else { Part::Main };
     let object = match verb {
+        "get" if table::wanted(headers) => {
+            let object = objects::get(store, kind, namespace, name)?;
+            table::table(kind, &[object], None, jiff::Timestamp::now())
+        }
         "get" => objects::get(store, kind, namespace, name)?,
         "delete" => objects::delete(store, kind, namespace, name)?,
         "update" => {

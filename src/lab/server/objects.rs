@@ -11,9 +11,22 @@ use crate::lab::store::{Part, Store, UpdateError};
 /// Media types a PATCH may use on the lab's kinds.
 const PATCH_TYPES: &str = "application/json-patch+json, application/merge-patch+json";
 
-pub fn list(store: &Store, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Value {
+/// The objects a list request selects, and the resourceVersion the list is consistent with.
+pub fn select(
+    store: &Store,
+    kind: Kind,
+    namespace: Option<&str>,
+    selector: &Selector,
+) -> (Vec<Value>, u64) {
     let (items, rv) = store.list(kind, namespace);
-    let items: Vec<Value> = items.into_iter().filter(|o| selector.matches(o)).collect();
+    (
+        items.into_iter().filter(|o| selector.matches(o)).collect(),
+        rv,
+    )
+}
+
+/// `RolloutList` & co.
+pub fn list(kind: Kind, items: Vec<Value>, rv: u64) -> Value {
     json!({
         "apiVersion": kind.api_version(),
         "kind": format!("{}List", kind.kind()),

@@ -14,6 +14,7 @@ use tokio::time::{Instant, Interval};
 
 use super::selector::Selector;
 use super::status::ApiError;
+use super::table;
 use crate::lab::kind::Kind;
 use crate::lab::store::{Store, StoredEvent};
 
@@ -29,6 +30,8 @@ pub struct WatchRequest {
     pub resource_version: Option<u64>,
     pub timeout: Option<Duration>,
     pub bookmarks: bool,
+    /// Send each object as a one-row Table (`kubectl get -w`).
+    pub table: bool,
 }
 
 struct Stream {
@@ -48,14 +51,14 @@ pub fn watch(store: &Store, request: WatchRequest, stopping: watch::Receiver<boo
         None | Some(0) => {
             let (objects, sub) = store.list_and_subscribe(request.kind, namespace);
             for object in objects.into_iter().filter(|o| request.selector.matches(o)) {
-                pending.push_back(line("ADDED", &object));
+                pending.push_back(object_line(&request, "ADDED", &object));
             }
             (sub.live, sub.resource_version)
         }
         Some(since) => match store.subscribe(Some(since)) {
             Ok(sub) => {
                 for event in sub.replay.iter().filter(|e| wanted(&request, e)) {
-                    pending.push_back(line(event.change.as_str(), &event.object));
+                    pending.push_back(object_line(&request, event.change.as_str(), &event.object));
                 }
                 (sub.live, sub.resource_version)
             }
@@ -103,6 +106,20 @@ fn wanted(request: &WatchRequest, event: &StoredEvent) -> bool {
         && request.selector.matches(&event.object)
 }
 
+/// An event about one object, as the object or as a one-row Table.
+fn object_line(request: &WatchRequest, change: &str, object: &Value) -> Bytes {
+    if request.table {
+        let printed = table::table(
+            request.kind,
+            std::slice::from_ref(object),
+            None,
+            jiff::Timestamp::now(),
+        );
+        return line(change, &printed);
+    }
+    line(change, object)
+}
+
 fn line(kind: &str, object: &Value) -> Bytes {
     let mut text = json!({"type": kind, "object": object}).to_string();
     text.push('\n');
@@ -132,7 +149,7 @@ impl Stream {
                     Ok(event) => {
                         self.last_rv = event.resource_version;
                         if wanted(&self.request, &event) {
-                            return Some(line(event.change.as_str(), &event.object));
+                            return Some(object_line(&self.request, event.change.as_str(), &event.object));
                         }
                     }
                     // Lagged: the client resumes from its last resourceVersion on a new watch.
