@@ -42,6 +42,15 @@ fn parse_prometheus(value: &str) -> Result<PrometheusMode, String> {
 
 /// Starts the lab, announces it, and stops it cleanly on Ctrl-C or SIGTERM.
 pub async fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
+    run_until(args, stop_signal()).await
+}
+
+/// Runs the lab until `stop` completes (or fails: then the lab is stopped and the error
+/// returned), printing `lab ready: <api_url>` once it answers.
+pub async fn run_until(
+    args: LabArgs,
+    stop: impl Future<Output = std::io::Result<()>>,
+) -> anyhow::Result<ExitCode> {
     let opts = LabOptions {
         dir: Some(args.dir.clone()),
         addr: args.addr,
@@ -57,7 +66,7 @@ pub async fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
         lab.metrics_url,
         lab.prometheus_url.as_deref().unwrap_or("none")
     );
-    let stopped = stop_signal().await;
+    let stopped = stop.await;
     lab.shutdown().await;
     stopped.context("waiting for Ctrl-C or SIGTERM")?;
     Ok(ExitCode::SUCCESS)
@@ -98,5 +107,37 @@ mod tests {
         let cli = Cli::try_parse_from(["x", "--dir", "d", "--prometheus", "/opt/prom"]).unwrap();
         assert_eq!(cli.lab.prometheus, PrometheusMode::Path("/opt/prom".into()));
         assert!(Cli::try_parse_from(["x", "--dir", "d", "--scenario", "nope"]).is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn runs_until_stopped_and_leaves_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = LabArgs {
+            dir: dir.path().to_path_buf(),
+            addr: "127.0.0.1:0".parse().unwrap(),
+            scenario: "healthy".into(),
+            speed: 10.0,
+            prometheus: PrometheusMode::Off,
+        };
+        let lab_json = dir.path().join("lab.json");
+        let stop = async {
+            while !lab_json.exists() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            let text = std::fs::read_to_string(&lab_json)?;
+            let lab: serde_json::Value = serde_json::from_str(&text)?;
+            let metrics_url = lab["metrics_url"].as_str().unwrap_or_default().to_string();
+            let metrics = reqwest::get(&metrics_url)
+                .await
+                .map_err(std::io::Error::other)?;
+            assert!(metrics.status().is_success());
+            Ok(())
+        };
+        let code = tokio::time::timeout(std::time::Duration::from_secs(20), run_until(args, stop))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(code, ExitCode::SUCCESS);
+        assert!(dir.path().join("kubeconfig").exists());
     }
 }
