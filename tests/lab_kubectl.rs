@@ -209,10 +209,13 @@ async fn kubectl_patches_spec_and_status_subresource_with_merge_patches() {
         "merge",
         "-p",
         patch,
+        "-o",
+        "json",
     ];
-    let (ok, _, err) = t.run(&args).await;
+    let (ok, out, err) = t.run(&args).await;
     assert!(ok, "kubectl patch --subresource=status failed: {err}");
-    let status_patched = t.rollout("search");
+    // The object the server answered with: the controller may rewrite status right after.
+    let status_patched: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status_patched["status"]["abort"], true);
     assert_ne!(
         status_patched["spec"]["replicas"], 42,
@@ -519,29 +522,55 @@ async fn kube_rs_status_subresource_semantics() {
             .parse::<u64>()
             .unwrap()
     };
+    // Assertions read the objects the server answered with: the simulated controller may
+    // rewrite status right after a write.
+    let answered = |ro: Rollout| serde_json::to_value(ro).unwrap();
 
-    let status_only = json!({"status": {"abort": true}, "spec": {"replicas": 42}});
-    demo.patch_status(
-        "search",
-        &PatchParams::default(),
-        &Patch::Merge(&status_only),
-    )
-    .await
-    .unwrap();
-    let after_status = t.rollout("search");
-    assert_eq!(after_status["status"]["abort"], true);
-    assert_eq!(after_status["spec"]["replicas"], before["spec"]["replicas"]);
-    assert_eq!(generation(&after_status), generation(&before));
+    let status_only = json!({"status": {"message": "set by the test"}, "spec": {"replicas": 42}});
+    let params = PatchParams::default();
+    let after_status = answered(
+        demo.patch_status("search", &params, &Patch::Merge(&status_only))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after_status["status"]["message"], "set by the test");
+    assert_eq!(
+        after_status["spec"]["replicas"], before["spec"]["replicas"],
+        "spec sent to /status is dropped"
+    );
+    assert_eq!(
+        generation(&after_status),
+        generation(&before),
+        "a status write keeps the generation"
+    );
     assert!(rv(&after_status) > rv(&before));
 
-    let spec_only = json!({"spec": {"paused": true}, "status": {"abort": false}});
-    demo.patch("search", &PatchParams::default(), &Patch::Merge(&spec_only))
-        .await
-        .unwrap();
-    let after_spec = t.rollout("search");
+    let spec_only = json!({"spec": {"paused": true}, "status": {"phase": "Bogus"}});
+    let after_spec = answered(
+        demo.patch("search", &params, &Patch::Merge(&spec_only))
+            .await
+            .unwrap(),
+    );
     assert_eq!(after_spec["spec"]["paused"], true);
-    assert_eq!(after_spec["status"]["abort"], true);
+    assert_ne!(
+        after_spec["status"]["phase"], "Bogus",
+        "status sent to the main resource is dropped"
+    );
     assert_eq!(generation(&after_spec), generation(&before) + 1);
+    assert!(rv(&after_spec) > rv(&after_status));
+
+    let labels_only = json!({"metadata": {"labels": {"team": "search"}}});
+    let after_labels = answered(
+        demo.patch("search", &params, &Patch::Merge(&labels_only))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        generation(&after_labels),
+        generation(&after_spec),
+        "metadata changes keep the generation"
+    );
+    assert!(rv(&after_labels) > rv(&after_spec));
     t.lab.shutdown().await;
 }
 

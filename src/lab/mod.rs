@@ -5,6 +5,7 @@
 pub mod controller;
 pub mod kind;
 pub mod kubeconfig;
+mod meta;
 pub mod prometheus;
 mod run_loop;
 pub mod scenario;

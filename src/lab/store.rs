@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+use super::meta::{metadata_mut, new_uid, now_rfc3339, random_suffix, remove_field, str_at};
+
 pub use super::kind::Kind;
 
 /// How many past changes a watch can resume from before it gets 410 Gone.
@@ -414,55 +416,8 @@ fn merge_part(kind: Kind, current: &Value, desired: Value, part: Part) -> Value 
     next
 }
 
-fn remove_field(object: &mut Value, field: &str) {
-    if let Some(map) = object.as_object_mut() {
-        map.remove(field);
-    }
-}
-
 fn namespace_key(namespace: &str) -> Key {
     (Kind::Namespace, String::new(), namespace.to_string())
-}
-
-fn str_at(object: &Value, field: &str) -> String {
-    object["metadata"][field].as_str().unwrap_or("").to_string()
-}
-
-fn metadata_mut(object: &mut Value) -> &mut serde_json::Map<String, Value> {
-    if !object["metadata"].is_object() {
-        object["metadata"] = json!({});
-    }
-    match object["metadata"].as_object_mut() {
-        Some(meta) => meta,
-        None => unreachable!("metadata was just made an object"),
-    }
-}
-
-/// RFC 3339 UTC with whole seconds, as Kubernetes writes timestamps.
-pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
-fn new_uid() -> String {
-    let b: [u8; 16] = rand::random();
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
-fn random_suffix() -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    (0..5)
-        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
-        .collect()
 }
 
 #[cfg(test)]
