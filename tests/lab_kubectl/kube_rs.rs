@@ -1,0 +1,270 @@
+//! kube-rs against the lab: typed list/get/watch of Rollouts, patch semantics (status
+//! subresource, 409, 415, 422), Forbidden for the viewer, event recording.
+
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::watcher;
+use release_cockpit::model::Rollout;
+use serde_json::{Value, json};
+
+use crate::{Kind, TestLab, generation};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_lists_gets_and_watches_rollouts() {
+    let t = TestLab::start().await;
+    let client = t.client("lab-admin").await;
+    let all: Api<Rollout> = Api::all(client.clone());
+    let names: Vec<String> = all
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| r.metadata.name.clone().unwrap())
+        .collect();
+    assert!(names.contains(&"checkout".to_string()), "{names:?}");
+    let demo: Api<Rollout> = Api::namespaced(client, "demo");
+    let checkout = demo.get("checkout").await.unwrap();
+    assert_eq!(checkout.metadata.namespace.as_deref(), Some("demo"));
+
+    let mut events = watcher(demo.clone(), watcher::Config::default()).boxed();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.try_next()).await {
+            Ok(Ok(Some(watcher::Event::InitDone))) => break,
+            Ok(Ok(Some(_))) => {}
+            other => panic!("watcher did not finish its initial list: {other:?}"),
+        }
+    }
+    let label = json!({"metadata": {"labels": {"seen-by": "kube-rs"}}});
+    demo.patch("checkout", &PatchParams::default(), &Patch::Merge(&label))
+        .await
+        .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(event) = events.try_next().await.unwrap() {
+            if let watcher::Event::Apply(ro) = event {
+                let labels = ro.metadata.labels.unwrap_or_default();
+                if labels.get("seen-by").map(String::as_str) == Some("kube-rs") {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(seen, Ok(true), "the watcher did not see the patch");
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_failed_test_op_is_422_and_stale_resource_version_is_409() {
+    let t = TestLab::start().await;
+    let demo: Api<Rollout> = Api::namespaced(t.client("lab-admin").await, "demo");
+    let pin: json_patch::Patch = serde_json::from_value(json!([
+        {"op": "test", "path": "/metadata/name", "value": "not-checkout"},
+        {"op": "replace", "path": "/spec/paused", "value": true},
+    ]))
+    .unwrap();
+    let err = demo
+        .patch_status("checkout", &PatchParams::default(), &Patch::Json::<()>(pin))
+        .await
+        .unwrap_err();
+    match err {
+        kube::Error::Api(s) => assert!(s.code == 422 && s.is_invalid(), "{s:?}"),
+        other => panic!("expected a 422 Status, got {other:?}"),
+    }
+    assert_ne!(
+        t.rollout("checkout")["spec"]["paused"],
+        json!(true),
+        "a failed test op applies nothing"
+    );
+
+    let stale = json!({"metadata": {"resourceVersion": "1"}, "spec": {"paused": true}});
+    let err = demo
+        .patch("checkout", &PatchParams::default(), &Patch::Merge(&stale))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.is_conflict()),
+        "{err:?}"
+    );
+
+    let mut current = demo.get("checkout").await.unwrap();
+    current.metadata.resource_version = Some("1".into());
+    let err = demo
+        .replace("checkout", &PostParams::default(), &current)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 409),
+        "{err:?}"
+    );
+
+    let strategic = Patch::Strategic(json!({"spec": {"paused": true}}));
+    let err = demo
+        .patch("checkout", &PatchParams::default(), &strategic)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 415),
+        "{err:?}"
+    );
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_status_subresource_semantics() {
+    let t = TestLab::start().await;
+    let demo: Api<Rollout> = Api::namespaced(t.client("lab-admin").await, "demo");
+    let before = t.rollout("search");
+    let rv = |o: &Value| {
+        o["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    // Assertions read the objects the server answered with: the simulated controller may
+    // rewrite status right after a write.
+    let answered = |ro: Rollout| serde_json::to_value(ro).unwrap();
+
+    let status_only = json!({"status": {"message": "set by the test"}, "spec": {"replicas": 42}});
+    let params = PatchParams::default();
+    let after_status = answered(
+        demo.patch_status("search", &params, &Patch::Merge(&status_only))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after_status["status"]["message"], "set by the test");
+    assert_eq!(
+        after_status["spec"]["replicas"], before["spec"]["replicas"],
+        "spec sent to /status is dropped"
+    );
+    assert_eq!(
+        generation(&after_status),
+        generation(&before),
+        "a status write keeps the generation"
+    );
+    assert!(rv(&after_status) > rv(&before));
+
+    let spec_only = json!({"spec": {"paused": true}, "status": {"phase": "Bogus"}});
+    let after_spec = answered(
+        demo.patch("search", &params, &Patch::Merge(&spec_only))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after_spec["spec"]["paused"], true);
+    assert_ne!(
+        after_spec["status"]["phase"], "Bogus",
+        "status sent to the main resource is dropped"
+    );
+    assert_eq!(generation(&after_spec), generation(&before) + 1);
+    assert!(rv(&after_spec) > rv(&after_status));
+
+    let labels_only = json!({"metadata": {"labels": {"team": "search"}}});
+    let after_labels = answered(
+        demo.patch("search", &params, &Patch::Merge(&labels_only))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        generation(&after_labels),
+        generation(&after_spec),
+        "metadata changes keep the generation"
+    );
+    assert!(rv(&after_labels) > rv(&after_spec));
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_records_events_in_both_event_apis() {
+    use k8s_openapi::api::core::v1::{Event as CoreEvent, ObjectReference};
+    use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+
+    let t = TestLab::start().await;
+    let client = t.client("lab-admin").await;
+    let reporter = Reporter {
+        controller: "release-cockpit".into(),
+        instance: None,
+    };
+    let recorder = Recorder::new(client.clone(), reporter);
+    let checkout = t.rollout("checkout");
+    let reference = ObjectReference {
+        api_version: Some("argoproj.io/v1alpha1".into()),
+        kind: Some("Rollout".into()),
+        name: Some("checkout".into()),
+        namespace: Some("demo".into()),
+        uid: checkout["metadata"]["uid"].as_str().map(String::from),
+        ..Default::default()
+    };
+    let event = Event {
+        type_: EventType::Normal,
+        reason: "Promoted".into(),
+        note: Some("promoted by the lab test".into()),
+        action: "Promote".into(),
+        secondary: None,
+    };
+    recorder.publish(&event, &reference).await.unwrap();
+    // The same event again becomes a series: kube-rs patches the stored one.
+    recorder.publish(&event, &reference).await.unwrap();
+    let (events, _) = t.lab.store().list(Kind::EventV1, Some("demo"));
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["reason"], "Promoted");
+    assert_eq!(events[0]["series"]["count"], 2);
+
+    let core: Api<CoreEvent> = Api::namespaced(client.clone(), "demo");
+    let body: CoreEvent = serde_json::from_value(json!({
+        "metadata": {"generateName": "checkout."},
+        "involvedObject": {"kind": "Rollout", "name": "checkout", "namespace": "demo"},
+        "reason": "Aborted", "message": "aborted by the lab test", "type": "Warning",
+    }))
+    .unwrap();
+    let created = core.create(&PostParams::default(), &body).await.unwrap();
+    assert!(created.metadata.name.unwrap().starts_with("checkout."));
+    let all: Api<CoreEvent> = Api::all(client);
+    let listed = all.list(&ListParams::default()).await.unwrap();
+    assert!(
+        listed
+            .items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Aborted"))
+    );
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewer_is_forbidden_and_strangers_are_unauthorized() {
+    let t = TestLab::start().await;
+    let viewer: Api<Rollout> = Api::namespaced(t.client("lab-viewer").await, "demo");
+    assert!(viewer.get("checkout").await.is_ok());
+    let err = viewer
+        .patch(
+            "checkout",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"paused": true}})),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        kube::Error::Api(s) => {
+            assert!(s.is_forbidden());
+            assert_eq!(
+                s.message,
+                "rollouts.argoproj.io \"checkout\" is forbidden: User \"lab-viewer\" cannot patch \
+                 resource \"rollouts\" in API group \"argoproj.io\" in the namespace \"demo\""
+            );
+        }
+        other => panic!("expected 403, got {other:?}"),
+    }
+    let http = t.http();
+    let url = format!("{}/apis/argoproj.io/v1alpha1/rollouts", t.lab.api_url);
+    let response = http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["kind"], "Status");
+    assert_eq!(body["reason"], "Unauthorized");
+    let response = http.get(&url).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    t.lab.shutdown().await;
+}
