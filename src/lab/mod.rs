@@ -14,7 +14,7 @@ pub mod store;
 pub mod traffic;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub use kind::Kind;
@@ -111,6 +111,8 @@ pub struct Lab {
     server: ApiServer,
     controller: run_loop::ControllerLoop,
     prometheus: Option<prometheus::PrometheusChild>,
+    /// The data directory made for Prometheus when the lab was given none.
+    temp_dir: Option<PathBuf>,
 }
 
 impl Lab {
@@ -191,6 +193,7 @@ impl Lab {
             server,
             controller,
             prometheus: None,
+            temp_dir: None,
         };
         if let Err(e) = lab.finish_start(&opts).await {
             lab.shutdown().await;
@@ -200,23 +203,24 @@ impl Lab {
     }
 
     async fn finish_start(&mut self, opts: &LabOptions) -> Result<(), LabError> {
-        let temp;
-        let data_dir: &Path = match &opts.dir {
+        let data_dir = match &opts.dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|source| LabError::Write {
                     path: dir.clone(),
                     source,
                 })?;
-                dir
+                dir.clone()
             }
             None => {
+                // Only Prometheus writes here; removed again on shutdown.
                 let port = self.server.addr.port();
-                temp = std::env::temp_dir()
+                let temp = std::env::temp_dir()
                     .join(format!("release-cockpit-lab-{}-{port}", std::process::id()));
-                &temp
+                self.temp_dir = Some(temp.clone());
+                temp
             }
         };
-        let child = prometheus::start(&opts.prometheus, &self.metrics_url, data_dir)
+        let child = prometheus::start(&opts.prometheus, &self.metrics_url, &data_dir)
             .await
             .map_err(LabError::Prometheus)?;
         self.prometheus_url = child.as_ref().map(|c| c.url.clone());
@@ -241,6 +245,14 @@ impl Lab {
         self.server.stop().await;
         if let Some(child) = self.prometheus {
             child.stop().await;
+        }
+        if let Some(temp) = self.temp_dir.filter(|t| t.exists())
+            && let Err(e) = std::fs::remove_dir_all(&temp)
+        {
+            tracing::warn!(
+                "could not remove the lab's temporary directory {}: {e}",
+                temp.display()
+            );
         }
     }
 

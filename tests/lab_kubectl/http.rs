@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use kube::api::Api;
-use release_cockpit::lab::{Lab, LabOptions};
+use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
 use release_cockpit::model::Rollout;
 use serde_json::{Value, json};
 
@@ -266,4 +266,48 @@ async fn lab_writes_its_files_and_serves_metrics() {
         reqwest::get(&metrics_url).await.is_err(),
         "the metrics endpoint still answers after shutdown"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_options_are_refused_with_the_reason() {
+    let start = |opts: LabOptions| async { Lab::start(opts).await.err().map(|e| e.to_string()) };
+    let scenario = start(LabOptions {
+        scenario: "nope".into(),
+        ..LabOptions::default()
+    })
+    .await;
+    assert!(
+        scenario.is_some_and(|e| e.contains("unknown scenario \"nope\"") && e.contains("healthy"))
+    );
+    let speed = start(LabOptions {
+        speed: 0.0,
+        ..LabOptions::default()
+    })
+    .await;
+    assert!(speed.is_some_and(|e| e.contains("speed")));
+    let public = start(LabOptions {
+        addr: "0.0.0.0:0".parse().unwrap(),
+        ..LabOptions::default()
+    })
+    .await;
+    assert!(public.is_some_and(|e| e.contains("loopback")));
+    let dir = tempfile::tempdir().unwrap();
+    let prometheus = start(LabOptions {
+        dir: Some(dir.path().to_path_buf()),
+        prometheus: PrometheusMode::Path("/nonexistent/prometheus".into()),
+        ..LabOptions::default()
+    })
+    .await;
+    assert!(prometheus.is_some_and(|e| e.contains("Prometheus") && e.contains("--prometheus off")));
+    let busy = Lab::start(LabOptions::default()).await.unwrap();
+    let taken = start(LabOptions {
+        addr: busy.addr(),
+        ..LabOptions::default()
+    })
+    .await;
+    assert!(
+        taken.is_some_and(|e| e.contains("cannot listen")),
+        "a taken port is refused"
+    );
+    busy.shutdown().await;
 }
