@@ -268,3 +268,58 @@ async fn viewer_is_forbidden_and_strangers_are_unauthorized() {
     assert_eq!(response.status(), 401);
     t.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_access_reviews_answer_per_user_verb_and_subresource() {
+    use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+    };
+
+    let t = TestLab::start().await;
+    let ask = |verb: &str, subresource: &str| SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                group: Some("argoproj.io".into()),
+                resource: Some("rollouts".into()),
+                subresource: Some(subresource.into()).filter(|s: &String| !s.is_empty()),
+                verb: Some(verb.into()),
+                namespace: Some("demo".into()),
+                name: Some("checkout".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    for (context, may_write) in [("lab-admin", true), ("lab-viewer", false)] {
+        let client = t.client(context).await;
+        let reviews: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+        for (verb, subresource, expected) in [
+            ("get", "", true),
+            ("watch", "", true),
+            ("patch", "", may_write),
+            ("patch", "status", may_write),
+            ("delete", "", may_write),
+        ] {
+            let answer = reviews
+                .create(&PostParams::default(), &ask(verb, subresource))
+                .await
+                .unwrap();
+            let allowed = answer.status.map(|s| s.allowed);
+            assert_eq!(
+                allowed,
+                Some(expected),
+                "{context} {verb} rollouts/{subresource}"
+            );
+        }
+        let whoami: Api<SelfSubjectReview> = Api::all(client);
+        let me = whoami
+            .create(&PostParams::default(), &SelfSubjectReview::default())
+            .await
+            .unwrap();
+        let user = me.status.and_then(|s| s.user_info).and_then(|u| u.username);
+        assert_eq!(user.as_deref(), Some(context));
+    }
+    t.lab.shutdown().await;
+}
