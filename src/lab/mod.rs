@@ -95,7 +95,8 @@ pub enum LabError {
     Prometheus(String),
 }
 
-/// A running lab. Drop without [`Lab::shutdown`] leaves tasks running until the runtime ends.
+/// A running lab. [`Lab::shutdown`] stops it and waits; dropping it also stops the server,
+/// the controller loop and Prometheus, without waiting for them.
 pub struct Lab {
     /// `https://127.0.0.1:PORT`: the Kubernetes API (TLS, signed by [`Lab::ca_pem`]).
     pub api_url: String,
