@@ -311,3 +311,24 @@ async fn bad_options_are_refused_with_the_reason() {
     );
     busy.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_lab_stops_it() {
+    let t = TestLab::start().await;
+    let http = t.http();
+    let version = format!("{}/version", t.lab.api_url);
+    assert!(http.get(&version).send().await.is_ok());
+    drop(t);
+    let mut stopped = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if http.get(&version).send().await.is_err() {
+            stopped = true;
+            break;
+        }
+    }
+    assert!(
+        stopped,
+        "the API still answers 2.5 s after the lab was dropped"
+    );
+}
