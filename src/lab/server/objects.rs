@@ -209,3 +209,7 @@ fn validate(kind: Kind, name: &str, object: &Value) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "objects_tests.rs"]
+mod tests;
