@@ -131,4 +131,11 @@ mod tests {
         assert!(access_review(b"{}").is_err());
         assert!(access_review(&body[..body.len() - 3]).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            let _ = access_review(&[MAGIC, &tail].concat());
+        }
+    }
 }

@@ -190,4 +190,11 @@ mod tests {
             Some(Target::Review { .. })
         ));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_paths_never_panic(path in "/[a-z0-9./{}-]{0,60}") {
+            let _ = parse(&path);
+        }
+    }
 }
