@@ -337,6 +337,12 @@ async fn kubectl_creates_applies_and_deletes_a_rollout() {
         "shop/extra:2"
     );
     assert_eq!(generation(&applied), 2);
+    let (ok, _, err) = t.run(&["delete", "-f", path, "--dry-run=server"]).await;
+    assert!(
+        !ok && err.contains("dry run"),
+        "a server dry run must not write: {err}"
+    );
+    assert!(t.lab.store().get(Kind::Rollout, "demo", "extra").is_some());
     let (ok, out, err) = t.run(&["delete", "-f", path]).await;
     assert!(ok && out.contains("deleted"), "{out} {err}");
     assert!(t.lab.store().get(Kind::Rollout, "demo", "extra").is_none());

@@ -171,6 +171,12 @@ async fn dispatch(
     let query: HashMap<String, String> = Query::try_from_uri(uri)
         .map(|q: Query<HashMap<String, String>>| q.0)
         .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))?;
+    if method != Method::GET && query.contains_key("dryRun") {
+        // Refused rather than ignored: ignoring it would make a dry run write for real.
+        return Err(ApiError::bad_request(
+            "the lab does not serve dry runs (dryRun); send the request without it",
+        ));
+    }
     match target {
         Target::Version | Target::Health => Err(ApiError::not_found_path(path)),
         Target::Root => read_only(

@@ -122,7 +122,17 @@ pub(super) async fn object(
             table::table(kind, &[object], None, jiff::Timestamp::now())
         }
         "get" => objects::get(store, kind, namespace, name)?,
-        "delete" => objects::delete(store, kind, namespace, name)?,
+        "delete" => {
+            // kubectl sends `dryRun` for deletes in the DeleteOptions body, not the query.
+            let options: serde_json::Value =
+                serde_json::from_slice(&read_body(body).await?).unwrap_or_default();
+            if options["dryRun"].as_array().is_some_and(|d| !d.is_empty()) {
+                return Err(ApiError::bad_request(
+                    "the lab does not serve dry runs (dryRun); send the request without it",
+                ));
+            }
+            objects::delete(store, kind, namespace, name)?
+        }
         "update" => {
             require_json(headers)?;
             objects::replace(store, kind, namespace, name, part, &read_body(body).await?)?
