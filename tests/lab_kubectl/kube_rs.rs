@@ -54,6 +54,20 @@ async fn kube_rs_lists_gets_and_watches_rollouts() {
     })
     .await;
     assert_eq!(seen, Ok(true), "the watcher did not see the patch");
+
+    // The streaming-list variant (sendInitialEvents + the initial-events-end bookmark).
+    let streaming = watcher::Config::default().streaming_lists();
+    let mut events = watcher(demo.clone(), streaming).boxed();
+    let mut initial = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.try_next()).await {
+            Ok(Ok(Some(watcher::Event::InitApply(ro)))) => initial.push(ro.metadata.name.unwrap()),
+            Ok(Ok(Some(watcher::Event::InitDone))) => break,
+            Ok(Ok(Some(_))) => {}
+            other => panic!("streaming list did not finish: {other:?}"),
+        }
+    }
+    assert!(initial.contains(&"checkout".to_string()), "{initial:?}");
     t.lab.shutdown().await;
 }
 

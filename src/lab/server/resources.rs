@@ -72,6 +72,7 @@ pub(super) async fn collection(
                 timeout,
                 bookmarks,
                 table: table::wanted(headers),
+                initial_events: query.get("sendInitialEvents").is_some_and(|v| v == "true"),
             };
             Ok(watch::watch(&state.store, request, state.stopping.clone()))
         }

@@ -32,6 +32,9 @@ pub struct WatchRequest {
     pub bookmarks: bool,
     /// Send each object as a one-row Table (`kubectl get -w`).
     pub table: bool,
+    /// `sendInitialEvents=true` (streaming list): the current objects as ADDED events
+    /// whatever the resourceVersion, then a BOOKMARK marking the end of them.
+    pub initial_events: bool,
 }
 
 struct Stream {
@@ -48,6 +51,22 @@ pub fn watch(store: &Store, request: WatchRequest, stopping: watch::Receiver<boo
     let mut pending = VecDeque::new();
     let namespace = request.namespace.as_deref();
     let (live, last_rv) = match request.resource_version {
+        _ if request.initial_events => {
+            let (objects, sub) = store.list_and_subscribe(request.kind, namespace);
+            for object in objects.into_iter().filter(|o| request.selector.matches(o)) {
+                pending.push_back(object_line(&request, "ADDED", &object));
+            }
+            let end = json!({
+                "kind": request.kind.kind(),
+                "apiVersion": request.kind.api_version(),
+                "metadata": {
+                    "resourceVersion": sub.resource_version.to_string(),
+                    "annotations": {"k8s.io/initial-events-end": "true"},
+                },
+            });
+            pending.push_back(line("BOOKMARK", &end));
+            (sub.live, sub.resource_version)
+        }
         None | Some(0) => {
             let (objects, sub) = store.list_and_subscribe(request.kind, namespace);
             for object in objects.into_iter().filter(|o| request.selector.matches(o)) {
