@@ -337,3 +337,43 @@ async fn kube_rs_access_reviews_answer_per_user_verb_and_subresource() {
     }
     t.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_finds_a_revisions_replica_set_by_label() {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+
+    let t = TestLab::start().await;
+    let client = t.client("lab-viewer").await;
+    let stable = t.rollout("checkout")["status"]["stableRS"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replica_sets: Api<ReplicaSet> = Api::namespaced(client, "demo");
+    let by_hash = ListParams::default().labels(&format!("rollouts-pod-template-hash={stable}"));
+    let found = replica_sets.list(&by_hash).await.unwrap().items;
+    assert_eq!(found.len(), 1, "exactly the stable revision's ReplicaSet");
+    let labels = found[0].metadata.labels.clone().unwrap_or_default();
+    assert_eq!(labels.get("rollouts-pod-template-hash"), Some(&stable));
+    let by_app = replica_sets
+        .list(&ListParams::default().labels("app=checkout"))
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        by_app.len() >= 2,
+        "stable and canary ReplicaSets of checkout"
+    );
+    assert!(by_app.iter().all(|rs| {
+        rs.metadata
+            .name
+            .as_deref()
+            .unwrap()
+            .starts_with("checkout-")
+    }));
+    let name = found[0].metadata.name.clone().unwrap();
+    assert_eq!(
+        replica_sets.get(&name).await.unwrap().metadata.name,
+        Some(name)
+    );
+    t.lab.shutdown().await;
+}
