@@ -377,3 +377,41 @@ async fn kube_rs_finds_a_revisions_replica_set_by_label() {
     );
     t.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_pinned_promotes_let_exactly_one_through() {
+    let t = TestLab::start().await;
+    let demo: Api<Rollout> = Api::namespaced(t.client("lab-admin").await, "demo");
+    // Pin the step checkout waits at for approval (the controller may still be moving it
+    // there right after the lab starts).
+    let mut waited = 0;
+    while t.rollout("checkout")["status"]["pauseConditions"].is_null() && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let step = t.rollout("checkout")["status"]["currentStepIndex"].clone();
+    let pinned = || -> json_patch::Patch {
+        serde_json::from_value(json!([
+            {"op": "test", "path": "/status/currentStepIndex", "value": step},
+            {"op": "replace", "path": "/status/currentStepIndex", "value": step.as_i64().unwrap() + 1},
+        ]))
+        .unwrap()
+    };
+    let params = PatchParams::default();
+    let (one, other) = (Patch::Json::<()>(pinned()), Patch::Json::<()>(pinned()));
+    let (first, second) = tokio::join!(
+        demo.patch_status("checkout", &params, &one),
+        demo.patch_status("checkout", &params, &other),
+    );
+    let refused: Vec<_> = [&first, &second]
+        .into_iter()
+        .filter_map(|r| r.as_ref().err())
+        .collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "exactly one promote is refused: {first:?} {second:?}"
+    );
+    assert!(matches!(refused[0], kube::Error::Api(s) if s.code == 422));
+    t.lab.shutdown().await;
+}

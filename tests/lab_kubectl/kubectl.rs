@@ -64,6 +64,11 @@ async fn kubectl_gets_rollouts_in_all_namespaces_and_as_yaml() {
         !ok && err.contains("rollouts.argoproj.io \"nope\" not found"),
         "{err}"
     );
+    let (ok, out, err) = t.run(&["get", "analysisruns", "-n", "demo"]).await;
+    assert!(
+        ok && out.is_empty() && err.contains("No resources found"),
+        "{out} {err}"
+    );
     let (ok, _, err) = t.run(&["get", "pods", "-n", "demo"]).await;
     assert!(
         !ok && err.contains("pods"),
