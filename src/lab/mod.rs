@@ -119,7 +119,8 @@ pub struct Lab {
 impl Lab {
     /// Seeds the store with `opts.scenario`, starts the API server, the controller loop and
     /// (per `opts.prometheus`) Prometheus, and writes the kubeconfig and `lab.json` into
-    /// `opts.dir`. Runs on the caller's tokio runtime.
+    /// `opts.dir`. Runs on the caller's tokio runtime (any flavour, with IO and time enabled);
+    /// returns once the API accepts connections.
     pub async fn start(opts: LabOptions) -> Result<Lab, LabError> {
         if !opts.addr.ip().is_loopback() {
             return Err(LabError::NotLoopback { addr: opts.addr });
