@@ -332,3 +332,12 @@ async fn dropping_a_lab_stops_it() {
         "the API still answers 2.5 s after the lab was dropped"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_lab_runs_on_a_current_thread_runtime() {
+    let t = TestLab::start().await;
+    let client = kube::Client::try_from(t.lab.kube_config("lab-admin").await.unwrap()).unwrap();
+    let demo: Api<Rollout> = Api::namespaced(client, "demo");
+    assert!(demo.get("checkout").await.is_ok());
+    t.lab.shutdown().await;
+}
