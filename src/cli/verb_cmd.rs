@@ -48,7 +48,11 @@ pub fn action_of(command: &Commands) -> Option<(String, Action)> {
                 pin: pin(step),
             },
         ),
-        Commands::List | Commands::Get { .. } | Commands::Watch(_) | Commands::Metrics(_) => {
+        Commands::List
+        | Commands::Get { .. }
+        | Commands::Watch(_)
+        | Commands::Metrics(_)
+        | Commands::Lab(_) => {
             return None;
         }
     })
