@@ -169,7 +169,10 @@ impl AppState {
             } => {
                 self.access.insert((context, namespace), access);
             }
-            AppEvent::Fleet { context, rollouts } => self.apply_fleet(context, rollouts, now),
+            AppEvent::Fleet { context, rollouts } => {
+                self.apply_fleet(context, rollouts, now);
+                return self.select_first_waiting();
+            }
             AppEvent::Metrics(snapshot) => {
                 if self.selected.as_ref() == Some(&snapshot.rollout) {
                     self.metrics = MetricsState::Received(snapshot);
@@ -217,6 +220,30 @@ impl AppState {
             AppEvent::Notice(text) => self.toasts.push(ToastKind::Info, text),
         }
         Vec::new()
+    }
+
+    /// Once, after `--lab`: select the first rollout (in the table's order) waiting for a
+    /// human, unless the user already selected something.
+    fn select_first_waiting(&mut self) -> Vec<BackendRequest> {
+        if !self.select_first_waiting {
+            return Vec::new();
+        }
+        if self.selected.is_some() {
+            self.select_first_waiting = false;
+            return Vec::new();
+        }
+        let waiting = self
+            .visible_rows()
+            .into_iter()
+            .find(|v| v.waiting_for_human())
+            .map(|v| v.reference.clone());
+        match waiting {
+            Some(r) => {
+                self.select_first_waiting = false;
+                self.select(r)
+            }
+            None => Vec::new(),
+        }
     }
 
     fn context_entry(&mut self, context: &str, now: f64) -> &mut ContextStatus {

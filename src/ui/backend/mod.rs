@@ -1,11 +1,13 @@
 //! The only place the window does I/O: `BackendRequest`s are handled on tokio tasks and
 //! answered with `AppEvent`s over a channel, followed by `request_repaint`. The UI thread
 //! never awaits: a context per task (`fleet`), commands through `orchestrator::execute`
-//! (`commands`), the kubeconfig files (`kubeconfig`), who the user is (`trust`).
+//! (`commands`), the kubeconfig files (`kubeconfig`), who the user is (`trust`), the
+//! selected rollout's metrics (`metrics`), the embedded lab (`lab`).
 
 mod commands;
 mod fleet;
 mod kubeconfig;
+mod lab;
 mod metrics;
 mod trust;
 
@@ -72,6 +74,8 @@ struct Shared {
     settings: Mutex<Settings>,
     /// The selected rollout's metrics task; aborted when the selection changes.
     metrics_task: Mutex<Option<MetricsStream>>,
+    /// The lab this window started (`--lab`, "Start the lab").
+    lab: Mutex<Option<lab::LabState>>,
 }
 
 /// The running metrics task and what it streams.
@@ -105,6 +109,7 @@ impl TokioBackend {
                 fleet: FleetViews::default(),
                 settings: Mutex::new(Settings::default()),
                 metrics_task: Mutex::new(None),
+                lab: Mutex::new(None),
             }),
         }
     }
@@ -255,6 +260,7 @@ impl Drop for TokioBackend {
         if let Some(metrics) = lock(&self.shared.metrics_task).take() {
             metrics.task.abort();
         }
+        lab::stop(&self.shared);
     }
 }
 
@@ -272,11 +278,7 @@ impl Backend for TokioBackend {
                 suggested_name,
                 contents,
             } => self.export(suggested_name, contents),
-            BackendRequest::StartLab => self.shared.sink.emit(AppEvent::Problem(
-                "the lab is not connected to this build of the window yet; run \
-                 `release-cockpit lab` in a terminal and open the kubeconfig it writes"
-                    .into(),
-            )),
+            BackendRequest::StartLab => lab::start(&self.shared),
             BackendRequest::WatchMetrics {
                 rollout,
                 window_secs,

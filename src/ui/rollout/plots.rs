@@ -67,6 +67,26 @@ pub fn plot_series(snapshot: &MetricsSnapshot, signal: Signal) -> Vec<PlotSeries
     out
 }
 
+/// The oldest time in the snapshot, if any.
+pub fn earliest_time(snapshot: &MetricsSnapshot) -> Option<f64> {
+    snapshot
+        .series
+        .iter()
+        .filter_map(|s| s.points.first().map(|p| p.t_secs))
+        .min_by(f64::total_cmp)
+}
+
+/// Where the live x axis starts: the window before `end`, but no earlier than a minute
+/// before the first point (at least two minutes shown), so that a young series fills the
+/// plot instead of hugging its right edge.
+pub fn live_start(end: f64, window_secs: f64, earliest: Option<f64>) -> f64 {
+    let full = end - window_secs;
+    match earliest {
+        Some(first) => full.max((first - 60.0).min(end - 120.0)),
+        None => full,
+    }
+}
+
 /// The newest time in the snapshot, if any.
 pub fn latest_time(snapshot: &MetricsSnapshot) -> Option<f64> {
     snapshot
@@ -150,7 +170,11 @@ pub fn plots_ui(
     } else {
         now_secs
     };
-    let start = end - f64::from(view.window_minutes) * 60.0;
+    let start = live_start(
+        end,
+        f64::from(view.window_minutes) * 60.0,
+        earliest_time(snapshot),
+    );
     // Each plot has a title line above it, and the marker list follows the three.
     legend_ui(ui, snapshot);
     let chrome = 3.0 * 30.0 + if markers.is_empty() { 0.0 } else { 36.0 };
@@ -349,6 +373,14 @@ mod tests {
         assert_eq!(visible(&segment, 2.5), &segment[1..]);
         assert_eq!(visible(&segment, 0.0), &segment[..]);
         assert_eq!(visible(&segment, 9.0), &segment[3..]);
+    }
+
+    #[test]
+    fn a_young_series_fills_the_plot() {
+        assert_eq!(live_start(1000.0, 900.0, None), 100.0);
+        assert_eq!(live_start(1000.0, 900.0, Some(950.0)), 880.0);
+        assert_eq!(live_start(1000.0, 900.0, Some(700.0)), 640.0);
+        assert_eq!(live_start(1000.0, 900.0, Some(0.0)), 100.0);
     }
 
     #[test]

@@ -1,0 +1,274 @@
+//! The real window against the real lab, end to end: egui_kittest clicks the buttons of a
+//! `CockpitApp` wired to the `TokioBackend`, which watches the lab over HTTPS with kube-rs and
+//! sends commands through `orchestrator::execute`; the test then reads the rollout back from
+//! the lab with its own kube client. Metrics come from the lab's `/metrics` (direct scrape).
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
+use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
+use release_cockpit::ui::app::SessionAction;
+use release_cockpit::ui::{CockpitApp, EventSink, Settings, TokioBackend};
+use std::time::{Duration, Instant};
+
+/// A lab on port 0 in a temp dir, without Prometheus, on the test's own runtime.
+struct LabFixture {
+    runtime: tokio::runtime::Runtime,
+    lab: Option<Lab>,
+    _dir: tempfile::TempDir,
+}
+
+impl LabFixture {
+    fn start() -> LabFixture {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lab = runtime
+            .block_on(Lab::start(LabOptions {
+                dir: Some(dir.path().to_path_buf()),
+                prometheus: PrometheusMode::Off,
+                ..LabOptions::default()
+            }))
+            .expect("the lab starts");
+        LabFixture {
+            runtime,
+            lab: Some(lab),
+            _dir: dir,
+        }
+    }
+
+    fn lab(&self) -> &Lab {
+        self.lab.as_ref().expect("lab running")
+    }
+
+    /// `checkout` as the lab holds it, read with a kube client of our own.
+    fn checkout(&self) -> Rollout {
+        let lab = self.lab();
+        self.runtime.block_on(async {
+            let config = lab.kube_config("lab-admin").await.expect("lab kube config");
+            let client = kube::Client::try_from(config).expect("client");
+            kube::Api::<Rollout>::namespaced(client, "demo")
+                .get("checkout")
+                .await
+                .expect("checkout in the lab")
+        })
+    }
+
+    fn checkout_view(&self) -> RolloutView {
+        RolloutView::from_rollout("lab-admin", &self.checkout())
+    }
+
+    /// The window on the lab's kubeconfig, watching `context`.
+    fn window(&self, context: &str) -> Window {
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Repaint requests go to a context of their own: the test steps the harness itself.
+        let sink = EventSink::new(tx, egui::Context::default());
+        let backend = TokioBackend::new(
+            self.runtime.handle().clone(),
+            sink,
+            self.lab().kubeconfig_path.clone(),
+        );
+        let settings = Settings {
+            refresh_secs: 1,
+            ..Settings::default()
+        };
+        let mut app = CockpitApp::new(settings, false, rx, Box::new(backend));
+        app.start(Some(context.to_string()), None, false);
+        let harness = Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .with_context_setup(release_cockpit::ui::theme::install_fonts)
+            .build_ui_state(|ui, app: &mut CockpitApp| app.frame(ui), app);
+        Window { harness }
+    }
+}
+
+impl Drop for LabFixture {
+    fn drop(&mut self) {
+        if let Some(lab) = self.lab.take() {
+            self.runtime.block_on(lab.shutdown());
+        }
+    }
+}
+
+struct Window {
+    harness: Harness<'static, CockpitApp>,
+}
+
+impl Window {
+    /// Step frames (each drains the backend's events) until `done` holds; panics after
+    /// `secs` with `what`. Never `run()`: toasts and the refresh tick keep asking for frames.
+    fn wait_until(&mut self, what: &str, secs: u64, mut done: impl FnMut(&CockpitApp) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            self.harness.step();
+            if done(self.harness.state()) {
+                self.harness.run_steps(2);
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {what}; session: {:?}; toasts: {:?}",
+                self.harness.state().state.session_actions,
+                self.harness.state().state.toasts.items()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn click(&mut self, label: &str) {
+        let node = self.harness.get_by_label(label);
+        assert!(
+            !node.accesskit_node().is_disabled(),
+            "{label} is enabled; toasts: {:?}",
+            self.harness.state().state.toasts.items()
+        );
+        node.click();
+        self.harness.run_steps(4);
+    }
+
+    fn selected_view(&self) -> Option<RolloutView> {
+        self.harness.state().state.selected_view().cloned()
+    }
+
+    fn actions(&self, r: &RolloutRef) -> Vec<SessionAction> {
+        self.harness
+            .state()
+            .state
+            .session_actions
+            .get(r)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Wait for the next outcome line of `r` after `before` lines, and return it.
+    fn next_outcome(&mut self, r: &RolloutRef, before: usize, what: &str) -> String {
+        self.wait_until(what, 20, |app| {
+            app.state
+                .session_actions
+                .get(r)
+                .is_some_and(|a| a.len() > before)
+        });
+        self.actions(r)[before].text.clone()
+    }
+
+    fn select_checkout(&mut self, context: &str) -> RolloutRef {
+        let checkout = RolloutRef::new(context, "demo", "checkout");
+        self.wait_until("checkout in the fleet", 30, |app| {
+            app.state
+                .fleet
+                .get(context)
+                .is_some_and(|rollouts| rollouts.iter().any(|v| v.reference == checkout))
+        });
+        self.click("checkout");
+        assert_eq!(self.harness.state().state.selected, Some(checkout.clone()));
+        checkout
+    }
+}
+
+#[test]
+fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-admin");
+    let checkout = w.select_checkout("lab-admin");
+
+    // checkout waits for approval at step 1 (20%).
+    w.wait_until("checkout paused for approval", 30, |app| {
+        app.state
+            .selected_view()
+            .is_some_and(|v| v.waiting_for_human() && v.current_step == Some(1))
+    });
+    assert_eq!(fixture.checkout_view().current_step, Some(1));
+
+    // Approve + Confirm → the lab's rollout moved from step 1 to step 2.
+    w.click("Approve");
+    w.click("Confirm");
+    let outcome = w.next_outcome(&checkout, 0, "the promote's outcome");
+    assert!(outcome.contains("1 → 2"), "{outcome}");
+    let in_lab = fixture.checkout_view();
+    assert!(
+        in_lab.current_step >= Some(2) && !in_lab.waiting_for_human(),
+        "the lab moved on from the approval: {:?}",
+        in_lab.current_step
+    );
+
+    // The slider snaps to declared weights; 60 → the lab's rollout is at the 60% step.
+    // Wait until the rollout rests in its 10 s pause so the pin matches what is on screen.
+    w.wait_until("checkout in its 10 s pause at 40%", 30, |app| {
+        app.state
+            .selected_view()
+            .is_some_and(|v| v.current_step == Some(3))
+    });
+    w.harness
+        .get_by_role_and_label(Role::Slider, "Weight")
+        .set_value_accesskit(60.0);
+    w.harness.run_steps(2);
+    w.click("Apply");
+    let outcome = w.next_outcome(&checkout, 1, "the set-weight's outcome");
+    assert!(outcome.contains("60%"), "{outcome}");
+    let in_lab = fixture.checkout_view();
+    assert_eq!(in_lab.set_weight, 60, "the lab is at the 60% step");
+    assert!(in_lab.current_step >= Some(4), "{:?}", in_lab.current_step);
+
+    // The plots: the lab's /metrics scraped every second, per version.
+    w.wait_until("metrics for both versions", 30, |app| {
+        app.state.metrics.snapshot().is_some_and(|s| {
+            s.rollout == checkout
+                && s.series.len() >= 6
+                && s.series
+                    .iter()
+                    .all(|v| v.points.iter().any(|p| p.value.is_some()))
+        })
+    });
+
+    // Rollback takes one click and Enter → aborted in the lab.
+    w.click("Rollback");
+    w.harness.key_press(egui::Key::Enter);
+    w.harness.run_steps(2);
+    let outcome = w.next_outcome(&checkout, 2, "the abort's outcome");
+    assert!(outcome.contains("abort"), "{outcome}");
+    let raw = fixture.checkout();
+    assert!(
+        raw.status.as_ref().is_some_and(|s| s.abort),
+        "abort set in the lab"
+    );
+    w.wait_until("the window shows the abort", 20, |app| {
+        app.state
+            .selected_view()
+            .is_some_and(|v| v.phase == Phase::Degraded)
+    });
+    assert!(w.selected_view().is_some());
+}
+
+#[test]
+fn a_viewer_cannot_change_checkout() {
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-viewer");
+    let checkout = w.select_checkout("lab-viewer");
+    w.wait_until("checkout paused for approval", 30, |app| {
+        app.state
+            .selected_view()
+            .is_some_and(|v| v.waiting_for_human())
+    });
+    let before = fixture.checkout_view();
+    w.click("Approve");
+    w.click("Confirm");
+    let outcome = w.next_outcome(&checkout, 0, "the refusal");
+    assert!(
+        outcome.contains("refused") && outcome.contains("not allowed to promote"),
+        "{outcome}"
+    );
+    assert_eq!(fixture.checkout_view().current_step, before.current_step);
+    assert!(
+        w.harness
+            .state()
+            .state
+            .toasts
+            .items()
+            .iter()
+            .any(|t| t.text.contains("not allowed to promote"))
+    );
+}
