@@ -272,3 +272,81 @@ fn a_viewer_cannot_change_checkout() {
             .any(|t| t.text.contains("not allowed to promote"))
     );
 }
+
+/// Benchmark (ignored; `cargo test --test ui_lab -- --ignored --nocapture`): time from the
+/// click on Pause / Resume to the window holding the API server's answer, against the lab,
+/// next to the peer in the same run: the same commands sent by `orchestrator::execute`
+/// directly on the same runtime (what the CLI verb does, minus process start).
+#[test]
+#[ignore]
+fn bench_click_to_answer() {
+    use release_cockpit::model::{Action, Command, Tool};
+    const N: usize = 40;
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-admin");
+    let checkout = w.select_checkout("lab-admin");
+    w.wait_until("checkout's actions are offered", 30, |app| {
+        app.state.access_for(&checkout).is_some()
+    });
+    let mut window_ms = Vec::new();
+    for i in 0..N {
+        let label = if i % 2 == 0 { "Pause" } else { "Resume" };
+        let before = w.actions(&checkout).len();
+        let node = w.harness.get_by_label(label);
+        let clicked = Instant::now();
+        node.click();
+        loop {
+            w.harness.step();
+            if w.actions(&checkout).len() > before {
+                break;
+            }
+            assert!(clicked.elapsed() < Duration::from_secs(20), "{label} answered");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        window_ms.push(clicked.elapsed().as_secs_f64() * 1000.0);
+        let last = w.actions(&checkout)[before].text.clone();
+        assert!(!last.contains("refused"), "{last}");
+        w.harness.run_steps(2);
+    }
+    let lab = fixture.lab();
+    let direct_ms: Vec<f64> = fixture.runtime.block_on(async {
+        let config = lab.kube_config("lab-admin").await.expect("config");
+        let client = kube::Client::try_from(config).expect("client");
+        let mut times = Vec::new();
+        for i in 0..N {
+            let action = if i % 2 == 0 {
+                Action::Pause
+            } else {
+                Action::Resume
+            };
+            let command = Command {
+                target: checkout.clone(),
+                action,
+                tool: Tool::Cli,
+                comment: None,
+            };
+            let started = Instant::now();
+            release_cockpit::orchestrator::execute(&client, &command)
+                .await
+                .expect("the lab answers");
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times
+    });
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[v.len() * 9 / 10])
+    };
+    let (window_p50, window_p90) = median(window_ms);
+    let (direct_p50, direct_p90) = median(direct_ms);
+    println!(
+        "click → answer in the window: median {window_p50:.1} ms, p90 {window_p90:.1} ms (N={N})"
+    );
+    println!(
+        "orchestrator::execute directly: median {direct_p50:.1} ms, p90 {direct_p90:.1} ms (N={N})"
+    );
+    println!(
+        "window / direct: {:.2}× (median)",
+        window_p50 / direct_p50
+    );
+}
