@@ -300,7 +300,10 @@ fn bench_click_to_answer() {
             if w.actions(&checkout).len() > before {
                 break;
             }
-            assert!(clicked.elapsed() < Duration::from_secs(20), "{label} answered");
+            assert!(
+                clicked.elapsed() < Duration::from_secs(20),
+                "{label} answered"
+            );
             std::thread::sleep(Duration::from_micros(200));
         }
         window_ms.push(clicked.elapsed().as_secs_f64() * 1000.0);
@@ -345,8 +348,5 @@ fn bench_click_to_answer() {
     println!(
         "orchestrator::execute directly: median {direct_p50:.1} ms, p90 {direct_p90:.1} ms (N={N})"
     );
-    println!(
-        "window / direct: {:.2}× (median)",
-        window_p50 / direct_p50
-    );
+    println!("window / direct: {:.2}× (median)", window_p50 / direct_p50);
 }

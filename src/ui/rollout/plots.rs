@@ -67,22 +67,27 @@ pub fn plot_series(snapshot: &MetricsSnapshot, signal: Signal) -> Vec<PlotSeries
     out
 }
 
-/// The oldest time in the snapshot, if any.
+/// The oldest time with a value in the snapshot, if any (leading gaps do not count).
 pub fn earliest_time(snapshot: &MetricsSnapshot) -> Option<f64> {
     snapshot
         .series
         .iter()
-        .filter_map(|s| s.points.first().map(|p| p.t_secs))
+        .filter_map(|s| {
+            s.points
+                .iter()
+                .find(|p| p.value.is_some())
+                .map(|p| p.t_secs)
+        })
         .min_by(f64::total_cmp)
 }
 
-/// Where the live x axis starts: the window before `end`, but no earlier than a minute
-/// before the first point (at least two minutes shown), so that a young series fills the
-/// plot instead of hugging its right edge.
+/// Where the live x axis starts: the window before `end`, but no earlier than ten seconds
+/// before the first point (at least a minute shown), so that a young series fills the plot
+/// instead of hugging its right edge.
 pub fn live_start(end: f64, window_secs: f64, earliest: Option<f64>) -> f64 {
     let full = end - window_secs;
     match earliest {
-        Some(first) => full.max((first - 60.0).min(end - 120.0)),
+        Some(first) => full.max((first - 10.0).min(end - 60.0)),
         None => full,
     }
 }
@@ -192,6 +197,14 @@ pub fn plots_ui(
             .allow_drag([true, false])
             .allow_boxed_zoom(false)
             .include_y(0.0)
+            // Shares are read against the whole: 0–100 % always.
+            .include_y(if signal == Signal::TrafficShare {
+                100.0
+            } else {
+                0.0
+            })
+            // The same y-label width on all three keeps their time axes aligned.
+            .y_axis_min_width(44.0)
             .x_axis_formatter(|mark, _| theme::clock(mark.value))
             .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
             .label_formatter(hover_label)
@@ -305,7 +318,7 @@ fn markers_legend_ui(ui: &mut egui::Ui, markers: &[Marker]) {
         for m in markers.iter().rev().take(6) {
             ui.colored_label(
                 marker_color(m.kind),
-                format!("{} {} {}", theme::clock(m.t_secs), m.kind.as_str(), m.label),
+                format!("{} {}", theme::clock(m.t_secs), m.label),
             );
         }
     });
@@ -378,8 +391,8 @@ mod tests {
     #[test]
     fn a_young_series_fills_the_plot() {
         assert_eq!(live_start(1000.0, 900.0, None), 100.0);
-        assert_eq!(live_start(1000.0, 900.0, Some(950.0)), 880.0);
-        assert_eq!(live_start(1000.0, 900.0, Some(700.0)), 640.0);
+        assert_eq!(live_start(1000.0, 900.0, Some(980.0)), 940.0);
+        assert_eq!(live_start(1000.0, 900.0, Some(700.0)), 690.0);
         assert_eq!(live_start(1000.0, 900.0, Some(0.0)), 100.0);
     }
 
