@@ -293,7 +293,7 @@ pub fn value(unit: Unit, v: f64) -> String {
         Unit::Ratio if (v * 100.0).abs() >= 1.0 || v == 0.0 => format!("{:.1}%", v * 100.0),
         Unit::Ratio => {
             let pct = format!("{:.2}", v * 100.0);
-            format!("{}%", pct.trim_end_matches('0'))
+            format!("{}%", pct.trim_end_matches('0').trim_end_matches('.'))
         }
         Unit::Ms if v.abs() < 10.0 => format!("{v:.1} ms"),
         Unit::Ms => format!("{v:.0} ms"),
