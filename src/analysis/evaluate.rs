@@ -2,8 +2,8 @@
 //! like the lab's scenarios, each judge run the way `auto` runs it (every few seconds on what
 //! has arrived so far), measuring time-to-detect and false-fail rates for BENCHMARKS.md.
 
-use super::{JudgeKind, MetricSeries, P95_MS, Policy, VerdictKind, judge, judge_naive};
 use super::{ERROR_RATE, stats};
+use super::{JudgeKind, MetricSeries, P95_MS, Policy, VerdictKind, judge, judge_naive};
 use crate::model::Point;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -195,7 +195,12 @@ pub fn run_once(
             .iter()
             .map(|m| MetricSeries {
                 name: m.name.clone(),
-                canary: m.canary.iter().take_while(|p| p.t_secs <= cut).copied().collect(),
+                canary: m
+                    .canary
+                    .iter()
+                    .take_while(|p| p.t_secs <= cut)
+                    .copied()
+                    .collect(),
                 baseline: m
                     .baseline
                     .iter()
@@ -237,16 +242,30 @@ pub struct Row {
     pub marginal_runs: usize,
     /// Seconds from the canary going bad to the first Fail, for bad runs that were caught.
     pub detect_secs: Vec<f64>,
+    /// Seconds from the canary's start to a Fail while it was still healthy.
+    pub false_fail_secs: Vec<f64>,
 }
 
 impl Row {
     /// Median, 90th percentile and maximum time to detect.
     pub fn detect_summary(&self) -> Option<(f64, f64, f64)> {
-        let mut d = self.detect_secs.clone();
-        d.sort_by(f64::total_cmp);
-        let median = stats::median(&d)?;
-        let p90 = quantile(&d, 0.9);
-        Some((median, p90, d[d.len() - 1]))
+        spread(&self.detect_secs)
+    }
+}
+
+/// Median, 90th percentile and maximum.
+fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let mut d = values.to_vec();
+    d.sort_by(f64::total_cmp);
+    let median = stats::median(&d)?;
+    let p90 = quantile(&d, 0.9);
+    Some((median, p90, d[d.len() - 1]))
+}
+
+impl Row {
+    /// Median time from the canary's start to a false fail.
+    pub fn false_fail_median_secs(&self) -> Option<f64> {
+        spread(&self.false_fail_secs).map(|s| s.0)
     }
 }
 
@@ -266,6 +285,7 @@ pub fn evaluate(
         false_fails: 0,
         marginal_runs: 0,
         detect_secs: Vec::new(),
+        false_fail_secs: Vec::new(),
     };
     for seed in seeds {
         let outcome = run_once(scenario, settings, seed, policy, judge_kind);
@@ -277,7 +297,10 @@ pub fn evaluate(
             Some(t) if scenario.is_bad() && t > settings.bad_from_secs => {
                 row.detect_secs.push(t - settings.bad_from_secs)
             }
-            Some(_) => row.false_fails += 1,
+            Some(t) => {
+                row.false_fails += 1;
+                row.false_fail_secs.push(t);
+            }
             None => {}
         }
     }
@@ -287,8 +310,9 @@ pub fn evaluate(
 /// The rows as a Markdown table for BENCHMARKS.md.
 pub fn markdown_table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| scenario | req/s per version | judge | runs | false fails | caught | time to detect \
-         median / p90 / max (s) | runs with a marginal verdict |\n|---|---|---|---|---|---|---|---|\n",
+        "| scenario | req/s per version | judge | runs | false fails (median time to it) | caught \
+         | time to detect median / p90 / max (s) | runs with a marginal verdict |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let judge = match r.judge {
@@ -305,14 +329,111 @@ pub fn markdown_table(rows: &[Row]) -> String {
             None => "–".into(),
         };
         out.push_str(&format!(
-            "| {} | {} | {judge} | {} | {} ({:.1}%) | {caught} | {detect} | {} |\n",
+            "| {} | {} | {judge} | {} | {} ({:.1}%{}) | {caught} | {detect} | {} |\n",
             r.scenario.as_str(),
             r.requests_per_sec,
             r.runs,
             r.false_fails,
             100.0 * r.false_fails as f64 / r.runs.max(1) as f64,
+            r.false_fail_median_secs()
+                .map_or(String::new(), |t| format!(", {t:.0} s")),
             r.marginal_runs,
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_series_follow_the_scenario() {
+        let settings = Settings {
+            requests_per_sec: 30.0,
+            ..Settings::default()
+        };
+        let series = generate(Scenario::ErrorSpike, &settings, 1);
+        assert_eq!(series[0].name, ERROR_RATE);
+        assert_eq!(series[0].canary.len(), 360);
+        let mean_after = |points: &[Point]| {
+            let v: Vec<f64> = points[60..].iter().filter_map(|p| p.value).collect();
+            stats::mean(&v).unwrap()
+        };
+        assert!((mean_after(&series[0].canary) - 0.06).abs() < 0.01);
+        assert!(mean_after(&series[0].baseline) < 0.006);
+        // Same seed, same series; another seed, other series.
+        assert_eq!(generate(Scenario::ErrorSpike, &settings, 1), series);
+        assert_ne!(generate(Scenario::ErrorSpike, &settings, 2), series);
+
+        // At 3 req/s some seconds have no request: gaps, not zeros.
+        let quiet = generate(Scenario::NoisyHealthy, &Settings::default(), 1);
+        let gaps = quiet[1].canary.iter().filter(|p| p.value.is_none()).count();
+        assert!((5..40).contains(&gaps), "{gaps} gaps of 360 (e^-3 ≈ 5%)");
+    }
+
+    #[test]
+    fn the_judge_catches_bad_canaries_that_the_naive_judge_also_catches() {
+        let settings = Settings {
+            requests_per_sec: 30.0,
+            ..Settings::default()
+        };
+        let policy = Policy::default();
+        for scenario in [Scenario::ErrorSpike, Scenario::LatencyRegression] {
+            let row = evaluate(scenario, &settings, 0..5, &policy, JudgeKind::Statistical);
+            assert_eq!(row.false_fails, 0, "{row:?}");
+            assert_eq!(row.detect_secs.len(), 5, "{row:?}");
+            assert!(row.detect_secs.iter().all(|d| *d <= 60.0), "{row:?}");
+        }
+        let healthy = evaluate(
+            Scenario::NoisyHealthy,
+            &Settings::default(),
+            0..5,
+            &policy,
+            JudgeKind::Naive,
+        );
+        assert!(healthy.false_fails >= 4, "{healthy:?}");
+    }
+
+    /// The numbers in BENCHMARKS.md ("Canary judge (synthetic series)"). Slow in a debug
+    /// build; run with `cargo test --lib analysis::evaluate -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn synthetic_evaluation_table() {
+        let policy = Policy::default();
+        let low = Settings::default();
+        let moderate = Settings {
+            requests_per_sec: 30.0,
+            ..Settings::default()
+        };
+        let mut rows = Vec::new();
+        for judge_kind in [JudgeKind::Statistical, JudgeKind::Naive] {
+            rows.push(evaluate(
+                Scenario::NoisyHealthy,
+                &low,
+                0..200,
+                &policy,
+                judge_kind,
+            ));
+            rows.push(evaluate(
+                Scenario::NoisyHealthy,
+                &moderate,
+                0..200,
+                &policy,
+                judge_kind,
+            ));
+            for scenario in [Scenario::ErrorSpike, Scenario::LatencyRegression] {
+                for settings in [&low, &moderate] {
+                    rows.push(evaluate(
+                        scenario,
+                        settings,
+                        1000..1100,
+                        &policy,
+                        judge_kind,
+                    ));
+                }
+            }
+        }
+        println!("{}", markdown_table(&rows));
+    }
 }

@@ -91,6 +91,8 @@ pub struct Comparison {
     pub shift: Shift,
     /// tolerance × |stable's median|: shifts inside ±this are not a finding.
     pub tolerance_abs: f64,
+    /// `None`: over the whole window; `Some(s)`: over its last `s` seconds only.
+    pub recent_secs: Option<f64>,
 }
 
 /// One metric in the verdict: the values, the classification, the broken rules, in words.
@@ -164,6 +166,7 @@ pub fn classify(
         p_value: mw.p_value,
         shift,
         tolerance_abs,
+        recent_secs: None,
     };
     let class = if mw.p_value >= 1.0 - policy.confidence {
         Classification::Pass
@@ -175,6 +178,52 @@ pub fn classify(
         Classification::Pass
     };
     (class, Some(comparison))
+}
+
+/// Classifies over the whole window and, when the policy asks, over its last `recent_secs`
+/// too, so a canary that turns bad late is not diluted by its healthy start. A finding in the
+/// worse direction from either wins; otherwise the whole window decides.
+fn classify_window(
+    canary: &[Point],
+    baseline: &[Point],
+    direction: Direction,
+    policy: &Policy,
+) -> (Classification, Option<Comparison>) {
+    let values = |points: &[Point], after: f64| -> Vec<f64> {
+        points
+            .iter()
+            .filter(|p| p.t_secs > after)
+            .filter_map(|p| p.value)
+            .collect()
+    };
+    let whole = classify(
+        &values(canary, f64::NEG_INFINITY),
+        &values(baseline, f64::NEG_INFINITY),
+        policy,
+    );
+    let worse = match direction {
+        Direction::HigherIsWorse => Classification::High,
+        Direction::LowerIsWorse => Classification::Low,
+    };
+    if policy.recent_secs <= 0.0 || whole.0 == Classification::NoData || whole.0 == worse {
+        return whole;
+    }
+    let end = canary
+        .iter()
+        .chain(baseline)
+        .map(|p| p.t_secs)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let after = end - policy.recent_secs;
+    let (class, comparison) = classify(&values(canary, after), &values(baseline, after), policy);
+    if class == worse {
+        let comparison = comparison.map(|c| Comparison {
+            recent_secs: Some(policy.recent_secs),
+            ..c
+        });
+        (class, comparison)
+    } else {
+        whole
+    }
 }
 
 /// Judges one metric's (already windowed) series with either judge.
@@ -203,7 +252,7 @@ pub(super) fn judge_metric(
     };
     let rule_hits = rules::check(name, &spec, success_floor, canary, baseline, mode);
     let (classification, comparison) = match judge {
-        JudgeKind::Statistical => classify(&canary_values, &baseline_values, policy),
+        JudgeKind::Statistical => classify_window(canary, baseline, spec.direction, policy),
         JudgeKind::Naive if canary_values.is_empty() => (Classification::NoData, None),
         JudgeKind::Naive => (Classification::Pass, None),
     };
@@ -271,9 +320,13 @@ fn summary(m: &MetricResult, policy: &Policy, n_canary: usize, n_baseline: usize
             } else {
                 "better, pass"
             };
+            let over = match c.recent_secs {
+                Some(secs) => format!(" over the last {}", rules::duration(secs)),
+                None => String::new(),
+            };
             format!(
-                "{values} — {word} by {} ({:.0}% interval {} … {}, p = {:.4}), beyond the {:.0}% \
-                 tolerance — {verdict}",
+                "{values} — {word}{over} by {} ({:.0}% interval {} … {}, p = {:.4}), beyond the \
+                 {:.0}% tolerance — {verdict}",
                 rules::difference(m.unit, c.shift.estimate),
                 policy.confidence * 100.0,
                 rules::difference(m.unit, c.shift.lower),
@@ -302,9 +355,7 @@ pub(super) fn verdict(
         .iter()
         .filter(|m| m.status == MetricStatus::Fail)
         .collect();
-    let hard_fail = failed
-        .iter()
-        .any(|m| m.critical || !m.rule_hits.is_empty());
+    let hard_fail = failed.iter().any(|m| m.critical || !m.rule_hits.is_empty());
 
     let mut reasons: Vec<String> = failed
         .iter()

@@ -104,7 +104,9 @@ fn run(metrics: &[MetricSeries], policy: &Policy, kind: JudgeKind) -> Verdict {
         .iter()
         .flat_map(|m| m.canary.iter().chain(&m.baseline))
         .map(|p| p.t_secs)
-        .fold(None, |acc: Option<f64>, t| Some(acc.map_or(t, |a| a.max(t))));
+        .fold(None, |acc: Option<f64>, t| {
+            Some(acc.map_or(t, |a| a.max(t)))
+        });
     let window = newest.map(|end| (end - policy.window_secs, end));
     let in_window = |points: &[Point]| -> Vec<Point> {
         match window {
@@ -183,7 +185,10 @@ mod tests {
             );
             assert_eq!(verdict.kind, VerdictKind::Pass, "seed {seed}: {verdict:#?}");
             assert_eq!(verdict.score, 100.0);
-            assert_eq!(verdict.reasons, vec!["all 2 metrics with data within limits"]);
+            assert_eq!(
+                verdict.reasons,
+                vec!["all 2 metrics with data within limits"]
+            );
         }
     }
 
@@ -212,9 +217,17 @@ mod tests {
             (comparison.shift.estimate / p95.baseline.unwrap() - 1.0).abs() < 0.3,
             "{p95:#?}"
         );
-        let errors = verdict.metrics.iter().find(|m| m.name == ERROR_RATE).unwrap();
+        let errors = verdict
+            .metrics
+            .iter()
+            .find(|m| m.name == ERROR_RATE)
+            .unwrap();
         assert_eq!(errors.status, MetricStatus::Pass);
-        assert!(verdict.reasons[0].starts_with("p95 "), "{:?}", verdict.reasons);
+        assert!(
+            verdict.reasons[0].starts_with("p95 "),
+            "{:?}",
+            verdict.reasons
+        );
     }
 
     #[test]
@@ -232,11 +245,18 @@ mod tests {
             verdict.reasons[0],
             "error rate 6.1% vs stable 0.2% (+5.9 pp) for 2m51s — above the 0.5 pp limit"
         );
-        assert!(verdict.headline().starts_with("fail, score 0: error rate 6.1%"));
+        assert!(
+            verdict
+                .headline()
+                .starts_with("fail, score 0: error rate 6.1%")
+        );
         let json = serde_json::to_value(&verdict).unwrap();
         assert_eq!(json["kind"], "fail");
         assert_eq!(json["judge"], "statistical");
-        assert_eq!(json["metrics"][0]["rule_hits"][0]["rule"], "worse_than_stable_by");
+        assert_eq!(
+            json["metrics"][0]["rule_hits"][0]["rule"],
+            "worse_than_stable_by"
+        );
     }
 
     #[test]
@@ -315,7 +335,9 @@ mod tests {
         assert_eq!(verdict.kind, VerdictKind::Marginal);
         assert_eq!(verdict.kind.exit_code(), 3);
         assert_eq!(verdict.reasons[0], "score 91 is under the pass mark 95");
-        assert!(verdict.reasons[1].starts_with("queue depth 22.00 vs stable 12.00 — higher by +10.00"));
+        assert!(
+            verdict.reasons[1].starts_with("queue depth 22.00 vs stable 12.00 — higher by +10.00")
+        );
 
         // Critical: the same failure scores 0.
         policy.metrics.get_mut("queue_depth").unwrap().critical = true;
@@ -325,7 +347,11 @@ mod tests {
         // A declared metric that never arrives is NoData; with p95 missing too that is 2 of 3.
         let verdict = judge(&metrics[..1], &policy);
         assert_eq!(verdict.kind, VerdictKind::NoData);
-        assert!(verdict.reasons.contains(&"queue depth: no samples from the canary".to_string()));
+        assert!(
+            verdict
+                .reasons
+                .contains(&"queue depth: no samples from the canary".to_string())
+        );
     }
 
     #[test]

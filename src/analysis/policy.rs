@@ -130,6 +130,7 @@ pub struct SuccessRate {
 /// confidence = 0.98        # Mann–Whitney confidence level
 /// tolerance = 0.25         # shifts within 25% of stable's median are not a finding
 /// min_samples = 10         # fewer samples per side → NoData
+/// recent_secs = 30         # also compare the last 30 s (0: only the whole window)
 /// pass_score = 95
 /// marginal_score = 75
 ///
@@ -170,6 +171,9 @@ pub struct Policy {
     pub confidence: f64,
     pub tolerance: f64,
     pub min_samples: usize,
+    /// The statistics also look at the window's last `recent_secs` (0: off), so a canary that
+    /// turns bad late is caught before its bad samples outnumber its healthy start.
+    pub recent_secs: f64,
     pub pass_score: f64,
     pub marginal_score: f64,
     pub groups: BTreeMap<String, f64>,
@@ -210,6 +214,7 @@ impl Default for Policy {
             confidence: 0.98,
             tolerance: 0.25,
             min_samples: 10,
+            recent_secs: 30.0,
             pass_score: 95.0,
             marginal_score: 75.0,
             groups: BTreeMap::from([("errors".into(), 50.0), ("latency".into(), 50.0)]),
@@ -290,13 +295,16 @@ impl Policy {
                 self.confidence
             ));
         }
-        if !(self.tolerance >= 0.0) {
+        if self.tolerance.is_nan() || self.tolerance < 0.0 {
             return Err("tolerance must be 0 or more (e.g. 0.25)".into());
         }
         if self.min_samples < 3 {
             return Err("min_samples must be at least 3 per side".into());
         }
-        if !(self.window_secs > 0.0) {
+        if self.recent_secs.is_nan() || self.recent_secs < 0.0 {
+            return Err("recent_secs must be 0 (off) or more seconds (e.g. 30)".into());
+        }
+        if self.window_secs.is_nan() || self.window_secs <= 0.0 {
             return Err("window_secs must be positive (e.g. 300)".into());
         }
         if !(0.0..=100.0).contains(&self.marginal_score)
@@ -305,7 +313,7 @@ impl Policy {
             return Err("need 0 ≤ marginal_score ≤ pass_score ≤ 100".into());
         }
         for (group, weight) in &self.groups {
-            if !(*weight >= 0.0) {
+            if weight.is_nan() || *weight < 0.0 {
                 return Err(format!("[groups] {group} = {weight}: weights must be ≥ 0"));
             }
         }
@@ -318,7 +326,9 @@ impl Policy {
                 ));
             }
             if spec.smooth_secs < 0.0 || spec.for_secs < 0.0 || spec.limit_for_secs < 0.0 {
-                return Err(format!("metric {name}: durations must be 0 or more seconds"));
+                return Err(format!(
+                    "metric {name}: durations must be 0 or more seconds"
+                ));
             }
         }
         Ok(())
@@ -371,7 +381,9 @@ mod limit {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<f64>, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Raw {
@@ -455,8 +467,12 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        let typo = Policy::from_toml("[metrics.p95_ms]\nlimt = 5", Path::new("p.toml"), &checkout())
-            .unwrap_err();
+        let typo = Policy::from_toml(
+            "[metrics.p95_ms]\nlimt = 5",
+            Path::new("p.toml"),
+            &checkout(),
+        )
+        .unwrap_err();
         assert!(matches!(typo, PolicyError::Parse { .. }));
         assert!(typo.to_string().contains("limt"), "{typo}");
         assert!(typo.to_string().contains("p.toml"), "{typo}");
@@ -477,7 +493,9 @@ mod tests {
         .unwrap_err();
         assert!(matches!(no_weight, PolicyError::Invalid { .. }));
         assert!(
-            no_weight.to_string().contains("add `saturation = <weight>`"),
+            no_weight
+                .to_string()
+                .contains("add `saturation = <weight>`"),
             "{no_weight}"
         );
 

@@ -138,7 +138,9 @@ fn longest_stretch(
         }
         if let Some(s) = &current {
             let length = s.to - s.from + step;
-            let best_length = best.as_ref().map_or(f64::NEG_INFINITY, |b| b.to - b.from + step);
+            let best_length = best
+                .as_ref()
+                .map_or(f64::NEG_INFINITY, |b| b.to - b.from + step);
             if length >= for_secs && length > best_length {
                 best = Some(Stretch {
                     from: s.from,

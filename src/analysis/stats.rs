@@ -217,8 +217,7 @@ fn erfc(x: f64) -> f64 {
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
                             + t * (-1.135_203_98
-                                + t * (1.488_515_87
-                                    + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let r = t * poly.exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
@@ -293,9 +292,16 @@ mod tests {
     fn mann_whitney_matches_hand_computed_case_with_ties() {
         let result = mann_whitney_u(&[3.0, 4.0, 4.0, 6.0, 8.0], &[1.0, 2.0, 4.0, 5.0]).unwrap();
         assert_eq!(result.u, 15.0);
-        assert!(close(result.z, 4.5 / (20.0f64 / 12.0 * (10.0 - 24.0 / 72.0)).sqrt(), 1e-12));
+        assert!(close(
+            result.z,
+            4.5 / (20.0f64 / 12.0 * (10.0 - 24.0 / 72.0)).sqrt(),
+            1e-12
+        ));
         assert!(close(result.z, 1.121_114, 1e-6), "z = {}", result.z);
-        assert!(close(result.p_value, 0.262_239_349_502_025_1, 1e-6), "{result:?}");
+        assert!(
+            close(result.p_value, 0.262_239_349_502_025_1, 1e-6),
+            "{result:?}"
+        );
     }
 
     /// Reference from scipy 1.x, run on this machine with python3:
@@ -308,11 +314,16 @@ mod tests {
         let canary = [
             0.12, 0.15, 0.15, 0.18, 0.2, 0.2, 0.2, 0.22, 0.25, 0.3, 0.31, 0.31,
         ];
-        let baseline = [0.1, 0.11, 0.12, 0.12, 0.13, 0.15, 0.16, 0.16, 0.18, 0.2, 0.21];
+        let baseline = [
+            0.1, 0.11, 0.12, 0.12, 0.13, 0.15, 0.16, 0.16, 0.18, 0.2, 0.21,
+        ];
         let result = mann_whitney_u(&canary, &baseline).unwrap();
         assert_eq!(result.u, 106.0);
         assert!(close(result.z, 2.443_767_651_155_502_7, 1e-9), "{result:?}");
-        assert!(close(result.p_value, 0.014_534_783_910_525_404, 1e-7), "{result:?}");
+        assert!(
+            close(result.p_value, 0.014_534_783_910_525_404, 1e-7),
+            "{result:?}"
+        );
 
         let swapped = mann_whitney_u(&baseline, &canary).unwrap();
         assert_eq!(swapped.u, 132.0 - 106.0);
@@ -357,7 +368,9 @@ mod tests {
         let canary = [
             0.12, 0.15, 0.15, 0.18, 0.2, 0.2, 0.2, 0.22, 0.25, 0.3, 0.31, 0.31,
         ];
-        let baseline = [0.1, 0.11, 0.12, 0.12, 0.13, 0.15, 0.16, 0.16, 0.18, 0.2, 0.21];
+        let baseline = [
+            0.1, 0.11, 0.12, 0.12, 0.13, 0.15, 0.16, 0.16, 0.18, 0.2, 0.21,
+        ];
         let shift = hodges_lehmann(&canary, &baseline, 0.98).unwrap();
         assert!(close(shift.estimate, 0.06, 1e-12), "{shift:?}");
         assert!(close(shift.lower, 0.0, 1e-12), "{shift:?}");
@@ -369,7 +382,10 @@ mod tests {
         let a = [0.5, 1.0, 1.0, 2.5, 3.0, 7.25];
         let mut b = vec![-1.0, 0.0, 1.0, 1.0, 2.0, 9.5, 0.25];
         b.sort_by(f64::total_cmp);
-        let mut all: Vec<f64> = a.iter().flat_map(|x| b.iter().map(move |y| x - y)).collect();
+        let mut all: Vec<f64> = a
+            .iter()
+            .flat_map(|x| b.iter().map(move |y| x - y))
+            .collect();
         all.sort_by(f64::total_cmp);
         for k in 1..=all.len() {
             assert_eq!(kth_difference(&a, &b, k), all[k - 1], "k = {k}");
@@ -384,7 +400,11 @@ mod tests {
         assert!(close(normal_quantile(0.975), 1.959_963_984_540_054, 1e-8));
         assert!(close(normal_quantile(0.01), -2.326_347_874_040_840_8, 1e-8));
         assert!(close(normal_sf(1.1211), 0.131_122_649_344_881_5, 1e-7));
-        assert!(close(normal_sf(-1.1211), 1.0 - 0.131_122_649_344_881_5, 1e-7));
+        assert!(close(
+            normal_sf(-1.1211),
+            1.0 - 0.131_122_649_344_881_5,
+            1e-7
+        ));
     }
 
     #[test]
