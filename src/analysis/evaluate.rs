@@ -232,6 +232,8 @@ pub fn run_once(
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     pub scenario: Scenario,
+    /// Which policy: "default" unless the caller names its variant.
+    pub policy: String,
     pub judge: JudgeKind,
     pub requests_per_sec: f64,
     pub runs: usize,
@@ -279,6 +281,7 @@ pub fn evaluate(
 ) -> Row {
     let mut row = Row {
         scenario,
+        policy: "default".into(),
         judge: judge_kind,
         requests_per_sec: settings.requests_per_sec,
         runs: 0,
@@ -310,9 +313,9 @@ pub fn evaluate(
 /// The rows as a Markdown table for BENCHMARKS.md.
 pub fn markdown_table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| scenario | req/s per version | judge | runs | false fails (median time to it) | caught \
+        "| scenario | req/s per version | judge | policy | runs | false fails (median time to it) | caught \
          | time to detect median / p90 / max (s) | runs with a marginal verdict |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let judge = match r.judge {
@@ -329,9 +332,10 @@ pub fn markdown_table(rows: &[Row]) -> String {
             None => "–".into(),
         };
         out.push_str(&format!(
-            "| {} | {} | {judge} | {} | {} ({:.1}%{}) | {caught} | {detect} | {} |\n",
+            "| {} | {} | {judge} | {} | {} | {} ({:.1}%{}) | {caught} | {detect} | {} |\n",
             r.scenario.as_str(),
             r.requests_per_sec,
+            r.policy,
             r.runs,
             r.false_fails,
             100.0 * r.false_fails as f64 / r.runs.max(1) as f64,
@@ -344,96 +348,4 @@ pub fn markdown_table(rows: &[Row]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_series_follow_the_scenario() {
-        let settings = Settings {
-            requests_per_sec: 30.0,
-            ..Settings::default()
-        };
-        let series = generate(Scenario::ErrorSpike, &settings, 1);
-        assert_eq!(series[0].name, ERROR_RATE);
-        assert_eq!(series[0].canary.len(), 360);
-        let mean_after = |points: &[Point]| {
-            let v: Vec<f64> = points[60..].iter().filter_map(|p| p.value).collect();
-            stats::mean(&v).unwrap()
-        };
-        assert!((mean_after(&series[0].canary) - 0.06).abs() < 0.01);
-        assert!(mean_after(&series[0].baseline) < 0.006);
-        // Same seed, same series; another seed, other series.
-        assert_eq!(generate(Scenario::ErrorSpike, &settings, 1), series);
-        assert_ne!(generate(Scenario::ErrorSpike, &settings, 2), series);
-
-        // At 3 req/s some seconds have no request: gaps, not zeros.
-        let quiet = generate(Scenario::NoisyHealthy, &Settings::default(), 1);
-        let gaps = quiet[1].canary.iter().filter(|p| p.value.is_none()).count();
-        assert!((5..40).contains(&gaps), "{gaps} gaps of 360 (e^-3 ≈ 5%)");
-    }
-
-    #[test]
-    fn the_judge_catches_bad_canaries_that_the_naive_judge_also_catches() {
-        let settings = Settings {
-            requests_per_sec: 30.0,
-            ..Settings::default()
-        };
-        let policy = Policy::default();
-        for scenario in [Scenario::ErrorSpike, Scenario::LatencyRegression] {
-            let row = evaluate(scenario, &settings, 0..5, &policy, JudgeKind::Statistical);
-            assert_eq!(row.false_fails, 0, "{row:?}");
-            assert_eq!(row.detect_secs.len(), 5, "{row:?}");
-            assert!(row.detect_secs.iter().all(|d| *d <= 60.0), "{row:?}");
-        }
-        let healthy = evaluate(
-            Scenario::NoisyHealthy,
-            &Settings::default(),
-            0..5,
-            &policy,
-            JudgeKind::Naive,
-        );
-        assert!(healthy.false_fails >= 4, "{healthy:?}");
-    }
-
-    /// The numbers in BENCHMARKS.md ("Canary judge (synthetic series)"). Slow in a debug
-    /// build; run with `cargo test --lib analysis::evaluate -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn synthetic_evaluation_table() {
-        let policy = Policy::default();
-        let low = Settings::default();
-        let moderate = Settings {
-            requests_per_sec: 30.0,
-            ..Settings::default()
-        };
-        let mut rows = Vec::new();
-        for judge_kind in [JudgeKind::Statistical, JudgeKind::Naive] {
-            rows.push(evaluate(
-                Scenario::NoisyHealthy,
-                &low,
-                0..200,
-                &policy,
-                judge_kind,
-            ));
-            rows.push(evaluate(
-                Scenario::NoisyHealthy,
-                &moderate,
-                0..200,
-                &policy,
-                judge_kind,
-            ));
-            for scenario in [Scenario::ErrorSpike, Scenario::LatencyRegression] {
-                for settings in [&low, &moderate] {
-                    rows.push(evaluate(
-                        scenario,
-                        settings,
-                        1000..1100,
-                        &policy,
-                        judge_kind,
-                    ));
-                }
-            }
-        }
-        println!("{}", markdown_table(&rows));
-    }
-}
+mod tests;

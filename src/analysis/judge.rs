@@ -3,141 +3,14 @@
 //! Pass / Marginal / Fail / NoData with reasons a release manager can read.
 
 use super::MetricSeries;
-use super::policy::{Direction, ERROR_RATE, Policy, Unit};
-use super::rules::{self, Mode, RuleHit};
-use super::stats::{self, Shift};
+use super::policy::{Direction, ERROR_RATE, Policy};
+use super::rules::{self, Mode};
+use super::stats;
+use super::verdict::{
+    Classification, Comparison, JudgeKind, MetricResult, MetricStatus, Verdict, VerdictKind,
+};
+use super::words;
 use crate::model::Point;
-use serde::{Deserialize, Serialize};
-
-/// The judge's answer for the whole canary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerdictKind {
-    Pass,
-    Marginal,
-    Fail,
-    NoData,
-}
-
-impl VerdictKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerdictKind::Pass => "pass",
-            VerdictKind::Marginal => "marginal",
-            VerdictKind::Fail => "fail",
-            VerdictKind::NoData => "no data",
-        }
-    }
-
-    /// The exit code of `release-cockpit analyze`: 0 pass, 1 fail, 3 marginal, 4 no data.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            VerdictKind::Pass => 0,
-            VerdictKind::Fail => 1,
-            VerdictKind::Marginal => 3,
-            VerdictKind::NoData => 4,
-        }
-    }
-}
-
-impl std::fmt::Display for VerdictKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Which judge produced a verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JudgeKind {
-    /// Sustained rules + Mann–Whitney: [`super::judge`].
-    Statistical,
-    /// Any single sample over a threshold fails: [`super::judge_naive`].
-    Naive,
-}
-
-/// How the canary's samples compare with stable's, statistically.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Classification {
-    /// No difference beyond the tolerance (or not significant).
-    Pass,
-    /// Canary significantly higher than stable, beyond the tolerance.
-    High,
-    /// Canary significantly lower than stable, beyond the tolerance.
-    Low,
-    /// Fewer samples than `min_samples` on a side.
-    NoData,
-}
-
-/// One metric's standing in the verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MetricStatus {
-    Pass,
-    Fail,
-    NoData,
-}
-
-/// The numbers behind a classification.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
-    pub canary_samples: usize,
-    pub baseline_samples: usize,
-    pub u: f64,
-    pub z: f64,
-    pub p_value: f64,
-    /// Hodges–Lehmann shift canary − stable with its interval at the policy's confidence.
-    pub shift: Shift,
-    /// tolerance × |stable's median|: shifts inside ±this are not a finding.
-    pub tolerance_abs: f64,
-    /// `None`: over the whole window; `Some(s)`: over its last `s` seconds only.
-    pub recent_secs: Option<f64>,
-}
-
-/// One metric in the verdict: the values, the classification, the broken rules, in words.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricResult {
-    pub name: String,
-    pub group: String,
-    pub critical: bool,
-    pub direction: Direction,
-    pub unit: Unit,
-    /// The canary over the window (mean or median as the metric's policy says).
-    pub canary: Option<f64>,
-    pub baseline: Option<f64>,
-    pub classification: Classification,
-    pub comparison: Option<Comparison>,
-    pub rule_hits: Vec<RuleHit>,
-    pub status: MetricStatus,
-    /// One line: "p95 412 ms vs stable 198 ms — fail: …".
-    pub summary: String,
-}
-
-/// The verdict on one canary over one window.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    pub kind: VerdictKind,
-    /// 0–100.
-    pub score: f64,
-    pub judge: JudgeKind,
-    /// The window judged, unix seconds; `None` when there were no samples at all.
-    pub window_from_secs: Option<f64>,
-    pub window_to_secs: Option<f64>,
-    pub metrics: Vec<MetricResult>,
-    /// Why, in words, most important first.
-    pub reasons: Vec<String>,
-}
-
-impl Verdict {
-    /// One line for a status bar or a CI log: "fail, score 0: error rate 6.1% vs …".
-    pub fn headline(&self) -> String {
-        match self.reasons.first() {
-            Some(first) => format!("{}, score {:.0}: {first}", self.kind, self.score),
-            None => format!("{}, score {:.0}", self.kind, self.score),
-        }
-    }
-}
 
 /// Classifies canary against baseline samples: NoData under `min_samples` a side; Pass when
 /// not significant at the confidence level; otherwise High/Low when the Hodges–Lehmann
@@ -290,14 +163,14 @@ pub(super) fn judge_metric(
 }
 
 fn summary(m: &MetricResult, policy: &Policy, n_canary: usize, n_baseline: usize) -> String {
-    let label = rules::display_name(&m.name);
+    let label = words::display_name(&m.name);
     let values = match (m.canary, m.baseline) {
         (Some(c), Some(b)) => format!(
             "{label} {} vs stable {}",
-            rules::value(m.unit, c),
-            rules::value(m.unit, b)
+            words::value(m.unit, c),
+            words::value(m.unit, b)
         ),
-        (Some(c), None) => format!("{label} {} (no stable samples)", rules::value(m.unit, c)),
+        (Some(c), None) => format!("{label} {} (no stable samples)", words::value(m.unit, c)),
         (None, _) => format!("{label}: no samples from the canary"),
     };
     if let Some(hit) = m.rule_hits.first() {
@@ -321,16 +194,16 @@ fn summary(m: &MetricResult, policy: &Policy, n_canary: usize, n_baseline: usize
                 "better, pass"
             };
             let over = match c.recent_secs {
-                Some(secs) => format!(" over the last {}", rules::duration(secs)),
+                Some(secs) => format!(" over the last {}", words::duration(secs)),
                 None => String::new(),
             };
             format!(
                 "{values} — {word}{over} by {} ({:.0}% interval {} … {}, p = {:.4}), beyond the \
                  {:.0}% tolerance — {verdict}",
-                rules::difference(m.unit, c.shift.estimate),
+                words::difference(m.unit, c.shift.estimate),
                 policy.confidence * 100.0,
-                rules::difference(m.unit, c.shift.lower),
-                rules::difference(m.unit, c.shift.upper),
+                words::difference(m.unit, c.shift.lower),
+                words::difference(m.unit, c.shift.upper),
                 c.p_value,
                 policy.tolerance * 100.0,
             )
