@@ -168,10 +168,12 @@ fn standard_normal(rng: &mut StdRng) -> f64 {
 
 /// What one run did: when the judge first said Fail (seconds since the canary's start),
 /// and when it first said Marginal.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunOutcome {
     pub first_fail_secs: Option<f64>,
     pub first_marginal_secs: Option<f64>,
+    /// The failing verdict's headline, for telling why a healthy canary failed.
+    pub fail_headline: Option<String>,
 }
 
 /// Runs one judge on one seeded run, judging every `judge_every_secs` on the samples that have
@@ -187,6 +189,7 @@ pub fn run_once(
     let mut outcome = RunOutcome {
         first_fail_secs: None,
         first_marginal_secs: None,
+        fail_headline: None,
     };
     let mut now = settings.judge_every_secs;
     while now <= settings.duration_secs + 1e-9 {
@@ -216,6 +219,7 @@ pub fn run_once(
         match verdict.kind {
             VerdictKind::Fail => {
                 outcome.first_fail_secs = Some(now);
+                outcome.fail_headline = Some(verdict.headline());
                 return outcome;
             }
             VerdictKind::Marginal if outcome.first_marginal_secs.is_none() => {
@@ -246,6 +250,8 @@ pub struct Row {
     pub detect_secs: Vec<f64>,
     /// Seconds from the canary's start to a Fail while it was still healthy.
     pub false_fail_secs: Vec<f64>,
+    /// Seed and headline of each false fail.
+    pub false_fail_reasons: Vec<(u64, String)>,
 }
 
 impl Row {
@@ -289,6 +295,7 @@ pub fn evaluate(
         marginal_runs: 0,
         detect_secs: Vec::new(),
         false_fail_secs: Vec::new(),
+        false_fail_reasons: Vec::new(),
     };
     for seed in seeds {
         let outcome = run_once(scenario, settings, seed, policy, judge_kind);
@@ -303,6 +310,8 @@ pub fn evaluate(
             Some(t) => {
                 row.false_fails += 1;
                 row.false_fail_secs.push(t);
+                let headline = outcome.fail_headline.unwrap_or_default();
+                row.false_fail_reasons.push((seed, headline));
             }
             None => {}
         }

@@ -125,45 +125,11 @@ pub struct SuccessRate {
 ///
 /// # File format (TOML)
 /// Every key is optional; what is left out keeps its default. `"off"` turns a rule off.
-/// ```toml
-/// window_secs = 300        # the judge reads the last 5 minutes
-/// confidence = 0.98        # Mann–Whitney confidence level
-/// tolerance = 0.25         # shifts within 25% of stable's median are not a finding
-/// min_samples = 10         # fewer samples per side → NoData
-/// recent_secs = 30         # also compare the last 30 s (0: only the whole window)
-/// pass_score = 95
-/// marginal_score = 75
+/// Resolution order for one rollout: built-in defaults, the file's top level,
+/// `[cluster.<kube context>]`, then `[rollout."<namespace>/<name>"]`; tables merge key by key.
 ///
-/// [groups]                 # weight of each metric group in the score
-/// errors = 50
-/// latency = 50
-///
-/// [success_rate]
-/// min = 0.99               # canary success rate under 99% …
-/// for_secs = 180           # … for 3 minutes → fail
-///
-/// [metrics.error_rate]
-/// worse_than_stable_by = 0.005   # +0.5 pp over stable …
-/// for_secs = 120                 # … for 2 minutes → fail
-/// smooth_secs = 60               # rules read the mean over the last minute
-/// limit = 0.05                   # absolute ceiling, off by default
-///
-/// [metrics.p95_ms]
-/// worse_than_stable_pct = 50     # median p95 over the last minute 50% above stable → fail
-/// for_secs = 10
-/// limit = 800                    # ms, off by default
-///
-/// [metrics.queue_depth]          # an extra metric, fed as a named series
-/// group = "saturation"
-/// direction = "higher_is_worse"  # or lower_is_worse
-/// critical = false
-///
-/// [cluster.prod-eu]              # overrides for every rollout in kube context prod-eu
-/// metrics.error_rate.limit = 0.02
-///
-/// [rollout."shop/checkout"]      # overrides for one rollout (namespace/name), applied last
-/// min_samples = 20
-/// ```
+/// The example below is `src/analysis/policy.example.toml`, which the tests load.
+#[doc = concat!("```toml\n", include_str!("policy.example.toml"), "```")]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {

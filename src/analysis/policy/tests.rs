@@ -108,3 +108,18 @@ fn load_reads_the_file_and_names_a_missing_one() {
     assert!(missing.to_string().contains("nope.toml"), "{missing}");
     assert!(missing.to_string().contains("--policy"), "{missing}");
 }
+
+/// The documented example (shown in the `Policy` docs) loads and means what it says.
+#[test]
+fn the_documented_example_loads() {
+    let text = include_str!("../policy.example.toml");
+    let policy = Policy::from_toml(text, Path::new("policy.example.toml"), &checkout()).unwrap();
+    assert_eq!(policy.min_samples, 20);
+    assert_eq!(policy.spec(ERROR_RATE).limit, Some(0.02));
+    assert_eq!(policy.spec(P95_MS).limit, Some(800.0));
+    assert_eq!(policy.spec("queue_depth").group, "saturation");
+    let plain = RolloutRef::new("lab-admin", "demo", "inventory");
+    let policy = Policy::from_toml(text, Path::new("policy.example.toml"), &plain).unwrap();
+    assert_eq!(policy.min_samples, 10);
+    assert_eq!(policy.spec(ERROR_RATE).limit, Some(0.05));
+}
