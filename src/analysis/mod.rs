@@ -20,7 +20,7 @@ pub use verdict::{
     Classification, Comparison, JudgeKind, MetricResult, MetricStatus, Verdict, VerdictKind,
 };
 
-use crate::model::{Point, Signal, Version, VersionRole, VersionSeries};
+use crate::model::{MetricsSnapshot, Point, Signal, Version, VersionRole, VersionSeries};
 use serde::{Deserialize, Serialize};
 
 /// One metric's samples for the canary (or preview) and for stable (or active), at a regular
@@ -99,6 +99,27 @@ pub fn judge(metrics: &[MetricSeries], policy: &Policy) -> Verdict {
 /// limits as the policy's rules, without smoothing or durations) fails.
 pub fn judge_naive(metrics: &[MetricSeries], policy: &Policy) -> Verdict {
     run(metrics, policy, JudgeKind::Naive)
+}
+
+/// Judges what the metrics layer holds for one rollout. While the source is failing
+/// (`stale_since_secs` set) the verdict is NoData: `auto` must not act on old samples. The
+/// per-metric results are kept so the window can still show them.
+pub fn judge_snapshot(
+    snapshot: &MetricsSnapshot,
+    extra: &[NamedSeries],
+    policy: &Policy,
+) -> Verdict {
+    let mut verdict = judge(&metric_series(&snapshot.series, extra), policy);
+    if snapshot.stale_since_secs.is_some() {
+        let why = match &snapshot.error {
+            Some(error) => format!("metrics from {} are stale: {error}", snapshot.source),
+            None => format!("metrics from {} are stale", snapshot.source),
+        };
+        verdict.kind = VerdictKind::NoData;
+        verdict.score = 0.0;
+        verdict.reasons.insert(0, why);
+    }
+    verdict
 }
 
 fn run(metrics: &[MetricSeries], policy: &Policy, kind: JudgeKind) -> Verdict {

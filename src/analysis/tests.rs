@@ -290,3 +290,48 @@ fn metric_series_pairs_roles() {
     assert_eq!(metrics[2].canary.len(), 2);
     assert!(metrics[2].baseline.is_empty());
 }
+
+#[test]
+fn a_stale_snapshot_is_no_data() {
+    let series = vec![
+        VersionSeries {
+            version: Version::new(VersionRole::Canary, "new"),
+            signal: Signal::ErrorRate,
+            points: flat(200, 0.0),
+        },
+        VersionSeries {
+            version: Version::new(VersionRole::Stable, "old"),
+            signal: Signal::ErrorRate,
+            points: flat(200, 0.0),
+        },
+        VersionSeries {
+            version: Version::new(VersionRole::Canary, "new"),
+            signal: Signal::P95Ms,
+            points: flat(200, 100.0),
+        },
+        VersionSeries {
+            version: Version::new(VersionRole::Stable, "old"),
+            signal: Signal::P95Ms,
+            points: flat(200, 100.0),
+        },
+    ];
+    let mut snapshot = crate::model::MetricsSnapshot {
+        rollout: crate::model::RolloutRef::new("lab-admin", "demo", "checkout"),
+        source: "prometheus".into(),
+        series,
+        stale_since_secs: None,
+        error: None,
+    };
+    let fresh = judge_snapshot(&snapshot, &[], &Policy::default());
+    assert_eq!((fresh.kind, fresh.score), (VerdictKind::Pass, 100.0));
+
+    snapshot.stale_since_secs = Some(1150.0);
+    snapshot.error = Some("connection refused".into());
+    let stale = judge_snapshot(&snapshot, &[], &Policy::default());
+    assert_eq!((stale.kind, stale.score), (VerdictKind::NoData, 0.0));
+    assert_eq!(
+        stale.reasons[0],
+        "metrics from prometheus are stale: connection refused"
+    );
+    assert_eq!(stale.metrics.len(), 2);
+}
