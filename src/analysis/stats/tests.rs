@@ -138,3 +138,58 @@ fn median_and_mean() {
     assert_eq!(mean(&[1.0, 2.0, 6.0]), Some(3.0));
     assert_eq!(median(&[]), None);
 }
+
+/// Brute force over all n₁·n₂ differences, for the properties below.
+fn brute_force_shift(canary: &[f64], baseline: &[f64], confidence: f64) -> Shift {
+    let mut all: Vec<f64> = canary
+        .iter()
+        .flat_map(|x| baseline.iter().map(move |y| x - y))
+        .collect();
+    all.sort_by(f64::total_cmp);
+    let total = all.len();
+    let estimate = if total % 2 == 1 {
+        all[total / 2]
+    } else {
+        (all[total / 2 - 1] + all[total / 2]) / 2.0
+    };
+    let (n1, n2) = (canary.len() as f64, baseline.len() as f64);
+    let spread =
+        normal_quantile(0.5 + confidence / 2.0) * (n1 * n2 * (n1 + n2 + 1.0) / 12.0).sqrt();
+    let c = ((total as f64 / 2.0 - spread).floor().max(1.0) as usize).min(total);
+    Shift {
+        estimate,
+        lower: all[c - 1],
+        upper: all[total - c],
+    }
+}
+
+proptest::proptest! {
+    /// The bisection search finds exactly the order statistics a full sort finds, ties
+    /// included (values on a coarse grid so ties are common).
+    #[test]
+    fn hodges_lehmann_equals_brute_force(
+        canary in proptest::collection::vec(0u8..20, 1..40),
+        baseline in proptest::collection::vec(0u8..20, 1..40),
+        confidence in 0.6f64..0.995,
+    ) {
+        let canary: Vec<f64> = canary.iter().map(|v| *v as f64 * 0.25).collect();
+        let baseline: Vec<f64> = baseline.iter().map(|v| *v as f64 * 0.25 + 0.1).collect();
+        let fast = hodges_lehmann(&canary, &baseline, confidence).unwrap();
+        proptest::prop_assert_eq!(fast, brute_force_shift(&canary, &baseline, confidence));
+    }
+
+    /// U of one side plus U of the other is n₁n₂; the two-sided p does not depend on the order.
+    #[test]
+    fn mann_whitney_is_symmetric(
+        canary in proptest::collection::vec(0u8..10, 1..30),
+        baseline in proptest::collection::vec(0u8..10, 1..30),
+    ) {
+        let canary: Vec<f64> = canary.iter().map(|v| *v as f64).collect();
+        let baseline: Vec<f64> = baseline.iter().map(|v| *v as f64).collect();
+        let ab = mann_whitney_u(&canary, &baseline).unwrap();
+        let ba = mann_whitney_u(&baseline, &canary).unwrap();
+        proptest::prop_assert_eq!(ab.u + ba.u, (canary.len() * baseline.len()) as f64);
+        proptest::prop_assert!((ab.p_value - ba.p_value).abs() < 1e-12);
+        proptest::prop_assert!((0.0..=1.0).contains(&ab.p_value));
+    }
+}
