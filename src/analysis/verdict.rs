@@ -48,9 +48,9 @@ impl std::fmt::Display for VerdictKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JudgeKind {
-    /// Sustained rules + Mann–Whitney: [`super::judge`].
+    /// Sustained rules + Mann–Whitney: [`super::judge()`].
     Statistical,
-    /// Any single sample over a threshold fails: [`super::judge_naive`].
+    /// Any single sample over a threshold fails: [`super::judge_naive()`].
     Naive,
 }
 
