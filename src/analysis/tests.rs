@@ -335,3 +335,36 @@ fn a_stale_snapshot_is_no_data() {
     );
     assert_eq!(stale.metrics.len(), 2);
 }
+
+/// The policy a "marginal verdict waits for a human" scenario can use: p95 is not critical and
+/// weighs 20, so a latency regression alone scores 80 — Marginal, not Fail.
+#[test]
+fn a_non_critical_latency_regression_is_marginal() {
+    let text = "[groups]\nerrors = 80\nlatency = 20\n[metrics.p95_ms]\ncritical = false\n\
+                worse_than_stable_pct = \"off\"\n";
+    let rollout = crate::model::RolloutRef::new("lab-admin", "demo", "checkout");
+    let policy = Policy::from_toml(text, std::path::Path::new("marginal.toml"), &rollout).unwrap();
+    let settings = Settings {
+        requests_per_sec: 30.0,
+        duration_secs: 120.0,
+        bad_from_secs: 0.0,
+        ..Settings::default()
+    };
+    let verdict = judge(
+        &generate(Scenario::LatencyRegression, &settings, 3),
+        &policy,
+    );
+    assert_eq!(verdict.kind, VerdictKind::Marginal, "{:?}", verdict.reasons);
+    assert_eq!(verdict.score, 80.0);
+    assert_eq!(verdict.reasons[0], "score 80 is under the pass mark 95");
+    assert!(
+        verdict.reasons[1].starts_with("p95 "),
+        "{:?}",
+        verdict.reasons
+    );
+    assert!(
+        verdict.reasons[1].ends_with("— fail"),
+        "{:?}",
+        verdict.reasons
+    );
+}
