@@ -1,6 +1,8 @@
 //! `OrchestratorError`: why a verb did not happen, naming the rollout, the context and what
 //! to do next. Every variant except `Cluster` means nothing was changed.
 
+use super::access::Permission;
+use super::journal::JournalError;
 use crate::cluster::ClusterError;
 use crate::model::{RolloutRef, Verb};
 
@@ -81,6 +83,37 @@ pub enum OrchestratorError {
         verb: Verb,
         reason: String,
     },
+
+    /// Read-only mode (`--read-only` or the setting): refused before any request.
+    #[error("read-only mode: {verb} on rollout '{}' in namespace {} of context {} was not sent; nothing was changed (start without --read-only, or turn read-only off in the settings, to change rollouts)", target.name, target.namespace, target.context)]
+    ReadOnly { target: RolloutRef, verb: Verb },
+
+    /// The settings require a comment on every command and none was given.
+    #[error("{verb} on rollout '{}' needs a comment (the settings require one for every command); nothing was sent; add --comment \"why\"", target.name)]
+    CommentRequired { target: RolloutRef, verb: Verb },
+
+    /// SelfSubjectAccessReview says the user lacks a permission the command needs.
+    #[error("you ({user}) may not {permission} in namespace {} of context {}, so {verb} on rollout '{}' was not sent; ask your cluster administrator for {}", target.namespace, target.context, target.name, permission.grant_hint())]
+    NotPermitted {
+        target: RolloutRef,
+        verb: Verb,
+        user: String,
+        permission: Permission,
+    },
+
+    /// The connection failed after a request may have reached the API server.
+    #[error("unknown outcome of {verb} on rollout '{}' in namespace {} of context {} ({message}) — {}; it was not retried: look at the rollout before sending it again", target.name, target.namespace, target.context, reread_text(*step, reread_error.as_deref()))]
+    UnknownOutcome {
+        target: RolloutRef,
+        verb: Verb,
+        message: String,
+        /// The step the rollout was at when re-read afterwards.
+        step: Option<i32>,
+        reread_error: Option<String>,
+    },
+
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
 
 impl OrchestratorError {
@@ -91,7 +124,8 @@ impl OrchestratorError {
             OrchestratorError::Cluster(e) => e.exit_code(),
             OrchestratorError::WeightNotDeclared { .. }
             | OrchestratorError::WeightOutOfRange { .. }
-            | OrchestratorError::RevisionNotFound { .. } => 2,
+            | OrchestratorError::RevisionNotFound { .. }
+            | OrchestratorError::CommentRequired { .. } => 2,
             _ => 1,
         }
     }
@@ -99,7 +133,9 @@ impl OrchestratorError {
     /// The rollout the error is about, when it is about one.
     pub fn target(&self) -> Option<&RolloutRef> {
         match self {
-            OrchestratorError::Cluster(_) | OrchestratorError::WeightOutOfRange { .. } => None,
+            OrchestratorError::Cluster(_)
+            | OrchestratorError::WeightOutOfRange { .. }
+            | OrchestratorError::Journal(_) => None,
             OrchestratorError::MovedOn { target, .. }
             | OrchestratorError::ChangedMeanwhile { target, .. }
             | OrchestratorError::Forbidden { target, .. }
@@ -109,7 +145,11 @@ impl OrchestratorError {
             | OrchestratorError::WeightNotDeclared { target, .. }
             | OrchestratorError::RevisionNotFound { target, .. }
             | OrchestratorError::NotApplicable { target, .. }
-            | OrchestratorError::PartlyApplied { target, .. } => Some(target),
+            | OrchestratorError::PartlyApplied { target, .. }
+            | OrchestratorError::ReadOnly { target, .. }
+            | OrchestratorError::CommentRequired { target, .. }
+            | OrchestratorError::NotPermitted { target, .. }
+            | OrchestratorError::UnknownOutcome { target, .. } => Some(target),
         }
     }
 }
@@ -124,6 +164,13 @@ fn moved_on(target: &RolloutRef, pinned: i32, now: Option<i32>, hash: Option<&st
         "rollout '{}' moved on to {whereto}; nothing was changed (the command was for step {pinned})",
         target.name
     )
+}
+
+fn reread_text(step: Option<i32>, reread_error: Option<&str>) -> String {
+    match reread_error {
+        Some(e) => format!("the rollout could not be re-read either: {e}"),
+        None => format!("re-read shows step {}", step_text(step)),
+    }
 }
 
 fn step_text(step: Option<i32>) -> String {
