@@ -2,6 +2,7 @@
 //! handler per verb. Handlers call `cluster` and `orchestrator` and print; exit codes are
 //! 0 done, 1 the cluster refused (or the rollout degraded / timed out), 2 bad usage or input.
 
+pub mod metrics_cmd;
 mod output;
 mod read_cmd;
 mod session;
@@ -105,6 +106,8 @@ pub enum Commands {
         #[arg(long, value_name = "N")]
         step: Option<i32>,
     },
+    /// Live traffic share, error rate and p95 per version, from Prometheus or a direct scrape.
+    Metrics(metrics_cmd::MetricsArgs),
 }
 
 /// A usage problem found after parsing (e.g. `-A` with a verb on one rollout): exit 2.
@@ -133,6 +136,25 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
         Commands::Watch(args) => {
             drop(out);
             watch_cmd::watch(&session, &args, global.output).await
+        }
+        Commands::Metrics(mut args) => {
+            drop(out);
+            args.output = match global.output {
+                OutputFormat::Text => metrics_cmd::MetricsOutput::Text,
+                OutputFormat::Json => metrics_cmd::MetricsOutput::Json,
+            };
+            let extension = crate::metrics::settings::kubeconfig_extension(
+                session.kubeconfig.raw(),
+                &session.context,
+            );
+            metrics_cmd::run(
+                session.client.clone(),
+                &session.context,
+                &session.namespace,
+                args,
+                extension.as_ref(),
+            )
+            .await
         }
         verb => {
             let (name, action) = verb_cmd::action_of(&verb)

@@ -48,7 +48,9 @@ pub fn action_of(command: &Commands) -> Option<(String, Action)> {
                 pin: pin(step),
             },
         ),
-        Commands::List | Commands::Get { .. } | Commands::Watch(_) => return None,
+        Commands::List | Commands::Get { .. } | Commands::Watch(_) | Commands::Metrics(_) => {
+            return None;
+        }
     })
 }
 

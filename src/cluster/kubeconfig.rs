@@ -105,6 +105,11 @@ impl LoadedKubeconfig {
         }
     }
 
+    /// The merged kubeconfig itself (e.g. to read a context's extensions).
+    pub fn raw(&self) -> &Kubeconfig {
+        &self.config
+    }
+
     /// The files this kubeconfig was read from, in merge order.
     pub fn files(&self) -> &[PathBuf] {
         &self.files

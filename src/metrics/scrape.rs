@@ -1,0 +1,414 @@
+//! The direct-scrape `MetricsSource`, for clusters without Prometheus (the lab with
+//! `--prometheus off`): reads a `/metrics` exposition every refresh and computes the same
+//! three signals from counter deltas (resets handled) and histogram bucket deltas.
+
+use super::exposition::{ExpoSample, histogram_quantile, parse_exposition};
+use super::response::Labels;
+use super::source::{FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target};
+use crate::model::{Point, Signal};
+use futures::future::BoxFuture;
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+/// Metric and label names the scrape source reads; Istio's by default.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScrapeLayout {
+    pub requests: String,
+    pub bucket: String,
+    pub namespace_label: String,
+    pub service_label: String,
+    pub version_label: String,
+    pub status_label: String,
+    /// Only series whose labels all match these are counted (Istio: `reporter="destination"`).
+    pub required: Vec<(String, String)>,
+    /// Multiplies bucket bounds into milliseconds (1000 for seconds histograms).
+    pub le_to_ms: f64,
+}
+
+impl ScrapeLayout {
+    pub fn istio(version_label: &str) -> ScrapeLayout {
+        ScrapeLayout {
+            requests: "istio_requests_total".into(),
+            bucket: "istio_request_duration_milliseconds_bucket".into(),
+            namespace_label: "destination_workload_namespace".into(),
+            service_label: "destination_canonical_service".into(),
+            version_label: version_label.into(),
+            status_label: "response_code".into(),
+            required: vec![("reporter".into(), "destination".into())],
+            le_to_ms: 1.0,
+        }
+    }
+
+    pub fn generic(version_label: &str) -> ScrapeLayout {
+        ScrapeLayout {
+            requests: "http_requests_total".into(),
+            bucket: "http_request_duration_seconds_bucket".into(),
+            namespace_label: "namespace".into(),
+            service_label: "service".into(),
+            version_label: version_label.into(),
+            status_label: "code".into(),
+            required: vec![],
+            le_to_ms: 1000.0,
+        }
+    }
+}
+
+/// (namespace, service, version label value) of a series.
+pub type Group = (String, String, String);
+
+/// Counter values of one scrape keyed by the full label set (name included).
+#[derive(Clone, Debug, Default)]
+struct Scrape {
+    t_secs: f64,
+    counters: HashMap<(String, Labels), f64>,
+}
+
+pub struct ScrapeSource {
+    http: reqwest::Client,
+    url: String,
+    layout: ScrapeLayout,
+    timeout: Duration,
+    previous: Option<Scrape>,
+    /// Rates are taken over this window, like `rate(...[1m])` in the Prometheus templates.
+    window: Duration,
+    /// Increases between consecutive scrapes within the window, newest last.
+    recent: VecDeque<(f64, HashMap<Group, Increases>)>,
+}
+
+/// Per-group sums of counter increases between two scrapes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Increases {
+    pub requests: f64,
+    pub errors: f64,
+    /// Bucket upper bound (ms) → increase.
+    pub buckets: Vec<(f64, f64)>,
+}
+
+impl ScrapeSource {
+    pub fn new(
+        url: &str,
+        layout: ScrapeLayout,
+        timeout: Duration,
+    ) -> Result<ScrapeSource, SourceError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| SourceError(format!("cannot set up the scrape client for {url}: {e}")))?;
+        Ok(ScrapeSource {
+            http,
+            url: url.to_string(),
+            layout,
+            timeout,
+            previous: None,
+            window: Duration::from_secs(60),
+            recent: VecDeque::new(),
+        })
+    }
+
+    /// Takes rates over `window` (default 1 minute) instead of the last interval only.
+    pub fn with_window(mut self, window: Duration) -> ScrapeSource {
+        self.window = window;
+        self
+    }
+
+    fn keep(&self, s: &ExpoSample) -> bool {
+        (s.name == self.layout.requests || s.name == self.layout.bucket)
+            && self
+                .layout
+                .required
+                .iter()
+                .all(|(k, v)| s.labels.get(k) == Some(v))
+    }
+
+    fn group_of(&self, labels: &Labels) -> Option<Group> {
+        Some((
+            labels.get(&self.layout.namespace_label)?.clone(),
+            labels.get(&self.layout.service_label)?.clone(),
+            labels.get(&self.layout.version_label)?.clone(),
+        ))
+    }
+
+    /// Increases per group between two scrapes; a counter that went down was reset, and
+    /// its increase is its new value (what Prometheus's `rate()` assumes).
+    pub fn increases(
+        &self,
+        before: &HashMap<(String, Labels), f64>,
+        after: &HashMap<(String, Labels), f64>,
+    ) -> HashMap<Group, Increases> {
+        let mut out: HashMap<Group, Increases> = HashMap::new();
+        let mut buckets: HashMap<Group, HashMap<u64, (f64, f64)>> = HashMap::new();
+        for ((name, labels), now) in after {
+            let Some(group) = self.group_of(labels) else {
+                continue;
+            };
+            let Some(prev) = before.get(&(name.clone(), labels.clone())) else {
+                continue;
+            };
+            let inc = if now >= prev { now - prev } else { *now };
+            if name == &self.layout.requests {
+                let entry = out.entry(group).or_default();
+                entry.requests += inc;
+                if labels
+                    .get(&self.layout.status_label)
+                    .is_some_and(|c| c.starts_with('5'))
+                {
+                    entry.errors += inc;
+                }
+            } else if let Some(le) = labels
+                .get("le")
+                .and_then(|l| super::response::parse_value(l))
+            {
+                let le_ms = le * self.layout.le_to_ms;
+                let slot = buckets
+                    .entry(group)
+                    .or_default()
+                    .entry(le_ms.to_bits())
+                    .or_insert((le_ms, 0.0));
+                slot.1 += inc;
+            }
+        }
+        for (group, b) in buckets {
+            out.entry(group).or_default().buckets = b.into_values().collect();
+        }
+        out
+    }
+
+    async fn scrape(&self) -> Result<Scrape, SourceError> {
+        let text = self
+            .http
+            .get(&self.url)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| {
+                SourceError(format!(
+                    "cannot scrape {}: {e}. Check the metrics URL (--metrics-url or the kubeconfig's release-cockpit extension) and that the endpoint is up",
+                    self.url
+                ))
+            })?
+            .text()
+            .await
+            .map_err(|e| SourceError(format!("reading the scrape of {} failed: {e}", self.url)))?;
+        let t_secs = super::source::now_secs();
+        let samples = parse_exposition(&text).map_err(|e| {
+            SourceError(format!(
+                "{} is not a Prometheus text exposition ({e}); check the metrics URL",
+                self.url
+            ))
+        })?;
+        let counters = samples
+            .into_iter()
+            .filter(|s| self.keep(s))
+            .map(|s| ((s.name, s.labels), s.value))
+            .collect();
+        Ok(Scrape { t_secs, counters })
+    }
+
+    async fn fetch_now(&mut self, req: &FetchRequest) -> Result<Fetched, SourceError> {
+        let current = self.scrape().await?;
+        let mut fetched = Fetched {
+            queries: 1,
+            ..Fetched::default()
+        };
+        let Some(previous) = self.previous.take() else {
+            self.previous = Some(current);
+            return Ok(fetched);
+        };
+        let t_secs = current.t_secs;
+        let increases = self.increases(&previous.counters, &current.counters);
+        self.previous = Some(current);
+        self.recent.push_back((t_secs, increases));
+        // Keep the pairs that end inside the window, and always the newest.
+        while self.recent.len() > 1
+            && self
+                .recent
+                .get(1)
+                .is_some_and(|(t, _)| *t <= t_secs - self.window.as_secs_f64())
+        {
+            self.recent.pop_front();
+        }
+        let summed = sum_increases(self.recent.iter().map(|(_, inc)| inc));
+        fetched.points = signals(&summed, &req.targets, t_secs);
+        Ok(fetched)
+    }
+}
+
+/// Adds up per-group increases of consecutive scrape pairs (buckets by bound).
+fn sum_increases<'a>(
+    parts: impl Iterator<Item = &'a HashMap<Group, Increases>>,
+) -> HashMap<Group, Increases> {
+    let mut out: HashMap<Group, Increases> = HashMap::new();
+    for part in parts {
+        for (group, inc) in part {
+            let total = out.entry(group.clone()).or_default();
+            total.requests += inc.requests;
+            total.errors += inc.errors;
+            for (le, count) in &inc.buckets {
+                match total.buckets.iter_mut().find(|(b, _)| b == le) {
+                    Some(slot) => slot.1 += count,
+                    None => total.buckets.push((*le, *count)),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The three signals of every target's versions from per-group increases.
+pub fn signals(
+    increases: &HashMap<Group, Increases>,
+    targets: &[Target],
+    t_secs: f64,
+) -> Vec<SignalPoint> {
+    let mut out = Vec::new();
+    for target in targets {
+        let r = &target.rollout;
+        let service_total: f64 = increases
+            .iter()
+            .filter(|((ns, svc, _), _)| ns == &r.namespace && svc == &r.name)
+            .map(|(_, inc)| inc.requests)
+            .sum();
+        for v in &target.versions {
+            let inc = increases.get(&(r.namespace.clone(), r.name.clone(), v.hash.clone()));
+            let requests = inc.map_or(0.0, |i| i.requests);
+            let values = [
+                (
+                    Signal::TrafficShare,
+                    (service_total > 0.0).then(|| requests / service_total),
+                ),
+                (
+                    Signal::ErrorRate,
+                    inc.filter(|i| i.requests > 0.0)
+                        .map(|i| i.errors / i.requests),
+                ),
+                (
+                    Signal::P95Ms,
+                    inc.and_then(|i| histogram_quantile(0.95, &i.buckets)),
+                ),
+            ];
+            for (signal, value) in values {
+                out.push(SignalPoint {
+                    rollout: r.clone(),
+                    version: v.clone(),
+                    signal,
+                    point: Point { t_secs, value },
+                });
+            }
+        }
+    }
+    out
+}
+
+impl MetricsSource for ScrapeSource {
+    fn kind(&self) -> &'static str {
+        "scrape"
+    }
+
+    fn endpoint(&self) -> &str {
+        &self.url
+    }
+
+    fn fetch<'a>(
+        &'a mut self,
+        request: &'a FetchRequest,
+    ) -> BoxFuture<'a, Result<Fetched, SourceError>> {
+        Box::pin(self.fetch_now(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RolloutRef, Version, VersionRole};
+
+    fn counters(text: &str, src: &ScrapeSource) -> HashMap<(String, Labels), f64> {
+        parse_exposition(text)
+            .unwrap()
+            .into_iter()
+            .filter(|s| src.keep(s))
+            .map(|s| ((s.name, s.labels), s.value))
+            .collect()
+    }
+
+    fn expo(stable_ok: u64, canary_ok: u64, canary_5xx: u64, canary_buckets: [u64; 3]) -> String {
+        let l = |hash: &str, code: &str| {
+            format!(
+                r#"{{reporter="destination",destination_workload_namespace="demo",destination_canonical_service="checkout",destination_workload="checkout-{hash}",response_code="{code}",rollouts_pod_template_hash="{hash}"}}"#
+            )
+        };
+        let b = |le: &str| {
+            format!(
+                r#"{{reporter="destination",destination_workload_namespace="demo",destination_canonical_service="checkout",rollouts_pod_template_hash="bbb",le="{le}"}}"#
+            )
+        };
+        format!(
+            "istio_requests_total{} {stable_ok}\nistio_requests_total{} {canary_ok}\nistio_requests_total{} {canary_5xx}\nistio_requests_total{{reporter=\"source\",destination_workload_namespace=\"demo\",destination_canonical_service=\"checkout\",response_code=\"200\",rollouts_pod_template_hash=\"aaa\"}} 99999\nistio_request_duration_milliseconds_bucket{} {}\nistio_request_duration_milliseconds_bucket{} {}\nistio_request_duration_milliseconds_bucket{} {}\n",
+            l("aaa", "200"),
+            l("bbb", "200"),
+            l("bbb", "503"),
+            b("50"),
+            canary_buckets[0],
+            b("100"),
+            canary_buckets[1],
+            b("+Inf"),
+            canary_buckets[2],
+        )
+    }
+
+    #[test]
+    fn window_sums_consecutive_pairs_by_bucket_bound() {
+        let g: Group = ("demo".into(), "checkout".into(), "bbb".into());
+        let part = |requests: f64, errors: f64, b50: f64, inf: f64| {
+            HashMap::from([(
+                g.clone(),
+                Increases {
+                    requests,
+                    errors,
+                    buckets: vec![(50.0, b50), (f64::INFINITY, inf)],
+                },
+            )])
+        };
+        let parts = [part(10.0, 1.0, 5.0, 10.0), part(30.0, 0.0, 20.0, 30.0)];
+        let sum = sum_increases(parts.iter());
+        assert_eq!(sum[&g].requests, 40.0);
+        assert_eq!(sum[&g].errors, 1.0);
+        assert_eq!(sum[&g].buckets, vec![(50.0, 25.0), (f64::INFINITY, 40.0)]);
+    }
+
+    #[test]
+    fn signals_from_deltas_with_a_counter_reset() {
+        let src = ScrapeSource::new(
+            "http://127.0.0.1:1/metrics",
+            ScrapeLayout::istio("rollouts_pod_template_hash"),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let before = counters(&expo(1000, 200, 10, [100, 190, 210]), &src);
+        // Stable's counter was reset (pod restart): its increase is the new value, 800.
+        let after = counters(&expo(800, 390, 20, [190, 380, 410]), &src);
+        let inc = src.increases(&before, &after);
+        let target = Target {
+            rollout: RolloutRef::new("c", "demo", "checkout"),
+            versions: vec![
+                Version::new(VersionRole::Stable, "aaa"),
+                Version::new(VersionRole::Canary, "bbb"),
+            ],
+        };
+        let pts = signals(&inc, &[target], 5.0);
+        let get = |hash: &str, s: Signal| {
+            pts.iter()
+                .find(|p| p.version.hash == hash && p.signal == s)
+                .unwrap()
+                .point
+                .value
+        };
+        assert_eq!(get("aaa", Signal::TrafficShare), Some(0.8));
+        assert_eq!(get("bbb", Signal::TrafficShare), Some(0.2));
+        assert_eq!(get("bbb", Signal::ErrorRate), Some(0.05));
+        assert_eq!(get("aaa", Signal::ErrorRate), Some(0.0));
+        // Canary bucket increases: 90 ≤ 50, 190 ≤ 100, 200 total: rank 190 → exactly 100.
+        assert_eq!(get("bbb", Signal::P95Ms), Some(100.0));
+        assert_eq!(get("aaa", Signal::P95Ms), None);
+    }
+}

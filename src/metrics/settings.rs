@@ -1,0 +1,481 @@
+//! Per-cluster metrics settings: a TOML file under the user's config dir
+//! (`metrics.toml`), keyed by kubeconfig context, plus the `release-cockpit` extension a
+//! kubeconfig context may carry. The file overrides the extension; built-ins fill the rest.
+//!
+//! The format, with every field, is [`SETTINGS_HELP`] (shown by `metrics --help`).
+
+use super::prometheus::{Auth, PrometheusConfig};
+use super::templates::{Template, TemplateError, VersionMatch};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The settings file format, every field, as `release-cockpit metrics --help` shows it.
+pub const SETTINGS_HELP: &str = r#"Metrics settings: metrics.toml in the user's config dir (or --metrics-settings FILE), one
+table per kubeconfig context. It overrides the context's `release-cockpit` kubeconfig extension
+({prometheusUrl, metricsUrl, template}); flags override both. Secrets are never written here:
+name the env var or the file that holds them.
+
+[contexts.prod]
+prometheus_url = "https://mimir.example/prometheus"  # or metrics_url = "http://host/metrics"
+bearer_token_env = "PROM_TOKEN"      # or bearer_token_file = "/run/secrets/prom-token"
+headers = { "X-Scope-OrgID" = "team-a" }
+ca_file = "/etc/ssl/corp-ca.pem"
+skip_verify = false                  # accept any certificate: only when you must
+template = "istio"                   # istio | linkerd | nginx | generic | a [templates] name
+version_label = "rollouts_pod_template_hash"
+refresh_secs = 10
+timeout_secs = 10
+window = "1m"                        # the rate() window
+
+[contexts.staging]
+prometheus_url = "http://prometheus.staging:9090"
+basic_username = "ops"
+basic_password_env = "PROM_PASSWORD"
+template = "my-mesh"
+
+[templates.my-mesh]
+namespace_label = "namespace"
+service_label = "app"                # its value is the rollout's name
+default_version_label = "version"
+version_match = "hash"               # or "canary-label" (empty = stable, set = canary)
+# PromQL placeholders: {namespaces} and {services} (regex alternations: use them with =~),
+# {version_label}, {window}. Any other {name} is rejected when the file is loaded.
+share = 'sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}])) / ignoring({version_label}) group_left sum by (namespace, app) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
+error_rate = 'sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}", code=~"5.."}[{window}])) / sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
+p95_ms = 'histogram_quantile(0.95, sum by (le, namespace, app, {version_label}) (rate(latency_ms_bucket{namespace=~"{namespaces}", app=~"{services}"}[{window}])))'
+"#;
+
+/// The name of the kubeconfig context extension the cockpit reads.
+pub const KUBECONFIG_EXTENSION: &str = "release-cockpit";
+
+/// Settings of one context. Secrets are referenced (env var, file), never written here.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSettings {
+    pub prometheus_url: Option<String>,
+    pub metrics_url: Option<String>,
+    pub bearer_token_env: Option<String>,
+    pub bearer_token_file: Option<PathBuf>,
+    pub basic_username: Option<String>,
+    pub basic_password_env: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub skip_verify: bool,
+    pub template: Option<String>,
+    pub version_label: Option<String>,
+    pub refresh_secs: Option<u64>,
+    pub timeout_secs: Option<u64>,
+    /// `rate()` window, e.g. `1m`.
+    pub window: Option<String>,
+}
+
+/// A user template as written in the file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    #[serde(default = "default_namespace_label")]
+    pub namespace_label: String,
+    pub service_label: String,
+    pub default_version_label: String,
+    #[serde(default)]
+    pub version_match: VersionMatch,
+    pub share: String,
+    pub error_rate: String,
+    pub p95_ms: String,
+}
+
+fn default_namespace_label() -> String {
+    "namespace".into()
+}
+
+/// The whole settings file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settings {
+    pub contexts: BTreeMap<String, ContextSettings>,
+    /// User templates, validated; a built-in of the same name is replaced.
+    pub templates: BTreeMap<String, Template>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    #[serde(default)]
+    contexts: BTreeMap<String, ContextSettings>,
+    #[serde(default)]
+    templates: BTreeMap<String, TemplateSettings>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read metrics settings {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "metrics settings {path} is not valid: {detail}. Fix the file (every field is listed by `release-cockpit metrics --help`)"
+    )]
+    Invalid { path: PathBuf, detail: String },
+    #[error("metrics settings {path}: {source}")]
+    Template {
+        path: PathBuf,
+        #[source]
+        source: TemplateError,
+    },
+    #[error(
+        "context {context}: unknown metrics template {name:?}; use istio, linkerd, nginx, generic or one under [templates]"
+    )]
+    UnknownTemplate { context: String, name: String },
+}
+
+impl Settings {
+    /// `<config dir>/metrics.toml`, e.g. `~/.config/release-cockpit/metrics.toml` on Linux.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("io", "release-cockpit", "release-cockpit")
+            .map(|d| d.config_dir().join("metrics.toml"))
+    }
+
+    /// Loads a file; a missing file is empty settings. Templates are validated here.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Settings::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(source) => Err(SettingsError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Settings, SettingsError> {
+        let raw: RawSettings = toml::from_str(text).map_err(|e| SettingsError::Invalid {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let mut templates = BTreeMap::new();
+        for (name, t) in raw.templates {
+            let template = Template {
+                name: name.clone(),
+                namespace_label: t.namespace_label,
+                service_label: t.service_label,
+                default_version_label: t.default_version_label,
+                version_match: t.version_match,
+                share: t.share,
+                error_rate: t.error_rate,
+                p95_ms: t.p95_ms,
+            };
+            template
+                .validate()
+                .map_err(|source| SettingsError::Template {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            templates.insert(name, template);
+        }
+        let settings = Settings {
+            contexts: raw.contexts,
+            templates,
+        };
+        for (context, c) in &settings.contexts {
+            if let Some(name) = &c.template {
+                settings.template(context, name)?;
+            }
+            let invalid = |detail: String| SettingsError::Invalid {
+                path: path.to_path_buf(),
+                detail: format!("[contexts.{context}] {detail}"),
+            };
+            if let Some(window) = &c.window {
+                parse_duration(window).map_err(|e| invalid(format!("window: {e}")))?;
+            }
+            if c.basic_username.is_some() && c.basic_password_env.is_none() {
+                return Err(invalid(
+                    "basic_username needs basic_password_env (the env var holding the password)"
+                        .into(),
+                ));
+            }
+        }
+        Ok(settings)
+    }
+
+    /// A template by name: the user's first, then the built-ins.
+    pub fn template(&self, context: &str, name: &str) -> Result<Template, SettingsError> {
+        self.templates
+            .get(name)
+            .cloned()
+            .or_else(|| Template::builtin(name))
+            .ok_or_else(|| SettingsError::UnknownTemplate {
+                context: context.to_string(),
+                name: name.to_string(),
+            })
+    }
+}
+
+/// Where one context's metrics come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceKind {
+    Prometheus(PrometheusConfig),
+    /// A `/metrics` exposition to scrape directly.
+    Scrape {
+        url: String,
+    },
+    /// Nothing configured.
+    None,
+}
+
+/// Everything needed to build a source for one context.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    pub template: Template,
+    pub version_label: String,
+    pub refresh: Duration,
+    pub window: String,
+}
+
+/// `extension` is the `release-cockpit` extension of the context (`{prometheusUrl,
+/// metricsUrl, template}`); the settings file's entry for `context` overrides it; the
+/// built-ins (Istio, refresh 10 s, window 1m) fill the rest. A Prometheus URL wins over a
+/// metrics URL from the same place.
+pub fn resolve_source_config(
+    kubeconfig_extension: Option<&serde_json::Value>,
+    settings: &Settings,
+    context: &str,
+) -> Result<SourceConfig, SettingsError> {
+    let ext = |key: &str| {
+        kubeconfig_extension
+            .and_then(|e| e.get(key))
+            .and_then(|v| v.as_str())
+            .map(String::from)
+    };
+    let file = settings.contexts.get(context).cloned().unwrap_or_default();
+    let template_name = file
+        .template
+        .clone()
+        .or_else(|| ext("template"))
+        .unwrap_or_else(|| "istio".into());
+    let template = settings.template(context, &template_name)?;
+    let version_label = file
+        .version_label
+        .clone()
+        .or_else(|| ext("versionLabel"))
+        .unwrap_or_else(|| template.default_version_label.clone());
+    let (prom, scrape) = if file.prometheus_url.is_some() || file.metrics_url.is_some() {
+        (file.prometheus_url.clone(), file.metrics_url.clone())
+    } else {
+        (ext("prometheusUrl"), ext("metricsUrl"))
+    };
+    let kind = match (prom, scrape) {
+        (Some(url), _) => {
+            let mut config = PrometheusConfig::new(&url);
+            config.auth = match (
+                &file.bearer_token_env,
+                &file.bearer_token_file,
+                &file.basic_username,
+            ) {
+                (Some(var), _, _) => Auth::BearerEnv(var.clone()),
+                (None, Some(path), _) => Auth::BearerFile(path.clone()),
+                (None, None, Some(user)) => Auth::Basic {
+                    username: user.clone(),
+                    password_env: file.basic_password_env.clone().unwrap_or_default(),
+                },
+                _ => Auth::None,
+            };
+            config.headers = file.headers.clone();
+            config.ca_file = file.ca_file.clone();
+            config.skip_verify = file.skip_verify;
+            if let Some(t) = file.timeout_secs {
+                config.timeout = Duration::from_secs(t.max(1));
+            }
+            SourceKind::Prometheus(config)
+        }
+        (None, Some(url)) => SourceKind::Scrape { url },
+        (None, None) => SourceKind::None,
+    };
+    Ok(SourceConfig {
+        kind,
+        template,
+        version_label,
+        refresh: Duration::from_secs(file.refresh_secs.unwrap_or(10).max(1)),
+        window: file.window.unwrap_or_else(|| "1m".into()),
+    })
+}
+
+/// Parses `90`, `30s`, `10m`, `1h`, `1d` into a duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 30s, 10m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{text:?}: unit must be s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("the duration must be more than 0".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The `release-cockpit` extension of `context` in a kubeconfig, if it has one.
+pub fn kubeconfig_extension(
+    kubeconfig: &kube::config::Kubeconfig,
+    context: &str,
+) -> Option<serde_json::Value> {
+    kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)?
+        .context
+        .as_ref()?
+        .extensions
+        .as_ref()?
+        .iter()
+        .find(|e| e.name == KUBECONFIG_EXTENSION)
+        .map(|e| e.extension.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+[contexts.prod]
+prometheus_url = "https://mimir.example/prometheus"
+bearer_token_env = "PROM_TOKEN"
+headers = { "X-Scope-OrgID" = "team-a" }
+template = "mine"
+refresh_secs = 5
+
+[contexts.lab]
+template = "linkerd"
+
+[templates.mine]
+service_label = "app"
+default_version_label = "version"
+share = 'sum by (app, {version_label}) (rate(reqs{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
+error_rate = 'sum by (app, {version_label}) (rate(errs{namespace=~"{namespaces}"}[{window}]))'
+p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_bucket[{window}])))'
+"#;
+
+    #[test]
+    fn file_overrides_the_kubeconfig_extension() {
+        let s = Settings::parse(FILE, Path::new("metrics.toml")).unwrap();
+        let ext =
+            serde_json::json!({"prometheusUrl": "http://127.0.0.1:9999", "template": "nginx"});
+        let prod = resolve_source_config(Some(&ext), &s, "prod").unwrap();
+        let SourceKind::Prometheus(p) = &prod.kind else {
+            panic!("not prometheus")
+        };
+        assert_eq!(p.url, "https://mimir.example/prometheus");
+        assert_eq!(p.auth, Auth::BearerEnv("PROM_TOKEN".into()));
+        assert_eq!(p.headers["X-Scope-OrgID"], "team-a");
+        assert_eq!(prod.template.name, "mine");
+        assert_eq!(prod.version_label, "version");
+        assert_eq!(prod.refresh, Duration::from_secs(5));
+        // The lab context names only a template: the URL comes from the extension.
+        let lab = resolve_source_config(Some(&ext), &s, "lab").unwrap();
+        assert_eq!(lab.template.name, "linkerd");
+        assert!(matches!(&lab.kind, SourceKind::Prometheus(p) if p.url == "http://127.0.0.1:9999"));
+        // Unknown context, scrape-only extension.
+        let scrape = serde_json::json!({"metricsUrl": "http://127.0.0.1:8080/metrics"});
+        let other = resolve_source_config(Some(&scrape), &s, "other").unwrap();
+        assert_eq!(
+            other.kind,
+            SourceKind::Scrape {
+                url: "http://127.0.0.1:8080/metrics".into()
+            }
+        );
+        assert_eq!(other.template.name, "istio");
+        assert_eq!(
+            resolve_source_config(None, &s, "other").unwrap().kind,
+            SourceKind::None
+        );
+    }
+
+    #[test]
+    fn the_help_example_is_a_valid_file() {
+        let toml = &SETTINGS_HELP[SETTINGS_HELP.find("[contexts.prod]").unwrap()..];
+        let s = Settings::parse(toml, Path::new("help")).unwrap();
+        assert_eq!(s.contexts.len(), 2);
+        assert_eq!(
+            s.template("staging", "my-mesh").unwrap().service_label,
+            "app"
+        );
+    }
+
+    #[test]
+    fn unknown_placeholder_is_rejected_at_load() {
+        let bad = FILE.replace("{window}]))'\np95", "{windw}]))'\np95");
+        let err = Settings::parse(&bad, Path::new("metrics.toml")).unwrap_err();
+        assert!(err.to_string().contains("{windw}"), "{err}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("1y").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn bad_window_and_half_basic_auth_are_rejected_at_load() {
+        let err = Settings::parse("[contexts.x]\nwindow = \"1 minute\"\n", Path::new("m.toml"))
+            .unwrap_err();
+        assert!(err.to_string().contains("[contexts.x] window"), "{err}");
+        let err = Settings::parse(
+            "[contexts.x]\nbasic_username = \"ops\"\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("basic_password_env"), "{err}");
+        let err = Settings::parse(
+            "[contexts.x]\nbearer_token = \"abc\"\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn unknown_template_name_is_rejected_at_load() {
+        let err = Settings::parse("[contexts.x]\ntemplate = \"envoy\"\n", Path::new("m.toml"))
+            .unwrap_err();
+        assert!(matches!(err, SettingsError::UnknownTemplate { .. }));
+    }
+
+    #[test]
+    fn reads_the_context_extension_from_a_kubeconfig() {
+        let yaml = r#"
+apiVersion: v1
+kind: Config
+clusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: admin, user: {token: x}}]
+contexts:
+- name: lab-admin
+  context:
+    cluster: lab
+    user: admin
+    extensions:
+    - name: release-cockpit
+      extension: {prometheusUrl: "http://127.0.0.1:9090", template: istio}
+current-context: lab-admin
+"#;
+        let kc = kube::config::Kubeconfig::from_yaml(yaml).unwrap();
+        let ext = kubeconfig_extension(&kc, "lab-admin").unwrap();
+        assert_eq!(ext["prometheusUrl"], "http://127.0.0.1:9090");
+        assert!(kubeconfig_extension(&kc, "nope").is_none());
+    }
+}

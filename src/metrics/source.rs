@@ -1,0 +1,401 @@
+//! The common interface of metric sources (Prometheus, direct scrape) and the refresh loop
+//! around them: ask only for the window since the last sample, keep the last data when the
+//! source fails, mark it stale, back off exponentially and recover by itself.
+
+use super::store::{SeriesStore, SourceHealth};
+use crate::model::{MetricsSnapshot, Point, RolloutRef, RolloutView, Signal, Version};
+use futures::future::BoxFuture;
+use std::time::Duration;
+
+/// One rollout the window or CLI shows, with the versions to split its traffic into.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub rollout: RolloutRef,
+    pub versions: Vec<Version>,
+}
+
+impl Target {
+    pub fn from_view(view: &RolloutView) -> Target {
+        Target {
+            rollout: view.reference.clone(),
+            versions: view.versions(),
+        }
+    }
+}
+
+/// What a refresh asks for: every target, the points from `start_secs` to `end_secs` at
+/// `step_secs` (a range source fills every step; a scrape source answers "now").
+#[derive(Clone, Debug, PartialEq)]
+pub struct FetchRequest {
+    pub targets: Vec<Target>,
+    pub start_secs: f64,
+    pub end_secs: f64,
+    pub step_secs: f64,
+}
+
+/// One value of one signal of one version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignalPoint {
+    pub rollout: RolloutRef,
+    pub version: Version,
+    pub signal: Signal,
+    pub point: Point,
+}
+
+/// A source's answer to one refresh, with its cost.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fetched {
+    pub points: Vec<SignalPoint>,
+    pub queries: u64,
+    pub bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+/// A source failed; the message names the server, the query and what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);
+
+/// A place metrics come from. `fetch` must be cancel-safe: dropping the future abandons the
+/// request and leaves the source usable.
+pub trait MetricsSource: Send + Sync {
+    /// `prometheus` or `scrape`, as `MetricsSnapshot::source` and the CLI JSON say it.
+    fn kind(&self) -> &'static str;
+    /// The server or endpoint, for messages.
+    fn endpoint(&self) -> &str;
+    fn fetch<'a>(
+        &'a mut self,
+        request: &'a FetchRequest,
+    ) -> BoxFuture<'a, Result<Fetched, SourceError>>;
+}
+
+/// Exponential back-off: the base interval doubled per consecutive failure, up to a cap.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+    failures: u32,
+}
+
+impl Backoff {
+    pub fn new(base: Duration, cap: Duration) -> Backoff {
+        Backoff {
+            base,
+            cap,
+            failures: 0,
+        }
+    }
+
+    pub fn failed(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+    }
+
+    pub fn succeeded(&mut self) {
+        self.failures = 0;
+    }
+
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// How long to wait before the next refresh.
+    pub fn delay(&self) -> Duration {
+        let factor = 2u32.saturating_pow(self.failures.min(16));
+        self.base
+            .saturating_mul(factor)
+            .min(self.cap)
+            .max(self.base)
+    }
+}
+
+/// What one refresh did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RefreshReport {
+    pub ok: bool,
+    pub queries: u64,
+    pub bytes: u64,
+    pub points: usize,
+    pub elapsed: Duration,
+}
+
+/// A source, its series store, its health and back-off: the state the refresh loop drives.
+pub struct Refresher {
+    source: Box<dyn MetricsSource>,
+    store: SeriesStore,
+    health: SourceHealth,
+    backoff: Backoff,
+    history: Duration,
+}
+
+impl Refresher {
+    /// Keeps `history` at `step`; backs off up to `max(8 × step, 60 s)`.
+    pub fn new(source: Box<dyn MetricsSource>, history: Duration, step: Duration) -> Refresher {
+        Refresher {
+            source,
+            store: SeriesStore::new(history, step),
+            health: SourceHealth::default(),
+            backoff: Backoff::new(step, (step * 8).max(Duration::from_secs(60))),
+            history,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.source.kind()
+    }
+
+    pub fn store(&self) -> &SeriesStore {
+        &self.store
+    }
+
+    pub fn health(&self) -> &SourceHealth {
+        &self.health
+    }
+
+    pub fn backoff(&self) -> &Backoff {
+        &self.backoff
+    }
+
+    /// How long the loop waits before the next refresh (the step, or the back-off).
+    pub fn next_delay(&self) -> Duration {
+        self.backoff.delay()
+    }
+
+    /// One refresh at `now_secs`: asks for the window since the newest sample (or the whole
+    /// history the first time), stores it, or on failure keeps the data and marks it stale.
+    pub async fn refresh(&mut self, targets: &[Target], now_secs: f64) -> RefreshReport {
+        let started = std::time::Instant::now();
+        let step = self.store.step_secs();
+        let rollouts: Vec<RolloutRef> = targets.iter().map(|t| t.rollout.clone()).collect();
+        let end = (now_secs / step).floor() * step;
+        let start = match self.store.last_t_secs(&rollouts) {
+            Some(last) => last + step,
+            None => end - (self.history.as_secs_f64() - step).max(0.0),
+        };
+        let request = FetchRequest {
+            targets: targets.to_vec(),
+            start_secs: start.min(end),
+            end_secs: end,
+            step_secs: step,
+        };
+        let keep: Vec<(RolloutRef, Vec<Version>)> = targets
+            .iter()
+            .map(|t| (t.rollout.clone(), t.versions.clone()))
+            .collect();
+        self.store.retain(&keep);
+        match self.source.fetch(&request).await {
+            Ok(fetched) => {
+                for warning in &fetched.warnings {
+                    tracing::info!(source = self.source.endpoint(), %warning, "metrics source warning");
+                }
+                for sp in &fetched.points {
+                    self.store
+                        .push(&sp.rollout, &sp.version, sp.signal, sp.point);
+                }
+                self.health = SourceHealth {
+                    last_good_secs: Some(now_secs),
+                    error: None,
+                };
+                self.backoff.succeeded();
+                RefreshReport {
+                    ok: true,
+                    queries: fetched.queries,
+                    bytes: fetched.bytes,
+                    points: fetched.points.len(),
+                    elapsed: started.elapsed(),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(source = self.source.endpoint(), error = %e, "metrics refresh failed");
+                self.health.error = Some(e.to_string());
+                self.backoff.failed();
+                RefreshReport {
+                    ok: false,
+                    elapsed: started.elapsed(),
+                    ..RefreshReport::default()
+                }
+            }
+        }
+    }
+
+    /// The snapshot of one target from what the store holds now.
+    pub fn snapshot(&self, target: &Target) -> MetricsSnapshot {
+        self.store.snapshot(
+            &target.rollout,
+            &target.versions,
+            self.source.kind(),
+            &self.health,
+        )
+    }
+
+    pub fn snapshots(&self, targets: &[Target]) -> Vec<MetricsSnapshot> {
+        targets.iter().map(|t| self.snapshot(t)).collect()
+    }
+}
+
+/// Unix time now in seconds.
+pub fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Runs refreshes until the `targets` sender is dropped: refresh, send the snapshots of
+/// every target, wait the step (or the back-off), repeat. A change of targets refreshes at
+/// once. Spawn it on the app's runtime; abort the task to stop it mid-request.
+pub async fn refresh_loop(
+    mut refresher: Refresher,
+    mut targets: tokio::sync::watch::Receiver<Vec<Target>>,
+    snapshots: tokio::sync::mpsc::Sender<Vec<MetricsSnapshot>>,
+) {
+    loop {
+        let current = targets.borrow_and_update().clone();
+        if !current.is_empty() {
+            refresher.refresh(&current, now_secs()).await;
+            if snapshots.send(refresher.snapshots(&current)).await.is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            changed = targets.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(refresher.next_delay()) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::VersionRole;
+
+    /// A source that answers from a script: `Some(value)` or an error.
+    struct Scripted {
+        answers: Vec<Option<f64>>,
+    }
+
+    impl MetricsSource for Scripted {
+        fn kind(&self) -> &'static str {
+            "prometheus"
+        }
+        fn endpoint(&self) -> &str {
+            "scripted"
+        }
+        fn fetch<'a>(
+            &'a mut self,
+            req: &'a FetchRequest,
+        ) -> BoxFuture<'a, Result<Fetched, SourceError>> {
+            Box::pin(async move {
+                let answer = if self.answers.is_empty() {
+                    Some(0.5)
+                } else {
+                    self.answers.remove(0)
+                };
+                match answer {
+                    None => Err(SourceError("down".into())),
+                    Some(v) => Ok(Fetched {
+                        points: req
+                            .targets
+                            .iter()
+                            .flat_map(|t| {
+                                t.versions.iter().map(move |ver| SignalPoint {
+                                    rollout: t.rollout.clone(),
+                                    version: ver.clone(),
+                                    signal: Signal::ErrorRate,
+                                    point: Point {
+                                        t_secs: req.end_secs,
+                                        value: Some(v),
+                                    },
+                                })
+                            })
+                            .collect(),
+                        queries: 1,
+                        ..Fetched::default()
+                    }),
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn loop_sends_snapshots_until_targets_go() {
+        let refresher = Refresher::new(
+            Box::new(Scripted { answers: vec![] }),
+            Duration::from_secs(60),
+            Duration::from_millis(10),
+        );
+        let target = Target {
+            rollout: RolloutRef::new("c", "demo", "checkout"),
+            versions: vec![Version::new(VersionRole::Canary, "bbb")],
+        };
+        let (targets_tx, targets_rx) = tokio::sync::watch::channel(vec![target.clone()]);
+        let (snap_tx, mut snap_rx) = tokio::sync::mpsc::channel(1);
+        let task = tokio::spawn(refresh_loop(refresher, targets_rx, snap_tx));
+        let first = snap_rx.recv().await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].rollout, target.rollout);
+        let second = snap_rx.recv().await.unwrap();
+        assert!(second[0].series[1].points.len() >= first[0].series[1].points.len());
+        drop(targets_tx);
+        drop(snap_rx);
+        tokio::time::timeout(Duration::from_secs(2), task)
+            .await
+            .expect("the loop ends once its targets and listener are gone")
+            .unwrap();
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_resets() {
+        let mut b = Backoff::new(Duration::from_secs(5), Duration::from_secs(60));
+        assert_eq!(b.delay(), Duration::from_secs(5));
+        b.failed();
+        assert_eq!(b.delay(), Duration::from_secs(10));
+        for _ in 0..40 {
+            b.failed();
+        }
+        assert_eq!(b.delay(), Duration::from_secs(60));
+        b.succeeded();
+        assert_eq!(b.delay(), Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn failure_keeps_data_marks_stale_and_recovers() {
+        let source = Scripted {
+            answers: vec![Some(0.1), None, None, Some(0.2)],
+        };
+        let mut r = Refresher::new(
+            Box::new(source),
+            Duration::from_secs(600),
+            Duration::from_secs(10),
+        );
+        let target = Target {
+            rollout: RolloutRef::new("c", "demo", "checkout"),
+            versions: vec![Version::new(VersionRole::Stable, "aaa")],
+        };
+        let targets = [target.clone()];
+        assert!(r.refresh(&targets, 1000.0).await.ok);
+        assert!(!r.refresh(&targets, 1010.0).await.ok);
+        let snap = r.snapshot(&target);
+        assert_eq!(snap.stale_since_secs, Some(1000.0));
+        assert_eq!(snap.error.as_deref(), Some("down"));
+        assert_eq!(snap.series[1].points.len(), 1, "last data kept");
+        assert!(!r.refresh(&targets, 1020.0).await.ok);
+        assert_eq!(r.next_delay(), Duration::from_secs(40));
+        assert!(r.refresh(&targets, 1040.0).await.ok);
+        let snap = r.snapshot(&target);
+        assert_eq!(snap.stale_since_secs, None);
+        assert_eq!(r.next_delay(), Duration::from_secs(10));
+        // The first refresh asked for the history; later ones only since the last sample.
+        assert_eq!(
+            r.store().series(&target.rollout, &target.versions)[1]
+                .points
+                .iter()
+                .map(|p| p.value)
+                .collect::<Vec<_>>(),
+            vec![Some(0.1), None, Some(0.2)]
+        );
+    }
+}

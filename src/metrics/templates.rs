@@ -1,0 +1,327 @@
+//! PromQL templates per mesh (Istio, Linkerd, NGINX ingress, generic): one query per signal
+//! that answers every shown rollout at once (namespaces and services as `=~` alternations),
+//! grouped by namespace, service and version,
+//! and the rules that tie a result's labels back to a rollout's stable/canary versions.
+
+use crate::model::{Signal, Version, VersionRole};
+use serde::{Deserialize, Serialize};
+
+/// The placeholders a template may use; anything else in `{braces}` made of `[a-z_]` is an
+/// error when the template is loaded.
+pub const PLACEHOLDERS: [&str; 4] = ["namespaces", "services", "version_label", "window"];
+
+/// How a result's version label value names a version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VersionMatch {
+    /// The label holds the pod-template hash (`status.stableRS`, `status.currentPodHash`).
+    #[default]
+    Hash,
+    /// NGINX ingress: the label is empty for the stable upstream and names the canary service
+    /// for canary traffic.
+    CanaryLabel,
+}
+
+/// A mesh's three queries. In their results, `namespace_label` holds the namespace and
+/// `service_label` the rollout name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    pub namespace_label: String,
+    pub service_label: String,
+    pub default_version_label: String,
+    #[serde(default)]
+    pub version_match: VersionMatch,
+    pub share: String,
+    pub error_rate: String,
+    pub p95_ms: String,
+}
+
+/// A template names a placeholder the cockpit does not know.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error(
+    "template {template:?}, {signal} query: unknown placeholder {{{placeholder}}}; the known ones are {{namespaces}}, {{services}}, {{version_label}}, {{window}}"
+)]
+pub struct TemplateError {
+    pub template: String,
+    pub signal: &'static str,
+    pub placeholder: String,
+}
+
+/// The values a template is drawn with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderContext<'a> {
+    /// Namespaces of the shown rollouts; they become one `=~` alternation.
+    pub namespaces: &'a [String],
+    /// Rollout names; they become one `=~` alternation.
+    pub services: &'a [String],
+    pub version_label: &'a str,
+    /// PromQL range for `rate()`, e.g. `1m`.
+    pub window: &'a str,
+}
+
+fn placeholders_in(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices('{').filter_map(move |(i, _)| {
+        let rest = &text[i + 1..];
+        let end = rest.find('}')?;
+        let inner = &rest[..end];
+        (!inner.is_empty() && inner.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .then_some(inner)
+    })
+}
+
+/// Escapes a literal for use inside a PromQL double-quoted regex string.
+fn regex_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push_str("\\\\");
+        } else if c == '"' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Template {
+    pub fn query(&self, signal: Signal) -> &str {
+        match signal {
+            Signal::TrafficShare => &self.share,
+            Signal::ErrorRate => &self.error_rate,
+            Signal::P95Ms => &self.p95_ms,
+        }
+    }
+
+    /// Rejects unknown placeholders; called when settings are loaded.
+    pub fn validate(&self) -> Result<(), TemplateError> {
+        for signal in Signal::ALL {
+            if let Some(p) = placeholders_in(self.query(signal)).find(|p| !PLACEHOLDERS.contains(p))
+            {
+                return Err(TemplateError {
+                    template: self.name.clone(),
+                    signal: signal.as_str(),
+                    placeholder: p.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The PromQL for one signal over every service in `ctx`.
+    pub fn render(&self, signal: Signal, ctx: &RenderContext<'_>) -> String {
+        let alternation = |names: &[String]| {
+            names
+                .iter()
+                .map(|s| regex_literal(s))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        self.query(signal)
+            .replace("{namespaces}", &alternation(ctx.namespaces))
+            .replace("{services}", &alternation(ctx.services))
+            .replace("{version_label}", ctx.version_label)
+            .replace("{window}", ctx.window)
+    }
+
+    /// Which of `versions` a result's version label value stands for.
+    pub fn version_for<'v>(
+        &self,
+        label_value: &str,
+        versions: &'v [Version],
+    ) -> Option<&'v Version> {
+        match self.version_match {
+            VersionMatch::Hash => versions.iter().find(|v| v.hash == label_value),
+            VersionMatch::CanaryLabel => {
+                let canary = !label_value.is_empty();
+                versions.iter().find(|v| {
+                    matches!(v.role, VersionRole::Canary | VersionRole::Preview) == canary
+                })
+            }
+        }
+    }
+
+    /// A built-in template by name: `istio`, `linkerd`, `nginx`, `generic`.
+    pub fn builtin(name: &str) -> Option<Template> {
+        builtins().into_iter().find(|t| t.name == name)
+    }
+}
+
+/// Share: a version's rate over the service's rate. Error rate: 5xx over all, with `or … * 0`
+/// so a version without errors answers 0 instead of nothing. p95: Prometheus's
+/// `histogram_quantile` over the summed bucket rates.
+struct Mesh<'a> {
+    name: &'a str,
+    ns: &'a str,
+    svc: &'a str,
+    version_label: &'a str,
+    version_match: VersionMatch,
+    /// The request counter's selector, without its closing brace.
+    requests: &'a str,
+    errors_matcher: &'a str,
+    /// The latency histogram's bucket selector, without its closing brace.
+    bucket: &'a str,
+    /// Appended to the p95 query to turn the histogram's unit into milliseconds.
+    to_ms: &'a str,
+}
+
+fn three(m: Mesh<'_>) -> Template {
+    let Mesh {
+        name,
+        ns,
+        svc,
+        version_label,
+        version_match,
+        requests,
+        errors_matcher,
+        bucket,
+        to_ms,
+    } = m;
+    let by = format!("{ns}, {svc}, {{version_label}}");
+    let all = format!("sum by ({by}) (rate({requests}}}[{{window}}]))");
+    let bad = format!("sum by ({by}) (rate({requests}, {errors_matcher}}}[{{window}}]))");
+    Template {
+        name: name.into(),
+        namespace_label: ns.into(),
+        service_label: svc.into(),
+        default_version_label: version_label.into(),
+        version_match,
+        share: format!(
+            "{all} / ignoring({{version_label}}) group_left sum by ({ns}, {svc}) (rate({requests}}}[{{window}}]))"
+        ),
+        error_rate: format!("({bad} or {all} * 0) / {all}"),
+        p95_ms: format!(
+            "histogram_quantile(0.95, sum by (le, {by}) (rate({bucket}}}[{{window}}]))){to_ms}"
+        ),
+    }
+}
+
+/// The built-in templates, in the order the settings documentation lists them.
+pub fn builtins() -> Vec<Template> {
+    vec![
+        three(Mesh {
+            name: "istio",
+            ns: "destination_workload_namespace",
+            svc: "destination_canonical_service",
+            version_label: "rollouts_pod_template_hash",
+            version_match: VersionMatch::Hash,
+            requests: r#"istio_requests_total{reporter="destination", destination_workload_namespace=~"{namespaces}", destination_canonical_service=~"{services}""#,
+            errors_matcher: r#"response_code=~"5..""#,
+            bucket: r#"istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace=~"{namespaces}", destination_canonical_service=~"{services}""#,
+            to_ms: "",
+        }),
+        three(Mesh {
+            name: "linkerd",
+            ns: "namespace",
+            svc: "deployment",
+            version_label: "pod_template_hash",
+            version_match: VersionMatch::Hash,
+            requests: r#"response_total{direction="inbound", namespace=~"{namespaces}", deployment=~"{services}""#,
+            errors_matcher: r#"classification="failure""#,
+            bucket: r#"response_latency_ms_bucket{direction="inbound", namespace=~"{namespaces}", deployment=~"{services}""#,
+            to_ms: "",
+        }),
+        three(Mesh {
+            name: "nginx",
+            ns: "namespace",
+            svc: "ingress",
+            version_label: "canary",
+            version_match: VersionMatch::CanaryLabel,
+            requests: r#"nginx_ingress_controller_requests{namespace=~"{namespaces}", ingress=~"{services}""#,
+            errors_matcher: r#"status=~"5..""#,
+            bucket: r#"nginx_ingress_controller_request_duration_seconds_bucket{namespace=~"{namespaces}", ingress=~"{services}""#,
+            to_ms: " * 1000",
+        }),
+        three(Mesh {
+            name: "generic",
+            ns: "namespace",
+            svc: "service",
+            version_label: "rollouts_pod_template_hash",
+            version_match: VersionMatch::Hash,
+            requests: r#"http_requests_total{namespace=~"{namespaces}", service=~"{services}""#,
+            errors_matcher: r#"code=~"5..""#,
+            bucket: r#"http_request_duration_seconds_bucket{namespace=~"{namespaces}", service=~"{services}""#,
+            to_ms: " * 1000",
+        }),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(services: &'a [String]) -> RenderContext<'a> {
+        static NAMESPACES: std::sync::LazyLock<Vec<String>> =
+            std::sync::LazyLock::new(|| vec!["demo".to_string(), "shop".to_string()]);
+        RenderContext {
+            namespaces: &NAMESPACES,
+            services,
+            version_label: "rollouts_pod_template_hash",
+            window: "1m",
+        }
+    }
+
+    #[test]
+    fn builtins_are_valid_and_fully_drawn() {
+        let services = vec!["checkout".to_string(), "inventory".to_string()];
+        for t in builtins() {
+            t.validate().unwrap();
+            for s in Signal::ALL {
+                let q = t.render(s, &ctx(&services));
+                assert!(placeholders_in(&q).next().is_none(), "{}: {q}", t.name);
+                assert!(q.contains("checkout|inventory"), "{q}");
+            }
+        }
+    }
+
+    #[test]
+    fn istio_queries_group_by_namespace_service_and_version() {
+        let t = Template::builtin("istio").unwrap();
+        let services = vec!["checkout".to_string()];
+        let share = t.render(Signal::TrafficShare, &ctx(&services));
+        assert_eq!(
+            share,
+            r#"sum by (destination_workload_namespace, destination_canonical_service, rollouts_pod_template_hash) (rate(istio_requests_total{reporter="destination", destination_workload_namespace=~"demo|shop", destination_canonical_service=~"checkout"}[1m])) / ignoring(rollouts_pod_template_hash) group_left sum by (destination_workload_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="destination", destination_workload_namespace=~"demo|shop", destination_canonical_service=~"checkout"}[1m]))"#
+        );
+        let p95 = t.render(Signal::P95Ms, &ctx(&services));
+        assert!(p95.starts_with("histogram_quantile(0.95, sum by (le, destination_workload_namespace, destination_canonical_service, rollouts_pod_template_hash) (rate(istio_request_duration_milliseconds_bucket{"));
+        let err = t.render(Signal::ErrorRate, &ctx(&services));
+        assert!(err.contains(r#"response_code=~"5..""#) && err.contains(" or "));
+    }
+
+    #[test]
+    fn unknown_placeholder_is_rejected() {
+        let mut t = Template::builtin("generic").unwrap();
+        t.error_rate = "sum(rate(x{ns=\"{namespce}\"}[{window}]))".into();
+        let err = t.validate().unwrap_err();
+        assert_eq!(err.placeholder, "namespce");
+        assert_eq!(err.signal, "error_rate");
+    }
+
+    #[test]
+    fn service_names_are_regex_escaped() {
+        let t = Template::builtin("generic").unwrap();
+        let services = vec!["a.b".to_string()];
+        assert!(
+            t.render(Signal::TrafficShare, &ctx(&services))
+                .contains(r#"=~"a\\.b""#)
+        );
+    }
+
+    #[test]
+    fn versions_match_by_hash_or_canary_label() {
+        let versions = vec![
+            Version::new(VersionRole::Stable, "aaa"),
+            Version::new(VersionRole::Canary, "bbb"),
+        ];
+        let istio = Template::builtin("istio").unwrap();
+        assert_eq!(istio.version_for("bbb", &versions), Some(&versions[1]));
+        assert_eq!(istio.version_for("ccc", &versions), None);
+        let nginx = Template::builtin("nginx").unwrap();
+        assert_eq!(nginx.version_for("", &versions), Some(&versions[0]));
+        assert_eq!(
+            nginx.version_for("checkout-canary", &versions),
+            Some(&versions[1])
+        );
+    }
+}

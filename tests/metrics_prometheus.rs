@@ -1,0 +1,714 @@
+//! Metrics end to end over real HTTP: an axum server serving an Istio exposition whose
+//! counters advance with time (stable 80% / canary 20%, canary 5% errors, known latency
+//! buckets), a real Prometheus (Debian package) scraping it every second, the real client,
+//! templates, refresher and the direct-scrape source — plus the refresh-cost benchmark.
+
+mod metrics_support;
+
+use metrics_support::*;
+use release_cockpit::metrics::prometheus::{
+    Auth, PrometheusClient, PrometheusConfig, PrometheusError,
+};
+use release_cockpit::metrics::source::{Refresher, Target, now_secs};
+use release_cockpit::metrics::{PrometheusSource, ScrapeLayout, ScrapeSource, Template};
+use release_cockpit::model::{MetricsSnapshot, Signal};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn check_signals(snap: &MetricsSnapshot, svc: &Service, what: &str) {
+    for (role, hash) in [("stable", &svc.stable_hash), ("canary", &svc.canary_hash)] {
+        eprintln!(
+            "{what}: {} {role}: share {:?} error rate {:?} p95 {:?} ms",
+            svc.name,
+            now_value(snap, hash, Signal::TrafficShare),
+            now_value(snap, hash, Signal::ErrorRate),
+            now_value(snap, hash, Signal::P95Ms)
+        );
+    }
+    let share = now_value(snap, &svc.canary_hash, Signal::TrafficShare)
+        .unwrap_or_else(|| panic!("{what}: no canary share in {snap:?}"));
+    assert!(
+        (share - svc.canary_share).abs() <= 0.03,
+        "{what}: canary share {share}"
+    );
+    let stable_share = now_value(snap, &svc.stable_hash, Signal::TrafficShare).unwrap();
+    assert!(
+        (stable_share + share - 1.0).abs() <= 0.01,
+        "{what}: shares {stable_share} + {share}"
+    );
+    let canary_err = now_value(snap, &svc.canary_hash, Signal::ErrorRate).unwrap();
+    assert!(
+        (0.04..=0.06).contains(&canary_err),
+        "{what}: canary error rate {canary_err}"
+    );
+    let stable_err = now_value(snap, &svc.stable_hash, Signal::ErrorRate).unwrap();
+    assert!(stable_err <= 0.01, "{what}: stable error rate {stable_err}");
+    let p95 = now_value(snap, &svc.canary_hash, Signal::P95Ms).unwrap();
+    assert!(
+        (p95 - CANARY_P95).abs() <= bucket_width(CANARY_P95),
+        "{what}: canary p95 {p95} vs {CANARY_P95}"
+    );
+    let p95 = now_value(snap, &svc.stable_hash, Signal::P95Ms).unwrap();
+    assert!(
+        (p95 - STABLE_P95).abs() <= bucket_width(STABLE_P95),
+        "{what}: stable p95 {p95} vs {STABLE_P95}"
+    );
+}
+
+fn prometheus_refresher(url: &str, step: Duration) -> Refresher {
+    let mut config = PrometheusConfig::new(url);
+    config.timeout = Duration::from_secs(3);
+    let client = PrometheusClient::new(config).unwrap();
+    let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+    Refresher::new(Box::new(source), Duration::from_secs(120), step)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_prometheus_signals_staleness_recovery_and_scrape_parity() {
+    if Prometheus::binary().is_none() {
+        eprintln!(
+            "skipped: no `prometheus` binary on PATH (install the Debian package `prometheus`; scripts/test does)"
+        );
+        return;
+    }
+    let services = vec![
+        Service::new("checkout", 0.2),
+        Service::new("inventory", 0.1),
+        argo_fixture_service(),
+    ];
+    let (lab_url, _lab) = serve(services.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let target_addr = lab_url.trim_start_matches("http://").to_string();
+    let mut prom = Prometheus::start(dir.path(), free_port(), &target_addr);
+    prom.wait_for_data(6).await;
+    // Counters are whole numbers: a few seconds of samples keep the ±1 rounding inside the
+    // tolerances (e.g. 6±1 canary errors of ~120 requests stays within 0.04..=0.06).
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let targets: Vec<Target> = services.iter().map(Service::target).collect();
+    let mut refresher = prometheus_refresher(&prom.url(), Duration::from_secs(1));
+    let report = refresher.refresh(&targets, now_secs()).await;
+    assert!(report.ok, "{:?}", refresher.health());
+    assert_eq!(
+        report.queries, 3,
+        "one query per signal for 3 rollouts in 2 namespaces"
+    );
+    for (svc, target) in services.iter().zip(&targets) {
+        check_signals(&refresher.snapshot(target), svc, "prometheus");
+    }
+
+    // Prometheus's own error text for a broken query.
+    let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
+    match client.query("sum(rate(x[1m]", None).await {
+        Err(PrometheusError::Rejected {
+            status: 400,
+            error_type,
+            error,
+            url,
+            ..
+        }) => {
+            assert_eq!(error_type, "bad_data");
+            assert!(error.contains("parse error"), "{error}");
+            assert_eq!(url, prom.url());
+        }
+        other => panic!("expected a bad_data rejection, got {other:?}"),
+    }
+    // A long query goes as a POST form and still answers.
+    let long = format!(
+        "sum(istio_requests_total{{destination_canonical_service=~\"{}checkout\"}})",
+        "x|".repeat(600)
+    );
+    assert!(long.len() > release_cockpit::metrics::prometheus::POST_THRESHOLD_CHARS);
+    assert!(client.query(&long, None).await.is_ok());
+
+    // The generic template reads the app-style export of the same traffic: same numbers.
+    let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
+    let generic = PrometheusSource::new(client, Template::builtin("generic").unwrap(), None, "1m");
+    let mut generic = Refresher::new(
+        Box::new(generic),
+        Duration::from_secs(120),
+        Duration::from_secs(1),
+    );
+    assert!(
+        generic.refresh(&targets, now_secs()).await.ok,
+        "{:?}",
+        generic.health()
+    );
+    check_signals(
+        &generic.snapshot(&targets[0]),
+        &services[0],
+        "generic template",
+    );
+    // Every built-in template is PromQL that Prometheus accepts (Linkerd and NGINX series
+    // are absent here, so their answers are empty, not errors).
+    let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
+    for template in release_cockpit::metrics::templates::builtins() {
+        let source = PrometheusSource::new(
+            PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap(),
+            template.clone(),
+            None,
+            "1m",
+        );
+        for (signal, promql) in source.plan(&targets) {
+            if let Err(e) = client.query(&promql, None).await {
+                panic!("{} {signal:?}: {e}", template.name);
+            }
+        }
+    }
+
+    // Stop Prometheus mid-run: last data kept, marked stale, no panic.
+    let last_good = refresher.health().last_good_secs.unwrap();
+    prom.stop();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let report = refresher.refresh(&targets, now_secs()).await;
+    assert!(!report.ok);
+    let stale = refresher.snapshot(&targets[0]);
+    assert_eq!(stale.stale_since_secs, Some(last_good));
+    let error = stale.error.clone().unwrap();
+    assert!(
+        error.contains(&prom.url()) && error.contains("cannot reach"),
+        "{error}"
+    );
+    assert!(
+        now_value(&stale, &services[0].canary_hash, Signal::TrafficShare).is_some(),
+        "last data kept"
+    );
+    assert!(refresher.next_delay() > Duration::from_secs(1), "backs off");
+
+    // Start it again on the same port and directory: the refresher recovers by itself.
+    prom.restart(&target_addr);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        tokio::time::sleep(refresher.next_delay().min(Duration::from_secs(2))).await;
+        if refresher.refresh(&targets, now_secs()).await.ok {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no recovery: {:?}",
+            refresher.health()
+        );
+    }
+    let recovered = refresher.snapshot(&targets[0]);
+    assert_eq!(recovered.stale_since_secs, None);
+    assert_eq!(recovered.error, None);
+    prom.wait_for_data(6).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    refresher.refresh(&targets, now_secs()).await;
+    check_signals(
+        &refresher.snapshot(&targets[0]),
+        &services[0],
+        "prometheus after recovery",
+    );
+    let prom_snap = refresher.snapshot(&targets[0]);
+
+    // The direct-scrape source against the same server gives the same numbers.
+    let scrape = ScrapeSource::new(
+        &format!("{lab_url}/metrics"),
+        ScrapeLayout::istio("rollouts_pod_template_hash"),
+        Duration::from_secs(3),
+    )
+    .unwrap();
+    let mut scraper = Refresher::new(
+        Box::new(scrape),
+        Duration::from_secs(120),
+        Duration::from_secs(2),
+    );
+    assert!(scraper.refresh(&targets, now_secs()).await.ok);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(scraper.refresh(&targets, now_secs()).await.ok);
+    for (svc, target) in services.iter().zip(&targets) {
+        check_signals(&scraper.snapshot(target), svc, "scrape");
+    }
+    let scrape_snap = scraper.snapshot(&targets[0]);
+    assert_eq!(scrape_snap.source, "scrape");
+    for hash in [&services[0].stable_hash, &services[0].canary_hash] {
+        for (signal, tol) in [
+            (Signal::TrafficShare, 0.03),
+            (Signal::ErrorRate, 0.01),
+            (Signal::P95Ms, 150.0),
+        ] {
+            let a = now_value(&prom_snap, hash, signal).unwrap();
+            let b = now_value(&scrape_snap, hash, signal).unwrap();
+            assert!(
+                (a - b).abs() <= tol,
+                "{hash} {signal:?}: prometheus {a} vs scrape {b}"
+            );
+        }
+    }
+
+    cli_metrics_against_a_fake_api_server(&prom.url(), &lab_url, &services[2]).await;
+}
+
+#[derive(clap::Parser)]
+struct MetricsCli {
+    #[command(flatten)]
+    args: release_cockpit::cli::metrics_cmd::MetricsArgs,
+}
+
+/// `release-cockpit metrics` as CI runs it: flags parsed by clap, the rollout read with kube,
+/// numbers from Prometheus (flag) and from a scrape (kubeconfig extension), JSON as documented.
+async fn cli_metrics_against_a_fake_api_server(prom_url: &str, lab_url: &str, svc: &Service) {
+    use clap::Parser;
+    use release_cockpit::cli::metrics_cmd::{Collected, collect, to_json};
+    let client = fake_kube_api().await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("metrics.toml");
+    let settings = settings.to_str().unwrap();
+    let parse = |extra: &[&str]| {
+        let mut argv = vec![
+            "metrics",
+            "canary-demo",
+            "--metrics-settings",
+            settings,
+            "-o",
+            "json",
+        ];
+        argv.extend_from_slice(extra);
+        MetricsCli::try_parse_from(argv).unwrap().args
+    };
+    let check = |json: &serde_json::Value, source: &str| {
+        eprintln!("cli ({source}): {json}");
+        assert_eq!(json["rollout"], "jesse-test/canary-demo");
+        assert_eq!(json["source"], source);
+        let v = json["versions"].as_array().unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(
+            (v[0]["role"].as_str(), v[0]["hash"].as_str()),
+            (Some("stable"), Some("877894d5b"))
+        );
+        assert_eq!(
+            (v[1]["role"].as_str(), v[1]["hash"].as_str()),
+            (Some("canary"), Some("65fb5ffc84"))
+        );
+        let canary_share = v[1]["share"].as_f64().unwrap();
+        assert!(
+            (canary_share - svc.canary_share).abs() <= 0.03,
+            "{canary_share}"
+        );
+        assert!((0.04..=0.06).contains(&v[1]["error_rate"].as_f64().unwrap()));
+        assert!(v[0]["error_rate"].as_f64().unwrap() <= 0.01);
+        let p95 = v[1]["p95_ms"].as_f64().unwrap();
+        assert!(
+            (p95 - CANARY_P95).abs() <= bucket_width(CANARY_P95),
+            "{p95}"
+        );
+    };
+
+    let args = parse(&["--prometheus", prom_url, "--since", "2m"]);
+    let Collected::Ok(snap) = collect(client.clone(), "lab", "jesse-test", &args, None)
+        .await
+        .unwrap()
+    else {
+        panic!("prometheus: no data")
+    };
+    let json = to_json(&snap, true);
+    check(&json, "prometheus");
+    let points = json["versions"][1]["series"]["share"].as_array().unwrap();
+    assert!(
+        points.len() >= 11,
+        "--since 2m at 10 s gives the series: {points:?}"
+    );
+    // The window reaches back before this Prometheus had any data: those steps are gaps
+    // (null), not zeros and not a line drawn from the first value.
+    assert!(points[0][1].is_null(), "{points:?}");
+    assert!(points.last().unwrap()[1].is_f64(), "{points:?}");
+
+    // No flag: the kubeconfig context's release-cockpit extension names the scrape endpoint.
+    let ext = serde_json::json!({"metricsUrl": format!("{lab_url}/metrics")});
+    let args = parse(&["--scrape-secs", "3"]);
+    let Collected::Ok(snap) = collect(client.clone(), "lab", "jesse-test", &args, Some(&ext))
+        .await
+        .unwrap()
+    else {
+        panic!("scrape: no data")
+    };
+    let json = to_json(&snap, false);
+    check(&json, "scrape");
+    assert!(json["versions"][0].get("series").is_none());
+
+    // Nothing configured: says where to configure it.
+    let outcome = collect(client.clone(), "lab", "jesse-test", &parse(&[]), None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, Collected::NoSource(why) if why.contains("--prometheus")),
+        "{outcome:?}"
+    );
+    // A rollout that does not exist: the error names it and the context.
+    let mut missing = parse(&[]);
+    missing.name = "nope".into();
+    let err = collect(client, "lab", "jesse-test", &missing, None)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("jesse-test/nope in context lab"),
+        "{err:#}"
+    );
+}
+
+#[tokio::test]
+async fn client_errors_name_the_server_and_what_to_do() {
+    let (url, lab) = serve(vec![Service::new("checkout", 0.2)]).await;
+
+    // Nothing listens there.
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let client = PrometheusClient::new(PrometheusConfig::new(&dead)).unwrap();
+    let err = client.query("up", None).await.unwrap_err();
+    assert!(
+        matches!(err, PrometheusError::Unreachable { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&dead) && text.contains("`up`") && text.contains("Check the Prometheus URL"),
+        "{text}"
+    );
+
+    // A scrape endpoint that is down: the refresh fails, says where and what to check.
+    let scrape = ScrapeSource::new(
+        &format!("{dead}/metrics"),
+        ScrapeLayout::istio("rollouts_pod_template_hash"),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let mut scraper = Refresher::new(
+        Box::new(scrape),
+        Duration::from_secs(60),
+        Duration::from_secs(1),
+    );
+    let target = Service::new("checkout", 0.2).target();
+    assert!(
+        !scraper
+            .refresh(std::slice::from_ref(&target), now_secs())
+            .await
+            .ok
+    );
+    let snap = scraper.snapshot(&target);
+    let error = snap.error.unwrap();
+    assert!(
+        error.contains(&format!("{dead}/metrics")) && error.contains("--metrics-url"),
+        "{error}"
+    );
+    assert_eq!(
+        snap.stale_since_secs, None,
+        "never answered: nothing to be stale since"
+    );
+
+    // Not the API: the exposition server's 404 page.
+    let client = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
+    let err = client.query("up", None).await.unwrap_err();
+    assert!(
+        matches!(err, PrometheusError::NotApi { status: 404, .. }),
+        "{err:?}"
+    );
+
+    // Slow server: the per-request timeout fires and says so.
+    let mut config = PrometheusConfig::new(&format!("{url}/slow"));
+    config.timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let err = PrometheusClient::new(config)
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PrometheusError::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Cancellation: dropping the future abandons the request.
+    let slow = PrometheusClient::new(PrometheusConfig::new(&format!("{url}/slow"))).unwrap();
+    let cancelled = tokio::time::timeout(Duration::from_millis(200), slow.query("up", None)).await;
+    assert!(cancelled.is_err());
+
+    // Auth and extra headers reach the server; the token is read from env/file per request.
+    let token_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token_file.path(), "file-token\n").unwrap();
+    // SAFETY: this test is the only one reading or writing these variables.
+    unsafe {
+        std::env::set_var("RC_TEST_PROM_TOKEN", "env-token");
+        std::env::set_var("RC_TEST_PROM_PASSWORD", "s3cret");
+    }
+    for (auth, expected) in [
+        (
+            Auth::BearerEnv("RC_TEST_PROM_TOKEN".into()),
+            "Bearer env-token".to_string(),
+        ),
+        (
+            Auth::BearerFile(token_file.path().to_path_buf()),
+            "Bearer file-token".to_string(),
+        ),
+        (
+            Auth::Basic {
+                username: "ops".into(),
+                password_env: "RC_TEST_PROM_PASSWORD".into(),
+            },
+            "Basic b3BzOnMzY3JldA==".to_string(),
+        ),
+    ] {
+        let mut config = PrometheusConfig::new(&format!("{url}/echo"));
+        config.auth = auth;
+        config
+            .headers
+            .insert("X-Scope-OrgID".into(), "team-a".into());
+        PrometheusClient::new(config)
+            .unwrap()
+            .query("up", None)
+            .await
+            .unwrap();
+        let seen = lab.seen_headers.lock().unwrap().pop().unwrap();
+        assert_eq!(seen["authorization"], expected.as_str());
+        assert_eq!(seen["x-scope-orgid"], "team-a");
+    }
+    let mut config = PrometheusConfig::new(&format!("{url}/echo"));
+    config.auth = Auth::BearerEnv("RC_TEST_UNSET_TOKEN_VAR".into());
+    let err = PrometheusClient::new(config)
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("RC_TEST_UNSET_TOKEN_VAR"), "{err}");
+}
+
+/// Refresh cost for 1, 10 and 100 rollouts shown, grouped (3 queries per namespace) vs a
+/// naive peer (3 queries per rollout, all sent concurrently on the same client), against a
+/// real Prometheus in one run. `cargo test --test metrics_prometheus -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: prints the table recorded in BENCHMARKS.md"]
+async fn bench_refresh_cost() {
+    use release_cockpit::metrics::source::FetchRequest;
+    if Prometheus::binary().is_none() {
+        eprintln!("skipped: no `prometheus` binary on PATH");
+        return;
+    }
+    let services: Vec<Service> = (0..100)
+        .map(|i| Service::new(&format!("svc{i:03}"), 0.05 + (i % 10) as f64 * 0.05))
+        .collect();
+    let (lab_url, _lab) = serve(services.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let prom = Prometheus::start(
+        dir.path(),
+        free_port(),
+        lab_url.trim_start_matches("http://"),
+    );
+    prom.wait_for_data(200).await;
+    // Let 30 s of samples pile up so every window below holds data at its end.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+
+    let client = PrometheusClient::new(PrometheusConfig::new(&prom.url())).unwrap();
+    let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+    const ROUNDS: usize = 7;
+    println!(
+        "| rollouts | window | grouped: queries | bytes | ms (median of {ROUNDS}) | naive: queries | bytes | ms | naive/grouped ms |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for n in [1usize, 10, 100] {
+        let targets: Vec<Target> = services[..n].iter().map(Service::target).collect();
+        for (window, span_secs, step_secs) in [
+            ("incremental (1 step)", 0.0, 5.0),
+            ("cold (10 min @ 5 s)", 600.0, 5.0),
+        ] {
+            let mut grouped = Vec::new();
+            let mut naive = Vec::new();
+            for _ in 0..ROUNDS {
+                // Two seconds back, so the last scrape before `end` is surely stored.
+                let end = ((now_secs() - 2.0) / step_secs).floor() * step_secs;
+                let req = FetchRequest {
+                    targets: targets.clone(),
+                    start_secs: end - span_secs,
+                    end_secs: end,
+                    step_secs,
+                };
+                let t = Instant::now();
+                let f = source.fetch_window(&req).await.unwrap();
+                grouped.push((f.queries, f.bytes, t.elapsed().as_secs_f64() * 1000.0));
+                // Every version of every rollout got its points.
+                assert_eq!(
+                    f.points.len(),
+                    n * 2 * 3 * ((span_secs / step_secs) as usize + 1)
+                );
+
+                let (q0, b0) = source.client().traffic();
+                let t = Instant::now();
+                let source = &source;
+                let per_rollout = futures::future::join_all(targets.iter().map(|target| {
+                    let req = FetchRequest {
+                        targets: vec![target.clone()],
+                        ..req.clone()
+                    };
+                    async move { source.fetch_window(&req).await.unwrap() }
+                }))
+                .await;
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                // Concurrent fetches share the client's counters: count once around them all.
+                let (q1, b1) = source.client().traffic();
+                assert_eq!(per_rollout.len(), n);
+                naive.push((q1 - q0, b1 - b0, ms));
+            }
+            let median = |v: &mut Vec<(u64, u64, f64)>| {
+                v.sort_by(|a, b| a.2.total_cmp(&b.2));
+                v[v.len() / 2]
+            };
+            let g = median(&mut grouped);
+            let nv = median(&mut naive);
+            println!(
+                "| {n} | {window} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2}× |",
+                g.0,
+                g.1,
+                g.2,
+                nv.0,
+                nv.1,
+                nv.2,
+                nv.2 / g.2
+            );
+        }
+    }
+}
+
+/// TLS with a custom CA, and skip-verify only when asked: `openssl s_server` with a
+/// certificate signed by a throwaway CA stands in for an HTTPS Prometheus (its HTML status
+/// page is not the API, which proves the handshake got through).
+#[tokio::test]
+async fn tls_custom_ca_and_skip_verify() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("skipped: no `openssl` binary to make a test CA and serve TLS");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=cockpit test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let port = free_port();
+    let _server = KillOnDrop(
+        Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-cert",
+                "server.pem",
+                "-key",
+                "server.key",
+                "-www",
+                "-quiet",
+            ])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "openssl s_server did not listen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = format!("https://127.0.0.1:{port}");
+
+    let err = PrometheusClient::new(PrometheusConfig::new(&url))
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PrometheusError::Unreachable { .. }),
+        "unknown CA must be refused: {err:?}"
+    );
+
+    let mut with_ca = PrometheusConfig::new(&url);
+    with_ca.ca_file = Some(d.join("ca.pem"));
+    let err = PrometheusClient::new(with_ca)
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PrometheusError::NotApi { status: 200, .. }),
+        "custom CA: {err:?}"
+    );
+
+    let mut skip = PrometheusConfig::new(&url);
+    skip.skip_verify = true;
+    let err = PrometheusClient::new(skip)
+        .unwrap()
+        .query("up", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PrometheusError::NotApi { status: 200, .. }),
+        "skip-verify: {err:?}"
+    );
+
+    let mut bad_ca = PrometheusConfig::new(&url);
+    bad_ca.ca_file = Some(d.join("ext.cnf"));
+    let err = PrometheusClient::new(bad_ca).unwrap_err();
+    assert!(err.to_string().contains("ext.cnf"), "{err}");
+}
+
+/// Kills a helper process when the test ends, even by a failed assertion.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
