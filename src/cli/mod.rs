@@ -202,8 +202,16 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             let (name, action, comment) = verb_cmd::action_of(&verb)
                 .ok_or_else(|| UsageError(format!("{verb:?} does not change a rollout")))?;
             let options = verb_cmd::options(global);
-            verb_cmd::run(&session, &name, action, comment, &options, global.output, &mut out)
-                .await
+            verb_cmd::run(
+                &session,
+                &name,
+                action,
+                comment,
+                &options,
+                global.output,
+                &mut out,
+            )
+            .await
         }
     }
 }

@@ -33,7 +33,11 @@ pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)>
             full: false,
             step,
             comment,
-        } => (name.clone(), Action::Promote { pin: pin(step) }, comment.clone()),
+        } => (
+            name.clone(),
+            Action::Promote { pin: pin(step) },
+            comment.clone(),
+        ),
         Commands::Abort { name, comment } => (name.clone(), Action::Abort, comment.clone()),
         Commands::Retry { name, comment } => (name.clone(), Action::Retry, comment.clone()),
         Commands::Pause { name, comment } => (name.clone(), Action::Pause, comment.clone()),

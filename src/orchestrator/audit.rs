@@ -241,7 +241,7 @@ pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry
             }
         })
         .collect();
-    entries.sort_by(|a, b| b.time.cmp(&a.time));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.time));
     entries
 }
 

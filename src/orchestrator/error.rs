@@ -102,14 +102,14 @@ pub enum OrchestratorError {
     },
 
     /// The connection failed after a request may have reached the API server.
-    #[error("unknown outcome of {verb} on rollout '{}' in namespace {} of context {} ({message}) — {}; it was not retried: look at the rollout before sending it again", target.name, target.namespace, target.context, reread_text(*step, reread_error.as_deref()))]
+    #[error("unknown outcome of {verb} on rollout '{}' in namespace {} of context {} — {detail}; it was not retried: look at the rollout before sending it again", target.name, target.namespace, target.context)]
     UnknownOutcome {
         target: RolloutRef,
         verb: Verb,
-        message: String,
         /// The step the rollout was at when re-read afterwards.
         step: Option<i32>,
-        reread_error: Option<String>,
+        /// What failed and what the re-read showed, in words ([`unknown_detail`]).
+        detail: String,
     },
 
     #[error(transparent)]
@@ -166,10 +166,20 @@ fn moved_on(target: &RolloutRef, pinned: i32, now: Option<i32>, hash: Option<&st
     )
 }
 
-fn reread_text(step: Option<i32>, reread_error: Option<&str>) -> String {
+/// "re-read shows step 3 (connection reset by peer)" for [`OrchestratorError::UnknownOutcome`].
+pub(crate) fn unknown_detail(
+    step: Option<i32>,
+    reread_error: Option<&str>,
+    failure: &str,
+) -> String {
     match reread_error {
-        Some(e) => format!("the rollout could not be re-read either: {e}"),
-        None => format!("re-read shows step {}", step_text(step)),
+        Some(e) => {
+            format!("the connection failed ({failure}) and the rollout could not be re-read: {e}")
+        }
+        None => format!(
+            "re-read shows step {} (the connection failed: {failure})",
+            step_text(step)
+        ),
     }
 }
 

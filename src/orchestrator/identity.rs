@@ -47,7 +47,7 @@ pub async fn whoami(client: &kube::Client, context: &str) -> Result<Identity, Or
                 None => Ok(unverified(context)),
             }
         }
-        Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404 | 405) => {
+        Err(kube::Error::Api(status)) if matches!(status.code, 403..=405) => {
             Ok(unverified(context))
         }
         Err(err) => Err(OrchestratorError::Cluster(

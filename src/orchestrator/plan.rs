@@ -301,9 +301,12 @@ async fn unknown_outcome(
     OrchestratorError::UnknownOutcome {
         target: plan.target.clone(),
         verb: plan.verb,
-        message: crate::cluster::chain(&err),
         step,
-        reread_error,
+        detail: super::error::unknown_detail(
+            step,
+            reread_error.as_deref(),
+            &crate::cluster::chain(&err),
+        ),
     }
 }
 
