@@ -143,19 +143,22 @@ pub async fn execute_with(
     })
 }
 
-/// The permissions a plan needs: its endpoints, and `patch rollouts` for the last-action
-/// annotation. Creating the Event is not required: without it the change is still made.
+/// The permissions a plan needs, in the order it sends: its endpoints, then `patch rollouts`
+/// for the last-action annotation. Creating the Event is not required: without it the
+/// change is still made (and the missing Event reported).
 pub fn needed_permissions(plan: &Plan) -> Vec<Permission> {
-    if plan.patches.is_empty() {
-        return Vec::new();
+    let mut needed = Vec::new();
+    for patch in &plan.patches {
+        let permission = match patch.subresource {
+            Subresource::Main => Permission::PatchRollouts,
+            Subresource::Status => Permission::PatchRolloutStatus,
+        };
+        if !needed.contains(&permission) {
+            needed.push(permission);
+        }
     }
-    let mut needed = vec![Permission::PatchRollouts];
-    if plan
-        .patches
-        .iter()
-        .any(|p| p.subresource == Subresource::Status)
-    {
-        needed.push(Permission::PatchRolloutStatus);
+    if !needed.is_empty() && !needed.contains(&Permission::PatchRollouts) {
+        needed.push(Permission::PatchRollouts);
     }
     needed
 }

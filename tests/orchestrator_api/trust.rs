@@ -94,8 +94,8 @@ async fn promote_asks_who_and_may_i_then_annotates_and_records_an_event() {
         start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
     serve_whoami(&mut server, "lab-admin").await;
     serve_get(&mut server, &rollout(1, "100")).await;
-    serve_review(&mut server, "rollouts", None, true).await;
     serve_review(&mut server, "rollouts", Some("status"), true).await;
+    serve_review(&mut server, "rollouts", None, true).await;
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
     // The intent was on disk before the change was sent.
     assert!(
@@ -197,18 +197,18 @@ async fn a_viewer_is_refused_before_anything_is_sent_naming_the_permission() {
         start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
     serve_whoami(&mut server, "lab-viewer").await;
     serve_get(&mut server, &rollout(1, "100")).await;
-    serve_review(&mut server, "rollouts", None, false).await;
+    serve_review(&mut server, "rollouts", Some("status"), false).await;
     let err = finish(task).await.expect_err("refused");
     no_more_requests(&mut server).await;
     assert!(matches!(
         &err,
-        OrchestratorError::NotPermitted { permission: Permission::PatchRollouts, user, .. } if user == "lab-viewer"
+        OrchestratorError::NotPermitted { permission: Permission::PatchRolloutStatus, user, .. } if user == "lab-viewer"
     ));
     assert_eq!(err.exit_code(), 1);
     let text = err.to_string();
     assert!(
         text.starts_with(
-            "you (lab-viewer) may not patch rollouts in namespace demo of context lab"
+            "you (lab-viewer) may not patch rollouts/status in namespace demo of context lab"
         ),
         "{text}"
     );
@@ -280,8 +280,8 @@ async fn a_connection_lost_mid_patch_is_an_unknown_outcome_after_a_re_read() {
     let cmd = command(Action::Abort, None);
     let (task, mut server) =
         start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
-    serve_review(&mut server, "rollouts", None, true).await;
     serve_review(&mut server, "rollouts", Some("status"), true).await;
+    serve_review(&mut server, "rollouts", None, true).await;
     let (_, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
     reply.send_error(std::io::Error::new(
         std::io::ErrorKind::ConnectionReset,
