@@ -185,17 +185,25 @@ pub struct ActivityEntry {
     pub action: Option<LastAction>,
 }
 
-/// The audit Events of `target` (those release-cockpit wrote), newest first.
+/// The audit Events of `target` (those release-cockpit wrote), newest first. Asks the
+/// server to select the rollout's Events; a server that does not support that field
+/// selector (400) is asked for the namespace's Events, filtered here.
 pub async fn activity(
     client: &kube::Client,
     target: &RolloutRef,
 ) -> Result<Vec<ActivityEntry>, OrchestratorError> {
     let api: Api<Event> = Api::namespaced(client.clone(), &target.namespace);
-    let params = ListParams::default().fields(&format!(
+    let selected = ListParams::default().fields(&format!(
         "involvedObject.kind=Rollout,involvedObject.name={}",
         target.name
     ));
-    let list = api.list(&params).await.map_err(|e| {
+    let list = match api.list(&selected).await {
+        Err(kube::Error::Api(status)) if status.code == 400 => {
+            api.list(&ListParams::default()).await
+        }
+        other => other,
+    }
+    .map_err(|e| {
         OrchestratorError::Cluster(
             Attempt {
                 context: &target.context,
