@@ -2,6 +2,7 @@
 //! handler per verb. Handlers call `cluster` and `orchestrator` and print; exit codes are
 //! 0 done, 1 the cluster refused (or the rollout degraded / timed out), 2 bad usage or input.
 
+pub mod lab_cmd;
 pub mod metrics_cmd;
 mod output;
 mod read_cmd;
@@ -148,6 +149,9 @@ pub enum Commands {
     Whoami,
     /// Live traffic share, error rate and p95 per version, from Prometheus or a direct scrape.
     Metrics(metrics_cmd::MetricsArgs),
+    /// Run the lab: a local Kubernetes-compatible API with a simulated Argo Rollouts
+    /// controller, live traffic and (when installed) a real Prometheus.
+    Lab(lab_cmd::LabArgs),
 }
 
 /// A usage problem found after parsing (e.g. `-A` with a verb on one rollout): exit 2.
@@ -167,6 +171,9 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             "-A/--all-namespaces only applies to list; name the namespace with -n".into(),
         )
         .into());
+    }
+    if let Commands::Lab(args) = command {
+        return lab_cmd::run(args).await;
     }
     trust_cmd::report_crashed_commands();
     let session = Session::open(global).await?;

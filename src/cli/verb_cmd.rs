@@ -71,7 +71,8 @@ pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)>
         | Commands::Get { .. }
         | Commands::Watch(_)
         | Commands::Whoami
-        | Commands::Metrics(_) => return None,
+        | Commands::Metrics(_)
+        | Commands::Lab(_) => return None,
     })
 }
 

@@ -1,0 +1,154 @@
+//! The resource kinds the lab serves, with the names Kubernetes uses for them in paths,
+//! discovery documents, error messages and RBAC (group, version, plural, kind).
+
+/// A kind of object the lab stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Namespace,
+    Event,
+    EventV1,
+    ReplicaSet,
+    Rollout,
+    AnalysisRun,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Namespace,
+        Kind::Event,
+        Kind::EventV1,
+        Kind::ReplicaSet,
+        Kind::Rollout,
+        Kind::AnalysisRun,
+    ];
+
+    /// API group ("" for the core group).
+    pub fn group(self) -> &'static str {
+        match self {
+            Kind::Namespace | Kind::Event => "",
+            Kind::EventV1 => "events.k8s.io",
+            Kind::ReplicaSet => "apps",
+            Kind::Rollout | Kind::AnalysisRun => "argoproj.io",
+        }
+    }
+
+    pub fn version(self) -> &'static str {
+        match self {
+            Kind::Rollout | Kind::AnalysisRun => "v1alpha1",
+            _ => "v1",
+        }
+    }
+
+    /// `apiVersion` as written in objects: `v1` or `group/version`.
+    pub fn api_version(self) -> String {
+        match self.group() {
+            "" => self.version().to_string(),
+            group => format!("{group}/{}", self.version()),
+        }
+    }
+
+    pub fn kind(self) -> &'static str {
+        match self {
+            Kind::Namespace => "Namespace",
+            Kind::Event | Kind::EventV1 => "Event",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Rollout => "Rollout",
+            Kind::AnalysisRun => "AnalysisRun",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespaces",
+            Kind::Event | Kind::EventV1 => "events",
+            Kind::ReplicaSet => "replicasets",
+            Kind::Rollout => "rollouts",
+            Kind::AnalysisRun => "analysisruns",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespace",
+            Kind::Event | Kind::EventV1 => "event",
+            Kind::ReplicaSet => "replicaset",
+            Kind::Rollout => "rollout",
+            Kind::AnalysisRun => "analysisrun",
+        }
+    }
+
+    pub fn short_names(self) -> &'static [&'static str] {
+        match self {
+            Kind::Namespace => &["ns"],
+            Kind::Event | Kind::EventV1 => &["ev"],
+            Kind::ReplicaSet => &["rs"],
+            Kind::Rollout => &["ro"],
+            Kind::AnalysisRun => &["ar"],
+        }
+    }
+
+    pub fn namespaced(self) -> bool {
+        self != Kind::Namespace
+    }
+
+    /// Whether the kind has a `status` subresource (status and spec are written apart).
+    pub fn has_status_subresource(self) -> bool {
+        matches!(
+            self,
+            Kind::Rollout | Kind::AnalysisRun | Kind::ReplicaSet | Kind::Namespace
+        )
+    }
+
+    /// Custom resources refuse strategic-merge patches (415); built-in kinds take them.
+    pub fn is_custom(self) -> bool {
+        self.group() == "argoproj.io"
+    }
+
+    /// The verbs clients may use on the kind through this lab.
+    pub fn verbs(self) -> &'static [&'static str] {
+        match self {
+            Kind::Namespace | Kind::ReplicaSet => &["get", "list", "watch"],
+            Kind::Event | Kind::EventV1 => &["create", "delete", "get", "list", "patch", "watch"],
+            Kind::Rollout | Kind::AnalysisRun => &[
+                "create", "delete", "get", "list", "patch", "update", "watch",
+            ],
+        }
+    }
+
+    /// `rollouts.argoproj.io`, `replicasets.apps`, `events`: the name used in error messages.
+    pub fn qualified(self) -> String {
+        match self.group() {
+            "" => self.plural().to_string(),
+            group => format!("{}.{group}", self.plural()),
+        }
+    }
+
+    /// The kind served at `group`/`version` under `plural`, if any.
+    pub fn find(group: &str, version: &str, plural: &str) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.group() == group && k.version() == version && k.plural() == plural)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_resolve_to_kinds() {
+        assert_eq!(
+            Kind::find("argoproj.io", "v1alpha1", "rollouts"),
+            Some(Kind::Rollout)
+        );
+        assert_eq!(Kind::find("", "v1", "events"), Some(Kind::Event));
+        assert_eq!(
+            Kind::find("events.k8s.io", "v1", "events"),
+            Some(Kind::EventV1)
+        );
+        assert_eq!(Kind::find("apps", "v1", "rollouts"), None);
+        assert_eq!(Kind::Rollout.qualified(), "rollouts.argoproj.io");
+        assert_eq!(Kind::Event.api_version(), "v1");
+        assert_eq!(Kind::ReplicaSet.api_version(), "apps/v1");
+    }
+}

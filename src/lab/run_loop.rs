@@ -1,0 +1,128 @@
+//! The controller loop: every 100 ms, reconciles each rollout with the simulated Argo
+//! controller (writing `status` and new ReplicaSets only when something changed) and
+//! advances the traffic simulation.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use super::controller;
+use super::kind::Kind;
+use super::store::{Part, Store, StoreError, UpdateError};
+use super::traffic::Traffic;
+
+const TICK: Duration = Duration::from_millis(100);
+
+/// The running loop; [`ControllerLoop::stop`] ends it.
+pub struct ControllerLoop {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ControllerLoop {
+    pub fn start(store: Arc<Store>, traffic: Arc<Mutex<Traffic>>, speed: f64) -> Self {
+        let (stop, mut stopping) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(TICK);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => tick(&store, &traffic, speed),
+                    _ = stopping.wait_for(|stop| *stop) => break,
+                }
+            }
+        });
+        ControllerLoop { stop, task }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// One pass: reconcile every rollout, then let traffic flow for the time since the last one.
+pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
+    let now = jiff::Timestamp::now();
+    let (rollouts, _) = store.list(Kind::Rollout, None);
+    for rollout in &rollouts {
+        if let Some(reconciled) = controller::reconcile(rollout, now, speed) {
+            apply(store, rollout, reconciled);
+        }
+    }
+    let (rollouts, _) = store.list(Kind::Rollout, None);
+    let (replica_sets, _) = store.list(Kind::ReplicaSet, None);
+    if let Ok(mut traffic) = traffic.lock() {
+        traffic.tick(&rollouts, &replica_sets, now, speed);
+    }
+}
+
+/// Writes what the controller decided for `rollout`, as a status write based on the version
+/// it read: if a client changed the rollout meanwhile, the write is dropped and the next
+/// tick reconciles the new state (as Argo's controller does on a conflict).
+fn apply(store: &Store, rollout: &Value, reconciled: controller::Reconciled) {
+    let meta = &rollout["metadata"];
+    let namespace = meta["namespace"].as_str().unwrap_or("");
+    let name = meta["name"].as_str().unwrap_or("");
+    let read_version = meta["resourceVersion"].clone();
+    for replica_set in reconciled.replica_sets {
+        write_replica_set(store, namespace, replica_set);
+    }
+    let status = reconciled.status;
+    let written = store.update(Kind::Rollout, namespace, name, Part::Status, |current| {
+        let mut next = current.clone();
+        next["metadata"]["resourceVersion"] = read_version;
+        next["status"] = status;
+        Ok::<_, std::convert::Infallible>(next)
+    });
+    match written {
+        Ok(_)
+        | Err(UpdateError::Store(StoreError::Conflict { .. } | StoreError::NotFound { .. })) => {}
+        Err(e) => tracing::warn!(
+            "lab controller could not write the status of rollout {namespace}/{name}: {e}"
+        ),
+    }
+}
+
+/// Creates the ReplicaSet, or brings its labels, spec and status up to date.
+fn write_replica_set(store: &Store, namespace: &str, mut replica_set: Value) {
+    if replica_set["metadata"]["namespace"].is_null() {
+        replica_set["metadata"]["namespace"] = Value::from(namespace);
+    }
+    let name = replica_set["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let rs_namespace = replica_set["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or(namespace)
+        .to_string();
+    if store.get(Kind::ReplicaSet, &rs_namespace, &name).is_none() {
+        if let Err(e) = store.create(Kind::ReplicaSet, replica_set) {
+            tracing::warn!("lab controller could not create ReplicaSet {rs_namespace}/{name}: {e}");
+        }
+        return;
+    }
+    for part in [Part::Main, Part::Status] {
+        let desired = replica_set.clone();
+        let written = store.update(Kind::ReplicaSet, &rs_namespace, &name, part, |current| {
+            let mut next = current.clone();
+            for field in ["spec", "status"] {
+                if let Some(v) = desired.get(field) {
+                    next[field] = v.clone();
+                }
+            }
+            for field in ["labels", "annotations", "ownerReferences"] {
+                if let Some(v) = desired["metadata"].get(field) {
+                    next["metadata"][field] = v.clone();
+                }
+            }
+            Ok::<_, std::convert::Infallible>(next)
+        });
+        if let Err(e) = written {
+            tracing::warn!("lab controller could not update ReplicaSet {rs_namespace}/{name}: {e}");
+        }
+    }
+}
