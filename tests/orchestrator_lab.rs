@@ -200,6 +200,9 @@ fn journal_lines(
     (intents, outcomes)
 }
 
-fn count(outcomes: &[release_cockpit::orchestrator::journal::Completion], r: CommandResult) -> usize {
+fn count(
+    outcomes: &[release_cockpit::orchestrator::journal::Completion],
+    r: CommandResult,
+) -> usize {
     outcomes.iter().filter(|o| o.result == r).count()
 }

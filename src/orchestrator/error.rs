@@ -11,7 +11,8 @@ pub enum OrchestratorError {
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 
-    /// A step-pinned command (promote, set-weight) found the rollout elsewhere.
+    /// A step-pinned command (promote, set-weight) found the rollout elsewhere, or found its
+    /// pause step already promoted (`now_step` the pinned step, `now_hash` `None`).
     #[error("{}", moved_on(target, *pinned_step, *now_step, now_hash.as_deref()))]
     MovedOn {
         target: RolloutRef,
@@ -158,7 +159,13 @@ fn moved_on(target: &RolloutRef, pinned: i32, now: Option<i32>, hash: Option<&st
     let whereto = match (now, hash) {
         (Some(step), _) if step != pinned => format!("step {step}"),
         (_, Some(hash)) => format!("a new revision (pod hash {hash})"),
-        (_, None) => format!("step {}", step_text(now)),
+        (Some(step), None) => {
+            return format!(
+                "rollout '{}' step {step} was already promoted by someone else (its pause is lifted; the controller moves on); nothing was changed",
+                target.name
+            );
+        }
+        (None, None) => format!("step {}", step_text(now)),
     };
     format!(
         "rollout '{}' moved on to {whereto}; nothing was changed (the command was for step {pinned})",

@@ -320,11 +320,21 @@ async fn moved_on_or_changed(
         Ok(ro) => ro,
         Err(e) => return OrchestratorError::Cluster(e),
     };
+    let lifted = plan.verb == Verb::Promote && super::argo::pause_already_lifted(&rollout);
     let status = rollout.status.unwrap_or_default();
     let now_step = status.current_step_index;
     let now_hash = status.current_pod_hash;
     let step_moved = now_step.unwrap_or(0) != pin.step;
     let hash_moved = pin.pod_hash.is_some() && pin.pod_hash != now_hash;
+    if lifted && !step_moved && !hash_moved {
+        // Another promote of the same pause step won: its pause is gone, ours failed.
+        return OrchestratorError::MovedOn {
+            target: plan.target.clone(),
+            pinned_step: pin.step,
+            now_step,
+            now_hash: None,
+        };
+    }
     if step_moved || hash_moved {
         OrchestratorError::MovedOn {
             target: plan.target.clone(),
