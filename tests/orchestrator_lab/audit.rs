@@ -332,3 +332,42 @@ async fn a_command_cut_off_after_its_intent_is_reported_on_the_next_start() {
     assert!(!err.contains("never finished"), "reported once: {err}");
     t.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_403_despite_a_stale_permission_answer_quotes_the_server() {
+    let t = TestLab::start().await;
+    let before = t.checkout_at_approval().await;
+    let client = t.client(VIEWER).await;
+    // What a window might still believe from before its user's rights were taken away.
+    let stale = release_cockpit::orchestrator::Access {
+        context: VIEWER.into(),
+        namespace: "demo".into(),
+        patch_rollouts: Decision::Allowed,
+        patch_rollout_status: Decision::Allowed,
+        create_events: Decision::Allowed,
+    };
+    let opts = ExecuteOptions {
+        access: Some(stale),
+        ..t.options()
+    };
+    let err = orchestrator::execute_with(&client, &promote_at(VIEWER, 1, None), &opts)
+        .await
+        .expect_err("forbidden");
+    let OrchestratorError::Forbidden { message, .. } = &err else {
+        panic!("expected Forbidden, got {err}");
+    };
+    assert!(
+        message.contains("lab-viewer"),
+        "the server's own words: {message}"
+    );
+    assert!(err.to_string().contains(message.as_str()));
+    assert_eq!(err.exit_code(), 1);
+    assert_eq!(
+        resource_version(&t.rollout("checkout")),
+        resource_version(&before)
+    );
+    let (_, outcomes) = journal_lines(&t.journal());
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].result, CommandResult::Refused);
+    t.lab.shutdown().await;
+}
