@@ -281,6 +281,72 @@ fn client_that_stalls_patches(lab_client: kube::Client) -> kube::Client {
     kube::Client::new(service, "demo")
 }
 
+/// A client whose requests go to the lab, but whose first PATCH loses its answer: the lab
+/// applies it and the client sees the connection reset, as when a network drops mid-request.
+fn client_that_loses_the_first_patch_answer(lab_client: kube::Client) -> kube::Client {
+    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    tokio::spawn(async move {
+        let mut lost = false;
+        while let Some((request, reply)) = handle.next_request().await {
+            let is_patch = request.method() == http::Method::PATCH;
+            let answer = lab_client.send(request).await;
+            match answer {
+                Ok(_) if is_patch && !lost => {
+                    lost = true;
+                    reply.send_error(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "connection reset by peer",
+                    ));
+                }
+                Ok(response) => reply.send_response(response),
+                Err(e) => reply.send_error(e),
+            }
+        }
+    });
+    kube::Client::new(service, "demo")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_is_an_unknown_outcome_re_read_and_never_retried() {
+    let t = TestLab::start().await;
+    t.checkout_at_approval().await;
+    let client = client_that_loses_the_first_patch_answer(t.client(ADMIN).await);
+    let command = Command {
+        target: checkout(ADMIN),
+        action: Action::SetWeight {
+            weight: 60,
+            pin: None,
+        },
+        tool: Tool::Cli,
+        comment: None,
+    };
+    let err = orchestrator::execute_with(&client, &command, &t.options())
+        .await
+        .expect_err("unknown outcome");
+    let OrchestratorError::UnknownOutcome {
+        step: Some(now), ..
+    } = &err
+    else {
+        panic!("expected an unknown outcome with the re-read step, got {err}");
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("re-read shows step {now}")),
+        "{text}"
+    );
+    assert!(text.contains("connection reset by peer"), "{text}");
+    // The change did land, once; nothing after it was sent (no annotation, no Event).
+    let ro = t.rollout("checkout");
+    assert!(*now >= 4 && step(&ro) >= Some(4), "{}", ro["status"]);
+    assert!(last_action(&ro).is_none(), "not retried, not followed up");
+    assert!(t.audit_events("checkout").is_empty());
+    let (_, outcomes) = journal_lines(&t.journal());
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].result, CommandResult::Unknown);
+    assert_eq!(outcomes[0].step, Some(*now));
+    t.lab.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_cut_off_after_its_intent_is_reported_on_the_next_start() {
     let t = TestLab::start().await;
