@@ -6,6 +6,8 @@
 
 #[path = "orchestrator_lab/audit.rs"]
 mod audit;
+#[path = "orchestrator_lab/races.rs"]
+mod races;
 #[path = "orchestrator_lab/verbs.rs"]
 mod verbs;
 
