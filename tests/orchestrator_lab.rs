@@ -126,6 +126,11 @@ impl TestLab {
 
     /// Runs the real binary with this lab's kubeconfig and journal: (exit code, stdout, stderr).
     async fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        self.cli_with_env(&[], args).await
+    }
+
+    /// [`TestLab::cli`] with extra environment settings.
+    async fn cli_with_env(&self, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_release-cockpit"))
             .arg("--kubeconfig")
             .arg(self.kubeconfig_path())
@@ -133,6 +138,7 @@ impl TestLab {
             .env("RELEASE_COCKPIT_DATA_DIR", self.data.path())
             .env_remove("RELEASE_COCKPIT_READ_ONLY")
             .env_remove("RELEASE_COCKPIT_REQUIRE_COMMENT")
+            .envs(env.iter().copied())
             .kill_on_drop(true)
             .output();
         let out = tokio::time::timeout(Duration::from_secs(60), out)

@@ -234,3 +234,43 @@ async fn a_403_despite_a_stale_permission_answer_quotes_the_server() {
     assert_eq!(outcomes[0].result, CommandResult::Refused);
     t.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_comment_is_asked_for_before_sending() {
+    let t = TestLab::start().await;
+    let before = t.checkout_at_approval().await;
+    let require = [("RELEASE_COCKPIT_REQUIRE_COMMENT", "true")];
+    let (code, out, err) = t
+        .cli_with_env(&require, &["--context", ADMIN, "promote", "checkout"])
+        .await;
+    assert_eq!(code, 2, "stdout {out} stderr {err}");
+    assert!(
+        err.contains("promote on rollout 'checkout' needs a comment"),
+        "{err}"
+    );
+    assert!(err.contains("--comment"), "{err}");
+    assert_eq!(
+        resource_version(&t.rollout("checkout")),
+        resource_version(&before)
+    );
+
+    let (code, out, err) = t
+        .cli_with_env(
+            &require,
+            &[
+                "--context",
+                ADMIN,
+                "promote",
+                "checkout",
+                "--comment",
+                "CAB-1234",
+            ],
+        )
+        .await;
+    assert_eq!(code, 0, "stdout {out} stderr {err}");
+    assert_eq!(
+        last_action(&t.rollout("checkout")).expect("annotation")["comment"],
+        "CAB-1234"
+    );
+    t.lab.shutdown().await;
+}
