@@ -41,7 +41,8 @@ fn global_flags_are_kubectls_and_work_after_the_verb() {
                     step: 2,
                     pod_hash: None
                 })
-            }
+            },
+            None
         ))
     );
     let cli = parse(&["-A", "list"]).expect("parses");
@@ -96,14 +97,23 @@ fn every_verb_maps_to_its_action() {
         let command = parse(args).expect("parses").command.expect("verb");
         assert_eq!(
             verb_cmd::action_of(&command),
-            Some(("x".into(), action)),
+            Some(("x".into(), action, None)),
             "{args:?}"
         );
     }
+    let command = parse(&["abort", "x", "--comment", "error spike"])
+        .expect("parses")
+        .command
+        .expect("verb");
+    assert_eq!(
+        verb_cmd::action_of(&command),
+        Some(("x".into(), Action::Abort, Some("error spike".into())))
+    );
     for read in [
         &["list"][..],
         &["get", "x"],
         &["watch", "x", "--until", "healthy", "--timeout", "10m"],
+        &["whoami"],
     ] {
         let command = parse(read).expect("parses").command.expect("verb");
         assert_eq!(verb_cmd::action_of(&command), None, "{read:?}");
@@ -118,4 +128,12 @@ async fn all_namespaces_only_goes_with_list() {
         .expect_err("usage");
     assert_eq!(exit_code_of(&err), 2);
     assert!(err.to_string().contains("only applies to list"), "{err}");
+}
+
+#[test]
+fn read_only_is_a_global_flag() {
+    let cli = parse(&["promote", "checkout", "--read-only"]).expect("parses");
+    assert!(cli.global.read_only);
+    assert!(verb_cmd::options(&cli.global).read_only);
+    assert!(!parse(&["list"]).expect("parses").global.read_only);
 }
