@@ -1,1 +1,174 @@
-//! The canary judge: compares canary with stable per metric and gives a verdict.
+//! The canary judge: compares canary with stable (preview with active) per metric and gives a
+//! verdict — Pass, Marginal, Fail or NoData, a score 0–100 and the reasons in words. Pure code:
+//! the caller fetches the series (metrics layer) and acts on the verdict (orchestrator, `auto`).
+
+pub mod evaluate;
+pub mod judge;
+pub mod policy;
+pub mod rules;
+pub mod stats;
+pub mod verdict;
+pub mod words;
+
+pub use judge::classify;
+pub use policy::{
+    Aggregate, Direction, ERROR_RATE, MetricSpec, P95_MS, Policy, PolicyError, SuccessRate, Unit,
+};
+pub use rules::{Rule, RuleHit};
+pub use stats::{MannWhitney, Shift};
+pub use verdict::{
+    Classification, Comparison, JudgeKind, MetricResult, MetricStatus, Verdict, VerdictKind,
+};
+
+use crate::model::{MetricsSnapshot, Point, Signal, Version, VersionRole, VersionSeries};
+use serde::{Deserialize, Serialize};
+
+/// One metric's samples for the canary (or preview) and for stable (or active), at a regular
+/// step; `value: None` is a gap. The metric's direction, group and rules come from the policy
+/// by `name` (`error_rate`, `p95_ms`, or an extra metric's name).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricSeries {
+    pub name: String,
+    pub canary: Vec<Point>,
+    pub baseline: Vec<Point>,
+}
+
+/// An extra metric's series for one version, keyed by the metric's name in the policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedSeries {
+    pub name: String,
+    pub version: Version,
+    pub points: Vec<Point>,
+}
+
+/// Whether a role is the version under test (canary, preview) or the reference (stable,
+/// active).
+fn is_new(role: VersionRole) -> bool {
+    matches!(role, VersionRole::Canary | VersionRole::Preview)
+}
+
+/// Pairs up per-version series into per-metric canary/stable series: error rate and p95 from
+/// the metrics layer's [`VersionSeries`] (traffic share is not judged), plus extra metrics.
+/// A metric with no canary or no stable series gets an empty side (→ NoData).
+pub fn metric_series(series: &[VersionSeries], extra: &[NamedSeries]) -> Vec<MetricSeries> {
+    let mut out: Vec<MetricSeries> = Vec::new();
+    let mut slot = |name: &str, role: VersionRole, points: &[Point]| {
+        let index = match out.iter().position(|m| m.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(MetricSeries {
+                    name: name.to_string(),
+                    ..MetricSeries::default()
+                });
+                out.len() - 1
+            }
+        };
+        let side = if is_new(role) {
+            &mut out[index].canary
+        } else {
+            &mut out[index].baseline
+        };
+        side.extend_from_slice(points);
+    };
+    for s in series {
+        let name = match s.signal {
+            Signal::ErrorRate => ERROR_RATE,
+            Signal::P95Ms => P95_MS,
+            Signal::TrafficShare => continue,
+        };
+        slot(name, s.version.role, &s.points);
+    }
+    for s in extra {
+        slot(&s.name, s.version.role, &s.points);
+    }
+    for m in &mut out {
+        m.canary.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+        m.baseline.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+    }
+    out
+}
+
+/// The statistical judge: threshold rules held over time plus Mann–Whitney per metric, over
+/// the policy's window ending at the newest sample. Every metric named in the policy is
+/// judged (missing → NoData), and so is any extra metric in `metrics`.
+pub fn judge(metrics: &[MetricSeries], policy: &Policy) -> Verdict {
+    run(metrics, policy, JudgeKind::Statistical)
+}
+
+/// The naive judge, for comparison: any single canary sample over a threshold (the same
+/// limits as the policy's rules, without smoothing or durations) fails.
+pub fn judge_naive(metrics: &[MetricSeries], policy: &Policy) -> Verdict {
+    run(metrics, policy, JudgeKind::Naive)
+}
+
+/// Judges what the metrics layer holds for one rollout. While the source is failing
+/// (`stale_since_secs` set) the verdict is NoData: `auto` must not act on old samples. The
+/// per-metric results are kept so the window can still show them.
+pub fn judge_snapshot(
+    snapshot: &MetricsSnapshot,
+    extra: &[NamedSeries],
+    policy: &Policy,
+) -> Verdict {
+    let mut verdict = judge(&metric_series(&snapshot.series, extra), policy);
+    if snapshot.stale_since_secs.is_some() {
+        let why = match &snapshot.error {
+            Some(error) => format!("metrics from {} are stale: {error}", snapshot.source),
+            None => format!("metrics from {} are stale", snapshot.source),
+        };
+        verdict.kind = VerdictKind::NoData;
+        verdict.score = 0.0;
+        verdict.reasons.insert(0, why);
+    }
+    verdict
+}
+
+fn run(metrics: &[MetricSeries], policy: &Policy, kind: JudgeKind) -> Verdict {
+    let newest = metrics
+        .iter()
+        .flat_map(|m| m.canary.iter().chain(&m.baseline))
+        .map(|p| p.t_secs)
+        .fold(None, |acc: Option<f64>, t| {
+            Some(acc.map_or(t, |a| a.max(t)))
+        });
+    let window = newest.map(|end| (end - policy.window_secs, end));
+    let in_window = |points: &[Point]| -> Vec<Point> {
+        match window {
+            Some((from, to)) => {
+                let mut kept: Vec<Point> = points
+                    .iter()
+                    .filter(|p| p.t_secs > from && p.t_secs <= to)
+                    .copied()
+                    .collect();
+                kept.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+                kept
+            }
+            None => Vec::new(),
+        }
+    };
+    let windowed: Vec<MetricSeries> = metrics
+        .iter()
+        .map(|m| MetricSeries {
+            name: m.name.clone(),
+            canary: in_window(&m.canary),
+            baseline: in_window(&m.baseline),
+        })
+        .collect();
+
+    let mut names: Vec<&str> = policy.metrics.keys().map(String::as_str).collect();
+    for m in &windowed {
+        if !names.contains(&m.name.as_str()) {
+            names.push(&m.name);
+        }
+    }
+    let results = names
+        .iter()
+        .map(|name| {
+            let series = windowed.iter().find(|m| m.name == *name);
+            judge::judge_metric(name, series, policy, kind)
+        })
+        .collect();
+    judge::verdict(results, policy, kind, window)
+}
+
+#[cfg(test)]
+mod tests;

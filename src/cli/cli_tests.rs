@@ -41,7 +41,8 @@ fn global_flags_are_kubectls_and_work_after_the_verb() {
                     step: 2,
                     pod_hash: None
                 })
-            }
+            },
+            None
         ))
     );
     let cli = parse(&["-A", "list"]).expect("parses");
@@ -96,14 +97,23 @@ fn every_verb_maps_to_its_action() {
         let command = parse(args).expect("parses").command.expect("verb");
         assert_eq!(
             verb_cmd::action_of(&command),
-            Some(("x".into(), action)),
+            Some(("x".into(), action, None)),
             "{args:?}"
         );
     }
+    let command = parse(&["abort", "x", "--comment", "error spike"])
+        .expect("parses")
+        .command
+        .expect("verb");
+    assert_eq!(
+        verb_cmd::action_of(&command),
+        Some(("x".into(), Action::Abort, Some("error spike".into())))
+    );
     for read in [
         &["list"][..],
         &["get", "x"],
         &["watch", "x", "--until", "healthy", "--timeout", "10m"],
+        &["whoami"],
     ] {
         let command = parse(read).expect("parses").command.expect("verb");
         assert_eq!(verb_cmd::action_of(&command), None, "{read:?}");
@@ -121,6 +131,7 @@ async fn all_namespaces_only_goes_with_list() {
 }
 
 #[test]
+<<<<<<< HEAD
 fn lab_is_a_top_level_flag_that_opens_the_window() {
     let cli = parse(&["--lab"]).expect("parses");
     assert!(cli.global.lab && cli.command.is_none());
@@ -128,4 +139,11 @@ fn lab_is_a_top_level_flag_that_opens_the_window() {
         parse(&["list", "--lab"]).is_err(),
         "--lab is not a flag of the verbs"
     );
+=======
+fn read_only_is_a_global_flag() {
+    let cli = parse(&["promote", "checkout", "--read-only"]).expect("parses");
+    assert!(cli.global.read_only);
+    assert!(verb_cmd::options(&cli.global).read_only);
+    assert!(!parse(&["list"]).expect("parses").global.read_only);
+>>>>>>> main
 }

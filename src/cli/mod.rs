@@ -7,6 +7,7 @@ pub mod metrics_cmd;
 mod output;
 mod read_cmd;
 mod session;
+mod trust_cmd;
 mod verb_cmd;
 mod watch_cmd;
 
@@ -49,6 +50,9 @@ pub struct GlobalArgs {
     /// Output format.
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Refuse every command that changes a rollout; nothing is sent (also: env RELEASE_COCKPIT_READ_ONLY=true).
+    #[arg(long, global = true, env = "RELEASE_COCKPIT_READ_ONLY")]
+    pub read_only: bool,
     /// Open the window on the embedded lab (started in this process): no cluster needed.
     #[arg(long)]
     pub lab: bool,
@@ -82,23 +86,54 @@ pub enum Commands {
         /// Only promote if the rollout is still at step N (what you saw); otherwise nothing changes.
         #[arg(long, value_name = "N", conflicts_with = "full")]
         step: Option<i32>,
+        /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
     },
     /// Abort the update: all traffic back to stable.
-    Abort { name: String },
+    Abort {
+        name: String,
+        /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
     /// Retry an aborted update.
-    Retry { name: String },
+    Retry {
+        name: String,
+        /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
     /// Pause the rollout by hand.
-    Pause { name: String },
+    Pause {
+        name: String,
+        /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
     /// Resume a paused rollout.
-    Resume { name: String },
+    Resume {
+        name: String,
+        /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
     /// Restart the rollout's pods.
-    Restart { name: String },
+    Restart {
+        name: String,
+        /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
     /// Roll back to an earlier revision's pod template (default: the previous one).
     Undo {
         name: String,
         /// The revision to go back to.
         #[arg(long, value_name = "N")]
         to_revision: Option<i64>,
+        /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
     },
     /// Move the canary to the step that declares PERCENT (Argo has no free weight).
     SetWeight {
@@ -109,7 +144,12 @@ pub enum Commands {
         /// Only move if the rollout is still at step N (what you saw).
         #[arg(long, value_name = "N")]
         step: Option<i32>,
+        /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
     },
+    /// Who you are in the cluster (SelfSubjectReview) and what you may do to rollouts here.
+    Whoami,
     /// Live traffic share, error rate and p95 per version, from Prometheus or a direct scrape.
     Metrics(metrics_cmd::MetricsArgs),
     /// Run the lab: a local Kubernetes-compatible API with a simulated Argo Rollouts
@@ -146,6 +186,7 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
     if let Commands::Lab(args) = command {
         return lab_cmd::run(args).await;
     }
+    trust_cmd::report_crashed_commands();
     let session = Session::open(global).await?;
     let mut out = std::io::stdout().lock();
     match command {
@@ -174,10 +215,21 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             )
             .await
         }
+        Commands::Whoami => trust_cmd::whoami(&session, global.output, &mut out).await,
         verb => {
-            let (name, action) = verb_cmd::action_of(&verb)
+            let (name, action, comment) = verb_cmd::action_of(&verb)
                 .ok_or_else(|| UsageError(format!("{verb:?} does not change a rollout")))?;
-            verb_cmd::run(&session, &name, action, global.output, &mut out).await
+            let options = verb_cmd::options(global);
+            verb_cmd::run(
+                &session,
+                &name,
+                action,
+                comment,
+                &options,
+                global.output,
+                &mut out,
+            )
+            .await
         }
     }
 }
@@ -193,7 +245,7 @@ pub fn open_window(
         context: global.context.clone(),
         namespace: global.namespace.clone(),
         lab: global.lab,
-        read_only: false,
+        read_only: global.read_only,
         runtime: runtime.clone(),
     })?;
     Ok(ExitCode::SUCCESS)

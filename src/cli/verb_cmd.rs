@@ -1,16 +1,20 @@
-//! The verbs that change a rollout: each becomes a `Command` for `orchestrator::execute`,
-//! the same entry point the window uses.
+//! The verbs that change a rollout: each becomes a `Command` for
+//! `orchestrator::execute_with`, the same entry point the window uses.
 
 use super::output::outcome_line;
 use super::session::Session;
-use super::{Commands, OutputFormat};
+use super::{Commands, GlobalArgs, OutputFormat};
 use crate::model::{Action, Command, StepPin, Tool};
-use crate::orchestrator;
+use crate::orchestrator::{self, ExecuteOptions};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// The action a verb subcommand asks for, or `None` for the read-only subcommands.
-pub fn action_of(command: &Commands) -> Option<(String, Action)> {
+/// The environment setting that makes a comment required on every command.
+pub const REQUIRE_COMMENT_ENV: &str = "RELEASE_COCKPIT_REQUIRE_COMMENT";
+
+/// The action a verb subcommand asks for, with its `--comment`; `None` for the subcommands
+/// that change nothing.
+pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)> {
     let pin = |step: &Option<i32>| {
         step.map(|step| StepPin {
             step,
@@ -19,50 +23,78 @@ pub fn action_of(command: &Commands) -> Option<(String, Action)> {
     };
     Some(match command {
         Commands::Promote {
-            name, full: true, ..
-        } => (name.clone(), Action::PromoteFull),
+            name,
+            full: true,
+            comment,
+            ..
+        } => (name.clone(), Action::PromoteFull, comment.clone()),
         Commands::Promote {
             name,
             full: false,
             step,
-        } => (name.clone(), Action::Promote { pin: pin(step) }),
-        Commands::Abort { name } => (name.clone(), Action::Abort),
-        Commands::Retry { name } => (name.clone(), Action::Retry),
-        Commands::Pause { name } => (name.clone(), Action::Pause),
-        Commands::Resume { name } => (name.clone(), Action::Resume),
-        Commands::Restart { name } => (name.clone(), Action::Restart),
-        Commands::Undo { name, to_revision } => (
+            comment,
+        } => (
+            name.clone(),
+            Action::Promote { pin: pin(step) },
+            comment.clone(),
+        ),
+        Commands::Abort { name, comment } => (name.clone(), Action::Abort, comment.clone()),
+        Commands::Retry { name, comment } => (name.clone(), Action::Retry, comment.clone()),
+        Commands::Pause { name, comment } => (name.clone(), Action::Pause, comment.clone()),
+        Commands::Resume { name, comment } => (name.clone(), Action::Resume, comment.clone()),
+        Commands::Restart { name, comment } => (name.clone(), Action::Restart, comment.clone()),
+        Commands::Undo {
+            name,
+            to_revision,
+            comment,
+        } => (
             name.clone(),
             Action::Undo {
                 to_revision: *to_revision,
             },
+            comment.clone(),
         ),
         Commands::SetWeight {
             name,
             percent,
             step,
+            comment,
         } => (
             name.clone(),
             Action::SetWeight {
                 weight: *percent,
                 pin: pin(step),
             },
+            comment.clone(),
         ),
         Commands::List
         | Commands::Get { .. }
         | Commands::Watch(_)
+        | Commands::Whoami
         | Commands::Metrics(_)
-        | Commands::Lab(_) => {
-            return None;
-        }
+        | Commands::Lab(_) => return None,
     })
 }
 
-/// Sends the action through `orchestrator::execute` and prints the outcome.
+/// The CLI's settings for `execute_with`: `--read-only` (or its env) and
+/// `RELEASE_COCKPIT_REQUIRE_COMMENT`; the journal is the user's.
+pub fn options(global: &GlobalArgs) -> ExecuteOptions {
+    ExecuteOptions {
+        read_only: global.read_only,
+        require_comment: std::env::var(REQUIRE_COMMENT_ENV)
+            .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+        ..ExecuteOptions::default()
+    }
+}
+
+/// Sends the action through `orchestrator::execute_with` and prints the outcome (and, on
+/// stderr, any part of the audit trail that could not be written).
 pub async fn run(
     session: &Session,
     name: &str,
     action: Action,
+    comment: Option<String>,
+    options: &ExecuteOptions,
     format: OutputFormat,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
@@ -70,12 +102,15 @@ pub async fn run(
         target: session.target(name),
         action,
         tool: Tool::Cli,
-        comment: None,
+        comment,
     };
-    let outcome = orchestrator::execute(&session.client, &command).await?;
+    let done = orchestrator::execute_with(&session.client, &command, options).await?;
+    for warning in &done.warnings {
+        eprintln!("warning: {warning}");
+    }
     match format {
-        OutputFormat::Text => writeln!(out, "{}", outcome_line(&outcome))?,
-        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&outcome)?)?,
+        OutputFormat::Text => writeln!(out, "{}", outcome_line(&done.outcome))?,
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&done.outcome)?)?,
     }
     Ok(ExitCode::SUCCESS)
 }

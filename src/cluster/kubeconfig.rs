@@ -29,6 +29,19 @@ pub fn server_url(context: &str) -> Option<String> {
         .and_then(|urls| urls.get(context).cloned())
 }
 
+/// The kubeconfig user name of each context a client was built for: who the cockpit says
+/// it is when the cluster cannot tell (no SelfSubjectReview).
+static USER_NAMES: LazyLock<Mutex<HashMap<String, String>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The kubeconfig user name of `context`, once a client for it was built in this process.
+pub fn kubeconfig_user(context: &str) -> Option<String> {
+    USER_NAMES
+        .lock()
+        .ok()
+        .and_then(|users| users.get(context).cloned())
+}
+
 /// The loader's name in the architecture; the loaded, merged kubeconfig is the same type.
 pub type Kubeconfigs = LoadedKubeconfig;
 
@@ -152,6 +165,19 @@ impl LoadedKubeconfig {
         Ok(context)
     }
 
+    /// The user entry a context names (`contexts[].context.user`).
+    pub fn user_of(&self, context: &str) -> Option<String> {
+        self.config
+            .contexts
+            .iter()
+            .find(|c| c.name == context)?
+            .context
+            .as_ref()?
+            .user
+            .clone()
+            .filter(|u| !u.is_empty())
+    }
+
     /// The API server URL a context points at, straight from the kubeconfig.
     pub fn cluster_url(&self, context: &str) -> Option<String> {
         let cluster = self
@@ -201,6 +227,9 @@ impl LoadedKubeconfig {
         config.reset_reader_on_write = true;
         if let Ok(mut urls) = SERVER_URLS.lock() {
             urls.insert(context.to_string(), config.cluster_url.to_string());
+        }
+        if let (Some(user), Ok(mut users)) = (self.user_of(context), USER_NAMES.lock()) {
+            users.insert(context.to_string(), user);
         }
         let client = kube::Client::try_from(config).map_err(|e| ClusterError::BadContext {
             context: context.into(),

@@ -7,7 +7,9 @@ mod rollouts;
 mod watch;
 
 pub use error::{Attempt, ClusterError, chain};
-pub use kubeconfig::{CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, server_url};
+pub use kubeconfig::{
+    CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, kubeconfig_user, server_url,
+};
 pub(crate) use rollouts::fetch_rollout;
 pub use rollouts::{
     POD_TEMPLATE_HASH_LABEL, ReplicaSetInfo, RolloutDetail, TaggedImage, describe_rollout,

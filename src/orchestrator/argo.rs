@@ -76,6 +76,22 @@ fn set_step_op(ro: &Rollout, index: i32) -> Value {
     json!({"op": op, "path": "/status/currentStepIndex", "value": index})
 }
 
+/// At a pause step whose pause was lifted (a promote removed the pause condition the
+/// controller set, `controllerPause` still true) before the controller moved on.
+pub(crate) fn pause_already_lifted(ro: &Rollout) -> bool {
+    let Some(status) = &ro.status else {
+        return false;
+    };
+    let at_pause = steps_of(ro).is_some_and(|c| {
+        status
+            .current_step_index
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| c.steps.get(i))
+            .is_some_and(|s| s.pause.is_some())
+    });
+    at_pause && status.controller_pause && status.pause_conditions.is_empty()
+}
+
 fn steps_of(ro: &Rollout) -> Option<&CanaryStrategy> {
     ro.spec
         .strategy
@@ -126,6 +142,15 @@ pub fn plan_promote(
     // promote always pins (to `pin`, or to the step just read); --full only when asked to.
     if !full || pin.is_some() {
         plan.pin = Some(effective_pin(target, ro, pin)?);
+    }
+    if !full && pause_already_lifted(ro) {
+        // Someone promoted this pause step a moment ago; the controller is moving on.
+        return Err(OrchestratorError::MovedOn {
+            target: target.clone(),
+            pinned_step: status.current_step_index.unwrap_or(0),
+            now_step: status.current_step_index,
+            now_hash: None,
+        });
     }
     let unpause = ro
         .spec

@@ -116,3 +116,35 @@ fn restart_at_is_rfc3339_to_the_second() {
         PatchBody::Merge(json!({"spec": {"restartAt": "2026-11-22T02:03:05Z"}}))
     );
 }
+
+#[test]
+fn a_pause_step_whose_pause_someone_lifted_is_not_promoted_twice() {
+    let (mut ro, target) = fixture("canary/canary-rollout.yaml");
+    let status = ro.status.as_mut().expect("status");
+    // At the `pause: {}` step, the controller's pause gone, the controller not yet moved on.
+    status.current_step_index = Some(1);
+    status.controller_pause = true;
+    status.pause_conditions.clear();
+    let err = plan_promote(&target, &ro, None, false).expect_err("already promoted");
+    assert!(
+        matches!(
+            err,
+            OrchestratorError::MovedOn {
+                pinned_step: 1,
+                now_step: Some(1),
+                now_hash: None,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("step 1 was already promoted by someone else"),
+        "{err}"
+    );
+    // Before the controller paused there (no controllerPause yet), promote moves the step.
+    ro.status.as_mut().expect("status").controller_pause = false;
+    let plan = plan_promote(&target, &ro, None, false).expect("plan");
+    assert_eq!((plan.from_step, plan.to_step), (Some(1), Some(2)));
+}

@@ -1,6 +1,8 @@
 //! `OrchestratorError`: why a verb did not happen, naming the rollout, the context and what
 //! to do next. Every variant except `Cluster` means nothing was changed.
 
+use super::access::Permission;
+use super::journal::JournalError;
 use crate::cluster::ClusterError;
 use crate::model::{RolloutRef, Verb};
 
@@ -9,7 +11,8 @@ pub enum OrchestratorError {
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 
-    /// A step-pinned command (promote, set-weight) found the rollout elsewhere.
+    /// A step-pinned command (promote, set-weight) found the rollout elsewhere, or found its
+    /// pause step already promoted (`now_step` the pinned step, `now_hash` `None`).
     #[error("{}", moved_on(target, *pinned_step, *now_step, now_hash.as_deref()))]
     MovedOn {
         target: RolloutRef,
@@ -81,6 +84,37 @@ pub enum OrchestratorError {
         verb: Verb,
         reason: String,
     },
+
+    /// Read-only mode (`--read-only` or the setting): refused before any request.
+    #[error("read-only mode: {verb} on rollout '{}' in namespace {} of context {} was not sent; nothing was changed (start without --read-only, or turn read-only off in the settings, to change rollouts)", target.name, target.namespace, target.context)]
+    ReadOnly { target: RolloutRef, verb: Verb },
+
+    /// The settings require a comment on every command and none was given.
+    #[error("{verb} on rollout '{}' needs a comment (the settings require one for every command); nothing was sent; add --comment \"why\"", target.name)]
+    CommentRequired { target: RolloutRef, verb: Verb },
+
+    /// SelfSubjectAccessReview says the user lacks a permission the command needs.
+    #[error("you ({user}) may not {permission} in namespace {} of context {}, so {verb} on rollout '{}' was not sent; ask your cluster administrator for {}", target.namespace, target.context, target.name, permission.grant_hint())]
+    NotPermitted {
+        target: RolloutRef,
+        verb: Verb,
+        user: String,
+        permission: Permission,
+    },
+
+    /// The connection failed after a request may have reached the API server.
+    #[error("unknown outcome of {verb} on rollout '{}' in namespace {} of context {} — {detail}; it was not retried: look at the rollout before sending it again", target.name, target.namespace, target.context)]
+    UnknownOutcome {
+        target: RolloutRef,
+        verb: Verb,
+        /// The step the rollout was at when re-read afterwards.
+        step: Option<i32>,
+        /// What failed and what the re-read showed, in words ([`unknown_detail`]).
+        detail: String,
+    },
+
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
 
 impl OrchestratorError {
@@ -91,7 +125,8 @@ impl OrchestratorError {
             OrchestratorError::Cluster(e) => e.exit_code(),
             OrchestratorError::WeightNotDeclared { .. }
             | OrchestratorError::WeightOutOfRange { .. }
-            | OrchestratorError::RevisionNotFound { .. } => 2,
+            | OrchestratorError::RevisionNotFound { .. }
+            | OrchestratorError::CommentRequired { .. } => 2,
             _ => 1,
         }
     }
@@ -99,7 +134,9 @@ impl OrchestratorError {
     /// The rollout the error is about, when it is about one.
     pub fn target(&self) -> Option<&RolloutRef> {
         match self {
-            OrchestratorError::Cluster(_) | OrchestratorError::WeightOutOfRange { .. } => None,
+            OrchestratorError::Cluster(_)
+            | OrchestratorError::WeightOutOfRange { .. }
+            | OrchestratorError::Journal(_) => None,
             OrchestratorError::MovedOn { target, .. }
             | OrchestratorError::ChangedMeanwhile { target, .. }
             | OrchestratorError::Forbidden { target, .. }
@@ -109,7 +146,11 @@ impl OrchestratorError {
             | OrchestratorError::WeightNotDeclared { target, .. }
             | OrchestratorError::RevisionNotFound { target, .. }
             | OrchestratorError::NotApplicable { target, .. }
-            | OrchestratorError::PartlyApplied { target, .. } => Some(target),
+            | OrchestratorError::PartlyApplied { target, .. }
+            | OrchestratorError::ReadOnly { target, .. }
+            | OrchestratorError::CommentRequired { target, .. }
+            | OrchestratorError::NotPermitted { target, .. }
+            | OrchestratorError::UnknownOutcome { target, .. } => Some(target),
         }
     }
 }
@@ -118,12 +159,35 @@ fn moved_on(target: &RolloutRef, pinned: i32, now: Option<i32>, hash: Option<&st
     let whereto = match (now, hash) {
         (Some(step), _) if step != pinned => format!("step {step}"),
         (_, Some(hash)) => format!("a new revision (pod hash {hash})"),
-        (_, None) => format!("step {}", step_text(now)),
+        (Some(step), None) => {
+            return format!(
+                "rollout '{}' step {step} was already promoted by someone else (its pause is lifted; the controller moves on); nothing was changed",
+                target.name
+            );
+        }
+        (None, None) => format!("step {}", step_text(now)),
     };
     format!(
         "rollout '{}' moved on to {whereto}; nothing was changed (the command was for step {pinned})",
         target.name
     )
+}
+
+/// "re-read shows step 3 (connection reset by peer)" for [`OrchestratorError::UnknownOutcome`].
+pub(crate) fn unknown_detail(
+    step: Option<i32>,
+    reread_error: Option<&str>,
+    failure: &str,
+) -> String {
+    match reread_error {
+        Some(e) => {
+            format!("the connection failed ({failure}) and the rollout could not be re-read: {e}")
+        }
+        None => format!(
+            "re-read shows step {} (the connection failed: {failure})",
+            step_text(step)
+        ),
+    }
 }
 
 fn step_text(step: Option<i32>) -> String {

@@ -130,8 +130,16 @@ impl Plan {
 /// kubectl-argo-rollouts does for controllers without the subresource. A 422 on a pinned
 /// patch re-reads the rollout: it moved on (nothing was changed) or changed meanwhile.
 pub async fn send(client: &kube::Client, plan: &Plan) -> Result<Outcome, OrchestratorError> {
+    send_plan(client, plan).await.map(|(outcome, _)| outcome)
+}
+
+/// [`send`], also returning the rollout as the API server answered the last request.
+pub(crate) async fn send_plan(
+    client: &kube::Client,
+    plan: &Plan,
+) -> Result<(Outcome, Option<Rollout>), OrchestratorError> {
     let api: Api<Rollout> = Api::namespaced(client.clone(), &plan.target.namespace);
-    let mut resource_version = None;
+    let mut last = None;
     let mut i = 0;
     while i < plan.patches.len() {
         let patch = &plan.patches[i];
@@ -151,7 +159,7 @@ pub async fn send(client: &kube::Client, plan: &Plan) -> Result<Outcome, Orchest
             other => other,
         };
         match sent {
-            Ok(ro) => resource_version = ro.metadata.resource_version,
+            Ok(ro) => last = Some(ro),
             Err(err) => {
                 let error = refused(client, plan, patch, err).await;
                 if i == 0 {
@@ -170,7 +178,10 @@ pub async fn send(client: &kube::Client, plan: &Plan) -> Result<Outcome, Orchest
         }
         i += 1;
     }
-    Ok(plan.outcome(resource_version))
+    let resource_version = last
+        .as_ref()
+        .and_then(|ro| ro.metadata.resource_version.clone());
+    Ok((plan.outcome(resource_version), last))
 }
 
 async fn send_one(
@@ -212,7 +223,10 @@ async fn refused(
     let target = plan.target.clone();
     let verb = plan.verb;
     let kube::Error::Api(status) = err else {
-        return OrchestratorError::Cluster(attempt(plan, patch).error(err));
+        if never_sent(&err) {
+            return OrchestratorError::Cluster(attempt(plan, patch).error(err));
+        }
+        return unknown_outcome(client, plan, err).await;
     };
     match status.code {
         403 => OrchestratorError::Forbidden {
@@ -246,6 +260,56 @@ async fn refused(
     }
 }
 
+/// True when the request cannot have reached the API server: it could not be built, or the
+/// connection was never made. Anything else may have been applied.
+fn never_sent(err: &kube::Error) -> bool {
+    match err {
+        kube::Error::SerdeError(_)
+        | kube::Error::BuildRequest(_)
+        | kube::Error::HttpError(_)
+        | kube::Error::Auth(_)
+        | kube::Error::InferConfig(_)
+        | kube::Error::InferKubeconfig(_) => true,
+        other => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(other);
+            while let Some(e) = source {
+                if e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+                    // hyper-util's connector failing, before any byte of the request left.
+                    || e.to_string().contains("client error (Connect)")
+                {
+                    return true;
+                }
+                source = e.source();
+            }
+            false
+        }
+    }
+}
+
+/// The connection failed mid-request: re-read the rollout and say where it is, without
+/// sending anything again.
+async fn unknown_outcome(
+    client: &kube::Client,
+    plan: &Plan,
+    err: kube::Error,
+) -> OrchestratorError {
+    let (step, reread_error) = match fetch_rollout(client, &plan.target).await {
+        Ok(ro) => (ro.status.and_then(|s| s.current_step_index), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    OrchestratorError::UnknownOutcome {
+        target: plan.target.clone(),
+        verb: plan.verb,
+        step,
+        detail: super::error::unknown_detail(
+            step,
+            reread_error.as_deref(),
+            &crate::cluster::chain(&err),
+        ),
+    }
+}
+
 /// After a refused pinned patch: where is the rollout now?
 async fn moved_on_or_changed(
     client: &kube::Client,
@@ -256,11 +320,21 @@ async fn moved_on_or_changed(
         Ok(ro) => ro,
         Err(e) => return OrchestratorError::Cluster(e),
     };
+    let lifted = plan.verb == Verb::Promote && super::argo::pause_already_lifted(&rollout);
     let status = rollout.status.unwrap_or_default();
     let now_step = status.current_step_index;
     let now_hash = status.current_pod_hash;
     let step_moved = now_step.unwrap_or(0) != pin.step;
     let hash_moved = pin.pod_hash.is_some() && pin.pod_hash != now_hash;
+    if lifted && !step_moved && !hash_moved {
+        // Another promote of the same pause step won: its pause is gone, ours failed.
+        return OrchestratorError::MovedOn {
+            target: plan.target.clone(),
+            pinned_step: pin.step,
+            now_step,
+            now_hash: None,
+        };
+    }
     if step_moved || hash_moved {
         OrchestratorError::MovedOn {
             target: plan.target.clone(),

@@ -32,7 +32,27 @@ pub fn plan_undo(
         .collect();
     revisions.sort_by_key(|(r, _)| std::cmp::Reverse(*r));
     let known: Vec<i64> = revisions.iter().map(|(r, _)| *r).collect();
-    let current = rollout_revision(ro).or_else(|| known.first().copied());
+    // The revision running now: its ReplicaSet's (by pod hash), which stays right even when
+    // the rollout's own revision annotation lags; else that annotation; else the newest.
+    let current_hash = ro
+        .status
+        .as_ref()
+        .and_then(|s| s.current_pod_hash.as_deref());
+    let current = revisions
+        .iter()
+        .find(|(_, rs)| {
+            current_hash.is_some()
+                && rs
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(POD_TEMPLATE_HASH_LABEL))
+                    .map(String::as_str)
+                    == current_hash
+        })
+        .map(|(r, _)| *r)
+        .or_else(|| rollout_revision(ro))
+        .or_else(|| known.first().copied());
     let wanted = match to_revision {
         Some(r) if r > 0 => revisions.iter().find(|(rev, _)| *rev == r),
         _ => revisions.iter().find(|(rev, _)| Some(*rev) != current),

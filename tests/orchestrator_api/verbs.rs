@@ -281,42 +281,6 @@ async fn set_weight_refuses_an_undeclared_weight_listing_the_declared_ones() {
 }
 
 #[tokio::test]
-async fn execute_dispatches_commands_to_the_same_requests() {
-    let command = Command {
-        target: target(),
-        action: Action::Abort,
-        tool: Tool::Gui,
-        comment: Some("error rate".into()),
-    };
-    let (task, mut server) = start(|c| async move { orchestrator::execute(&c, &command).await });
-    let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
-    assert_eq!(body, json!({"status": {"abort": true}}));
-    respond(reply, 200, &rollout(1, "101"));
-    assert!(finish(task).await.expect("aborted").changed);
-
-    let command = Command {
-        target: target(),
-        action: Action::Promote {
-            pin: Some(StepPin {
-                step: 1,
-                pod_hash: None,
-            }),
-        },
-        tool: Tool::Gui,
-        comment: None,
-    };
-    let (task, mut server) = start(|c| async move { orchestrator::execute(&c, &command).await });
-    serve_get(&mut server, &rollout(1, "100")).await;
-    let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
-    assert_eq!(
-        body[1],
-        json!({"op": "test", "path": "/status/currentPodHash", "value": CANARY_HASH})
-    );
-    respond(reply, 200, &rollout(1, "101"));
-    assert_eq!(finish(task).await.expect("promoted").to_step, Some(2));
-}
-
-#[tokio::test]
 async fn list_and_get_read_rollouts_into_views() {
     let (task, mut server) =
         start(|c| async move { cluster::list_rollouts(&c, "lab", Some("demo")).await });

@@ -1,0 +1,125 @@
+use super::*;
+
+fn checkout() -> RolloutRef {
+    RolloutRef::new("prod-eu", "shop", "checkout")
+}
+
+#[test]
+fn an_empty_file_is_the_defaults() {
+    let policy = Policy::from_toml("", Path::new("p.toml"), &checkout()).unwrap();
+    assert_eq!(policy, Policy::default());
+    assert_eq!(policy.spec(ERROR_RATE).worse_than_stable_by, Some(0.005));
+    assert_eq!(policy.spec(ERROR_RATE).for_secs, 120.0);
+    assert_eq!(policy.spec(P95_MS).worse_than_stable_pct, Some(50.0));
+    assert_eq!(policy.success_rate.min, Some(0.99));
+    assert_eq!(policy.success_rate.for_secs, 180.0);
+}
+
+#[test]
+fn file_then_cluster_then_rollout_overrides() {
+    let text = r#"
+        min_samples = 12
+        pass_score = 90
+        [groups]
+        saturation = 20
+        [metrics.error_rate]
+        limit = 0.05
+        [metrics.p95_ms]
+        worse_than_stable_pct = "off"
+        [metrics.queue_depth]
+        group = "saturation"
+        direction = "higher_is_worse"
+        [cluster.prod-eu]
+        metrics.error_rate.limit = 0.02
+        min_samples = 15
+        [cluster.staging]
+        min_samples = 99
+        [rollout."shop/checkout"]
+        min_samples = 20
+        [rollout."shop/cart"]
+        pass_score = 50
+    "#;
+    let policy = Policy::from_toml(text, Path::new("p.toml"), &checkout()).unwrap();
+    assert_eq!(policy.min_samples, 20);
+    assert_eq!(policy.pass_score, 90.0);
+    let errors = policy.spec(ERROR_RATE);
+    assert_eq!(errors.limit, Some(0.02));
+    // Keys not overridden keep the built-in error-rate defaults.
+    assert_eq!(errors.worse_than_stable_by, Some(0.005));
+    assert!(errors.critical);
+    assert_eq!(policy.spec(P95_MS).worse_than_stable_pct, None);
+    let queue = policy.spec("queue_depth");
+    assert_eq!(queue.group, "saturation");
+    assert!(!queue.critical);
+    assert_eq!(policy.weight("saturation"), 20.0);
+
+    let elsewhere = RolloutRef::new("lab-admin", "shop", "search");
+    let other = Policy::from_toml(text, Path::new("p.toml"), &elsewhere).unwrap();
+    assert_eq!(other.min_samples, 12);
+    assert_eq!(other.spec(ERROR_RATE).limit, Some(0.05));
+}
+
+#[test]
+fn mistakes_are_named() {
+    let typo = Policy::from_toml(
+        "[metrics.p95_ms]\nlimt = 5",
+        Path::new("p.toml"),
+        &checkout(),
+    )
+    .unwrap_err();
+    assert!(matches!(typo, PolicyError::Parse { .. }));
+    assert!(typo.to_string().contains("limt"), "{typo}");
+    assert!(typo.to_string().contains("p.toml"), "{typo}");
+
+    let bad_word = Policy::from_toml(
+        "[metrics.p95_ms]\nlimit = \"of\"",
+        Path::new("p.toml"),
+        &checkout(),
+    )
+    .unwrap_err();
+    assert!(bad_word.to_string().contains("\"off\""), "{bad_word}");
+
+    let no_weight = Policy::from_toml(
+        "[metrics.queue_depth]\ngroup = \"saturation\"",
+        Path::new("p.toml"),
+        &checkout(),
+    )
+    .unwrap_err();
+    assert!(matches!(no_weight, PolicyError::Invalid { .. }));
+    assert!(
+        no_weight
+            .to_string()
+            .contains("add `saturation = <weight>`"),
+        "{no_weight}"
+    );
+
+    let confidence =
+        Policy::from_toml("confidence = 98", Path::new("p.toml"), &checkout()).unwrap_err();
+    assert!(confidence.to_string().contains("e.g. 0.98"), "{confidence}");
+}
+
+#[test]
+fn load_reads_the_file_and_names_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.toml");
+    std::fs::write(&path, "tolerance = 0.1\n").unwrap();
+    assert_eq!(Policy::load(&path, &checkout()).unwrap().tolerance, 0.1);
+    let missing = Policy::load(&dir.path().join("nope.toml"), &checkout()).unwrap_err();
+    assert!(missing.to_string().contains("nope.toml"), "{missing}");
+    assert!(missing.to_string().contains("--policy"), "{missing}");
+}
+
+/// The documented example (shown in the `Policy` docs) loads and means what it says.
+#[test]
+fn the_documented_example_loads() {
+    let text = include_str!("../policy.example.toml");
+    let policy = Policy::from_toml(text, Path::new("policy.example.toml"), &checkout()).unwrap();
+    assert_eq!(policy.min_samples, 20);
+    assert_eq!(policy.spec(ERROR_RATE).limit, Some(0.02));
+    assert_eq!(policy.spec(P95_MS).limit, Some(800.0));
+    assert_eq!(policy.spec("queue_depth").group, "saturation");
+    let plain = RolloutRef::new("lab-admin", "demo", "inventory");
+    let policy = Policy::from_toml(text, Path::new("policy.example.toml"), &plain).unwrap();
+    assert_eq!(policy.min_samples, 10);
+    assert_eq!(policy.spec(ERROR_RATE).limit, Some(0.05));
+}

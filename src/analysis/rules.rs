@@ -1,0 +1,285 @@
+//! Threshold rules: "worse than stable by X for N seconds", absolute limits and the success-rate
+//! floor, read on a trailing summary of the samples and timed on sample timestamps, so one
+//! noisy second never fails a canary. With smoothing and durations off they become the naive
+//! judge's single-sample thresholds.
+
+use super::policy::{Aggregate, Direction, MetricSpec, Unit};
+use super::stats;
+use super::words::{difference, display_name, duration, value};
+use crate::model::Point;
+use serde::{Deserialize, Serialize};
+
+/// Which threshold a canary broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    WorseThanStableBy,
+    WorseThanStablePct,
+    Limit,
+    SuccessRate,
+}
+
+/// A threshold the canary broke, when, for how long, and in words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleHit {
+    pub rule: Rule,
+    /// The canary's value (as the rule read it) at the end of the stretch.
+    pub canary: f64,
+    /// Stable's value at the same moment, for rules that compare with stable.
+    pub baseline: Option<f64>,
+    /// The limit in the rule's own terms (ratio, percent or the metric's unit).
+    pub limit: f64,
+    pub from_secs: f64,
+    pub to_secs: f64,
+    pub duration_secs: f64,
+    /// E.g. "error rate 6.1% vs stable 0.2% (+5.9 pp) for 2m10s — above the 0.5 pp limit".
+    pub message: String,
+}
+
+/// The regular spacing of a series: the median gap between timestamps (0 with < 2 points).
+pub fn step_secs(points: &[Point]) -> f64 {
+    let gaps: Vec<f64> = points
+        .windows(2)
+        .map(|w| w[1].t_secs - w[0].t_secs)
+        .filter(|d| *d > 0.0)
+        .collect();
+    stats::median(&gaps).unwrap_or(0.0)
+}
+
+/// The canary and stable values a rule reads at one canary timestamp.
+struct Reading {
+    t: f64,
+    canary: Option<f64>,
+    baseline: Option<f64>,
+}
+
+/// Summaries over the trailing `(t − smooth, t]` at every canary timestamp. A summary needs
+/// half the stretch covered by samples (at least one), otherwise it is unknown.
+fn readings(
+    canary: &[Point],
+    baseline: &[Point],
+    spec: &MetricSpec,
+    smooth_secs: f64,
+    step: f64,
+) -> Vec<Reading> {
+    let span = smooth_secs.max(step / 2.0);
+    let needed = if step > 0.0 {
+        ((0.5 * span / step).ceil() as usize).max(1)
+    } else {
+        1
+    };
+    // Points are sorted by time, so each stretch is a slice found by binary search.
+    let summary = |points: &[Point], t: f64| -> Option<f64> {
+        let from = points.partition_point(|p| p.t_secs <= t - span);
+        let to = points.partition_point(|p| p.t_secs <= t);
+        let values: Vec<f64> = points[from..to.max(from)]
+            .iter()
+            .filter_map(|p| p.value)
+            .collect();
+        if values.len() < needed {
+            return None;
+        }
+        match spec.aggregate {
+            Aggregate::Mean => stats::mean(&values),
+            Aggregate::Median => stats::median(&values),
+        }
+    };
+    canary
+        .iter()
+        .map(|p| Reading {
+            t: p.t_secs,
+            canary: summary(canary, p.t_secs),
+            baseline: summary(baseline, p.t_secs),
+        })
+        .collect()
+}
+
+/// A stretch of consecutive readings where a rule held.
+struct Stretch {
+    from: f64,
+    to: f64,
+    canary: f64,
+    baseline: Option<f64>,
+}
+
+/// The longest stretch where `broken` held at every reading, if it lasted `for_secs`.
+/// An unknown reading, or a hole of more than two steps between readings, ends a stretch.
+fn longest_stretch(
+    readings: &[Reading],
+    step: f64,
+    for_secs: f64,
+    broken: impl Fn(f64, Option<f64>) -> Option<bool>,
+) -> Option<Stretch> {
+    let mut best: Option<Stretch> = None;
+    let mut current: Option<Stretch> = None;
+    let mut last_t = f64::NEG_INFINITY;
+    for r in readings {
+        let holds = r
+            .canary
+            .and_then(|c| broken(c, r.baseline).map(|b| (b, c)))
+            .filter(|(b, _)| *b);
+        let contiguous = r.t - last_t <= 2.0 * step + 1e-9;
+        last_t = r.t;
+        match (holds, current.take()) {
+            (Some((_, c)), Some(mut s)) if contiguous => {
+                s.to = r.t;
+                s.canary = c;
+                s.baseline = r.baseline;
+                current = Some(s);
+            }
+            (Some((_, c)), _) => {
+                current = Some(Stretch {
+                    from: r.t,
+                    to: r.t,
+                    canary: c,
+                    baseline: r.baseline,
+                })
+            }
+            (None, _) => {}
+        }
+        if let Some(s) = &current {
+            let length = s.to - s.from + step;
+            let best_length = best
+                .as_ref()
+                .map_or(f64::NEG_INFINITY, |b| b.to - b.from + step);
+            if length >= for_secs && length > best_length {
+                best = Some(Stretch {
+                    from: s.from,
+                    to: s.to,
+                    canary: s.canary,
+                    baseline: s.baseline,
+                });
+            }
+        }
+    }
+    best
+}
+
+/// Whether the rules read smoothed values over time (the judge) or single samples (naive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Trailing summaries over `smooth_secs`, held for `for_secs`: the judge.
+    Sustained,
+    /// Each sample against the same limits, once is enough: the naive judge.
+    SingleSample,
+}
+
+/// Checks every rule in `spec` (and the success-rate floor when given) on one metric.
+/// Both series must be sorted by time.
+pub fn check(
+    name: &str,
+    spec: &MetricSpec,
+    success_floor: Option<(f64, f64)>,
+    canary: &[Point],
+    baseline: &[Point],
+    mode: Mode,
+) -> Vec<RuleHit> {
+    let step = step_secs(canary);
+    let (smooth, for_secs, limit_for_secs, floor_for) = match mode {
+        Mode::Sustained => (
+            spec.smooth_secs,
+            spec.for_secs,
+            spec.limit_for_secs,
+            success_floor.map_or(0.0, |f| f.1),
+        ),
+        Mode::SingleSample => (0.0, 0.0, 0.0, 0.0),
+    };
+    let readings = readings(canary, baseline, spec, smooth, step);
+    let worse = |c: f64, b: f64| match spec.direction {
+        Direction::HigherIsWorse => c - b,
+        Direction::LowerIsWorse => b - c,
+    };
+    let label = display_name(name);
+    let mut hits = Vec::new();
+    let hit = |rule, s: Stretch, limit, message: String| RuleHit {
+        rule,
+        canary: s.canary,
+        baseline: s.baseline,
+        limit,
+        from_secs: s.from,
+        to_secs: s.to,
+        duration_secs: s.to - s.from + step,
+        message,
+    };
+
+    if let Some(by) = spec.worse_than_stable_by {
+        let found = longest_stretch(&readings, step, for_secs, |c, b| {
+            b.map(|b| worse(c, b) > by)
+        });
+        if let Some(s) = found {
+            let b = s.baseline.unwrap_or(0.0);
+            let message = format!(
+                "{label} {} vs stable {} ({}) for {} — {} the {} limit",
+                value(spec.unit, s.canary),
+                value(spec.unit, b),
+                difference(spec.unit, s.canary - b),
+                duration(s.to - s.from + step),
+                above_or_below(spec.direction),
+                difference(spec.unit, by).trim_start_matches('+'),
+            );
+            hits.push(hit(Rule::WorseThanStableBy, s, by, message));
+        }
+    }
+    if let Some(pct) = spec.worse_than_stable_pct {
+        let found = longest_stretch(&readings, step, for_secs, |c, b| {
+            b.filter(|b| b.abs() > f64::EPSILON)
+                .map(|b| worse(c, b) / b.abs() * 100.0 > pct)
+        });
+        if let Some(s) = found {
+            let b = s.baseline.unwrap_or(0.0);
+            let message = format!(
+                "{label} {} vs stable {} ({:+.0}%) for {} — {} the {pct}% limit",
+                value(spec.unit, s.canary),
+                value(spec.unit, b),
+                (s.canary - b) / b.abs() * 100.0,
+                duration(s.to - s.from + step),
+                above_or_below(spec.direction),
+            );
+            hits.push(hit(Rule::WorseThanStablePct, s, pct, message));
+        }
+    }
+    if let Some(limit) = spec.limit {
+        let found = longest_stretch(&readings, step, limit_for_secs, |c, _| {
+            Some(match spec.direction {
+                Direction::HigherIsWorse => c > limit,
+                Direction::LowerIsWorse => c < limit,
+            })
+        });
+        if let Some(s) = found {
+            let (word, kind) = match spec.direction {
+                Direction::HigherIsWorse => ("above", "ceiling"),
+                Direction::LowerIsWorse => ("below", "floor"),
+            };
+            let message = format!(
+                "{label} {} for {} — {word} the {} {kind}",
+                value(spec.unit, s.canary),
+                duration(s.to - s.from + step),
+                value(spec.unit, limit),
+            );
+            hits.push(hit(Rule::Limit, s, limit, message));
+        }
+    }
+    if let Some((min, _)) = success_floor {
+        let found = longest_stretch(&readings, step, floor_for, |c, _| Some(1.0 - c < min));
+        if let Some(s) = found {
+            let message = format!(
+                "success rate {} for {} — under the {} floor",
+                value(Unit::Ratio, 1.0 - s.canary),
+                duration(s.to - s.from + step),
+                value(Unit::Ratio, min),
+            );
+            hits.push(hit(Rule::SuccessRate, s, min, message));
+        }
+    }
+    hits
+}
+
+fn above_or_below(direction: Direction) -> &'static str {
+    match direction {
+        Direction::HigherIsWorse => "above",
+        Direction::LowerIsWorse => "below",
+    }
+}
+
+#[cfg(test)]
+mod tests;

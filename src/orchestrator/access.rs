@@ -1,0 +1,240 @@
+//! What the user may do to rollouts in a namespace, asked with `SelfSubjectAccessReview`
+//! before a button is enabled or a CLI verb is sent, and cached per (context, namespace)
+//! for a few minutes ([`AccessCache`]).
+
+use super::OrchestratorError;
+use crate::cluster::Attempt;
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use kube::api::{Api, PostParams};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a cached answer is trusted before the cluster is asked again.
+pub const ACCESS_REFRESH: Duration = Duration::from_secs(180);
+
+/// A permission the cockpit's commands need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Permission {
+    /// `patch rollouts`: spec changes (pause, restart, undo) and the last-action annotation.
+    PatchRollouts,
+    /// `patch rollouts/status`: promote, abort, retry, set-weight.
+    PatchRolloutStatus,
+    /// `create events`: the audit Event on the rollout.
+    CreateEvents,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 3] = [
+        Permission::PatchRollouts,
+        Permission::PatchRolloutStatus,
+        Permission::CreateEvents,
+    ];
+
+    /// As kubectl names it: "patch rollouts/status".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::PatchRollouts => "patch rollouts",
+            Permission::PatchRolloutStatus => "patch rollouts/status",
+            Permission::CreateEvents => "create events",
+        }
+    }
+
+    /// What to ask an administrator for.
+    pub fn grant_hint(self) -> &'static str {
+        match self {
+            Permission::PatchRollouts => {
+                "a Role granting verb 'patch' on resource 'rollouts' (apiGroup argoproj.io)"
+            }
+            Permission::PatchRolloutStatus => {
+                "a Role granting verb 'patch' on resource 'rollouts/status' (apiGroup argoproj.io)"
+            }
+            Permission::CreateEvents => {
+                "a Role granting verb 'create' on resource 'events' (apiGroup \"\")"
+            }
+        }
+    }
+
+    fn attributes(self, namespace: &str) -> ResourceAttributes {
+        let (verb, group, resource, subresource) = match self {
+            Permission::PatchRollouts => ("patch", "argoproj.io", "rollouts", None),
+            Permission::PatchRolloutStatus => ("patch", "argoproj.io", "rollouts", Some("status")),
+            Permission::CreateEvents => ("create", "", "events", None),
+        };
+        ResourceAttributes {
+            namespace: Some(namespace.into()),
+            verb: Some(verb.into()),
+            group: Some(group.into()),
+            resource: Some(resource.into()),
+            subresource: subresource.map(str::to_string),
+            ..ResourceAttributes::default()
+        }
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The cluster's answer for one permission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "decision")]
+pub enum Decision {
+    Allowed,
+    Denied {
+        reason: Option<String>,
+    },
+    /// The server cannot answer (no SelfSubjectAccessReview): the request itself will tell.
+    Unknown,
+}
+
+/// What the user may do to rollouts in one namespace of one context.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Access {
+    pub context: String,
+    pub namespace: String,
+    pub patch_rollouts: Decision,
+    pub patch_rollout_status: Decision,
+    pub create_events: Decision,
+}
+
+impl Access {
+    pub fn decision(&self, permission: Permission) -> &Decision {
+        match permission {
+            Permission::PatchRollouts => &self.patch_rollouts,
+            Permission::PatchRolloutStatus => &self.patch_rollout_status,
+            Permission::CreateEvents => &self.create_events,
+        }
+    }
+
+    /// False only when the cluster said no; an unknown answer lets the request decide.
+    pub fn allows(&self, permission: Permission) -> bool {
+        !matches!(self.decision(permission), Decision::Denied { .. })
+    }
+
+    /// The first of `needed` the cluster denies.
+    pub fn first_missing(&self, needed: &[Permission]) -> Option<Permission> {
+        needed.iter().copied().find(|p| !self.allows(*p))
+    }
+}
+
+/// Asks the cluster (one SelfSubjectAccessReview per permission) what the user may do to
+/// rollouts in `namespace`.
+pub async fn access(
+    client: &kube::Client,
+    context: &str,
+    namespace: &str,
+) -> Result<Access, OrchestratorError> {
+    let (patch_rollouts, patch_rollout_status, create_events) = tokio::try_join!(
+        review(client, context, namespace, Permission::PatchRollouts),
+        review(client, context, namespace, Permission::PatchRolloutStatus),
+        review(client, context, namespace, Permission::CreateEvents),
+    )?;
+    Ok(Access {
+        context: context.into(),
+        namespace: namespace.into(),
+        patch_rollouts,
+        patch_rollout_status,
+        create_events,
+    })
+}
+
+/// Asks about one permission.
+pub async fn review(
+    client: &kube::Client,
+    context: &str,
+    namespace: &str,
+    permission: Permission,
+) -> Result<Decision, OrchestratorError> {
+    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(permission.attributes(namespace)),
+            ..SelfSubjectAccessReviewSpec::default()
+        },
+        ..SelfSubjectAccessReview::default()
+    };
+    match api.create(&PostParams::default(), &review).await {
+        Ok(answer) => Ok(match answer.status {
+            Some(s) if s.allowed => Decision::Allowed,
+            Some(s) => Decision::Denied {
+                reason: s.reason.filter(|r| !r.is_empty()),
+            },
+            None => Decision::Unknown,
+        }),
+        Err(kube::Error::Api(status)) if matches!(status.code, 404 | 405) => Ok(Decision::Unknown),
+        Err(err) => Err(OrchestratorError::Cluster(
+            Attempt {
+                context,
+                namespace: Some(namespace),
+                name: None,
+                action: "create selfsubjectaccessreviews",
+            }
+            .error(err),
+        )),
+    }
+}
+
+/// [`access`] answers per (context, namespace), asked again after `refresh`. The window
+/// keeps one for its buttons; [`AccessCache::forget_context`] on a context change.
+#[derive(Debug)]
+pub struct AccessCache {
+    refresh: Duration,
+    entries: Mutex<HashMap<(String, String), (Instant, Access)>>,
+}
+
+impl Default for AccessCache {
+    fn default() -> AccessCache {
+        AccessCache::new(ACCESS_REFRESH)
+    }
+}
+
+impl AccessCache {
+    pub fn new(refresh: Duration) -> AccessCache {
+        AccessCache {
+            refresh,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cached answer while fresh, else the cluster's (then cached).
+    pub async fn get(
+        &self,
+        client: &kube::Client,
+        context: &str,
+        namespace: &str,
+    ) -> Result<Access, OrchestratorError> {
+        if let Some(fresh) = self.fresh(context, namespace) {
+            return Ok(fresh);
+        }
+        let answer = access(client, context, namespace).await?;
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(
+                (context.into(), namespace.into()),
+                (Instant::now(), answer.clone()),
+            );
+        }
+        Ok(answer)
+    }
+
+    /// The cached answer when it is younger than the refresh interval.
+    pub fn fresh(&self, context: &str, namespace: &str) -> Option<Access> {
+        let entries = self.entries.lock().ok()?;
+        let (at, access) = entries.get(&(context.to_string(), namespace.to_string()))?;
+        (at.elapsed() < self.refresh).then(|| access.clone())
+    }
+
+    /// Drops every answer about `context` (the user switched context or credentials).
+    pub fn forget_context(&self, context: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|(c, _), _| c != context);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The audit trail on the cluster: the `release-cockpit.io/last-action` annotation on the
+//! rollout and a core/v1 Event per command (what `kubectl describe rollout` shows), and
+//! [`activity`], which reads those Events back for the window's activity panel.
+
+use super::OrchestratorError;
+use super::identity::Identity;
+use super::plan::{PatchBody, Plan, PlannedPatch, Subresource};
+use crate::cluster::Attempt;
+use crate::model::{Rollout, RolloutRef, Tool, Verb};
+use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, ListParams, ObjectMeta, PostParams};
+use kube::{Resource, ResourceExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The annotation on the rollout (and on each audit Event) that says who did what last.
+pub const LAST_ACTION_ANNOTATION: &str = "release-cockpit.io/last-action";
+/// `source.component` and `reportingComponent` of the audit Events.
+pub const EVENT_COMPONENT: &str = "release-cockpit";
+
+/// The last-action annotation's value (JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastAction {
+    pub user: String,
+    pub verb: Verb,
+    pub from_step: Option<i32>,
+    pub to_step: Option<i32>,
+    pub weight: Option<i32>,
+    pub comment: Option<String>,
+    pub time: jiff::Timestamp,
+    pub tool: Tool,
+}
+
+impl LastAction {
+    pub fn of(plan: &Plan, identity: &Identity, comment: Option<&str>, tool: Tool) -> Self {
+        LastAction {
+            user: identity.user.clone(),
+            verb: plan.verb,
+            from_step: plan.from_step,
+            to_step: plan.to_step,
+            weight: plan.weight,
+            comment: comment.map(str::to_string),
+            time: jiff::Timestamp::now(),
+            tool,
+        }
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The Event reason for a verb: `PromotedByUser`, `AbortedByUser`, ...
+pub fn event_reason(verb: Verb) -> &'static str {
+    match verb {
+        Verb::Promote | Verb::PromoteFull => "PromotedByUser",
+        Verb::Abort => "AbortedByUser",
+        Verb::Retry => "RetriedByUser",
+        Verb::Pause => "PausedByUser",
+        Verb::Resume => "ResumedByUser",
+        Verb::Restart => "RestartedByUser",
+        Verb::Undo => "UndoneByUser",
+        Verb::SetWeight => "WeightSetByUser",
+    }
+}
+
+/// The plan with the last-action annotation added: into the first merge patch of the
+/// rollout itself (the same request as the change), else as a merge patch right after
+/// (status patches cannot carry metadata). A plan that sends nothing stays as it is.
+pub fn annotate(plan: &Plan, action: &LastAction) -> Plan {
+    let mut annotated = plan.clone();
+    if plan.patches.is_empty() {
+        return annotated;
+    }
+    let annotation =
+        json!({"metadata": {"annotations": {LAST_ACTION_ANNOTATION: action.to_json()}}});
+    let main_merge = annotated
+        .patches
+        .iter_mut()
+        .find(|p| p.subresource == Subresource::Main && matches!(p.body, PatchBody::Merge(_)));
+    match main_merge {
+        Some(PlannedPatch {
+            body: PatchBody::Merge(body),
+            ..
+        }) => {
+            if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), annotation) {
+                body.extend(extra);
+            }
+        }
+        _ => annotated.patches.push(PlannedPatch {
+            subresource: Subresource::Main,
+            body: PatchBody::Merge(annotation),
+        }),
+    }
+    annotated
+}
+
+/// The Event that records `action` on `rollout` (as the API server answered the change).
+pub fn audit_event(rollout: &Rollout, summary: &str, action: &LastAction) -> Event {
+    let now = Time(action.time);
+    let name = rollout.name_any();
+    let mut message = format!("{} {summary} (via {})", action.user, tool_name(action.tool));
+    if let Some(comment) = action.comment.as_deref().filter(|c| !c.is_empty()) {
+        message.push_str(&format!(": \"{comment}\""));
+    }
+    Event {
+        metadata: ObjectMeta {
+            // client-go's recorder names events `<object>.<unique hex>`.
+            name: Some(format!(
+                "{name}.{:x}{:04x}",
+                action.time.as_nanosecond() as u64,
+                rand::random::<u16>()
+            )),
+            namespace: rollout.namespace(),
+            annotations: Some([(LAST_ACTION_ANNOTATION.to_string(), action.to_json())].into()),
+            ..ObjectMeta::default()
+        },
+        involved_object: ObjectReference {
+            api_version: Some(Rollout::api_version(&()).into_owned()),
+            kind: Some(Rollout::kind(&()).into_owned()),
+            name: Some(name),
+            namespace: rollout.namespace(),
+            uid: rollout.meta().uid.clone(),
+            resource_version: rollout.resource_version(),
+            ..ObjectReference::default()
+        },
+        reason: Some(event_reason(action.verb).into()),
+        message: Some(message),
+        type_: Some("Normal".into()),
+        source: Some(EventSource {
+            component: Some(EVENT_COMPONENT.into()),
+            host: None,
+        }),
+        reporting_component: Some(EVENT_COMPONENT.into()),
+        reporting_instance: Some(format!("{EVENT_COMPONENT}-{}", tool_name(action.tool))),
+        action: Some(action.verb.as_str().into()),
+        first_timestamp: Some(now.clone()),
+        last_timestamp: Some(now),
+        count: Some(1),
+        ..Event::default()
+    }
+}
+
+/// Creates the audit Event in the rollout's namespace.
+pub async fn record_event(
+    client: &kube::Client,
+    target: &RolloutRef,
+    event: &Event,
+) -> Result<Event, OrchestratorError> {
+    let api: Api<Event> = Api::namespaced(client.clone(), &target.namespace);
+    api.create(&PostParams::default(), event)
+        .await
+        .map_err(|e| {
+            OrchestratorError::Cluster(
+                Attempt {
+                    context: &target.context,
+                    namespace: Some(&target.namespace),
+                    name: None,
+                    action: "create events",
+                }
+                .error(e),
+            )
+        })
+}
+
+fn tool_name(tool: Tool) -> &'static str {
+    match tool {
+        Tool::Gui => "gui",
+        Tool::Cli => "cli",
+        Tool::Auto => "auto",
+    }
+}
+
+/// One command in a rollout's activity, from its audit Event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityEntry {
+    pub time: Option<jiff::Timestamp>,
+    /// `PromotedByUser`, `AbortedByUser`, ...
+    pub reason: String,
+    pub message: String,
+    /// The structured record, when the Event carries the last-action annotation.
+    pub action: Option<LastAction>,
+}
+
+/// The audit Events of `target` (those release-cockpit wrote), newest first. Asks the
+/// server to select the rollout's Events; a server that does not support that field
+/// selector (400) is asked for the namespace's Events, filtered here.
+pub async fn activity(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<Vec<ActivityEntry>, OrchestratorError> {
+    let api: Api<Event> = Api::namespaced(client.clone(), &target.namespace);
+    let selected = ListParams::default().fields(&format!(
+        "involvedObject.kind=Rollout,involvedObject.name={}",
+        target.name
+    ));
+    let list = match api.list(&selected).await {
+        Err(kube::Error::Api(status)) if status.code == 400 => {
+            api.list(&ListParams::default()).await
+        }
+        other => other,
+    }
+    .map_err(|e| {
+        OrchestratorError::Cluster(
+            Attempt {
+                context: &target.context,
+                namespace: Some(&target.namespace),
+                name: None,
+                action: "list events",
+            }
+            .error(e),
+        )
+    })?;
+    Ok(activity_of(target, list.items))
+}
+
+/// Keeps the audit Events about `target` and orders them newest first.
+pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry> {
+    let mut entries: Vec<ActivityEntry> = events
+        .into_iter()
+        .filter(|e| {
+            e.involved_object.kind.as_deref() == Some("Rollout")
+                && e.involved_object.name.as_deref() == Some(target.name.as_str())
+                && (e.reporting_component.as_deref() == Some(EVENT_COMPONENT)
+                    || e.source.as_ref().and_then(|s| s.component.as_deref())
+                        == Some(EVENT_COMPONENT))
+        })
+        .map(|e| {
+            let action = e
+                .annotations()
+                .get(LAST_ACTION_ANNOTATION)
+                .and_then(|a| serde_json::from_str::<LastAction>(a).ok());
+            let time = e
+                .last_timestamp
+                .as_ref()
+                .map(|t| t.0)
+                .or_else(|| e.event_time.as_ref().map(|t| t.0))
+                .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+                .or_else(|| action.as_ref().map(|a| a.time))
+                .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+            ActivityEntry {
+                time,
+                reason: e.reason.clone().unwrap_or_default(),
+                message: e.message.clone().unwrap_or_default(),
+                action,
+            }
+        })
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.time));
+    entries
+}
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod tests;

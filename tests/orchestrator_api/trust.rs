@@ -1,0 +1,389 @@
+//! `execute_with`'s trust and audit requests, exactly: SelfSubjectReview, the
+//! SelfSubjectAccessReviews, the last-action annotation, the audit Event; and the guards that
+//! send nothing at all.
+
+use super::*;
+use release_cockpit::orchestrator::journal::{CommandResult, Entry};
+use release_cockpit::orchestrator::{
+    Decision, ExecuteOptions, Identity, Journal, LAST_ACTION_ANNOTATION, Permission,
+};
+
+const SSR: &str = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+const SSAR: &str = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+const EVENTS: &str = "/api/v1/namespaces/demo/events";
+
+fn options(dir: &tempfile::TempDir) -> ExecuteOptions {
+    ExecuteOptions {
+        journal: Some(Journal::at(dir.path().join("journal.jsonl"), 1 << 20)),
+        ..ExecuteOptions::default()
+    }
+}
+
+fn command(action: Action, comment: Option<&str>) -> Command {
+    Command {
+        target: target(),
+        action,
+        tool: Tool::Cli,
+        comment: comment.map(str::to_string),
+    }
+}
+
+fn pinned(step: i32) -> Action {
+    Action::Promote {
+        pin: Some(StepPin {
+            step,
+            pod_hash: None,
+        }),
+    }
+}
+
+async fn serve_whoami(handle: &mut Handle, user: &str) {
+    let (body, reply) = expect(handle, "POST", SSR, Some("application/json")).await;
+    assert_eq!(body["kind"], "SelfSubjectReview");
+    assert_eq!(body["apiVersion"], "authentication.k8s.io/v1");
+    let mut answer = body.clone();
+    answer["status"] =
+        json!({"userInfo": {"username": user, "groups": ["lab:admins", "system:authenticated"]}});
+    respond(reply, 201, &answer);
+}
+
+/// One SelfSubjectAccessReview for `resource`/`subresource` in namespace demo.
+async fn serve_review(
+    handle: &mut Handle,
+    resource: &str,
+    subresource: Option<&str>,
+    allowed: bool,
+) {
+    let (body, reply) = expect(handle, "POST", SSAR, Some("application/json")).await;
+    let mut attributes = json!({
+        "namespace": "demo", "verb": "patch", "group": "argoproj.io", "resource": resource
+    });
+    if let Some(sub) = subresource {
+        attributes["subresource"] = json!(sub);
+    }
+    assert_eq!(body["spec"]["resourceAttributes"], attributes);
+    let mut answer = body.clone();
+    answer["status"] = if allowed {
+        json!({"allowed": true})
+    } else {
+        json!({"allowed": false, "reason": "no RBAC policy matched"})
+    };
+    respond(reply, 201, &answer);
+}
+
+fn entries(dir: &tempfile::TempDir) -> Vec<Entry> {
+    Journal::at(dir.path().join("journal.jsonl"), 1 << 20)
+        .entries()
+        .expect("journal")
+}
+
+/// The client hung up without a further request: nothing else was sent.
+async fn no_more_requests(handle: &mut Handle) {
+    let next = tokio::time::timeout(Duration::from_secs(5), handle.next_request())
+        .await
+        .expect("the client hung up");
+    assert!(next.is_none(), "an unexpected request was sent");
+}
+
+#[tokio::test]
+async fn promote_asks_who_and_may_i_then_annotates_and_records_an_event() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = options(&dir);
+    let cmd = command(pinned(1), Some("error rate flat"));
+    let (task, mut server) =
+        start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
+    serve_whoami(&mut server, "lab-admin").await;
+    serve_get(&mut server, &rollout(1, "100")).await;
+    serve_review(&mut server, "rollouts", Some("status"), true).await;
+    serve_review(&mut server, "rollouts", None, true).await;
+    let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
+    // The intent was on disk before the change was sent.
+    assert!(
+        matches!(entries(&dir).as_slice(), [Entry::Intent(i)] if i.from_step == Some(1) && i.to_step == Some(2))
+    );
+    assert_eq!(
+        body[0],
+        json!({"op": "test", "path": "/status/currentStepIndex", "value": 1})
+    );
+    respond(reply, 200, &rollout(2, "101"));
+    // Status JSON patches cannot carry metadata: the annotation follows as a merge patch.
+    let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
+    let annotation: Value = serde_json::from_str(
+        body["metadata"]["annotations"][LAST_ACTION_ANNOTATION]
+            .as_str()
+            .expect("annotation"),
+    )
+    .expect("annotation is JSON");
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(1),
+        "only metadata: {body}"
+    );
+    assert_eq!(annotation["user"], "lab-admin");
+    assert_eq!(annotation["verb"], "promote");
+    assert_eq!(annotation["fromStep"], 1);
+    assert_eq!(annotation["toStep"], 2);
+    assert_eq!(annotation["weight"], 40);
+    assert_eq!(annotation["comment"], "error rate flat");
+    assert_eq!(annotation["tool"], "cli");
+    respond(reply, 200, &rollout(2, "102"));
+    let (event, reply) = expect(&mut server, "POST", EVENTS, Some("application/json")).await;
+    assert_eq!(
+        event["involvedObject"],
+        json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "checkout",
+               "namespace": "demo", "uid": "uid-checkout", "resourceVersion": "102"})
+    );
+    assert_eq!(event["reason"], "PromotedByUser");
+    assert_eq!(event["source"]["component"], "release-cockpit");
+    assert_eq!(event["reportingComponent"], "release-cockpit");
+    assert_eq!(
+        event["message"],
+        "lab-admin promoted: step 1 → 2 (weight 40%) (via cli): \"error rate flat\""
+    );
+    respond(reply, 201, &event);
+    let done = finish(task).await.expect("promoted");
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    assert_eq!(done.identity.user, "lab-admin");
+    assert!(done.identity.verified);
+    assert_eq!(done.outcome.resource_version.as_deref(), Some("102"));
+    match entries(&dir).as_slice() {
+        [Entry::Intent(i), Entry::Outcome(o)] => {
+            assert_eq!(i.id, done.id);
+            assert_eq!(o.id, done.id);
+            assert_eq!(i.user, "lab-admin");
+            assert_eq!(i.comment.as_deref(), Some("error rate flat"));
+            assert_eq!(o.result, CommandResult::Done);
+            assert_eq!(o.step, Some(2));
+            assert_eq!(o.resource_version.as_deref(), Some("102"));
+        }
+        other => panic!("intent and outcome expected, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn pause_carries_the_annotation_in_the_same_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = ExecuteOptions {
+        identity: Some(Identity {
+            user: "ci-bot".into(),
+            groups: Vec::new(),
+            verified: true,
+        }),
+        ..options(&dir)
+    };
+    let cmd = command(Action::Pause, None);
+    let (task, mut server) =
+        start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
+    serve_review(&mut server, "rollouts", None, true).await;
+    let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
+    assert_eq!(body["spec"], json!({"paused": true}));
+    let annotation = body["metadata"]["annotations"][LAST_ACTION_ANNOTATION]
+        .as_str()
+        .expect("annotation in the same body");
+    assert!(annotation.contains("\"user\":\"ci-bot\""), "{annotation}");
+    respond(reply, 200, &rollout(1, "101"));
+    let (event, reply) = expect(&mut server, "POST", EVENTS, Some("application/json")).await;
+    assert_eq!(event["reason"], "PausedByUser");
+    respond(reply, 201, &event);
+    finish(task).await.expect("paused");
+}
+
+#[tokio::test]
+async fn a_viewer_is_refused_before_anything_is_sent_naming_the_permission() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = options(&dir);
+    let cmd = command(pinned(1), None);
+    let (task, mut server) =
+        start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
+    serve_whoami(&mut server, "lab-viewer").await;
+    serve_get(&mut server, &rollout(1, "100")).await;
+    serve_review(&mut server, "rollouts", Some("status"), false).await;
+    let err = finish(task).await.expect_err("refused");
+    no_more_requests(&mut server).await;
+    assert!(matches!(
+        &err,
+        OrchestratorError::NotPermitted { permission: Permission::PatchRolloutStatus, user, .. } if user == "lab-viewer"
+    ));
+    assert_eq!(err.exit_code(), 1);
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "you (lab-viewer) may not patch rollouts/status in namespace demo of context lab"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ask your cluster administrator for a Role"),
+        "{text}"
+    );
+    assert!(matches!(
+        entries(&dir).as_slice(),
+        [Entry::Intent(_), Entry::Outcome(o)] if o.result == CommandResult::Refused
+    ));
+}
+
+#[tokio::test]
+async fn read_only_and_a_missing_required_comment_send_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (opts, want_read_only) in [
+        (
+            ExecuteOptions {
+                read_only: true,
+                ..options(&dir)
+            },
+            true,
+        ),
+        (
+            ExecuteOptions {
+                require_comment: true,
+                ..options(&dir)
+            },
+            false,
+        ),
+    ] {
+        let cmd = command(Action::Abort, Some("  "));
+        let (task, mut server) =
+            start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
+        let err = finish(task).await.expect_err("refused");
+        no_more_requests(&mut server).await;
+        if want_read_only {
+            assert!(matches!(err, OrchestratorError::ReadOnly { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with("read-only mode: abort on rollout 'checkout'")
+            );
+        } else {
+            assert!(
+                matches!(err, OrchestratorError::CommentRequired { .. }),
+                "{err}"
+            );
+            assert_eq!(err.exit_code(), 2);
+        }
+    }
+    assert!(
+        entries(&dir).is_empty(),
+        "nothing to journal: nothing was attempted"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_lost_mid_patch_is_an_unknown_outcome_after_a_re_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = ExecuteOptions {
+        identity: Some(Identity {
+            user: "lab-admin".into(),
+            groups: Vec::new(),
+            verified: true,
+        }),
+        ..options(&dir)
+    };
+    let cmd = command(Action::Abort, None);
+    let (task, mut server) =
+        start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
+    serve_review(&mut server, "rollouts", Some("status"), true).await;
+    serve_review(&mut server, "rollouts", None, true).await;
+    let (_, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
+    reply.send_error(std::io::Error::new(
+        std::io::ErrorKind::ConnectionReset,
+        "connection reset by peer",
+    ));
+    serve_get(&mut server, &rollout(3, "105")).await;
+    let err = finish(task).await.expect_err("unknown");
+    no_more_requests(&mut server).await;
+    assert!(
+        matches!(err, OrchestratorError::UnknownOutcome { step: Some(3), .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("unknown outcome of abort"), "{text}");
+    assert!(text.contains("re-read shows step 3"), "{text}");
+    assert!(matches!(
+        entries(&dir).as_slice(),
+        [Entry::Intent(_), Entry::Outcome(o)] if o.result == CommandResult::Unknown && o.step == Some(3)
+    ));
+}
+
+#[tokio::test]
+async fn whoami_falls_back_to_the_kubeconfig_user_unverified_on_404() {
+    let (task, mut server) =
+        start(|c| async move { orchestrator::whoami(&c, "no-such-context").await });
+    let (_, reply) = expect(&mut server, "POST", SSR, Some("application/json")).await;
+    respond(reply, 404, &not_found_resource());
+    let me = finish(task).await.expect("identity");
+    assert!(!me.verified);
+    assert!(me.display_name().ends_with("(unverified)"), "{me:?}");
+}
+
+#[tokio::test]
+async fn access_asks_for_each_permission_in_the_namespace() {
+    let (task, mut server) =
+        start(|c| async move { orchestrator::access(&c, "lab", "demo").await });
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (body, reply) = expect(&mut server, "POST", SSAR, Some("application/json")).await;
+        let attrs = body["spec"]["resourceAttributes"].clone();
+        assert_eq!(attrs["namespace"], "demo");
+        let allowed = attrs["resource"] == "events";
+        seen.push(format!(
+            "{} {}/{}",
+            attrs["verb"].as_str().unwrap_or_default(),
+            attrs["resource"].as_str().unwrap_or_default(),
+            attrs["subresource"].as_str().unwrap_or_default()
+        ));
+        let mut answer = body.clone();
+        answer["status"] = json!({"allowed": allowed});
+        respond(reply, 201, &answer);
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        ["create events/", "patch rollouts/", "patch rollouts/status"]
+    );
+    let access = finish(task).await.expect("access");
+    assert_eq!(access.create_events, Decision::Allowed);
+    assert!(!access.allows(Permission::PatchRolloutStatus));
+    assert_eq!(
+        access.first_missing(&[Permission::CreateEvents, Permission::PatchRollouts]),
+        Some(Permission::PatchRollouts)
+    );
+}
+
+#[tokio::test]
+async fn activity_lists_the_rollouts_events_with_a_field_selector() {
+    let (task, mut server) = start(|c| async move { orchestrator::activity(&c, &target()).await });
+    let (request, reply) = tokio::time::timeout(Duration::from_secs(5), server.next_request())
+        .await
+        .expect("a request")
+        .expect("the client is there");
+    assert_eq!(request.uri().path(), EVENTS);
+    let query = request
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .replace("%2C", ",")
+        .replace("%3D", "=");
+    assert!(
+        query.contains("fieldSelector=involvedObject.kind=Rollout,involvedObject.name=checkout"),
+        "{query}"
+    );
+    let ours = json!({
+        "metadata": {"name": "checkout.1", "namespace": "demo"},
+        "involvedObject": {"kind": "Rollout", "name": "checkout", "namespace": "demo"},
+        "reason": "AbortedByUser", "message": "lab-admin aborted (via gui)",
+        "reportingComponent": "release-cockpit", "lastTimestamp": "2026-11-22T03:00:00Z"
+    });
+    let controller = json!({
+        "metadata": {"name": "checkout.2", "namespace": "demo"},
+        "involvedObject": {"kind": "Rollout", "name": "checkout", "namespace": "demo"},
+        "reason": "RolloutStepCompleted", "message": "Rollout step 2/8 completed",
+        "source": {"component": "rollouts-controller"}, "lastTimestamp": "2026-11-22T03:01:00Z"
+    });
+    respond(
+        reply,
+        200,
+        &json!({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": [ours, controller]}),
+    );
+    let entries = finish(task).await.expect("activity");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].reason, "AbortedByUser");
+}

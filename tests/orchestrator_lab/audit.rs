@@ -1,0 +1,276 @@
+//! Issue 6 against the lab: who the user is, what they may do, the audit trail in its three
+//! places, read-only mode, and a 403 the permission check did not foresee.
+
+use super::*;
+use release_cockpit::orchestrator::{self, Decision, OrchestratorError, Permission};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_and_access_tell_the_admin_from_the_viewer() {
+    let t = TestLab::start().await;
+    let admin = orchestrator::whoami(&t.client(ADMIN).await, ADMIN)
+        .await
+        .expect("whoami");
+    assert_eq!(admin.user, "lab-admin");
+    assert!(admin.verified);
+    assert!(
+        admin.groups.contains(&"lab:admins".to_string()),
+        "{admin:?}"
+    );
+    let cache = orchestrator::AccessCache::default();
+    let viewer_client = t.client(VIEWER).await;
+    let viewer = cache
+        .get(&viewer_client, VIEWER, "demo")
+        .await
+        .expect("access");
+    for p in Permission::ALL {
+        assert!(!viewer.allows(p), "viewer may not {p}");
+    }
+    assert_eq!(
+        cache.fresh(VIEWER, "demo"),
+        Some(viewer),
+        "cached per context and namespace"
+    );
+    let admin_access = orchestrator::access(&t.client(ADMIN).await, ADMIN, "demo")
+        .await
+        .expect("access");
+    assert_eq!(admin_access.patch_rollout_status, Decision::Allowed);
+
+    let (code, out, err) = t.cli(&["--context", VIEWER, "whoami"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("user:     lab-viewer\n"), "{out}");
+    assert!(out.contains("patch rollouts/status  no"), "{out}");
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewer_is_refused_before_sending_with_the_permission_named() {
+    let t = TestLab::start().await;
+    let before = t.checkout_at_approval().await;
+    let (code, out, err) = t.cli(&["--context", VIEWER, "promote", "checkout"]).await;
+    assert_eq!(code, 1, "stdout {out} stderr {err}");
+    assert!(
+        err.contains(
+            "you (lab-viewer) may not patch rollouts/status in namespace demo of context lab-viewer"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("ask your cluster administrator for a Role granting verb 'patch' on resource 'rollouts/status'"), "{err}");
+    // The lab saw no change: same resourceVersion, no annotation, no Event.
+    let after = t.rollout("checkout");
+    assert_eq!(resource_version(&after), resource_version(&before));
+    assert!(last_action(&after).is_none());
+    assert!(t.audit_events("checkout").is_empty());
+    let (intents, outcomes) = journal_lines(&t.journal());
+    assert_eq!(intents.len(), 1);
+    assert_eq!(intents[0].user, "lab-viewer");
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].result, CommandResult::Refused);
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_promote_is_recorded_in_the_annotation_an_event_and_the_journal() {
+    let t = TestLab::start().await;
+    t.checkout_at_approval().await;
+    let (code, out, err) = t
+        .cli(&[
+            "--context",
+            ADMIN,
+            "promote",
+            "checkout",
+            "--comment",
+            "p95 flat, errors flat",
+        ])
+        .await;
+    assert_eq!(code, 0, "stdout {out} stderr {err}");
+    assert!(err.is_empty(), "no warnings: {err}");
+    let ro = t.rollout("checkout");
+    let annotation = last_action(&ro).expect("last-action annotation");
+    assert_eq!(annotation["user"], "lab-admin");
+    assert_eq!(annotation["verb"], "promote");
+    assert_eq!(annotation["fromStep"], 1);
+    assert_eq!(annotation["toStep"], 2);
+    assert_eq!(annotation["weight"], 40);
+    assert_eq!(annotation["comment"], "p95 flat, errors flat");
+    assert_eq!(annotation["tool"], "cli");
+
+    let events = t.audit_events("checkout");
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event["reason"], "PromotedByUser");
+    assert_eq!(event["involvedObject"]["kind"], "Rollout");
+    assert_eq!(event["involvedObject"]["uid"], ro["metadata"]["uid"]);
+    assert_eq!(event["source"]["component"], "release-cockpit");
+    let message = event["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("lab-admin promoted: step 1 → 2 (weight 40%)"),
+        "{message}"
+    );
+    assert!(message.contains("p95 flat, errors flat"), "{message}");
+    assert_eq!(
+        last_action(event),
+        Some(annotation.clone()),
+        "one record, two places"
+    );
+
+    let (intents, outcomes) = journal_lines(&t.journal());
+    assert_eq!((intents.len(), outcomes.len()), (1, 1));
+    let (intent, outcome) = (&intents[0], &outcomes[0]);
+    assert_eq!(intent.id, outcome.id);
+    assert_eq!(intent.user, "lab-admin");
+    assert_eq!((intent.from_step, intent.to_step), (Some(1), Some(2)));
+    assert_eq!(intent.comment.as_deref(), Some("p95 flat, errors flat"));
+    assert_eq!(intent.rollout, checkout(ADMIN));
+    assert!(intent.time <= outcome.time);
+    assert_eq!(outcome.result, CommandResult::Done);
+    assert_eq!(outcome.step, Some(2));
+    assert_eq!(
+        outcome.resource_version.as_ref(),
+        event["involvedObject"]["resourceVersion"]
+            .as_str()
+            .map(str::to_string)
+            .as_ref(),
+        "the Event points at the version the change produced"
+    );
+
+    let activity = orchestrator::activity(&t.client(VIEWER).await, &checkout(VIEWER))
+        .await
+        .expect("activity");
+    assert_eq!(activity.len(), 1);
+    assert_eq!(activity[0].reason, "PromotedByUser");
+    assert_eq!(
+        activity[0].action.as_ref().map(|a| a.user.as_str()),
+        Some("lab-admin")
+    );
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_mode_sends_nothing() {
+    let t = TestLab::start().await;
+    let before = t.checkout_at_approval().await;
+    let (code, out, err) = t
+        .cli(&["--read-only", "--context", ADMIN, "abort", "checkout"])
+        .await;
+    assert_eq!(code, 1, "stdout {out} stderr {err}");
+    assert!(
+        err.contains("read-only mode: abort on rollout 'checkout'"),
+        "{err}"
+    );
+    let client = t.client(ADMIN).await;
+    let opts = ExecuteOptions {
+        read_only: true,
+        ..t.options()
+    };
+    let actions = [
+        Action::Promote { pin: None },
+        Action::PromoteFull,
+        Action::Abort,
+        Action::Retry,
+        Action::Pause,
+        Action::Resume,
+        Action::Restart,
+        Action::Undo { to_revision: None },
+        Action::SetWeight {
+            weight: 60,
+            pin: None,
+        },
+    ];
+    for action in actions {
+        let command = Command {
+            target: checkout(ADMIN),
+            action,
+            tool: Tool::Gui,
+            comment: None,
+        };
+        let err = orchestrator::execute_with(&client, &command, &opts)
+            .await
+            .expect_err("read-only");
+        assert!(matches!(err, OrchestratorError::ReadOnly { .. }), "{err}");
+    }
+    let after = t.rollout("checkout");
+    assert_eq!(resource_version(&after), resource_version(&before));
+    assert_eq!(after["spec"], before["spec"]);
+    assert!(t.audit_events("checkout").is_empty());
+    assert!(t.journal().entries().expect("journal").is_empty());
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_403_despite_a_stale_permission_answer_quotes_the_server() {
+    let t = TestLab::start().await;
+    let before = t.checkout_at_approval().await;
+    let client = t.client(VIEWER).await;
+    // What a window might still believe from before its user's rights were taken away.
+    let stale = release_cockpit::orchestrator::Access {
+        context: VIEWER.into(),
+        namespace: "demo".into(),
+        patch_rollouts: Decision::Allowed,
+        patch_rollout_status: Decision::Allowed,
+        create_events: Decision::Allowed,
+    };
+    let opts = ExecuteOptions {
+        access: Some(stale),
+        ..t.options()
+    };
+    let err = orchestrator::execute_with(&client, &promote_at(VIEWER, 1, None), &opts)
+        .await
+        .expect_err("forbidden");
+    let OrchestratorError::Forbidden { message, .. } = &err else {
+        panic!("expected Forbidden, got {err}");
+    };
+    assert!(
+        message.contains("lab-viewer"),
+        "the server's own words: {message}"
+    );
+    assert!(err.to_string().contains(message.as_str()));
+    assert_eq!(err.exit_code(), 1);
+    assert_eq!(
+        resource_version(&t.rollout("checkout")),
+        resource_version(&before)
+    );
+    let (_, outcomes) = journal_lines(&t.journal());
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].result, CommandResult::Refused);
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_comment_is_asked_for_before_sending() {
+    let t = TestLab::start().await;
+    let before = t.checkout_at_approval().await;
+    let require = [("RELEASE_COCKPIT_REQUIRE_COMMENT", "true")];
+    let (code, out, err) = t
+        .cli_with_env(&require, &["--context", ADMIN, "promote", "checkout"])
+        .await;
+    assert_eq!(code, 2, "stdout {out} stderr {err}");
+    assert!(
+        err.contains("promote on rollout 'checkout' needs a comment"),
+        "{err}"
+    );
+    assert!(err.contains("--comment"), "{err}");
+    assert_eq!(
+        resource_version(&t.rollout("checkout")),
+        resource_version(&before)
+    );
+
+    let (code, out, err) = t
+        .cli_with_env(
+            &require,
+            &[
+                "--context",
+                ADMIN,
+                "promote",
+                "checkout",
+                "--comment",
+                "CAB-1234",
+            ],
+        )
+        .await;
+    assert_eq!(code, 0, "stdout {out} stderr {err}");
+    assert_eq!(
+        last_action(&t.rollout("checkout")).expect("annotation")["comment"],
+        "CAB-1234"
+    );
+    t.lab.shutdown().await;
+}
