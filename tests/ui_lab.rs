@@ -8,8 +8,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
 use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
+use release_cockpit::orchestrator::Journal;
 use release_cockpit::ui::app::SessionAction;
-use release_cockpit::ui::{CockpitApp, EventSink, Settings, TokioBackend};
+use release_cockpit::ui::{BackendOptions, CockpitApp, EventSink, Settings, TokioBackend};
 use std::time::{Duration, Instant};
 
 /// A lab on port 0 in a temp dir, without Prometheus, on the test's own runtime.
@@ -41,6 +42,11 @@ impl LabFixture {
         }
     }
 
+    /// The test's own command journal (never the user's).
+    fn journal(&self) -> Journal {
+        Journal::at(self._dir.path().join("journal.jsonl"), 1 << 20)
+    }
+
     fn lab(&self) -> &Lab {
         self.lab.as_ref().expect("lab running")
     }
@@ -62,15 +68,36 @@ impl LabFixture {
         RolloutView::from_rollout("lab-admin", &self.checkout())
     }
 
+    /// Read `checkout` from the lab until `done` holds (10 s at most): its controller works
+    /// asynchronously, as Argo's does.
+    fn wait_for(&self, what: &str, done: impl Fn(&RolloutView) -> bool) -> RolloutView {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let view = self.checkout_view();
+            if done(&view) {
+                return view;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 10 s for {what}: {view:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The window on the lab's kubeconfig, watching `context`.
     fn window(&self, context: &str) -> Window {
         let (tx, rx) = std::sync::mpsc::channel();
         // Repaint requests go to a context of their own: the test steps the harness itself.
         let sink = EventSink::new(tx, egui::Context::default());
-        let backend = TokioBackend::new(
+        let backend = TokioBackend::with_options(
             self.runtime.handle().clone(),
             sink,
             self.lab().kubeconfig_path.clone(),
+            BackendOptions {
+                read_only: false,
+                journal: Some(self.journal()),
+            },
         );
         let settings = Settings {
             refresh_secs: 1,
@@ -188,11 +215,25 @@ fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
     w.click("Confirm");
     let outcome = w.next_outcome(&checkout, 0, "the promote's outcome");
     assert!(outcome.contains("1 → 2"), "{outcome}");
-    let in_lab = fixture.checkout_view();
+    // Promote clears the pause (as `kubectl argo rollouts promote` does); the controller
+    // then moves past it.
+    let in_lab = fixture.wait_for("the lab past the approval", |v| {
+        v.current_step >= Some(2) && !v.waiting_for_human()
+    });
+    assert!(in_lab.set_weight >= 40, "{}", in_lab.set_weight);
+    // The activity panel reads the audit Event the orchestrator wrote: who, what, via what.
+    w.wait_until("the approval in the activity panel", 20, |app| {
+        app.state.activity.get(&checkout).is_some_and(|entries| {
+            entries.iter().any(|e| {
+                e.verb == "promote" && e.user == "lab-admin" && e.detail.contains("window")
+            })
+        })
+    });
+    let journal = std::fs::read_to_string(fixture._dir.path().join("journal.jsonl"))
+        .expect("the window's command was journaled");
     assert!(
-        in_lab.current_step >= Some(2) && !in_lab.waiting_for_human(),
-        "the lab moved on from the approval: {:?}",
-        in_lab.current_step
+        journal.contains("\"gui\"") && journal.contains("checkout"),
+        "{journal}"
     );
 
     // The slider snaps to declared weights; 60 → the lab's rollout is at the 60% step.
@@ -209,9 +250,8 @@ fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
     w.click("Apply");
     let outcome = w.next_outcome(&checkout, 1, "the set-weight's outcome");
     assert!(outcome.contains("60%"), "{outcome}");
-    let in_lab = fixture.checkout_view();
+    let in_lab = fixture.wait_for("the lab at the 60% step", |v| v.current_step >= Some(4));
     assert_eq!(in_lab.set_weight, 60, "the lab is at the 60% step");
-    assert!(in_lab.current_step >= Some(4), "{:?}", in_lab.current_step);
 
     // The plots: the lab's /metrics scraped every second, per version.
     w.wait_until("metrics for both versions", 30, |app| {
@@ -244,33 +284,50 @@ fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
 }
 
 #[test]
-fn a_viewer_cannot_change_checkout() {
+fn a_viewer_sees_every_action_disabled_with_the_missing_permission() {
     let fixture = LabFixture::start();
     let mut w = fixture.window("lab-viewer");
     let checkout = w.select_checkout("lab-viewer");
-    w.wait_until("checkout paused for approval", 30, |app| {
+    w.wait_until("the lab's answer to the access review", 30, |app| {
+        app.state.access_for(&checkout).is_some()
+    });
+    w.wait_until("the verified identity in the status bar", 30, |app| {
         app.state
-            .selected_view()
-            .is_some_and(|v| v.waiting_for_human())
+            .contexts
+            .get("lab-viewer")
+            .and_then(|c| c.identity.as_ref())
+            .is_some_and(|i| i.verified && i.user == "lab-viewer")
     });
     let before = fixture.checkout_view();
-    w.click("Approve");
-    w.click("Confirm");
-    let outcome = w.next_outcome(&checkout, 0, "the refusal");
-    assert!(
-        outcome.contains("refused") && outcome.contains("not allowed to promote"),
-        "{outcome}"
+    for label in ["Approve", "Promote full", "Rollback", "Pause", "Restart"] {
+        let node = w.harness.get_by_label(label);
+        assert!(node.accesskit_node().is_disabled(), "{label} is disabled");
+    }
+    w.harness.get_by_label("Approve").hover();
+    w.harness.run_steps(10);
+    w.harness.get_by_label_contains(
+        "lab-viewer may not promote: missing permission \"patch rollouts.argoproj.io/status\" \
+         in namespace demo of lab-viewer",
     );
-    assert_eq!(fixture.checkout_view().current_step, before.current_step);
-    assert!(
-        w.harness
-            .state()
-            .state
-            .toasts
-            .items()
-            .iter()
-            .any(|t| t.text.contains("not allowed to promote"))
+    // The keyboard is refused with the same reason; nothing reaches the lab.
+    w.harness.key_press(egui::Key::A);
+    w.harness.run_steps(3);
+    assert!(w.harness.state().state.dialog.is_none());
+    assert!(w.actions(&checkout).is_empty());
+    let after = fixture.checkout();
+    let view = RolloutView::from_rollout("lab-viewer", &after);
+    assert_eq!(
+        view.current_step, before.current_step,
+        "the step is unchanged"
     );
+    let last_action = after
+        .metadata
+        .annotations
+        .unwrap_or_default()
+        .get("release-cockpit.io/last-action")
+        .cloned()
+        .unwrap_or_default();
+    assert!(!last_action.contains("lab-viewer"), "{last_action}");
 }
 
 /// Benchmark (ignored; `cargo test --test ui_lab -- --ignored --nocapture`): time from the

@@ -343,7 +343,7 @@ fn a_viewer_sees_disabled_actions_with_the_missing_permission() {
     w.harness.get_by_label("Approve").hover();
     w.settle();
     w.harness.get_by_label_contains(
-        "lab-viewer may not promote: missing permission \"patch rollouts.argoproj.io\"",
+        "lab-viewer may not promote: missing permission \"patch rollouts.argoproj.io/status\"",
     );
     // The keyboard refuses too, with the same reason.
     w.harness.key_press(egui::Key::A);

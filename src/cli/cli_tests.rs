@@ -131,7 +131,14 @@ async fn all_namespaces_only_goes_with_list() {
 }
 
 #[test]
-<<<<<<< HEAD
+fn read_only_is_a_global_flag() {
+    let cli = parse(&["promote", "checkout", "--read-only"]).expect("parses");
+    assert!(cli.global.read_only);
+    assert!(verb_cmd::options(&cli.global).read_only);
+    assert!(!parse(&["list"]).expect("parses").global.read_only);
+}
+
+#[test]
 fn lab_is_a_top_level_flag_that_opens_the_window() {
     let cli = parse(&["--lab"]).expect("parses");
     assert!(cli.global.lab && cli.command.is_none());
@@ -139,11 +146,4 @@ fn lab_is_a_top_level_flag_that_opens_the_window() {
         parse(&["list", "--lab"]).is_err(),
         "--lab is not a flag of the verbs"
     );
-=======
-fn read_only_is_a_global_flag() {
-    let cli = parse(&["promote", "checkout", "--read-only"]).expect("parses");
-    assert!(cli.global.read_only);
-    assert!(verb_cmd::options(&cli.global).read_only);
-    assert!(!parse(&["list"]).expect("parses").global.read_only);
->>>>>>> main
 }

@@ -117,25 +117,31 @@ impl Access {
         patch_rollouts_status: true,
     };
 
-    /// The permission `verb` needs that the user lacks, named as `kubectl auth can-i` names it.
+    /// The permission `verb` needs that the user lacks, named as `kubectl auth can-i` names
+    /// it; the status subresource first, as the orchestrator checks it.
     pub fn missing_for(&self, verb: Verb) -> Option<&'static str> {
         let (spec, status) = verb_needs(verb);
-        if spec && !self.patch_rollouts {
-            Some("patch rollouts.argoproj.io")
-        } else if status && !self.patch_rollouts_status {
+        if status && !self.patch_rollouts_status {
             Some("patch rollouts.argoproj.io/status")
+        } else if spec && !self.patch_rollouts {
+            Some("patch rollouts.argoproj.io")
         } else {
             None
         }
     }
 }
 
-/// Which parts of a rollout a verb patches: (spec, status). Promote and resume may unpause
-/// the spec; see ARCHITECTURE.md for the exact patches.
+/// Which parts of a rollout a verb patches: (spec, status). Every change also writes the
+/// `release-cockpit.io/last-action` annotation, so every verb needs to patch the rollout
+/// itself; see ARCHITECTURE.md for the exact patches.
 fn verb_needs(verb: Verb) -> (bool, bool) {
     match verb {
-        Verb::Promote | Verb::PromoteFull | Verb::Resume => (true, true),
-        Verb::Abort | Verb::Retry | Verb::SetWeight => (false, true),
+        Verb::Promote
+        | Verb::PromoteFull
+        | Verb::Resume
+        | Verb::Abort
+        | Verb::Retry
+        | Verb::SetWeight => (true, true),
         Verb::Pause | Verb::Restart | Verb::Undo => (true, false),
     }
 }

@@ -6,6 +6,7 @@ use super::EventSink;
 use super::trust::Trust;
 use crate::cluster::{FleetUpdate, LoadedKubeconfig, watch_rollouts};
 use crate::model::RolloutView;
+use crate::orchestrator::ACCESS_REFRESH;
 use crate::ui::events::{AppEvent, ContextState};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -21,8 +22,6 @@ const CLIENT_RETRY_SECS: u64 = 30;
 pub struct Current {
     pub generation: u64,
     pub kubeconfig: Arc<LoadedKubeconfig>,
-    /// The kubeconfig's user per context: the identity until the server confirms one.
-    pub users: Arc<HashMap<String, String>>,
 }
 
 /// The latest rollouts of each watched context, for the tasks that need a rollout's versions.
@@ -48,6 +47,7 @@ impl Watches {
         runtime: &tokio::runtime::Handle,
         sink: &EventSink,
         fleet: &FleetViews,
+        trust: &Arc<Trust>,
         current: &Current,
         contexts: &[String],
         namespace: Option<String>,
@@ -69,6 +69,7 @@ impl Watches {
             let task = runtime.spawn(watch_context(
                 sink.clone(),
                 fleet.clone(),
+                trust.clone(),
                 current.clone(),
                 context.clone(),
                 namespace.clone(),
@@ -96,6 +97,7 @@ impl Watches {
 async fn watch_context(
     sink: EventSink,
     fleet: FleetViews,
+    trust: Arc<Trust>,
     current: Current,
     context: String,
     namespace: Option<String>,
@@ -117,11 +119,9 @@ async fn watch_context(
                 continue;
             }
         };
-        let user = current.users.get(&context).cloned();
         let default_namespace = namespace
             .clone()
             .unwrap_or_else(|| current.kubeconfig.default_namespace(&context));
-        let mut trust = Trust::default();
         let mut updates = std::pin::pin!(watch_rollouts(
             client.clone(),
             context.clone(),
@@ -129,25 +129,37 @@ async fn watch_context(
         ));
         let mut last_failure: Option<std::time::Instant> = None;
         let mut connected = false;
-        while let Some(update) = updates.next().await {
+        let mut last_rollouts: Vec<RolloutView> = Vec::new();
+        let mut access_tick = tokio::time::interval(ACCESS_REFRESH);
+        access_tick.tick().await;
+        loop {
+            let update = tokio::select! {
+                update = updates.next() => match update {
+                    Some(update) => update,
+                    None => break,
+                },
+                _ = access_tick.tick() => {
+                    trust
+                        .ask_access(&sink, &client, &context, &default_namespace, &last_rollouts)
+                        .await;
+                    continue;
+                }
+            };
             match update {
                 FleetUpdate::Snapshot(rollouts) => {
                     if !connected {
                         connected = true;
                         last_failure = None;
                         sink.emit(state(ContextState::Connected));
+                        // A (re)connection may come with other credentials: ask again.
+                        trust.forget(&context);
+                        trust.ask_identity(&sink, &client, &context).await;
                     }
                     trust
-                        .on_snapshot(
-                            &sink,
-                            &client,
-                            &context,
-                            user.as_deref(),
-                            &default_namespace,
-                            &rollouts,
-                        )
+                        .ask_access(&sink, &client, &context, &default_namespace, &rollouts)
                         .await;
                     super::lock(&fleet).insert(context.clone(), rollouts.clone());
+                    last_rollouts.clone_from(&rollouts);
                     sink.emit(AppEvent::Fleet {
                         context: context.clone(),
                         rollouts,

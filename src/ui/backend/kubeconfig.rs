@@ -5,7 +5,6 @@
 use crate::cluster::LoadedKubeconfig;
 use crate::ui::events::KubeconfigInfo;
 use kube::config::Kubeconfig;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The kubeconfig files kubectl would read: `explicit`, else `KUBECONFIG` (colon-separated),
@@ -28,12 +27,10 @@ pub fn kubeconfig_paths(explicit: Option<&PathBuf>, extra: &[PathBuf]) -> Vec<Pa
     paths
 }
 
-/// The files read, merged: what the window shows, the clients, and the user name each
-/// context names (the identity until the API server confirms one).
+/// The files read, merged: what the window shows, and the clients.
 pub struct MergedKubeconfig {
     pub info: KubeconfigInfo,
     pub loaded: LoadedKubeconfig,
-    pub users: HashMap<String, String>,
     /// Files that exist but could not be read or merged, in words.
     pub problems: Vec<String>,
 }
@@ -88,15 +85,9 @@ pub fn read_kubeconfigs(
     let config = merged.unwrap_or_default();
     info.current = config.current_context.clone().filter(|c| !c.is_empty());
     info.contexts = config.contexts.iter().map(|c| c.name.clone()).collect();
-    let users = config
-        .contexts
-        .iter()
-        .filter_map(|c| Some((c.name.clone(), c.context.as_ref()?.user.clone()?)))
-        .collect();
     MergedKubeconfig {
         loaded: LoadedKubeconfig::from_kubeconfig(config, info.files.clone()),
         info,
-        users,
         problems,
     }
 }
@@ -131,10 +122,6 @@ mod tests {
         assert_eq!(info.files, [a.clone(), b.clone()]);
         assert_eq!(info.searched.len(), 3);
         assert_eq!(merged.loaded.contexts(), info.contexts);
-        assert_eq!(
-            merged.users.get("lab-viewer").map(String::as_str),
-            Some("viewer")
-        );
         assert!(merged.problems.is_empty());
 
         // The lab's file comes first and its current-context wins.

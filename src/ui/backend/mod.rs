@@ -17,6 +17,7 @@ pub use kubeconfig::{MergedKubeconfig, kubeconfig_paths, read_kubeconfigs};
 use super::events::{AppEvent, BackendRequest};
 use super::settings::Settings;
 use crate::model::RolloutRef;
+use crate::orchestrator::{ExecuteOptions, Journal};
 use fleet::{Current, FleetViews, Watches};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,6 +77,18 @@ struct Shared {
     metrics_task: Mutex<Option<MetricsStream>>,
     /// The lab this window started (`--lab`, "Start the lab").
     lab: Mutex<Option<lab::LabState>>,
+    /// Identity and permission answers per context.
+    trust: Arc<trust::Trust>,
+    options: BackendOptions,
+}
+
+/// How the backend runs commands, beyond the settings.
+#[derive(Clone, Debug, Default)]
+pub struct BackendOptions {
+    /// `--read-only`: the orchestrator refuses every change, whatever the settings say.
+    pub read_only: bool,
+    /// Where commands are journaled; `None` is the user's journal (tests give their own).
+    pub journal: Option<Journal>,
 }
 
 /// The running metrics task and what it streams.
@@ -96,6 +109,20 @@ impl TokioBackend {
         sink: EventSink,
         explicit_kubeconfig: Option<PathBuf>,
     ) -> TokioBackend {
+        TokioBackend::with_options(
+            runtime,
+            sink,
+            explicit_kubeconfig,
+            BackendOptions::default(),
+        )
+    }
+
+    pub fn with_options(
+        runtime: tokio::runtime::Handle,
+        sink: EventSink,
+        explicit_kubeconfig: Option<PathBuf>,
+        options: BackendOptions,
+    ) -> TokioBackend {
         TokioBackend {
             shared: Arc::new(Shared {
                 runtime,
@@ -110,16 +137,53 @@ impl TokioBackend {
                 settings: Mutex::new(Settings::default()),
                 metrics_task: Mutex::new(None),
                 lab: Mutex::new(None),
+                trust: Arc::default(),
+                options,
             }),
         }
     }
 
-    fn execute(&self, command: crate::model::Command) {
-        let current = lock(&self.shared.current).clone();
+    /// Commands that an earlier run sent but never saw the answer to (the process stopped
+    /// between the journal's intent and its outcome): reported once, then closed.
+    pub fn report_unfinished_commands(&self) {
         let sink = self.shared.sink.clone();
-        self.shared
-            .runtime
-            .spawn(commands::execute(sink, current, command));
+        let journal = self.shared.options.journal.clone();
+        self.shared.runtime.spawn_blocking(move || {
+            for text in commands::unfinished_from_earlier_runs(journal) {
+                sink.emit(AppEvent::Problem(text));
+            }
+        });
+    }
+
+    fn execute(&self, command: crate::model::Command) {
+        let shared = &self.shared;
+        let settings = lock(&shared.settings).clone();
+        let job = commands::CommandJob {
+            sink: shared.sink.clone(),
+            current: lock(&shared.current).clone(),
+            trust: shared.trust.clone(),
+            options: ExecuteOptions {
+                read_only: shared.options.read_only || settings.read_only,
+                require_comment: settings.require_approval_comment,
+                journal: shared.options.journal.clone(),
+                ..ExecuteOptions::default()
+            },
+            command,
+        };
+        shared.runtime.spawn(commands::execute(job));
+    }
+
+    fn load_activity(&self, rollout: RolloutRef) {
+        let Some(current) = lock(&self.shared.current).clone() else {
+            return;
+        };
+        let sink = self.shared.sink.clone();
+        self.shared.runtime.spawn(async move {
+            match current.kubeconfig.client(&rollout.context).await {
+                Ok(client) => trust::load_activity(&sink, &client, rollout).await,
+                Err(e) => sink.emit(AppEvent::Problem(e.to_string())),
+            }
+        });
     }
 
     fn load_kubeconfig(&self, extra_files: Vec<PathBuf>) {
@@ -137,6 +201,7 @@ impl TokioBackend {
             &shared.runtime,
             &shared.sink,
             &shared.fleet,
+            &shared.trust,
             &current,
             &contexts,
             namespace,
@@ -243,7 +308,6 @@ impl Shared {
                 *current = Some(Current {
                     generation,
                     kubeconfig: Arc::new(merged.loaded),
-                    users: Arc::new(merged.users),
                 });
             }
             for problem in merged.problems {
@@ -284,9 +348,7 @@ impl Backend for TokioBackend {
                 window_secs,
             } => self.watch_metrics(rollout, window_secs),
             BackendRequest::Configure(settings) => self.configure(*settings),
-            BackendRequest::LoadActivity(_) => {
-                tracing::debug!(?request, "not wired to a layer in this build");
-            }
+            BackendRequest::LoadActivity(rollout) => self.load_activity(rollout),
         }
     }
 }
