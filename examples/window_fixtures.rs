@@ -145,8 +145,9 @@ fn feed(tx: &Sender<AppEvent>) -> anyhow::Result<()> {
             rollout: r,
             verdict: VerdictView {
                 verdict: "pass".into(),
-                score: 0.91,
+                score: 91.0,
                 reasons: vec!["error rate within 0.2 points of stable".into()],
+                metrics: vec![],
             },
         },
     ];

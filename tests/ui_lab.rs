@@ -6,11 +6,14 @@
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use release_cockpit::analysis;
 use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
 use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
 use release_cockpit::orchestrator::Journal;
 use release_cockpit::ui::app::SessionAction;
-use release_cockpit::ui::{BackendOptions, CockpitApp, EventSink, Settings, TokioBackend};
+use release_cockpit::ui::{
+    BackendOptions, CockpitApp, EventSink, Settings, TokioBackend, VerdictView,
+};
 use std::time::{Duration, Instant};
 
 /// A lab on port 0 in a temp dir, without Prometheus, on the test's own runtime.
@@ -262,6 +265,19 @@ fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
                     .iter()
                     .all(|v| v.points.iter().any(|p| p.value.is_some()))
         })
+    });
+
+    // The verdict is the canary judge's on the very series the plots show.
+    w.wait_until("the judge's verdict on the plotted series", 30, |app| {
+        let (Some(snapshot), Some(shown)) = (
+            app.state.metrics.snapshot(),
+            app.state.verdicts.get(&checkout),
+        ) else {
+            return false;
+        };
+        let series = analysis::metric_series(&snapshot.series, &[]);
+        let judged = analysis::judge(&series, &analysis::Policy::default());
+        *shown == VerdictView::from(&judged)
     });
 
     // Rollback takes one click and Enter → aborted in the lab.

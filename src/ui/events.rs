@@ -159,14 +159,28 @@ pub struct ActivityEntry {
     pub detail: String,
 }
 
-/// The judge's verdict as the window shows it; replaced by the judge's own type in phase 2.
+/// The canary judge's verdict (`analysis::Verdict`) as the window shows it: plain words.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerdictView {
-    /// `pass`, `fail` or `inconclusive`.
+    /// `pass`, `marginal`, `fail` or `no data`.
     pub verdict: String,
-    /// Weighted score 0–1.
+    /// Score 0–100.
     pub score: f64,
+    /// Why, most important first.
     pub reasons: Vec<String>,
+    /// One line per metric ("p95 101 ms vs stable 99 ms — within tolerance, pass").
+    pub metrics: Vec<String>,
+}
+
+impl From<&crate::analysis::Verdict> for VerdictView {
+    fn from(v: &crate::analysis::Verdict) -> VerdictView {
+        VerdictView {
+            verdict: v.kind.as_str().to_string(),
+            score: v.score,
+            reasons: v.reasons.clone(),
+            metrics: v.metrics.iter().map(|m| m.summary.clone()).collect(),
+        }
+    }
 }
 
 /// What the window asks the backend to do. The backend answers with `AppEvent`s.

@@ -1,14 +1,16 @@
 //! The selected rollout's metrics: one tokio task that resolves where the context's metrics
 //! live (the window's cluster settings > `metrics.toml` > the kubeconfig's `release-cockpit`
-//! extension), refreshes on the window's tick and sends a `Metrics` event after each refresh.
+//! extension), refreshes on the window's tick and sends a `Metrics` event after each refresh,
+//! with the canary judge's `Verdict` on the same series.
 
 use super::EventSink;
 use super::fleet::{Current, FleetViews};
+use crate::analysis;
 use crate::metrics::settings::{ContextSettings, kubeconfig_extension};
 use crate::metrics::source::now_secs;
 use crate::metrics::{self, Refresher, Target};
-use crate::model::{MetricsSnapshot, RolloutRef};
-use crate::ui::events::AppEvent;
+use crate::model::{MetricsSnapshot, RolloutRef, VersionRole};
+use crate::ui::events::{AppEvent, VerdictView};
 use crate::ui::settings::{AuthRef, ClusterSettings, MeshTemplate, Settings};
 use std::time::Duration;
 
@@ -56,9 +58,28 @@ pub async fn stream_metrics(job: MetricsJob) {
             .refresh(std::slice::from_ref(&target), now_secs())
             .await;
         let snapshot = refresher.snapshot(&target);
+        if let Some(verdict) = judge(&target, &snapshot) {
+            sink.emit(AppEvent::Verdict {
+                rollout: rollout.clone(),
+                verdict,
+            });
+        }
         sink.emit(AppEvent::Metrics(snapshot));
         tokio::time::sleep(refresher.next_delay()).await;
     }
+}
+
+/// The canary judge on the series the plots show, as `analyze` and `auto` run it; only
+/// while there is a new version (canary or preview) to judge.
+fn judge(target: &Target, snapshot: &MetricsSnapshot) -> Option<VerdictView> {
+    let judged = target
+        .versions
+        .iter()
+        .any(|v| matches!(v.role, VersionRole::Canary | VersionRole::Preview));
+    judged.then(|| {
+        let series = analysis::metric_series(&snapshot.series, &[]);
+        VerdictView::from(&analysis::judge(&series, &analysis::Policy::default()))
+    })
 }
 
 fn target_of(fleet: &FleetViews, rollout: &RolloutRef) -> Option<Target> {

@@ -81,9 +81,17 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
         };
         ui.colored_label(
             color,
-            format!("{} (score {:.2})", verdict.verdict, verdict.score),
+            format!("{} (score {:.0}/100)", verdict.verdict, verdict.score),
         )
-        .on_hover_text(verdict.reasons.join("\n"));
+        .on_hover_text(
+            verdict
+                .reasons
+                .iter()
+                .chain(&verdict.metrics)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
         ui.end_row();
     }
 }
