@@ -27,9 +27,12 @@ pub struct Current {
 /// The latest rollouts of each watched context, for the tasks that need a rollout's versions.
 pub type FleetViews = Arc<Mutex<HashMap<String, Vec<RolloutView>>>>;
 
-/// The running watches, by context.
-#[derive(Default)]
+/// The running watches, by context, and what each new one needs.
 pub struct Watches {
+    runtime: tokio::runtime::Handle,
+    sink: EventSink,
+    fleet: FleetViews,
+    trust: Arc<Trust>,
     tasks: HashMap<String, Watch>,
 }
 
@@ -40,18 +43,25 @@ struct Watch {
 }
 
 impl Watches {
+    pub fn new(
+        runtime: tokio::runtime::Handle,
+        sink: EventSink,
+        fleet: FleetViews,
+        trust: Arc<Trust>,
+    ) -> Watches {
+        Watches {
+            runtime,
+            sink,
+            fleet,
+            trust,
+            tasks: HashMap::new(),
+        }
+    }
+
     /// Watch exactly `contexts` in `namespace`: keep the watches that already do that with
     /// this kubeconfig, stop the others, start the missing ones.
-    pub fn set(
-        &mut self,
-        runtime: &tokio::runtime::Handle,
-        sink: &EventSink,
-        fleet: &FleetViews,
-        trust: &Arc<Trust>,
-        current: &Current,
-        contexts: &[String],
-        namespace: Option<String>,
-    ) {
+    pub fn set(&mut self, current: &Current, contexts: &[String], namespace: Option<String>) {
+        let fleet = &self.fleet;
         self.tasks.retain(|context, w| {
             let keep = contexts.contains(context)
                 && w.namespace == namespace
@@ -66,10 +76,10 @@ impl Watches {
             if self.tasks.contains_key(context) {
                 continue;
             }
-            let task = runtime.spawn(watch_context(
-                sink.clone(),
-                fleet.clone(),
-                trust.clone(),
+            let task = self.runtime.spawn(watch_context(
+                self.sink.clone(),
+                self.fleet.clone(),
+                self.trust.clone(),
                 current.clone(),
                 context.clone(),
                 namespace.clone(),

@@ -123,6 +123,9 @@ impl TokioBackend {
         explicit_kubeconfig: Option<PathBuf>,
         options: BackendOptions,
     ) -> TokioBackend {
+        let fleet = FleetViews::default();
+        let trust = Arc::<trust::Trust>::default();
+        let watches = Watches::new(runtime.clone(), sink.clone(), fleet.clone(), trust.clone());
         TokioBackend {
             shared: Arc::new(Shared {
                 runtime,
@@ -132,12 +135,12 @@ impl TokioBackend {
                 extra_files: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(0),
                 current: Mutex::new(None),
-                watches: Mutex::new(Watches::default()),
-                fleet: FleetViews::default(),
+                watches: Mutex::new(watches),
+                fleet,
                 settings: Mutex::new(Settings::default()),
                 metrics_task: Mutex::new(None),
                 lab: Mutex::new(None),
-                trust: Arc::default(),
+                trust,
                 options,
             }),
         }
@@ -197,15 +200,7 @@ impl TokioBackend {
             // Nothing loaded yet: the window asks again once the kubeconfig event arrives.
             return;
         };
-        lock(&shared.watches).set(
-            &shared.runtime,
-            &shared.sink,
-            &shared.fleet,
-            &shared.trust,
-            &current,
-            &contexts,
-            namespace,
-        );
+        lock(&shared.watches).set(&current, &contexts, namespace);
     }
 
     /// Stream the metrics of `rollout` (none: stop); the previous stream stops first.
