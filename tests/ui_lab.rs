@@ -12,7 +12,8 @@ use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
 use release_cockpit::orchestrator::Journal;
 use release_cockpit::ui::app::SessionAction;
 use release_cockpit::ui::{
-    BackendOptions, CockpitApp, EventSink, Settings, TokioBackend, VerdictView,
+    AppEvent, Backend, BackendOptions, BackendRequest, CockpitApp, EventSink, Settings,
+    TokioBackend, VerdictView,
 };
 use std::time::{Duration, Instant};
 
@@ -348,12 +349,14 @@ fn a_viewer_sees_every_action_disabled_with_the_missing_permission() {
 
 /// Benchmark (ignored; `cargo test --test ui_lab -- --ignored --nocapture`): time from the
 /// click on Pause / Resume to the window holding the API server's answer, against the lab,
-/// next to the peer in the same run: the same commands sent by `orchestrator::execute`
-/// directly on the same runtime (what the CLI verb does, minus process start).
+/// next to the peer in the same run: the same commands sent by `orchestrator::execute_with`
+/// directly on the same runtime, with the same journal and the same identity and access
+/// answers the window holds (what the CLI verb does, minus process start and those asks).
 #[test]
 #[ignore]
 fn bench_click_to_answer() {
     use release_cockpit::model::{Action, Command, Tool};
+    use release_cockpit::orchestrator::{self, ExecuteOptions};
     const N: usize = 40;
     let fixture = LabFixture::start();
     let mut w = fixture.window("lab-admin");
@@ -365,6 +368,13 @@ fn bench_click_to_answer() {
     for i in 0..N {
         let label = if i % 2 == 0 { "Pause" } else { "Resume" };
         let before = w.actions(&checkout).len();
+        // The button is enabled once the watch shows the previous command's effect.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while w.harness.get_by_label(label).accesskit_node().is_disabled() {
+            assert!(Instant::now() < deadline, "{label} enabled again");
+            w.harness.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let node = w.harness.get_by_label(label);
         let clicked = Instant::now();
         node.click();
@@ -385,9 +395,26 @@ fn bench_click_to_answer() {
         w.harness.run_steps(2);
     }
     let lab = fixture.lab();
+    let journal = fixture.journal();
     let direct_ms: Vec<f64> = fixture.runtime.block_on(async {
         let config = lab.kube_config("lab-admin").await.expect("config");
         let client = kube::Client::try_from(config).expect("client");
+        // What the window knows already (who, which permissions), so both paths send the
+        // same requests: read, patch(es), Event, with the same journal.
+        let options = ExecuteOptions {
+            journal: Some(journal),
+            identity: Some(
+                orchestrator::whoami(&client, "lab-admin")
+                    .await
+                    .expect("whoami"),
+            ),
+            access: Some(
+                orchestrator::access(&client, "lab-admin", "demo")
+                    .await
+                    .expect("access"),
+            ),
+            ..ExecuteOptions::default()
+        };
         let mut times = Vec::new();
         for i in 0..N {
             let action = if i % 2 == 0 {
@@ -402,24 +429,75 @@ fn bench_click_to_answer() {
                 comment: None,
             };
             let started = Instant::now();
-            release_cockpit::orchestrator::execute(&client, &command)
+            orchestrator::execute_with(&client, &command, &options)
                 .await
                 .expect("the lab answers");
             times.push(started.elapsed().as_secs_f64() * 1000.0);
         }
         times
     });
+    // The window's backend alone (no frames): Execute in, CommandDone out over the channel.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let backend = TokioBackend::with_options(
+        fixture.runtime.handle().clone(),
+        EventSink::new(tx, egui::Context::default()),
+        fixture.lab().kubeconfig_path.clone(),
+        BackendOptions {
+            read_only: false,
+            journal: Some(fixture.journal()),
+        },
+    );
+    backend.send(BackendRequest::LoadKubeconfig {
+        extra_files: Vec::new(),
+    });
+    loop {
+        match rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("kubeconfig read")
+        {
+            AppEvent::Kubeconfig(_) => break,
+            _ => continue,
+        }
+    }
+    let mut backend_ms = Vec::new();
+    for i in 0..N {
+        let action = if i % 2 == 0 {
+            Action::Pause
+        } else {
+            Action::Resume
+        };
+        let started = Instant::now();
+        backend.send(BackendRequest::Execute(Command {
+            target: checkout.clone(),
+            action,
+            tool: Tool::Gui,
+            comment: None,
+        }));
+        loop {
+            match rx.recv_timeout(Duration::from_secs(10)).expect("an answer") {
+                AppEvent::CommandDone(_) => break,
+                AppEvent::CommandFailed { error, .. } => panic!("{error}"),
+                _ => continue,
+            }
+        }
+        backend_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         (v[v.len() / 2], v[v.len() * 9 / 10])
     };
     let (window_p50, window_p90) = median(window_ms);
     let (direct_p50, direct_p90) = median(direct_ms);
+    let (backend_p50, backend_p90) = median(backend_ms);
     println!(
         "click → answer in the window: median {window_p50:.1} ms, p90 {window_p90:.1} ms (N={N})"
     );
     println!(
-        "orchestrator::execute directly: median {direct_p50:.1} ms, p90 {direct_p90:.1} ms (N={N})"
+        "the window's backend alone (Execute → CommandDone): median {backend_p50:.1} ms, p90 {backend_p90:.1} ms (N={N})"
+    );
+    println!(
+        "orchestrator::execute_with directly: median {direct_p50:.1} ms, p90 {direct_p90:.1} ms (N={N})"
     );
     println!("window / direct: {:.2}× (median)", window_p50 / direct_p50);
 }
