@@ -481,6 +481,39 @@ fn without_a_kubeconfig_the_window_offers_the_lab_and_a_file() {
 }
 
 #[test]
+fn starting_the_lab_lands_on_the_rollout_that_waits_for_a_human() {
+    let mut w = Window::new();
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo::default()));
+    w.settle();
+    w.sent.take();
+    w.click("Start the lab");
+    assert_eq!(w.sent.take(), [BackendRequest::StartLab]);
+    // The lab's kubeconfig arrives (lab-admin current), then its fleet: checkout waits.
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        contexts: vec!["lab-admin".into(), "lab-viewer".into()],
+        current: Some("lab-admin".into()),
+    }));
+    // Argo's aborted fixture sorts first but waits for nobody.
+    let mut fleet = argo_fixtures("lab-admin");
+    fleet.retain(|v| !v.waiting_for_human());
+    assert!(!fleet.is_empty());
+    fleet.push(checkout("lab-admin"));
+    w.send(AppEvent::Fleet {
+        context: "lab-admin".into(),
+        rollouts: fleet,
+    });
+    w.settle();
+    let checkout = RolloutRef::new("lab-admin", "shop", "checkout");
+    assert_eq!(w.harness.state().state.selected, Some(checkout.clone()));
+    assert!(w.sent.take().contains(&BackendRequest::WatchMetrics {
+        rollout: Some(checkout),
+        window_secs: 3600
+    }));
+}
+
+#[test]
 fn an_unreachable_context_says_why_and_when_it_retries() {
     let mut w = Window::connected_admin();
     w.send(AppEvent::ContextState {

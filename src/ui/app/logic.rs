@@ -344,7 +344,13 @@ impl AppState {
                 );
                 return vec![BackendRequest::Execute(command)];
             }
-            UiCommand::Request(r) => return vec![r],
+            UiCommand::Request(r) => {
+                if r == BackendRequest::StartLab {
+                    // Like `--lab`: land on what waits for a human once the lab's fleet shows.
+                    self.select_first_waiting = self.selected.is_none();
+                }
+                return vec![r];
+            }
             UiCommand::SetContextWatched { context, watched } => {
                 if let Some(s) = self.contexts.get_mut(&context) {
                     s.watched = watched;
