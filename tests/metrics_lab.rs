@@ -1,0 +1,394 @@
+//! Metrics against the real lab: `Lab::start` in-process (demo scenario, speed 10), its own
+//! Prometheus or its `/metrics` scraped directly, read through the code the CLI and window use
+//! (kubeconfig extension + settings → `build_source` → `Refresher`) and through the CLI binary.
+//! Expected numbers come from the lab's own knobs: weights, profile annotations, buckets.
+
+#[allow(dead_code)]
+mod metrics_support;
+
+use kube::api::{Api, Patch, PatchParams};
+use metrics_support::{Prometheus, free_port, now_value};
+use release_cockpit::lab::traffic::{BUCKETS_MS, PROFILE_ANNOTATION, Profile, RATE_ANNOTATION};
+use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
+use release_cockpit::metrics::exposition::histogram_quantile;
+use release_cockpit::metrics::settings::kubeconfig_extension;
+use release_cockpit::metrics::source::{Refresher, Target, now_secs};
+use release_cockpit::metrics::{Settings, build_source, resolve_source_config};
+use release_cockpit::model::argo::Rollout;
+use release_cockpit::model::view::RolloutView;
+use release_cockpit::model::{MetricsSnapshot, Signal, VersionRole};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const CONTEXT: &str = "lab-admin";
+const SPEED: f64 = 10.0;
+/// The demo's inventory canary goes bad after 60 s of lab time with traffic.
+const SPIKE_AFTER: Duration = Duration::from_secs(6);
+/// The rate window the tests configure (the settings file's `window`), short so the spike
+/// fills it quickly.
+const WINDOW: Duration = Duration::from_secs(10);
+/// Requests per second the tests give checkout and inventory (the lab's default is 50): at
+/// 50 rps a 10 s window holds ~50 canary requests of inventory, and 6 % of 50 misses the
+/// 0.04 bound one time in five; at 2000 rps the binomial noise is a fifth of the tolerance.
+const RATE: &str = "2000";
+
+struct LabUnderTest {
+    lab: Lab,
+    dir: tempfile::TempDir,
+    client: kube::Client,
+    /// When the higher request rate was set (traffic at that rate starts at the next tick).
+    since: Instant,
+}
+
+impl LabUnderTest {
+    async fn start(prometheus: PrometheusMode) -> LabUnderTest {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = Lab::start(LabOptions {
+            dir: Some(dir.path().join("lab")),
+            scenario: "demo".into(),
+            speed: SPEED,
+            prometheus,
+            ..LabOptions::default()
+        })
+        .await
+        .unwrap();
+        let config = lab.kube_config(CONTEXT).await.unwrap();
+        let client = kube::Client::try_from(config).unwrap();
+        let rollouts = Api::<Rollout>::namespaced(client.clone(), "demo");
+        for name in ["checkout", "inventory"] {
+            let patch = json!({"metadata": {"annotations": {RATE_ANNOTATION: RATE}}});
+            rollouts
+                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .unwrap();
+        }
+        LabUnderTest {
+            lab,
+            dir,
+            client,
+            since: Instant::now(),
+        }
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("lab/kubeconfig")
+    }
+
+    /// Every rollout of `demo` as the window shows them.
+    async fn targets(&self) -> Vec<Target> {
+        let rollouts = Api::<Rollout>::namespaced(self.client.clone(), "demo");
+        let list = rollouts.list(&Default::default()).await.unwrap();
+        list.items
+            .iter()
+            .map(|r| Target::from_view(&RolloutView::from_rollout(CONTEXT, r)))
+            .collect()
+    }
+
+    /// A refresher for the lab context, resolved as the CLI resolves it: the kubeconfig's
+    /// `release-cockpit` extension, overridden by `settings` (a metrics.toml).
+    fn refresher(&self, settings: &str) -> Refresher {
+        let kubeconfig = kube::config::Kubeconfig::read_from(self.kubeconfig()).unwrap();
+        let ext = kubeconfig_extension(&kubeconfig, CONTEXT);
+        let settings = Settings::parse(settings, Path::new("metrics.toml")).unwrap();
+        let config = resolve_source_config(ext.as_ref(), &settings, CONTEXT).unwrap();
+        let source = build_source(&config).unwrap().unwrap();
+        Refresher::new(source, Duration::from_secs(120), config.refresh)
+    }
+
+    /// Sleeps until the inventory canary's spike has filled the whole rate window.
+    async fn wait_for_spike_in_window(&self) {
+        let ready = self.since + SPIKE_AFTER + WINDOW + Duration::from_secs(3);
+        tokio::time::sleep_until(ready.into()).await;
+    }
+
+    /// `release-cockpit --kubeconfig DIR/kubeconfig metrics NAME -o json`, the real binary, with
+    /// an empty config dir so no user settings get in the way.
+    async fn cli_json(&self, name: &str) -> Value {
+        let kubeconfig = self.kubeconfig();
+        let config_home = self.dir.path().join("config-home");
+        let name = name.to_string();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_release-cockpit"))
+                .arg("--kubeconfig")
+                .arg(&kubeconfig)
+                .args(["metrics", &name, "-o", "json", "--scrape-secs", "3"])
+                .env("XDG_CONFIG_HOME", &config_home)
+                .env_remove("KUBECONFIG")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "metrics {name}: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        })
+    }
+
+    /// The p95 Prometheus's `histogram_quantile` gives for the lab's latency distribution of
+    /// version `hash`: its profile annotation (log-normal by median and p95) put into the
+    /// lab's buckets, then interpolated.
+    fn expected_p95(&self, hash: &str) -> f64 {
+        let (replica_sets, _) = self.lab.store().list(Kind::ReplicaSet, Some("demo"));
+        let rs = replica_sets
+            .iter()
+            .find(|rs| rs["metadata"]["labels"]["rollouts-pod-template-hash"] == hash)
+            .unwrap_or_else(|| panic!("no ReplicaSet for hash {hash}"));
+        let template = &rs["spec"]["template"];
+        assert!(
+            template["metadata"]["annotations"][PROFILE_ANNOTATION].is_string(),
+            "{hash} declares its profile"
+        );
+        let profile = Profile::of_template(template);
+        let factor = profile
+            .spike
+            .as_ref()
+            .and_then(|s| s.latency_factor)
+            .unwrap_or(1.0);
+        let median = profile.latency_ms.median * factor;
+        let p95 = profile.latency_ms.p95 * factor;
+        let sigma = (p95 / median).ln() / 1.644_853_626_951_472_2;
+        let mut buckets: Vec<(f64, f64)> = BUCKETS_MS
+            .iter()
+            .map(|&b| (b, phi((b.ln() - median.ln()) / sigma)))
+            .collect();
+        buckets.push((f64::INFINITY, 1.0));
+        histogram_quantile(0.95, &buckets).unwrap()
+    }
+}
+
+/// Standard normal CDF (Abramowitz & Stegun 7.1.26, error < 1.5e-7).
+fn phi(z: f64) -> f64 {
+    let x = z.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * x);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-x * x).exp();
+    if z >= 0.0 {
+        0.5 * (1.0 + erf)
+    } else {
+        0.5 * (1.0 - erf)
+    }
+}
+
+/// The width of the lab's latency bucket holding `ms`.
+fn bucket_width(ms: f64) -> f64 {
+    let mut lower = 0.0;
+    for &b in &BUCKETS_MS {
+        if ms <= b {
+            return b - lower;
+        }
+        lower = b;
+    }
+    f64::INFINITY
+}
+
+fn hash_of(target: &Target, role: VersionRole) -> String {
+    target
+        .versions
+        .iter()
+        .find(|v| v.role == role)
+        .unwrap_or_else(|| panic!("{} has no {role:?}", target.rollout))
+        .hash
+        .clone()
+}
+
+fn find<'a>(targets: &'a [Target], name: &str) -> &'a Target {
+    targets
+        .iter()
+        .find(|t| t.rollout.name == name)
+        .unwrap_or_else(|| panic!("no rollout {name} in {targets:?}"))
+}
+
+/// The checks, on snapshots of `checkout` and `inventory` after the spike.
+fn check_lab_signals(
+    lab: &LabUnderTest,
+    targets: &[Target],
+    snapshot: impl Fn(&Target) -> MetricsSnapshot,
+    what: &str,
+) {
+    for name in ["checkout", "inventory"] {
+        let target = find(targets, name);
+        let snap = snapshot(target);
+        assert_eq!(snap.stale_since_secs, None, "{what}: {:?}", snap.error);
+        for role in [VersionRole::Stable, VersionRole::Canary] {
+            let hash = hash_of(target, role);
+            let share = now_value(&snap, &hash, Signal::TrafficShare);
+            let errors = now_value(&snap, &hash, Signal::ErrorRate);
+            let p95 = now_value(&snap, &hash, Signal::P95Ms);
+            let expected = lab.expected_p95(&hash);
+            eprintln!(
+                "{what}: {name} {role:?} {hash}: share {share:?} error rate {errors:?} p95 {p95:?} ms (lab distribution: {expected:.1} ms)"
+            );
+            let p95 = p95.unwrap_or_else(|| panic!("{what}: no p95 for {name} {role:?}"));
+            assert!(
+                (p95 - expected).abs() <= bucket_width(expected),
+                "{what}: {name} {role:?} p95 {p95} vs {expected}"
+            );
+        }
+    }
+    let checkout = find(targets, "checkout");
+    let snap = snapshot(checkout);
+    let canary = now_value(&snap, &hash_of(checkout, VersionRole::Canary), Signal::TrafficShare)
+        .unwrap_or_else(|| panic!("{what}: no canary share"));
+    let stable = now_value(&snap, &hash_of(checkout, VersionRole::Stable), Signal::TrafficShare)
+        .unwrap_or_else(|| panic!("{what}: no stable share"));
+    assert!(
+        (canary - 0.20).abs() <= 0.03,
+        "{what}: checkout canary share {canary}"
+    );
+    assert!(
+        (canary + stable - 1.0).abs() <= 0.01,
+        "{what}: shares {stable} + {canary}"
+    );
+    let inventory = find(targets, "inventory");
+    let snap = snapshot(inventory);
+    let canary = now_value(&snap, &hash_of(inventory, VersionRole::Canary), Signal::ErrorRate)
+        .unwrap_or_else(|| panic!("{what}: no inventory canary error rate"));
+    let stable = now_value(&snap, &hash_of(inventory, VersionRole::Stable), Signal::ErrorRate)
+        .unwrap_or_else(|| panic!("{what}: no inventory stable error rate"));
+    assert!(canary >= 0.04, "{what}: inventory canary error rate {canary}");
+    assert!(stable <= 0.01, "{what}: inventory stable error rate {stable}");
+}
+
+/// The CLI's JSON for checkout: the documented shape, roles and hashes from the rollout.
+fn check_cli_json(json: &Value, source: &str, checkout: &Target) {
+    eprintln!("cli ({source}): {json}");
+    assert_eq!(json["rollout"], "demo/checkout");
+    assert_eq!(json["source"], source);
+    let versions = json["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{json}");
+    for (v, role) in versions.iter().zip(["stable", "canary"]) {
+        assert_eq!(v["role"], role);
+        let hash = v["hash"].as_str().unwrap();
+        let expected = if role == "stable" {
+            VersionRole::Stable
+        } else {
+            VersionRole::Canary
+        };
+        assert_eq!(hash, hash_of(checkout, expected));
+        for key in ["share", "error_rate", "p95_ms"] {
+            assert!(v[key].is_f64(), "{role} {key}: {v}");
+        }
+        assert!(v.get("series").is_none(), "no --since, no series: {v}");
+    }
+    let canary_share = versions[1]["share"].as_f64().unwrap();
+    assert!((canary_share - 0.20).abs() <= 0.03, "{canary_share}");
+    let stable_share = versions[0]["share"].as_f64().unwrap();
+    assert!((canary_share + stable_share - 1.0).abs() <= 0.01);
+}
+
+/// The lab with its own Prometheus: the three signals through the kubeconfig extension, the
+/// CLI binary end to end, then a second Prometheus of the test's own that is stopped mid-run
+/// (stale, no panic) and started again (recovers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lab_prometheus_signals_cli_and_recovery() {
+    if release_cockpit::lab::prometheus::find_on_path("prometheus").is_none() {
+        eprintln!(
+            "skipped: no `prometheus` binary on PATH (install the Debian package `prometheus`; scripts/test does)"
+        );
+        return;
+    }
+    let lab = LabUnderTest::start(PrometheusMode::Auto).await;
+    let lab_prometheus = lab.lab.prometheus_url.clone().unwrap();
+    // Our own Prometheus on the same /metrics, for the stop/start part.
+    let metrics_addr = lab
+        .lab
+        .metrics_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics")
+        .to_string();
+    let own_dir = tempfile::tempdir().unwrap();
+    let mut own = Prometheus::start(own_dir.path(), free_port(), &metrics_addr);
+
+    let targets = lab.targets().await;
+    let settings = format!("[contexts.{CONTEXT}]\nwindow = \"10s\"\nrefresh_secs = 1\n");
+    let mut refresher = lab.refresher(&settings);
+    assert_eq!(refresher.kind(), "prometheus");
+    lab.wait_for_spike_in_window().await;
+    let report = refresher.refresh(&targets, now_secs()).await;
+    assert!(report.ok, "{lab_prometheus}: {:?}", refresher.health());
+    assert_eq!(report.queries, 3, "one query per signal for all rollouts");
+    check_lab_signals(&lab, &targets, |t| refresher.snapshot(t), "lab prometheus");
+
+    // The CLI binary with only --kubeconfig: Prometheus from the extension, default window.
+    let json = lab.cli_json("checkout").await;
+    check_cli_json(&json, "prometheus", find(&targets, "checkout"));
+
+    // The test's own Prometheus, named by the settings file over the extension.
+    own.wait_for_data(2).await;
+    let settings = format!(
+        "[contexts.{CONTEXT}]\nprometheus_url = \"{}\"\nwindow = \"10s\"\nrefresh_secs = 1\n",
+        own.url()
+    );
+    let mut refresher = lab.refresher(&settings);
+    let checkout = find(&targets, "checkout").clone();
+    let canary = hash_of(&checkout, VersionRole::Canary);
+    let good = refresher.refresh(&targets, now_secs()).await;
+    assert!(good.ok, "{:?}", refresher.health());
+    let last_good = refresher.health().last_good_secs.unwrap();
+
+    // Stopped mid-run: last data kept, marked stale with the time of the last good answer.
+    own.stop();
+    let report = refresher.refresh(&targets, now_secs()).await;
+    assert!(!report.ok);
+    let stale = refresher.snapshot(&checkout);
+    assert_eq!(stale.stale_since_secs, Some(last_good));
+    let error = stale.error.clone().unwrap();
+    assert!(
+        error.contains(&own.url()) && error.contains("cannot reach"),
+        "{error}"
+    );
+    assert!(now_value(&stale, &canary, Signal::TrafficShare).is_some());
+    assert!(refresher.next_delay() > Duration::from_secs(1), "backs off");
+
+    // Back on the same port and data: the refresher recovers by itself.
+    own.restart(&metrics_addr);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        tokio::time::sleep(refresher.next_delay().min(Duration::from_secs(2))).await;
+        if refresher.refresh(&targets, now_secs()).await.ok {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery: {:?}", refresher.health());
+    }
+    let recovered = refresher.snapshot(&checkout);
+    assert_eq!((recovered.stale_since_secs, recovered.error), (None, None));
+    let share = now_value(&recovered, &canary, Signal::TrafficShare).unwrap();
+    assert!((share - 0.20).abs() <= 0.03, "after recovery: {share}");
+    lab.lab.shutdown().await;
+}
+
+/// The lab without Prometheus: the kubeconfig names only its `/metrics`, and the direct-scrape
+/// source gives the same numbers within the same tolerances; the CLI binary says "scrape".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lab_direct_scrape_signals_and_cli() {
+    let lab = LabUnderTest::start(PrometheusMode::Off).await;
+    assert_eq!(lab.lab.prometheus_url, None);
+    let targets = lab.targets().await;
+    let settings = format!("[contexts.{CONTEXT}]\nwindow = \"10s\"\nrefresh_secs = 1\n");
+    let mut refresher = lab.refresher(&settings);
+    assert_eq!(refresher.kind(), "scrape");
+    // A scrape source computes rates from its own successive scrapes: scrape every second
+    // (as the window's refresh loop would) until the spike fills the window.
+    let ready = lab.since + SPIKE_AFTER + WINDOW + Duration::from_secs(3);
+    while Instant::now() < ready {
+        let report = refresher.refresh(&targets, now_secs()).await;
+        assert!(report.ok, "{:?}", refresher.health());
+        assert_eq!(report.queries, 1, "one scrape per refresh for all rollouts");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert!(refresher.refresh(&targets, now_secs()).await.ok);
+    check_lab_signals(&lab, &targets, |t| refresher.snapshot(t), "lab scrape");
+
+    let json = lab.cli_json("checkout").await;
+    check_cli_json(&json, "scrape", find(&targets, "checkout"));
+    lab.lab.shutdown().await;
+}
