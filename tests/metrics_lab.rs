@@ -107,12 +107,12 @@ impl LabUnderTest {
     async fn cli_json(&self, name: &str) -> Value {
         let kubeconfig = self.kubeconfig();
         let config_home = self.dir.path().join("config-home");
-        let name = name.to_string();
+        let rollout = name.to_string();
         let out = tokio::task::spawn_blocking(move || {
             std::process::Command::new(env!("CARGO_BIN_EXE_release-cockpit"))
                 .arg("--kubeconfig")
                 .arg(&kubeconfig)
-                .args(["metrics", &name, "-o", "json", "--scrape-secs", "3"])
+                .args(["metrics", &rollout, "-o", "json", "--scrape-secs", "3"])
                 .env("XDG_CONFIG_HOME", &config_home)
                 .env_remove("KUBECONFIG")
                 .output()
@@ -360,7 +360,10 @@ async fn lab_prometheus_signals_cli_and_recovery() {
         assert!(Instant::now() < deadline, "no recovery: {:?}", refresher.health());
     }
     let recovered = refresher.snapshot(&checkout);
-    assert_eq!((recovered.stale_since_secs, recovered.error), (None, None));
+    assert_eq!(
+        (recovered.stale_since_secs, recovered.error.as_deref()),
+        (None, None)
+    );
     let share = now_value(&recovered, &canary, Signal::TrafficShare).unwrap();
     assert!((share - 0.20).abs() <= 0.03, "after recovery: {share}");
     lab.lab.shutdown().await;
