@@ -248,6 +248,17 @@ fn check_lab_signals(
         (canary + stable - 1.0).abs() <= 0.01,
         "{what}: shares {stable} + {canary}"
     );
+    // Blue-green: all users on active, none on preview; a finished canary: all on stable.
+    let payments = find(targets, "payments");
+    let snap = snapshot(payments);
+    let active = now_value(&snap, &hash_of(payments, VersionRole::Active), Signal::TrafficShare);
+    let preview = now_value(&snap, &hash_of(payments, VersionRole::Preview), Signal::TrafficShare);
+    assert_eq!((active, preview), (Some(1.0), None), "{what}: payments");
+    let search = find(targets, "search");
+    let snap = snapshot(search);
+    assert_eq!(search.versions.len(), 1, "{search:?}");
+    let stable = now_value(&snap, &hash_of(search, VersionRole::Stable), Signal::TrafficShare);
+    assert_eq!(stable, Some(1.0), "{what}: search");
     let inventory = find(targets, "inventory");
     let snap = snapshot(inventory);
     let canary = now_value(&snap, &hash_of(inventory, VersionRole::Canary), Signal::ErrorRate)
@@ -394,4 +405,137 @@ async fn lab_direct_scrape_signals_and_cli() {
     let json = lab.cli_json("checkout").await;
     check_cli_json(&json, "scrape", find(&targets, "checkout"));
     lab.lab.shutdown().await;
+}
+
+/// Refresh cost for 1, 10 and 100 rollouts shown, against the lab and its own Prometheus:
+/// grouped (3 queries whatever the number of rollouts) vs a naive peer (3 queries per rollout,
+/// all sent concurrently on the same client), in one run. The lab gets 100 more rollouts
+/// (copies of `checkout` paused at 20 %, so traffic flows to two versions of each).
+/// `cargo test --test metrics_lab -- --ignored --nocapture bench_refresh_cost`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: prints the table recorded in BENCHMARKS.md"]
+async fn bench_refresh_cost() {
+    use release_cockpit::metrics::source::FetchRequest;
+    use release_cockpit::metrics::{PrometheusClient, PrometheusConfig, PrometheusSource, Template};
+    if release_cockpit::lab::prometheus::find_on_path("prometheus").is_none() {
+        eprintln!("skipped: no `prometheus` binary on PATH");
+        return;
+    }
+    let lab = Lab::start(LabOptions {
+        scenario: "demo".into(),
+        prometheus: PrometheusMode::Auto,
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap();
+    let checkout = lab.store().get(Kind::Rollout, "demo", "checkout").unwrap();
+    for i in 0..100 {
+        let mut copy = checkout.clone();
+        let meta = &checkout["metadata"];
+        copy["metadata"] = json!({
+            "name": format!("bench-{i:03}"),
+            "namespace": "demo",
+            "labels": meta["labels"],
+            "annotations": meta["annotations"],
+        });
+        lab.store().create(Kind::Rollout, copy).unwrap();
+    }
+    let client = kube::Client::try_from(lab.kube_config(CONTEXT).await.unwrap()).unwrap();
+    let all: Vec<Target> = Api::<Rollout>::namespaced(client, "demo")
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|r| r.metadata.name.as_deref().is_some_and(|n| n.starts_with("bench-")))
+        .map(|r| Target::from_view(&RolloutView::from_rollout(CONTEXT, r)))
+        .collect();
+    assert_eq!(all.len(), 100);
+    assert!(all.iter().all(|t| t.versions.len() == 2), "stable and canary each");
+
+    let url = lab.prometheus_url.clone().unwrap();
+    let prom = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let q = r#"count(rate(istio_requests_total{reporter="destination", destination_canonical_service=~"bench-.*", response_code="200"}[1m]) > 0)"#;
+        if let Ok(r) = prom.query(q, None).await
+            && let release_cockpit::metrics::response::QueryData::Vector(v) = r.data
+            && v.first().is_some_and(|s| s.value >= 200.0)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the bench rollouts get no traffic in Prometheus");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Let 30 s of samples pile up so every window below holds data at its end.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+
+    let source = PrometheusSource::new(prom, Template::builtin("istio").unwrap(), None, "1m");
+    const ROUNDS: usize = 7;
+    println!(
+        "| rollouts | window | grouped: queries | bytes | ms (median of {ROUNDS}) | naive: queries | bytes | ms | naive/grouped ms |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for n in [1usize, 10, 100] {
+        let targets = &all[..n];
+        for (window, span_secs, step_secs) in [
+            ("incremental (1 step)", 0.0, 5.0),
+            ("cold (10 min @ 5 s)", 600.0, 5.0),
+        ] {
+            let mut grouped = Vec::new();
+            let mut naive = Vec::new();
+            for _ in 0..ROUNDS {
+                // Two seconds back, so the last scrape before `end` is surely stored.
+                let end = ((now_secs() - 2.0) / step_secs).floor() * step_secs;
+                let req = FetchRequest {
+                    targets: targets.to_vec(),
+                    start_secs: end - span_secs,
+                    end_secs: end,
+                    step_secs,
+                };
+                let t = Instant::now();
+                let f = source.fetch_window(&req).await.unwrap();
+                grouped.push((f.queries, f.bytes, t.elapsed().as_secs_f64() * 1000.0));
+                // Every version of every rollout got its points.
+                assert_eq!(
+                    f.points.len(),
+                    n * 2 * 3 * ((span_secs / step_secs) as usize + 1)
+                );
+
+                let (q0, b0) = source.client().traffic();
+                let t = Instant::now();
+                let source = &source;
+                let per_rollout = futures::future::join_all(targets.iter().map(|target| {
+                    let req = FetchRequest {
+                        targets: vec![target.clone()],
+                        ..req.clone()
+                    };
+                    async move { source.fetch_window(&req).await.unwrap() }
+                }))
+                .await;
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                // Concurrent fetches share the client's counters: count once around them all.
+                let (q1, b1) = source.client().traffic();
+                assert_eq!(per_rollout.len(), n);
+                naive.push((q1 - q0, b1 - b0, ms));
+            }
+            let median = |v: &mut Vec<(u64, u64, f64)>| {
+                v.sort_by(|a, b| a.2.total_cmp(&b.2));
+                v[v.len() / 2]
+            };
+            let g = median(&mut grouped);
+            let nv = median(&mut naive);
+            println!(
+                "| {n} | {window} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2}× |",
+                g.0,
+                g.1,
+                g.2,
+                nv.0,
+                nv.1,
+                nv.2,
+                nv.2 / g.2
+            );
+        }
+    }
+    lab.shutdown().await;
 }
