@@ -3,7 +3,6 @@
 //! (kubeconfig extension + settings → `build_source` → `Refresher`) and through the CLI binary.
 //! Expected numbers come from the lab's own knobs: weights, profile annotations, buckets.
 
-#[allow(dead_code)]
 mod metrics_support;
 
 use kube::api::{Api, Patch, PatchParams};
@@ -126,9 +125,8 @@ impl LabUnderTest {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-        })
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 
     /// The p95 Prometheus's `histogram_quantile` gives for the lab's latency distribution of
@@ -169,7 +167,8 @@ fn phi(z: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x);
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-x * x).exp();
     if z >= 0.0 {
         0.5 * (1.0 + erf)
@@ -236,10 +235,18 @@ fn check_lab_signals(
     }
     let checkout = find(targets, "checkout");
     let snap = snapshot(checkout);
-    let canary = now_value(&snap, &hash_of(checkout, VersionRole::Canary), Signal::TrafficShare)
-        .unwrap_or_else(|| panic!("{what}: no canary share"));
-    let stable = now_value(&snap, &hash_of(checkout, VersionRole::Stable), Signal::TrafficShare)
-        .unwrap_or_else(|| panic!("{what}: no stable share"));
+    let canary = now_value(
+        &snap,
+        &hash_of(checkout, VersionRole::Canary),
+        Signal::TrafficShare,
+    )
+    .unwrap_or_else(|| panic!("{what}: no canary share"));
+    let stable = now_value(
+        &snap,
+        &hash_of(checkout, VersionRole::Stable),
+        Signal::TrafficShare,
+    )
+    .unwrap_or_else(|| panic!("{what}: no stable share"));
     assert!(
         (canary - 0.20).abs() <= 0.03,
         "{what}: checkout canary share {canary}"
@@ -251,22 +258,60 @@ fn check_lab_signals(
     // Blue-green: all users on active, none on preview; a finished canary: all on stable.
     let payments = find(targets, "payments");
     let snap = snapshot(payments);
-    let active = now_value(&snap, &hash_of(payments, VersionRole::Active), Signal::TrafficShare);
-    let preview = now_value(&snap, &hash_of(payments, VersionRole::Preview), Signal::TrafficShare);
-    assert_eq!((active, preview), (Some(1.0), None), "{what}: payments");
+    let active = now_value(
+        &snap,
+        &hash_of(payments, VersionRole::Active),
+        Signal::TrafficShare,
+    );
+    let preview = now_value(
+        &snap,
+        &hash_of(payments, VersionRole::Preview),
+        Signal::TrafficShare,
+    );
+    assert_eq!(
+        (active, preview),
+        (Some(1.0), Some(0.0)),
+        "{what}: payments"
+    );
+    let preview = hash_of(payments, VersionRole::Preview);
+    for signal in [Signal::ErrorRate, Signal::P95Ms] {
+        assert_eq!(
+            now_value(&snap, &preview, signal),
+            None,
+            "{what}: payments preview {signal:?}"
+        );
+    }
     let search = find(targets, "search");
     let snap = snapshot(search);
     assert_eq!(search.versions.len(), 1, "{search:?}");
-    let stable = now_value(&snap, &hash_of(search, VersionRole::Stable), Signal::TrafficShare);
+    let stable = now_value(
+        &snap,
+        &hash_of(search, VersionRole::Stable),
+        Signal::TrafficShare,
+    );
     assert_eq!(stable, Some(1.0), "{what}: search");
     let inventory = find(targets, "inventory");
     let snap = snapshot(inventory);
-    let canary = now_value(&snap, &hash_of(inventory, VersionRole::Canary), Signal::ErrorRate)
-        .unwrap_or_else(|| panic!("{what}: no inventory canary error rate"));
-    let stable = now_value(&snap, &hash_of(inventory, VersionRole::Stable), Signal::ErrorRate)
-        .unwrap_or_else(|| panic!("{what}: no inventory stable error rate"));
-    assert!(canary >= 0.04, "{what}: inventory canary error rate {canary}");
-    assert!(stable <= 0.01, "{what}: inventory stable error rate {stable}");
+    let canary = now_value(
+        &snap,
+        &hash_of(inventory, VersionRole::Canary),
+        Signal::ErrorRate,
+    )
+    .unwrap_or_else(|| panic!("{what}: no inventory canary error rate"));
+    let stable = now_value(
+        &snap,
+        &hash_of(inventory, VersionRole::Stable),
+        Signal::ErrorRate,
+    )
+    .unwrap_or_else(|| panic!("{what}: no inventory stable error rate"));
+    assert!(
+        canary >= 0.04,
+        "{what}: inventory canary error rate {canary}"
+    );
+    assert!(
+        stable <= 0.01,
+        "{what}: inventory stable error rate {stable}"
+    );
 }
 
 /// The CLI's JSON for checkout: the documented shape, roles and hashes from the rollout.
@@ -368,7 +413,11 @@ async fn lab_prometheus_signals_cli_and_recovery() {
         if refresher.refresh(&targets, now_secs()).await.ok {
             break;
         }
-        assert!(Instant::now() < deadline, "no recovery: {:?}", refresher.health());
+        assert!(
+            Instant::now() < deadline,
+            "no recovery: {:?}",
+            refresher.health()
+        );
     }
     let recovered = refresher.snapshot(&checkout);
     assert_eq!(
@@ -416,7 +465,9 @@ async fn lab_direct_scrape_signals_and_cli() {
 #[ignore = "benchmark: prints the table recorded in BENCHMARKS.md"]
 async fn bench_refresh_cost() {
     use release_cockpit::metrics::source::FetchRequest;
-    use release_cockpit::metrics::{PrometheusClient, PrometheusConfig, PrometheusSource, Template};
+    use release_cockpit::metrics::{
+        PrometheusClient, PrometheusConfig, PrometheusSource, Template,
+    };
     if release_cockpit::lab::prometheus::find_on_path("prometheus").is_none() {
         eprintln!("skipped: no `prometheus` binary on PATH");
         return;
@@ -447,11 +498,19 @@ async fn bench_refresh_cost() {
         .unwrap()
         .items
         .iter()
-        .filter(|r| r.metadata.name.as_deref().is_some_and(|n| n.starts_with("bench-")))
+        .filter(|r| {
+            r.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("bench-"))
+        })
         .map(|r| Target::from_view(&RolloutView::from_rollout(CONTEXT, r)))
         .collect();
     assert_eq!(all.len(), 100);
-    assert!(all.iter().all(|t| t.versions.len() == 2), "stable and canary each");
+    assert!(
+        all.iter().all(|t| t.versions.len() == 2),
+        "stable and canary each"
+    );
 
     let url = lab.prometheus_url.clone().unwrap();
     let prom = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
@@ -464,7 +523,10 @@ async fn bench_refresh_cost() {
         {
             break;
         }
-        assert!(Instant::now() < deadline, "the bench rollouts get no traffic in Prometheus");
+        assert!(
+            Instant::now() < deadline,
+            "the bench rollouts get no traffic in Prometheus"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     // Let 30 s of samples pile up so every window below holds data at its end.

@@ -1,7 +1,9 @@
 //! `release-cockpit metrics NAME`: per version of a rollout its role, hash, traffic share,
 //! error rate and p95 now (and with `--since` the series), from Prometheus or a direct scrape.
 //!
-//! `-o json` is a stable shape CI can gate on; a value without data is `null`:
+//! `-o json` is a stable shape CI can gate on; a value without data is `null` (a version
+//! that takes no requests while its service does, like a blue-green preview, has share `0`
+//! and `null` error rate and p95):
 //!
 //! ```json
 //! {"rollout": "demo/checkout", "source": "prometheus",

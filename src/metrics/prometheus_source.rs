@@ -6,7 +6,7 @@ use super::prometheus::PrometheusClient;
 use super::response::QueryData;
 use super::source::{FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target};
 use super::templates::{RenderContext, Template};
-use crate::model::{Point, Signal};
+use crate::model::{Point, Signal, Version};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 
@@ -134,15 +134,22 @@ impl PrometheusSource {
             }
             for target in &req.targets {
                 for v in &target.versions {
-                    let slot = values.get(&(
-                        target.rollout.namespace.as_str(),
-                        target.rollout.name.as_str(),
-                        v.hash.as_str(),
-                    ));
+                    let slot = points_of(&values, target, v);
                     for i in 0..steps {
                         let t = req.start_secs + i as f64 * req.step_secs;
-                        let value =
-                            slot.and_then(|m| m.get(&((t * 1000.0).round() as i64)).copied());
+                        let key = (t * 1000.0).round() as i64;
+                        let mut value = slot.and_then(|m| m.get(&key).copied());
+                        // A version without requests has no series, so Prometheus has no
+                        // share for it; while another version of the service has one, its
+                        // share is 0 (a blue-green preview), as the scrape source says.
+                        if value.is_none()
+                            && *signal == Signal::TrafficShare
+                            && target.versions.iter().any(|o| {
+                                points_of(&values, target, o).is_some_and(|m| m.contains_key(&key))
+                            })
+                        {
+                            value = Some(0.0);
+                        }
                         fetched.points.push(SignalPoint {
                             rollout: target.rollout.clone(),
                             version: v.clone(),
@@ -158,6 +165,19 @@ impl PrometheusSource {
         fetched.bytes = b1 - b0;
         Ok(fetched)
     }
+}
+
+/// The points of `version` of `target` among a query's split-up values (time ms → value).
+fn points_of<'m, 'k>(
+    values: &'m HashMap<(&'k str, &'k str, &'k str), HashMap<i64, f64>>,
+    target: &'k Target,
+    version: &'k Version,
+) -> Option<&'m HashMap<i64, f64>> {
+    values.get(&(
+        target.rollout.namespace.as_str(),
+        target.rollout.name.as_str(),
+        version.hash.as_str(),
+    ))
 }
 
 impl MetricsSource for PrometheusSource {
