@@ -556,11 +556,26 @@ async fn bench_refresh_cost() {
             t.elapsed().as_secs_f64() * 1000.0
         }
     };
+    // Prometheus's CPU time, from /proc, less what it spends meanwhile scraping and
+    // compacting (its idle rate, measured first): the work each approach asks of it.
+    let port = url.rsplit(':').next().unwrap().to_string();
+    let cpu = PrometheusCpu::find(&port).unwrap();
+    let (c0, t0) = (cpu.ms(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let idle_per_ms = (cpu.ms() - c0) / (t0.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "Prometheus pid {}: idle (scraping) {:.0} ms CPU per s",
+        cpu.pid,
+        idle_per_ms * 1000.0
+    );
+    let busy = |before: f64, started: Instant| {
+        cpu.ms() - before - idle_per_ms * started.elapsed().as_secs_f64() * 1000.0
+    };
     const ROUNDS: usize = 7;
     println!(
-        "| rollouts | window | grouped: queries | bytes | ms (median of {ROUNDS}) | of which Prometheus + HTTP | naive: queries | bytes | ms | naive/grouped ms |"
+        "| rollouts | window | grouped: queries | bytes | ms (median of {ROUNDS}) | of which Prometheus + HTTP | Prometheus CPU ms | naive: queries | bytes | ms | Prometheus CPU ms | naive/grouped ms |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in [1usize, 10, 100] {
         let targets = &all[..n];
         for (window, span_secs, step_secs) in [
@@ -570,6 +585,7 @@ async fn bench_refresh_cost() {
             let mut grouped = Vec::new();
             let mut naive = Vec::new();
             let mut bare = Vec::new();
+            let (mut grouped_cpu, mut naive_cpu) = (0.0, 0.0);
             for _ in 0..ROUNDS {
                 // Two seconds back, so the last scrape before `end` is surely stored.
                 let end = ((now_secs() - 2.0) / step_secs).floor() * step_secs;
@@ -579,9 +595,10 @@ async fn bench_refresh_cost() {
                     end_secs: end,
                     step_secs,
                 };
-                let t = Instant::now();
+                let (c, t) = (cpu.ms(), Instant::now());
                 let f = source.fetch_window(&req).await.unwrap();
                 grouped.push((f.queries, f.bytes, t.elapsed().as_secs_f64() * 1000.0));
+                grouped_cpu += busy(c, t);
                 // Every version of every rollout got its points.
                 assert_eq!(
                     f.points.len(),
@@ -591,7 +608,7 @@ async fn bench_refresh_cost() {
                 bare.push(raw(req.clone()).await);
 
                 let (q0, b0) = source.client().traffic();
-                let t = Instant::now();
+                let (c, t) = (cpu.ms(), Instant::now());
                 let source = &source;
                 let per_rollout = futures::future::join_all(targets.iter().map(|target| {
                     let req = FetchRequest {
@@ -602,6 +619,7 @@ async fn bench_refresh_cost() {
                 }))
                 .await;
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
+                naive_cpu += busy(c, t);
                 // Concurrent fetches share the client's counters: count once around them all.
                 let (q1, b1) = source.client().traffic();
                 assert_eq!(per_rollout.len(), n);
@@ -615,17 +633,63 @@ async fn bench_refresh_cost() {
             let nv = median(&mut naive);
             bare.sort_by(f64::total_cmp);
             println!(
-                "| {n} | {window} | {} | {} | {:.1} | {:.1} | {} | {} | {:.1} | {:.2}× |",
+                "| {n} | {window} | {} | {} | {:.1} | {:.1} | {:.0} | {} | {} | {:.1} | {:.0} | {:.2}× |",
                 g.0,
                 g.1,
                 g.2,
                 bare[ROUNDS / 2],
+                (grouped_cpu / ROUNDS as f64).max(0.0),
                 nv.0,
                 nv.1,
                 nv.2,
+                (naive_cpu / ROUNDS as f64).max(0.0),
                 nv.2 / g.2
             );
         }
     }
     lab.shutdown().await;
+}
+
+/// CPU time of the lab's Prometheus process, read from `/proc` (Linux).
+struct PrometheusCpu {
+    pid: u32,
+    ms_per_tick: f64,
+}
+
+impl PrometheusCpu {
+    /// The process listening where the lab's Prometheus does (`--web.listen-address`).
+    fn find(port: &str) -> Option<PrometheusCpu> {
+        let flag = format!("--web.listen-address=127.0.0.1:{port}");
+        let pid = std::fs::read_dir("/proc").ok()?.find_map(|e| {
+            let pid: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            String::from_utf8_lossy(&cmdline)
+                .split('\0')
+                .any(|a| a == flag)
+                .then_some(pid)
+        })?;
+        let out = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()?;
+        let ticks: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+        Some(PrometheusCpu {
+            pid,
+            ms_per_tick: 1000.0 / ticks,
+        })
+    }
+
+    /// User + system CPU time so far, in ms.
+    fn ms(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap();
+        // Fields after the `(comm)`: state is the 1st, utime the 12th, stime the 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        ticks * self.ms_per_tick
+    }
 }
