@@ -1,6 +1,7 @@
 //! The Prometheus-backed `MetricsSource`: per refresh, one range query per signal for every
 //! shown rollout at once (namespaces and services as `=~` alternations), results split
-//! client-side by namespace, service and version; a step without data becomes a gap.
+//! client-side by namespace, service and version; a step without data becomes a gap, except
+//! the share of a version that took no requests while another version did, which is 0.
 
 use super::prometheus::PrometheusClient;
 use super::response::QueryData;
