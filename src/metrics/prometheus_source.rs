@@ -204,6 +204,61 @@ mod tests {
     use crate::metrics::prometheus::PrometheusConfig;
     use crate::model::{RolloutRef, Version, VersionRole};
 
+    /// A blue-green preview takes no requests: Prometheus has no series for it. Its share is
+    /// 0 where the active version has one, a gap where neither has; error rate stays a gap.
+    #[tokio::test]
+    async fn a_version_without_requests_has_share_zero_while_its_service_has_traffic() {
+        let body = serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {"destination_workload_namespace": "demo", "destination_canonical_service": "payments",
+                        "rollouts_pod_template_hash": "active1"},
+             "values": [[1010, "1"], [1020, "1"]]}]}});
+        let app = axum::Router::new().route(
+            "/api/v1/query_range",
+            axum::routing::any(move || {
+                let body = body.clone();
+                async move { axum::Json(body) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let client = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
+        let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+        let target = Target {
+            rollout: RolloutRef::new("lab", "demo", "payments"),
+            versions: vec![
+                Version::new(VersionRole::Active, "active1"),
+                Version::new(VersionRole::Preview, "preview2"),
+            ],
+        };
+        let req = FetchRequest {
+            targets: vec![target],
+            start_secs: 1000.0,
+            end_secs: 1020.0,
+            step_secs: 10.0,
+        };
+        let fetched = source.fetch_window(&req).await.unwrap();
+        let values = |hash: &str, signal: Signal| -> Vec<Option<f64>> {
+            fetched
+                .points
+                .iter()
+                .filter(|p| p.version.hash == hash && p.signal == signal)
+                .map(|p| p.point.value)
+                .collect()
+        };
+        // Every query answers with the same matrix: the active version has values at 1010, 1020.
+        assert_eq!(
+            values("active1", Signal::TrafficShare),
+            [None, Some(1.0), Some(1.0)]
+        );
+        assert_eq!(
+            values("preview2", Signal::TrafficShare),
+            [None, Some(0.0), Some(0.0)]
+        );
+        assert_eq!(values("preview2", Signal::ErrorRate), [None, None, None]);
+        assert_eq!(values("preview2", Signal::P95Ms), [None, None, None]);
+    }
+
     #[test]
     fn queries_per_refresh_do_not_grow_with_rollouts_or_namespaces() {
         let client = PrometheusClient::new(PrometheusConfig::new("http://127.0.0.1:9")).unwrap();
