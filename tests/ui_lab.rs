@@ -12,8 +12,8 @@ use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
 use release_cockpit::orchestrator::Journal;
 use release_cockpit::ui::app::SessionAction;
 use release_cockpit::ui::{
-    AppEvent, Backend, BackendOptions, BackendRequest, CockpitApp, EventSink, Settings,
-    TokioBackend, VerdictView,
+    AppEvent, Backend, BackendOptions, BackendRequest, CockpitApp, ContextState, EventSink,
+    Settings, TokioBackend, VerdictView,
 };
 use std::time::{Duration, Instant};
 
@@ -91,6 +91,10 @@ impl LabFixture {
 
     /// The window on the lab's kubeconfig, watching `context`.
     fn window(&self, context: &str) -> Window {
+        self.window_with(context, Settings::default())
+    }
+
+    fn window_with(&self, context: &str, settings: Settings) -> Window {
         let (tx, rx) = std::sync::mpsc::channel();
         // Repaint requests go to a context of their own: the test steps the harness itself.
         let sink = EventSink::new(tx, egui::Context::default());
@@ -105,7 +109,7 @@ impl LabFixture {
         );
         let settings = Settings {
             refresh_secs: 1,
-            ..Settings::default()
+            ..settings
         };
         let mut app = CockpitApp::new(settings, false, rx, Box::new(backend));
         app.start(Some(context.to_string()), None, false);
@@ -345,6 +349,45 @@ fn a_viewer_sees_every_action_disabled_with_the_missing_permission() {
         .cloned()
         .unwrap_or_default();
     assert!(!last_action.contains("lab-viewer"), "{last_action}");
+}
+
+#[test]
+fn an_unreachable_context_says_so_and_never_holds_up_the_lab() {
+    let fixture = LabFixture::start();
+    let far = fixture._dir.path().join("far.yaml");
+    std::fs::write(
+        &far,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: far\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
+         users:\n- name: me\n  user: {token: t}\ncontexts:\n- name: far\n  context: {cluster: far, user: me}\n",
+    )
+    .expect("write far.yaml");
+    let settings = Settings {
+        extra_kubeconfigs: vec![far],
+        ..Settings::default()
+    };
+    let mut w = fixture.window_with("lab-admin", settings);
+    w.wait_until("the far context in the kubeconfig", 20, |app| {
+        app.state.contexts.contains_key("far")
+    });
+    let far_checkbox = w.harness.get_by_role_and_label(Role::CheckBox, "far");
+    far_checkbox.click();
+    w.harness.run_steps(3);
+    w.wait_until("far unreachable, with why", 30, |app| {
+        matches!(
+            app.state.contexts.get("far").map(|c| &c.state),
+            Some(ContextState::Unreachable { reason, .. }) if reason.contains("127.0.0.1:1")
+        )
+    });
+    // Meanwhile the lab's fleet is there and its commands go through.
+    let checkout = w.select_checkout("lab-admin");
+    // The status bar says why and when it retries.
+    w.harness
+        .get_by_label_contains("unreachable: cannot reach the API server of context 'far'");
+    w.harness.get_by_label_contains("retrying in");
+    w.click("Pause");
+    let outcome = w.next_outcome(&checkout, 0, "the pause's outcome");
+    assert!(outcome.contains("paus"), "{outcome}");
+    assert!(fixture.checkout().spec.paused, "paused in the lab");
 }
 
 /// Benchmark (ignored; `cargo test --test ui_lab -- --ignored --nocapture`): time from the
