@@ -203,8 +203,13 @@ pub fn plots_ui(
             } else {
                 0.0
             })
-            // The same y-label width on all three keeps their time axes aligned.
-            .y_axis_min_width(44.0)
+            // The same y-label width on all three keeps their time axes aligned; labels
+            // closer together than egui_plot's default keep a scale on short plots.
+            .custom_y_axes(vec![
+                egui_plot::AxisHints::new_y()
+                    .min_thickness(44.0)
+                    .label_spacing(12.0..=20.0),
+            ])
             .x_axis_formatter(|mark, _| theme::clock(mark.value))
             .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
             .label_formatter(hover_label)
