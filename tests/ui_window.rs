@@ -370,6 +370,7 @@ fn read_only_disables_every_action_and_shows_the_badge() {
 fn selection_survives_refreshes_and_step_changes_leave_markers() {
     let mut w = Window::connected_admin();
     w.select_checkout();
+    w.sent.take();
     let mut moved = checkout("lab-admin");
     moved.current_step = Some(2);
     moved.set_weight = 40;
@@ -388,6 +389,8 @@ fn selection_survives_refreshes_and_step_changes_leave_markers() {
     assert_eq!(state.selected_view().and_then(|v| v.current_step), Some(2));
     let markers = state.markers.get(&r).expect("markers");
     assert_eq!(markers[0].label, "step 2 (weight 40%)");
+    // Someone moved it: the activity panel reads the audit trail again.
+    assert!(w.sent.take().contains(&BackendRequest::LoadActivity(r)));
 }
 
 #[test]

@@ -170,8 +170,13 @@ impl AppState {
                 self.access.insert((context, namespace), access);
             }
             AppEvent::Fleet { context, rollouts } => {
-                self.apply_fleet(context, rollouts, now);
-                return self.select_first_waiting();
+                let selected_moved = self.apply_fleet(context, rollouts, now);
+                let mut requests = self.select_first_waiting();
+                // Someone (another window, the CLI, `auto`) may have acted: read the trail.
+                if let (true, Some(r)) = (selected_moved, self.selected.clone()) {
+                    requests.push(BackendRequest::LoadActivity(r));
+                }
+                return requests;
             }
             AppEvent::Metrics(snapshot) => {
                 if self.selected.as_ref() == Some(&snapshot.rollout) {
@@ -257,13 +262,16 @@ impl AppState {
             })
     }
 
-    /// Replace one context's rollouts, leaving markers where a rollout changed.
-    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) {
+    /// Replace one context's rollouts, leaving markers where a rollout changed; true when
+    /// the selected rollout changed step, pause or phase.
+    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) -> bool {
+        let mut selected_moved = false;
         if let Some(old) = self.fleet.get(&context) {
             for new in &rollouts {
                 if let Some(before) = old.iter().find(|o| o.reference == new.reference) {
                     let marks = timeline::transition_markers(before, new, now);
                     if !marks.is_empty() {
+                        selected_moved |= self.selected.as_ref() == Some(&new.reference);
                         self.markers
                             .entry(new.reference.clone())
                             .or_default()
@@ -273,6 +281,7 @@ impl AppState {
             }
         }
         self.fleet.insert(context, rollouts);
+        selected_moved
     }
 
     fn record(&mut self, rollout: &RolloutRef, text: String, now: f64) {
