@@ -246,13 +246,22 @@ async fn cli_metrics_against_a_fake_api_server(prom_url: &str, lab_url: &str, sv
     };
 
     let args = parse(&["--prometheus", prom_url, "--since", "2m"]);
-    let Collected::Ok(snap) = collect(client.clone(), "lab", "jesse-test", &args, None)
-        .await
-        .unwrap()
-    else {
-        panic!("prometheus: no data")
-    };
-    let json = to_json(&snap, true);
+    // The series sits on a 10 s grid: right after this Prometheus started, the newest grid
+    // point can predate its first two samples. Wait (bounded) for a grid point with data.
+    let mut json = serde_json::Value::Null;
+    for _ in 0..15 {
+        let Collected::Ok(snap) = collect(client.clone(), "lab", "jesse-test", &args, None)
+            .await
+            .unwrap()
+        else {
+            panic!("prometheus: no data")
+        };
+        json = to_json(&snap, true);
+        if json["versions"][1]["share"].is_f64() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
     check(&json, "prometheus");
     let points = json["versions"][1]["series"]["share"].as_array().unwrap();
     assert!(
