@@ -72,7 +72,9 @@ pub async fn start(
         let log_path = dir.join("prometheus.log");
         let log = std::fs::File::create(&log_path)
             .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        die_with_parent(command.as_std_mut());
+        let child = command
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
@@ -168,6 +170,31 @@ impl PrometheusChild {
         }
     }
 }
+
+/// Asks the kernel to SIGTERM the child when the lab's process dies, however it dies
+/// (`kill -9` of the window or a panicking test included), so no Prometheus is orphaned.
+#[cfg(target_os = "linux")]
+pub fn die_with_parent(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: between fork and exec the closure only makes async-signal-safe calls
+    // (prctl, getppid, _exit) and allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect.
+            if libc::getppid() as u32 != parent {
+                libc::_exit(0);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn die_with_parent(_command: &mut std::process::Command) {}
 
 #[cfg(unix)]
 async fn terminate(pid: u32) {

@@ -239,7 +239,9 @@ impl Prometheus {
             ),
         )
         .unwrap();
-        let child = Command::new("prometheus")
+        let mut command = Command::new("prometheus");
+        release_cockpit::lab::prometheus::die_with_parent(&mut command);
+        let child = command
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
