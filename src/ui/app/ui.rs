@@ -24,7 +24,7 @@ pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiComm
     } else {
         egui::Panel::top("fleet")
             .resizable(true)
-            .default_size(170.0)
+            .default_size(200.0)
             .min_size(120.0)
             .show(ui, |ui| {
                 // Fill the panel: a resizable panel keeps the size of its contents, and an

@@ -197,11 +197,12 @@ pub fn plots_ui(
             .allow_drag([true, false])
             .allow_boxed_zoom(false)
             .include_y(0.0)
-            // Shares are read against the whole: 0–100 % always.
-            .include_y(if signal == Signal::TrafficShare {
-                100.0
-            } else {
-                0.0
+            // Shares are read against the whole: 0–100 % always. A flat 0 % error rate
+            // still gets a 0–1 % scale instead of one centred on zero (negative rates).
+            .include_y(match signal {
+                Signal::TrafficShare => 100.0,
+                Signal::ErrorRate => 1.0,
+                Signal::P95Ms => 0.0,
             })
             // The same y-label width on all three keeps their time axes aligned; labels
             // closer together than egui_plot's default keep a scale on short plots.
