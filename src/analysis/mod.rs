@@ -2,6 +2,7 @@
 //! verdict — Pass, Marginal, Fail or NoData, a score 0–100 and the reasons in words. Pure code:
 //! the caller fetches the series (metrics layer) and acts on the verdict (orchestrator, `auto`).
 
+pub mod auto;
 pub mod evaluate;
 pub mod judge;
 pub mod policy;
