@@ -84,6 +84,8 @@ pub async fn run(
     let mut auto = AutoLoop::new(settings, clock());
     let mut status = Status::default();
     let mut last_judged: Option<f64> = None;
+    // The last wait line printed: a wait is printed when it changes, not every interval.
+    let mut last_line: Option<String> = None;
     let tick = feed.step.min(args.interval).max(Duration::from_millis(200));
     println!(
         "{} auto {}/{}: judging every {} over {} (source step {})",
@@ -100,9 +102,8 @@ pub async fn run(
         let now = clock();
         let due = last_judged.is_none_or(|t| now - t >= args.interval.as_secs_f64() - 0.05);
         // Settled states end the loop at once; otherwise decide only every interval.
-        let settled = view.aborted
-            || view.phase == crate::model::Phase::Degraded
-            || !view.in_progress();
+        let settled =
+            view.aborted || view.phase == crate::model::Phase::Degraded || !view.in_progress();
         if due || settled {
             last_judged = Some(now);
             let verdict = analysis::judge_snapshot(&snapshot, &[], &policy);
@@ -110,12 +111,16 @@ pub async fn run(
                 Decision::Done(ending) => {
                     let text = ending_text(&ending, &view);
                     println!("{} {text}", now_text());
-                    status.set(client, target, &format!("auto finished: {text}")).await;
+                    status
+                        .set(client, target, &format!("auto finished: {text}"))
+                        .await;
                     return Ok(ExitCode::from(ending.exit_code()));
                 }
                 Decision::Wait { reason } => {
-                    if status.last.as_deref() != Some(reason.as_str()) {
-                        println!("{} step {}: wait — {reason}", now_text(), view.step_label());
+                    let line = format!("step {}: wait — {reason}", view.step_label());
+                    if last_line.as_deref() != Some(line.as_str()) {
+                        println!("{} {line}", now_text());
+                        last_line = Some(line);
                     }
                     status.set(client, target, &reason).await;
                 }
@@ -127,7 +132,9 @@ pub async fn run(
                 Decision::Promote { pin, why } => {
                     println!("{} step {}: promote — {why}", now_text(), view.step_label());
                     act(client, target, Action::Promote { pin }, &why, options).await?;
-                    status.set(client, target, &format!("promoted: {why}")).await;
+                    status
+                        .set(client, target, &format!("promoted: {why}"))
+                        .await;
                 }
             }
         }
@@ -194,7 +201,8 @@ impl Status {
             return;
         }
         let api: Api<Rollout> = Api::namespaced(client.clone(), &target.namespace);
-        let patch = serde_json::json!({"metadata": {"annotations": {AUTO_STATUS_ANNOTATION: text}}});
+        let patch =
+            serde_json::json!({"metadata": {"annotations": {AUTO_STATUS_ANNOTATION: text}}});
         let params = PatchParams {
             field_manager: Some(FIELD_MANAGER.into()),
             ..PatchParams::default()

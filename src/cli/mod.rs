@@ -229,7 +229,14 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             );
             let target = session.target(&args.name);
             let options = verb_cmd::options(global);
-            auto_cmd::run(&session.client, &target, &args, &options, extension.as_ref()).await
+            auto_cmd::run(
+                &session.client,
+                &target,
+                &args,
+                &options,
+                extension.as_ref(),
+            )
+            .await
         }
         verb => {
             let (name, action, comment) = verb_cmd::action_of(&verb)
