@@ -211,6 +211,10 @@ async fn auto_aborts_inventory_and_promotes_checkout() {
         t.run(auto_args("checkout", policy)),
     );
 
+    eprintln!(
+        "auto inventory:\n{}\nauto checkout:\n{}",
+        inventory.1, checkout.1
+    );
     assert_eq!(inventory.0, 1, "{}{}", inventory.1, inventory.2);
     assert!(
         inventory.1.contains(": abort — fail, score 0"),

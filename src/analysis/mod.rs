@@ -5,6 +5,7 @@
 pub mod auto;
 pub mod evaluate;
 pub mod judge;
+pub mod lab_eval;
 pub mod policy;
 pub mod rules;
 pub mod stats;
