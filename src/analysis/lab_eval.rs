@@ -34,6 +34,10 @@ pub struct LabRunSettings {
     pub judge_every_secs: f64,
     /// The rate window of each sample (1: per-interval samples; 60: like `rate(...[1m])`).
     pub rate_window_secs: usize,
+    /// Seconds between samples (1: every scrape; equal to the rate window: non-overlapping).
+    pub step_secs: usize,
+    /// Overrides the scenario's request rate (requests per simulated second).
+    pub requests_per_second: Option<f64>,
     /// Stop after this much simulated time.
     pub max_secs: f64,
 }
@@ -62,6 +66,10 @@ const COUNTERS: [&str; 2] = [
 pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String> {
     let mut objects = scenario::seed(settings.scenario)?;
     let mut rollout = take(&mut objects, "Rollout", "checkout")?;
+    if let Some(rate) = settings.requests_per_second {
+        rollout["metadata"]["annotations"][crate::lab::traffic::RATE_ANNOTATION] =
+            Value::from(rate.to_string());
+    }
     let mut replica_sets: Vec<Value> = objects
         .into_iter()
         .filter(|o| o["kind"] == "ReplicaSet")
@@ -90,7 +98,8 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
         promotes: 0,
         marginal_verdicts: 0,
     };
-    let window_ticks = (settings.policy.window_secs as usize).max(1) + 2;
+    let step = settings.step_secs.max(1);
+    let window_ticks = (settings.policy.window_secs as usize / step).max(1) + 2;
     let mut next_judge = 0.0;
 
     for tick in 0..=(settings.max_secs as i64) {
@@ -130,9 +139,11 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
                 rollout: reference.clone(),
                 versions: view.versions(),
             };
-            let summed = sum(&recent);
-            for sp in signals(&summed, &[target], t) {
-                push(&mut store, sp.version, sp.signal, sp.point, window_ticks);
+            if tick as usize % step == 0 {
+                let summed = sum(&recent);
+                for sp in signals(&summed, &[target], t) {
+                    push(&mut store, sp.version, sp.signal, sp.point, window_ticks);
+                }
             }
         }
         previous = Some(counters);

@@ -7,6 +7,8 @@ fn settings(scenario: &'static str, judge: JudgeKind, rate_window_secs: usize) -
         policy: Policy::default(),
         judge_every_secs: 5.0,
         rate_window_secs,
+        step_secs: 1,
+        requests_per_second: None,
         max_secs: match scenario {
             "noisy-healthy" => 1200.0,
             _ => 400.0,
@@ -58,28 +60,64 @@ fn lab_traffic_evaluation_table() {
     };
     let healthy_seeds = env("LAB_EVAL_SEEDS", 200);
     let bad_seeds = env("LAB_EVAL_BAD_SEEDS", 50);
-    let windows: Vec<usize> = std::env::var("LAB_EVAL_RATE_WINDOWS")
+    // (rate window, sample step): per-second samples; rate(...[1m]) sampled every second;
+    // non-overlapping 10 s samples.
+    let configs: Vec<(usize, usize)> = std::env::var("LAB_EVAL_CONFIGS")
         .ok()
-        .map(|v| v.split(',').filter_map(|w| w.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1]);
+        .map(|v| {
+            v.split(',')
+                .filter_map(|c| {
+                    let (w, s) = c.split_once('/')?;
+                    Some((w.trim().parse().ok()?, s.trim().parse().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| vec![(1, 1), (60, 1), (10, 10)]);
     println!(
-        "| scenario | judge | rate window | runs | false rollbacks | caught | time to abort median / p90 / max (s) | reached Healthy | runs with a marginal verdict |"
+        "| scenario | req/s | judge | rate window / step | runs | false rollbacks | caught | time to abort median / p90 / max (s) | reached Healthy | runs with a marginal verdict |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for rate_window in windows {
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (rate_window, step) in configs {
         for judge in [JudgeKind::Statistical, JudgeKind::Naive] {
-            for scenario in ["noisy-healthy", "error-spike", "latency-regression"] {
+            for (scenario, rps) in [
+                ("noisy-healthy", None),
+                ("noisy-healthy", Some(50.0)),
+                ("error-spike", None),
+                ("latency-regression", None),
+            ] {
                 let started = std::time::Instant::now();
                 let seeds: Vec<u64> = match scenario {
                     "noisy-healthy" => (0..healthy_seeds).collect(),
                     _ => (1000..1000 + bad_seeds).collect(),
                 };
-                let s = settings(scenario, judge, rate_window);
+                let mut s = settings(scenario, judge, rate_window);
+                s.step_secs = step;
+                s.requests_per_second = rps;
                 let (mut false_rollbacks, mut caught, mut healthy, mut marginal) = (0, 0, 0, 0);
                 let mut times = Vec::new();
                 let mut reasons = Vec::new();
-                for &seed in &seeds {
-                    let o = run(&s, seed).unwrap();
+                let halves: Vec<Vec<(u64, LabRunOutcome)>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = [0, 1]
+                        .map(|half| {
+                            let s = &s;
+                            let seeds = &seeds;
+                            scope.spawn(move || {
+                                seeds
+                                    .iter()
+                                    .skip(half)
+                                    .step_by(2)
+                                    .map(|&seed| (seed, run(s, seed).unwrap()))
+                                    .collect::<Vec<_>>()
+                            })
+                        })
+                        .into_iter()
+                        .collect();
+                    handles.into_iter().map(|h| h.join().unwrap()).collect()
+                });
+                let mut outcomes: Vec<(u64, LabRunOutcome)> =
+                    halves.into_iter().flatten().collect();
+                outcomes.sort_by_key(|(seed, _)| *seed);
+                for (seed, o) in outcomes {
                     healthy += usize::from(o.healthy_secs.is_some());
                     marginal += usize::from(o.marginal_verdicts > 0);
                     match (o.abort_secs, o.bad_from_secs) {
@@ -105,16 +143,19 @@ fn lab_traffic_evaluation_table() {
                 } else {
                     format!("{caught}/{n}")
                 };
+                let rate = rps.map_or("scenario".to_string(), |r| format!("{r:.0}"));
                 println!(
-                    "| {scenario} | {judge:?} | {rate_window} s | {n} | {false_rollbacks} ({:.1}%) | {caught_text} | {} | {healthy}/{n} | {marginal} |",
+                    "| {scenario} | {rate} | {judge:?} | {rate_window} s / {step} s | {n} | {false_rollbacks} ({:.1}%) | {caught_text} | {} | {healthy}/{n} | {marginal} |",
                     100.0 * false_rollbacks as f64 / n as f64,
                     median_p90_max(&mut times),
                 );
                 for r in reasons {
-                    eprintln!("    false rollback, {scenario} {judge:?}: {r}");
+                    println!(
+                        "    false rollback, {scenario} {rate} {judge:?} {rate_window}/{step}: {r}"
+                    );
                 }
-                eprintln!(
-                    "    ({scenario} {judge:?} {rate_window} s: {:.0} s)",
+                println!(
+                    "    ({scenario} {rate} {judge:?} {rate_window}/{step}: {:.0} s)",
                     started.elapsed().as_secs_f64()
                 );
             }
