@@ -62,6 +62,9 @@ pub enum Decision {
     Done(Ending),
 }
 
+/// Where a rollout is: its step and its canary's pod hash.
+type StepKey = (Option<i32>, Option<String>);
+
 /// The loop's memory between two decisions: since when the rollout has been at its step, and
 /// since when the judge has had no data.
 #[derive(Clone, Debug)]
@@ -69,7 +72,7 @@ pub struct AutoLoop {
     settings: AutoSettings,
     started_secs: f64,
     /// (step, canary hash) and since when it has been so.
-    at_step: Option<((Option<i32>, Option<String>), f64)>,
+    at_step: Option<(StepKey, f64)>,
     no_data_since: Option<f64>,
 }
 

@@ -139,7 +139,7 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
                 rollout: reference.clone(),
                 versions: view.versions(),
             };
-            if tick as usize % step == 0 {
+            if (tick as usize).is_multiple_of(step) {
                 let summed = sum(&recent);
                 for sp in signals(&summed, &[target], t) {
                     push(&mut store, sp.version, sp.signal, sp.point, window_ticks);
