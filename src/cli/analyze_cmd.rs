@@ -56,7 +56,6 @@ pub struct FeedArgs {
 
 /// Judge a rollout's canary now.
 #[derive(Clone, Debug, clap::Args)]
-#[command(long_about = ANALYZE_LONG_ABOUT)]
 pub struct AnalyzeArgs {
     /// The rollout's name.
     pub name: String,
@@ -208,4 +207,40 @@ fn print_verdict(
         print!("{}", verdict.to_text());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    fn long_help(sub: &str) -> String {
+        let mut cli = crate::cli::Cli::command();
+        cli.find_subcommand_mut(sub)
+            .unwrap_or_else(|| panic!("no {sub} subcommand"))
+            .render_long_help()
+            .to_string()
+    }
+
+    #[test]
+    fn help_documents_the_exit_codes() {
+        let analyze = long_help("analyze");
+        for line in [
+            "0  pass",
+            "1  fail",
+            "3  marginal",
+            "4  no data",
+            "--window <DURATION>",
+        ] {
+            assert!(analyze.contains(line), "{line:?} missing from\n{analyze}");
+        }
+        let auto = long_help("auto");
+        for line in [
+            "0  the rollout is Healthy",
+            "waiting for approval: marginal verdict",
+            "--interval <DURATION>",
+            "[default: 1h]",
+        ] {
+            assert!(auto.contains(line), "{line:?} missing from\n{auto}");
+        }
+    }
 }

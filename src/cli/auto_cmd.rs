@@ -39,7 +39,6 @@ Exit codes:
 
 /// Carry a rollout through its canary hands-off.
 #[derive(Clone, Debug, clap::Args)]
-#[command(long_about = AUTO_LONG_ABOUT)]
 pub struct AutoArgs {
     /// The rollout's name.
     pub name: String,

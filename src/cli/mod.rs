@@ -155,8 +155,10 @@ pub enum Commands {
     /// controller, live traffic and (when installed) a real Prometheus.
     Lab(lab_cmd::LabArgs),
     /// Judge the canary against stable over a window: exit 0 pass, 1 fail, 3 marginal, 4 no data.
+    #[command(long_about = analyze_cmd::ANALYZE_LONG_ABOUT)]
     Analyze(analyze_cmd::AnalyzeArgs),
     /// Carry a rollout through its canary hands-off: abort on fail, promote on pass.
+    #[command(long_about = auto_cmd::AUTO_LONG_ABOUT)]
     Auto(auto_cmd::AutoArgs),
 }
 
