@@ -48,7 +48,9 @@ fn median_p90_max(values: &mut [f64]) -> String {
 
 /// The table in BENCHMARKS.md, "Canary judge (lab traffic)". Long: run with
 /// `cargo test --lib analysis::lab_eval::tests::lab_traffic_evaluation_table -- --ignored --nocapture`.
-/// `LAB_EVAL_SEEDS` (noisy-healthy runs, default 200) and `LAB_EVAL_BAD_SEEDS` (default 50).
+/// `LAB_EVAL_SEEDS` (noisy-healthy runs, default 200), `LAB_EVAL_BUSY_SEEDS` (noisy-healthy at
+/// 50 req/s, default the same), `LAB_EVAL_BAD_SEEDS` (default 50), `LAB_EVAL_CONFIGS`
+/// (`window/step,...`, default `1/1,60/1,10/10`).
 #[test]
 #[ignore]
 fn lab_traffic_evaluation_table() {
@@ -60,6 +62,7 @@ fn lab_traffic_evaluation_table() {
     };
     let healthy_seeds = env("LAB_EVAL_SEEDS", 200);
     let bad_seeds = env("LAB_EVAL_BAD_SEEDS", 50);
+    let busy_seeds = env("LAB_EVAL_BUSY_SEEDS", healthy_seeds);
     // (rate window, sample step): per-second samples; rate(...[1m]) sampled every second;
     // non-overlapping 10 s samples.
     let configs: Vec<(usize, usize)> = std::env::var("LAB_EVAL_CONFIGS")
@@ -87,6 +90,7 @@ fn lab_traffic_evaluation_table() {
             ] {
                 let started = std::time::Instant::now();
                 let seeds: Vec<u64> = match scenario {
+                    "noisy-healthy" if rps.is_some() => (0..busy_seeds).collect(),
                     "noisy-healthy" => (0..healthy_seeds).collect(),
                     _ => (1000..1000 + bad_seeds).collect(),
                 };
