@@ -40,7 +40,8 @@ pub struct FeedArgs {
     /// a direct scrape).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub step: Option<Duration>,
-    /// The rate window of each sample (default: the settings' window, 1m).
+    /// The rate window of each sample (default: the step for a direct scrape, so samples do
+    /// not overlap; the settings' window, 1m, for Prometheus).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub rate_window: Option<Duration>,
     /// Prometheus API base URL; overrides the settings file and the kubeconfig extension.
@@ -114,19 +115,24 @@ impl Feed {
         } else if let Some(url) = &args.metrics_url {
             config.kind = SourceKind::Scrape { url: url.clone() };
         }
-        if let Some(w) = args.rate_window {
-            config.window = format!("{}s", w.as_secs().max(1));
-        }
         let scraping = matches!(config.kind, SourceKind::Scrape { .. });
-        let Some(source) = build_source(&config)? else {
-            return Ok(None);
-        };
         let step = args.step.unwrap_or(if scraping {
             Duration::from_secs(1)
         } else {
             config.refresh
         });
         let step = step.max(Duration::from_secs(1));
+        // A scrape's samples are per interval by default (rate window = step): the judge's
+        // statistics assume independent samples, and overlapping 1m rates are not (see
+        // BENCHMARKS.md, "Canary judge (lab traffic)").
+        match (args.rate_window, scraping) {
+            (Some(w), _) => config.window = format!("{}s", w.as_secs().max(1)),
+            (None, true) => config.window = format!("{}s", step.as_secs().max(1)),
+            (None, false) => {}
+        }
+        let Some(source) = build_source(&config)? else {
+            return Ok(None);
+        };
         Ok(Some(Feed {
             refresher: Refresher::new(source, history + step * 2, step),
             step,
