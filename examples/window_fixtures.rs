@@ -1,7 +1,8 @@
 //! Opens the real cockpit window and feeds it `AppEvent`s built from fixture objects (the
 //! lab-like `checkout` and Argo's controller-written rollouts) plus synthetic metrics, to look
 //! at the window without a cluster: `cargo run --example window_fixtures -- --demo-fixtures`.
-//! This is a developer aid for screenshots; the product window only shows real data.
+//! This is a developer aid for screenshots; the product window only shows real data (for a
+//! live window without a cluster, run `release-cockpit --lab`). Requests go nowhere here.
 
 use release_cockpit::model::{
     MetricsSnapshot, Point, Rollout, RolloutRef, RolloutView, Signal, Version, VersionRole,
@@ -9,8 +10,8 @@ use release_cockpit::model::{
 };
 use release_cockpit::ui::theme::{install_fonts, now_secs};
 use release_cockpit::ui::{
-    Access, ActivityEntry, AppEvent, CockpitApp, ContextState, EventSink, Identity, Settings,
-    TokioBackend, UiCommand, VerdictView,
+    Access, ActivityEntry, AppEvent, Backend, BackendRequest, CockpitApp, ContextState, Identity,
+    KubeconfigInfo, Settings, UiCommand, VerdictView,
 };
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
@@ -19,27 +20,25 @@ fn main() -> anyhow::Result<()> {
     if !std::env::args().any(|a| a == "--demo-fixtures") {
         anyhow::bail!("usage: cargo run --example window_fixtures -- --demo-fixtures");
     }
-    let runtime = tokio::runtime::Runtime::new()?;
-    let dir = tempfile::tempdir()?;
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, KUBECONFIG)?;
-    let handle = runtime.handle().clone();
     eframe::run_native(
         "Release Cockpit",
         release_cockpit::ui::native_options(),
         Box::new(move |cc| {
             install_fonts(&cc.egui_ctx);
             let (tx, rx) = std::sync::mpsc::channel();
-            let sink = EventSink::new(tx.clone(), cc.egui_ctx.clone());
-            let backend = TokioBackend::new(handle, sink, Some(kubeconfig));
             let mut settings = Settings::default();
             if std::env::args().any(|a| a == "--light") {
                 settings.theme = release_cockpit::ui::settings::ThemeChoice::Light;
             }
-            let mut app = CockpitApp::new(settings, false, rx, Box::new(backend));
+            let mut app = CockpitApp::new(settings, false, rx, Box::new(Discard));
+            tx.send(AppEvent::Kubeconfig(KubeconfigInfo {
+                files: vec![PathBuf::from("fixtures")],
+                searched: vec![PathBuf::from("fixtures")],
+                contexts: vec!["lab-admin".into(), "lab-viewer".into()],
+                current: Some("lab-admin".into()),
+            }))?;
             app.start(None, None, false);
-            // Show the detail view as if `checkout` had been clicked; the requests this
-            // produces (metrics, audit trail) have no layer to go to here.
+            // Show the detail view as if `checkout` had been clicked.
             let _ = app.state.handle(UiCommand::Select(RolloutRef::new(
                 "lab-admin",
                 "shop",
@@ -58,7 +57,7 @@ fn main() -> anyhow::Result<()> {
             std::thread::spawn(move || {
                 std::thread::sleep(std::time::Duration::from_millis(300));
                 let _ = tx.send(AppEvent::Notice(
-                    "fixture data: the cluster layer is not connected".into(),
+                    "fixture data: buttons send nothing in this example".into(),
                 ));
                 ctx.request_repaint();
             });
@@ -68,9 +67,12 @@ fn main() -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("window: {e}"))
 }
 
-const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\ncurrent-context: lab-admin\n\
-clusters: []\nusers: []\ncontexts:\n- name: lab-admin\n  context: {cluster: lab, user: admin}\n\
-- name: lab-viewer\n  context: {cluster: lab, user: viewer}\n";
+/// Requests go nowhere: the window shows the fixtures only.
+struct Discard;
+
+impl Backend for Discard {
+    fn send(&self, _request: BackendRequest) {}
+}
 
 fn read(path: &Path) -> anyhow::Result<Rollout> {
     Ok(serde_saphyr::from_str(&std::fs::read_to_string(path)?)?)
@@ -145,8 +147,9 @@ fn feed(tx: &Sender<AppEvent>) -> anyhow::Result<()> {
             rollout: r,
             verdict: VerdictView {
                 verdict: "pass".into(),
-                score: 0.91,
+                score: 91.0,
                 reasons: vec!["error rate within 0.2 points of stable".into()],
+                metrics: vec![],
             },
         },
     ];

@@ -1,5 +1,7 @@
 //! CPU time per frame of the real window, headless (egui layout + tessellation, no GPU):
-//! the detail view with 4 versions × 3 signals × 1 hour at 1 s, and a fleet of 500 rollouts.
+//! the detail view with 4 versions × 3 signals × 1 hour at 1 s, and a fleet of 500 rollouts,
+//! against a peer in the same run (an egui frame with one label). The thread's CPU time
+//! (`CLOCK_THREAD_CPUTIME_ID`) is counted, so other processes on the machine do not inflate it.
 //! `cargo run --example window_frame_cost` prints p50/p99 in milliseconds.
 
 use egui_kittest::Harness;
@@ -12,7 +14,6 @@ use release_cockpit::ui::{
     Access, AppEvent, Backend, BackendRequest, CockpitApp, KubeconfigInfo, Settings, UiCommand,
 };
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Requests go nowhere: only drawing is measured.
 struct Discard;
@@ -27,25 +28,127 @@ fn main() -> anyhow::Result<()> {
     let rollout: Rollout = serde_saphyr::from_str(&text)?;
     let checkout = RolloutView::from_rollout("lab-admin", &rollout);
 
+    let hour = hour_of_metrics(&checkout.reference);
     let detail = measure(
-        "detail: 4 versions × 3 signals × 3600 points",
+        "detail: 4 versions × 3 signals × 3600 points, last 15 min shown",
         &checkout,
         1,
-        Some(hour_of_metrics(&checkout.reference)),
+        Some((hour.clone(), 15)),
+    )?;
+    let detail_hour = measure(
+        "detail: 4 versions × 3 signals × 3600 points, whole hour shown",
+        &checkout,
+        1,
+        Some((hour.clone(), 60)),
     )?;
     let empty = measure("detail: no metrics yet", &checkout, 1, None)?;
     let fleet = measure("fleet: 500 rollouts, detail closed", &checkout, 500, None)?;
-    for (name, (p50, p99)) in [detail, empty, fleet] {
-        println!("{name}: p50 {p50:.2} ms, p99 {p99:.2} ms per frame");
+    let plot_peer = measure_plot_peer(&hour);
+    let peer = measure_peer();
+    for (name, (p50, p99)) in [detail, detail_hour, plot_peer, empty, fleet, peer] {
+        println!(
+            "{name}: CPU p50 {p50:.2} ms, p99 {p99:.2} ms per frame \
+             ({:.2}× / {:.2}× bare egui_plot with the hour; {:.0}× / {:.0}× a one-label frame)",
+            p50 / plot_peer.1.0,
+            p99 / plot_peer.1.1,
+            p50 / peer.1.0,
+            p99 / peer.1.1
+        );
     }
     Ok(())
+}
+
+/// The detail view's peer: three bare egui_plot plots with the same 12 series, every point
+/// handed over, nothing else on screen.
+fn measure_plot_peer(snapshot: &MetricsSnapshot) -> (&'static str, (f64, f64)) {
+    let lines: Vec<(Signal, String, Vec<[f64; 2]>)> = snapshot
+        .series
+        .iter()
+        .map(|s| {
+            let points = s
+                .points
+                .iter()
+                .filter_map(|p| Some([p.t_secs, p.value?]))
+                .collect();
+            (
+                s.signal,
+                format!("{} {}", s.version.role, s.version.hash),
+                points,
+            )
+        })
+        .collect();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_context_setup(install_fonts)
+        .build_ui(move |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
+                for signal in Signal::ALL {
+                    egui_plot::Plot::new(("peer", signal.as_str()))
+                        .height(250.0)
+                        .show(ui, |plot_ui| {
+                            for (s, label, points) in &lines {
+                                if *s == signal {
+                                    plot_ui
+                                        .line(egui_plot::Line::new(label.as_str(), points.clone()));
+                                }
+                            }
+                        });
+                }
+            });
+        });
+    harness.run_steps(5);
+    (
+        "peer: bare egui_plot, 3 plots × 4 lines × 3600 points",
+        frame_times(&mut harness),
+    )
+}
+
+/// The peer: an egui frame with one label, measured the same way.
+fn measure_peer() -> (&'static str, (f64, f64)) {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_context_setup(install_fonts)
+        .build_ui(|ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.label("an egui frame with one label");
+            });
+        });
+    harness.run_steps(5);
+    ("peer: egui frame with one label", frame_times(&mut harness))
+}
+
+/// CPU time this thread has used, in milliseconds.
+fn thread_cpu_ms() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the kernel knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6
+}
+
+/// p50 and p99 of the CPU time of 200 frames (layout and tessellation).
+fn frame_times<S>(harness: &mut Harness<'_, S>) -> (f64, f64) {
+    let mut times = Vec::new();
+    for _ in 0..200 {
+        let start = thread_cpu_ms();
+        harness.step();
+        let shapes = harness.output().shapes.clone();
+        let ppp = harness.output().pixels_per_point;
+        let _ = harness.ctx.tessellate(shapes, ppp);
+        times.push(thread_cpu_ms() - start);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[times.len() * 99 / 100])
 }
 
 fn measure(
     name: &'static str,
     template: &RolloutView,
     rollouts: usize,
-    metrics: Option<MetricsSnapshot>,
+    metrics: Option<(MetricsSnapshot, u32)>,
 ) -> anyhow::Result<(&'static str, (f64, f64))> {
     let (tx, rx) = std::sync::mpsc::channel();
     let app = CockpitApp::new(Settings::default(), false, rx, Box::new(Discard));
@@ -83,23 +186,12 @@ fn measure(
             .state
             .handle(UiCommand::Select(template.reference.clone()));
     }
-    if let Some(snapshot) = metrics {
+    if let Some((snapshot, window_minutes)) = metrics {
+        harness.state_mut().state.plot_view.window_minutes = window_minutes;
         tx.send(AppEvent::Metrics(snapshot))?;
     }
     harness.run_steps(5);
-    let mut times = Vec::new();
-    for _ in 0..200 {
-        let start = Instant::now();
-        harness.step();
-        let shapes = harness.output().shapes.clone();
-        let ppp = harness.output().pixels_per_point;
-        let _ = harness.ctx.tessellate(shapes, ppp);
-        times.push(start.elapsed().as_secs_f64() * 1000.0);
-    }
-    times.sort_by(f64::total_cmp);
-    let p50 = times[times.len() / 2];
-    let p99 = times[times.len() * 99 / 100];
-    Ok((name, (p50, p99)))
+    Ok((name, frame_times(&mut harness)))
 }
 
 fn hour_of_metrics(r: &RolloutRef) -> MetricsSnapshot {

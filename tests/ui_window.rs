@@ -343,7 +343,7 @@ fn a_viewer_sees_disabled_actions_with_the_missing_permission() {
     w.harness.get_by_label("Approve").hover();
     w.settle();
     w.harness.get_by_label_contains(
-        "lab-viewer may not promote: missing permission \"patch rollouts.argoproj.io\"",
+        "lab-viewer may not promote: missing permission \"patch rollouts.argoproj.io/status\"",
     );
     // The keyboard refuses too, with the same reason.
     w.harness.key_press(egui::Key::A);
@@ -370,6 +370,7 @@ fn read_only_disables_every_action_and_shows_the_badge() {
 fn selection_survives_refreshes_and_step_changes_leave_markers() {
     let mut w = Window::connected_admin();
     w.select_checkout();
+    w.sent.take();
     let mut moved = checkout("lab-admin");
     moved.current_step = Some(2);
     moved.set_weight = 40;
@@ -388,6 +389,8 @@ fn selection_survives_refreshes_and_step_changes_leave_markers() {
     assert_eq!(state.selected_view().and_then(|v| v.current_step), Some(2));
     let markers = state.markers.get(&r).expect("markers");
     assert_eq!(markers[0].label, "step 2 (weight 40%)");
+    // Someone moved it: the activity panel reads the audit trail again.
+    assert!(w.sent.take().contains(&BackendRequest::LoadActivity(r)));
 }
 
 #[test]
@@ -478,6 +481,39 @@ fn without_a_kubeconfig_the_window_offers_the_lab_and_a_file() {
         w.sent.take(),
         [BackendRequest::StartLab, BackendRequest::PickKubeconfig]
     );
+}
+
+#[test]
+fn starting_the_lab_lands_on_the_rollout_that_waits_for_a_human() {
+    let mut w = Window::new();
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo::default()));
+    w.settle();
+    w.sent.take();
+    w.click("Start the lab");
+    assert_eq!(w.sent.take(), [BackendRequest::StartLab]);
+    // The lab's kubeconfig arrives (lab-admin current), then its fleet: checkout waits.
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        contexts: vec!["lab-admin".into(), "lab-viewer".into()],
+        current: Some("lab-admin".into()),
+    }));
+    // Argo's aborted fixture sorts first but waits for nobody.
+    let mut fleet = argo_fixtures("lab-admin");
+    fleet.retain(|v| !v.waiting_for_human());
+    assert!(!fleet.is_empty());
+    fleet.push(checkout("lab-admin"));
+    w.send(AppEvent::Fleet {
+        context: "lab-admin".into(),
+        rollouts: fleet,
+    });
+    w.settle();
+    let checkout = RolloutRef::new("lab-admin", "shop", "checkout");
+    assert_eq!(w.harness.state().state.selected, Some(checkout.clone()));
+    assert!(w.sent.take().contains(&BackendRequest::WatchMetrics {
+        rollout: Some(checkout),
+        window_secs: 3600
+    }));
 }
 
 #[test]

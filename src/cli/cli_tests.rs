@@ -137,3 +137,13 @@ fn read_only_is_a_global_flag() {
     assert!(verb_cmd::options(&cli.global).read_only);
     assert!(!parse(&["list"]).expect("parses").global.read_only);
 }
+
+#[test]
+fn lab_is_a_top_level_flag_that_opens_the_window() {
+    let cli = parse(&["--lab"]).expect("parses");
+    assert!(cli.global.lab && cli.command.is_none());
+    assert!(
+        parse(&["list", "--lab"]).is_err(),
+        "--lab is not a flag of the verbs"
+    );
+}

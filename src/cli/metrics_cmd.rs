@@ -1,7 +1,9 @@
 //! `release-cockpit metrics NAME`: per version of a rollout its role, hash, traffic share,
 //! error rate and p95 now (and with `--since` the series), from Prometheus or a direct scrape.
 //!
-//! `-o json` is a stable shape CI can gate on; a value without data is `null`:
+//! `-o json` is a stable shape CI can gate on; a value without data is `null` (a version
+//! that takes no requests while its service does, like a blue-green preview, has share `0`
+//! and `null` error rate and p95):
 //!
 //! ```json
 //! {"rollout": "demo/checkout", "source": "prometheus",
@@ -19,7 +21,6 @@ use crate::metrics::source::{Refresher, Target, now_secs};
 use crate::metrics::store::latest_value;
 use crate::metrics::{PrometheusConfig, build_source};
 use crate::model::{MetricsSnapshot, Rollout, RolloutView, Signal, VersionRole, VersionSeries};
-use anyhow::Context as _;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -124,9 +125,14 @@ pub async fn collect(
     kubeconfig_extension: Option<&Value>,
 ) -> anyhow::Result<Collected> {
     let rollouts = kube::Api::<Rollout>::namespaced(client, namespace);
-    let rollout = rollouts.get(&args.name).await.with_context(|| {
-        format!(
-            "cannot get rollout {namespace}/{} in context {context}; check the name and namespace (-n)",
+    let rollout = rollouts.get(&args.name).await.map_err(|e| {
+        // The API's own message ("… not found"), not kube's debug dump of the Status.
+        let why = match &e {
+            kube::Error::Api(status) => status.message.clone(),
+            other => other.to_string(),
+        };
+        anyhow::anyhow!(
+            "cannot get rollout {namespace}/{} in context {context}: {why}; check the name and namespace (-n)",
             args.name
         )
     })?;
@@ -170,8 +176,13 @@ pub async fn collect(
     };
 
     let scraping = source.kind() == "scrape";
+    // Without --since only "now" is asked for: a 1 s step puts it at the last whole second
+    // instead of up to a refresh interval back (right after the lab starts, that older step
+    // would predate Prometheus's first samples and show nothing).
     let step = if scraping {
         Duration::from_secs(args.scrape_secs.max(1))
+    } else if args.since.is_none() {
+        Duration::from_secs(1)
     } else {
         config.refresh
     };

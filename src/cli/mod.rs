@@ -55,6 +55,9 @@ pub struct GlobalArgs {
     /// Refuse every command that changes a rollout; nothing is sent (also: env RELEASE_COCKPIT_READ_ONLY=true).
     #[arg(long, global = true, env = "RELEASE_COCKPIT_READ_ONLY")]
     pub read_only: bool,
+    /// Open the window on the embedded lab (started in this process): no cluster needed.
+    #[arg(long)]
+    pub lab: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -174,6 +177,14 @@ pub struct WatchFailed(pub String);
 
 /// Runs one subcommand (inside the runtime `main` built).
 pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Result<ExitCode> {
+    if global.lab {
+        return Err(UsageError(
+            "--lab opens the window on the embedded lab and takes no subcommand; for a lab in \
+             a terminal, run: release-cockpit lab"
+                .into(),
+        )
+        .into());
+    }
     if global.all_namespaces && !matches!(command, Commands::List) {
         return Err(UsageError(
             "-A/--all-namespaces only applies to list; name the namespace with -n".into(),
@@ -258,15 +269,21 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
     }
 }
 
-/// No subcommand: the cockpit window. It arrives with issue 5; until then this says so.
+/// No subcommand: the cockpit window, on the user's kubeconfig or (`--lab`) on the embedded
+/// lab. Every I/O task runs on `runtime`; this returns when the window is closed.
 pub fn open_window(
-    _global: &GlobalArgs,
-    _runtime: &tokio::runtime::Handle,
+    global: &GlobalArgs,
+    runtime: &tokio::runtime::Handle,
 ) -> anyhow::Result<ExitCode> {
-    eprintln!(
-        "release-cockpit: the cockpit window comes with issue 5; for now use a subcommand (release-cockpit --help)"
-    );
-    Ok(ExitCode::from(2))
+    crate::ui::run_window(crate::ui::WindowOptions {
+        kubeconfig: global.kubeconfig.clone(),
+        context: global.context.clone(),
+        namespace: global.namespace.clone(),
+        lab: global.lab,
+        read_only: global.read_only,
+        runtime: runtime.clone(),
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The exit code for an error that ended a command.

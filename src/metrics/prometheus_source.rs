@@ -1,12 +1,13 @@
 //! The Prometheus-backed `MetricsSource`: per refresh, one range query per signal for every
 //! shown rollout at once (namespaces and services as `=~` alternations), results split
-//! client-side by namespace, service and version; a step without data becomes a gap.
+//! client-side by namespace, service and version; a step without data becomes a gap, except
+//! the share of a version that took no requests while another version did, which is 0.
 
 use super::prometheus::PrometheusClient;
 use super::response::QueryData;
 use super::source::{FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target};
 use super::templates::{RenderContext, Template};
-use crate::model::{Point, Signal};
+use crate::model::{Point, Signal, Version};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 
@@ -134,15 +135,22 @@ impl PrometheusSource {
             }
             for target in &req.targets {
                 for v in &target.versions {
-                    let slot = values.get(&(
-                        target.rollout.namespace.as_str(),
-                        target.rollout.name.as_str(),
-                        v.hash.as_str(),
-                    ));
+                    let slot = points_of(&values, target, v);
                     for i in 0..steps {
                         let t = req.start_secs + i as f64 * req.step_secs;
-                        let value =
-                            slot.and_then(|m| m.get(&((t * 1000.0).round() as i64)).copied());
+                        let key = (t * 1000.0).round() as i64;
+                        let mut value = slot.and_then(|m| m.get(&key).copied());
+                        // A version without requests has no series, so Prometheus has no
+                        // share for it; while another version of the service has one, its
+                        // share is 0 (a blue-green preview), as the scrape source says.
+                        if value.is_none()
+                            && *signal == Signal::TrafficShare
+                            && target.versions.iter().any(|o| {
+                                points_of(&values, target, o).is_some_and(|m| m.contains_key(&key))
+                            })
+                        {
+                            value = Some(0.0);
+                        }
                         fetched.points.push(SignalPoint {
                             rollout: target.rollout.clone(),
                             version: v.clone(),
@@ -158,6 +166,19 @@ impl PrometheusSource {
         fetched.bytes = b1 - b0;
         Ok(fetched)
     }
+}
+
+/// The points of `version` of `target` among a query's split-up values (time ms → value).
+fn points_of<'m, 'k>(
+    values: &'m HashMap<(&'k str, &'k str, &'k str), HashMap<i64, f64>>,
+    target: &'k Target,
+    version: &'k Version,
+) -> Option<&'m HashMap<i64, f64>> {
+    values.get(&(
+        target.rollout.namespace.as_str(),
+        target.rollout.name.as_str(),
+        version.hash.as_str(),
+    ))
 }
 
 impl MetricsSource for PrometheusSource {
@@ -182,6 +203,61 @@ mod tests {
     use super::*;
     use crate::metrics::prometheus::PrometheusConfig;
     use crate::model::{RolloutRef, Version, VersionRole};
+
+    /// A blue-green preview takes no requests: Prometheus has no series for it. Its share is
+    /// 0 where the active version has one, a gap where neither has; error rate stays a gap.
+    #[tokio::test]
+    async fn a_version_without_requests_has_share_zero_while_its_service_has_traffic() {
+        let body = serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {"destination_workload_namespace": "demo", "destination_canonical_service": "payments",
+                        "rollouts_pod_template_hash": "active1"},
+             "values": [[1010, "1"], [1020, "1"]]}]}});
+        let app = axum::Router::new().route(
+            "/api/v1/query_range",
+            axum::routing::any(move || {
+                let body = body.clone();
+                async move { axum::Json(body) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let client = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
+        let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+        let target = Target {
+            rollout: RolloutRef::new("lab", "demo", "payments"),
+            versions: vec![
+                Version::new(VersionRole::Active, "active1"),
+                Version::new(VersionRole::Preview, "preview2"),
+            ],
+        };
+        let req = FetchRequest {
+            targets: vec![target],
+            start_secs: 1000.0,
+            end_secs: 1020.0,
+            step_secs: 10.0,
+        };
+        let fetched = source.fetch_window(&req).await.unwrap();
+        let values = |hash: &str, signal: Signal| -> Vec<Option<f64>> {
+            fetched
+                .points
+                .iter()
+                .filter(|p| p.version.hash == hash && p.signal == signal)
+                .map(|p| p.point.value)
+                .collect()
+        };
+        // Every query answers with the same matrix: the active version has values at 1010, 1020.
+        assert_eq!(
+            values("active1", Signal::TrafficShare),
+            [None, Some(1.0), Some(1.0)]
+        );
+        assert_eq!(
+            values("preview2", Signal::TrafficShare),
+            [None, Some(0.0), Some(0.0)]
+        );
+        assert_eq!(values("preview2", Signal::ErrorRate), [None, None, None]);
+        assert_eq!(values("preview2", Signal::P95Ms), [None, None, None]);
+    }
 
     #[test]
     fn queries_per_refresh_do_not_grow_with_rollouts_or_namespaces() {

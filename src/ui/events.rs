@@ -117,25 +117,31 @@ impl Access {
         patch_rollouts_status: true,
     };
 
-    /// The permission `verb` needs that the user lacks, named as `kubectl auth can-i` names it.
+    /// The permission `verb` needs that the user lacks, named as `kubectl auth can-i` names
+    /// it; the status subresource first, as the orchestrator checks it.
     pub fn missing_for(&self, verb: Verb) -> Option<&'static str> {
         let (spec, status) = verb_needs(verb);
-        if spec && !self.patch_rollouts {
-            Some("patch rollouts.argoproj.io")
-        } else if status && !self.patch_rollouts_status {
+        if status && !self.patch_rollouts_status {
             Some("patch rollouts.argoproj.io/status")
+        } else if spec && !self.patch_rollouts {
+            Some("patch rollouts.argoproj.io")
         } else {
             None
         }
     }
 }
 
-/// Which parts of a rollout a verb patches: (spec, status). Promote and resume may unpause
-/// the spec; see ARCHITECTURE.md for the exact patches.
+/// Which parts of a rollout a verb patches: (spec, status). Every change also writes the
+/// `release-cockpit.io/last-action` annotation, so every verb needs to patch the rollout
+/// itself; see ARCHITECTURE.md for the exact patches.
 fn verb_needs(verb: Verb) -> (bool, bool) {
     match verb {
-        Verb::Promote | Verb::PromoteFull | Verb::Resume => (true, true),
-        Verb::Abort | Verb::Retry | Verb::SetWeight => (false, true),
+        Verb::Promote
+        | Verb::PromoteFull
+        | Verb::Resume
+        | Verb::Abort
+        | Verb::Retry
+        | Verb::SetWeight => (true, true),
         Verb::Pause | Verb::Restart | Verb::Undo => (true, false),
     }
 }
@@ -153,14 +159,28 @@ pub struct ActivityEntry {
     pub detail: String,
 }
 
-/// The judge's verdict as the window shows it; replaced by the judge's own type in phase 2.
+/// The canary judge's verdict (`analysis::Verdict`) as the window shows it: plain words.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerdictView {
-    /// `pass`, `fail` or `inconclusive`.
+    /// `pass`, `marginal`, `fail` or `no data`.
     pub verdict: String,
-    /// Weighted score 0–1.
+    /// Score 0–100.
     pub score: f64,
+    /// Why, most important first.
     pub reasons: Vec<String>,
+    /// One line per metric ("p95 101 ms vs stable 99 ms — within tolerance, pass").
+    pub metrics: Vec<String>,
+}
+
+impl From<&crate::analysis::Verdict> for VerdictView {
+    fn from(v: &crate::analysis::Verdict) -> VerdictView {
+        VerdictView {
+            verdict: v.kind.as_str().to_string(),
+            score: v.score,
+            reasons: v.reasons.clone(),
+            metrics: v.metrics.iter().map(|m| m.summary.clone()).collect(),
+        }
+    }
 }
 
 /// What the window asks the backend to do. The backend answers with `AppEvent`s.

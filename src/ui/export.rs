@@ -136,7 +136,11 @@ pub fn markdown_summary(review: &Review<'_>) -> String {
     let _ = writeln!(md, "\n## Verdict\n");
     match review.verdict {
         Some(verdict) => {
-            let _ = writeln!(md, "**{}** (score {:.2})\n", verdict.verdict, verdict.score);
+            let _ = writeln!(
+                md,
+                "**{}** (score {:.0}/100)\n",
+                verdict.verdict, verdict.score
+            );
             for reason in &verdict.reasons {
                 let _ = writeln!(md, "- {reason}");
             }
@@ -236,8 +240,9 @@ mod tests {
         ];
         let verdict = VerdictView {
             verdict: "pass".into(),
-            score: 0.93,
+            score: 93.0,
             reasons: vec!["error rate within 0.5% of stable".into()],
+            metrics: vec![],
         };
         let md = markdown_summary(&Review {
             view: &view,
@@ -259,7 +264,7 @@ mod tests {
         assert!(md.contains(
             "| 2025-11-22T02:00:00Z | lab-admin | promote — step 0 → 1 | error rate flat \\| ok |"
         ));
-        assert!(md.contains("**pass** (score 0.93)"));
+        assert!(md.contains("**pass** (score 93/100)"));
         assert!(md.contains("- error rate within 0.5% of stable"));
         assert!(md.contains("| step: step 1 (weight 20%) | 1m00s |"), "{md}");
         assert!(

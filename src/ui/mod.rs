@@ -19,7 +19,7 @@ pub mod toasts;
 mod fixtures;
 
 pub use app::{AppState, CockpitApp, UiCommand};
-pub use backend::{Backend, EventSink, TokioBackend};
+pub use backend::{Backend, BackendOptions, EventSink, TokioBackend};
 pub use events::{
     Access, ActivityEntry, AppEvent, BackendRequest, ContextState, Identity, KubeconfigInfo,
     VerdictView,
@@ -78,11 +78,16 @@ pub fn native_options() -> eframe::NativeOptions {
 /// The app wired to a `TokioBackend` on `options.runtime`.
 pub fn build_app(options: WindowOptions, settings: Settings, ctx: egui::Context) -> CockpitApp {
     let (tx, rx) = std::sync::mpsc::channel();
-    let backend = TokioBackend::new(
+    let backend = TokioBackend::with_options(
         options.runtime.clone(),
         EventSink::new(tx, ctx),
         options.kubeconfig.clone(),
+        backend::BackendOptions {
+            read_only: options.read_only,
+            journal: None,
+        },
     );
+    backend.report_unfinished_commands();
     let mut app = CockpitApp::new(settings, options.read_only, rx, Box::new(backend));
     app.start(options.context, options.namespace, options.lab);
     app

@@ -1,6 +1,8 @@
 //! Fixtures of the metrics tests: an Istio exposition whose counters advance with time,
 //! served by axum; a Prometheus process of the test's own; a fake Kubernetes API that
-//! answers GET for one Argo rollout.
+//! answers GET for one Argo rollout. Shared by metrics_prometheus.rs and metrics_lab.rs,
+//! each of which uses a part of it.
+#![allow(dead_code)]
 
 use axum::Router;
 use axum::extract::State;

@@ -169,7 +169,15 @@ impl AppState {
             } => {
                 self.access.insert((context, namespace), access);
             }
-            AppEvent::Fleet { context, rollouts } => self.apply_fleet(context, rollouts, now),
+            AppEvent::Fleet { context, rollouts } => {
+                let selected_moved = self.apply_fleet(context, rollouts, now);
+                let mut requests = self.select_first_waiting();
+                // Someone (another window, the CLI, `auto`) may have acted: read the trail.
+                if let (true, Some(r)) = (selected_moved, self.selected.clone()) {
+                    requests.push(BackendRequest::LoadActivity(r));
+                }
+                return requests;
+            }
             AppEvent::Metrics(snapshot) => {
                 if self.selected.as_ref() == Some(&snapshot.rollout) {
                     self.metrics = MetricsState::Received(snapshot);
@@ -219,6 +227,30 @@ impl AppState {
         Vec::new()
     }
 
+    /// Once, after `--lab`: select the first rollout (in the table's order) waiting for a
+    /// human, unless the user already selected something.
+    fn select_first_waiting(&mut self) -> Vec<BackendRequest> {
+        if !self.select_first_waiting {
+            return Vec::new();
+        }
+        if self.selected.is_some() {
+            self.select_first_waiting = false;
+            return Vec::new();
+        }
+        let waiting = self
+            .visible_rows()
+            .into_iter()
+            .find(|v| v.waiting_for_human())
+            .map(|v| v.reference.clone());
+        match waiting {
+            Some(r) => {
+                self.select_first_waiting = false;
+                self.select(r)
+            }
+            None => Vec::new(),
+        }
+    }
+
     fn context_entry(&mut self, context: &str, now: f64) -> &mut ContextStatus {
         self.contexts
             .entry(context.to_string())
@@ -230,13 +262,16 @@ impl AppState {
             })
     }
 
-    /// Replace one context's rollouts, leaving markers where a rollout changed.
-    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) {
+    /// Replace one context's rollouts, leaving markers where a rollout changed; true when
+    /// the selected rollout changed step, pause or phase.
+    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) -> bool {
+        let mut selected_moved = false;
         if let Some(old) = self.fleet.get(&context) {
             for new in &rollouts {
                 if let Some(before) = old.iter().find(|o| o.reference == new.reference) {
                     let marks = timeline::transition_markers(before, new, now);
                     if !marks.is_empty() {
+                        selected_moved |= self.selected.as_ref() == Some(&new.reference);
                         self.markers
                             .entry(new.reference.clone())
                             .or_default()
@@ -246,6 +281,7 @@ impl AppState {
             }
         }
         self.fleet.insert(context, rollouts);
+        selected_moved
     }
 
     fn record(&mut self, rollout: &RolloutRef, text: String, now: f64) {
@@ -317,7 +353,13 @@ impl AppState {
                 );
                 return vec![BackendRequest::Execute(command)];
             }
-            UiCommand::Request(r) => return vec![r],
+            UiCommand::Request(r) => {
+                if r == BackendRequest::StartLab {
+                    // Like `--lab`: land on what waits for a human once the lab's fleet shows.
+                    self.select_first_waiting = self.selected.is_none();
+                }
+                return vec![r];
+            }
             UiCommand::SetContextWatched { context, watched } => {
                 if let Some(s) = self.contexts.get_mut(&context) {
                     s.watched = watched;

@@ -130,6 +130,9 @@ pub struct AppState {
     pub toasts: Toasts,
     pub plot_view: PlotView,
     pub focus_search: bool,
+    /// `--lab`: select the first rollout that waits for a human as soon as the fleet shows
+    /// one, so a newcomer lands on `checkout` and its charts.
+    pub select_first_waiting: bool,
 }
 
 impl AppState {
@@ -161,6 +164,7 @@ impl AppState {
                 follow_live: true,
             },
             focus_search: false,
+            select_first_waiting: false,
         }
     }
 
@@ -218,8 +222,11 @@ impl CockpitApp {
 
     /// Apply the command line: which context to watch first, which namespace, the lab.
     pub fn start(&mut self, context: Option<String>, namespace: Option<String>, lab: bool) {
-        self.state.wanted_context = context;
+        // With the lab, its admin context is the one to watch, not the user's current one.
+        self.state.wanted_context =
+            context.or_else(|| lab.then(|| crate::lab::kubeconfig::ADMIN_CONTEXT.to_string()));
         self.state.filter.namespace = namespace;
+        self.state.select_first_waiting = lab;
         if lab {
             self.backend.send(BackendRequest::StartLab);
         }

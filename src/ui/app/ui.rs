@@ -24,9 +24,12 @@ pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiComm
     } else {
         egui::Panel::top("fleet")
             .resizable(true)
-            .default_size(200.0)
+            .default_size(170.0)
             .min_size(120.0)
             .show(ui, |ui| {
+                // Fill the panel: a resizable panel keeps the size of its contents, and an
+                // empty fleet at start would otherwise shrink it for good.
+                ui.set_min_height(ui.available_height());
                 let rows = state.visible_rows();
                 let mut filter = state.filter.clone();
                 fleet::fleet_table_ui(ui, &rows, state.selected.as_ref(), &mut filter, now, out);

@@ -81,9 +81,25 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
         };
         ui.colored_label(
             color,
-            format!("{} (score {:.2})", verdict.verdict, verdict.score),
+            if verdict.verdict == "no data" {
+                // No score means anything yet; say what is missing instead.
+                match verdict.reasons.first() {
+                    Some(why) => format!("no data yet: {why}"),
+                    None => "no data yet".to_string(),
+                }
+            } else {
+                format!("{} (score {:.0}/100)", verdict.verdict, verdict.score)
+            },
         )
-        .on_hover_text(verdict.reasons.join("\n"));
+        .on_hover_text(
+            verdict
+                .reasons
+                .iter()
+                .chain(&verdict.metrics)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
         ui.end_row();
     }
 }

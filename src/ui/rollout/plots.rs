@@ -67,6 +67,31 @@ pub fn plot_series(snapshot: &MetricsSnapshot, signal: Signal) -> Vec<PlotSeries
     out
 }
 
+/// The oldest time with a value in the snapshot, if any (leading gaps do not count).
+pub fn earliest_time(snapshot: &MetricsSnapshot) -> Option<f64> {
+    snapshot
+        .series
+        .iter()
+        .filter_map(|s| {
+            s.points
+                .iter()
+                .find(|p| p.value.is_some())
+                .map(|p| p.t_secs)
+        })
+        .min_by(f64::total_cmp)
+}
+
+/// Where the live x axis starts: the window before `end`, but no earlier than ten seconds
+/// before the first point (at least a minute shown), so that a young series fills the plot
+/// instead of hugging its right edge.
+pub fn live_start(end: f64, window_secs: f64, earliest: Option<f64>) -> f64 {
+    let full = end - window_secs;
+    match earliest {
+        Some(first) => full.max((first - 10.0).min(end - 60.0)),
+        None => full,
+    }
+}
+
 /// The newest time in the snapshot, if any.
 pub fn latest_time(snapshot: &MetricsSnapshot) -> Option<f64> {
     snapshot
@@ -150,7 +175,11 @@ pub fn plots_ui(
     } else {
         now_secs
     };
-    let start = end - f64::from(view.window_minutes) * 60.0;
+    let start = live_start(
+        end,
+        f64::from(view.window_minutes) * 60.0,
+        earliest_time(snapshot),
+    );
     // Each plot has a title line above it, and the marker list follows the three.
     legend_ui(ui, snapshot);
     let chrome = 3.0 * 30.0 + if markers.is_empty() { 0.0 } else { 36.0 };
@@ -168,6 +197,19 @@ pub fn plots_ui(
             .allow_drag([true, false])
             .allow_boxed_zoom(false)
             .include_y(0.0)
+            // Shares are read against the whole: 0–100 % always.
+            .include_y(if signal == Signal::TrafficShare {
+                100.0
+            } else {
+                0.0
+            })
+            // The same y-label width on all three keeps their time axes aligned; labels
+            // closer together than egui_plot's default keep a scale on short plots.
+            .custom_y_axes(vec![
+                egui_plot::AxisHints::new_y()
+                    .min_thickness(44.0)
+                    .label_spacing(12.0..=20.0),
+            ])
             .x_axis_formatter(|mark, _| theme::clock(mark.value))
             .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
             .label_formatter(hover_label)
@@ -281,7 +323,7 @@ fn markers_legend_ui(ui: &mut egui::Ui, markers: &[Marker]) {
         for m in markers.iter().rev().take(6) {
             ui.colored_label(
                 marker_color(m.kind),
-                format!("{} {} {}", theme::clock(m.t_secs), m.kind.as_str(), m.label),
+                format!("{} {}", theme::clock(m.t_secs), m.label),
             );
         }
     });
@@ -349,6 +391,14 @@ mod tests {
         assert_eq!(visible(&segment, 2.5), &segment[1..]);
         assert_eq!(visible(&segment, 0.0), &segment[..]);
         assert_eq!(visible(&segment, 9.0), &segment[3..]);
+    }
+
+    #[test]
+    fn a_young_series_fills_the_plot() {
+        assert_eq!(live_start(1000.0, 900.0, None), 100.0);
+        assert_eq!(live_start(1000.0, 900.0, Some(980.0)), 940.0);
+        assert_eq!(live_start(1000.0, 900.0, Some(700.0)), 690.0);
+        assert_eq!(live_start(1000.0, 900.0, Some(0.0)), 100.0);
     }
 
     #[test]

@@ -1,0 +1,212 @@
+//! One tokio task per watched context: build the client, run `cluster::watch_rollouts`, and
+//! turn what it reports into `Fleet` and `ContextState` events. A context that cannot be
+//! reached says why and when it retries; it never holds up the window or the other contexts.
+
+use super::EventSink;
+use super::trust::Trust;
+use crate::cluster::{FleetUpdate, LoadedKubeconfig, watch_rollouts};
+use crate::model::RolloutView;
+use crate::orchestrator::ACCESS_REFRESH;
+use crate::ui::events::{AppEvent, ContextState};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::AbortHandle;
+
+/// How long to wait before building a client again when the kubeconfig entry itself failed.
+const CLIENT_RETRY_SECS: u64 = 30;
+
+/// The kubeconfig the watches and commands use, with the generation it was loaded in.
+#[derive(Clone)]
+pub struct Current {
+    pub generation: u64,
+    pub kubeconfig: Arc<LoadedKubeconfig>,
+}
+
+/// The latest rollouts of each watched context, for the tasks that need a rollout's versions.
+pub type FleetViews = Arc<Mutex<HashMap<String, Vec<RolloutView>>>>;
+
+/// The running watches, by context, and what each new one needs.
+pub struct Watches {
+    runtime: tokio::runtime::Handle,
+    sink: EventSink,
+    fleet: FleetViews,
+    trust: Arc<Trust>,
+    tasks: HashMap<String, Watch>,
+}
+
+struct Watch {
+    namespace: Option<String>,
+    generation: u64,
+    task: AbortHandle,
+}
+
+impl Watches {
+    pub fn new(
+        runtime: tokio::runtime::Handle,
+        sink: EventSink,
+        fleet: FleetViews,
+        trust: Arc<Trust>,
+    ) -> Watches {
+        Watches {
+            runtime,
+            sink,
+            fleet,
+            trust,
+            tasks: HashMap::new(),
+        }
+    }
+
+    /// Watch exactly `contexts` in `namespace`: keep the watches that already do that with
+    /// this kubeconfig, stop the others, start the missing ones.
+    pub fn set(&mut self, current: &Current, contexts: &[String], namespace: Option<String>) {
+        let fleet = &self.fleet;
+        self.tasks.retain(|context, w| {
+            let keep = contexts.contains(context)
+                && w.namespace == namespace
+                && w.generation == current.generation;
+            if !keep {
+                w.task.abort();
+                super::lock(fleet).remove(context);
+            }
+            keep
+        });
+        for context in contexts {
+            if self.tasks.contains_key(context) {
+                continue;
+            }
+            let task = self.runtime.spawn(watch_context(
+                self.sink.clone(),
+                self.fleet.clone(),
+                self.trust.clone(),
+                current.clone(),
+                context.clone(),
+                namespace.clone(),
+            ));
+            self.tasks.insert(
+                context.clone(),
+                Watch {
+                    namespace: namespace.clone(),
+                    generation: current.generation,
+                    task: task.abort_handle(),
+                },
+            );
+        }
+    }
+
+    pub fn stop_all(&mut self) {
+        for (_, w) in self.tasks.drain() {
+            w.task.abort();
+        }
+    }
+}
+
+/// Watch one context until aborted. The watcher retries by itself with kube's default
+/// backoff; this task only reports how it goes.
+async fn watch_context(
+    sink: EventSink,
+    fleet: FleetViews,
+    trust: Arc<Trust>,
+    current: Current,
+    context: String,
+    namespace: Option<String>,
+) {
+    let state = |state| AppEvent::ContextState {
+        context: context.clone(),
+        state,
+    };
+    loop {
+        sink.emit(state(ContextState::Connecting));
+        let client = match current.kubeconfig.client(&context).await {
+            Ok(client) => client,
+            Err(e) => {
+                sink.emit(state(ContextState::Unreachable {
+                    reason: e.to_string(),
+                    retry_in_secs: CLIENT_RETRY_SECS,
+                }));
+                tokio::time::sleep(Duration::from_secs(CLIENT_RETRY_SECS)).await;
+                continue;
+            }
+        };
+        let default_namespace = namespace
+            .clone()
+            .unwrap_or_else(|| current.kubeconfig.default_namespace(&context));
+        let mut updates = std::pin::pin!(watch_rollouts(
+            client.clone(),
+            context.clone(),
+            namespace.clone()
+        ));
+        let mut last_failure: Option<std::time::Instant> = None;
+        let mut connected = false;
+        let mut last_rollouts: Vec<RolloutView> = Vec::new();
+        let mut access_tick = tokio::time::interval(ACCESS_REFRESH);
+        access_tick.tick().await;
+        loop {
+            let update = tokio::select! {
+                update = updates.next() => match update {
+                    Some(update) => update,
+                    None => break,
+                },
+                _ = access_tick.tick() => {
+                    trust
+                        .ask_access(&sink, &client, &context, &default_namespace, &last_rollouts)
+                        .await;
+                    continue;
+                }
+            };
+            match update {
+                FleetUpdate::Snapshot(rollouts) => {
+                    if !connected {
+                        connected = true;
+                        last_failure = None;
+                        sink.emit(state(ContextState::Connected));
+                        // A (re)connection may come with other credentials: ask again.
+                        trust.forget(&context);
+                        trust.ask_identity(&sink, &client, &context).await;
+                    }
+                    trust
+                        .ask_access(&sink, &client, &context, &default_namespace, &rollouts)
+                        .await;
+                    super::lock(&fleet).insert(context.clone(), rollouts.clone());
+                    last_rollouts.clone_from(&rollouts);
+                    sink.emit(AppEvent::Fleet {
+                        context: context.clone(),
+                        rollouts,
+                    });
+                }
+                FleetUpdate::Error(reason) => {
+                    connected = false;
+                    let now = std::time::Instant::now();
+                    let retry_in_secs = retry_estimate_secs(last_failure.map(|t| now - t));
+                    last_failure = Some(now);
+                    sink.emit(state(ContextState::Unreachable {
+                        reason,
+                        retry_in_secs,
+                    }));
+                }
+            }
+        }
+        // The watcher's stream does not end on its own; if it ever does, start over.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// When the watcher (kube's default backoff, with jitter) will try again: as long as it
+/// waited between the last two failures, rounded up; one second after the first failure.
+pub fn retry_estimate_secs(since_previous_failure: Option<Duration>) -> u64 {
+    since_previous_failure.map_or(1, |d| d.as_secs_f64().ceil().max(1.0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_estimate_is_the_last_observed_wait() {
+        assert_eq!(retry_estimate_secs(None), 1);
+        assert_eq!(retry_estimate_secs(Some(Duration::from_millis(200))), 1);
+        assert_eq!(retry_estimate_secs(Some(Duration::from_millis(1300))), 2);
+        assert_eq!(retry_estimate_secs(Some(Duration::from_secs(30))), 30);
+    }
+}

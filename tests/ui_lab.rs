@@ -1,0 +1,546 @@
+//! The real window against the real lab, end to end: egui_kittest clicks the buttons of a
+//! `CockpitApp` wired to the `TokioBackend`, which watches the lab over HTTPS with kube-rs and
+//! sends commands through `orchestrator::execute`; the test then reads the rollout back from
+//! the lab with its own kube client. Metrics come from the lab's `/metrics` (direct scrape).
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use release_cockpit::analysis;
+use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
+use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
+use release_cockpit::orchestrator::Journal;
+use release_cockpit::ui::app::SessionAction;
+use release_cockpit::ui::{
+    AppEvent, Backend, BackendOptions, BackendRequest, CockpitApp, ContextState, EventSink,
+    Settings, TokioBackend, VerdictView,
+};
+use std::time::{Duration, Instant};
+
+/// A lab on port 0 in a temp dir, without Prometheus, on the test's own runtime.
+struct LabFixture {
+    runtime: tokio::runtime::Runtime,
+    lab: Option<Lab>,
+    _dir: tempfile::TempDir,
+}
+
+impl LabFixture {
+    fn start() -> LabFixture {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lab = runtime
+            .block_on(Lab::start(LabOptions {
+                dir: Some(dir.path().to_path_buf()),
+                prometheus: PrometheusMode::Off,
+                ..LabOptions::default()
+            }))
+            .expect("the lab starts");
+        LabFixture {
+            runtime,
+            lab: Some(lab),
+            _dir: dir,
+        }
+    }
+
+    /// The test's own command journal (never the user's).
+    fn journal(&self) -> Journal {
+        Journal::at(self._dir.path().join("journal.jsonl"), 1 << 20)
+    }
+
+    fn lab(&self) -> &Lab {
+        self.lab.as_ref().expect("lab running")
+    }
+
+    /// `checkout` as the lab holds it, read with a kube client of our own.
+    fn checkout(&self) -> Rollout {
+        let lab = self.lab();
+        self.runtime.block_on(async {
+            let config = lab.kube_config("lab-admin").await.expect("lab kube config");
+            let client = kube::Client::try_from(config).expect("client");
+            kube::Api::<Rollout>::namespaced(client, "demo")
+                .get("checkout")
+                .await
+                .expect("checkout in the lab")
+        })
+    }
+
+    fn checkout_view(&self) -> RolloutView {
+        RolloutView::from_rollout("lab-admin", &self.checkout())
+    }
+
+    /// Read `checkout` from the lab until `done` holds (10 s at most): its controller works
+    /// asynchronously, as Argo's does.
+    fn wait_for(&self, what: &str, done: impl Fn(&RolloutView) -> bool) -> RolloutView {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let view = self.checkout_view();
+            if done(&view) {
+                return view;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 10 s for {what}: {view:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The window on the lab's kubeconfig, watching `context`.
+    fn window(&self, context: &str) -> Window {
+        self.window_with(context, Settings::default())
+    }
+
+    fn window_with(&self, context: &str, settings: Settings) -> Window {
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Repaint requests go to a context of their own: the test steps the harness itself.
+        let sink = EventSink::new(tx, egui::Context::default());
+        let backend = TokioBackend::with_options(
+            self.runtime.handle().clone(),
+            sink,
+            self.lab().kubeconfig_path.clone(),
+            BackendOptions {
+                read_only: false,
+                journal: Some(self.journal()),
+            },
+        );
+        let settings = Settings {
+            refresh_secs: 1,
+            ..settings
+        };
+        let mut app = CockpitApp::new(settings, false, rx, Box::new(backend));
+        app.start(Some(context.to_string()), None, false);
+        let harness = Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .with_context_setup(release_cockpit::ui::theme::install_fonts)
+            .build_ui_state(|ui, app: &mut CockpitApp| app.frame(ui), app);
+        Window { harness }
+    }
+}
+
+impl Drop for LabFixture {
+    fn drop(&mut self) {
+        if let Some(lab) = self.lab.take() {
+            self.runtime.block_on(lab.shutdown());
+        }
+    }
+}
+
+struct Window {
+    harness: Harness<'static, CockpitApp>,
+}
+
+impl Window {
+    /// Step frames (each drains the backend's events) until `done` holds; panics after
+    /// `secs` with `what`. Never `run()`: toasts and the refresh tick keep asking for frames.
+    fn wait_until(&mut self, what: &str, secs: u64, mut done: impl FnMut(&CockpitApp) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            self.harness.step();
+            if done(self.harness.state()) {
+                self.harness.run_steps(2);
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {what}; session: {:?}; toasts: {:?}",
+                self.harness.state().state.session_actions,
+                self.harness.state().state.toasts.items()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn click(&mut self, label: &str) {
+        let node = self.harness.get_by_label(label);
+        assert!(
+            !node.accesskit_node().is_disabled(),
+            "{label} is enabled; toasts: {:?}",
+            self.harness.state().state.toasts.items()
+        );
+        node.click();
+        self.harness.run_steps(4);
+    }
+
+    fn selected_view(&self) -> Option<RolloutView> {
+        self.harness.state().state.selected_view().cloned()
+    }
+
+    fn actions(&self, r: &RolloutRef) -> Vec<SessionAction> {
+        self.harness
+            .state()
+            .state
+            .session_actions
+            .get(r)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Wait for the next outcome line of `r` after `before` lines, and return it.
+    fn next_outcome(&mut self, r: &RolloutRef, before: usize, what: &str) -> String {
+        self.wait_until(what, 20, |app| {
+            app.state
+                .session_actions
+                .get(r)
+                .is_some_and(|a| a.len() > before)
+        });
+        self.actions(r)[before].text.clone()
+    }
+
+    fn select_checkout(&mut self, context: &str) -> RolloutRef {
+        let checkout = RolloutRef::new(context, "demo", "checkout");
+        self.wait_until("checkout in the fleet", 30, |app| {
+            app.state
+                .fleet
+                .get(context)
+                .is_some_and(|rollouts| rollouts.iter().any(|v| v.reference == checkout))
+        });
+        self.click("checkout");
+        assert_eq!(self.harness.state().state.selected, Some(checkout.clone()));
+        checkout
+    }
+}
+
+#[test]
+fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-admin");
+    let checkout = w.select_checkout("lab-admin");
+
+    // checkout waits for approval at step 1 (20%).
+    w.wait_until("checkout paused for approval", 30, |app| {
+        app.state
+            .selected_view()
+            .is_some_and(|v| v.waiting_for_human() && v.current_step == Some(1))
+    });
+    assert_eq!(fixture.checkout_view().current_step, Some(1));
+
+    // Approve + Confirm → the lab's rollout moved from step 1 to step 2.
+    w.click("Approve");
+    w.click("Confirm");
+    let outcome = w.next_outcome(&checkout, 0, "the promote's outcome");
+    assert!(outcome.contains("1 → 2"), "{outcome}");
+    // Promote clears the pause (as `kubectl argo rollouts promote` does); the controller
+    // then moves past it.
+    let in_lab = fixture.wait_for("the lab past the approval", |v| {
+        v.current_step >= Some(2) && !v.waiting_for_human()
+    });
+    assert!(in_lab.set_weight >= 40, "{}", in_lab.set_weight);
+    // The activity panel reads the audit Event the orchestrator wrote: who, what, via what.
+    w.wait_until("the approval in the activity panel", 20, |app| {
+        app.state.activity.get(&checkout).is_some_and(|entries| {
+            entries.iter().any(|e| {
+                e.verb == "promote" && e.user == "lab-admin" && e.detail.contains("window")
+            })
+        })
+    });
+    let journal = std::fs::read_to_string(fixture._dir.path().join("journal.jsonl"))
+        .expect("the window's command was journaled");
+    assert!(
+        journal.contains("\"gui\"") && journal.contains("checkout"),
+        "{journal}"
+    );
+
+    // The slider snaps to declared weights; 60 → the lab's rollout is at the 60% step.
+    // Wait until the rollout rests in its 10 s pause so the pin matches what is on screen.
+    w.wait_until("checkout in its 10 s pause at 40%", 30, |app| {
+        app.state
+            .selected_view()
+            .is_some_and(|v| v.current_step == Some(3))
+    });
+    w.harness
+        .get_by_role_and_label(Role::Slider, "Weight")
+        .set_value_accesskit(60.0);
+    w.harness.run_steps(2);
+    w.click("Apply");
+    let outcome = w.next_outcome(&checkout, 1, "the set-weight's outcome");
+    assert!(outcome.contains("60%"), "{outcome}");
+    let in_lab = fixture.wait_for("the lab at the 60% step", |v| v.current_step >= Some(4));
+    assert_eq!(in_lab.set_weight, 60, "the lab is at the 60% step");
+
+    // The plots: the lab's /metrics scraped every second, per version.
+    w.wait_until("metrics for both versions", 30, |app| {
+        app.state.metrics.snapshot().is_some_and(|s| {
+            s.rollout == checkout
+                && s.series.len() >= 6
+                && s.series
+                    .iter()
+                    .all(|v| v.points.iter().any(|p| p.value.is_some()))
+        })
+    });
+
+    // The verdict is the canary judge's on the very series the plots show.
+    w.wait_until("the judge's verdict on the plotted series", 30, |app| {
+        let (Some(snapshot), Some(shown)) = (
+            app.state.metrics.snapshot(),
+            app.state.verdicts.get(&checkout),
+        ) else {
+            return false;
+        };
+        let series = analysis::metric_series(&snapshot.series, &[]);
+        let judged = analysis::judge(&series, &analysis::Policy::default());
+        *shown == VerdictView::from(&judged)
+    });
+
+    // Rollback takes one click and Enter → aborted in the lab.
+    w.click("Rollback");
+    w.harness.key_press(egui::Key::Enter);
+    w.harness.run_steps(2);
+    let outcome = w.next_outcome(&checkout, 2, "the abort's outcome");
+    assert!(outcome.contains("abort"), "{outcome}");
+    let raw = fixture.checkout();
+    assert!(
+        raw.status.as_ref().is_some_and(|s| s.abort),
+        "abort set in the lab"
+    );
+    w.wait_until("the window shows the abort", 20, |app| {
+        app.state
+            .selected_view()
+            .is_some_and(|v| v.phase == Phase::Degraded)
+    });
+    assert!(w.selected_view().is_some());
+}
+
+#[test]
+fn a_viewer_sees_every_action_disabled_with_the_missing_permission() {
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-viewer");
+    let checkout = w.select_checkout("lab-viewer");
+    w.wait_until("the lab's answer to the access review", 30, |app| {
+        app.state.access_for(&checkout).is_some()
+    });
+    w.wait_until("the verified identity in the status bar", 30, |app| {
+        app.state
+            .contexts
+            .get("lab-viewer")
+            .and_then(|c| c.identity.as_ref())
+            .is_some_and(|i| i.verified && i.user == "lab-viewer")
+    });
+    let before = fixture.checkout_view();
+    for label in ["Approve", "Promote full", "Rollback", "Pause", "Restart"] {
+        let node = w.harness.get_by_label(label);
+        assert!(node.accesskit_node().is_disabled(), "{label} is disabled");
+    }
+    w.harness.get_by_label("Approve").hover();
+    w.harness.run_steps(10);
+    w.harness.get_by_label_contains(
+        "lab-viewer may not promote: missing permission \"patch rollouts.argoproj.io/status\" \
+         in namespace demo of lab-viewer",
+    );
+    // The keyboard is refused with the same reason; nothing reaches the lab.
+    w.harness.key_press(egui::Key::A);
+    w.harness.run_steps(3);
+    assert!(w.harness.state().state.dialog.is_none());
+    assert!(w.actions(&checkout).is_empty());
+    let after = fixture.checkout();
+    let view = RolloutView::from_rollout("lab-viewer", &after);
+    assert_eq!(
+        view.current_step, before.current_step,
+        "the step is unchanged"
+    );
+    let last_action = after
+        .metadata
+        .annotations
+        .unwrap_or_default()
+        .get("release-cockpit.io/last-action")
+        .cloned()
+        .unwrap_or_default();
+    assert!(!last_action.contains("lab-viewer"), "{last_action}");
+}
+
+#[test]
+fn an_unreachable_context_says_so_and_never_holds_up_the_lab() {
+    let fixture = LabFixture::start();
+    let far = fixture._dir.path().join("far.yaml");
+    std::fs::write(
+        &far,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: far\n  cluster: {server: \"https://127.0.0.1:1\"}\n\
+         users:\n- name: me\n  user: {token: t}\ncontexts:\n- name: far\n  context: {cluster: far, user: me}\n",
+    )
+    .expect("write far.yaml");
+    let settings = Settings {
+        extra_kubeconfigs: vec![far],
+        ..Settings::default()
+    };
+    let mut w = fixture.window_with("lab-admin", settings);
+    w.wait_until("the far context in the kubeconfig", 20, |app| {
+        app.state.contexts.contains_key("far")
+    });
+    let far_checkbox = w.harness.get_by_role_and_label(Role::CheckBox, "far");
+    far_checkbox.click();
+    w.harness.run_steps(3);
+    w.wait_until("far unreachable, with why", 30, |app| {
+        matches!(
+            app.state.contexts.get("far").map(|c| &c.state),
+            Some(ContextState::Unreachable { reason, .. }) if reason.contains("127.0.0.1:1")
+        )
+    });
+    // Meanwhile the lab's fleet is there and its commands go through.
+    let checkout = w.select_checkout("lab-admin");
+    // The status bar says why and when it retries.
+    w.harness
+        .get_by_label_contains("unreachable: cannot reach the API server of context 'far'");
+    w.harness.get_by_label_contains("retrying in");
+    w.click("Pause");
+    let outcome = w.next_outcome(&checkout, 0, "the pause's outcome");
+    assert!(outcome.contains("paus"), "{outcome}");
+    assert!(fixture.checkout().spec.paused, "paused in the lab");
+}
+
+/// Benchmark (ignored; `cargo test --test ui_lab -- --ignored --nocapture`): time from the
+/// click on Pause / Resume to the window holding the API server's answer, against the lab,
+/// next to the peer in the same run: the same commands sent by `orchestrator::execute_with`
+/// directly on the same runtime, with the same journal and the same identity and access
+/// answers the window holds (what the CLI verb does, minus process start and those asks).
+#[test]
+#[ignore]
+fn bench_click_to_answer() {
+    use release_cockpit::model::{Action, Command, Tool};
+    use release_cockpit::orchestrator::{self, ExecuteOptions};
+    const N: usize = 40;
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-admin");
+    let checkout = w.select_checkout("lab-admin");
+    w.wait_until("checkout's actions are offered", 30, |app| {
+        app.state.access_for(&checkout).is_some()
+    });
+    let mut window_ms = Vec::new();
+    for i in 0..N {
+        let label = if i % 2 == 0 { "Pause" } else { "Resume" };
+        let before = w.actions(&checkout).len();
+        // The button is enabled once the watch shows the previous command's effect.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while w.harness.get_by_label(label).accesskit_node().is_disabled() {
+            assert!(Instant::now() < deadline, "{label} enabled again");
+            w.harness.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let node = w.harness.get_by_label(label);
+        let clicked = Instant::now();
+        node.click();
+        loop {
+            w.harness.step();
+            if w.actions(&checkout).len() > before {
+                break;
+            }
+            assert!(
+                clicked.elapsed() < Duration::from_secs(20),
+                "{label} answered"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        window_ms.push(clicked.elapsed().as_secs_f64() * 1000.0);
+        let last = w.actions(&checkout)[before].text.clone();
+        assert!(!last.contains("refused"), "{last}");
+        w.harness.run_steps(2);
+    }
+    let lab = fixture.lab();
+    let journal = fixture.journal();
+    let direct_ms: Vec<f64> = fixture.runtime.block_on(async {
+        let config = lab.kube_config("lab-admin").await.expect("config");
+        let client = kube::Client::try_from(config).expect("client");
+        // What the window knows already (who, which permissions), so both paths send the
+        // same requests: read, patch(es), Event, with the same journal.
+        let options = ExecuteOptions {
+            journal: Some(journal),
+            identity: Some(
+                orchestrator::whoami(&client, "lab-admin")
+                    .await
+                    .expect("whoami"),
+            ),
+            access: Some(
+                orchestrator::access(&client, "lab-admin", "demo")
+                    .await
+                    .expect("access"),
+            ),
+            ..ExecuteOptions::default()
+        };
+        let mut times = Vec::new();
+        for i in 0..N {
+            let action = if i % 2 == 0 {
+                Action::Pause
+            } else {
+                Action::Resume
+            };
+            let command = Command {
+                target: checkout.clone(),
+                action,
+                tool: Tool::Cli,
+                comment: None,
+            };
+            let started = Instant::now();
+            orchestrator::execute_with(&client, &command, &options)
+                .await
+                .expect("the lab answers");
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times
+    });
+    // The window's backend alone (no frames): Execute in, CommandDone out over the channel.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let backend = TokioBackend::with_options(
+        fixture.runtime.handle().clone(),
+        EventSink::new(tx, egui::Context::default()),
+        fixture.lab().kubeconfig_path.clone(),
+        BackendOptions {
+            read_only: false,
+            journal: Some(fixture.journal()),
+        },
+    );
+    backend.send(BackendRequest::LoadKubeconfig {
+        extra_files: Vec::new(),
+    });
+    loop {
+        match rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("kubeconfig read")
+        {
+            AppEvent::Kubeconfig(_) => break,
+            _ => continue,
+        }
+    }
+    let mut backend_ms = Vec::new();
+    for i in 0..N {
+        let action = if i % 2 == 0 {
+            Action::Pause
+        } else {
+            Action::Resume
+        };
+        let started = Instant::now();
+        backend.send(BackendRequest::Execute(Command {
+            target: checkout.clone(),
+            action,
+            tool: Tool::Gui,
+            comment: None,
+        }));
+        loop {
+            match rx.recv_timeout(Duration::from_secs(10)).expect("an answer") {
+                AppEvent::CommandDone(_) => break,
+                AppEvent::CommandFailed { error, .. } => panic!("{error}"),
+                _ => continue,
+            }
+        }
+        backend_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[v.len() * 9 / 10])
+    };
+    let (window_p50, window_p90) = median(window_ms);
+    let (direct_p50, direct_p90) = median(direct_ms);
+    let (backend_p50, backend_p90) = median(backend_ms);
+    println!(
+        "click → answer in the window: median {window_p50:.1} ms, p90 {window_p90:.1} ms (N={N})"
+    );
+    println!(
+        "the window's backend alone (Execute → CommandDone): median {backend_p50:.1} ms, p90 {backend_p90:.1} ms (N={N})"
+    );
+    println!(
+        "orchestrator::execute_with directly: median {direct_p50:.1} ms, p90 {direct_p90:.1} ms (N={N})"
+    );
+    println!("window / direct: {:.2}× (median)", window_p50 / direct_p50);
+}
