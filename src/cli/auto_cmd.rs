@@ -141,8 +141,9 @@ pub async fn run(
     }
 }
 
-/// Sends one decision through the orchestration API. A rollout that moved on meanwhile (a
-/// person promoted it) is not an error: the next decision reads the new step.
+/// Sends one decision through the orchestration API. A rollout that moved on or changed
+/// meanwhile (a person promoted it, the controller wrote its status) is not an error: the
+/// next decision re-reads it; a pinned promote never applies to a step it did not see.
 async fn act(
     client: &kube::Client,
     target: &RolloutRef,
@@ -164,9 +165,12 @@ async fn act(
             Ok(())
         }
         Err(
-            e @ (OrchestratorError::MovedOn { .. } | OrchestratorError::ChangedMeanwhile { .. }),
+            e @ (OrchestratorError::MovedOn { .. }
+            | OrchestratorError::ChangedMeanwhile { .. }
+            | OrchestratorError::Conflict { .. }
+            | OrchestratorError::NotApplicable { .. }),
         ) => {
-            println!("{} {e}", now_text());
+            println!("{} not sent, decided again next time: {e}", now_text());
             Ok(())
         }
         Err(e) => Err(e.into()),
