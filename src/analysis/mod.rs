@@ -2,8 +2,10 @@
 //! verdict — Pass, Marginal, Fail or NoData, a score 0–100 and the reasons in words. Pure code:
 //! the caller fetches the series (metrics layer) and acts on the verdict (orchestrator, `auto`).
 
+pub mod auto;
 pub mod evaluate;
 pub mod judge;
+pub mod lab_eval;
 pub mod policy;
 pub mod rules;
 pub mod stats;

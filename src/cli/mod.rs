@@ -2,6 +2,8 @@
 //! handler per verb. Handlers call `cluster` and `orchestrator` and print; exit codes are
 //! 0 done, 1 the cluster refused (or the rollout degraded / timed out), 2 bad usage or input.
 
+pub mod analyze_cmd;
+pub mod auto_cmd;
 pub mod lab_cmd;
 pub mod metrics_cmd;
 mod output;
@@ -155,6 +157,12 @@ pub enum Commands {
     /// Run the lab: a local Kubernetes-compatible API with a simulated Argo Rollouts
     /// controller, live traffic and (when installed) a real Prometheus.
     Lab(lab_cmd::LabArgs),
+    /// Judge the canary against stable over a window: exit 0 pass, 1 fail, 3 marginal, 4 no data.
+    #[command(long_about = analyze_cmd::ANALYZE_LONG_ABOUT)]
+    Analyze(analyze_cmd::AnalyzeArgs),
+    /// Carry a rollout through its canary hands-off: abort on fail, promote on pass.
+    #[command(long_about = auto_cmd::AUTO_LONG_ABOUT)]
+    Auto(auto_cmd::AutoArgs),
 }
 
 /// A usage problem found after parsing (e.g. `-A` with a verb on one rollout): exit 2.
@@ -216,6 +224,33 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             .await
         }
         Commands::Whoami => trust_cmd::whoami(&session, global.output, &mut out).await,
+        Commands::Analyze(args) => {
+            drop(out);
+            let extension = crate::metrics::settings::kubeconfig_extension(
+                session.kubeconfig.raw(),
+                &session.context,
+            );
+            let json = global.output == OutputFormat::Json;
+            let target = session.target(&args.name);
+            analyze_cmd::run(&session.client, &target, &args, json, extension.as_ref()).await
+        }
+        Commands::Auto(args) => {
+            drop(out);
+            let extension = crate::metrics::settings::kubeconfig_extension(
+                session.kubeconfig.raw(),
+                &session.context,
+            );
+            let target = session.target(&args.name);
+            let options = verb_cmd::options(global);
+            auto_cmd::run(
+                &session.client,
+                &target,
+                &args,
+                &options,
+                extension.as_ref(),
+            )
+            .await
+        }
         verb => {
             let (name, action, comment) = verb_cmd::action_of(&verb)
                 .ok_or_else(|| UsageError(format!("{verb:?} does not change a rollout")))?;

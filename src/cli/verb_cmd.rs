@@ -72,7 +72,9 @@ pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)>
         | Commands::Watch(_)
         | Commands::Whoami
         | Commands::Metrics(_)
-        | Commands::Lab(_) => return None,
+        | Commands::Lab(_)
+        | Commands::Analyze(_)
+        | Commands::Auto(_) => return None,
     })
 }
 

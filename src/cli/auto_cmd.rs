@@ -1,0 +1,221 @@
+//! `release-cockpit auto NAME`: the hands-off loop a CI job runs. Samples the canary's
+//! metrics every step, judges every interval, and acts on [`AutoLoop::decide`] through
+//! `orchestrator::execute_with` (tool `auto`, the verdict in the comment).
+//!
+//! Why it waits is written to the rollout as the `release-cockpit.io/auto-status`
+//! annotation (one metadata merge patch, only when the text changes), so the window and
+//! `kubectl describe` show "waiting for approval: marginal verdict, score 82".
+
+use super::analyze_cmd::{Feed, FeedArgs, load_policy, no_source};
+use crate::analysis::auto::{AUTO_STATUS_ANNOTATION, AutoLoop, AutoSettings, Decision, Ending};
+use crate::analysis::{self, words};
+use crate::cluster;
+use crate::metrics::settings::parse_duration;
+use crate::model::{Action, Command, Rollout, RolloutRef, RolloutView, Tool};
+use crate::orchestrator::{self, ExecuteOptions, FIELD_MANAGER, OrchestratorError};
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::Value;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit codes and behaviour, as `auto --help` prints them (and the README quotes).
+pub const AUTO_LONG_ABOUT: &str = "\
+Carry a rollout through its canary hands-off, as a CI job would. Every --interval the canary \
+is judged over the policy window (see `analyze`) and:
+  fail      -> abort at once (all traffic back to stable)
+  pass      -> at a step waiting for promotion, once the step has been watched for --dwell,
+               promote, pinned to that step
+  marginal  -> leave it to a person: wait, and show `waiting for approval: marginal verdict,
+               score N` in the rollout's release-cockpit.io/auto-status annotation
+  no data   -> wait for data up to --no-data-limit, then give up, leaving the rollout as it is
+Every promote and abort goes through the orchestration API with tool `auto` and the verdict in \
+the comment (last-action annotation, Event, journal). One line is printed per decision.
+
+Exit codes:
+  0  the rollout is Healthy (fully promoted)
+  1  the rollout was aborted or is Degraded, or auto gave up (timeout, no data), or a
+     command failed
+  2  bad usage, or no metrics source configured";
+
+/// Carry a rollout through its canary hands-off.
+#[derive(Clone, Debug, clap::Args)]
+pub struct AutoArgs {
+    /// The rollout's name.
+    pub name: String,
+    /// Give up after this long (exit 1), leaving the rollout as it is.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1h")]
+    pub timeout: Duration,
+    /// Judge (and decide) this often.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub interval: Duration,
+    /// Watch each pause step this long before a pass promotes it (default: the policy window).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub dwell: Option<Duration>,
+    /// Give up after this long without data (exit 1), leaving the rollout as it is.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10m")]
+    pub no_data_limit: Duration,
+    #[command(flatten)]
+    pub feed: FeedArgs,
+}
+
+/// Runs the loop until the rollout is Healthy, aborted, or auto gives up.
+pub async fn run(
+    client: &kube::Client,
+    target: &RolloutRef,
+    args: &AutoArgs,
+    options: &ExecuteOptions,
+    kubeconfig_extension: Option<&Value>,
+) -> anyhow::Result<ExitCode> {
+    let policy = load_policy(args.feed.policy.as_deref(), target, None)?;
+    let window = Duration::from_secs_f64(policy.window_secs.max(1.0));
+    let Some(mut feed) = Feed::open(&args.feed, &target.context, kubeconfig_extension, window)?
+    else {
+        eprintln!("error: {}", no_source(&target.context));
+        return Ok(ExitCode::from(2));
+    };
+    let settings = AutoSettings {
+        dwell_secs: args.dwell.unwrap_or(window).as_secs_f64(),
+        no_data_limit_secs: args.no_data_limit.as_secs_f64(),
+        timeout_secs: args.timeout.as_secs_f64(),
+    };
+    let started = tokio::time::Instant::now();
+    let clock = || started.elapsed().as_secs_f64();
+    let mut auto = AutoLoop::new(settings, clock());
+    let mut status = Status::default();
+    let mut last_judged: Option<f64> = None;
+    // The last wait line printed: a wait is printed when it changes, not every interval.
+    let mut last_line: Option<String> = None;
+    let tick = feed.step.min(args.interval).max(Duration::from_millis(200));
+    println!(
+        "{} auto {}/{}: judging every {} over {} (source step {})",
+        now_text(),
+        target.namespace,
+        target.name,
+        words::duration(args.interval.as_secs_f64()),
+        words::duration(window.as_secs_f64()),
+        words::duration(feed.step.as_secs_f64()),
+    );
+    loop {
+        let (_, view) = cluster::get_rollout(client, target).await?;
+        let snapshot = feed.sample(&view).await;
+        let now = clock();
+        let due = last_judged.is_none_or(|t| now - t >= args.interval.as_secs_f64() - 0.05);
+        // Settled states end the loop at once; otherwise decide only every interval.
+        let settled =
+            view.aborted || view.phase == crate::model::Phase::Degraded || !view.in_progress();
+        if due || settled {
+            last_judged = Some(now);
+            let verdict = analysis::judge_snapshot(&snapshot, &[], &policy);
+            match auto.decide(&view, Some(&verdict), now) {
+                Decision::Done(ending) => {
+                    let text = ending_text(&ending, &view);
+                    println!("{} {text}", now_text());
+                    status
+                        .set(client, target, &format!("auto finished: {text}"))
+                        .await;
+                    return Ok(ExitCode::from(ending.exit_code()));
+                }
+                Decision::Wait { reason } => {
+                    let line = format!("step {}: wait — {reason}", view.step_label());
+                    if last_line.as_deref() != Some(line.as_str()) {
+                        println!("{} {line}", now_text());
+                        last_line = Some(line);
+                    }
+                    status.set(client, target, &reason).await;
+                }
+                Decision::Abort { why } => {
+                    println!("{} step {}: abort — {why}", now_text(), view.step_label());
+                    act(client, target, Action::Abort, &why, options).await?;
+                    status.set(client, target, &format!("aborted: {why}")).await;
+                }
+                Decision::Promote { pin, why } => {
+                    println!("{} step {}: promote — {why}", now_text(), view.step_label());
+                    act(client, target, Action::Promote { pin }, &why, options).await?;
+                    status
+                        .set(client, target, &format!("promoted: {why}"))
+                        .await;
+                }
+            }
+        }
+        tokio::time::sleep(tick).await;
+    }
+}
+
+/// Sends one decision through the orchestration API. A rollout that moved on or changed
+/// meanwhile (a person promoted it, the controller wrote its status) is not an error: the
+/// next decision re-reads it; a pinned promote never applies to a step it did not see.
+async fn act(
+    client: &kube::Client,
+    target: &RolloutRef,
+    action: Action,
+    why: &str,
+    options: &ExecuteOptions,
+) -> anyhow::Result<()> {
+    let command = Command {
+        target: target.clone(),
+        action,
+        tool: Tool::Auto,
+        comment: Some(format!("auto: {why}")),
+    };
+    match orchestrator::execute_with(client, &command, options).await {
+        Ok(done) => {
+            for warning in &done.warnings {
+                eprintln!("warning: {warning}");
+            }
+            Ok(())
+        }
+        Err(
+            e @ (OrchestratorError::MovedOn { .. }
+            | OrchestratorError::ChangedMeanwhile { .. }
+            | OrchestratorError::Conflict { .. }
+            | OrchestratorError::NotApplicable { .. }),
+        ) => {
+            println!("{} not sent, decided again next time: {e}", now_text());
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn ending_text(ending: &Ending, view: &RolloutView) -> String {
+    match ending {
+        Ending::Healthy => format!("done: rollout is Healthy ({})", view.step_label()),
+        Ending::Aborted => "done: rollout is aborted".into(),
+        Ending::Degraded => format!("done: rollout is Degraded: {}", view.message),
+        Ending::GaveUp(why) => format!("gave up: {why}"),
+    }
+}
+
+fn now_text() -> String {
+    jiff::Zoned::now().strftime("%H:%M:%S").to_string()
+}
+
+/// The last auto-status written, so an unchanged one is not written again.
+#[derive(Default)]
+struct Status {
+    last: Option<String>,
+}
+
+impl Status {
+    /// Writes the `release-cockpit.io/auto-status` annotation; a failure is a warning only
+    /// (the status is for people; the decisions do not depend on it).
+    async fn set(&mut self, client: &kube::Client, target: &RolloutRef, text: &str) {
+        if self.last.as_deref() == Some(text) {
+            return;
+        }
+        let api: Api<Rollout> = Api::namespaced(client.clone(), &target.namespace);
+        let patch =
+            serde_json::json!({"metadata": {"annotations": {AUTO_STATUS_ANNOTATION: text}}});
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..PatchParams::default()
+        };
+        match api.patch(&target.name, &params, &Patch::Merge(patch)).await {
+            Ok(_) => self.last = Some(text.to_string()),
+            Err(e) => eprintln!(
+                "warning: could not write {AUTO_STATUS_ANNOTATION} on rollout {}/{} in context {}: {e}",
+                target.namespace, target.name, target.context
+            ),
+        }
+    }
+}
