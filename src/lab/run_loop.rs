@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use super::controller;
@@ -43,13 +43,22 @@ impl ControllerLoop {
     }
 }
 
-/// One pass: reconcile every rollout, then let traffic flow for the time since the last one.
+/// One pass: reconcile every rollout (and scale its old ReplicaSets), then let traffic flow
+/// for the time since the last one.
 pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
     let now = jiff::Timestamp::now();
     let (rollouts, _) = store.list(Kind::Rollout, None);
+    let (replica_sets, _) = store.list(Kind::ReplicaSet, None);
     for rollout in &rollouts {
-        if let Some(reconciled) = controller::reconcile(rollout, now, speed) {
-            apply(store, rollout, reconciled);
+        let owned = controller::owned_replica_sets(rollout, &replica_sets);
+        let mut current = None;
+        if let Some(reconciled) = controller::reconcile_with(rollout, &owned, now, speed) {
+            current = apply(store, rollout, reconciled, now);
+        }
+        let current = current.as_ref().unwrap_or(rollout);
+        let namespace = current["metadata"]["namespace"].as_str().unwrap_or("");
+        for old in controller::scale_old_replica_sets(current, &owned, now, speed) {
+            write_replica_set(store, namespace, old);
         }
     }
     let (rollouts, _) = store.list(Kind::Rollout, None);
@@ -61,8 +70,14 @@ pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
 
 /// Writes what the controller decided for `rollout`, as a status write based on the version
 /// it read: if a client changed the rollout meanwhile, the write is dropped and the next
-/// tick reconciles the new state (as Argo's controller does on a conflict).
-fn apply(store: &Store, rollout: &Value, reconciled: controller::Reconciled) {
+/// tick reconciles the new state (as Argo's controller does on a conflict). Returns the
+/// rollout as written, when it was.
+fn apply(
+    store: &Store,
+    rollout: &Value,
+    reconciled: controller::Reconciled,
+    now: jiff::Timestamp,
+) -> Option<Value> {
     let meta = &rollout["metadata"];
     let namespace = meta["namespace"].as_str().unwrap_or("");
     let name = meta["name"].as_str().unwrap_or("");
@@ -77,12 +92,88 @@ fn apply(store: &Store, rollout: &Value, reconciled: controller::Reconciled) {
         next["status"] = status;
         Ok::<_, std::convert::Infallible>(next)
     });
-    match written {
-        Ok(_)
-        | Err(UpdateError::Store(StoreError::Conflict { .. } | StoreError::NotFound { .. })) => {}
-        Err(e) => tracing::warn!(
-            "lab controller could not write the status of rollout {namespace}/{name}: {e}"
-        ),
+    let mut written = match written {
+        Ok(written) => written,
+        Err(UpdateError::Store(StoreError::Conflict { .. } | StoreError::NotFound { .. })) => {
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(
+                "lab controller could not write the status of rollout {namespace}/{name}: {e}"
+            );
+            return None;
+        }
+    };
+    if let Some(annotations) = reconciled.metadata_annotations {
+        // The revision annotation, on the version just written (a metadata change: the
+        // generation stays).
+        let read_version = written["metadata"]["resourceVersion"].clone();
+        let updated = store.update(Kind::Rollout, namespace, name, Part::Main, |current| {
+            let mut next = current.clone();
+            next["metadata"]["resourceVersion"] = read_version;
+            if !next["metadata"]["annotations"].is_object() {
+                next["metadata"]["annotations"] = Value::Object(Default::default());
+            }
+            for (k, v) in annotations {
+                next["metadata"]["annotations"][k] = v;
+            }
+            Ok::<_, std::convert::Infallible>(next)
+        });
+        if let Ok(updated) = updated {
+            written = updated;
+        }
+    }
+    for (i, event) in reconciled.events.iter().enumerate() {
+        record_event(store, &written, event, now, i);
+    }
+    Some(written)
+}
+
+/// Records `event` as a core/v1 Event on `rollout`, as Argo's controller does.
+fn record_event(
+    store: &Store,
+    rollout: &Value,
+    event: &controller::RolloutEvent,
+    now: jiff::Timestamp,
+    index: usize,
+) {
+    let meta = &rollout["metadata"];
+    let name = meta["name"].as_str().unwrap_or("rollout");
+    let namespace = meta["namespace"].as_str().unwrap_or("");
+    let at = jiff::Timestamp::from_second(now.as_second())
+        .unwrap_or(now)
+        .to_string();
+    let object = json!({
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": format!("{name}.{:x}", now.as_nanosecond() + index as i128),
+            "namespace": namespace,
+        },
+        "involvedObject": {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Rollout",
+            "name": name,
+            "namespace": namespace,
+            "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+        },
+        "reason": event.reason,
+        "message": event.message,
+        "type": event.type_,
+        "source": {"component": "rollouts-controller"},
+        "reportingComponent": "rollouts-controller",
+        "reportingInstance": "",
+        "firstTimestamp": at,
+        "lastTimestamp": at,
+        "count": 1,
+        "eventTime": null,
+    });
+    if let Err(e) = store.create(Kind::Event, object) {
+        tracing::warn!(
+            "lab controller could not record event {} on {namespace}/{name}: {e}",
+            event.reason
+        );
     }
 }
 

@@ -42,6 +42,9 @@ pub(crate) struct Subject {
     pub selector_text: String,
     pub pod_hash: String,
     pub plan: Plan,
+    /// Pod-template hash and replicas of each ReplicaSet the rollout owns, as stored; the
+    /// ones neither current nor stable/active are still scaling down and count in the status.
+    pub owned: Vec<(String, i64)>,
 }
 
 impl Subject {
@@ -85,10 +88,10 @@ impl Subject {
             selector_text: format_label_selector(&selector),
             plan,
             name,
+            owned: Vec::new(),
         })
     }
 
-    /// Argo's `RolloutHealthy`.
     /// Argo's `RolloutHealthy`.
     pub fn is_healthy(&self, st: &State, counts: &Counts) -> bool {
         let current = st.current_pod_hash.as_ref();
@@ -210,7 +213,27 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
+    /// The counts of the current and stable (active) ReplicaSets, plus the pods of older
+    /// ones not yet scaled down (they run, so they count in `replicas` and `ready`).
     pub fn of(ro: &Subject, st: &State) -> Counts {
+        let lingering: i64 = ro
+            .owned
+            .iter()
+            .filter(|(hash, _)| {
+                let hash = Some(hash);
+                hash != st.current_pod_hash.as_ref()
+                    && hash != st.stable_rs.as_ref()
+                    && hash != st.active_selector.as_ref()
+            })
+            .map(|(_, n)| (*n).max(0))
+            .sum();
+        let mut counts = Counts::of_strategy(ro, st);
+        counts.replicas += lingering;
+        counts.ready += lingering;
+        counts
+    }
+
+    fn of_strategy(ro: &Subject, st: &State) -> Counts {
         let r = ro.replicas;
         let all = |n: i64| Counts {
             replicas: n,
