@@ -42,9 +42,9 @@ pub fn events_between(rollout: &Value, status: &Value, revision: u64) -> Vec<Rol
             format!("Created ReplicaSet {name}-{hash} (revision {revision})"),
         ));
     }
-    let was_aborted = old["abort"] == true;
+    // A client sets `abort`; the controller answers with `abortedAt`.
     let aborted = status["abort"] == true;
-    if aborted && !was_aborted {
+    if aborted && status["abortedAt"].is_string() && old["abortedAt"].is_null() {
         out.push(RolloutEvent {
             type_: "Warning",
             reason: "RolloutAborted",
@@ -89,7 +89,14 @@ pub fn events_between(rollout: &Value, status: &Value, revision: u64) -> Vec<Rol
     };
     // A pause at another step is a new pause, even when the sync went from one to the next.
     let moved = old["currentStepIndex"] != status["currentStepIndex"] || new_revision;
-    let (paused_before, paused_now) = (pause_reason(old), pause_reason(status));
+    // A promote clears `pauseConditions` itself; the `Paused` condition still says it was.
+    let was_paused = pause_reason(old).is_some()
+        || old["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Paused" && c["status"] == "True");
+    let (paused_before, paused_now) = (was_paused.then_some(()), pause_reason(status));
     if paused_before.is_some() && (paused_now.is_none() || moved) && !aborted {
         out.push(normal("RolloutResumed", "Rollout is resumed".into()));
     }
