@@ -72,7 +72,8 @@ pub async fn start(
         let log_path = dir.join("prometheus.log");
         let log = std::fs::File::create(&log_path)
             .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
@@ -83,7 +84,9 @@ pub async fn start(
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        die_with_parent(&mut command);
+        let child = command
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
         let mut prometheus = PrometheusChild { url, child };
@@ -212,3 +215,22 @@ fn is_executable(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// On Linux, the child gets SIGKILL when the thread that started it ends (the lab's runtime
+/// thread; with it the whole process, even killed with SIGKILL or crashing), so no Prometheus
+/// outlives its lab. Elsewhere only `kill_on_drop` and [`PrometheusChild::stop`] apply.
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: `prctl` is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
