@@ -4,6 +4,8 @@
 
 #[path = "lab_kubectl/bounds.rs"]
 mod bounds;
+#[path = "lab_kubectl/cockpit.rs"]
+mod cockpit;
 #[path = "lab_kubectl/http.rs"]
 mod http;
 #[path = "lab_kubectl/kube_rs.rs"]
