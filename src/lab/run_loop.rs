@@ -2,6 +2,7 @@
 //! controller (writing `status` and new ReplicaSets only when something changed) and
 //! advances the traffic simulation.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ use super::store::{Part, Store, StoreError, UpdateError};
 use super::traffic::Traffic;
 
 const TICK: Duration = Duration::from_millis(100);
+/// Makes Event names unique when several are recorded in the same nanosecond.
+static EVENT_SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// The running loop; [`ControllerLoop::stop`] ends it.
 pub struct ControllerLoop {
@@ -57,8 +60,12 @@ pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
         }
         let current = current.as_ref().unwrap_or(rollout);
         let namespace = current["metadata"]["namespace"].as_str().unwrap_or("");
-        for old in controller::scale_old_replica_sets(current, &owned, now, speed) {
-            write_replica_set(store, namespace, old);
+        let scaled: Vec<_> = controller::scale_old_replica_sets(current, &owned, now, speed)
+            .into_iter()
+            .filter_map(|old| write_replica_set(store, namespace, old))
+            .collect();
+        for event in &scaled {
+            record_event(store, current, event, now);
         }
     }
     let (rollouts, _) = store.list(Kind::Rollout, None);
@@ -82,9 +89,11 @@ fn apply(
     let namespace = meta["namespace"].as_str().unwrap_or("");
     let name = meta["name"].as_str().unwrap_or("");
     let read_version = meta["resourceVersion"].clone();
-    for replica_set in reconciled.replica_sets {
-        write_replica_set(store, namespace, replica_set);
-    }
+    let scaled: Vec<_> = reconciled
+        .replica_sets
+        .into_iter()
+        .filter_map(|replica_set| write_replica_set(store, namespace, replica_set))
+        .collect();
     let status = reconciled.status;
     let written = store.update(Kind::Rollout, namespace, name, Part::Status, |current| {
         let mut next = current.clone();
@@ -123,8 +132,8 @@ fn apply(
             written = updated;
         }
     }
-    for (i, event) in reconciled.events.iter().enumerate() {
-        record_event(store, &written, event, now, i);
+    for event in reconciled.events.iter().chain(&scaled) {
+        record_event(store, &written, event, now);
     }
     Some(written)
 }
@@ -135,7 +144,6 @@ fn record_event(
     rollout: &Value,
     event: &controller::RolloutEvent,
     now: jiff::Timestamp,
-    index: usize,
 ) {
     let meta = &rollout["metadata"];
     let name = meta["name"].as_str().unwrap_or("rollout");
@@ -147,7 +155,8 @@ fn record_event(
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {
-            "name": format!("{name}.{:x}", now.as_nanosecond() + index as i128),
+            // As kube's recorder names them: the object and a unique hex number.
+            "name": format!("{name}.{:x}", now.as_nanosecond() + i128::from(EVENT_SEQUENCE.fetch_add(1, Ordering::Relaxed))),
             "namespace": namespace,
         },
         "involvedObject": {
@@ -177,8 +186,13 @@ fn record_event(
     }
 }
 
-/// Creates the ReplicaSet, or brings its labels, spec and status up to date.
-fn write_replica_set(store: &Store, namespace: &str, mut replica_set: Value) {
+/// Creates the ReplicaSet, or brings its labels, spec and status up to date. Returns Argo's
+/// `ScalingReplicaSet` event when its replica count changed.
+fn write_replica_set(
+    store: &Store,
+    namespace: &str,
+    mut replica_set: Value,
+) -> Option<controller::RolloutEvent> {
     if replica_set["metadata"]["namespace"].is_null() {
         replica_set["metadata"]["namespace"] = Value::from(namespace);
     }
@@ -190,12 +204,15 @@ fn write_replica_set(store: &Store, namespace: &str, mut replica_set: Value) {
         .as_str()
         .unwrap_or(namespace)
         .to_string();
-    if store.get(Kind::ReplicaSet, &rs_namespace, &name).is_none() {
-        if let Err(e) = store.create(Kind::ReplicaSet, replica_set) {
+    let replicas = |rs: &Value| rs["spec"]["replicas"].as_i64().unwrap_or(0);
+    let to = replicas(&replica_set);
+    let Some(existing) = store.get(Kind::ReplicaSet, &rs_namespace, &name) else {
+        if let Err(e) = store.create(Kind::ReplicaSet, replica_set.clone()) {
             tracing::warn!("lab controller could not create ReplicaSet {rs_namespace}/{name}: {e}");
+            return None;
         }
-        return;
-    }
+        return scaling_event(&replica_set, 0, to);
+    };
     for part in [Part::Main, Part::Status] {
         let desired = replica_set.clone();
         let written = store.update(Kind::ReplicaSet, &rs_namespace, &name, part, |current| {
@@ -214,6 +231,28 @@ fn write_replica_set(store: &Store, namespace: &str, mut replica_set: Value) {
         });
         if let Err(e) = written {
             tracing::warn!("lab controller could not update ReplicaSet {rs_namespace}/{name}: {e}");
+            return None;
         }
     }
+    scaling_event(&replica_set, replicas(&existing), to)
+}
+
+/// Argo's `Scaled up|down ReplicaSet NAME (revision N) from A to B`.
+fn scaling_event(replica_set: &Value, from: i64, to: i64) -> Option<controller::RolloutEvent> {
+    if from == to {
+        return None;
+    }
+    let meta = &replica_set["metadata"];
+    Some(controller::RolloutEvent {
+        type_: "Normal",
+        reason: "ScalingReplicaSet",
+        message: format!(
+            "Scaled {} ReplicaSet {} (revision {}) from {from} to {to}",
+            if to > from { "up" } else { "down" },
+            meta["name"].as_str().unwrap_or(""),
+            meta["annotations"][controller::REVISION_ANNOTATION]
+                .as_str()
+                .unwrap_or("0"),
+        ),
+    })
 }
