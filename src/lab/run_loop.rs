@@ -50,8 +50,8 @@ impl ControllerLoop {
 /// for the time since the last one.
 pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
     let now = jiff::Timestamp::now();
-    let (rollouts, _) = store.list(Kind::Rollout, None);
-    let (replica_sets, _) = store.list(Kind::ReplicaSet, None);
+    let (rollouts, read_rollouts) = store.list(Kind::Rollout, None);
+    let (replica_sets, read_replica_sets) = store.list(Kind::ReplicaSet, None);
     for rollout in &rollouts {
         let owned = controller::owned_replica_sets(rollout, &replica_sets);
         let mut current = None;
@@ -68,8 +68,16 @@ pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
             record_event(store, current, event, now);
         }
     }
-    let (rollouts, _) = store.list(Kind::Rollout, None);
-    let (replica_sets, _) = store.list(Kind::ReplicaSet, None);
+    // Read again only when something was written (deep copies are most of an idle tick).
+    let unchanged = read_rollouts == read_replica_sets && store.resource_version() == read_rollouts;
+    let (rollouts, replica_sets) = if unchanged {
+        (rollouts, replica_sets)
+    } else {
+        (
+            store.list(Kind::Rollout, None).0,
+            store.list(Kind::ReplicaSet, None).0,
+        )
+    };
     if let Ok(mut traffic) = traffic.lock() {
         traffic.tick(&rollouts, &replica_sets, now, speed);
     }

@@ -63,69 +63,67 @@ pub fn scale_old_replica_sets(
         if hash == current {
             continue;
         }
-        let mut next = (*rs).clone();
-        let annotations = &mut next["metadata"]["annotations"];
-        if !annotations.is_object() {
-            *annotations = json!({});
-        }
-        let deadline = annotations[SCALE_DOWN_DEADLINE_ANNOTATION]
-            .as_str()
-            .map(String::from);
-        let mut desired;
-        if blue_green.is_object() {
-            desired = 0;
+        let have = replicas_of(rs);
+        let deadline = rs["metadata"]["annotations"][SCALE_DOWN_DEADLINE_ANNOTATION].as_str();
+        // The replicas it should have, and the deadline annotation it should carry.
+        let (desired, want_deadline) = if blue_green.is_object() {
             if status["blueGreen"]["activeSelector"].as_str() == Some(hash) {
-                desired = replicas;
-            } else if replicas_of(rs) > 0 {
-                match deadline.as_deref().map(str::parse::<Timestamp>) {
-                    Some(Ok(at)) if at > now => desired = replicas_of(rs),
-                    Some(_) => {}
+                (replicas, deadline.map(String::from))
+            } else if have == 0 {
+                (0, None)
+            } else {
+                match deadline.map(str::parse::<Timestamp>) {
+                    Some(Ok(at)) if at > now => (have, deadline.map(String::from)),
+                    Some(_) => (0, None),
                     None => {
                         let delay = blue_green["scaleDownDelaySeconds"]
                             .as_f64()
                             .unwrap_or(DEFAULT_SCALE_DOWN_DELAY_SECONDS);
                         let wall = SignedDuration::from_secs_f64((delay / speed).max(0.0));
                         let at = Timestamp::from_second((now + wall).as_second()).unwrap_or(now);
-                        annotations[SCALE_DOWN_DEADLINE_ANNOTATION] = json!(at.to_string());
-                        desired = replicas_of(rs);
+                        (have, Some(at.to_string()))
                     }
                 }
             }
         } else if status["stableRS"].as_str() == Some(hash) {
             let canary = status["updatedReplicas"].as_i64().unwrap_or(0);
-            desired = if spec["strategy"]["canary"]["trafficRouting"].is_object() {
+            let stable = if spec["strategy"]["canary"]["trafficRouting"].is_object() {
                 replicas
             } else {
                 (replicas - canary).max(0)
             };
+            (stable, None)
         } else {
-            desired = 0;
-        }
-        if desired == 0
-            && let Some(map) = annotations.as_object_mut()
-        {
-            map.remove(SCALE_DOWN_DEADLINE_ANNOTATION);
-        }
-        if rs["metadata"].get("annotations").is_none()
-            && next["metadata"]["annotations"]
-                .as_object()
-                .is_some_and(|m| m.is_empty())
-            && let Some(meta) = next["metadata"].as_object_mut()
-        {
-            meta.remove("annotations");
-        }
-        next["spec"]["replicas"] = json!(desired);
-        for field in [
+            (0, None)
+        };
+        let status_counts = [
             "replicas",
             "fullyLabeledReplicas",
             "readyReplicas",
             "availableReplicas",
-        ] {
+        ];
+        let at_rest = have == desired
+            && deadline == want_deadline.as_deref()
+            && status_counts
+                .iter()
+                .all(|f| rs["status"][*f].as_i64() == Some(desired));
+        if at_rest {
+            continue;
+        }
+        let mut next = (*rs).clone();
+        next["spec"]["replicas"] = json!(desired);
+        for field in status_counts {
             next["status"][field] = json!(desired);
         }
-        if next != **rs {
-            changed.push(next);
+        match want_deadline {
+            Some(at) => next["metadata"]["annotations"][SCALE_DOWN_DEADLINE_ANNOTATION] = json!(at),
+            None => {
+                if let Some(map) = next["metadata"]["annotations"].as_object_mut() {
+                    map.remove(SCALE_DOWN_DEADLINE_ANNOTATION);
+                }
+            }
         }
+        changed.push(next);
     }
     changed
 }

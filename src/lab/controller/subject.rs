@@ -5,6 +5,7 @@
 use super::hash::{pod_template_hash, step_hash};
 use super::state::State;
 use crate::model::argo::{CanaryStep, RolloutSpec};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// The strategy as the controller needs it.
@@ -51,11 +52,13 @@ impl Subject {
     pub fn read(rollout: &Value) -> Option<Subject> {
         let metadata = rollout.get("metadata")?;
         let name = metadata.get("name")?.as_str()?.to_string();
-        let raw_spec = rollout.get("spec").cloned().unwrap_or(json!({}));
+        let empty = json!({});
+        let raw_spec = rollout.get("spec").unwrap_or(&empty);
         let template = raw_spec.get("template").cloned().unwrap_or(Value::Null);
-        let (spec, plan) = match serde_json::from_value::<RolloutSpec>(raw_spec.clone()) {
+        // Deserialized from a borrow: no copy of the spec on every tick.
+        let (spec, plan) = match RolloutSpec::deserialize(raw_spec) {
             Ok(spec) => {
-                let plan = plan_of(&spec, &raw_spec, &template);
+                let plan = plan_of(&spec, raw_spec, &template);
                 (spec, plan)
             }
             Err(e) => (
