@@ -123,10 +123,12 @@ async fn a_stalled_or_vanished_watcher_does_not_hold_up_writers_or_other_watcher
         "writers were held up by the stalled watcher"
     );
 
-    let seen = tokio::time::timeout(Duration::from_secs(60), live)
+    let mut seen = tokio::time::timeout(Duration::from_secs(60), live)
         .await
         .expect("the live watcher saw every patch within 60 s")
         .unwrap();
+    // The controller's own status writes on `search` repeat the annotation of the last patch.
+    seen.dedup();
     assert_eq!(
         seen,
         (0..PATCHES).collect::<Vec<_>>(),
