@@ -2,12 +2,18 @@
 //! (driven through the kubeconfig the lab writes), kube-rs, and raw HTTP for bad input.
 //! Every test starts its own lab on a free port with its own directory.
 
+#[path = "lab_kubectl/bounds.rs"]
+mod bounds;
+#[path = "lab_kubectl/cockpit.rs"]
+mod cockpit;
 #[path = "lab_kubectl/http.rs"]
 mod http;
 #[path = "lab_kubectl/kube_rs.rs"]
 mod kube_rs;
 #[path = "lab_kubectl/kubectl.rs"]
 mod kubectl;
+#[path = "lab_kubectl/slow_watcher.rs"]
+mod slow_watcher;
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -2,15 +2,19 @@
 //! the time) to the `status` the real controller would write, plus the ReplicaSets that should
 //! exist. lab-api's loop calls [`reconcile`] every 100 ms and writes what comes back.
 
+mod events;
 mod hash;
 mod output;
+mod scale;
 mod state;
 mod subject;
 mod sync;
 #[cfg(test)]
 mod tests;
 
+pub use events::{RolloutEvent, events_between};
 pub use hash::{POD_TEMPLATE_HASH_LABEL, pod_template_hash, step_hash};
+pub use scale::{SCALE_DOWN_DEADLINE_ANNOTATION, owned_replica_sets, scale_old_replica_sets};
 pub use sync::{BLUE_GREEN_PAUSE, CANARY_PAUSE_STEP};
 
 use jiff::Timestamp;
@@ -38,13 +42,33 @@ pub struct Reconciled {
     /// `rollout.argoproj.io/revision`, bumped on a new revision). A metadata change: it moves
     /// `resourceVersion` but not `generation`. `None` when the annotations are already right.
     pub metadata_annotations: Option<Map<String, Value>>,
+    /// The Events Argo's controller would record for this change, oldest first.
+    pub events: Vec<RolloutEvent>,
 }
 
 /// Run the controller on one Rollout. `now` is the wall clock; pause durations and
 /// auto-promotion delays are measured from timestamps in the object's status and divided by
 /// `speed`. Returns `None` when nothing would change, so an idle lab writes nothing.
 pub fn reconcile(rollout: &Value, now: Timestamp, speed: f64) -> Option<Reconciled> {
-    let subject = Subject::read(rollout)?;
+    reconcile_with(rollout, &[], now, speed)
+}
+
+/// [`reconcile`], knowing the ReplicaSets the rollout owns (see [`owned_replica_sets`]): pods
+/// of old ReplicaSets not yet scaled down count in the status replica counts, as in Argo.
+pub fn reconcile_with(
+    rollout: &Value,
+    owned: &[&Value],
+    now: Timestamp,
+    speed: f64,
+) -> Option<Reconciled> {
+    let mut subject = Subject::read(rollout)?;
+    subject.owned = owned
+        .iter()
+        .filter_map(|rs| {
+            let replicas = rs["spec"]["replicas"].as_i64().unwrap_or(0);
+            scale::hash_of(rs).map(|h| (h.to_string(), replicas))
+        })
+        .collect();
     let old_status = match rollout.get("status") {
         Some(Value::Object(m)) => Value::Object(m.clone()),
         _ => Value::Object(Map::new()),
@@ -83,7 +107,9 @@ pub fn reconcile(rollout: &Value, now: Timestamp, speed: f64) -> Option<Reconcil
         Plan::Invalid(_) => Vec::new(),
         _ => vec![subject.replica_set(&st, revision)],
     };
+    let events = events_between(rollout, &status, revision);
     Some(Reconciled {
+        events,
         status,
         replica_sets,
         metadata_annotations,

@@ -13,6 +13,7 @@ pub mod server;
 pub mod store;
 pub mod traffic;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use std::sync::{Arc, Mutex};
 pub use kind::Kind;
 pub use store::Store;
 
+use serde_json::Value;
 use server::{ApiServer, LabTls, Tokens};
 use traffic::Traffic;
 
@@ -135,17 +137,35 @@ impl Lab {
         let store = Arc::new(Store::new());
         // Namespaces first: namespaced objects are refused in a namespace that does not exist.
         let mut seed = seed;
-        seed.sort_by_key(|o| kind_of(o) != Some(Kind::Namespace));
-        for object in seed {
+        // Rollouts before their ReplicaSets, so each ReplicaSet's ownerReference carries its
+        // rollout's uid (the cockpit finds a rollout's ReplicaSets by that uid).
+        seed.sort_by_key(|o| match kind_of(o) {
+            Some(Kind::Namespace) => 0,
+            Some(Kind::Rollout) => 1,
+            _ => 2,
+        });
+        let mut rollout_uids: HashMap<(String, String), Value> = HashMap::new();
+        for mut object in seed {
+            set_owner_uids(&mut object, &rollout_uids);
             let name = object_label(&object);
             let kind = kind_of(&object).ok_or_else(|| LabError::Seed {
                 name: name.clone(),
                 message: "the lab does not serve this kind".into(),
             })?;
-            store.create(kind, object).map_err(|e| LabError::Seed {
+            let created = store.create(kind, object).map_err(|e| LabError::Seed {
                 name,
                 message: e.to_string(),
             })?;
+            if kind == Kind::Rollout {
+                let meta = &created["metadata"];
+                rollout_uids.insert(
+                    (
+                        meta["namespace"].as_str().unwrap_or_default().to_string(),
+                        meta["name"].as_str().unwrap_or_default().to_string(),
+                    ),
+                    meta["uid"].clone(),
+                );
+            }
         }
         let listener = tokio::net::TcpListener::bind(opts.addr)
             .await
@@ -329,4 +349,25 @@ fn object_label(object: &serde_json::Value) -> String {
         meta["namespace"].as_str().unwrap_or(""),
         meta["name"].as_str().unwrap_or("")
     )
+}
+
+/// Fills in the uid of each Rollout ownerReference from the rollouts already seeded (keyed by
+/// namespace and name), as the API server would have them when Argo created the ReplicaSet.
+fn set_owner_uids(object: &mut Value, rollout_uids: &HashMap<(String, String), Value>) {
+    let namespace = object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let Some(owners) = object["metadata"]
+        .get_mut("ownerReferences")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for owner in owners.iter_mut().filter(|o| o["kind"] == "Rollout") {
+        let name = owner["name"].as_str().unwrap_or_default().to_string();
+        if let Some(uid) = rollout_uids.get(&(namespace.clone(), name)) {
+            owner["uid"] = uid.clone();
+        }
+    }
 }

@@ -73,8 +73,7 @@ pub async fn start(
         let log = std::fs::File::create(&log_path)
             .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
         let mut command = Command::new(&binary);
-        die_with_parent(command.as_std_mut());
-        let child = command
+        command
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
@@ -85,7 +84,9 @@ pub async fn start(
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        die_with_parent(command.as_std_mut());
+        let child = command
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
         let mut prometheus = PrometheusChild { url, child };

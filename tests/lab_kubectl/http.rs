@@ -341,3 +341,57 @@ async fn a_lab_runs_on_a_current_thread_runtime() {
     assert!(demo.get("checkout").await.is_ok());
     t.lab.shutdown().await;
 }
+
+/// `release-cockpit lab` as a process: exactly one line on stdout (`lab ready: <api_url>`,
+/// the URL lab.json names), the other addresses on stderr, and SIGTERM stops it with 0.
+#[test]
+fn the_lab_command_prints_one_ready_line_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_release-cockpit"))
+        .args([
+            "lab",
+            "--addr",
+            "127.0.0.1:0",
+            "--prometheus",
+            "off",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut ready = String::new();
+    stdout.read_line(&mut ready).unwrap();
+    let lab_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("lab.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        ready.trim_end(),
+        format!("lab ready: {}", lab_json["api_url"].as_str().unwrap())
+    );
+    let status = Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "exit after SIGTERM: {stderr}"
+    );
+    assert_eq!(rest, "", "nothing on stdout after the ready line");
+    assert!(stderr.contains("kubeconfig:"), "{stderr}");
+}

@@ -353,3 +353,38 @@ async fn kubectl_creates_applies_and_deletes_a_rollout() {
     assert!(t.lab.store().get(Kind::Rollout, "demo", "extra").is_none());
     t.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_describe_shows_the_controllers_events() {
+    if !have_kubectl().await {
+        return;
+    }
+    let t = TestLab::start().await;
+    // The controller's first tick records checkout's update and pause.
+    let mut out = String::new();
+    for _ in 0..50 {
+        let (ok, text, err) = t
+            .run(&["describe", "rollout", "checkout", "-n", "demo"])
+            .await;
+        assert!(ok, "kubectl describe failed: {err}");
+        out = text;
+        if out.contains("RolloutPaused") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let events = &out[out.find("Events:").expect("an Events section")..];
+    for wanted in [
+        "rollouts-controller",
+        "RolloutUpdated",
+        "Rollout step 1/8 completed (setWeight: 20)",
+        "Rollout is paused (CanaryPauseStep)",
+    ] {
+        assert!(events.contains(wanted), "{wanted} in {events}");
+    }
+    assert!(
+        !events.contains("payments"),
+        "only checkout's events: {events}"
+    );
+    t.lab.shutdown().await;
+}

@@ -5,6 +5,7 @@
 use super::hash::{pod_template_hash, step_hash};
 use super::state::State;
 use crate::model::argo::{CanaryStep, RolloutSpec};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// The strategy as the controller needs it.
@@ -42,17 +43,22 @@ pub(crate) struct Subject {
     pub selector_text: String,
     pub pod_hash: String,
     pub plan: Plan,
+    /// Pod-template hash and replicas of each ReplicaSet the rollout owns, as stored; the
+    /// ones neither current nor stable/active are still scaling down and count in the status.
+    pub owned: Vec<(String, i64)>,
 }
 
 impl Subject {
     pub fn read(rollout: &Value) -> Option<Subject> {
         let metadata = rollout.get("metadata")?;
         let name = metadata.get("name")?.as_str()?.to_string();
-        let raw_spec = rollout.get("spec").cloned().unwrap_or(json!({}));
+        let empty = json!({});
+        let raw_spec = rollout.get("spec").unwrap_or(&empty);
         let template = raw_spec.get("template").cloned().unwrap_or(Value::Null);
-        let (spec, plan) = match serde_json::from_value::<RolloutSpec>(raw_spec.clone()) {
+        // Deserialized from a borrow: no copy of the spec on every tick.
+        let (spec, plan) = match RolloutSpec::deserialize(raw_spec) {
             Ok(spec) => {
-                let plan = plan_of(&spec, &raw_spec, &template);
+                let plan = plan_of(&spec, raw_spec, &template);
                 (spec, plan)
             }
             Err(e) => (
@@ -85,10 +91,10 @@ impl Subject {
             selector_text: format_label_selector(&selector),
             plan,
             name,
+            owned: Vec::new(),
         })
     }
 
-    /// Argo's `RolloutHealthy`.
     /// Argo's `RolloutHealthy`.
     pub fn is_healthy(&self, st: &State, counts: &Counts) -> bool {
         let current = st.current_pod_hash.as_ref();
@@ -210,7 +216,27 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
+    /// The counts of the current and stable (active) ReplicaSets, plus the pods of older
+    /// ones not yet scaled down (they run, so they count in `replicas` and `ready`).
     pub fn of(ro: &Subject, st: &State) -> Counts {
+        let lingering: i64 = ro
+            .owned
+            .iter()
+            .filter(|(hash, _)| {
+                let hash = Some(hash);
+                hash != st.current_pod_hash.as_ref()
+                    && hash != st.stable_rs.as_ref()
+                    && hash != st.active_selector.as_ref()
+            })
+            .map(|(_, n)| (*n).max(0))
+            .sum();
+        let mut counts = Counts::of_strategy(ro, st);
+        counts.replicas += lingering;
+        counts.ready += lingering;
+        counts
+    }
+
+    fn of_strategy(ro: &Subject, st: &State) -> Counts {
         let r = ro.replicas;
         let all = |n: i64| Counts {
             replicas: n,

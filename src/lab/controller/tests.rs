@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 mod blue_green;
 mod invariants;
+mod replica_sets;
 mod shape;
 
 fn t0() -> Timestamp {

@@ -44,6 +44,7 @@ pub(super) async fn collection(
     )?;
     allow_verb(kind, verb, false)?;
     let selector = Selector::parse(
+        kind,
         query.get("labelSelector").map(String::as_str),
         query.get("fieldSelector").map(String::as_str),
     )?;
