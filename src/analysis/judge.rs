@@ -14,11 +14,13 @@ use crate::model::Point;
 
 /// Classifies canary against baseline samples: NoData under `min_samples` a side; Pass when
 /// not significant at the confidence level; otherwise High/Low when the Hodges–Lehmann
-/// interval lies wholly beyond ±tolerance × |baseline median|, Pass when it does not.
+/// interval lies wholly beyond ±max(tolerance × |baseline median|, `min_effect`), Pass when
+/// it does not.
 pub fn classify(
     canary: &[f64],
     baseline: &[f64],
     policy: &Policy,
+    min_effect: f64,
 ) -> (Classification, Option<Comparison>) {
     if canary.len() < policy.min_samples || baseline.len() < policy.min_samples {
         return (Classification::NoData, None);
@@ -30,7 +32,7 @@ pub fn classify(
     ) else {
         return (Classification::NoData, None);
     };
-    let tolerance_abs = policy.tolerance * base_median.abs();
+    let tolerance_abs = (policy.tolerance * base_median.abs()).max(min_effect);
     let comparison = Comparison {
         canary_samples: canary.len(),
         baseline_samples: baseline.len(),
@@ -60,6 +62,7 @@ fn classify_window(
     canary: &[Point],
     baseline: &[Point],
     direction: Direction,
+    min_effect: f64,
     policy: &Policy,
 ) -> (Classification, Option<Comparison>) {
     let values = |points: &[Point], after: f64| -> Vec<f64> {
@@ -73,6 +76,7 @@ fn classify_window(
         &values(canary, f64::NEG_INFINITY),
         &values(baseline, f64::NEG_INFINITY),
         policy,
+        min_effect,
     );
     let worse = match direction {
         Direction::HigherIsWorse => Classification::High,
@@ -87,7 +91,12 @@ fn classify_window(
         .map(|p| p.t_secs)
         .fold(f64::NEG_INFINITY, f64::max);
     let after = end - policy.recent_secs;
-    let (class, comparison) = classify(&values(canary, after), &values(baseline, after), policy);
+    let (class, comparison) = classify(
+        &values(canary, after),
+        &values(baseline, after),
+        policy,
+        min_effect,
+    );
     if class == worse {
         let comparison = comparison.map(|c| Comparison {
             recent_secs: Some(policy.recent_secs),
@@ -125,7 +134,9 @@ pub(super) fn judge_metric(
     };
     let rule_hits = rules::check(name, &spec, success_floor, canary, baseline, mode);
     let (classification, comparison) = match judge {
-        JudgeKind::Statistical => classify_window(canary, baseline, spec.direction, policy),
+        JudgeKind::Statistical => {
+            classify_window(canary, baseline, spec.direction, spec.min_effect, policy)
+        }
         JudgeKind::Naive if canary_values.is_empty() => (Classification::NoData, None),
         JudgeKind::Naive => (Classification::Pass, None),
     };

@@ -75,6 +75,11 @@ pub struct MetricSpec {
     /// How long the absolute limit must be broken before it fails (0: once is enough).
     #[serde(default)]
     pub limit_for_secs: f64,
+    /// The smallest shift worth a verdict, in the metric's unit: the statistical comparison
+    /// passes a significant shift smaller than this (at 1,000 req/s a 0.1 pp rise in errors
+    /// is real, and still no reason to roll back). 0: only the relative tolerance applies.
+    #[serde(default)]
+    pub min_effect: f64,
 }
 
 fn default_direction() -> Direction {
@@ -106,6 +111,7 @@ impl MetricSpec {
             for_secs: 0.0,
             limit: None,
             limit_for_secs: 0.0,
+            min_effect: 0.0,
         }
     }
 }
@@ -161,6 +167,9 @@ impl Default for Policy {
             for_secs: 120.0,
             limit: None,
             limit_for_secs: 0.0,
+            // Half the rule's 0.5 pp: the statistics may fail sooner than the rule, not on
+            // differences the rule itself would never act on.
+            min_effect: 0.0025,
         };
         let p95 = MetricSpec {
             group: "latency".into(),
@@ -174,6 +183,7 @@ impl Default for Policy {
             for_secs: 10.0,
             limit: None,
             limit_for_secs: 0.0,
+            min_effect: 0.0,
         };
         Policy {
             window_secs: 300.0,

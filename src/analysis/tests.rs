@@ -127,16 +127,16 @@ fn a_small_significant_shift_within_tolerance_passes() {
     // Canary 10% slower, every sample: significant, but inside the 25% tolerance.
     let baseline: Vec<f64> = (0..40).map(|i| 100.0 + (i % 7) as f64).collect();
     let canary: Vec<f64> = baseline.iter().map(|v| v * 1.1).collect();
-    let (class, comparison) = classify(&canary, &baseline, &Policy::default());
+    let (class, comparison) = classify(&canary, &baseline, &Policy::default(), 0.0);
     assert_eq!(class, Classification::Pass);
     assert!(comparison.unwrap().p_value < 0.02);
     let faster: Vec<f64> = baseline.iter().map(|v| v * 0.5).collect();
     assert_eq!(
-        classify(&faster, &baseline, &Policy::default()).0,
+        classify(&faster, &baseline, &Policy::default(), 0.0).0,
         Classification::Low
     );
     assert_eq!(
-        classify(&canary[..9], &baseline, &Policy::default()).0,
+        classify(&canary[..9], &baseline, &Policy::default(), 0.0).0,
         Classification::NoData
     );
 }
@@ -367,4 +367,22 @@ fn a_non_critical_latency_regression_is_marginal() {
         "{:?}",
         verdict.reasons
     );
+}
+
+#[test]
+fn a_significant_shift_smaller_than_min_effect_passes() {
+    // 0.29% vs 0.12% errors, 60 samples a side with a little noise: clearly significant, and
+    // at 0.17 pp far below the 0.5 pp the error-rate rule acts on.
+    let canary: Vec<f64> = (0..60).map(|i| 0.0029 + (i % 7) as f64 * 1e-5).collect();
+    let baseline: Vec<f64> = (0..60).map(|i| 0.0012 + (i % 5) as f64 * 1e-5).collect();
+    let policy = Policy::default();
+    assert_eq!(
+        classify(&canary, &baseline, &policy, 0.0).0,
+        Classification::High
+    );
+    let min_effect = policy.spec(crate::analysis::policy::ERROR_RATE).min_effect;
+    assert_eq!(min_effect, 0.0025);
+    let (class, comparison) = classify(&canary, &baseline, &policy, min_effect);
+    assert_eq!(class, Classification::Pass);
+    assert_eq!(comparison.map(|c| c.tolerance_abs), Some(0.0025));
 }
