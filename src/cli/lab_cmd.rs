@@ -42,7 +42,10 @@ fn parse_prometheus(value: &str) -> Result<PrometheusMode, String> {
 
 /// Starts the lab, announces it, and stops it cleanly on Ctrl-C or SIGTERM.
 pub async fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
-    run_until(args, stop_signal()).await
+    // Register the handlers before the lab says it is ready: a SIGTERM sent right after
+    // `lab ready` must stop it cleanly, not kill it with the default action.
+    let stop = stop_signal().context("cannot listen for Ctrl-C / SIGTERM")?;
+    run_until(args, stop).await
 }
 
 /// Runs the lab until `stop` completes (or fails: then the lab is stopped and the error
@@ -73,18 +76,21 @@ pub async fn run_until(
 }
 
 #[cfg(unix)]
-async fn stop_signal() -> std::io::Result<()> {
+fn stop_signal() -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r,
-        _ = term.recv() => Ok(()),
-    }
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => Ok(()),
+            _ = term.recv() => Ok(()),
+        }
+    })
 }
 
 #[cfg(not(unix))]
-async fn stop_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
+fn stop_signal() -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
+    Ok(tokio::signal::ctrl_c())
 }
 
 #[cfg(test)]

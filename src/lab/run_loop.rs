@@ -26,6 +26,10 @@ pub struct ControllerLoop {
 
 impl ControllerLoop {
     pub fn start(store: Arc<Store>, traffic: Arc<Mutex<Traffic>>, speed: f64) -> Self {
+        // One pass before anyone can read: seeded rollouts carry their previous revision's
+        // status next to a new template, and a client listing right after `start` must see
+        // them as the controller leaves them (payments awaiting promotion), not half-seeded.
+        tick(&store, &traffic, speed);
         let (stop, mut stopping) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(TICK);
