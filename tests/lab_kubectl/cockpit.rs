@@ -28,27 +28,27 @@ async fn the_cockpit_reads_tagged_images_scale_down_and_controller_events() {
             .map(|i| (i.image.clone(), i.roles.clone()))
             .collect()
     };
+    let expected = [
+        (
+            "registry.example/checkout:1.4.1".to_string(),
+            vec![VersionRole::Stable],
+        ),
+        (
+            "registry.example/checkout:1.4.2".to_string(),
+            vec![VersionRole::Canary],
+        ),
+    ];
+    // The rollout and its ReplicaSets are two reads; under load the controller's tick can
+    // land between them. Wait (bounded) for a consistent pair.
     let mut detail = describe_rollout(&client, &checkout).await.unwrap();
     for _ in 0..50 {
-        if detail.tagged_images.len() == 2 {
+        if roles(&detail) == expected {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
         detail = describe_rollout(&client, &checkout).await.unwrap();
     }
-    assert_eq!(
-        roles(&detail),
-        [
-            (
-                "registry.example/checkout:1.4.1".to_string(),
-                vec![VersionRole::Stable]
-            ),
-            (
-                "registry.example/checkout:1.4.2".to_string(),
-                vec![VersionRole::Canary]
-            ),
-        ]
-    );
+    assert_eq!(roles(&detail), expected);
     let payments = describe_rollout(&client, &RolloutRef::new("lab-viewer", "demo", "payments"))
         .await
         .unwrap();
