@@ -4,9 +4,9 @@
 
 use crate::analysis::{self, Policy, Verdict};
 use crate::cluster;
-use crate::metrics::settings::{Settings, SourceKind, parse_duration, resolve_source_config};
+use crate::metrics::build_source;
+use crate::metrics::settings::{SourceKind, parse_duration};
 use crate::metrics::source::{Refresher, Target, now_secs};
-use crate::metrics::{PrometheusConfig, build_source};
 use crate::model::{MetricsSnapshot, RolloutRef, RolloutView};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -101,20 +101,13 @@ impl Feed {
         kubeconfig_extension: Option<&Value>,
         history: Duration,
     ) -> anyhow::Result<Option<Feed>> {
-        let settings_path = args
-            .metrics_settings
-            .clone()
-            .or_else(Settings::default_path);
-        let settings = match &settings_path {
-            Some(p) => Settings::load(p)?,
-            None => Settings::default(),
-        };
-        let mut config = resolve_source_config(kubeconfig_extension, &settings, context)?;
-        if let Some(url) = &args.prometheus {
-            config.kind = SourceKind::Prometheus(PrometheusConfig::new(url));
-        } else if let Some(url) = &args.metrics_url {
-            config.kind = SourceKind::Scrape { url: url.clone() };
-        }
+        let (mut config, _, _) = super::metrics_cmd::resolve_source(
+            args.metrics_settings.as_deref(),
+            kubeconfig_extension,
+            context,
+            args.prometheus.as_deref(),
+            args.metrics_url.as_deref(),
+        )?;
         let scraping = matches!(config.kind, SourceKind::Scrape { .. });
         let step = args.step.unwrap_or(if scraping {
             Duration::from_secs(1)

@@ -16,7 +16,9 @@
 //! "error_rate": [...], "p95_ms": [...]}`. Exit codes: 0 ok, 1 the source failed, 2 no source
 //! configured or bad input.
 
-use crate::metrics::settings::{Settings, SourceKind, parse_duration, resolve_source_config};
+use crate::metrics::settings::{
+    Settings, SourceConfig, SourceKind, parse_duration, resolve_source_config,
+};
 use crate::metrics::source::{Refresher, Target, now_secs};
 use crate::metrics::store::latest_value;
 use crate::metrics::{PrometheusConfig, build_source};
@@ -139,32 +141,19 @@ pub async fn collect(
     let view = RolloutView::from_rollout(context, &rollout);
     let target = Target::from_view(&view);
 
-    let settings_path = args
-        .metrics_settings
-        .clone()
-        .or_else(Settings::default_path);
-    let settings = match &settings_path {
-        Some(p) => Settings::load(p)?,
-        None => Settings::default(),
-    };
-    let mut config = resolve_source_config(kubeconfig_extension, &settings, context)?;
+    let (mut config, settings, settings_path) = resolve_source(
+        args.metrics_settings.as_deref(),
+        kubeconfig_extension,
+        context,
+        args.prometheus.as_deref(),
+        args.metrics_url.as_deref(),
+    )?;
     if let Some(name) = &args.template {
         config.template = settings.template(context, name)?;
         config.version_label = config.template.default_version_label.clone();
     }
     if let Some(label) = &args.version_label {
         config.version_label = label.clone();
-    }
-    if let Some(url) = &args.prometheus {
-        config.kind = match config.kind {
-            SourceKind::Prometheus(mut p) => {
-                p.url = url.trim_end_matches('/').to_string();
-                SourceKind::Prometheus(p)
-            }
-            _ => SourceKind::Prometheus(PrometheusConfig::new(url)),
-        };
-    } else if let Some(url) = &args.metrics_url {
-        config.kind = SourceKind::Scrape { url: url.clone() };
     }
     let Some(source) = build_source(&config)? else {
         let where_ = settings_path
@@ -348,6 +337,39 @@ pub fn to_text(snapshot: &MetricsSnapshot, with_series: bool) -> String {
         }
     }
     out
+}
+
+/// Where a CLI command's metrics come from for `context`: the settings file (or its default
+/// location) over the kubeconfig's `release-cockpit` extension, under the `--prometheus` /
+/// `--metrics-url` flags. A `--prometheus` URL keeps the settings' auth, headers and CA.
+/// Also returns the settings read (for `--template`) and their path (for the "no source" hint).
+pub fn resolve_source(
+    settings_file: Option<&std::path::Path>,
+    kubeconfig_extension: Option<&Value>,
+    context: &str,
+    prometheus: Option<&str>,
+    metrics_url: Option<&str>,
+) -> anyhow::Result<(SourceConfig, Settings, Option<PathBuf>)> {
+    let settings_path = settings_file
+        .map(std::path::Path::to_path_buf)
+        .or_else(Settings::default_path);
+    let settings = match &settings_path {
+        Some(p) => Settings::load(p)?,
+        None => Settings::default(),
+    };
+    let mut config = resolve_source_config(kubeconfig_extension, &settings, context)?;
+    if let Some(url) = prometheus {
+        config.kind = match config.kind {
+            SourceKind::Prometheus(mut p) => {
+                p.url = url.trim_end_matches('/').to_string();
+                SourceKind::Prometheus(p)
+            }
+            _ => SourceKind::Prometheus(PrometheusConfig::new(url)),
+        };
+    } else if let Some(url) = metrics_url {
+        config.kind = SourceKind::Scrape { url: url.into() };
+    }
+    Ok((config, settings, settings_path))
 }
 
 #[cfg(test)]
