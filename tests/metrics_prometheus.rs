@@ -49,6 +49,18 @@ fn check_signals(snap: &MetricsSnapshot, svc: &Service, what: &str) {
         (p95 - CANARY_P95).abs() <= bucket_width(CANARY_P95),
         "{what}: canary p95 {p95} vs {CANARY_P95}"
     );
+    // Request rates split as the shares do (their level is low while the series is younger
+    // than Prometheus's rate window: `rate` divides by the whole range).
+    let rate = |hash: &String| {
+        now_value(snap, hash, Signal::RequestRate)
+            .unwrap_or_else(|| panic!("{what}: no request rate for {hash} in {snap:?}"))
+    };
+    let (canary_rate, stable_rate) = (rate(&svc.canary_hash), rate(&svc.stable_hash));
+    assert!(
+        canary_rate > 0.0
+            && (canary_rate / (canary_rate + stable_rate) - svc.canary_share).abs() <= 0.03,
+        "{what}: canary {canary_rate} req/s, stable {stable_rate} req/s"
+    );
     let p95 = now_value(snap, &svc.stable_hash, Signal::P95Ms).unwrap();
     assert!(
         (p95 - STABLE_P95).abs() <= bucket_width(STABLE_P95),
@@ -91,7 +103,7 @@ async fn real_prometheus_signals_templates_and_scrape_parity() {
     let report = refresher.refresh(&targets, now_secs()).await;
     assert!(report.ok, "{:?}", refresher.health());
     assert_eq!(
-        report.queries, 3,
+        report.queries, 4,
         "one query per signal for 3 rollouts in 2 namespaces"
     );
     for (svc, target) in services.iter().zip(&targets) {

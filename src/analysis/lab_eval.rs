@@ -141,7 +141,7 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
             };
             if (tick as usize).is_multiple_of(step) {
                 let summed = sum(&recent);
-                for sp in signals(&summed, &[target], t) {
+                for sp in signals(&summed, &[target], t, recent.len() as f64) {
                     push(&mut store, sp.version, sp.signal, sp.point, window_ticks);
                 }
             }

@@ -76,7 +76,7 @@ pub fn metric_series(series: &[VersionSeries], extra: &[NamedSeries]) -> Vec<Met
         let name = match s.signal {
             Signal::ErrorRate => ERROR_RATE,
             Signal::P95Ms => P95_MS,
-            Signal::TrafficShare => continue,
+            Signal::TrafficShare | Signal::RequestRate => continue,
         };
         slot(name, s.version.role, &s.points);
     }

@@ -228,6 +228,7 @@ pub struct VersionReport {
     pub share: Option<f64>,
     pub error_rate: Option<f64>,
     pub p95_ms: Option<f64>,
+    pub requests_per_second: Option<f64>,
     /// Only with `--since`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<SeriesReport>,
@@ -239,6 +240,7 @@ pub struct SeriesReport {
     pub share: Vec<(f64, Option<f64>)>,
     pub error_rate: Vec<(f64, Option<f64>)>,
     pub p95_ms: Vec<(f64, Option<f64>)>,
+    pub requests_per_second: Vec<(f64, Option<f64>)>,
 }
 
 pub fn report(snapshot: &MetricsSnapshot, with_series: bool) -> MetricsReport {
@@ -256,10 +258,12 @@ pub fn report(snapshot: &MetricsSnapshot, with_series: bool) -> MetricsReport {
                 share: now(Signal::TrafficShare),
                 error_rate: now(Signal::ErrorRate),
                 p95_ms: now(Signal::P95Ms),
+                requests_per_second: now(Signal::RequestRate),
                 series: with_series.then(|| SeriesReport {
                     share: points(Signal::TrafficShare),
                     error_rate: points(Signal::ErrorRate),
                     p95_ms: points(Signal::P95Ms),
+                    requests_per_second: points(Signal::RequestRate),
                 }),
                 hash: v.hash,
             }
@@ -285,6 +289,10 @@ fn fmt_ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.1} ms"))
 }
 
+fn fmt_rate(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.1}/s"))
+}
+
 /// A table a person reads; `-` where there is no data.
 pub fn to_text(snapshot: &MetricsSnapshot, with_series: bool) -> String {
     let mut out = format!(
@@ -292,26 +300,27 @@ pub fn to_text(snapshot: &MetricsSnapshot, with_series: bool) -> String {
         snapshot.rollout, snapshot.source
     );
     out += &format!(
-        "{:<8} {:<12} {:>8} {:>8} {:>10}\n",
-        "ROLE", "HASH", "SHARE", "ERRORS", "P95"
+        "{:<8} {:<12} {:>8} {:>8} {:>10} {:>10}\n",
+        "ROLE", "HASH", "SHARE", "ERRORS", "P95", "REQUESTS"
     );
     let versions = versions_of(snapshot);
     for v in &versions {
         let now = |signal| find(snapshot, &v.hash, signal).and_then(latest_value);
         out += &format!(
-            "{:<8} {:<12} {:>8} {:>8} {:>10}\n",
+            "{:<8} {:<12} {:>8} {:>8} {:>10} {:>10}\n",
             v.role.as_str(),
             v.hash,
             fmt_pct(now(Signal::TrafficShare)),
             fmt_pct(now(Signal::ErrorRate)),
             fmt_ms(now(Signal::P95Ms)),
+            fmt_rate(now(Signal::RequestRate)),
         );
     }
     if with_series {
         for v in &versions {
             out += &format!(
-                "\n{} {}\n{:<20} {:>8} {:>8} {:>10}\n",
-                v.role, v.hash, "TIME", "SHARE", "ERRORS", "P95"
+                "\n{} {}\n{:<20} {:>8} {:>8} {:>10} {:>10}\n",
+                v.role, v.hash, "TIME", "SHARE", "ERRORS", "P95", "REQUESTS"
             );
             let Some(share) = find(snapshot, &v.hash, Signal::TrafficShare) else {
                 continue;
@@ -327,11 +336,12 @@ pub fn to_text(snapshot: &MetricsSnapshot, with_series: bool) -> String {
                     .map(|t| t.strftime("%H:%M:%S").to_string())
                     .unwrap_or_default();
                 out += &format!(
-                    "{:<20} {:>8} {:>8} {:>10}\n",
+                    "{:<20} {:>8} {:>8} {:>10} {:>10}\n",
                     time,
                     fmt_pct(p.value),
                     fmt_pct(at(Signal::ErrorRate)),
                     fmt_ms(at(Signal::P95Ms)),
+                    fmt_rate(at(Signal::RequestRate)),
                 );
             }
         }

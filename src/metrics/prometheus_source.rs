@@ -60,6 +60,7 @@ impl PrometheusSource {
         };
         Signal::ALL
             .iter()
+            .filter(|&&signal| !self.template.query(signal).trim().is_empty())
             .map(|&signal| (signal, self.template.render(signal, &ctx)))
             .collect()
     }
@@ -270,7 +271,7 @@ mod tests {
             })
             .collect();
         let plan = source.plan(&targets);
-        assert_eq!(plan.len(), 3);
+        assert_eq!(plan.len(), Signal::ALL.len());
         assert!(
             plan[0]
                 .1

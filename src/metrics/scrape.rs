@@ -71,8 +71,9 @@ pub struct ScrapeSource {
     previous: Option<Scrape>,
     /// Rates are taken over this window, like `rate(...[1m])` in the Prometheus templates.
     window: Duration,
-    /// Increases between consecutive scrapes within the window, newest last.
-    recent: VecDeque<(f64, HashMap<Group, Increases>)>,
+    /// Increases between consecutive scrapes within the window, newest last, with the times
+    /// of the two scrapes each pair spans.
+    recent: VecDeque<(f64, f64, HashMap<Group, Increases>)>,
 }
 
 /// Per-group sums of counter increases between two scrapes.
@@ -217,19 +218,23 @@ impl ScrapeSource {
         };
         let t_secs = current.t_secs;
         let increases = self.increases(&previous.counters, &current.counters);
+        self.recent.push_back((previous.t_secs, t_secs, increases));
         self.previous = Some(current);
-        self.recent.push_back((t_secs, increases));
         // Keep the pairs that end inside the window, and always the newest.
         while self.recent.len() > 1
             && self
                 .recent
                 .get(1)
-                .is_some_and(|(t, _)| *t <= t_secs - self.window.as_secs_f64())
+                .is_some_and(|(_, t, _)| *t <= t_secs - self.window.as_secs_f64())
         {
             self.recent.pop_front();
         }
-        let summed = sum_increases(self.recent.iter().map(|(_, inc)| inc));
-        fetched.points = signals(&summed, &req.targets, t_secs);
+        let summed = sum_increases(self.recent.iter().map(|(_, _, inc)| inc));
+        let span = self
+            .recent
+            .front()
+            .map_or(0.0, |(from, _, _)| t_secs - from);
+        fetched.points = signals(&summed, &req.targets, t_secs, span);
         Ok(fetched)
     }
 }
@@ -255,11 +260,13 @@ fn sum_increases<'a>(
     out
 }
 
-/// The three signals of every target's versions from per-group increases.
+/// Every signal of every target's versions from per-group increases over `span_secs` (the
+/// request rate needs the span; without one, > 0, it is a gap).
 pub fn signals(
     increases: &HashMap<Group, Increases>,
     targets: &[Target],
     t_secs: f64,
+    span_secs: f64,
 ) -> Vec<SignalPoint> {
     let mut out = Vec::new();
     for target in targets {
@@ -285,6 +292,10 @@ pub fn signals(
                 (
                     Signal::P95Ms,
                     inc.and_then(|i| histogram_quantile(0.95, &i.buckets)),
+                ),
+                (
+                    Signal::RequestRate,
+                    (span_secs > 0.0).then(|| requests / span_secs),
                 ),
             ];
             for (signal, value) in values {
@@ -395,7 +406,7 @@ mod tests {
                 Version::new(VersionRole::Canary, "bbb"),
             ],
         };
-        let pts = signals(&inc, &[target], 5.0);
+        let pts = signals(&inc, &[target], 5.0, 5.0);
         let get = |hash: &str, s: Signal| {
             pts.iter()
                 .find(|p| p.version.hash == hash && p.signal == s)
@@ -410,5 +421,8 @@ mod tests {
         // Canary bucket increases: 90 ≤ 50, 190 ≤ 100, 200 total: rank 190 → exactly 100.
         assert_eq!(get("bbb", Signal::P95Ms), Some(100.0));
         assert_eq!(get("aaa", Signal::P95Ms), None);
+        // Over the 5 s the increases span: stable 800 requests, canary 200.
+        assert_eq!(get("aaa", Signal::RequestRate), Some(160.0));
+        assert_eq!(get("bbb", Signal::RequestRate), Some(40.0));
     }
 }

@@ -86,6 +86,9 @@ pub struct TemplateSettings {
     pub share: String,
     pub error_rate: String,
     pub p95_ms: String,
+    /// Requests per second per version (optional; the judge weighs samples by it).
+    #[serde(default)]
+    pub requests_per_second: String,
 }
 
 fn default_namespace_label() -> String {
@@ -168,6 +171,7 @@ impl Settings {
                 share: t.share,
                 error_rate: t.error_rate,
                 p95_ms: t.p95_ms,
+                requests_per_second: t.requests_per_second,
             };
             template
                 .validate()

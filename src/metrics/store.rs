@@ -184,7 +184,7 @@ mod tests {
             }
         }
         assert_eq!(s.capacity(), 360);
-        assert_eq!(s.len_points(), 3 * 360);
+        assert_eq!(s.len_points(), Signal::ALL.len() * 360);
         let series = s.series(&r, std::slice::from_ref(&v));
         assert_eq!(series[0].points.first().unwrap().t_secs, 86_390.0 - 3590.0);
     }

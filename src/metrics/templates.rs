@@ -35,6 +35,10 @@ pub struct Template {
     pub share: String,
     pub error_rate: String,
     pub p95_ms: String,
+    /// Requests per second per version; empty: not queried (the judge then weighs every
+    /// sample alike).
+    #[serde(default)]
+    pub requests_per_second: String,
 }
 
 /// A template names a placeholder the cockpit does not know.
@@ -90,6 +94,7 @@ impl Template {
             Signal::TrafficShare => &self.share,
             Signal::ErrorRate => &self.error_rate,
             Signal::P95Ms => &self.p95_ms,
+            Signal::RequestRate => &self.requests_per_second,
         }
     }
 
@@ -190,6 +195,7 @@ fn three(m: Mesh<'_>) -> Template {
             "{all} / ignoring({{version_label}}) group_left sum by ({ns}, {svc}) (rate({requests}}}[{{window}}]))"
         ),
         error_rate: format!("({bad} or {all} * 0) / {all}"),
+        requests_per_second: all.clone(),
         p95_ms: format!(
             "histogram_quantile(0.95, sum by (le, {by}) (rate({bucket}}}[{{window}}]))){to_ms}"
         ),

@@ -14,16 +14,28 @@ pub enum Signal {
     ErrorRate,
     /// 95th percentile latency in milliseconds.
     P95Ms,
+    /// Requests per second this version served: the weight the judge gives its error rate and
+    /// p95 samples (an error rate of 1 request is not one of 1,000).
+    RequestRate,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 3] = [Signal::TrafficShare, Signal::ErrorRate, Signal::P95Ms];
+    pub const ALL: [Signal; 4] = [
+        Signal::TrafficShare,
+        Signal::ErrorRate,
+        Signal::P95Ms,
+        Signal::RequestRate,
+    ];
+
+    /// The signals the window plots, in order; the request rate only weighs the judge's samples.
+    pub const PLOTTED: [Signal; 3] = [Signal::TrafficShare, Signal::ErrorRate, Signal::P95Ms];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Signal::TrafficShare => "share",
             Signal::ErrorRate => "error_rate",
             Signal::P95Ms => "p95_ms",
+            Signal::RequestRate => "requests_per_second",
         }
     }
 }

@@ -21,7 +21,7 @@ pub struct PlotSeries {
 pub fn display_scale(signal: Signal) -> f64 {
     match signal {
         Signal::TrafficShare | Signal::ErrorRate => 100.0,
-        Signal::P95Ms => 1.0,
+        Signal::P95Ms | Signal::RequestRate => 1.0,
     }
 }
 
@@ -30,6 +30,7 @@ pub fn signal_title(signal: Signal) -> &'static str {
         Signal::TrafficShare => "Traffic share (%)",
         Signal::ErrorRate => "Error rate (%)",
         Signal::P95Ms => "p95 latency (ms)",
+        Signal::RequestRate => "Requests per second",
     }
 }
 
@@ -185,7 +186,7 @@ pub fn plots_ui(
     let chrome = 3.0 * 30.0 + if markers.is_empty() { 0.0 } else { 36.0 };
     let height = ((ui.available_height() - chrome) / 3.0).clamp(80.0, 260.0);
     let mut user_moved = false;
-    for signal in Signal::ALL {
+    for signal in Signal::PLOTTED {
         let series = plot_series(snapshot, signal);
         ui.label(egui::RichText::new(signal_title(signal)).strong());
         let response = egui_plot::Plot::new(("plot", signal.as_str()))
@@ -202,7 +203,7 @@ pub fn plots_ui(
             .include_y(match signal {
                 Signal::TrafficShare => 100.0,
                 Signal::ErrorRate => 1.0,
-                Signal::P95Ms => 0.0,
+                Signal::P95Ms | Signal::RequestRate => 0.0,
             })
             // The same y-label width on all three keeps their time axes aligned; labels
             // closer together than egui_plot's default keep a scale on short plots.
