@@ -410,6 +410,7 @@ mod tests {
                 s(&stable, Signal::TrafficShare, &[Some(0.8), Some(0.8)]),
                 s(&stable, Signal::ErrorRate, &[Some(0.001), None]),
                 s(&stable, Signal::P95Ms, &[Some(120.5)]),
+                s(&stable, Signal::RequestRate, &[Some(40.0)]),
                 s(&canary, Signal::TrafficShare, &[Some(0.2)]),
                 s(&canary, Signal::ErrorRate, &[]),
                 s(&canary, Signal::P95Ms, &[None]),
@@ -425,13 +426,13 @@ mod tests {
         assert_eq!(
             j,
             json!({"rollout": "demo/checkout", "source": "prometheus", "versions": [
-                {"role": "stable", "hash": "aaa", "share": 0.8, "error_rate": 0.001, "p95_ms": 120.5},
-                {"role": "canary", "hash": "bbb", "share": 0.2, "error_rate": null, "p95_ms": null}
+                {"role": "stable", "hash": "aaa", "share": 0.8, "error_rate": 0.001, "p95_ms": 120.5, "requests_per_second": 40.0},
+                {"role": "canary", "hash": "bbb", "share": 0.2, "error_rate": null, "p95_ms": null, "requests_per_second": null}
             ]})
         );
         let printed = serde_json::to_string(&report(&snapshot(), false)).unwrap();
         assert!(
-            printed.starts_with(r#"{"rollout":"demo/checkout","source":"prometheus","versions":[{"role":"stable","hash":"aaa","share":0.8,"error_rate":0.001,"p95_ms":120.5}"#),
+            printed.starts_with(r#"{"rollout":"demo/checkout","source":"prometheus","versions":[{"role":"stable","hash":"aaa","share":0.8,"error_rate":0.001,"p95_ms":120.5,"requests_per_second":40.0}"#),
             "{printed}"
         );
         let with = to_json(&snapshot(), true);
