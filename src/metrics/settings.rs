@@ -45,6 +45,8 @@ version_match = "hash"               # or "canary-label" (empty = stable, set = 
 share = 'sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}])) / ignoring({version_label}) group_left sum by (namespace, app) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
 error_rate = 'sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}", code=~"5.."}[{window}])) / sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
 p95_ms = 'histogram_quantile(0.95, sum by (le, namespace, app, {version_label}) (rate(latency_ms_bucket{namespace=~"{namespaces}", app=~"{services}"}[{window}])))'
+# Optional: the judge weighs error-rate and p95 samples by it (without it, every sample alike).
+requests_per_second = 'sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
 "#;
 
 /// The name of the kubeconfig context extension the cockpit reads.
