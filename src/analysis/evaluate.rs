@@ -99,7 +99,7 @@ pub fn generate(scenario: Scenario, settings: &Settings, seed: u64) -> Vec<Metri
                     Scenario::NoisyHealthy => {}
                 }
             }
-            let (e, l) = interval(&mut rng, settings, p_error, slow_factor);
+            let (requests, e, l) = interval(&mut rng, settings, p_error, slow_factor);
             let (es, ls) = if canary {
                 (&mut error.canary, &mut p95.canary)
             } else {
@@ -107,21 +107,33 @@ pub fn generate(scenario: Scenario, settings: &Settings, seed: u64) -> Vec<Metri
             };
             es.push(Point { t_secs, value: e });
             ls.push(Point { t_secs, value: l });
+            let rate = Point {
+                t_secs,
+                value: Some(requests as f64 / settings.step_secs),
+            };
+            for m in [&mut error, &mut p95] {
+                if canary {
+                    m.canary_requests.push(rate);
+                } else {
+                    m.baseline_requests.push(rate);
+                }
+            }
         }
     }
     vec![error, p95]
 }
 
-/// One interval of one version: (error rate, p95 ms), both `None` without requests.
+/// One interval of one version: (requests, error rate, p95 ms), the last two `None` without
+/// requests.
 fn interval(
     rng: &mut StdRng,
     settings: &Settings,
     p_error: f64,
     slow_factor: f64,
-) -> (Option<f64>, Option<f64>) {
+) -> (usize, Option<f64>, Option<f64>) {
     let requests = poisson(rng, settings.requests_per_sec * settings.step_secs);
     if requests == 0 {
-        return (None, None);
+        return (0, None, None);
     }
     let errors = (0..requests)
         .filter(|_| rng.random::<f64>() < p_error)
@@ -134,6 +146,7 @@ fn interval(
         .collect();
     latencies.sort_by(f64::total_cmp);
     (
+        requests,
         Some(errors as f64 / requests as f64),
         Some(quantile(&latencies, 0.95)),
     )
@@ -196,20 +209,21 @@ pub fn run_once(
         let cut = T0 + now;
         let so_far: Vec<MetricSeries> = full
             .iter()
-            .map(|m| MetricSeries {
-                name: m.name.clone(),
-                canary: m
-                    .canary
-                    .iter()
-                    .take_while(|p| p.t_secs <= cut)
-                    .copied()
-                    .collect(),
-                baseline: m
-                    .baseline
-                    .iter()
-                    .take_while(|p| p.t_secs <= cut)
-                    .copied()
-                    .collect(),
+            .map(|m| {
+                let upto = |points: &[Point]| -> Vec<Point> {
+                    points
+                        .iter()
+                        .take_while(|p| p.t_secs <= cut)
+                        .copied()
+                        .collect()
+                };
+                MetricSeries {
+                    name: m.name.clone(),
+                    canary: upto(&m.canary),
+                    baseline: upto(&m.baseline),
+                    canary_requests: upto(&m.canary_requests),
+                    baseline_requests: upto(&m.baseline_requests),
+                }
             })
             .collect();
         let verdict = match judge_kind {

@@ -3,13 +3,15 @@
 //! Pass / Marginal / Fail / NoData with reasons a release manager can read.
 
 use super::MetricSeries;
-use super::policy::{Direction, ERROR_RATE, Policy};
+use super::policy::{Direction, ERROR_RATE, P95_MS, Policy};
+use super::proportions::{self, Counts};
 use super::rules::{self, Mode};
 use super::stats;
 use super::verdict::{
-    Classification, Comparison, JudgeKind, MetricResult, MetricStatus, Verdict, VerdictKind,
+    Classification, Comparison, ComparisonTest, ErrorCounts, JudgeKind, MetricResult, MetricStatus,
+    Verdict, VerdictKind,
 };
-use super::words;
+use super::{weigh, words};
 use crate::model::Point;
 
 /// Classifies canary against baseline samples: NoData under `min_samples` a side; Pass when
@@ -42,42 +44,73 @@ pub fn classify(
         shift,
         tolerance_abs,
         recent_secs: None,
+        test: ComparisonTest::MannWhitney,
+        counts: None,
     };
-    let class = if mw.p_value >= 1.0 - policy.confidence {
+    (shift_class(&comparison, policy), Some(comparison))
+}
+
+/// Classifies error counts the way [`classify`] classifies samples: NoData under
+/// `min_samples` samples with traffic a side; Pass when the two-proportion test is not
+/// significant; High/Low when Newcombe's interval for the difference lies wholly beyond
+/// ±max(tolerance × stable's error rate, `min_effect`).
+pub fn classify_counts(
+    canary: Counts,
+    baseline: Counts,
+    samples: (usize, usize),
+    policy: &Policy,
+    min_effect: f64,
+) -> (Classification, Option<Comparison>) {
+    if samples.0 < policy.min_samples || samples.1 < policy.min_samples {
+        return (Classification::NoData, None);
+    }
+    let (Some(test), Some(base_rate)) = (
+        proportions::two_proportions(canary, baseline, policy.confidence),
+        baseline.rate(),
+    ) else {
+        return (Classification::NoData, None);
+    };
+    let tolerance_abs = (policy.tolerance * base_rate).max(min_effect);
+    let comparison = Comparison {
+        canary_samples: samples.0,
+        baseline_samples: samples.1,
+        u: 0.0,
+        z: test.z,
+        p_value: test.p_value,
+        shift: test.shift,
+        tolerance_abs,
+        recent_secs: None,
+        test: ComparisonTest::TwoProportions,
+        counts: Some(ErrorCounts { canary, baseline }),
+    };
+    (shift_class(&comparison, policy), Some(comparison))
+}
+
+/// High, Low or Pass from a comparison's p-value and interval against its tolerance.
+fn shift_class(c: &Comparison, policy: &Policy) -> Classification {
+    if c.p_value >= 1.0 - policy.confidence {
         Classification::Pass
-    } else if shift.lower > tolerance_abs {
+    } else if c.shift.lower > c.tolerance_abs {
         Classification::High
-    } else if shift.upper < -tolerance_abs {
+    } else if c.shift.upper < -c.tolerance_abs {
         Classification::Low
     } else {
         Classification::Pass
-    };
-    (class, Some(comparison))
+    }
 }
 
 /// Classifies over the whole window and, when the policy asks, over its last `recent_secs`
 /// too, so a canary that turns bad late is not diluted by its healthy start. A finding in the
-/// worse direction from either wins; otherwise the whole window decides.
+/// worse direction from either wins; otherwise the whole window decides. `after(t)` classifies
+/// the samples later than `t`.
 fn classify_window(
     canary: &[Point],
     baseline: &[Point],
     direction: Direction,
-    min_effect: f64,
     policy: &Policy,
+    after: impl Fn(f64) -> (Classification, Option<Comparison>),
 ) -> (Classification, Option<Comparison>) {
-    let values = |points: &[Point], after: f64| -> Vec<f64> {
-        points
-            .iter()
-            .filter(|p| p.t_secs > after)
-            .filter_map(|p| p.value)
-            .collect()
-    };
-    let whole = classify(
-        &values(canary, f64::NEG_INFINITY),
-        &values(baseline, f64::NEG_INFINITY),
-        policy,
-        min_effect,
-    );
+    let whole = after(f64::NEG_INFINITY);
     let worse = match direction {
         Direction::HigherIsWorse => Classification::High,
         Direction::LowerIsWorse => Classification::Low,
@@ -90,13 +123,7 @@ fn classify_window(
         .chain(baseline)
         .map(|p| p.t_secs)
         .fold(f64::NEG_INFINITY, f64::max);
-    let after = end - policy.recent_secs;
-    let (class, comparison) = classify(
-        &values(canary, after),
-        &values(baseline, after),
-        policy,
-        min_effect,
-    );
+    let (class, comparison) = after(end - policy.recent_secs);
     if class == worse {
         let comparison = comparison.map(|c| Comparison {
             recent_secs: Some(policy.recent_secs),
@@ -108,7 +135,19 @@ fn classify_window(
     }
 }
 
-/// Judges one metric's (already windowed) series with either judge.
+/// The values of the samples later than `after`.
+fn values_after(points: &[Point], after: f64) -> Vec<f64> {
+    points
+        .iter()
+        .filter(|p| p.t_secs > after)
+        .filter_map(|p| p.value)
+        .collect()
+}
+
+/// Judges one metric's (already windowed) series with either judge. With requests per
+/// second on both sides the statistical judge counts: error rates become errors out of
+/// requests (rules read request-weighted means, the comparison is a two-proportion test) and
+/// p95 samples over fewer than `min_requests` requests are left out.
 pub(super) fn judge_metric(
     name: &str,
     series: Option<&MetricSeries>,
@@ -116,8 +155,30 @@ pub(super) fn judge_metric(
     judge: JudgeKind,
 ) -> MetricResult {
     let spec = policy.spec(name);
-    let empty: &[Point] = &[];
-    let (canary, baseline) = series.map_or((empty, empty), |s| (&s.canary[..], &s.baseline[..]));
+    let empty = MetricSeries::default();
+    let series = series.unwrap_or(&empty);
+    let weighed = judge == JudgeKind::Statistical
+        && series.weighted()
+        && (name == ERROR_RATE || name == P95_MS);
+    let (canary_n, baseline_n) = if weighed {
+        (
+            weigh::requests_per_sample(&series.canary, &series.canary_requests),
+            weigh::requests_per_sample(&series.baseline, &series.baseline_requests),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut thin = (0, 0);
+    let (canary, baseline) = if weighed && name == P95_MS {
+        let (c, dropped_c) = weigh::without_thin(&series.canary, &canary_n, policy.min_requests);
+        let (b, dropped_b) =
+            weigh::without_thin(&series.baseline, &baseline_n, policy.min_requests);
+        thin = (dropped_c, dropped_b);
+        (c, b)
+    } else {
+        (series.canary.clone(), series.baseline.clone())
+    };
+    let counted = weighed && name == ERROR_RATE;
     let canary_values: Vec<f64> = canary.iter().filter_map(|p| p.value).collect();
     let baseline_values: Vec<f64> = baseline.iter().filter_map(|p| p.value).collect();
     let success_floor = if name == ERROR_RATE {
@@ -132,10 +193,32 @@ pub(super) fn judge_metric(
         JudgeKind::Statistical => Mode::Sustained,
         JudgeKind::Naive => Mode::SingleSample,
     };
-    let rule_hits = rules::check(name, &spec, success_floor, canary, baseline, mode);
+    let weights = counted.then_some((&canary_n[..], &baseline_n[..]));
+    let rule_hits = rules::check_weighted(
+        name,
+        &spec,
+        success_floor,
+        (&canary, &baseline),
+        weights,
+        mode,
+    );
     let (classification, comparison) = match judge {
+        JudgeKind::Statistical if counted => {
+            classify_window(&canary, &baseline, spec.direction, policy, |after| {
+                let (c, samples_c) = weigh::counts(&canary, &canary_n, after);
+                let (b, samples_b) = weigh::counts(&baseline, &baseline_n, after);
+                classify_counts(c, b, (samples_c, samples_b), policy, spec.min_effect)
+            })
+        }
         JudgeKind::Statistical => {
-            classify_window(canary, baseline, spec.direction, spec.min_effect, policy)
+            classify_window(&canary, &baseline, spec.direction, policy, |after| {
+                classify(
+                    &values_after(&canary, after),
+                    &values_after(&baseline, after),
+                    policy,
+                    spec.min_effect,
+                )
+            })
         }
         JudgeKind::Naive if canary_values.is_empty() => (Classification::NoData, None),
         JudgeKind::Naive => (Classification::Pass, None),
@@ -155,25 +238,51 @@ pub(super) fn judge_metric(
         super::policy::Aggregate::Mean => stats::mean(values),
         super::policy::Aggregate::Median => stats::median(values),
     };
+    // Counted, the value shown is the window's errors over its requests.
+    let (canary_value, baseline_value) = if counted {
+        (
+            weigh::counts(&canary, &canary_n, f64::NEG_INFINITY)
+                .0
+                .rate(),
+            weigh::counts(&baseline, &baseline_n, f64::NEG_INFINITY)
+                .0
+                .rate(),
+        )
+    } else {
+        (summarise(&canary_values), summarise(&baseline_values))
+    };
     let mut result = MetricResult {
         name: name.to_string(),
         group: spec.group.clone(),
         critical: spec.critical,
         direction: spec.direction,
         unit: spec.unit,
-        canary: summarise(&canary_values),
-        baseline: summarise(&baseline_values),
+        canary: canary_value,
+        baseline: baseline_value,
         classification,
         comparison,
         rule_hits,
         status,
         summary: String::new(),
     };
-    result.summary = summary(&result, policy, canary_values.len(), baseline_values.len());
+    result.summary = summary(
+        &result,
+        policy,
+        (canary_values.len(), baseline_values.len()),
+        thin,
+    );
     result
 }
 
-fn summary(m: &MetricResult, policy: &Policy, n_canary: usize, n_baseline: usize) -> String {
+/// The metric in one line. `samples` are those with a value on each side; `thin` how many
+/// were left out for too few requests.
+fn summary(
+    m: &MetricResult,
+    policy: &Policy,
+    samples: (usize, usize),
+    thin: (usize, usize),
+) -> String {
+    let (n_canary, n_baseline) = samples;
     let label = words::display_name(&m.name);
     let values = match (m.canary, m.baseline) {
         (Some(c), Some(b)) => format!(
@@ -188,6 +297,11 @@ fn summary(m: &MetricResult, policy: &Policy, n_canary: usize, n_baseline: usize
         return hit.message.clone();
     }
     match (m.status, m.classification, m.comparison) {
+        (MetricStatus::NoData, _, _) if thin.0 + thin.1 > 0 => format!(
+            "{label}: too little traffic to judge — {} canary and {} stable samples had \
+             fewer than {} requests (left: canary {n_canary}, stable {n_baseline}; need {} each)",
+            thin.0, thin.1, policy.min_requests, policy.min_samples
+        ),
         (MetricStatus::NoData, _, _) if n_canary == 0 => values,
         (MetricStatus::NoData, _, _) => format!(
             "{label}: too few samples (canary {n_canary}, stable {n_baseline}; need {} each)",
@@ -208,15 +322,26 @@ fn summary(m: &MetricResult, policy: &Policy, n_canary: usize, n_baseline: usize
                 Some(secs) => format!(" over the last {}", words::duration(secs)),
                 None => String::new(),
             };
+            let (counts, tolerance) = match c.counts {
+                Some(n) => (
+                    format!(
+                        " ({:.0} errors in {:.0} requests vs {:.0} in {:.0})",
+                        n.canary.errors, n.canary.requests, n.baseline.errors, n.baseline.requests
+                    ),
+                    words::difference(m.unit, c.tolerance_abs)
+                        .trim_start_matches('+')
+                        .to_string(),
+                ),
+                None => (String::new(), format!("{:.0}%", policy.tolerance * 100.0)),
+            };
             format!(
-                "{values} — {word}{over} by {} ({:.0}% interval {} … {}, p = {:.4}), beyond the \
-                 {:.0}% tolerance — {verdict}",
+                "{values}{counts} — {word}{over} by {} ({:.0}% interval {} … {}, p = {:.4}), \
+                 beyond the {tolerance} tolerance — {verdict}",
                 words::difference(m.unit, c.shift.estimate),
                 policy.confidence * 100.0,
                 words::difference(m.unit, c.shift.lower),
                 words::difference(m.unit, c.shift.upper),
                 c.p_value,
-                policy.tolerance * 100.0,
             )
         }
         _ => format!("{values} — within tolerance, pass"),

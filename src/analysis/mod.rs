@@ -7,9 +7,11 @@ pub mod evaluate;
 pub mod judge;
 pub mod lab_eval;
 pub mod policy;
+pub mod proportions;
 pub mod rules;
 pub mod stats;
 pub mod verdict;
+pub mod weigh;
 pub mod words;
 
 pub use judge::classify;
@@ -19,7 +21,8 @@ pub use policy::{
 pub use rules::{Rule, RuleHit};
 pub use stats::{MannWhitney, Shift};
 pub use verdict::{
-    Classification, Comparison, JudgeKind, MetricResult, MetricStatus, Verdict, VerdictKind,
+    Classification, Comparison, ComparisonTest, ErrorCounts, JudgeKind, MetricResult, MetricStatus,
+    Verdict, VerdictKind,
 };
 
 use crate::model::{MetricsSnapshot, Point, Signal, Version, VersionRole, VersionSeries};
@@ -33,6 +36,19 @@ pub struct MetricSeries {
     pub name: String,
     pub canary: Vec<Point>,
     pub baseline: Vec<Point>,
+    /// Requests per second of each side, matched to the samples by timestamp; empty when the
+    /// source does not give them (then every sample weighs alike).
+    #[serde(default)]
+    pub canary_requests: Vec<Point>,
+    #[serde(default)]
+    pub baseline_requests: Vec<Point>,
+}
+
+impl MetricSeries {
+    /// Whether both sides carry requests per second.
+    pub fn weighted(&self) -> bool {
+        !self.canary_requests.is_empty() && !self.baseline_requests.is_empty()
+    }
 }
 
 /// An extra metric's series for one version, keyed by the metric's name in the policy.
@@ -50,7 +66,8 @@ fn is_new(role: VersionRole) -> bool {
 }
 
 /// Pairs up per-version series into per-metric canary/stable series: error rate and p95 from
-/// the metrics layer's [`VersionSeries`] (traffic share is not judged), plus extra metrics.
+/// the metrics layer's [`VersionSeries`] (traffic share is not judged), weighed by the
+/// versions' requests per second when present, plus extra metrics.
 /// A metric with no canary or no stable series gets an empty side (→ NoData).
 pub fn metric_series(series: &[VersionSeries], extra: &[NamedSeries]) -> Vec<MetricSeries> {
     let mut out: Vec<MetricSeries> = Vec::new();
@@ -83,9 +100,25 @@ pub fn metric_series(series: &[VersionSeries], extra: &[NamedSeries]) -> Vec<Met
     for s in extra {
         slot(&s.name, s.version.role, &s.points);
     }
+    for s in series.iter().filter(|s| s.signal == Signal::RequestRate) {
+        for m in out
+            .iter_mut()
+            .filter(|m| m.name == ERROR_RATE || m.name == P95_MS)
+        {
+            let side = if is_new(s.version.role) {
+                &mut m.canary_requests
+            } else {
+                &mut m.baseline_requests
+            };
+            side.extend_from_slice(&s.points);
+        }
+    }
+    let by_time = |points: &mut Vec<Point>| points.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
     for m in &mut out {
-        m.canary.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
-        m.baseline.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+        by_time(&mut m.canary);
+        by_time(&mut m.baseline);
+        by_time(&mut m.canary_requests);
+        by_time(&mut m.baseline_requests);
     }
     out
 }
@@ -153,6 +186,8 @@ fn run(metrics: &[MetricSeries], policy: &Policy, kind: JudgeKind) -> Verdict {
             name: m.name.clone(),
             canary: in_window(&m.canary),
             baseline: in_window(&m.baseline),
+            canary_requests: in_window(&m.canary_requests),
+            baseline_requests: in_window(&m.baseline_requests),
         })
         .collect();
 

@@ -143,6 +143,11 @@ pub struct Policy {
     pub confidence: f64,
     pub tolerance: f64,
     pub min_samples: usize,
+    /// When the metrics carry requests per second: a p95 sample counts only when its version
+    /// served at least this many requests in it (the p95 of 2 requests says little, and says
+    /// it with a bias that depends on the traffic: compared across versions with different
+    /// shares it reads as a regression).
+    pub min_requests: f64,
     /// The statistics also look at the window's last `recent_secs` (0: off), so a canary that
     /// turns bad late is caught before its bad samples outnumber its healthy start.
     pub recent_secs: f64,
@@ -190,6 +195,7 @@ impl Default for Policy {
             confidence: 0.98,
             tolerance: 0.25,
             min_samples: 10,
+            min_requests: 10.0,
             recent_secs: 30.0,
             pass_score: 95.0,
             marginal_score: 75.0,
@@ -276,6 +282,11 @@ impl Policy {
         }
         if self.min_samples < 3 {
             return Err("min_samples must be at least 3 per side".into());
+        }
+        if self.min_requests.is_nan() || self.min_requests < 0.0 {
+            return Err(
+                "min_requests must be 0 (off) or more requests per sample (e.g. 10)".into(),
+            );
         }
         if self.recent_secs.is_nan() || self.recent_secs < 0.0 {
             return Err("recent_secs must be 0 (off) or more seconds (e.g. 30)".into());

@@ -53,11 +53,18 @@ struct Reading {
     baseline: Option<f64>,
 }
 
+/// Requests behind each canary and each stable sample (aligned with the points); `None` for
+/// a sample of unknown traffic.
+pub type Weights<'a> = (&'a [Option<f64>], &'a [Option<f64>]);
+
 /// Summaries over the trailing `(t − smooth, t]` at every canary timestamp. A summary needs
-/// half the stretch covered by samples (at least one), otherwise it is unknown.
+/// half the stretch covered by samples (at least one), otherwise it is unknown. With weights,
+/// a mean is weighted by requests (errors over requests), and samples without a known request
+/// count are left out.
 fn readings(
     canary: &[Point],
     baseline: &[Point],
+    weights: Option<Weights<'_>>,
     spec: &MetricSpec,
     smooth_secs: f64,
     step: f64,
@@ -69,27 +76,35 @@ fn readings(
         1
     };
     // Points are sorted by time, so each stretch is a slice found by binary search.
-    let summary = |points: &[Point], t: f64| -> Option<f64> {
+    let summary = |points: &[Point], weights: Option<&[Option<f64>]>, t: f64| -> Option<f64> {
         let from = points.partition_point(|p| p.t_secs <= t - span);
-        let to = points.partition_point(|p| p.t_secs <= t);
-        let values: Vec<f64> = points[from..to.max(from)]
-            .iter()
-            .filter_map(|p| p.value)
+        let to = points.partition_point(|p| p.t_secs <= t).max(from);
+        let weight = |i: usize| match weights {
+            Some(w) => w.get(i).copied().flatten(),
+            None => Some(1.0),
+        };
+        let values: Vec<(f64, f64)> = (from..to)
+            .filter_map(|i| Some((points[i].value?, weight(i)?)))
             .collect();
         if values.len() < needed {
             return None;
         }
         match spec.aggregate {
-            Aggregate::Mean => stats::mean(&values),
-            Aggregate::Median => stats::median(&values),
+            Aggregate::Mean => {
+                let total: f64 = values.iter().map(|(_, w)| w).sum();
+                (total > 0.0).then(|| values.iter().map(|(v, w)| v * w).sum::<f64>() / total)
+            }
+            Aggregate::Median => {
+                stats::median(&values.iter().map(|(v, _)| *v).collect::<Vec<f64>>())
+            }
         }
     };
     canary
         .iter()
         .map(|p| Reading {
             t: p.t_secs,
-            canary: summary(canary, p.t_secs),
-            baseline: summary(baseline, p.t_secs),
+            canary: summary(canary, weights.map(|w| w.0), p.t_secs),
+            baseline: summary(baseline, weights.map(|w| w.1), p.t_secs),
         })
         .collect()
 }
@@ -174,6 +189,18 @@ pub fn check(
     baseline: &[Point],
     mode: Mode,
 ) -> Vec<RuleHit> {
+    check_weighted(name, spec, success_floor, (canary, baseline), None, mode)
+}
+
+/// [`check`] with the requests behind each sample, so mean rules read errors over requests.
+pub fn check_weighted(
+    name: &str,
+    spec: &MetricSpec,
+    success_floor: Option<(f64, f64)>,
+    (canary, baseline): (&[Point], &[Point]),
+    weights: Option<Weights<'_>>,
+    mode: Mode,
+) -> Vec<RuleHit> {
     let step = step_secs(canary);
     let (smooth, for_secs, limit_for_secs, floor_for) = match mode {
         Mode::Sustained => (
@@ -184,7 +211,7 @@ pub fn check(
         ),
         Mode::SingleSample => (0.0, 0.0, 0.0, 0.0),
     };
-    let readings = readings(canary, baseline, spec, smooth, step);
+    let readings = readings(canary, baseline, weights, spec, smooth, step);
     let worse = |c: f64, b: f64| match spec.direction {
         Direction::HigherIsWorse => c - b,
         Direction::LowerIsWorse => b - c,

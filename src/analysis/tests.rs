@@ -15,6 +15,7 @@ fn metric(name: &str, canary: Vec<Point>, baseline: Vec<Point>) -> MetricSeries 
         name: name.into(),
         canary,
         baseline,
+        ..MetricSeries::default()
     }
 }
 

@@ -2,6 +2,7 @@
 //! the score, per-metric results with their numbers and broken rules, and the reasons in words.
 
 use super::policy::{Direction, Unit};
+use super::proportions::Counts;
 use super::rules::RuleHit;
 use super::stats::Shift;
 use super::words;
@@ -91,6 +92,30 @@ pub struct Comparison {
     pub tolerance_abs: f64,
     /// `None`: over the whole window; `Some(s)`: over its last `s` seconds only.
     pub recent_secs: Option<f64>,
+    /// Which test made the comparison.
+    #[serde(default)]
+    pub test: ComparisonTest,
+    /// For the two-proportion test: the errors and requests behind each side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<ErrorCounts>,
+}
+
+/// How a metric was compared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComparisonTest {
+    /// Per-interval samples: Mann–Whitney U and the Hodges–Lehmann shift (`u` is set).
+    #[default]
+    MannWhitney,
+    /// Error counts: pooled two-proportion z-test and Newcombe's interval (`u` is 0).
+    TwoProportions,
+}
+
+/// Errors out of requests for the canary and for stable, rebuilt from rates × seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCounts {
+    pub canary: Counts,
+    pub baseline: Counts,
 }
 
 /// One metric in the verdict: the values, the classification, the broken rules, in words.
