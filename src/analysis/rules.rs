@@ -57,8 +57,12 @@ struct Reading {
 /// a sample of unknown traffic.
 pub type Weights<'a> = (&'a [Option<f64>], &'a [Option<f64>]);
 
-/// Summaries over the trailing `(t − smooth, t]` at every canary timestamp. A summary needs
-/// half the stretch covered by samples (at least one), otherwise it is unknown. With weights,
+/// The fewest samples a smoothed reading stands on.
+const MIN_SAMPLES_PER_READING: usize = 3;
+
+/// Summaries over the trailing `(t − smooth, t]` at every canary timestamp (at least three
+/// steps long). A summary needs half the stretch covered by samples, and at least
+/// [`MIN_SAMPLES_PER_READING`], otherwise it is unknown. With weights,
 /// a mean is weighted by requests (errors over requests), and samples without a known request
 /// count are left out.
 fn readings(
@@ -69,11 +73,14 @@ fn readings(
     smooth_secs: f64,
     step: f64,
 ) -> Vec<Reading> {
-    let span = smooth_secs.max(step / 2.0);
-    let needed = if step > 0.0 {
-        ((0.5 * span / step).ceil() as usize).max(1)
+    // Smoothed, a reading stands on at least three samples however sparse they are (one p95
+    // of 18 requests every 30 s must not fail a canary alone); single-sample mode reads each.
+    let (span, needed) = if smooth_secs > 0.0 && step > 0.0 {
+        let span = smooth_secs.max(MIN_SAMPLES_PER_READING as f64 * step);
+        let half = (0.5 * span / step).ceil() as usize;
+        (span, half.max(MIN_SAMPLES_PER_READING))
     } else {
-        1
+        (smooth_secs.max(step / 2.0), 1)
     };
     // Points are sorted by time, so each stretch is a slice found by binary search.
     let summary = |points: &[Point], weights: Option<&[Option<f64>]>, t: f64| -> Option<f64> {

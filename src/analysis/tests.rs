@@ -387,3 +387,99 @@ fn a_significant_shift_smaller_than_min_effect_passes() {
     assert_eq!(class, Classification::Pass);
     assert_eq!(comparison.map(|c| c.tolerance_abs), Some(0.0025));
 }
+
+/// `requests` req/s behind every sample of `flat(count, _)`.
+fn rates(count: usize, requests: f64) -> Vec<Point> {
+    flat(count, requests)
+}
+
+/// With request rates, an error spike is counted: 30 s at 10 req/s with 8 % errors against
+/// 0.2 % of 40 req/s is a two-proportion finding long before the 2-minute rule could fire.
+#[test]
+fn error_rates_are_judged_on_counts_when_requests_are_known() {
+    let mut errors = metric(ERROR_RATE, flat(30, 0.08), flat(30, 0.002));
+    errors.canary_requests = rates(30, 10.0);
+    errors.baseline_requests = rates(30, 40.0);
+    let verdict = judge(&[errors], &Policy::default());
+    let m = &verdict.metrics[0];
+    assert!(m.rule_hits.is_empty(), "{m:#?}");
+    assert_eq!(m.classification, Classification::High);
+    let c = m.comparison.unwrap();
+    assert_eq!(c.test, ComparisonTest::TwoProportions);
+    let counts = c.counts.unwrap();
+    assert!((counts.canary.requests - 300.0).abs() < 1e-9);
+    assert!((counts.canary.errors - 24.0).abs() < 1e-9);
+    assert!((counts.baseline.requests - 1200.0).abs() < 1e-9);
+    assert!(c.shift.lower > c.tolerance_abs, "{c:?}");
+    assert!(
+        m.summary
+            .contains("(24 errors in 300 requests vs 2 in 1200) — higher by +7.8 pp"),
+        "{}",
+        m.summary
+    );
+    assert_eq!(m.status, MetricStatus::Fail);
+}
+
+/// One bad second is one error in a handful of requests: counted, it is not a finding, where
+/// the mean of per-second rates (the naive reading) would show 33 %.
+#[test]
+fn one_error_in_three_requests_is_not_a_finding() {
+    let mut canary = flat(60, 0.0);
+    canary[59].value = Some(1.0 / 3.0);
+    let mut errors = metric(ERROR_RATE, canary, flat(60, 0.002));
+    errors.canary_requests = rates(60, 3.0);
+    errors.baseline_requests = rates(60, 12.0);
+    let verdict = judge(&[errors], &Policy::default());
+    let m = &verdict.metrics[0];
+    assert_eq!(m.classification, Classification::Pass, "{m:#?}");
+    assert!((m.canary.unwrap() - 1.0 / 180.0).abs() < 1e-9, "{m:#?}");
+}
+
+/// At 0.6 req/s a 1 s sample's p95 is one request's latency: left out, and p95 is NoData with
+/// the reason, so the verdict waits instead of guessing.
+#[test]
+fn p95_over_too_few_requests_is_no_data_with_the_reason() {
+    let mut p95 = metric(P95_MS, flat(300, 90.0), flat(300, 100.0));
+    p95.canary_requests = rates(300, 0.6);
+    p95.baseline_requests = rates(300, 2.4);
+    let mut errors = metric(ERROR_RATE, flat(300, 0.0), flat(300, 0.0));
+    errors.canary_requests = rates(300, 0.6);
+    errors.baseline_requests = rates(300, 2.4);
+    let verdict = judge(&[errors, p95], &Policy::default());
+    assert_eq!(verdict.kind, VerdictKind::NoData, "{verdict:#?}");
+    let m = verdict.metrics.iter().find(|m| m.name == P95_MS).unwrap();
+    assert_eq!(m.status, MetricStatus::NoData);
+    assert!(
+        m.summary.starts_with(
+            "p95: too little traffic to judge — 300 canary and 300 stable samples had fewer \
+             than 10 requests"
+        ),
+        "{}",
+        m.summary
+    );
+}
+
+#[test]
+fn metric_series_carries_request_rates_to_errors_and_p95() {
+    let stable = Version::new(VersionRole::Stable, "aaa");
+    let canary = Version::new(VersionRole::Canary, "bbb");
+    let series: Vec<VersionSeries> = [
+        (&stable, Signal::ErrorRate, 0.001),
+        (&stable, Signal::RequestRate, 40.0),
+        (&canary, Signal::P95Ms, 120.0),
+        (&canary, Signal::RequestRate, 10.0),
+    ]
+    .into_iter()
+    .map(|(v, signal, value)| VersionSeries {
+        version: v.clone(),
+        signal,
+        points: flat(3, value),
+    })
+    .collect();
+    let metrics = metric_series(&series, &[]);
+    assert_eq!(metrics.len(), 2);
+    for m in &metrics {
+        assert_eq!(m.canary_requests, flat(3, 10.0), "{}", m.name);
+        assert_eq!(m.baseline_requests, flat(3, 40.0), "{}", m.name);
+    }
+}

@@ -46,30 +46,31 @@ fn error_rate_rule_needs_two_minutes_on_the_clock() {
     );
 }
 
-/// The same two minutes with a 15 s step (9 samples) fail the same way: time is read on
-/// timestamps, not counted in samples.
+/// The same two minutes with a 15 s step fail the same way: time is read on timestamps, not
+/// counted in samples (a reading stands on at least 3 samples, so it starts one step later).
 #[test]
 fn error_rate_rule_reads_time_not_sample_counts() {
     let spec = error_spec();
-    // Summaries need ⌈0.5·60/15⌉ = 2 samples: known from t=30; t=30..135 plus one step = 120 s.
+    // Summaries need max(⌈0.5·60/15⌉, 3) = 3 samples: known from t=45; t=45..150 plus one
+    // step = 120 s.
     let hits = check(
         ERROR_RATE,
         &spec,
         None,
-        &flat(0.0, 15.0, 9, 0.061),
-        &flat(0.0, 15.0, 9, 0.002),
+        &flat(0.0, 15.0, 10, 0.061),
+        &flat(0.0, 15.0, 10, 0.002),
         Mode::Sustained,
     );
     assert_eq!(hits.len(), 1, "{hits:?}");
-    assert_eq!(hits[0].from_secs, 30.0);
-    assert_eq!(hits[0].to_secs, 135.0);
+    assert_eq!(hits[0].from_secs, 45.0);
+    assert_eq!(hits[0].to_secs, 150.0);
     assert_eq!(hits[0].duration_secs, 120.0);
     let fewer = check(
         ERROR_RATE,
         &spec,
         None,
-        &flat(0.0, 15.0, 8, 0.061),
-        &flat(0.0, 15.0, 8, 0.002),
+        &flat(0.0, 15.0, 9, 0.061),
+        &flat(0.0, 15.0, 9, 0.002),
         Mode::Sustained,
     );
     assert!(fewer.is_empty());
