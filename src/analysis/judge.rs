@@ -50,10 +50,15 @@ pub fn classify(
     (shift_class(&comparison, policy), Some(comparison))
 }
 
+/// The fewest samples with traffic a side that error counts are judged on: the interval
+/// already widens with few requests, so counts need not wait for `min_samples` (with 10 s
+/// samples that would be 100 s of a failing canary).
+const MIN_COUNTED_SAMPLES: usize = 3;
+
 /// Classifies error counts the way [`classify`] classifies samples: NoData under
-/// `min_samples` samples with traffic a side; Pass when the two-proportion test is not
-/// significant; High/Low when Newcombe's interval for the difference lies wholly beyond
-/// ±max(tolerance × stable's error rate, `min_effect`).
+/// [`MIN_COUNTED_SAMPLES`] (or `min_samples`, if fewer) samples with traffic a side; Pass
+/// when the two-proportion test is not significant; High/Low when Newcombe's interval for the
+/// difference lies wholly beyond ±max(tolerance × stable's error rate, `min_effect`).
 pub fn classify_counts(
     canary: Counts,
     baseline: Counts,
@@ -61,7 +66,8 @@ pub fn classify_counts(
     policy: &Policy,
     min_effect: f64,
 ) -> (Classification, Option<Comparison>) {
-    if samples.0 < policy.min_samples || samples.1 < policy.min_samples {
+    let needed = policy.min_samples.min(MIN_COUNTED_SAMPLES);
+    if samples.0 < needed || samples.1 < needed {
         return (Classification::NoData, None);
     }
     let (Some(test), Some(base_rate)) = (
