@@ -6,14 +6,13 @@
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use release_cockpit::analysis;
 use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
 use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
 use release_cockpit::orchestrator::Journal;
 use release_cockpit::ui::app::SessionAction;
 use release_cockpit::ui::{
     AppEvent, Backend, BackendOptions, BackendRequest, CockpitApp, ContextState, EventSink,
-    Settings, TokioBackend, VerdictView,
+    Settings, TokioBackend,
 };
 use std::time::{Duration, Instant};
 
@@ -272,18 +271,21 @@ fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
         })
     });
 
-    // The verdict is the canary judge's on the very series the plots show.
-    w.wait_until("the judge's verdict on the plotted series", 30, |app| {
-        let (Some(snapshot), Some(shown)) = (
-            app.state.metrics.snapshot(),
-            app.state.verdicts.get(&checkout),
-        ) else {
-            return false;
-        };
-        let series = analysis::metric_series(&snapshot.series, &[]);
-        let judged = analysis::judge(&series, &analysis::Policy::default());
-        *shown == VerdictView::from(&judged)
-    });
+    // The verdict is the canary judge's on its own feed, sampled per interval as `auto`
+    // samples: within seconds the error rate is judged on counts (requests per second weigh
+    // each sample), p95 once enough samples carry enough requests.
+    w.wait_until(
+        "the judge's verdict with the error rate judged",
+        30,
+        |app| {
+            app.state.verdicts.get(&checkout).is_some_and(|v| {
+                v.metrics.len() == 2
+                    && v.metrics
+                        .iter()
+                        .any(|m| m.starts_with("error rate") && m.contains("tolerance"))
+            })
+        },
+    );
 
     // Rollback takes one click and Enter → aborted in the lab.
     w.click("Rollback");

@@ -4,9 +4,9 @@
 
 use crate::analysis::{self, Policy, Verdict};
 use crate::cluster;
-use crate::metrics::build_source;
 use crate::metrics::settings::{SourceKind, parse_duration};
 use crate::metrics::source::{Refresher, Target, now_secs};
+use crate::metrics::{build_source, judge_feed};
 use crate::model::{MetricsSnapshot, RolloutRef, RolloutView};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -101,7 +101,7 @@ impl Feed {
         kubeconfig_extension: Option<&Value>,
         history: Duration,
     ) -> anyhow::Result<Option<Feed>> {
-        let (mut config, _, _) = super::metrics_cmd::resolve_source(
+        let (config, _, _) = super::metrics_cmd::resolve_source(
             args.metrics_settings.as_deref(),
             kubeconfig_extension,
             context,
@@ -109,20 +109,7 @@ impl Feed {
             args.metrics_url.as_deref(),
         )?;
         let scraping = matches!(config.kind, SourceKind::Scrape { .. });
-        let step = args.step.unwrap_or(if scraping {
-            Duration::from_secs(1)
-        } else {
-            config.refresh
-        });
-        let step = step.max(Duration::from_secs(1));
-        // A scrape's samples are per interval by default (rate window = step): the judge's
-        // statistics assume independent samples, and overlapping 1m rates are not (see
-        // BENCHMARKS.md, "Canary judge (lab traffic)").
-        match (args.rate_window, scraping) {
-            (Some(w), _) => config.window = format!("{}s", w.as_secs().max(1)),
-            (None, true) => config.window = format!("{}s", step.as_secs().max(1)),
-            (None, false) => {}
-        }
+        let (config, step) = judge_feed(&config, args.step, args.rate_window);
         let Some(source) = build_source(&config)? else {
             return Ok(None);
         };

@@ -23,6 +23,35 @@ pub use source::{MetricsSource, Refresher, SourceError, Target, refresh_loop};
 pub use store::SeriesStore;
 pub use templates::Template;
 
+/// The canary judge's feed from the context's source config, and its sample step: `step`, else
+/// 1 s for a direct scrape, else the source's refresh. A scrape's samples then each cover
+/// their own step (rate window = step) unless `rate_window` says otherwise: the judge's
+/// statistics assume independent samples, and overlapping 1-minute rates are not (see
+/// BENCHMARKS.md, "Canary judge (lab traffic)"). Prometheus keeps its configured rate window
+/// (a `rate` needs two of Prometheus's own scrapes), or `rate_window`.
+/// `analyze`, `auto` and the window's live verdict all judge this feed.
+pub fn judge_feed(
+    config: &SourceConfig,
+    step: Option<std::time::Duration>,
+    rate_window: Option<std::time::Duration>,
+) -> (SourceConfig, std::time::Duration) {
+    let mut config = config.clone();
+    let scraping = matches!(config.kind, SourceKind::Scrape { .. });
+    let step = step
+        .unwrap_or(if scraping {
+            std::time::Duration::from_secs(1)
+        } else {
+            config.refresh
+        })
+        .max(std::time::Duration::from_secs(1));
+    match (rate_window, scraping) {
+        (Some(w), _) => config.window = format!("{}s", w.as_secs().max(1)),
+        (None, true) => config.window = format!("{}s", step.as_secs().max(1)),
+        (None, false) => {}
+    }
+    (config, step)
+}
+
 /// Builds the source a resolved config names; `None` when the context has no metrics.
 pub fn build_source(config: &SourceConfig) -> Result<Option<Box<dyn MetricsSource>>, SourceError> {
     match &config.kind {
@@ -95,5 +124,27 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_judge_feed_takes_per_interval_samples_from_a_scrape() {
+        let scrape = config(
+            SourceKind::Scrape {
+                url: "http://127.0.0.1:8080/metrics".into(),
+            },
+            "istio",
+        );
+        let (feed, step) = judge_feed(&scrape, None, None);
+        assert_eq!((feed.window.as_str(), step.as_secs()), ("1s", 1));
+        let (feed, step) = judge_feed(&scrape, Some(std::time::Duration::from_secs(5)), None);
+        assert_eq!((feed.window.as_str(), step.as_secs()), ("5s", 5));
+        let prom = config(
+            SourceKind::Prometheus(PrometheusConfig::new("http://127.0.0.1:9090")),
+            "istio",
+        );
+        let (feed, step) = judge_feed(&prom, None, None);
+        assert_eq!((feed.window.as_str(), step), ("1m", prom.refresh));
+        let (feed, _) = judge_feed(&prom, None, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(feed.window, "30s");
     }
 }

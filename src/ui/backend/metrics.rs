@@ -1,7 +1,7 @@
 //! The selected rollout's metrics: one tokio task that resolves where the context's metrics
 //! live (the window's cluster settings > `metrics.toml` > the kubeconfig's `release-cockpit`
 //! extension), refreshes on the window's tick and sends a `Metrics` event after each refresh,
-//! with the canary judge's `Verdict` on the same series.
+//! with the canary judge's `Verdict` on the judge's own feed (per-interval samples, as `auto`).
 
 use super::EventSink;
 use super::fleet::{Current, FleetViews};
@@ -35,18 +35,29 @@ pub async fn stream_metrics(job: MetricsJob) {
         window_secs,
     } = job;
     let step = Duration::from_secs(u64::from(settings.refresh_secs.max(1)));
-    let mut refresher = match source_for(&current, &settings, &rollout.context).await {
-        Ok(source) => Refresher::new(source, Duration::from_secs(window_secs), step),
-        Err(error) => {
-            sink.emit(AppEvent::Metrics(MetricsSnapshot {
-                rollout,
-                source: "none".into(),
-                series: Vec::new(),
-                stale_since_secs: None,
-                error: Some(error),
-            }));
-            return;
+    let policy = analysis::Policy::default();
+    let judge_history = Duration::from_secs_f64(policy.window_secs.max(1.0)) + step * 2;
+    // Two feeds from one config: the plots' (smooth rates over the configured window) and the
+    // judge's (each sample over its own step, as `analyze` and `auto` sample).
+    let feeds = match config_for(&current, &settings, &rollout.context).await {
+        Ok(config) => {
+            let (judged, _) = metrics::judge_feed(&config, Some(step), None);
+            metrics::build_source(&config)
+                .and_then(|plots| Ok((plots, metrics::build_source(&judged)?)))
+                .map_err(|e| e.to_string())
         }
+        Err(error) => Err(error),
+    };
+    let (mut refresher, mut judge_feed) = match feeds {
+        Ok((Some(plots), Some(judged))) => (
+            Refresher::new(plots, Duration::from_secs(window_secs), step),
+            Refresher::new(judged, judge_history, step),
+        ),
+        Ok(_) => {
+            let error = no_source(&rollout.context);
+            return emit_error(&sink, rollout, error);
+        }
+        Err(error) => return emit_error(&sink, rollout, error),
     };
     loop {
         // The fleet knows the versions (stable, canary hashes); wait until it has arrived.
@@ -54,32 +65,52 @@ pub async fn stream_metrics(job: MetricsJob) {
             tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         };
-        refresher
-            .refresh(std::slice::from_ref(&target), now_secs())
-            .await;
-        let snapshot = refresher.snapshot(&target);
-        if let Some(verdict) = judge(&target, &snapshot) {
+        let targets = std::slice::from_ref(&target);
+        let now = now_secs();
+        let judged = has_new_version(&target);
+        if judged {
+            tokio::join!(
+                refresher.refresh(targets, now),
+                judge_feed.refresh(targets, now)
+            );
+            let verdict = analysis::judge_snapshot(&judge_feed.snapshot(&target), &[], &policy);
             sink.emit(AppEvent::Verdict {
                 rollout: rollout.clone(),
-                verdict,
+                verdict: VerdictView::from(&verdict),
             });
+        } else {
+            refresher.refresh(targets, now).await;
         }
-        sink.emit(AppEvent::Metrics(snapshot));
+        sink.emit(AppEvent::Metrics(refresher.snapshot(&target)));
         tokio::time::sleep(refresher.next_delay()).await;
     }
 }
 
-/// The canary judge on the series the plots show, as `analyze` and `auto` run it; only
-/// while there is a new version (canary or preview) to judge.
-fn judge(target: &Target, snapshot: &MetricsSnapshot) -> Option<VerdictView> {
-    let judged = target
+fn emit_error(sink: &EventSink, rollout: RolloutRef, error: String) {
+    sink.emit(AppEvent::Metrics(MetricsSnapshot {
+        rollout,
+        source: "none".into(),
+        series: Vec::new(),
+        stale_since_secs: None,
+        error: Some(error),
+    }));
+}
+
+/// Whether there is a new version (canary or preview) for the judge to judge.
+fn has_new_version(target: &Target) -> bool {
+    target
         .versions
         .iter()
-        .any(|v| matches!(v.role, VersionRole::Canary | VersionRole::Preview));
-    judged.then(|| {
-        let series = analysis::metric_series(&snapshot.series, &[]);
-        VerdictView::from(&analysis::judge(&series, &analysis::Policy::default()))
-    })
+        .any(|v| matches!(v.role, VersionRole::Canary | VersionRole::Preview))
+}
+
+fn no_source(context: &str) -> String {
+    format!(
+        "no metrics source for context {context}: set its Prometheus URL in Settings → \
+         Clusters, or add [contexts.{context}] with prometheus_url or metrics_url to {}",
+        metrics::Settings::default_path()
+            .map_or_else(|| "metrics.toml".into(), |p| p.display().to_string())
+    )
 }
 
 fn target_of(fleet: &FleetViews, rollout: &RolloutRef) -> Option<Target> {
@@ -91,16 +122,15 @@ fn target_of(fleet: &FleetViews, rollout: &RolloutRef) -> Option<Target> {
         .map(Target::from_view)
 }
 
-/// The source of a context's metrics, or why there is none, in words.
-async fn source_for(
+/// Where a context's metrics come from, or why that cannot be read, in words.
+async fn config_for(
     current: &Current,
     window: &Settings,
     context: &str,
-) -> Result<Box<dyn metrics::MetricsSource>, String> {
+) -> Result<metrics::SourceConfig, String> {
     let extension = kubeconfig_extension(current.kubeconfig.raw(), context);
     let path = metrics::Settings::default_path();
-    let file_path = path.clone();
-    let mut file = tokio::task::spawn_blocking(move || match &file_path {
+    let mut file = tokio::task::spawn_blocking(move || match &path {
         Some(p) => metrics::Settings::load(p),
         None => Ok(metrics::Settings::default()),
     })
@@ -111,16 +141,7 @@ async fn source_for(
         let entry = file.contexts.entry(context.to_string()).or_default();
         apply_window_settings(entry, cluster);
     }
-    let config = metrics::resolve_source_config(extension.as_ref(), &file, context)
-        .map_err(|e| e.to_string())?;
-    match metrics::build_source(&config).map_err(|e| e.to_string())? {
-        Some(source) => Ok(source),
-        None => Err(format!(
-            "no metrics source for context {context}: set its Prometheus URL in Settings → \
-             Clusters, or add [contexts.{context}] with prometheus_url or metrics_url to {}",
-            path.map_or_else(|| "metrics.toml".into(), |p| p.display().to_string())
-        )),
-    }
+    metrics::resolve_source_config(extension.as_ref(), &file, context).map_err(|e| e.to_string())
 }
 
 /// What the user set in the window's settings for a cluster wins over the file.
