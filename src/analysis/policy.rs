@@ -224,6 +224,26 @@ pub enum PolicyError {
 }
 
 impl Policy {
+    /// Where the policy lives when none is named: `policy.toml` beside `metrics.toml` in the
+    /// config directory (`~/.config/release-cockpit/` on Linux). `analyze`, `auto` and the
+    /// window all read it, so the pipeline and the person at the window see the same verdict.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("io", "release-cockpit", "release-cockpit")
+            .map(|d| d.config_dir().join("policy.toml"))
+    }
+
+    /// The policy for one rollout: the named file (which must exist), else the default file
+    /// when there is one, else the built-in defaults.
+    pub fn resolve(path: Option<&Path>, rollout: &RolloutRef) -> Result<Policy, PolicyError> {
+        match path {
+            Some(p) => Policy::load(p, rollout),
+            None => match Policy::default_path() {
+                Some(p) if p.exists() => Policy::load(&p, rollout),
+                _ => Ok(Policy::default()),
+            },
+        }
+    }
+
     /// Reads a policy file and resolves it for one rollout: defaults, then the file's top
     /// level, then `[cluster.<context>]`, then `[rollout."<namespace>/<name>"]`.
     pub fn load(path: &Path, rollout: &RolloutRef) -> Result<Policy, PolicyError> {

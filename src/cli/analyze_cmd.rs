@@ -33,7 +33,8 @@ Exit codes:
 /// Where to read metrics and how to sample them; shared by `analyze` and `auto`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct FeedArgs {
-    /// Judge policy file (TOML; default: the built-in rules of issue 7).
+    /// Judge policy file (TOML; default: policy.toml in the config directory, the one the
+    /// window reads, else the built-in rules).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Seconds between samples (default: the context's refresh, 10 s, for Prometheus; 1 s for
@@ -67,16 +68,13 @@ pub struct AnalyzeArgs {
     pub feed: FeedArgs,
 }
 
-/// The policy for one rollout: the file's, else the built-in one; `window` overrides its window.
+/// The policy for one rollout ([`Policy::resolve`]); `window` overrides its window.
 pub fn load_policy(
     path: Option<&std::path::Path>,
     rollout: &RolloutRef,
     window: Option<Duration>,
 ) -> anyhow::Result<Policy> {
-    let mut policy = match path {
-        Some(p) => Policy::load(p, rollout)?,
-        None => Policy::default(),
-    };
+    let mut policy = Policy::resolve(path, rollout)?;
     if let Some(w) = window {
         policy.window_secs = w.as_secs_f64();
     }

@@ -123,3 +123,25 @@ fn the_documented_example_loads() {
     assert_eq!(policy.min_samples, 10);
     assert_eq!(policy.spec(ERROR_RATE).limit, Some(0.05));
 }
+
+/// A named file must exist; the default file sits beside metrics.toml.
+#[test]
+fn resolve_reads_the_named_file_or_the_default_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("team.toml");
+    std::fs::write(&path, "min_requests = 25\n").unwrap();
+    let policy = Policy::resolve(Some(&path), &checkout()).unwrap();
+    assert_eq!(policy.min_requests, 25.0);
+    let missing = Policy::resolve(Some(&dir.path().join("nope.toml")), &checkout()).unwrap_err();
+    assert!(missing.to_string().contains("nope.toml"), "{missing}");
+    if let Some(default) = Policy::default_path() {
+        assert!(
+            default.ends_with("release-cockpit/policy.toml"),
+            "{default:?}"
+        );
+    }
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "min_requests = -1\n").unwrap();
+    let invalid = Policy::resolve(Some(&bad), &checkout()).unwrap_err();
+    assert!(invalid.to_string().contains("min_requests"), "{invalid}");
+}

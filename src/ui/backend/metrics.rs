@@ -35,7 +35,21 @@ pub async fn stream_metrics(job: MetricsJob) {
         window_secs,
     } = job;
     let step = Duration::from_secs(u64::from(settings.refresh_secs.max(1)));
-    let policy = analysis::Policy::default();
+    // The policy `analyze` and `auto` read by default; a broken file is said in every verdict.
+    let (policy, policy_error) = {
+        let rollout = rollout.clone();
+        match tokio::task::spawn_blocking(move || analysis::Policy::resolve(None, &rollout)).await {
+            Ok(Ok(policy)) => (policy, None),
+            Ok(Err(e)) => (
+                analysis::Policy::default(),
+                Some(format!("{e}; judging with the built-in policy")),
+            ),
+            Err(e) => (
+                analysis::Policy::default(),
+                Some(format!("reading the policy failed: {e}")),
+            ),
+        }
+    };
     let judge_history = Duration::from_secs_f64(policy.window_secs.max(1.0)) + step * 2;
     // Two feeds from one config: the plots' (smooth rates over the configured window) and the
     // judge's (each sample over its own step, as `analyze` and `auto` sample).
@@ -73,7 +87,10 @@ pub async fn stream_metrics(job: MetricsJob) {
                 refresher.refresh(targets, now),
                 judge_feed.refresh(targets, now)
             );
-            let verdict = analysis::judge_snapshot(&judge_feed.snapshot(&target), &[], &policy);
+            let mut verdict = analysis::judge_snapshot(&judge_feed.snapshot(&target), &[], &policy);
+            if let Some(error) = &policy_error {
+                verdict.reasons.insert(0, error.clone());
+            }
             sink.emit(AppEvent::Verdict {
                 rollout: rollout.clone(),
                 verdict: VerdictView::from(&verdict),
