@@ -107,16 +107,16 @@ fn shift_class(c: &Comparison, policy: &Policy) -> Classification {
 
 /// Classifies over the whole window and, when the policy asks, over its last `recent_secs`
 /// too, so a canary that turns bad late is not diluted by its healthy start. A finding in the
-/// worse direction from either wins; otherwise the whole window decides. `after(t)` classifies
-/// the samples later than `t`.
+/// worse direction from either wins; otherwise the whole window decides. `after(t, policy)`
+/// classifies the samples later than `t`; the recent look is at `recent_confidence`.
 fn classify_window(
     canary: &[Point],
     baseline: &[Point],
     direction: Direction,
     policy: &Policy,
-    after: impl Fn(f64) -> (Classification, Option<Comparison>),
+    after: impl Fn(f64, &Policy) -> (Classification, Option<Comparison>),
 ) -> (Classification, Option<Comparison>) {
-    let whole = after(f64::NEG_INFINITY);
+    let whole = after(f64::NEG_INFINITY, policy);
     let worse = match direction {
         Direction::HigherIsWorse => Classification::High,
         Direction::LowerIsWorse => Classification::Low,
@@ -129,7 +129,11 @@ fn classify_window(
         .chain(baseline)
         .map(|p| p.t_secs)
         .fold(f64::NEG_INFINITY, f64::max);
-    let (class, comparison) = after(end - policy.recent_secs);
+    let strict = Policy {
+        confidence: policy.recent_confidence,
+        ..policy.clone()
+    };
+    let (class, comparison) = after(end - policy.recent_secs, &strict);
     if class == worse {
         let comparison = comparison.map(|c| Comparison {
             recent_secs: Some(policy.recent_secs),
@@ -209,23 +213,31 @@ pub(super) fn judge_metric(
         mode,
     );
     let (classification, comparison) = match judge {
-        JudgeKind::Statistical if counted => {
-            classify_window(&canary, &baseline, spec.direction, policy, |after| {
+        JudgeKind::Statistical if counted => classify_window(
+            &canary,
+            &baseline,
+            spec.direction,
+            policy,
+            |after, policy| {
                 let (c, samples_c) = weigh::counts(&canary, &canary_n, after);
                 let (b, samples_b) = weigh::counts(&baseline, &baseline_n, after);
                 classify_counts(c, b, (samples_c, samples_b), policy, spec.min_effect)
-            })
-        }
-        JudgeKind::Statistical => {
-            classify_window(&canary, &baseline, spec.direction, policy, |after| {
+            },
+        ),
+        JudgeKind::Statistical => classify_window(
+            &canary,
+            &baseline,
+            spec.direction,
+            policy,
+            |after, policy| {
                 classify(
                     &values_after(&canary, after),
                     &values_after(&baseline, after),
                     policy,
                     spec.min_effect,
                 )
-            })
-        }
+            },
+        ),
         JudgeKind::Naive if canary_values.is_empty() => (Classification::NoData, None),
         JudgeKind::Naive => (Classification::Pass, None),
     };

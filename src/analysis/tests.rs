@@ -382,10 +382,10 @@ fn a_significant_shift_smaller_than_min_effect_passes() {
         Classification::High
     );
     let min_effect = policy.spec(crate::analysis::policy::ERROR_RATE).min_effect;
-    assert_eq!(min_effect, 0.0025);
+    assert_eq!(min_effect, 0.005);
     let (class, comparison) = classify(&canary, &baseline, &policy, min_effect);
     assert_eq!(class, Classification::Pass);
-    assert_eq!(comparison.map(|c| c.tolerance_abs), Some(0.0025));
+    assert_eq!(comparison.map(|c| c.tolerance_abs), Some(0.005));
 }
 
 /// `requests` req/s behind every sample of `flat(count, _)`.
