@@ -68,7 +68,11 @@ async fn lab_prometheus_signals_cli_and_recovery() {
     lab.wait_for_spike_in_window().await;
     let report = refresher.refresh(&targets, now_secs()).await;
     assert!(report.ok, "{lab_prometheus}: {:?}", refresher.health());
-    assert_eq!(report.queries, 3, "one query per signal for all rollouts");
+    assert_eq!(
+        report.queries as usize,
+        Signal::ALL.len(),
+        "one query per signal for all rollouts"
+    );
     check_lab_signals(&lab, &targets, |t| refresher.snapshot(t), "lab prometheus");
 
     // The CLI binary with only --kubeconfig: Prometheus from the extension, default window.
