@@ -49,6 +49,23 @@ impl TestLab {
         self.lab.store().get(Kind::Rollout, "demo", name).unwrap()
     }
 
+    /// Namespace `namespace` with a copy of `checkout` named `name` in it: a rollout that
+    /// only users with more than namespace `demo` may see.
+    fn rollout_elsewhere(&self, namespace: &str, name: &str) {
+        let store = self.lab.store();
+        store
+            .create(
+                Kind::Namespace,
+                serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": namespace}}),
+            )
+            .unwrap();
+        let mut copy = self.rollout("checkout");
+        copy["metadata"] = serde_json::json!({"name": name, "namespace": namespace});
+        copy.as_object_mut().unwrap().remove("status");
+        store.create(Kind::Rollout, copy).unwrap();
+    }
+
     /// kubectl with this lab's kubeconfig and a private discovery cache.
     fn kubectl(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(kubectl_path());

@@ -6,7 +6,7 @@
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
+use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
 use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
 use release_cockpit::orchestrator::Journal;
 use release_cockpit::ui::app::SessionAction;
@@ -65,6 +65,27 @@ impl LabFixture {
                 .await
                 .expect("checkout in the lab")
         })
+    }
+
+    /// Namespace `namespace` with a copy of `checkout` named `name`: a rollout only users
+    /// with more than namespace demo may see.
+    fn rollout_elsewhere(&self, namespace: &str, name: &str) {
+        let store = self.lab().store();
+        store
+            .create(
+                Kind::Namespace,
+                serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": namespace}}),
+            )
+            .expect("namespace");
+        let mut copy = store
+            .get(Kind::Rollout, "demo", "checkout")
+            .expect("checkout in the lab");
+        copy["metadata"] = serde_json::json!({"name": name, "namespace": namespace});
+        if let Some(object) = copy.as_object_mut() {
+            object.remove("status");
+        }
+        store.create(Kind::Rollout, copy).expect("rollout");
     }
 
     fn checkout_view(&self) -> RolloutView {
@@ -351,6 +372,71 @@ fn a_viewer_sees_every_action_disabled_with_the_missing_permission() {
         .cloned()
         .unwrap_or_default();
     assert!(!last_action.contains("lab-viewer"), "{last_action}");
+}
+
+#[test]
+fn a_namespace_scoped_user_is_watched_in_their_namespace_and_told_why() {
+    let fixture = LabFixture::start();
+    fixture.rollout_elsewhere("team-b", "ledger");
+    let mut w = fixture.window("lab-dev");
+    // The window asks for all namespaces; lab-dev may not list them, so demo is watched.
+    assert_eq!(w.harness.state().state.filter.namespace, None);
+    w.wait_until("lab-dev connected in demo only", 30, |app| {
+        matches!(
+            app.state.contexts.get("lab-dev").map(|c| &c.state),
+            Some(ContextState::ConnectedIn { namespace }) if namespace == "demo"
+        )
+    });
+    let checkout = w.select_checkout("lab-dev");
+    let mut seen: Vec<(String, String)> = w.harness.state().state.fleet["lab-dev"]
+        .iter()
+        .map(|v| (v.reference.namespace.clone(), v.reference.name.clone()))
+        .collect();
+    seen.sort();
+    let mut in_demo: Vec<(String, String)> = fixture
+        .lab()
+        .store()
+        .list(Kind::Rollout, Some("demo"))
+        .0
+        .iter()
+        .map(|r| {
+            let meta = &r["metadata"];
+            (
+                "demo".to_string(),
+                meta["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    in_demo.sort();
+    assert_eq!(seen, in_demo, "demo's rollouts, and not team-b's ledger");
+    // The lab's other contexts are listed but not watched.
+    for other in ["lab-admin", "lab-viewer"] {
+        let status = &w.harness.state().state.contexts[other];
+        assert!(!status.watched, "{other} is not watched");
+    }
+    assert_eq!(w.harness.get_all_by_label("not watched").count(), 2);
+    // The status bar says so, and its hover names the permission and what to ask for.
+    w.harness
+        .get_by_label_contains(
+            "connected — namespace demo only: you may not list rollouts in all namespaces",
+        )
+        .hover();
+    w.harness.run_steps(10);
+    w.harness.get_by_label_contains(
+        "missing permission \"list rollouts.argoproj.io\" at the cluster scope",
+    );
+    w.harness.get_by_label_contains(
+        "ask an administrator for a ClusterRole granting verbs 'list' and 'watch' on resource \
+         'rollouts' (apiGroup argoproj.io), bound to you with a ClusterRoleBinding",
+    );
+    // In demo the developer acts as anyone: the pause reaches the lab.
+    w.wait_until("the lab's answer to the access review", 30, |app| {
+        app.state.access_for(&checkout).is_some()
+    });
+    w.click("Pause");
+    let outcome = w.next_outcome(&checkout, 0, "the pause's outcome");
+    assert!(outcome.contains("paus"), "{outcome}");
+    assert!(fixture.checkout().spec.paused, "paused in the lab");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::lab::{Lab, LabOptions, PrometheusMode, scenario};
 /// Run a local Kubernetes-compatible lab with simulated Argo Rollouts and traffic.
 #[derive(Args, Debug, Clone)]
 pub struct LabArgs {
-    /// Directory for the kubeconfig (contexts lab-admin, lab-viewer), lab.json and
+    /// Directory for the kubeconfig (contexts lab-admin, lab-viewer, lab-dev), lab.json and
     /// Prometheus data.
     #[arg(long)]
     pub dir: PathBuf,

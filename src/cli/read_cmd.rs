@@ -3,7 +3,7 @@
 use super::OutputFormat;
 use super::output::{write_get, write_list};
 use super::session::Session;
-use crate::cluster::{describe_rollout, list_rollouts};
+use crate::cluster::{ClusterError, LIST_ALL_ROLLOUTS_GRANT_HINT, describe_rollout, list_rollouts};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -12,7 +12,18 @@ pub async fn list(
     format: OutputFormat,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let views = list_rollouts(&session.client, &session.context, session.list_scope()).await?;
+    let views = match list_rollouts(&session.client, &session.context, session.list_scope()).await {
+        Ok(views) => views,
+        // A namespace-scoped user asked for -A: say what works instead (exit code 1 still).
+        Err(err @ ClusterError::Forbidden { .. }) if session.all_namespaces => {
+            anyhow::bail!(
+                "{err}; without -A, list shows namespace {} (the context's own); to list every \
+                 namespace, ask an administrator for {LIST_ALL_ROLLOUTS_GRANT_HINT}",
+                session.namespace
+            )
+        }
+        Err(err) => return Err(err.into()),
+    };
     match format {
         OutputFormat::Text => write_list(out, &views, jiff::Timestamp::now())?,
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?,

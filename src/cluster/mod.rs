@@ -4,6 +4,7 @@
 mod error;
 mod kubeconfig;
 mod rollouts;
+mod scope;
 mod watch;
 
 pub use error::{Attempt, ClusterError, chain};
@@ -15,4 +16,5 @@ pub use rollouts::{
     POD_TEMPLATE_HASH_LABEL, ReplicaSetInfo, RolloutDetail, TaggedImage, describe_rollout,
     detail_of, get_rollout, list_rollouts, owned_replica_sets, revision_of, rollout_replica_sets,
 };
+pub use scope::{LIST_ALL_ROLLOUTS_GRANT_HINT, may_list_all_rollouts, self_access_review};
 pub use watch::{FleetUpdate, WATCH_TIMEOUT_SECS, watch_rollout, watch_rollouts};

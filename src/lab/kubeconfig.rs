@@ -1,6 +1,6 @@
-//! The files a lab leaves for its clients: `DIR/kubeconfig` (contexts `lab-admin` and
-//! `lab-viewer`, each with a `release-cockpit` extension naming the metrics endpoints) and
-//! `DIR/lab.json` with the lab's addresses.
+//! The files a lab leaves for its clients: `DIR/kubeconfig` (contexts `lab-admin`,
+//! `lab-viewer` and `lab-dev`, each with a `release-cockpit` extension naming the metrics
+//! endpoints) and `DIR/lab.json` with the lab's addresses.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +12,9 @@ use super::LabError;
 pub const ADMIN_CONTEXT: &str = "lab-admin";
 /// The read-only context.
 pub const VIEWER_CONTEXT: &str = "lab-viewer";
-/// The namespace both contexts default to.
+/// The namespace-scoped context: everything in [`NAMESPACE`], nothing elsewhere.
+pub const DEV_CONTEXT: &str = "lab-dev";
+/// The namespace every context defaults to.
 pub const NAMESPACE: &str = "demo";
 
 /// What the files say about a running lab.
@@ -24,6 +26,7 @@ pub struct LabFiles<'a> {
     pub ca_pem: &'a str,
     pub admin_token: &'a str,
     pub viewer_token: &'a str,
+    pub dev_token: &'a str,
 }
 
 /// The kubeconfig, as a JSON value (written as YAML), self-contained: the CA is inline.
@@ -54,8 +57,12 @@ pub fn kubeconfig(files: &LabFiles<'_>) -> Value {
             "server": files.api_url,
             "certificate-authority-data": ca_data,
         }}],
-        "contexts": [context(ADMIN_CONTEXT), context(VIEWER_CONTEXT)],
-        "users": [user(ADMIN_CONTEXT, files.admin_token), user(VIEWER_CONTEXT, files.viewer_token)],
+        "contexts": [context(ADMIN_CONTEXT), context(VIEWER_CONTEXT), context(DEV_CONTEXT)],
+        "users": [
+            user(ADMIN_CONTEXT, files.admin_token),
+            user(VIEWER_CONTEXT, files.viewer_token),
+            user(DEV_CONTEXT, files.dev_token),
+        ],
         "current-context": ADMIN_CONTEXT,
     })
 }
@@ -111,7 +118,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kubeconfig_has_both_contexts_with_the_cockpit_extension() {
+    fn kubeconfig_has_every_context_with_the_cockpit_extension() {
         let files = LabFiles {
             api_url: "http://127.0.0.1:1234",
             metrics_url: "http://127.0.0.1:1234/metrics",
@@ -119,6 +126,7 @@ mod tests {
             ca_pem: "-----BEGIN CERTIFICATE-----",
             admin_token: "a",
             viewer_token: "v",
+            dev_token: "d",
         };
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), &files).unwrap();
@@ -132,6 +140,15 @@ mod tests {
         let ca = std::fs::read_to_string(dir.path().join("ca.crt")).unwrap();
         assert_eq!(ca, files.ca_pem);
         assert_eq!(parsed["current-context"], "lab-admin");
+        let names: Vec<&str> = parsed["contexts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["lab-admin", "lab-viewer", "lab-dev"]);
+        assert_eq!(parsed["contexts"][2]["context"]["namespace"], "demo");
+        assert_eq!(parsed["users"][2]["user"]["token"], "d");
         let ext = &parsed["contexts"][1]["context"]["extensions"][0];
         assert_eq!(ext["name"], "release-cockpit");
         assert_eq!(

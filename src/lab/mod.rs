@@ -90,7 +90,7 @@ pub enum LabError {
     #[error("{0}")]
     Tls(String),
     #[error(
-        "cannot build a client for lab context {context:?}: {message}; use lab-admin or lab-viewer"
+        "cannot build a client for lab context {context:?}: {message}; use lab-admin, lab-viewer or lab-dev"
     )]
     ClientConfig { context: String, message: String },
     #[error("cannot start Prometheus for the lab: {0}; use --prometheus off to run without it")]
@@ -255,6 +255,7 @@ impl Lab {
                 ca_pem: &self.tls.ca_pem,
                 admin_token: &self.tokens.admin,
                 viewer_token: &self.tokens.viewer,
+                dev_token: &self.tokens.dev,
             };
             self.kubeconfig_path = Some(kubeconfig::write(dir, &files)?);
         }
@@ -288,8 +289,13 @@ impl Lab {
         &self.tokens.viewer
     }
 
-    /// A kube-rs client configuration for `context` ([`kubeconfig::ADMIN_CONTEXT`] or
-    /// [`kubeconfig::VIEWER_CONTEXT`]), built from the same kubeconfig the lab writes, so
+    /// The bearer token of `lab-dev` (everything in namespace `demo`, nothing elsewhere).
+    pub fn dev_token(&self) -> &str {
+        &self.tokens.dev
+    }
+
+    /// A kube-rs client configuration for `context` ([`kubeconfig::ADMIN_CONTEXT`],
+    /// [`kubeconfig::VIEWER_CONTEXT`] or [`kubeconfig::DEV_CONTEXT`]), built from the same kubeconfig the lab writes, so
     /// in-process users need no file.
     pub async fn kube_config(&self, context: &str) -> Result<kube::Config, LabError> {
         let files = kubeconfig::LabFiles {
@@ -299,6 +305,7 @@ impl Lab {
             ca_pem: &self.tls.ca_pem,
             admin_token: &self.tokens.admin,
             viewer_token: &self.tokens.viewer,
+            dev_token: &self.tokens.dev,
         };
         let err = |message: String| LabError::ClientConfig {
             context: context.to_string(),

@@ -3,11 +3,8 @@
 //! for a few minutes ([`AccessCache`]).
 
 use super::OrchestratorError;
-use crate::cluster::Attempt;
-use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-};
-use kube::api::{Api, PostParams};
+use crate::cluster::{Attempt, self_access_review};
+use k8s_openapi::api::authorization::v1::ResourceAttributes;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -153,23 +150,12 @@ pub async fn review(
     namespace: &str,
     permission: Permission,
 ) -> Result<Decision, OrchestratorError> {
-    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
-    let review = SelfSubjectAccessReview {
-        spec: SelfSubjectAccessReviewSpec {
-            resource_attributes: Some(permission.attributes(namespace)),
-            ..SelfSubjectAccessReviewSpec::default()
-        },
-        ..SelfSubjectAccessReview::default()
-    };
-    match api.create(&PostParams::default(), &review).await {
-        Ok(answer) => Ok(match answer.status {
-            Some(s) if s.allowed => Decision::Allowed,
-            Some(s) => Decision::Denied {
-                reason: s.reason.filter(|r| !r.is_empty()),
-            },
-            None => Decision::Unknown,
+    match self_access_review(client, permission.attributes(namespace)).await {
+        Ok(Some(s)) if s.allowed => Ok(Decision::Allowed),
+        Ok(Some(s)) => Ok(Decision::Denied {
+            reason: s.reason.filter(|r| !r.is_empty()),
         }),
-        Err(kube::Error::Api(status)) if matches!(status.code, 404 | 405) => Ok(Decision::Unknown),
+        Ok(None) => Ok(Decision::Unknown),
         Err(err) => Err(OrchestratorError::Cluster(
             Attempt {
                 context,

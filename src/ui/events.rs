@@ -75,6 +75,11 @@ pub struct KubeconfigInfo {
 pub enum ContextState {
     Connecting,
     Connected,
+    /// Connected, but watching only `namespace` (the context's own): the user asked for all
+    /// namespaces and the cluster said they may not list rollouts across them.
+    ConnectedIn {
+        namespace: String,
+    },
     /// The API server cannot be reached; the backend retries by itself.
     Unreachable {
         reason: String,

@@ -415,3 +415,153 @@ async fn racing_pinned_promotes_let_exactly_one_through() {
     assert!(matches!(refused[0], kube::Error::Api(s) if s.code == 422));
     t.lab.shutdown().await;
 }
+
+/// `lab-dev` may do everything in namespace demo and nothing elsewhere: listing rollouts
+/// across all namespaces is a 403 worded as kube-apiserver words it, and the access reviews
+/// (what `cluster::may_list_all_rollouts` asks before the window watches) say the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_lists_rollouts_in_demo_only_and_the_reviews_agree() {
+    use k8s_openapi::api::authorization::v1::ResourceAttributes;
+    use release_cockpit::cluster::{
+        FleetUpdate, may_list_all_rollouts, self_access_review, watch_rollouts,
+    };
+
+    let t = TestLab::start().await;
+    t.rollout_elsewhere("team-b", "ledger");
+    let dev = t.client("lab-dev").await;
+
+    // Listing across all namespaces: 403, exactly as kube-apiserver says it.
+    let url = format!("{}/apis/argoproj.io/v1alpha1/rollouts", t.lab.api_url);
+    let response = t
+        .http()
+        .get(&url)
+        .bearer_auth(t.lab.dev_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["kind"], "Status");
+    assert_eq!(body["reason"], "Forbidden");
+    let cluster_scope = "rollouts.argoproj.io is forbidden: User \"lab-dev\" cannot list resource \
+                         \"rollouts\" in API group \"argoproj.io\" at the cluster scope";
+    assert_eq!(body["message"], cluster_scope);
+    match Api::<Rollout>::all(dev.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap_err()
+    {
+        kube::Error::Api(s) => assert!(s.is_forbidden() && s.message == cluster_scope, "{s:?}"),
+        other => panic!("expected 403, got {other:?}"),
+    }
+
+    // In demo: 200, the same rollouts the admin sees there, and writes go through.
+    let demo_url = format!(
+        "{}/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts",
+        t.lab.api_url
+    );
+    let response = t
+        .http()
+        .get(&demo_url)
+        .bearer_auth(t.lab.dev_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let names = |list: Vec<Rollout>| -> Vec<String> {
+        let mut n: Vec<String> = list.into_iter().filter_map(|r| r.metadata.name).collect();
+        n.sort();
+        n
+    };
+    let lp = ListParams::default();
+    let in_demo = names(
+        Api::<Rollout>::namespaced(dev.clone(), "demo")
+            .list(&lp)
+            .await
+            .unwrap()
+            .items,
+    );
+    let admin = t.client("lab-admin").await;
+    let admin_demo = Api::<Rollout>::namespaced(admin.clone(), "demo");
+    assert_eq!(in_demo, names(admin_demo.list(&lp).await.unwrap().items));
+    assert!(in_demo.contains(&"checkout".to_string()), "{in_demo:?}");
+    Api::<Rollout>::namespaced(dev.clone(), "demo")
+        .patch(
+            "checkout",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {"team": "dev"}}})),
+        )
+        .await
+        .unwrap();
+    // Elsewhere: 403 naming the namespace, while the admin sees the rollout there.
+    match Api::<Rollout>::namespaced(dev.clone(), "team-b")
+        .get("ledger")
+        .await
+        .unwrap_err()
+    {
+        kube::Error::Api(s) => assert_eq!(
+            s.message,
+            "rollouts.argoproj.io \"ledger\" is forbidden: User \"lab-dev\" cannot get resource \
+             \"rollouts\" in API group \"argoproj.io\" in the namespace \"team-b\""
+        ),
+        other => panic!("expected 403, got {other:?}"),
+    }
+    let everywhere = names(
+        Api::<Rollout>::all(admin.clone())
+            .list(&lp)
+            .await
+            .unwrap()
+            .items,
+    );
+    assert!(everywhere.contains(&"ledger".to_string()), "{everywhere:?}");
+
+    // The access reviews follow the same rule.
+    let list_rollouts = |namespace: Option<&str>| ResourceAttributes {
+        namespace: namespace.map(str::to_string),
+        verb: Some("list".into()),
+        group: Some("argoproj.io".into()),
+        resource: Some("rollouts".into()),
+        ..ResourceAttributes::default()
+    };
+    for (namespace, expected) in [(None, false), (Some("demo"), true), (Some("team-b"), false)] {
+        let answer = self_access_review(&dev, list_rollouts(namespace))
+            .await
+            .unwrap()
+            .map(|s| s.allowed);
+        assert_eq!(
+            answer,
+            Some(expected),
+            "lab-dev list rollouts in {namespace:?}"
+        );
+    }
+    assert_eq!(may_list_all_rollouts(&dev).await, Some(false));
+    assert_eq!(may_list_all_rollouts(&admin).await, Some(true));
+    assert_eq!(
+        may_list_all_rollouts(&t.client("lab-viewer").await).await,
+        Some(true)
+    );
+
+    // The cockpit's watch: all namespaces fails with the 403, demo holds demo's rollouts.
+    let first = |namespace: Option<&str>| {
+        let updates = watch_rollouts(dev.clone(), "lab-dev".into(), namespace.map(Into::into));
+        async move {
+            let mut updates = std::pin::pin!(updates);
+            tokio::time::timeout(Duration::from_secs(10), updates.next())
+                .await
+                .expect("an update within 10 s")
+                .expect("the watch goes on")
+        }
+    };
+    match first(None).await {
+        FleetUpdate::Error(reason) => assert!(reason.contains(cluster_scope), "{reason}"),
+        other => panic!("expected the 403, got {other:?}"),
+    }
+    match first(Some("demo")).await {
+        FleetUpdate::Snapshot(views) => {
+            let seen: Vec<String> = views.into_iter().map(|v| v.reference.name).collect();
+            assert_eq!(seen, in_demo);
+        }
+        other => panic!("expected demo's rollouts, got {other:?}"),
+    }
+    t.lab.shutdown().await;
+}

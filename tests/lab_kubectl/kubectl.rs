@@ -388,3 +388,103 @@ async fn kubectl_describe_shows_the_controllers_events() {
     );
     t.lab.shutdown().await;
 }
+
+/// `lab-dev` through the real kubectl and the cockpit's CLI: its own namespace works, all
+/// namespaces are refused with kube-apiserver's words, and `auth can-i` agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_and_the_cli_see_the_dev_in_demo_only() {
+    let t = TestLab::start().await;
+    let cluster_scope = "rollouts.argoproj.io is forbidden: User \"lab-dev\" cannot list resource \
+                         \"rollouts\" in API group \"argoproj.io\" at the cluster scope";
+    let cli = |args: &'static [&'static str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_release-cockpit"));
+        cmd.arg("--kubeconfig")
+            .arg(t.kubeconfig())
+            .args(["--context", "lab-dev"])
+            .args(args)
+            .env("RELEASE_COCKPIT_DATA_DIR", t.dir.path().join("data"))
+            .kill_on_drop(true);
+        async move {
+            let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+                .await
+                .expect("the CLI finished within 60 s")
+                .unwrap();
+            let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+            (out.status.code(), text(&out.stdout), text(&out.stderr))
+        }
+    };
+    // Plain `list` uses the context's namespace (demo); `-A` is what the user asked for, so
+    // it fails, naming the refusal.
+    let (code, out, err) = cli(&["list"]).await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(out.contains("checkout"), "{out}");
+    let (code, out, err) = cli(&["list", "-A"]).await;
+    assert_eq!(code, Some(1), "{out} {err}");
+    assert!(
+        err.contains("context lab-dev")
+            && err.contains(cluster_scope)
+            && err.contains("without -A, list shows namespace demo")
+            && err.contains("ClusterRoleBinding"),
+        "{err}"
+    );
+
+    if !have_kubectl().await {
+        return;
+    }
+    let (ok, out, err) = t.run(&["--context", "lab-dev", "get", "rollouts"]).await;
+    assert!(ok && out.contains("checkout"), "dev reads demo: {err}");
+    let (ok, _, err) = t
+        .run(&["--context", "lab-dev", "get", "rollouts", "-A"])
+        .await;
+    assert!(
+        !ok && err.contains("(Forbidden)") && err.contains(cluster_scope),
+        "{err}"
+    );
+    let can_i = |scope: &'static [&'static str]| {
+        let args = [
+            &[
+                "--context",
+                "lab-dev",
+                "auth",
+                "can-i",
+                "list",
+                "rollouts.argoproj.io",
+            ][..],
+            scope,
+        ]
+        .concat();
+        let t = &t;
+        async move { t.run(&args).await }
+    };
+    let (ok, out, err) = can_i(&["-A"]).await;
+    assert!(!ok && out.trim() == "no", "dev can-i list -A: {out} {err}");
+    let (ok, out, err) = can_i(&["-n", "demo"]).await;
+    assert!(
+        ok && out.trim() == "yes",
+        "dev can-i list -n demo: {out} {err}"
+    );
+    let (ok, out, err) = t
+        .run(&[
+            "--context",
+            "lab-dev",
+            "auth",
+            "can-i",
+            "patch",
+            "rollouts",
+            "--subresource=status",
+            "-n",
+            "demo",
+        ])
+        .await;
+    assert!(
+        ok && out.trim() == "yes",
+        "dev can-i patch status: {out} {err}"
+    );
+    let (ok, out, err) = t
+        .run(&["auth", "whoami", "--context", "lab-dev", "-o", "json"])
+        .await;
+    assert!(ok, "whoami dev: {err}");
+    let review: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(review["status"]["userInfo"]["username"], "lab-dev");
+    t.lab.shutdown().await;
+}

@@ -387,3 +387,33 @@ async fn activity_lists_the_rollouts_events_with_a_field_selector() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].reason, "AbortedByUser");
 }
+
+/// `may_list_all_rollouts` asks one review with no namespace (all namespaces) and reads
+/// the answer; a server without SelfSubjectAccessReview (404, 405) leaves it unknown.
+#[tokio::test]
+async fn may_list_all_rollouts_asks_once_at_the_cluster_scope() {
+    for (code, allowed, expected) in [
+        (201, Some(true), Some(true)),
+        (201, Some(false), Some(false)),
+        (404, None, None),
+        (405, None, None),
+    ] {
+        let (task, mut server) = start(|c| async move { cluster::may_list_all_rollouts(&c).await });
+        let (body, reply) = expect(&mut server, "POST", SSAR, Some("application/json")).await;
+        assert_eq!(body["kind"], "SelfSubjectAccessReview");
+        assert_eq!(
+            body["spec"]["resourceAttributes"],
+            json!({"verb": "list", "group": "argoproj.io", "resource": "rollouts"})
+        );
+        match allowed {
+            Some(allowed) => {
+                let mut answer = body.clone();
+                answer["status"] = json!({"allowed": allowed});
+                respond(reply, code, &answer);
+            }
+            None => respond(reply, code, &not_found_resource()),
+        }
+        assert_eq!(finish(task).await, expected, "answer {code} {allowed:?}");
+        no_more_requests(&mut server).await;
+    }
+}

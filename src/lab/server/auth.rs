@@ -1,6 +1,7 @@
-//! Who is asking and what they may do: bearer tokens for `lab-admin` (everything) and
-//! `lab-viewer` (get/list/watch), Forbidden messages as kube-apiserver words them, and the
-//! SelfSubjectAccessReview / SelfSubjectReview answers built on the same rule.
+//! Who is asking and what they may do: bearer tokens for `lab-admin` (everything),
+//! `lab-viewer` (get/list/watch) and `lab-dev` (everything, in namespace `demo` only),
+//! Forbidden messages as kube-apiserver words them, and the SelfSubjectAccessReview /
+//! SelfSubjectReview answers built on the same rule.
 
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
@@ -13,18 +14,32 @@ pub struct User {
     pub name: &'static str,
     pub groups: &'static [&'static str],
     pub read_only: bool,
+    /// The only namespace the user may touch (a RoleBinding, no ClusterRoleBinding);
+    /// `None`: every namespace and the cluster scope.
+    pub namespace: Option<&'static str>,
 }
 
 pub const ADMIN: User = User {
     name: "lab-admin",
     groups: &["lab:admins", "system:masters", "system:authenticated"],
     read_only: false,
+    namespace: None,
 };
 
 pub const VIEWER: User = User {
     name: "lab-viewer",
     groups: &["lab:viewers", "system:authenticated"],
     read_only: true,
+    namespace: None,
+};
+
+/// A team developer: may do everything in namespace `demo` and nothing elsewhere, not even
+/// list rollouts across all namespaces (what most real users of the cockpit are).
+pub const DEV: User = User {
+    name: "lab-dev",
+    groups: &["lab:devs", "system:authenticated"],
+    read_only: false,
+    namespace: Some(crate::lab::kubeconfig::NAMESPACE),
 };
 
 /// The bearer tokens this lab accepts, fresh for each lab.
@@ -32,6 +47,7 @@ pub const VIEWER: User = User {
 pub struct Tokens {
     pub admin: String,
     pub viewer: String,
+    pub dev: String,
 }
 
 impl Tokens {
@@ -39,6 +55,7 @@ impl Tokens {
         Tokens {
             admin: token("admin"),
             viewer: token("viewer"),
+            dev: token("dev"),
         }
     }
 
@@ -52,6 +69,7 @@ impl Tokens {
         match token {
             Some(t) if t == self.admin => Ok(ADMIN),
             Some(t) if t == self.viewer => Ok(VIEWER),
+            Some(t) if t == self.dev => Ok(DEV),
             _ => Err(ApiError::unauthorized()),
         }
     }
@@ -86,7 +104,12 @@ pub fn allowed(user: &User, attrs: &Attributes) -> bool {
             attrs.resource.as_str(),
             "selfsubjectaccessreviews" | "selfsubjectrulesreviews" | "selfsubjectreviews"
         );
-    !user.read_only || self_review || matches!(attrs.verb.as_str(), "get" | "list" | "watch")
+    if self_review {
+        return true;
+    }
+    // An empty namespace is the cluster scope: all namespaces, or a cluster-scoped kind.
+    let in_scope = user.namespace.is_none_or(|ns| attrs.namespace == ns);
+    in_scope && (!user.read_only || matches!(attrs.verb.as_str(), "get" | "list" | "watch"))
 }
 
 /// The 403 kube-apiserver sends, e.g. `rollouts.argoproj.io "checkout" is forbidden: User
@@ -140,7 +163,7 @@ pub fn access_review(user: &User, mut review: Value) -> Value {
         };
         self::allowed(user, &attrs)
     } else if let Some(nra) = spec.get("nonResourceAttributes") {
-        !user.read_only || nra["verb"].as_str() == Some("get")
+        (!user.read_only && user.namespace.is_none()) || nra["verb"].as_str() == Some("get")
     } else {
         false
     };
@@ -208,6 +231,60 @@ mod tests {
     }
 
     #[test]
+    fn dev_does_everything_in_demo_and_nothing_elsewhere() {
+        assert!(allowed(&DEV, &attrs("patch", "status")));
+        assert!(allowed(&DEV, &attrs("list", "")));
+        let all_namespaces = Attributes {
+            verb: "list".into(),
+            group: "argoproj.io".into(),
+            resource: "rollouts".into(),
+            ..Attributes::default()
+        };
+        assert!(!allowed(&DEV, &all_namespaces));
+        assert!(allowed(&VIEWER, &all_namespaces));
+        assert!(allowed(&ADMIN, &all_namespaces));
+        assert_eq!(
+            forbidden(&DEV, &all_namespaces).message,
+            "rollouts.argoproj.io is forbidden: User \"lab-dev\" cannot list resource \"rollouts\" \
+             in API group \"argoproj.io\" at the cluster scope"
+        );
+        let elsewhere = Attributes {
+            namespace: "payments".into(),
+            ..attrs("get", "")
+        };
+        assert!(!allowed(&DEV, &elsewhere));
+        let namespaces = Attributes {
+            verb: "list".into(),
+            resource: "namespaces".into(),
+            ..Attributes::default()
+        };
+        assert!(!allowed(&DEV, &namespaces));
+        let whoami = Attributes {
+            verb: "create".into(),
+            group: "authentication.k8s.io".into(),
+            resource: "selfsubjectreviews".into(),
+            ..Attributes::default()
+        };
+        assert!(allowed(&DEV, &whoami));
+    }
+
+    #[test]
+    fn access_review_follows_the_dev_namespace() {
+        let ask = |namespace: Option<&str>| {
+            let mut ra = json!({"verb": "list", "group": "argoproj.io", "resource": "rollouts"});
+            if let Some(ns) = namespace {
+                ra["namespace"] = json!(ns);
+            }
+            access_review(&DEV, json!({"spec": {"resourceAttributes": ra}}))["status"]["allowed"]
+                .clone()
+        };
+        assert_eq!(ask(None), false);
+        assert_eq!(ask(Some("")), false);
+        assert_eq!(ask(Some("demo")), true);
+        assert_eq!(ask(Some("kube-system")), false);
+    }
+
+    #[test]
     fn tokens_identify_users() {
         let tokens = Tokens::generate();
         let mut headers = HeaderMap::new();
@@ -217,6 +294,11 @@ mod tests {
             format!("Bearer {}", tokens.viewer).parse().unwrap(),
         );
         assert_eq!(tokens.authenticate(&headers).unwrap(), VIEWER);
+        headers.insert(
+            "authorization",
+            format!("Bearer {}", tokens.dev).parse().unwrap(),
+        );
+        assert_eq!(tokens.authenticate(&headers).unwrap(), DEV);
         headers.insert("authorization", "Bearer nope".parse().unwrap());
         assert_eq!(tokens.authenticate(&headers).unwrap_err().code, 401);
     }

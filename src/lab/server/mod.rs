@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use auth::{ADMIN, Tokens, User, VIEWER};
+pub use auth::{ADMIN, DEV, Tokens, User, VIEWER};
 pub use status::ApiError;
 pub use tls::LabTls;
 

@@ -177,12 +177,23 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
         // Every context, watched or not: an unreachable one must say so.
         for (name, status) in &state.contexts {
             ui.separator();
+            let mut hover = None;
             let (color, text) = match &status.state {
                 ContextState::Connecting if !status.watched => {
                     (ui.visuals().weak_text_color(), "not watched".to_string())
                 }
                 ContextState::Connecting => (theme::WARN, "connecting…".to_string()),
                 ContextState::Connected => (theme::OK, "connected".to_string()),
+                ContextState::ConnectedIn { namespace } => {
+                    hover = Some(scoped_hover(name, namespace));
+                    (
+                        theme::WARN,
+                        format!(
+                            "connected — namespace {namespace} only: you may not list rollouts \
+                             in all namespaces"
+                        ),
+                    )
+                }
                 ContextState::Unreachable {
                     reason,
                     retry_in_secs,
@@ -195,7 +206,10 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
                 }
             };
             ui.strong(name.as_str());
-            ui.colored_label(color, text);
+            let label = ui.colored_label(color, text);
+            if let Some(hover) = hover {
+                label.on_hover_text(hover);
+            }
             match &status.identity {
                 Some(identity) => {
                     ui.label(identity.to_string())
@@ -211,6 +225,17 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
             }
         }
     });
+}
+
+/// Why a context is watched in one namespace only, and what to ask for to see them all.
+fn scoped_hover(context: &str, namespace: &str) -> String {
+    format!(
+        "You asked for all namespaces, but in context {context} you may not list \
+         rollouts.argoproj.io across all namespaces (missing permission \"list \
+         rollouts.argoproj.io\" at the cluster scope), so only namespace {namespace} (the \
+         context's own) is watched. To see every namespace, ask an administrator for {}.",
+        crate::cluster::LIST_ALL_ROLLOUTS_GRANT_HINT
+    )
 }
 
 fn welcome_ui(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<UiCommand>) {

@@ -1,10 +1,11 @@
 //! One tokio task per watched context: build the client, run `cluster::watch_rollouts`, and
 //! turn what it reports into `Fleet` and `ContextState` events. A context that cannot be
 //! reached says why and when it retries; it never holds up the window or the other contexts.
+//! A user who may not list rollouts in all namespaces is watched in the context's namespace.
 
 use super::EventSink;
 use super::trust::Trust;
-use crate::cluster::{FleetUpdate, LoadedKubeconfig, watch_rollouts};
+use crate::cluster::{FleetUpdate, LoadedKubeconfig, may_list_all_rollouts, watch_rollouts};
 use crate::model::RolloutView;
 use crate::orchestrator::ACCESS_REFRESH;
 use crate::ui::events::{AppEvent, ContextState};
@@ -132,10 +133,11 @@ async fn watch_context(
         let default_namespace = namespace
             .clone()
             .unwrap_or_else(|| current.kubeconfig.default_namespace(&context));
+        let scope = Scope::ask(&client, namespace.as_deref(), &default_namespace).await;
         let mut updates = std::pin::pin!(watch_rollouts(
             client.clone(),
             context.clone(),
-            namespace.clone()
+            scope.watched.clone()
         ));
         let mut last_failure: Option<std::time::Instant> = None;
         let mut connected = false;
@@ -149,6 +151,10 @@ async fn watch_context(
                     None => break,
                 },
                 _ = access_tick.tick() => {
+                    if scope.narrowed && may_list_all_rollouts(&client).await == Some(true) {
+                        // Granted since: watch all namespaces, as asked.
+                        break;
+                    }
                     trust
                         .ask_access(&sink, &client, &context, &default_namespace, &last_rollouts)
                         .await;
@@ -160,7 +166,7 @@ async fn watch_context(
                     if !connected {
                         connected = true;
                         last_failure = None;
-                        sink.emit(state(ContextState::Connected));
+                        sink.emit(state(scope.connected()));
                         // A (re)connection may come with other credentials: ask again.
                         trust.forget(&context);
                         trust.ask_identity(&sink, &client, &context).await;
@@ -184,11 +190,55 @@ async fn watch_context(
                         reason,
                         retry_in_secs,
                     }));
+                    if scope.unknown && may_list_all_rollouts(&client).await == Some(false) {
+                        // The server could not say before (it was down, say); now it says
+                        // no: watch the context's namespace instead.
+                        break;
+                    }
                 }
             }
         }
-        // The watcher's stream does not end on its own; if it ever does, start over.
+        // The watcher's stream does not end on its own; if it ever does, or the scope the user
+        // may watch changed, start over.
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Which namespaces one watch covers: what the user asked for, or, when they asked for all
+/// and the cluster says they may not list rollouts across them, the context's namespace.
+struct Scope {
+    /// What `watch_rollouts` gets: `None` for all namespaces.
+    watched: Option<String>,
+    /// All namespaces were asked for and refused: only the context's namespace is watched.
+    narrowed: bool,
+    /// All namespaces were asked for and the cluster could not say whether that is allowed.
+    unknown: bool,
+}
+
+impl Scope {
+    async fn ask(client: &kube::Client, asked: Option<&str>, default_namespace: &str) -> Scope {
+        if let Some(ns) = asked {
+            return Scope {
+                watched: Some(ns.to_string()),
+                narrowed: false,
+                unknown: false,
+            };
+        }
+        let answer = may_list_all_rollouts(client).await;
+        Scope {
+            watched: (answer == Some(false)).then(|| default_namespace.to_string()),
+            narrowed: answer == Some(false),
+            unknown: answer.is_none(),
+        }
+    }
+
+    fn connected(&self) -> ContextState {
+        match (&self.watched, self.narrowed) {
+            (Some(namespace), true) => ContextState::ConnectedIn {
+                namespace: namespace.clone(),
+            },
+            _ => ContextState::Connected,
+        }
     }
 }
 
