@@ -78,6 +78,16 @@ pub enum MetricStatus {
     NoData,
 }
 
+impl MetricStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricStatus::Pass => "pass",
+            MetricStatus::Fail => "fail",
+            MetricStatus::NoData => "no data",
+        }
+    }
+}
+
 /// The numbers behind a classification.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
@@ -195,11 +205,7 @@ impl Verdict {
             .max()
             .unwrap_or(0);
         for m in &self.metrics {
-            let status = match m.status {
-                MetricStatus::Pass => "pass",
-                MetricStatus::Fail => "fail",
-                MetricStatus::NoData => "no data",
-            };
+            let status = m.status.as_str();
             out.push_str(&format!(
                 "  {:width$}  {status:8} {}\n",
                 words::display_name(&m.name),

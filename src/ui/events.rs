@@ -175,6 +175,8 @@ pub struct VerdictView {
     pub reasons: Vec<String>,
     /// One line per metric ("p95 101 ms vs stable 99 ms — within tolerance, pass").
     pub metrics: Vec<String>,
+    /// Each metric's result (`pass`, `fail`, `no data`), in the order of `metrics`.
+    pub metric_status: Vec<String>,
 }
 
 impl From<&crate::analysis::Verdict> for VerdictView {
@@ -184,6 +186,11 @@ impl From<&crate::analysis::Verdict> for VerdictView {
             score: v.score,
             reasons: v.reasons.clone(),
             metrics: v.metrics.iter().map(|m| m.summary.clone()).collect(),
+            metric_status: v
+                .metrics
+                .iter()
+                .map(|m| m.status.as_str().to_string())
+                .collect(),
         }
     }
 }

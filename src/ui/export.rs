@@ -243,6 +243,7 @@ mod tests {
             score: 93.0,
             reasons: vec!["error rate within 0.5% of stable".into()],
             metrics: vec![],
+            metric_status: vec![],
         };
         let md = markdown_summary(&Review {
             view: &view,

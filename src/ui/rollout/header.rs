@@ -101,6 +101,21 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
                 .join("\n"),
         );
         ui.end_row();
+        // Each metric's result in words, beside the plots it is about.
+        for (i, line) in verdict.metrics.iter().enumerate() {
+            if i == 0 {
+                ui.weak("Per metric");
+            } else {
+                ui.label("");
+            }
+            let color = match verdict.metric_status.get(i).map(String::as_str) {
+                Some("fail") => theme::ERROR,
+                Some("no data") => theme::WARN,
+                _ => ui.visuals().text_color(),
+            };
+            ui.colored_label(color, line.as_str());
+            ui.end_row();
+        }
     }
 }
 
