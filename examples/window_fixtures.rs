@@ -149,7 +149,11 @@ fn feed(tx: &Sender<AppEvent>) -> anyhow::Result<()> {
                 verdict: "pass".into(),
                 score: 91.0,
                 reasons: vec!["error rate within 0.2 points of stable".into()],
-                metrics: vec![],
+                metrics: vec![
+                    "error rate 0.21% vs stable 0.19% — within tolerance, pass".into(),
+                    "p95 131 ms vs stable 126 ms — within tolerance, pass".into(),
+                ],
+                metric_status: vec!["pass".into(), "pass".into()],
             },
         },
     ];
