@@ -203,7 +203,11 @@ pub(super) fn judge_metric(
         JudgeKind::Statistical => Mode::Sustained,
         JudgeKind::Naive => Mode::SingleSample,
     };
-    let weights = counted.then_some((&canary_n[..], &baseline_n[..]));
+    let weights = counted.then_some(rules::Weights {
+        canary: &canary_n,
+        baseline: &baseline_n,
+        confidence: policy.confidence,
+    });
     let rule_hits = rules::check_weighted(
         name,
         &spec,

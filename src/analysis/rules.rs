@@ -4,6 +4,7 @@
 //! judge's single-sample thresholds.
 
 use super::policy::{Aggregate, Direction, MetricSpec, Unit};
+use super::proportions::{self, Counts};
 use super::stats;
 use super::words::{difference, display_name, duration, value};
 use crate::model::Point;
@@ -51,11 +52,27 @@ struct Reading {
     t: f64,
     canary: Option<f64>,
     baseline: Option<f64>,
+    /// With request counts: how sure the reading is (see [`Bounds`]).
+    bounds: Option<Bounds>,
 }
 
-/// Requests behind each canary and each stable sample (aligned with the points); `None` for
-/// a sample of unknown traffic.
-pub type Weights<'a> = (&'a [Option<f64>], &'a [Option<f64>]);
+/// Lower confidence bounds of a counted reading: the canary's error rate (Wilson) and its
+/// excess over stable's (Newcombe). With counts, a rule on the error rate fires only when it
+/// holds at these bounds, so 1 error in 180 requests (0.56 %) is not "above 0.5 pp".
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    canary_low: f64,
+    excess_low: Option<f64>,
+}
+
+/// Requests behind each canary and each stable sample (aligned with the points; `None` for a
+/// sample of unknown traffic), and the confidence counted readings are held to.
+#[derive(Clone, Copy, Debug)]
+pub struct Weights<'a> {
+    pub canary: &'a [Option<f64>],
+    pub baseline: &'a [Option<f64>],
+    pub confidence: f64,
+}
 
 /// The fewest samples a smoothed reading stands on.
 const MIN_SAMPLES_PER_READING: usize = 3;
@@ -82,8 +99,12 @@ fn readings(
     } else {
         (smooth_secs.max(step / 2.0), 1)
     };
-    // Points are sorted by time, so each stretch is a slice found by binary search.
-    let summary = |points: &[Point], weights: Option<&[Option<f64>]>, t: f64| -> Option<f64> {
+    // Points are sorted by time, so each stretch is a slice found by binary search. A summary
+    // is the value and, for a weighted mean, the counts behind it.
+    let summary = |points: &[Point],
+                   weights: Option<&[Option<f64>]>,
+                   t: f64|
+     -> (Option<f64>, Option<Counts>) {
         let from = points.partition_point(|p| p.t_secs <= t - span);
         let to = points.partition_point(|p| p.t_secs <= t).max(from);
         let weight = |i: usize| match weights {
@@ -94,24 +115,45 @@ fn readings(
             .filter_map(|i| Some((points[i].value?, weight(i)?)))
             .collect();
         if values.len() < needed {
-            return None;
+            return (None, None);
         }
         match spec.aggregate {
             Aggregate::Mean => {
-                let total: f64 = values.iter().map(|(_, w)| w).sum();
-                (total > 0.0).then(|| values.iter().map(|(v, w)| v * w).sum::<f64>() / total)
+                let requests: f64 = values.iter().map(|(_, w)| w).sum();
+                let errors: f64 = values.iter().map(|(v, w)| v * w).sum();
+                let counts = weights.map(|_| Counts { requests, errors });
+                ((requests > 0.0).then(|| errors / requests), counts)
             }
-            Aggregate::Median => {
-                stats::median(&values.iter().map(|(v, _)| *v).collect::<Vec<f64>>())
-            }
+            Aggregate::Median => (
+                stats::median(&values.iter().map(|(v, _)| *v).collect::<Vec<f64>>()),
+                None,
+            ),
         }
     };
     canary
         .iter()
-        .map(|p| Reading {
-            t: p.t_secs,
-            canary: summary(canary, weights.map(|w| w.0), p.t_secs),
-            baseline: summary(baseline, weights.map(|w| w.1), p.t_secs),
+        .map(|p| {
+            let (c, c_counts) = summary(canary, weights.map(|w| w.canary), p.t_secs);
+            let (b, b_counts) = summary(baseline, weights.map(|w| w.baseline), p.t_secs);
+            let bounds = match (weights, c_counts) {
+                (Some(w), Some(cc)) if cc.requests > 0.0 => {
+                    let z = stats::normal_quantile(1.0 - (1.0 - w.confidence) / 2.0);
+                    Some(Bounds {
+                        canary_low: proportions::wilson(cc.errors, cc.requests, z).0,
+                        excess_low: b_counts.and_then(|bc| {
+                            proportions::two_proportions(cc, bc, w.confidence)
+                                .map(|t| t.shift.lower)
+                        }),
+                    })
+                }
+                _ => None,
+            };
+            Reading {
+                t: p.t_secs,
+                canary: c,
+                baseline: b,
+                bounds,
+            }
         })
         .collect()
 }
@@ -130,7 +172,7 @@ fn longest_stretch(
     readings: &[Reading],
     step: f64,
     for_secs: f64,
-    broken: impl Fn(f64, Option<f64>) -> Option<bool>,
+    broken: impl Fn(f64, Option<f64>, Option<Bounds>) -> Option<bool>,
 ) -> Option<Stretch> {
     let mut best: Option<Stretch> = None;
     let mut current: Option<Stretch> = None;
@@ -138,7 +180,7 @@ fn longest_stretch(
     for r in readings {
         let holds = r
             .canary
-            .and_then(|c| broken(c, r.baseline).map(|b| (b, c)))
+            .and_then(|c| broken(c, r.baseline, r.bounds).map(|b| (b, c)))
             .filter(|(b, _)| *b);
         let contiguous = r.t - last_t <= 2.0 * step + 1e-9;
         last_t = r.t;
@@ -219,6 +261,10 @@ pub fn check_weighted(
         Mode::SingleSample => (0.0, 0.0, 0.0, 0.0),
     };
     let readings = readings(canary, baseline, weights, spec, smooth, step);
+    // Counted readings are held to the confidence bound: say so.
+    let sure = weights.map_or(String::new(), |w| {
+        format!(" (at {:.0}% confidence)", w.confidence * 100.0)
+    });
     let worse = |c: f64, b: f64| match spec.direction {
         Direction::HigherIsWorse => c - b,
         Direction::LowerIsWorse => b - c,
@@ -237,8 +283,11 @@ pub fn check_weighted(
     };
 
     if let Some(by) = spec.worse_than_stable_by {
-        let found = longest_stretch(&readings, step, for_secs, |c, b| {
-            b.map(|b| worse(c, b) > by)
+        let found = longest_stretch(&readings, step, for_secs, |c, b, bounds| {
+            match bounds.and_then(|x| x.excess_low) {
+                Some(low) if spec.direction == Direction::HigherIsWorse => Some(low > by),
+                _ => b.map(|b| worse(c, b) > by),
+            }
         });
         if let Some(s) = found {
             let b = s.baseline.unwrap_or(0.0);
@@ -251,11 +300,11 @@ pub fn check_weighted(
                 above_or_below(spec.direction),
                 difference(spec.unit, by).trim_start_matches('+'),
             );
-            hits.push(hit(Rule::WorseThanStableBy, s, by, message));
+            hits.push(hit(Rule::WorseThanStableBy, s, by, message + &sure));
         }
     }
     if let Some(pct) = spec.worse_than_stable_pct {
-        let found = longest_stretch(&readings, step, for_secs, |c, b| {
+        let found = longest_stretch(&readings, step, for_secs, |c, b, _| {
             b.filter(|b| b.abs() > f64::EPSILON)
                 .map(|b| worse(c, b) / b.abs() * 100.0 > pct)
         });
@@ -273,10 +322,11 @@ pub fn check_weighted(
         }
     }
     if let Some(limit) = spec.limit {
-        let found = longest_stretch(&readings, step, limit_for_secs, |c, _| {
-            Some(match spec.direction {
-                Direction::HigherIsWorse => c > limit,
-                Direction::LowerIsWorse => c < limit,
+        let found = longest_stretch(&readings, step, limit_for_secs, |c, _, bounds| {
+            Some(match (spec.direction, bounds) {
+                (Direction::HigherIsWorse, Some(x)) => x.canary_low > limit,
+                (Direction::HigherIsWorse, None) => c > limit,
+                (Direction::LowerIsWorse, _) => c < limit,
             })
         });
         if let Some(s) = found {
@@ -290,11 +340,16 @@ pub fn check_weighted(
                 duration(s.to - s.from + step),
                 value(spec.unit, limit),
             );
-            hits.push(hit(Rule::Limit, s, limit, message));
+            hits.push(hit(Rule::Limit, s, limit, message + &sure));
         }
     }
     if let Some((min, _)) = success_floor {
-        let found = longest_stretch(&readings, step, floor_for, |c, _| Some(1.0 - c < min));
+        let found = longest_stretch(&readings, step, floor_for, |c, _, bounds| {
+            Some(match bounds {
+                Some(x) => 1.0 - x.canary_low < min,
+                None => 1.0 - c < min,
+            })
+        });
         if let Some(s) = found {
             let message = format!(
                 "success rate {} for {} — under the {} floor",
@@ -302,7 +357,7 @@ pub fn check_weighted(
                 duration(s.to - s.from + step),
                 value(Unit::Ratio, min),
             );
-            hits.push(hit(Rule::SuccessRate, s, min, message));
+            hits.push(hit(Rule::SuccessRate, s, min, message + &sure));
         }
     }
     hits

@@ -196,3 +196,71 @@ fn step_is_the_median_spacing() {
     assert_eq!(step_secs(&flat(0.0, 15.0, 5, 1.0)), 15.0);
     assert_eq!(step_secs(&flat(0.0, 15.0, 1, 1.0)), 0.0);
 }
+
+/// Counted, the error rule holds at its confidence bound: one error a minute in 180 requests
+/// (0.56 %, over the 0.5 pp limit as a point) is not enough; 6 % of 600 a minute is.
+#[test]
+fn counted_error_rule_fires_only_when_sure() {
+    let spec = error_spec();
+    let n = 300;
+    // 3 req/s; an error in every 60th second, so each 60 s stretch holds one in 180.
+    let mut sparse = flat(0.0, 1.0, n, 0.0);
+    for (i, p) in sparse.iter_mut().enumerate() {
+        if i % 60 == 0 {
+            p.value = Some(1.0 / 3.0);
+        }
+    }
+    let stable = flat(0.0, 1.0, n, 0.0);
+    let three = vec![Some(3.0); n];
+    let weights = Weights {
+        canary: &three,
+        baseline: &three,
+        confidence: 0.98,
+    };
+    let point = check_weighted(
+        ERROR_RATE,
+        &spec,
+        None,
+        (&sparse, &stable),
+        None,
+        Mode::Sustained,
+    );
+    assert_eq!(
+        point.len(),
+        1,
+        "as points, 0.56 % for minutes is over 0.5 pp: {point:?}"
+    );
+    let counted = check_weighted(
+        ERROR_RATE,
+        &spec,
+        Some((0.99, 180.0)),
+        (&sparse, &stable),
+        Some(weights),
+        Mode::Sustained,
+    );
+    assert!(counted.is_empty(), "{counted:?}");
+
+    let ten = vec![Some(10.0); n];
+    let weights = Weights {
+        canary: &ten,
+        baseline: &ten,
+        confidence: 0.98,
+    };
+    let bad = flat(0.0, 1.0, n, 0.06);
+    let hits = check_weighted(
+        ERROR_RATE,
+        &spec,
+        None,
+        (&bad, &stable),
+        Some(weights),
+        Mode::Sustained,
+    );
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert!(
+        hits[0]
+            .message
+            .ends_with("above the 0.5 pp limit (at 98% confidence)"),
+        "{}",
+        hits[0].message
+    );
+}
