@@ -181,8 +181,44 @@ impl Window {
             "{label} is enabled; toasts: {:?}",
             self.harness.state().state.toasts.items()
         );
+        let before = node.rect();
         node.click();
         self.harness.run_steps(4);
+        // The button stays where it was clicked while data arrives (the verdict's lines once
+        // pushed the action bar down between two frames, and the click hit nothing).
+        let after: Vec<egui::Rect> = self
+            .harness
+            .query_all_by_label(label)
+            .map(|n| n.rect())
+            .collect();
+        assert!(
+            after.is_empty() || after.contains(&before),
+            "{label} moved from {before:?} to {after:?} while it was clicked"
+        );
+    }
+
+    /// Hover the widget labelled `label` (exactly, or containing it with `contains`) until a
+    /// tooltip with `text` shows; panics after `secs`. The pointer is moved again on each try:
+    /// a backend event arriving meanwhile may re-lay the window out from under it.
+    fn hover_until_tooltip(&mut self, label: &str, contains: bool, text: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let node = if contains {
+                self.harness.get_by_label_contains(label)
+            } else {
+                self.harness.get_by_label(label)
+            };
+            node.hover();
+            self.harness.run_steps(10);
+            if self.harness.query_by_label_contains(text).is_some() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hovered {label:?} for {secs} s; no tooltip with {text:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn selected_view(&self) -> Option<RolloutView> {
@@ -347,11 +383,12 @@ fn a_viewer_sees_every_action_disabled_with_the_missing_permission() {
         let node = w.harness.get_by_label(label);
         assert!(node.accesskit_node().is_disabled(), "{label} is disabled");
     }
-    w.harness.get_by_label("Approve").hover();
-    w.harness.run_steps(10);
-    w.harness.get_by_label_contains(
+    w.hover_until_tooltip(
+        "Approve",
+        false,
         "lab-viewer may not promote: missing permission \"patch rollouts.argoproj.io/status\" \
          in namespace demo of lab-viewer",
+        20,
     );
     // The keyboard is refused with the same reason; nothing reaches the lab.
     w.harness.key_press(egui::Key::A);
@@ -416,14 +453,11 @@ fn a_namespace_scoped_user_is_watched_in_their_namespace_and_told_why() {
     }
     assert_eq!(w.harness.get_all_by_label("not watched").count(), 2);
     // The status bar says so, and its hover names the permission and what to ask for.
-    w.harness
-        .get_by_label_contains(
-            "connected — namespace demo only: you may not list rollouts in all namespaces",
-        )
-        .hover();
-    w.harness.run_steps(10);
-    w.harness.get_by_label_contains(
+    w.hover_until_tooltip(
+        "connected — namespace demo only: you may not list rollouts in all namespaces",
+        true,
         "missing permission \"list rollouts.argoproj.io\" at the cluster scope",
+        20,
     );
     w.harness.get_by_label_contains(
         "ask an administrator for a ClusterRole granting verbs 'list' and 'watch' on resource \

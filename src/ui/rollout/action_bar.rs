@@ -95,12 +95,6 @@ fn weight_ui(
         {
             out.push(UiCommand::DraftWeight(Some(snapped)));
         }
-        let shown = draft.unwrap_or(live);
-        if draft.is_some() {
-            ui.strong(format!("{shown}% (chosen; live {live}%)"));
-        } else {
-            ui.label(format!("{shown}% (live)"));
-        }
         let target = draft.and_then(|w| {
             view.declared_weights()
                 .into_iter()
@@ -127,6 +121,13 @@ fn weight_ui(
                 },
             )));
             out.push(UiCommand::DraftWeight(None));
+        }
+        // The words after the button, so Apply does not move when they change.
+        let shown = draft.unwrap_or(live);
+        if draft.is_some() {
+            ui.strong(format!("{shown}% (chosen; live {live}%)"));
+        } else {
+            ui.label(format!("{shown}% (live)"));
         }
         if draft.is_some() && ui.small_button("Back to live").clicked() {
             out.push(UiCommand::DraftWeight(None));

@@ -1,24 +1,30 @@
-//! The rollout header: phase and message, the versions (stable/canary or active/preview) with
-//! their hashes and the image, the revision, and the judge's verdict when there is one.
+//! The rollout header: a title line (name, phase, waiting mark) above the action bar, and under
+//! it the details: versions (stable/canary or active/preview) with their hashes and the image,
+//! the revision, traffic, the controller's message and the judge's verdict when there is one.
 
 use crate::model::{RolloutView, StrategyKind, VersionRole};
 use crate::ui::events::VerdictView;
 use crate::ui::theme;
 
-pub fn header_ui(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
+/// The title line: name, namespace and context, phase and the waiting mark. One line that does
+/// not grow with data, so the action bar under it stays where the hand expects it.
+pub fn title_ui(ui: &mut egui::Ui, view: &RolloutView) {
     let r = &view.reference;
-    ui.horizontal_wrapped(|ui| {
+    ui.horizontal(|ui| {
         ui.heading(r.name.as_str());
         ui.weak(format!("{} · {}", r.namespace, r.context));
         theme::badge(ui, view.phase.as_str(), theme::phase_color(view.phase));
-        if !view.message.is_empty() {
-            ui.label(view.message.as_str());
-        }
         if view.waiting_for_human() {
             ui.colored_label(theme::WARN, crate::ui::fleet::WAITING_MARK)
                 .on_hover_text(crate::ui::fleet::waiting_reason(view));
         }
     });
+}
+
+/// The details under the action bar: versions, traffic, the controller's message and the
+/// verdict, whose lines come and go with the data.
+pub fn details_ui(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
+    let r = &view.reference;
     ui.horizontal_top(|ui| {
         egui::Grid::new(("header-versions", r))
             .num_columns(2)
@@ -60,6 +66,11 @@ fn versions_rows(ui: &mut egui::Ui, view: &RolloutView) {
 }
 
 fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
+    if !view.message.is_empty() {
+        ui.weak("Message");
+        ui.label(view.message.as_str());
+        ui.end_row();
+    }
     ui.weak("Traffic");
     ui.label(format!(
         "{}% declared · {}% actual",

@@ -45,10 +45,14 @@ pub fn rollout_ui(
         read_only: state.read_only,
         user: user.as_deref(),
     };
-    header::header_ui(ui, &view, state.verdicts.get(&selected));
-    ui.add_space(4.0);
+    // The buttons sit right under the title line, above everything that grows with data: a
+    // verdict line arriving must not move Rollback from under the pointer.
+    header::title_ui(ui, &view);
+    ui.add_space(2.0);
     let draft = draft_for(state, &selected);
     action_bar::action_bar_ui(ui, &input, draft, out);
+    ui.add_space(4.0);
+    header::details_ui(ui, &view, state.verdicts.get(&selected));
     ui.separator();
     egui::Panel::left(("rollout-left", &selected))
         .resizable(true)
