@@ -4,8 +4,8 @@
 use super::*;
 
 /// Refresh cost for 1, 10 and 100 rollouts shown, against the lab and its own Prometheus:
-/// grouped (3 queries whatever the number of rollouts) vs a naive peer (3 queries per rollout,
-/// all sent concurrently on the same client), in one run. The lab gets 100 more rollouts
+/// grouped (one query per signal, 4, whatever the number of rollouts) vs a naive peer (4 queries
+/// per rollout, all sent concurrently on the same client), in one run. The lab gets 100 more rollouts
 /// (copies of `checkout` paused at 20 %, so traffic flows to two versions of each).
 /// `cargo test --test metrics_lab -- --ignored --nocapture bench_refresh_cost`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,7 +149,9 @@ async fn bench_refresh_cost() {
                 // Every version of every rollout got its points.
                 assert_eq!(
                     f.points.len(),
-                    n * 2 * 3 * ((span_secs / step_secs) as usize + 1)
+                    n * 2
+                        * release_cockpit::model::Signal::ALL.len()
+                        * ((span_secs / step_secs) as usize + 1)
                 );
 
                 bare.push(raw(req.clone()).await);
