@@ -5,8 +5,10 @@
 use http::{Request, Response};
 use kube::client::Body;
 use release_cockpit::cluster::{self, ClusterError};
-use release_cockpit::model::{Action, Command, RolloutRef, StepPin, Tool};
-use release_cockpit::orchestrator::{self, OrchestratorError};
+use release_cockpit::model::{Action, Command, Outcome, Pin, RolloutRef, Tool};
+use release_cockpit::orchestrator::{
+    self, Access, Decision, ExecuteOptions, Identity, Journal, OrchestratorError,
+};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::time::Duration;
@@ -197,11 +199,100 @@ async fn expect(
     (body, reply)
 }
 
-async fn finish<T>(task: tokio::task::JoinHandle<T>) -> T {
-    tokio::time::timeout(Duration::from_secs(5), task)
+/// Waits for the command to end, playing the server for its audit trail meanwhile: the
+/// last-action annotation (a metadata-only merge patch) and the Event, in any order. Any other
+/// request fails the test: the verb asked for something its test did not expect.
+async fn finish<T>(task: tokio::task::JoinHandle<T>, handle: &mut Handle) -> T {
+    let deadline = tokio::time::sleep(Duration::from_secs(5));
+    tokio::pin!(deadline);
+    let mut task = task;
+    loop {
+        tokio::select! {
+            done = &mut task => return done.expect("the verb did not panic"),
+            next = handle.next_request() => match next {
+                Some((request, reply)) => serve_audit(request, reply).await,
+                None => {
+                    return tokio::time::timeout(Duration::from_secs(5), task)
+                        .await
+                        .expect("the verb finished after the client hung up")
+                        .expect("the verb did not panic");
+                }
+            },
+            _ = &mut deadline => panic!("the verb did not finish within 5 s"),
+        }
+    }
+}
+
+/// Answers one audit request (see [`finish`]); panics on anything else.
+async fn serve_audit(request: Request<Body>, reply: Reply) {
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    let bytes = request
+        .into_body()
+        .collect_bytes()
         .await
-        .expect("the verb finished (no further request pending)")
-        .expect("the verb did not panic")
+        .expect("request body");
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let annotation_only = body.as_object().is_some_and(|o| o.len() == 1)
+        && body["metadata"]["annotations"]
+            .get("release-cockpit.io/last-action")
+            .is_some();
+    match (method.as_str(), path.as_str()) {
+        ("PATCH", ROLLOUT) if annotation_only => respond(reply, 200, &rollout(1, "199")),
+        ("POST", "/api/v1/namespaces/demo/events") => respond(reply, 201, &body),
+        _ => panic!("unexpected request {method} {path}: {body}"),
+    }
+}
+
+/// `body` without the last-action annotation the door adds to a merge patch of the rollout.
+fn without_audit(mut body: Value) -> Value {
+    if let Some(metadata) = body.as_object_mut().and_then(|o| o.get_mut("metadata")) {
+        if let Some(annotations) = metadata["annotations"].as_object_mut() {
+            annotations.remove("release-cockpit.io/last-action");
+            if annotations.is_empty() {
+                metadata.as_object_mut().map(|m| m.remove("annotations"));
+            }
+        }
+        if metadata.as_object().is_some_and(|m| m.is_empty())
+            && let Some(o) = body.as_object_mut()
+        {
+            o.remove("metadata");
+        }
+    }
+    body
+}
+
+/// `action` on the checkout rollout through the one door, with who the user is and what they
+/// may do already known (so no SelfSubjectReview or access review goes out), journaling into
+/// a directory of its own.
+async fn door(client: kube::Client, action: Action) -> Result<Outcome, OrchestratorError> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let allowed = Access {
+        context: "lab".into(),
+        namespace: "demo".into(),
+        patch_rollouts: Decision::Allowed,
+        patch_rollout_status: Decision::Allowed,
+        create_events: Decision::Allowed,
+    };
+    let options = ExecuteOptions {
+        journal: Some(Journal::at(dir.path().join("journal.jsonl"), 1 << 20)),
+        identity: Some(Identity {
+            user: "lab-admin".into(),
+            groups: Vec::new(),
+            verified: true,
+        }),
+        access: Some(allowed),
+        ..ExecuteOptions::default()
+    };
+    let command = Command {
+        target: target(),
+        action,
+        tool: Tool::Cli,
+        comment: None,
+    };
+    orchestrator::execute_with(&client, &command, &options)
+        .await
+        .map(|done| done.outcome)
 }
 
 /// GET of the rollout, answered with `body`.

@@ -13,7 +13,7 @@ mod verbs;
 
 use release_cockpit::cluster::LoadedKubeconfig;
 use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
-use release_cockpit::model::{Action, Command, RolloutRef, StepPin, Tool};
+use release_cockpit::model::{Action, Command, Pin, RolloutRef, Tool};
 use release_cockpit::orchestrator::journal::{CommandResult, Entry};
 use release_cockpit::orchestrator::{ExecuteOptions, Journal};
 use serde_json::Value;
@@ -173,9 +173,9 @@ fn promote_at(context: &str, at: i32, comment: Option<&str>) -> Command {
     Command {
         target: checkout(context),
         action: Action::Promote {
-            pin: Some(StepPin {
-                step: at,
-                pod_hash: None,
+            pin: Some(Pin {
+                step: Some(at),
+                ..Pin::default()
             }),
         },
         tool: Tool::Auto,

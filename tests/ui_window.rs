@@ -7,8 +7,8 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use release_cockpit::model::{
-    Action, MetricsSnapshot, Outcome, Point, Rollout, RolloutRef, RolloutView, Signal, StepPin,
-    Verb, Version, VersionRole, VersionSeries,
+    Action, MetricsSnapshot, Outcome, Pin, Point, Rollout, RolloutRef, RolloutView, Signal, Verb,
+    Version, VersionRole, VersionSeries,
 };
 use release_cockpit::ui::app::MetricsState;
 use release_cockpit::ui::rollout::plots::plot_series;
@@ -161,10 +161,11 @@ impl Window {
     }
 }
 
-fn pin_at_step_1() -> Option<StepPin> {
-    Some(StepPin {
-        step: 1,
+fn pin_at_step_1() -> Option<Pin> {
+    Some(Pin {
+        step: Some(1),
         pod_hash: Some("7f9c5d8b4".into()),
+        preview_hash: None,
     })
 }
 
@@ -237,7 +238,7 @@ fn rollback_takes_one_click_and_enter() {
     w.settle();
     let sent = w.sent.executed();
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(sent[0].action, Action::Abort);
+    assert_eq!(sent[0].action, Action::Abort { pin: None });
     assert!(w.harness.state().state.dialog.is_none());
 }
 
@@ -599,7 +600,12 @@ fn undo_picks_the_previous_revision_by_default() {
     assert_eq!(
         sent.iter().map(|c| c.action.clone()).collect::<Vec<_>>(),
         [Action::Undo {
-            to_revision: Some(3)
+            to_revision: Some(3),
+            pin: Some(Pin {
+                pod_hash: Some("7f9c5d8b4".into()),
+                ..Pin::default()
+            }),
+            to_hash: None,
         }]
     );
 }

@@ -8,11 +8,10 @@
 //! it is (it never aborts or promotes on missing data: a broken Prometheus is not a bad canary).
 
 use super::verdict::{Verdict, VerdictKind};
-use crate::model::{Phase, RolloutView, StepPin, StrategyKind};
+use crate::model::{Phase, Pin, RolloutView, StrategyKind};
 
-/// The annotation where `auto` writes why it waits, for the window ("waiting for approval:
-/// marginal verdict, score 82") and `kubectl describe`.
-pub const AUTO_STATUS_ANNOTATION: &str = "release-cockpit.io/auto-status";
+/// The annotation where `auto` writes why it waits, for the window and `kubectl describe`.
+pub use crate::model::view::AUTO_STATUS_ANNOTATION;
 
 /// How patient the loop is, in seconds.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,11 +50,12 @@ impl Ending {
 /// What to do now.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
-    /// Abort the update (all traffic back to stable); `why` is the verdict's headline.
-    Abort { why: String },
-    /// Promote past the pause the rollout waits at; `pin` is the step it was seen at (`None`
-    /// for blue-green, which has no steps).
-    Promote { pin: Option<StepPin>, why: String },
+    /// Abort the update (all traffic back to stable); `why` is the verdict's headline. `pin`
+    /// is the revision that was judged: a new one appearing meanwhile is judged again first.
+    Abort { pin: Pin, why: String },
+    /// Promote past the pause the rollout waits at; `pin` is what was judged: the step and
+    /// pod hash of a canary, the preview of a blue-green rollout.
+    Promote { pin: Pin, why: String },
     /// Do nothing this time; `reason` is what the window shows.
     Wait { reason: String },
     /// Stop the loop.
@@ -143,6 +143,10 @@ impl AutoLoop {
         }
         match verdict.kind {
             VerdictKind::Fail => Decision::Abort {
+                pin: Pin {
+                    pod_hash: view.current_hash.clone(),
+                    ..Pin::default()
+                },
                 why: verdict.headline(),
             },
             VerdictKind::NoData => {
@@ -193,10 +197,7 @@ impl AutoLoop {
                     };
                 }
                 Decision::Promote {
-                    pin: view.current_step.map(|step| StepPin {
-                        step,
-                        pod_hash: view.current_hash.clone(),
-                    }),
+                    pin: Pin::of_view(view),
                     why: verdict.headline(),
                 }
             }

@@ -68,6 +68,10 @@ fn fail_aborts_at_once_even_before_the_dwell() {
     assert_eq!(
         d,
         Decision::Abort {
+            pin: Pin {
+                pod_hash: Some("bbb".into()),
+                ..Pin::default()
+            },
             why: "fail, score 0: error rate 6.0% vs stable 0.2%".into()
         }
     );
@@ -94,10 +98,11 @@ fn pass_promotes_pinned_after_the_dwell_only() {
     assert_eq!(
         auto.decide(&view, Some(&pass), 70.0),
         Decision::Promote {
-            pin: Some(StepPin {
-                step: 1,
-                pod_hash: Some("bbb".into())
-            }),
+            pin: Pin {
+                step: Some(1),
+                pod_hash: Some("bbb".into()),
+                preview_hash: None,
+            },
             why: "pass, score 100: error rate 6.0% vs stable 0.2%".into()
         }
     );
@@ -109,7 +114,7 @@ fn pass_promotes_pinned_after_the_dwell_only() {
     assert!(matches!(
         auto.decide(&paused_at(3), Some(&pass), 131.0),
         Decision::Promote {
-            pin: Some(StepPin { step: 3, .. }),
+            pin: Pin { step: Some(3), .. },
             ..
         }
     ));

@@ -187,13 +187,13 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
             outcome.marginal_verdicts += 1;
         }
         match auto.decide(&view, Some(&verdict), t) {
-            Decision::Abort { why } => {
+            Decision::Abort { why, .. } => {
                 outcome.abort_secs = Some(t - from);
                 outcome.abort_headline = Some(why);
                 return Ok(outcome);
             }
             Decision::Promote { pin, .. } => {
-                let plan = plan_promote(&reference, &typed, pin.as_ref(), false)
+                let plan = plan_promote(&reference, &typed, Some(&pin), false)
                     .map_err(|e| e.to_string())?;
                 for patch in plan.patches {
                     apply(&mut rollout, &patch.body)?;

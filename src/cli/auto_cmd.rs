@@ -3,7 +3,7 @@
 //! `orchestrator::execute_with` (tool `auto`, the verdict in the comment).
 //!
 //! Why it waits is written to the rollout as the `release-cockpit.io/auto-status`
-//! annotation (one metadata merge patch, only when the text changes), so the window and
+//! annotation (through the same door, only when the text changes), so the window and
 //! `kubectl describe` show "waiting for approval: marginal verdict, score 82".
 
 use super::analyze_cmd::{Feed, FeedArgs, load_policy, no_source};
@@ -11,9 +11,8 @@ use crate::analysis::auto::{AUTO_STATUS_ANNOTATION, AutoLoop, AutoSettings, Deci
 use crate::analysis::{self, words};
 use crate::cluster;
 use crate::metrics::settings::parse_duration;
-use crate::model::{Action, Command, Rollout, RolloutRef, RolloutView, Tool};
-use crate::orchestrator::{self, ExecuteOptions, FIELD_MANAGER, OrchestratorError};
-use kube::api::{Api, Patch, PatchParams};
+use crate::model::{Action, Command, RolloutRef, RolloutView, Tool};
+use crate::orchestrator::{self, ExecuteOptions, OrchestratorError};
 use serde_json::Value;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -78,6 +77,12 @@ pub async fn run(
         no_data_limit_secs: args.no_data_limit.as_secs_f64(),
         timeout_secs: args.timeout.as_secs_f64(),
     };
+    // Who auto acts as is asked once, not before every command it sends.
+    let mut options = options.clone();
+    if options.identity.is_none() && !options.read_only {
+        options.identity = Some(orchestrator::whoami(client, &target.context).await?);
+    }
+    let options = &options;
     let started = tokio::time::Instant::now();
     let clock = || started.elapsed().as_secs_f64();
     let mut auto = AutoLoop::new(settings, clock());
@@ -111,7 +116,7 @@ pub async fn run(
                     let text = ending_text(&ending, &view);
                     println!("{} {text}", now_text());
                     status
-                        .set(client, target, &format!("auto finished: {text}"))
+                        .set(client, target, &format!("auto finished: {text}"), options)
                         .await;
                     return Ok(ExitCode::from(ending.exit_code()));
                 }
@@ -121,19 +126,23 @@ pub async fn run(
                         println!("{} {line}", now_text());
                         last_line = Some(line);
                     }
-                    status.set(client, target, &reason).await;
+                    status.set(client, target, &reason, options).await;
                 }
-                Decision::Abort { why } => {
+                Decision::Abort { pin, why } => {
                     println!("{} step {}: abort — {why}", now_text(), view.step_label());
-                    act(client, target, Action::Abort, &why, options).await?;
-                    status.set(client, target, &format!("aborted: {why}")).await;
+                    let pin = Some(pin);
+                    if act(client, target, Action::Abort { pin }, &why, options).await? {
+                        let text = format!("aborted: {why}");
+                        status.set(client, target, &text, options).await;
+                    }
                 }
                 Decision::Promote { pin, why } => {
                     println!("{} step {}: promote — {why}", now_text(), view.step_label());
-                    act(client, target, Action::Promote { pin }, &why, options).await?;
-                    status
-                        .set(client, target, &format!("promoted: {why}"))
-                        .await;
+                    let pin = Some(pin);
+                    if act(client, target, Action::Promote { pin }, &why, options).await? {
+                        let text = format!("promoted: {why}");
+                        status.set(client, target, &text, options).await;
+                    }
                 }
             }
         }
@@ -141,16 +150,17 @@ pub async fn run(
     }
 }
 
-/// Sends one decision through the orchestration API. A rollout that moved on or changed
-/// meanwhile (a person promoted it, the controller wrote its status) is not an error: the
-/// next decision re-reads it; a pinned promote never applies to a step it did not see.
+/// Sends one decision through the orchestration API; true when it was sent. A rollout that
+/// moved on or changed meanwhile (a person promoted it, a new revision started, the
+/// controller wrote its status) is not an error: the next decision re-reads and judges it
+/// again; a pinned promote or abort never applies to a revision or step it did not judge.
 async fn act(
     client: &kube::Client,
     target: &RolloutRef,
     action: Action,
     why: &str,
     options: &ExecuteOptions,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let command = Command {
         target: target.clone(),
         action,
@@ -162,16 +172,17 @@ async fn act(
             for warning in &done.warnings {
                 eprintln!("warning: {warning}");
             }
-            Ok(())
+            Ok(true)
         }
         Err(
             e @ (OrchestratorError::MovedOn { .. }
+            | OrchestratorError::AlreadyPromoted { .. }
             | OrchestratorError::ChangedMeanwhile { .. }
             | OrchestratorError::Conflict { .. }
             | OrchestratorError::NotApplicable { .. }),
         ) => {
             println!("{} not sent, decided again next time: {e}", now_text());
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(e.into()),
     }
@@ -197,25 +208,33 @@ struct Status {
 }
 
 impl Status {
-    /// Writes the `release-cockpit.io/auto-status` annotation; a failure is a warning only
-    /// (the status is for people; the decisions do not depend on it).
-    async fn set(&mut self, client: &kube::Client, target: &RolloutRef, text: &str) {
+    /// Writes the `release-cockpit.io/auto-status` annotation through the orchestration API
+    /// (journaled with tool `auto`; `--read-only` writes nothing). A failure is a warning
+    /// only: the status is for people, the decisions do not depend on it.
+    async fn set(
+        &mut self,
+        client: &kube::Client,
+        target: &RolloutRef,
+        text: &str,
+        options: &ExecuteOptions,
+    ) {
         if self.last.as_deref() == Some(text) {
             return;
         }
-        let api: Api<Rollout> = Api::namespaced(client.clone(), &target.namespace);
-        let patch =
-            serde_json::json!({"metadata": {"annotations": {AUTO_STATUS_ANNOTATION: text}}});
-        let params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.into()),
-            ..PatchParams::default()
+        let command = Command {
+            target: target.clone(),
+            action: Action::AutoStatus { text: text.into() },
+            tool: Tool::Auto,
+            comment: None,
         };
-        match api.patch(&target.name, &params, &Patch::Merge(patch)).await {
-            Ok(_) => self.last = Some(text.to_string()),
-            Err(e) => eprintln!(
-                "warning: could not write {AUTO_STATUS_ANNOTATION} on rollout {}/{} in context {}: {e}",
-                target.namespace, target.name, target.context
-            ),
+        let options = ExecuteOptions {
+            // The status is not a decision: a required comment is for people's commands.
+            require_comment: false,
+            ..options.clone()
+        };
+        match orchestrator::execute_with(client, &command, &options).await {
+            Ok(_) | Err(OrchestratorError::ReadOnly { .. }) => self.last = Some(text.to_string()),
+            Err(e) => eprintln!("warning: could not write {AUTO_STATUS_ANNOTATION}: {e}"),
         }
     }
 }

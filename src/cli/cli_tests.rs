@@ -1,7 +1,7 @@
 //! Parsing: kubectl's flag names, verbs and their usage errors (exit 2).
 
 use super::*;
-use crate::model::{Action, StepPin};
+use crate::model::{Action, Pin};
 
 fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
     Cli::try_parse_from(std::iter::once("release-cockpit").chain(args.iter().copied()))
@@ -37,9 +37,9 @@ fn global_flags_are_kubectls_and_work_after_the_verb() {
         Some((
             "checkout".to_string(),
             Action::Promote {
-                pin: Some(StepPin {
-                    step: 2,
-                    pod_hash: None
+                pin: Some(Pin {
+                    step: Some(2),
+                    ..Pin::default()
                 })
             },
             None
@@ -72,9 +72,36 @@ fn set_weight_rejects_what_is_not_a_percentage_with_exit_2() {
 
 #[test]
 fn every_verb_maps_to_its_action() {
-    let cases: [(&[&str], Action); 8] = [
-        (&["promote", "x", "--full"], Action::PromoteFull),
-        (&["abort", "x"], Action::Abort),
+    let hash = |h: &str| {
+        Some(Pin {
+            pod_hash: Some(h.into()),
+            ..Pin::default()
+        })
+    };
+    let cases: [(&[&str], Action); 13] = [
+        (
+            &["promote", "x", "--full"],
+            Action::PromoteFull { pin: None },
+        ),
+        (
+            &["promote", "x", "--full", "--expect-hash", "abc"],
+            Action::PromoteFull { pin: hash("abc") },
+        ),
+        (
+            &["promote", "x", "--step", "1", "--expect-hash", "abc"],
+            Action::Promote {
+                pin: Some(Pin {
+                    step: Some(1),
+                    pod_hash: Some("abc".into()),
+                    preview_hash: None,
+                }),
+            },
+        ),
+        (&["abort", "x"], Action::Abort { pin: None }),
+        (
+            &["abort", "x", "--expect-hash", "abc"],
+            Action::Abort { pin: hash("abc") },
+        ),
         (&["retry", "x"], Action::Retry),
         (&["pause", "x"], Action::Pause),
         (&["resume", "x"], Action::Resume),
@@ -83,6 +110,25 @@ fn every_verb_maps_to_its_action() {
             &["undo", "x", "--to-revision", "3"],
             Action::Undo {
                 to_revision: Some(3),
+                pin: None,
+                to_hash: None,
+            },
+        ),
+        (
+            &[
+                "undo",
+                "x",
+                "--to-revision",
+                "3",
+                "--to-hash",
+                "old",
+                "--expect-hash",
+                "abc",
+            ],
+            Action::Undo {
+                to_revision: Some(3),
+                pin: hash("abc"),
+                to_hash: Some("old".into()),
             },
         ),
         (
@@ -90,6 +136,13 @@ fn every_verb_maps_to_its_action() {
             Action::SetWeight {
                 weight: 40,
                 pin: None,
+            },
+        ),
+        (
+            &["set-weight", "x", "40", "--expect-hash", "abc"],
+            Action::SetWeight {
+                weight: 40,
+                pin: hash("abc"),
             },
         ),
     ];
@@ -107,7 +160,11 @@ fn every_verb_maps_to_its_action() {
         .expect("verb");
     assert_eq!(
         verb_cmd::action_of(&command),
-        Some(("x".into(), Action::Abort, Some("error spike".into())))
+        Some((
+            "x".into(),
+            Action::Abort { pin: None },
+            Some("error spike".into())
+        ))
     );
     for read in [
         &["list"][..],

@@ -79,7 +79,8 @@ pub enum Commands {
     },
     /// Stream a rollout's changes until Ctrl-C, or until a condition (for CI).
     Watch(watch_cmd::WatchArgs),
-    /// Promote past the current pause or step (pinned to the step it reads, or to --step).
+    /// Promote past the current pause or step (pinned to what it reads, or to what you saw:
+    /// --step, --expect-hash).
     Promote {
         name: String,
         /// Skip all remaining steps and analyses.
@@ -88,6 +89,10 @@ pub enum Commands {
         /// Only promote if the rollout is still at step N (what you saw); otherwise nothing changes.
         #[arg(long, value_name = "N", conflicts_with = "full")]
         step: Option<i32>,
+        /// Only act if the rollout still runs pod hash HASH (its canary, or its blue-green
+        /// preview: what you saw); otherwise nothing changes and you are told what is there now.
+        #[arg(long, value_name = "HASH")]
+        expect_hash: Option<String>,
         /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
@@ -95,6 +100,10 @@ pub enum Commands {
     /// Abort the update: all traffic back to stable.
     Abort {
         name: String,
+        /// Only act if the rollout still runs pod hash HASH (its canary, or its blue-green
+        /// preview: what you saw); otherwise nothing changes and you are told what is there now.
+        #[arg(long, value_name = "HASH")]
+        expect_hash: Option<String>,
         /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
@@ -133,6 +142,13 @@ pub enum Commands {
         /// The revision to go back to.
         #[arg(long, value_name = "N")]
         to_revision: Option<i64>,
+        /// Only undo if that revision still has pod hash HASH (what you saw).
+        #[arg(long, value_name = "HASH")]
+        to_hash: Option<String>,
+        /// Only act if the rollout still runs pod hash HASH (its canary, or its blue-green
+        /// preview: what you saw); otherwise nothing changes and you are told what is there now.
+        #[arg(long, value_name = "HASH")]
+        expect_hash: Option<String>,
         /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
@@ -146,6 +162,10 @@ pub enum Commands {
         /// Only move if the rollout is still at step N (what you saw).
         #[arg(long, value_name = "N")]
         step: Option<i32>,
+        /// Only act if the rollout still runs pod hash HASH (its canary, or its blue-green
+        /// preview: what you saw); otherwise nothing changes and you are told what is there now.
+        #[arg(long, value_name = "HASH")]
+        expect_hash: Option<String>,
         /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,

@@ -4,7 +4,7 @@
 use super::output::outcome_line;
 use super::session::Session;
 use super::{Commands, GlobalArgs, OutputFormat};
-use crate::model::{Action, Command, StepPin, Tool};
+use crate::model::{Action, Command, Pin, Tool};
 use crate::orchestrator::{self, ExecuteOptions};
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,30 +15,41 @@ pub const REQUIRE_COMMENT_ENV: &str = "RELEASE_COCKPIT_REQUIRE_COMMENT";
 /// The action a verb subcommand asks for, with its `--comment`; `None` for the subcommands
 /// that change nothing.
 pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)> {
-    let pin = |step: &Option<i32>| {
-        step.map(|step| StepPin {
-            step,
-            pod_hash: None,
+    // What the caller saw, from --step and --expect-hash; `None` when neither was given.
+    let pin = |step: &Option<i32>, hash: &Option<String>| {
+        (step.is_some() || hash.is_some()).then(|| Pin {
+            step: *step,
+            pod_hash: hash.clone(),
+            preview_hash: None,
         })
     };
     Some(match command {
         Commands::Promote {
             name,
-            full: true,
-            comment,
-            ..
-        } => (name.clone(), Action::PromoteFull, comment.clone()),
-        Commands::Promote {
-            name,
-            full: false,
+            full,
             step,
+            expect_hash,
+            comment,
+        } => {
+            let pin = pin(step, expect_hash);
+            let action = if *full {
+                Action::PromoteFull { pin }
+            } else {
+                Action::Promote { pin }
+            };
+            (name.clone(), action, comment.clone())
+        }
+        Commands::Abort {
+            name,
+            expect_hash,
             comment,
         } => (
             name.clone(),
-            Action::Promote { pin: pin(step) },
+            Action::Abort {
+                pin: pin(&None, expect_hash),
+            },
             comment.clone(),
         ),
-        Commands::Abort { name, comment } => (name.clone(), Action::Abort, comment.clone()),
         Commands::Retry { name, comment } => (name.clone(), Action::Retry, comment.clone()),
         Commands::Pause { name, comment } => (name.clone(), Action::Pause, comment.clone()),
         Commands::Resume { name, comment } => (name.clone(), Action::Resume, comment.clone()),
@@ -46,11 +57,15 @@ pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)>
         Commands::Undo {
             name,
             to_revision,
+            to_hash,
+            expect_hash,
             comment,
         } => (
             name.clone(),
             Action::Undo {
                 to_revision: *to_revision,
+                pin: pin(&None, expect_hash),
+                to_hash: to_hash.clone(),
             },
             comment.clone(),
         ),
@@ -58,12 +73,13 @@ pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)>
             name,
             percent,
             step,
+            expect_hash,
             comment,
         } => (
             name.clone(),
             Action::SetWeight {
                 weight: *percent,
-                pin: pin(step),
+                pin: pin(step, expect_hash),
             },
             comment.clone(),
         ),

@@ -14,7 +14,7 @@ mod fixture_tests;
 pub(crate) mod testdata;
 
 pub use argo::{Rollout, RolloutSpec, RolloutStatus};
-pub use command::{Action, Command, StepPin, Tool};
+pub use command::{Action, Command, Pin, Tool};
 pub use series::{MetricsSnapshot, Point, Signal, VersionSeries};
 pub use view::{Phase, RolloutView, StepKind, StrategyKind};
 
@@ -101,6 +101,8 @@ pub enum Verb {
     Restart,
     Undo,
     SetWeight,
+    /// `auto` writes what it waits for on the rollout (an annotation, no change to traffic).
+    AutoStatus,
 }
 
 impl Verb {
@@ -115,6 +117,7 @@ impl Verb {
             Verb::Restart => "restart",
             Verb::Undo => "undo",
             Verb::SetWeight => "set-weight",
+            Verb::AutoStatus => "auto-status",
         }
     }
 }

@@ -136,6 +136,8 @@ pub struct RolloutView {
 
 pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
 pub const LAST_ACTION_ANNOTATION: &str = "release-cockpit.io/last-action";
+/// Where `auto` writes what it waits for ("waiting for approval: marginal verdict, score 82").
+pub const AUTO_STATUS_ANNOTATION: &str = "release-cockpit.io/auto-status";
 
 impl RolloutView {
     /// The view of `ro` as seen through `context`. For a canary without traffic routing the

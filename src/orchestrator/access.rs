@@ -4,6 +4,7 @@
 
 use super::OrchestratorError;
 use crate::cluster::{Attempt, self_access_review};
+use crate::model::Verb;
 use k8s_openapi::api::authorization::v1::ResourceAttributes;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -31,6 +32,23 @@ impl Permission {
         Permission::PatchRolloutStatus,
         Permission::CreateEvents,
     ];
+
+    /// The permissions `verb` may need, status first (as the door checks them): every
+    /// change also writes the last-action annotation, so every verb patches the rollout.
+    /// The plan of one command may need fewer ([`super::needed_permissions`]).
+    pub fn for_verb(verb: Verb) -> &'static [Permission] {
+        match verb {
+            Verb::Pause | Verb::Restart | Verb::Undo | Verb::AutoStatus => {
+                &[Permission::PatchRollouts]
+            }
+            Verb::Promote
+            | Verb::PromoteFull
+            | Verb::Abort
+            | Verb::Retry
+            | Verb::Resume
+            | Verb::SetWeight => &[Permission::PatchRolloutStatus, Permission::PatchRollouts],
+        }
+    }
 
     /// As kubectl names it: "patch rollouts/status".
     pub fn as_str(self) -> &'static str {

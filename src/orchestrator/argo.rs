@@ -4,7 +4,8 @@
 use super::OrchestratorError;
 use super::plan::{PatchBody, Plan, PlannedPatch, Subresource};
 use crate::model::argo::CanaryStrategy;
-use crate::model::{Rollout, RolloutRef, StepPin, Verb};
+use crate::model::view::AUTO_STATUS_ANNOTATION;
+use crate::model::{Pin, Rollout, RolloutRef, Verb};
 use serde_json::{Value, json};
 
 fn main_merge(body: Value) -> PlannedPatch {
@@ -21,48 +22,44 @@ fn status_merge(body: Value) -> PlannedPatch {
     }
 }
 
-/// What the caller saw, checked against the rollout just read. `pin` `None` pins to the
-/// rollout as read. Nothing is sent when they already differ.
-fn effective_pin(
+/// What the caller saw, checked against the rollout just read: the pin to send (the
+/// caller's, or what was read when the caller gave none). Nothing is sent when they differ.
+pub(crate) fn effective_pin(
     target: &RolloutRef,
+    verb: Verb,
     ro: &Rollout,
-    pin: Option<&StepPin>,
-) -> Result<StepPin, OrchestratorError> {
-    let status = ro.status.clone().unwrap_or_default();
-    let now_step = status.current_step_index;
-    let now_hash = status.current_pod_hash;
-    let seen = StepPin {
-        step: now_step.unwrap_or(0),
-        pod_hash: now_hash.clone(),
-    };
+    pin: Option<&Pin>,
+) -> Result<Pin, OrchestratorError> {
+    let now = Pin::of_rollout(ro);
     let Some(pin) = pin else {
-        return Ok(seen);
+        return Ok(now);
     };
-    let hash_moved = pin.pod_hash.is_some() && pin.pod_hash != now_hash;
-    if pin.step != seen.step || hash_moved {
+    if !pin.holds_in(&now) {
         return Err(OrchestratorError::MovedOn {
             target: target.clone(),
-            pinned_step: pin.step,
-            now_step,
-            now_hash,
+            verb,
+            seen: pin.clone(),
+            now,
         });
     }
-    Ok(StepPin {
-        step: pin.step,
-        pod_hash: pin.pod_hash.clone().or(seen.pod_hash),
-    })
+    Ok(pin.clone())
 }
 
-/// `test` ops that make the API server refuse the patch unless the rollout is still at the
-/// pinned step and pod hash (only for fields the rollout has; a test on a missing field fails).
-fn pin_tests(ro: &Rollout, pin: &StepPin) -> Vec<Value> {
-    let status = ro.status.clone().unwrap_or_default();
+/// `test` ops that make the API server refuse the patch unless the rollout still shows
+/// what the pin names (a test on a field the rollout lacks fails too, which is right: the
+/// pin then no longer holds).
+pub(crate) fn pin_tests(pin: &Pin) -> Vec<Value> {
     let mut ops = Vec::new();
-    if status.current_step_index.is_some() {
-        ops.push(json!({"op": "test", "path": "/status/currentStepIndex", "value": pin.step}));
+    if let Some(step) = pin.step {
+        ops.push(json!({"op": "test", "path": "/status/currentStepIndex", "value": step}));
     }
     if let Some(hash) = &pin.pod_hash {
         ops.push(json!({"op": "test", "path": "/status/currentPodHash", "value": hash}));
+    }
+    if let Some(preview) = &pin.preview_hash {
+        ops.push(
+            json!({"op": "test", "path": "/status/blueGreen/previewSelector", "value": preview}),
+        );
     }
     ops
 }
@@ -125,11 +122,12 @@ fn step_summary(verb_words: &str, from: i32, to: i32, canary: &CanaryStrategy) -
 }
 
 /// promote and promote --full, as kubectl-argo-rollouts' `getPatches`, with the status part
-/// sent as a JSON Patch pinned to the step the caller saw (for --full only when pinned).
+/// sent as a JSON Patch pinned to what the caller saw (`pin`, else what was just read): the
+/// step and pod hash of a canary, the preview of a blue-green rollout.
 pub fn plan_promote(
     target: &RolloutRef,
     ro: &Rollout,
-    pin: Option<&StepPin>,
+    pin: Option<&Pin>,
     full: bool,
 ) -> Result<Plan, OrchestratorError> {
     let verb = if full {
@@ -139,17 +137,12 @@ pub fn plan_promote(
     };
     let status = ro.status.clone().unwrap_or_default();
     let mut plan = Plan::nothing(target, verb, String::new());
-    // promote always pins (to `pin`, or to the step just read); --full only when asked to.
-    if !full || pin.is_some() {
-        plan.pin = Some(effective_pin(target, ro, pin)?);
-    }
+    let pin = effective_pin(target, verb, ro, pin)?;
     if !full && pause_already_lifted(ro) {
         // Someone promoted this pause step a moment ago; the controller is moving on.
-        return Err(OrchestratorError::MovedOn {
+        return Err(OrchestratorError::AlreadyPromoted {
             target: target.clone(),
-            pinned_step: status.current_step_index.unwrap_or(0),
-            now_step: status.current_step_index,
-            now_hash: None,
+            step: status.current_step_index.unwrap_or(0),
         });
     }
     let unpause = ro
@@ -166,8 +159,17 @@ pub fn plan_promote(
     if full {
         if status.current_pod_hash != status.stable_rs {
             ops.push(json!({"op": "add", "path": "/status/promoteFull", "value": true}));
-            plan.summary =
-                "promoted fully: skipping the remaining steps and analyses (weight 100%)".into();
+            plan.summary = match (&pin.preview_hash, &pin.pod_hash) {
+                (Some(preview), _) => format!(
+                    "promoted fully: preview {preview} becomes active, skipping the remaining analyses"
+                ),
+                (None, Some(hash)) => format!(
+                    "promoted fully: canary {hash} skips the remaining steps and analyses (weight 100%)"
+                ),
+                (None, None) => {
+                    "promoted fully: skipping the remaining steps and analyses (weight 100%)".into()
+                }
+            };
             plan.from_step = canary.map(|_| from);
             plan.to_step = canary.map(|_| last);
             plan.weight = Some(100);
@@ -207,20 +209,14 @@ pub fn plan_promote(
     }
 
     if !ops.is_empty() {
-        let body = match &plan.pin {
-            Some(pin) => {
-                let mut pinned = pin_tests(ro, pin);
-                pinned.extend(ops);
-                PatchBody::Json(pinned)
-            }
-            // Only --full goes unpinned, exactly as kubectl-argo-rollouts sends it.
-            None => PatchBody::Merge(json!({"status": {"promoteFull": true}})),
-        };
+        let mut pinned = pin_tests(&pin);
+        pinned.extend(ops);
         plan.patches.push(PlannedPatch {
             subresource: Subresource::Status,
-            body,
+            body: PatchBody::Json(pinned),
         });
     }
+    plan.pin = Some(pin);
     if let Some(unpause) = unpause {
         if plan.patches.is_empty() {
             plan.summary = "promoted: unpaused".into();
@@ -237,15 +233,38 @@ pub fn plan_promote(
     Ok(plan)
 }
 
-pub fn plan_abort(target: &RolloutRef) -> Plan {
+/// abort: all traffic back to stable. With a pin (what `auto` judged), a JSON Patch that
+/// the API server refuses once another revision is rolling out; without, the merge patch
+/// kubectl-argo-rollouts sends (a person's Rollback applies to whatever runs now).
+pub fn plan_abort(target: &RolloutRef, pin: Option<&Pin>) -> Plan {
     let mut plan = Plan::nothing(
         target,
         Verb::Abort,
         "aborted: traffic goes back to stable (weight 0%)".into(),
     );
-    plan.patches
-        .push(status_merge(json!({"status": {"abort": true}})));
+    let body = match pin {
+        Some(pin) => {
+            let mut ops = pin_tests(pin);
+            ops.push(json!({"op": "add", "path": "/status/abort", "value": true}));
+            PatchBody::Json(ops)
+        }
+        None => PatchBody::Merge(json!({"status": {"abort": true}})),
+    };
+    plan.patches.push(PlannedPatch {
+        subresource: Subresource::Status,
+        body,
+    });
+    plan.pin = pin.cloned();
     plan.weight = Some(0);
+    plan
+}
+
+/// The `release-cockpit.io/auto-status` annotation: what `auto` waits for.
+pub fn plan_auto_status(target: &RolloutRef, text: &str) -> Plan {
+    let mut plan = Plan::nothing(target, Verb::AutoStatus, format!("auto status: {text}"));
+    plan.patches.push(main_merge(
+        json!({"metadata": {"annotations": {AUTO_STATUS_ANNOTATION: text}}}),
+    ));
     plan
 }
 
@@ -299,7 +318,7 @@ pub fn plan_set_weight(
     target: &RolloutRef,
     ro: &Rollout,
     weight: i32,
-    pin: Option<&StepPin>,
+    pin: Option<&Pin>,
 ) -> Result<Plan, OrchestratorError> {
     let verb = Verb::SetWeight;
     if !(0..=100).contains(&weight) {
@@ -353,7 +372,7 @@ pub fn plan_set_weight(
             "no update is in progress (the canary is the stable version); set-weight moves an update between its steps",
         ));
     }
-    let pin = effective_pin(target, ro, pin)?;
+    let pin = effective_pin(target, verb, ro, pin)?;
     let mut plan = Plan::nothing(target, verb, String::new());
     plan.from_step = Some(from);
     plan.to_step = Some(to);
@@ -362,7 +381,7 @@ pub fn plan_set_weight(
         plan.summary = format!("nothing to do: already at step {from} (weight {weight}%)");
         return Ok(plan);
     }
-    let mut ops = pin_tests(ro, &pin);
+    let mut ops = pin_tests(&pin);
     if !status.pause_conditions.is_empty() {
         ops.push(json!({"op": "remove", "path": "/status/pauseConditions"}));
     }

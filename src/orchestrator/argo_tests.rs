@@ -2,6 +2,7 @@
 //! the mock-server tests do not reach, and the refusals that send nothing.
 
 use super::*;
+use crate::model::Pin;
 use crate::model::testdata::object;
 
 fn target_of(ro: &Rollout) -> RolloutRef {
@@ -36,11 +37,84 @@ fn blue_green_promote_clears_the_pause_pinned_to_the_preview_hash() {
         status_ops(&plan),
         vec![
             json!({"op": "test", "path": "/status/currentPodHash", "value": "74b948fccb"}),
+            json!({"op": "test", "path": "/status/blueGreen/previewSelector", "value": "74b948fccb"}),
             json!({"op": "remove", "path": "/status/pauseConditions"}),
         ]
     );
     assert_eq!(plan.patches.len(), 1);
     assert_eq!(plan.summary, "promoted: preview 74b948fccb becomes active");
+}
+
+#[test]
+fn blue_green_approval_of_a_preview_that_was_replaced_sends_nothing_and_says_what_is_there() {
+    let (ro, target) = fixture("blue-green/bluegreen-rollout.yaml");
+    let seen = Pin {
+        step: None,
+        pod_hash: Some("7855cfc5b8".into()),
+        preview_hash: Some("7855cfc5b8".into()),
+    };
+    for full in [false, true] {
+        let err = plan_promote(&target, &ro, Some(&seen), full).expect_err("moved on");
+        assert!(
+            matches!(&err, OrchestratorError::MovedOn { now, .. } if now.preview_hash.as_deref() == Some("74b948fccb")),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("was for preview 7855cfc5b8"), "{text}");
+        assert!(
+            text.contains("now shows preview 74b948fccb, pod hash 74b948fccb (a new revision)"),
+            "{text}"
+        );
+        assert!(text.contains("nothing was changed"), "{text}");
+    }
+}
+
+#[test]
+fn promote_full_is_pinned_to_what_was_seen() {
+    let (ro, target) = fixture("blue-green/bluegreen-rollout.yaml");
+    let seen = Pin {
+        step: None,
+        pod_hash: Some("74b948fccb".into()),
+        preview_hash: Some("74b948fccb".into()),
+    };
+    let plan = plan_promote(&target, &ro, Some(&seen), true).expect("plan");
+    assert_eq!(
+        status_ops(&plan),
+        vec![
+            json!({"op": "test", "path": "/status/currentPodHash", "value": "74b948fccb"}),
+            json!({"op": "test", "path": "/status/blueGreen/previewSelector", "value": "74b948fccb"}),
+            json!({"op": "add", "path": "/status/promoteFull", "value": true}),
+        ]
+    );
+    assert_eq!(plan.pin, Some(seen));
+    assert!(
+        plan.summary.contains("preview 74b948fccb becomes active"),
+        "{}",
+        plan.summary
+    );
+}
+
+#[test]
+fn abort_is_pinned_only_when_asked() {
+    let (_, target) = fixture("canary/canary-rollout.yaml");
+    let plan = plan_abort(&target, None);
+    assert_eq!(
+        plan.patches[0].body,
+        PatchBody::Merge(json!({"status": {"abort": true}}))
+    );
+    let judged = Pin {
+        pod_hash: Some("abc".into()),
+        ..Pin::default()
+    };
+    let plan = plan_abort(&target, Some(&judged));
+    assert_eq!(
+        status_ops(&plan),
+        vec![
+            json!({"op": "test", "path": "/status/currentPodHash", "value": "abc"}),
+            json!({"op": "add", "path": "/status/abort", "value": true}),
+        ]
+    );
+    assert_eq!(plan.pin, Some(judged));
 }
 
 #[test]
@@ -102,7 +176,8 @@ fn set_weight_refuses_what_argo_cannot_do() {
 #[test]
 fn undo_of_a_workload_ref_rollout_is_refused() {
     let (ro, target) = fixture("canary/canary-rollout2.yaml");
-    let err = crate::orchestrator::plan_undo(&target, &ro, &[], None).expect_err("workloadRef");
+    let err = crate::orchestrator::plan_undo(&target, &ro, &[], None, None, None)
+        .expect_err("workloadRef");
     assert!(err.to_string().contains("workloadRef"), "{err}");
 }
 
@@ -127,15 +202,7 @@ fn a_pause_step_whose_pause_someone_lifted_is_not_promoted_twice() {
     status.pause_conditions.clear();
     let err = plan_promote(&target, &ro, None, false).expect_err("already promoted");
     assert!(
-        matches!(
-            err,
-            OrchestratorError::MovedOn {
-                pinned_step: 1,
-                now_step: Some(1),
-                now_hash: None,
-                ..
-            }
-        ),
+        matches!(err, OrchestratorError::AlreadyPromoted { step: 1, .. }),
         "{err}"
     );
     assert!(

@@ -63,16 +63,18 @@ pub fn event_reason(verb: Verb) -> &'static str {
         Verb::Restart => "RestartedByUser",
         Verb::Undo => "UndoneByUser",
         Verb::SetWeight => "WeightSetByUser",
+        Verb::AutoStatus => "AutoStatusSet",
     }
 }
 
-/// The plan with the last-action annotation added: into the first merge patch of the
-/// rollout itself (the same request as the change), else as a merge patch right after
-/// (status patches cannot carry metadata). A plan that sends nothing stays as it is.
-pub fn annotate(plan: &Plan, action: &LastAction) -> Plan {
+/// The plan with the last-action annotation added into its first merge patch of the rollout
+/// itself (the same request as the change); when it has none (status patches cannot carry
+/// metadata), the plan as it is and the annotation as its own merge patch, which the door
+/// sends after the change, beside the audit Event. A plan that sends nothing stays as it is.
+pub fn annotate(plan: &Plan, action: &LastAction) -> (Plan, Option<PlannedPatch>) {
     let mut annotated = plan.clone();
     if plan.patches.is_empty() {
-        return annotated;
+        return (annotated, None);
     }
     let annotation =
         json!({"metadata": {"annotations": {LAST_ACTION_ANNOTATION: action.to_json()}}});
@@ -88,13 +90,16 @@ pub fn annotate(plan: &Plan, action: &LastAction) -> Plan {
             if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), annotation) {
                 body.extend(extra);
             }
+            (annotated, None)
         }
-        _ => annotated.patches.push(PlannedPatch {
-            subresource: Subresource::Main,
-            body: PatchBody::Merge(annotation),
-        }),
+        _ => (
+            annotated,
+            Some(PlannedPatch {
+                subresource: Subresource::Main,
+                body: PatchBody::Merge(annotation),
+            }),
+        ),
     }
-    annotated
 }
 
 /// The Event that records `action` on `rollout` (as the API server answered the change).

@@ -46,8 +46,9 @@ fn a_main_merge_patch_carries_the_annotation_in_the_same_body() {
         subresource: Subresource::Main,
         body: PatchBody::Merge(json!({"spec": {"paused": false}})),
     };
-    let annotated = annotate(&plan(vec![status.clone(), unpause]), &action());
-    assert_eq!(annotated.patches.len(), 2, "no extra request");
+    let (annotated, after) = annotate(&plan(vec![status.clone(), unpause]), &action());
+    assert_eq!(after, None, "no extra request");
+    assert_eq!(annotated.patches.len(), 2);
     assert_eq!(annotated.patches[0], status);
     let PatchBody::Merge(body) = &annotated.patches[1].body else {
         panic!("merge patch expected");
@@ -62,11 +63,11 @@ fn a_status_only_plan_gets_a_merge_patch_right_after() {
         subresource: Subresource::Status,
         body: PatchBody::Merge(json!({"status": {"abort": true}})),
     };
-    let annotated = annotate(&plan(vec![status.clone()]), &action());
-    assert_eq!(annotated.patches.len(), 2);
-    assert_eq!(annotated.patches[0], status);
-    assert_eq!(annotated.patches[1].subresource, Subresource::Main);
-    let PatchBody::Merge(body) = &annotated.patches[1].body else {
+    let (annotated, after) = annotate(&plan(vec![status.clone()]), &action());
+    assert_eq!(annotated.patches, vec![status], "the change as planned");
+    let after = after.expect("the annotation as its own request");
+    assert_eq!(after.subresource, Subresource::Main);
+    let PatchBody::Merge(body) = &after.body else {
         panic!("merge patch expected");
     };
     assert_eq!(body.as_object().map(|o| o.len()), Some(1), "only metadata");
@@ -78,7 +79,9 @@ fn a_status_only_plan_gets_a_merge_patch_right_after() {
 
 #[test]
 fn a_plan_that_sends_nothing_stays_empty() {
-    assert!(annotate(&plan(Vec::new()), &action()).patches.is_empty());
+    let (annotated, after) = annotate(&plan(Vec::new()), &action());
+    assert!(annotated.patches.is_empty());
+    assert_eq!(after, None);
 }
 
 fn rollout() -> Rollout {

@@ -4,20 +4,32 @@
 use super::access::Permission;
 use super::journal::JournalError;
 use crate::cluster::ClusterError;
-use crate::model::{RolloutRef, Verb};
+use crate::model::{Pin, RolloutRef, Verb};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrchestratorError {
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 
-    /// A step-pinned command (promote, set-weight) found the rollout elsewhere, or found its
-    /// pause step already promoted (`now_step` the pinned step, `now_hash` `None`).
-    #[error("{}", moved_on(target, *pinned_step, *now_step, now_hash.as_deref()))]
+    /// A pinned command found the rollout showing something else than the caller saw.
+    #[error("rollout '{}' in namespace {} of context {} moved on: {verb} was for {}, it now shows {}; nothing was changed. Look at it again and decide on what is there now", target.name, target.namespace, target.context, seen.describe(), now_words(seen, now))]
     MovedOn {
         target: RolloutRef,
-        pinned_step: i32,
-        now_step: Option<i32>,
+        verb: Verb,
+        seen: Pin,
+        now: Pin,
+    },
+
+    /// A promote found its pause step already promoted by someone else.
+    #[error("rollout '{}' step {step} was already promoted by someone else (its pause is lifted; the controller moves on); nothing was changed", target.name)]
+    AlreadyPromoted { target: RolloutRef, step: i32 },
+
+    /// undo's target revision is another ReplicaSet than the caller saw.
+    #[error("revision {revision} of rollout '{}' is pod hash {}, not {seen_hash} as you saw it (the revisions moved on); nothing was changed. Look at its revisions again", target.name, now_hash.as_deref().unwrap_or("(none)"))]
+    RevisionChanged {
+        target: RolloutRef,
+        revision: i64,
+        seen_hash: String,
         now_hash: Option<String>,
     },
 
@@ -138,6 +150,8 @@ impl OrchestratorError {
             | OrchestratorError::WeightOutOfRange { .. }
             | OrchestratorError::Journal(_) => None,
             OrchestratorError::MovedOn { target, .. }
+            | OrchestratorError::AlreadyPromoted { target, .. }
+            | OrchestratorError::RevisionChanged { target, .. }
             | OrchestratorError::ChangedMeanwhile { target, .. }
             | OrchestratorError::Forbidden { target, .. }
             | OrchestratorError::NotFound { target }
@@ -155,22 +169,29 @@ impl OrchestratorError {
     }
 }
 
-fn moved_on(target: &RolloutRef, pinned: i32, now: Option<i32>, hash: Option<&str>) -> String {
-    let whereto = match (now, hash) {
-        (Some(step), _) if step != pinned => format!("step {step}"),
-        (_, Some(hash)) => format!("a new revision (pod hash {hash})"),
-        (Some(step), None) => {
-            return format!(
-                "rollout '{}' step {step} was already promoted by someone else (its pause is lifted; the controller moves on); nothing was changed",
-                target.name
-            );
-        }
-        (None, None) => format!("step {}", step_text(now)),
-    };
-    format!(
-        "rollout '{}' moved on to {whereto}; nothing was changed (the command was for step {pinned})",
-        target.name
-    )
+/// What the rollout shows now, in the fields the caller's pin names (all of them when it
+/// names none), marking what differs.
+fn now_words(seen: &Pin, now: &Pin) -> String {
+    let mut parts = Vec::new();
+    if seen.step.is_some() || seen == &Pin::default() {
+        parts.push(format!("step {}", step_text(now.step)));
+    }
+    let new_revision = seen.pod_hash.is_some() && seen.pod_hash != now.pod_hash;
+    if seen.preview_hash.is_some() {
+        parts.push(format!(
+            "preview {}",
+            now.preview_hash.as_deref().unwrap_or("(none)")
+        ));
+    }
+    if seen.pod_hash.is_some() || seen == &Pin::default() {
+        let hash = now.pod_hash.as_deref().unwrap_or("(none)");
+        parts.push(if new_revision {
+            format!("pod hash {hash} (a new revision)")
+        } else {
+            format!("pod hash {hash}")
+        });
+    }
+    parts.join(", ")
 }
 
 /// "re-read shows step 3 (connection reset by peer)" for [`OrchestratorError::UnknownOutcome`].

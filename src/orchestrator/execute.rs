@@ -1,16 +1,16 @@
 //! [`execute`]: the single choke point for every change, whoever asks. In order: the
-//! read-only and comment guards (no network), who the user is, the plan, the permission
-//! check, the journal's intent (fsynced), the change with its last-action annotation, the
-//! audit Event, the journal's outcome.
+//! read-only and comment guards (no network); together, who the user is, the plan's reads
+//! and the permission reviews; the journal's intent (fsynced); the change; together, the
+//! last-action annotation and the audit Event; the journal's outcome.
 
 use super::OrchestratorError;
 use super::access::{Access, Decision, Permission, review};
 use super::audit::{LastAction, annotate, audit_event, record_event};
 use super::identity::{Identity, whoami};
 use super::journal::{self, CommandResult, Completion, Entry, Intent, Journal};
-use super::plan::{Plan, Subresource, send_plan};
+use super::plan::{Plan, PlannedPatch, Subresource, send_plan};
 use super::verbs::plan_action;
-use crate::model::{Command, Outcome};
+use crate::model::{Command, Outcome, RolloutRef, Verb};
 
 /// How a caller wants commands run: the settings and what it already knows.
 #[derive(Clone, Debug, Default)]
@@ -81,10 +81,20 @@ pub async fn execute_with(
         Some(j) => j.clone(),
         None => Journal::default_location()?,
     };
-    let identity = match &options.identity {
-        Some(i) => i.clone(),
-        None => whoami(client, &target.context).await?,
+    // The pre-flight reads go out together (one HTTP/2 connection): who the user is, what
+    // the verb reads, and every permission the verb may need.
+    let identity = async {
+        match &options.identity {
+            Some(i) => Ok(i.clone()),
+            None => whoami(client, &target.context).await,
+        }
     };
+    let (identity, planned, reviews) = tokio::join!(
+        identity,
+        plan_action(client, target, &command.action),
+        reviews(client, target, verb, options.access.as_ref()),
+    );
+    let identity = identity?;
     let mut record = Record {
         journal: &journal,
         id: journal::new_id(jiff::Timestamp::now()),
@@ -92,12 +102,11 @@ pub async fn execute_with(
         command,
         comment,
     };
-
-    let plan = match plan_action(client, target, &command.action).await {
+    let plan = match planned {
         Ok(plan) => plan,
         Err(err) => return Err(record.refused_before_sending(None, err)),
     };
-    if let Some(permission) = missing_permission(client, &plan, options.access.as_ref()).await? {
+    if let Some(permission) = missing_permission(client, &plan, &reviews?).await? {
         let err = OrchestratorError::NotPermitted {
             target: target.clone(),
             verb,
@@ -108,30 +117,28 @@ pub async fn execute_with(
     }
 
     record.intent(&plan)?;
+    let audited = verb != Verb::AutoStatus;
     let action = LastAction::of(&plan, &identity, comment, command.tool);
-    let (outcome, rollout) = match send_plan(client, &annotate(&plan, &action)).await {
+    let (change, annotation) = if audited {
+        annotate(&plan, &action)
+    } else {
+        (plan.clone(), None)
+    };
+    let (outcome, rollout) = match send_plan(client, &change).await {
         Ok(sent) => sent,
         Err(err) => return Err(record.failed(err)),
     };
-    let mut warnings = Vec::new();
-    if outcome.changed {
-        match rollout {
-            Some(rollout) => {
-                let event = audit_event(&rollout, &outcome.summary, &action);
-                if let Err(e) = record_event(client, target, &event).await {
-                    warnings.push(format!("the audit Event was not recorded: {e}"));
-                }
-            }
-            None => {
-                warnings.push("the audit Event was not recorded: no rollout in the answer".into())
-            }
-        }
-    }
+    let warnings = if outcome.changed && audited {
+        audit_trail(client, &plan, rollout, annotation, &outcome, &action).await
+    } else {
+        Vec::new()
+    };
     let mut message = outcome.summary.clone();
     for w in &warnings {
         message.push_str("; ");
         message.push_str(w);
     }
+    let mut warnings = warnings;
     if let Err(e) = record.outcome(CommandResult::Done, outcome.to_step, &outcome, message) {
         warnings.push(format!("the journal's outcome line was not written: {e}"));
     }
@@ -141,6 +148,39 @@ pub async fn execute_with(
         identity,
         warnings,
     })
+}
+
+/// After the change: the last-action annotation (when the change could not carry it) and
+/// the audit Event, sent together. Their failures are warnings; the change stands.
+async fn audit_trail(
+    client: &kube::Client,
+    plan: &Plan,
+    rollout: Option<crate::model::Rollout>,
+    annotation: Option<PlannedPatch>,
+    outcome: &Outcome,
+    action: &LastAction,
+) -> Vec<String> {
+    let annotate = async {
+        let patch = annotation?;
+        let mut alone = Plan::nothing(&plan.target, plan.verb, String::new());
+        alone.patches.push(patch);
+        send_plan(client, &alone)
+            .await
+            .err()
+            .map(|e| format!("the last-action annotation was not written: {e}"))
+    };
+    let event = async {
+        let Some(rollout) = rollout else {
+            return Some("the audit Event was not recorded: no rollout in the answer".to_string());
+        };
+        let event = audit_event(&rollout, &outcome.summary, action);
+        record_event(client, &plan.target, &event)
+            .await
+            .err()
+            .map(|e| format!("the audit Event was not recorded: {e}"))
+    };
+    let (annotated, recorded) = tokio::join!(annotate, event);
+    annotated.into_iter().chain(recorded).collect()
 }
 
 /// The permissions a plan needs, in the order it sends: its endpoints, then `patch rollouts`
@@ -163,15 +203,40 @@ pub fn needed_permissions(plan: &Plan) -> Vec<Permission> {
     needed
 }
 
+/// The decisions for every permission `verb` may need ([`Permission::for_verb`]), asked
+/// before the plan is known so they go out beside its reads: from `known` when the caller
+/// has them, else one SelfSubjectAccessReview each, all at once.
+async fn reviews(
+    client: &kube::Client,
+    target: &RolloutRef,
+    verb: Verb,
+    known: Option<&Access>,
+) -> Result<Vec<(Permission, Decision)>, OrchestratorError> {
+    let candidates = Permission::for_verb(verb);
+    if let Some(access) = known {
+        return Ok(candidates
+            .iter()
+            .map(|p| (*p, access.decision(*p).clone()))
+            .collect());
+    }
+    let asked = candidates
+        .iter()
+        .map(|p| review(client, &target.context, &target.namespace, *p));
+    let decisions = futures::future::try_join_all(asked).await?;
+    Ok(candidates.iter().copied().zip(decisions).collect())
+}
+
+/// The first permission the plan needs that was denied. One not among the reviews asked
+/// beforehand (none today) is asked now.
 async fn missing_permission(
     client: &kube::Client,
     plan: &Plan,
-    known: Option<&Access>,
+    reviewed: &[(Permission, Decision)],
 ) -> Result<Option<Permission>, OrchestratorError> {
     let target = &plan.target;
     for permission in needed_permissions(plan) {
-        let decision = match known {
-            Some(access) => access.decision(permission).clone(),
+        let decision = match reviewed.iter().find(|(p, _)| *p == permission) {
+            Some((_, d)) => d.clone(),
             None => review(client, &target.context, &target.namespace, permission).await?,
         };
         if matches!(decision, Decision::Denied { .. }) {
@@ -192,19 +257,15 @@ struct Record<'a> {
 
 impl Record<'_> {
     fn intent(&mut self, plan: &Plan) -> Result<(), OrchestratorError> {
-        let pinned = match &self.command.action {
-            crate::model::Action::Promote { pin } | crate::model::Action::SetWeight { pin, .. } => {
-                pin.as_ref().map(|p| p.step)
-            }
-            _ => None,
-        };
+        let pinned = plan.pin.as_ref().or(self.command.action.pin());
         self.journal.append(&Entry::Intent(Intent {
             id: self.id.clone(),
             time: jiff::Timestamp::now(),
             user: self.identity.user.clone(),
             rollout: self.command.target.clone(),
             verb: plan.verb,
-            from_step: plan.from_step.or(pinned),
+            from_step: plan.from_step.or(pinned.and_then(|p| p.step)),
+            pin: pinned.cloned(),
             to_step: plan.to_step,
             weight: plan.weight,
             comment: self.comment.map(str::to_string),
@@ -261,7 +322,11 @@ impl Record<'_> {
     /// Journals how a command that failed ended, and hands the error back.
     fn failed(&self, err: OrchestratorError) -> OrchestratorError {
         let (result, step) = match &err {
-            OrchestratorError::MovedOn { now_step, .. } => (CommandResult::MovedOn, *now_step),
+            OrchestratorError::MovedOn { now, .. } => (CommandResult::MovedOn, now.step),
+            OrchestratorError::AlreadyPromoted { step, .. } => {
+                (CommandResult::MovedOn, Some(*step))
+            }
+            OrchestratorError::RevisionChanged { .. } => (CommandResult::MovedOn, None),
             OrchestratorError::UnknownOutcome { step, .. } => (CommandResult::Unknown, *step),
             OrchestratorError::PartlyApplied { error, .. } => match error.as_ref() {
                 OrchestratorError::UnknownOutcome { step, .. } => (CommandResult::Unknown, *step),

@@ -2,7 +2,7 @@
 //! first request and the outcome after it, so a crash in between leaves a visible intent
 //! ([`unfinished`]). Append-only; rotated by size to `journal.1`.
 
-use crate::model::{RolloutRef, Tool, Verb};
+use crate::model::{Pin, RolloutRef, Tool, Verb};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -51,6 +51,9 @@ pub struct Intent {
     /// The process that sent it, to tell a crashed command from one still running.
     #[serde(default)]
     pub pid: Option<u32>,
+    /// What the command was pinned to (what its sender saw), when it was pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Pin>,
 }
 
 impl Intent {

@@ -13,6 +13,7 @@ fn intent(id: &str) -> Intent {
         comment: Some("metrics look fine".into()),
         tool: Tool::Cli,
         pid: None,
+        pin: None,
     }
 }
 

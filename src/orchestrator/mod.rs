@@ -1,7 +1,7 @@
 //! The orchestration API: one async function per verb, shared by CLI, GUI and `auto`.
-//! Every command passes through [`execute`] / [`execute_with`]: guards, identity,
+//! Every change passes through the one door, [`execute`] / [`execute_with`]: guards, identity,
 //! permissions, the journal and the audit trail live there; verbs compute a [`Plan`] (what
-//! to send) from the rollout as read, and [`send`] is the only code that writes.
+//! to send, pure) from the rollout as read, and only the door sends it.
 
 mod access;
 mod argo;
@@ -16,7 +16,8 @@ mod verbs;
 
 pub use access::{ACCESS_REFRESH, Access, AccessCache, Decision, Permission, access, review};
 pub use argo::{
-    plan_abort, plan_pause, plan_promote, plan_restart, plan_resume, plan_retry, plan_set_weight,
+    plan_abort, plan_auto_status, plan_pause, plan_promote, plan_restart, plan_resume, plan_retry,
+    plan_set_weight,
 };
 pub use audit::{
     ActivityEntry, EVENT_COMPONENT, LAST_ACTION_ANNOTATION, LastAction, activity, activity_of,
@@ -26,6 +27,5 @@ pub use error::OrchestratorError;
 pub use execute::{ExecuteOptions, Executed, execute, execute_with, needed_permissions};
 pub use identity::{Identity, whoami};
 pub use journal::{Intent, Journal, JournalError, acknowledge, crashed, unfinished};
-pub use plan::{FIELD_MANAGER, PatchBody, Plan, PlannedPatch, Subresource, send};
+pub use plan::{FIELD_MANAGER, PatchBody, Plan, PlannedPatch, Subresource};
 pub use undo::plan_undo;
-pub use verbs::{abort, pause, plan_action, promote, restart, resume, retry, set_weight, undo};

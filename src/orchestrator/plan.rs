@@ -1,9 +1,10 @@
 //! A `Plan` is what a verb will send: the patches, in order, with the step they pin and the
-//! words for the outcome. Verbs compute plans; `send` is the only code that writes.
+//! words for the outcome. Verbs compute plans; `send_plan`, called only by `execute_with`,
+//! is the only code that writes.
 
 use super::OrchestratorError;
 use crate::cluster::{Attempt, ClusterError, fetch_rollout};
-use crate::model::{Outcome, Rollout, RolloutRef, StepPin, Verb};
+use crate::model::{Outcome, Pin, Rollout, RolloutRef, Verb};
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::Value;
 
@@ -87,8 +88,9 @@ pub struct Plan {
     pub verb: Verb,
     /// Sent in order; empty when there is nothing to do.
     pub patches: Vec<PlannedPatch>,
-    /// The step the patches are pinned to (`test` ops), for promote and set-weight.
-    pub pin: Option<StepPin>,
+    /// What the patches are pinned to (`test` ops): promote, promote --full, set-weight and
+    /// undo always; abort when the caller pinned it.
+    pub pin: Option<Pin>,
     pub from_step: Option<i32>,
     pub to_step: Option<i32>,
     pub weight: Option<i32>,
@@ -125,15 +127,11 @@ impl Plan {
     }
 }
 
-/// Sends a plan's patches in order and reports the outcome. A 404 from the status
-/// subresource falls back to the main resource, carrying the following spec patch along, as
-/// kubectl-argo-rollouts does for controllers without the subresource. A 422 on a pinned
-/// patch re-reads the rollout: it moved on (nothing was changed) or changed meanwhile.
-pub async fn send(client: &kube::Client, plan: &Plan) -> Result<Outcome, OrchestratorError> {
-    send_plan(client, plan).await.map(|(outcome, _)| outcome)
-}
-
-/// [`send`], also returning the rollout as the API server answered the last request.
+/// Sends a plan's patches in order and reports the outcome with the rollout as the API
+/// server answered the last request. A 404 from the status subresource falls back to the
+/// main resource, carrying the following spec patch along, as kubectl-argo-rollouts does for
+/// controllers without the subresource. A 422 on a pinned patch re-reads the rollout: it
+/// moved on (nothing was changed) or changed meanwhile. Only the door calls this.
 pub(crate) async fn send_plan(
     client: &kube::Client,
     plan: &Plan,
@@ -311,43 +309,31 @@ async fn unknown_outcome(
 }
 
 /// After a refused pinned patch: where is the rollout now?
-async fn moved_on_or_changed(
-    client: &kube::Client,
-    plan: &Plan,
-    pin: &StepPin,
-) -> OrchestratorError {
+async fn moved_on_or_changed(client: &kube::Client, plan: &Plan, pin: &Pin) -> OrchestratorError {
     let rollout = match fetch_rollout(client, &plan.target).await {
         Ok(ro) => ro,
         Err(e) => return OrchestratorError::Cluster(e),
     };
-    let lifted = plan.verb == Verb::Promote && super::argo::pause_already_lifted(&rollout);
-    let status = rollout.status.unwrap_or_default();
-    let now_step = status.current_step_index;
-    let now_hash = status.current_pod_hash;
-    let step_moved = now_step.unwrap_or(0) != pin.step;
-    let hash_moved = pin.pod_hash.is_some() && pin.pod_hash != now_hash;
-    if lifted && !step_moved && !hash_moved {
-        // Another promote of the same pause step won: its pause is gone, ours failed.
+    let now = Pin::of_rollout(&rollout);
+    if !pin.holds_in(&now) {
         return OrchestratorError::MovedOn {
             target: plan.target.clone(),
-            pinned_step: pin.step,
-            now_step,
-            now_hash: None,
+            verb: plan.verb,
+            seen: pin.clone(),
+            now,
         };
     }
-    if step_moved || hash_moved {
-        OrchestratorError::MovedOn {
+    if plan.verb == Verb::Promote && super::argo::pause_already_lifted(&rollout) {
+        // Another promote of the same pause step won: its pause is gone, ours failed.
+        return OrchestratorError::AlreadyPromoted {
             target: plan.target.clone(),
-            pinned_step: pin.step,
-            now_step,
-            now_hash,
-        }
-    } else {
-        OrchestratorError::ChangedMeanwhile {
-            target: plan.target.clone(),
-            verb: plan.verb,
-            step: now_step,
-        }
+            step: now.step.unwrap_or(0),
+        };
+    }
+    OrchestratorError::ChangedMeanwhile {
+        target: plan.target.clone(),
+        verb: plan.verb,
+        step: now.step,
     }
 }
 

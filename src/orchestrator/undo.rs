@@ -2,21 +2,32 @@
 //! into the rollout (`replace /spec/template`), as `kubectl argo rollouts undo` does.
 
 use super::OrchestratorError;
+use super::argo::{effective_pin, pin_tests};
 use super::plan::{PatchBody, Plan, PlannedPatch, Subresource};
 use crate::cluster::{POD_TEMPLATE_HASH_LABEL, revision_of};
-use crate::model::{Rollout, RolloutRef, Verb};
+use crate::model::{Pin, Rollout, RolloutRef, Verb};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use serde_json::{Value, json};
 
 /// undo: put the pod template of an earlier revision back (`replace /spec/template`), the
-/// previous revision by default, as `kubectl argo rollouts undo`.
+/// previous revision by default, as `kubectl argo rollouts undo`. Pinned to the pod hash
+/// running now (`pin`, else as read): the API server refuses the patch once another revision
+/// rolls out. `to_hash`, when given, is the target revision's pod hash as the caller saw it.
 pub fn plan_undo(
     target: &RolloutRef,
     ro: &Rollout,
     replica_sets: &[ReplicaSet],
     to_revision: Option<i64>,
+    pin: Option<&Pin>,
+    to_hash: Option<&str>,
 ) -> Result<Plan, OrchestratorError> {
     let verb = Verb::Undo;
+    // Without a pin, the revision running as read: a step moving on does not matter here.
+    let running = Pin {
+        pod_hash: Pin::of_rollout(ro).pod_hash,
+        ..Pin::default()
+    };
+    let pin = effective_pin(target, verb, ro, Some(pin.unwrap_or(&running)))?;
     let Some(current_template) = &ro.spec.template else {
         return Err(OrchestratorError::NotApplicable {
             target: target.clone(),
@@ -78,6 +89,22 @@ pub fn plan_undo(
             },
         });
     };
+    let hash = rs
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(POD_TEMPLATE_HASH_LABEL))
+        .cloned();
+    if let Some(seen) = to_hash
+        && hash.as_deref() != Some(seen)
+    {
+        return Err(OrchestratorError::RevisionChanged {
+            target: target.clone(),
+            revision: *revision,
+            seen_hash: seen.to_string(),
+            now_hash: hash,
+        });
+    }
     let mut template = rs
         .spec
         .template
@@ -97,12 +124,13 @@ pub fn plan_undo(
             format!("nothing to do: the pod template already matches revision {revision}");
         return Ok(plan);
     }
+    let mut ops = pin_tests(&pin);
+    ops.push(json!({"op": "replace", "path": "/spec/template", "value": template}));
     plan.patches.push(PlannedPatch {
         subresource: Subresource::Main,
-        body: PatchBody::Json(vec![
-            json!({"op": "replace", "path": "/spec/template", "value": template}),
-        ]),
+        body: PatchBody::Json(ops),
     });
+    plan.pin = Some(pin);
     plan.summary = match current {
         Some(c) => {
             format!("rolled back: pod template of revision {revision} restored (was revision {c})")

@@ -48,7 +48,7 @@ impl Dialog {
         let command = actions::command(
             view,
             Action::Promote {
-                pin: actions::pin(view),
+                pin: Some(actions::pin(view)),
             },
         );
         let mut dialog = Dialog::confirm(command, what);
@@ -61,7 +61,9 @@ impl Dialog {
     pub fn rollback(view: &RolloutView, what: &str) -> Dialog {
         Dialog::Confirm(Confirm {
             title: format!("Roll back {}?", view.reference.name),
-            command: actions::command(view, Action::Abort),
+            // A Rollback applies to whatever runs now: refusing it because a newer canary
+            // appeared would leave the person at 3 a.m. with bad traffic.
+            command: actions::command(view, Action::Abort { pin: None }),
             what: what.into(),
             comment: String::new(),
             takes_comment: true,
@@ -72,7 +74,14 @@ impl Dialog {
     pub fn undo(view: &RolloutView) -> Dialog {
         let current = current_revision(view).unwrap_or(1);
         Dialog::Undo {
-            command: actions::command(view, Action::Undo { to_revision: None }),
+            command: actions::command(
+                view,
+                Action::Undo {
+                    to_revision: None,
+                    pin: Some(actions::undo_pin(view)),
+                    to_hash: None,
+                },
+            ),
             current_revision: current,
             revision: (current - 1).max(1),
         }
@@ -181,9 +190,9 @@ fn undo_ui(
     ui.horizontal(|ui| {
         if ui.button("Undo").clicked() || enter {
             let mut command = command.clone();
-            command.action = Action::Undo {
-                to_revision: Some(*revision),
-            };
+            if let Action::Undo { to_revision, .. } = &mut command.action {
+                *to_revision = Some(*revision);
+            }
             out.push(UiCommand::Execute(command));
             out.push(UiCommand::CloseDialogs);
         }

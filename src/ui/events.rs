@@ -4,6 +4,7 @@
 
 use super::settings::Settings;
 use crate::model::{Command, MetricsSnapshot, Outcome, RolloutRef, RolloutView, Verb};
+use crate::orchestrator::Permission;
 use std::path::PathBuf;
 
 /// Everything that can change the window's state. Built by the backend on tokio tasks and
@@ -125,29 +126,17 @@ impl Access {
     /// The permission `verb` needs that the user lacks, named as `kubectl auth can-i` names
     /// it; the status subresource first, as the orchestrator checks it.
     pub fn missing_for(&self, verb: Verb) -> Option<&'static str> {
-        let (spec, status) = verb_needs(verb);
-        if status && !self.patch_rollouts_status {
-            Some("patch rollouts.argoproj.io/status")
-        } else if spec && !self.patch_rollouts {
-            Some("patch rollouts.argoproj.io")
-        } else {
-            None
-        }
-    }
-}
-
-/// Which parts of a rollout a verb patches: (spec, status). Every change also writes the
-/// `release-cockpit.io/last-action` annotation, so every verb needs to patch the rollout
-/// itself; see ARCHITECTURE.md for the exact patches.
-fn verb_needs(verb: Verb) -> (bool, bool) {
-    match verb {
-        Verb::Promote
-        | Verb::PromoteFull
-        | Verb::Resume
-        | Verb::Abort
-        | Verb::Retry
-        | Verb::SetWeight => (true, true),
-        Verb::Pause | Verb::Restart | Verb::Undo => (true, false),
+        Permission::for_verb(verb)
+            .iter()
+            .find_map(|needed| match needed {
+                Permission::PatchRolloutStatus if !self.patch_rollouts_status => {
+                    Some("patch rollouts.argoproj.io/status")
+                }
+                Permission::PatchRollouts if !self.patch_rollouts => {
+                    Some("patch rollouts.argoproj.io")
+                }
+                _ => None,
+            })
     }
 }
 

@@ -5,7 +5,7 @@ use super::*;
 
 #[tokio::test]
 async fn status_subresource_404_falls_back_to_the_main_resource() {
-    let (task, mut server) = start(|c| async move { orchestrator::abort(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Abort { pin: None }).await });
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
     assert_eq!(body, json!({"status": {"abort": true}}));
     respond(reply, 404, &not_found_resource());
@@ -13,7 +13,7 @@ async fn status_subresource_404_falls_back_to_the_main_resource() {
     assert_eq!(body, json!({"status": {"abort": true}}));
     respond(reply, 200, &rollout(1, "101"));
     assert_eq!(
-        finish(task)
+        finish(task, &mut server)
             .await
             .expect("aborted")
             .resource_version
@@ -26,23 +26,30 @@ async fn status_subresource_404_falls_back_to_the_main_resource() {
 async fn fallback_carries_the_spec_patch_along_in_one_request() {
     let mut paused = rollout(1, "100");
     paused["spec"]["paused"] = json!(true);
-    let (task, mut server) =
-        start(|c| async move { orchestrator::promote(&c, &target(), None, false).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Promote { pin: None }).await });
     serve_get(&mut server, &paused).await;
     let (status_ops, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
     respond(reply, 404, &not_found_resource());
     let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(JSON_PATCH)).await;
+    // The status ops, the last-action annotation (it rides on the rollout's own patch) and
+    // the unpause, in one request.
     let mut unified = status_ops.as_array().expect("ops").clone();
+    let ops = body.as_array().expect("ops");
+    assert_eq!(
+        ops[unified.len()]["path"],
+        "/metadata/annotations/release-cockpit.io~1last-action"
+    );
+    unified.push(ops[unified.len()].clone());
     unified.push(json!({"op": "add", "path": "/spec/paused", "value": false}));
     assert_eq!(body, Value::Array(unified));
     respond(reply, 200, &rollout(1, "101"));
-    finish(task).await.expect("promoted");
+    finish(task, &mut server).await.expect("promoted");
 }
 
 #[tokio::test]
 async fn forbidden_quotes_the_server() {
     let message = "rollouts.argoproj.io \"checkout\" is forbidden: User \"viewer\" cannot patch resource \"rollouts/status\" in API group \"argoproj.io\" in the namespace \"demo\"";
-    let (task, mut server) = start(|c| async move { orchestrator::abort(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Abort { pin: None }).await });
     let (_, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
     respond(
         reply,
@@ -54,7 +61,7 @@ async fn forbidden_quotes_the_server() {
             json!({"name": "checkout", "group": "argoproj.io", "kind": "rollouts"}),
         ),
     );
-    let err = finish(task).await.expect_err("forbidden");
+    let err = finish(task, &mut server).await.expect_err("forbidden");
     assert!(matches!(err, OrchestratorError::Forbidden { .. }), "{err}");
     let text = err.to_string();
     assert!(text.contains(message), "{text}");
@@ -70,12 +77,12 @@ async fn forbidden_quotes_the_server() {
 #[tokio::test]
 async fn missing_rollout_is_named_with_namespace_and_context() {
     // No GET for abort: the status patch 404s, the fallback to the main resource too.
-    let (task, mut server) = start(|c| async move { orchestrator::abort(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Abort { pin: None }).await });
     let (_, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
     respond(reply, 404, &not_found_object());
     let (_, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
     respond(reply, 404, &not_found_object());
-    let err = finish(task).await.expect_err("not found");
+    let err = finish(task, &mut server).await.expect_err("not found");
     assert!(matches!(err, OrchestratorError::NotFound { .. }), "{err}");
     assert!(
         err.to_string()
@@ -85,11 +92,10 @@ async fn missing_rollout_is_named_with_namespace_and_context() {
     assert_eq!(err.exit_code(), 1);
 
     // promote reads first: the GET's 404 says the same.
-    let (task, mut server) =
-        start(|c| async move { orchestrator::promote(&c, &target(), None, false).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Promote { pin: None }).await });
     let (_, reply) = expect(&mut server, "GET", ROLLOUT, None).await;
     respond(reply, 404, &not_found_object());
-    let err = finish(task).await.expect_err("not found");
+    let err = finish(task, &mut server).await.expect_err("not found");
     assert!(
         matches!(
             err,
@@ -107,7 +113,7 @@ async fn missing_rollout_is_named_with_namespace_and_context() {
 #[tokio::test]
 async fn conflict_says_to_re_read_and_retry_by_hand() {
     let message = "Operation cannot be fulfilled on rollouts.argoproj.io \"checkout\": the object has been modified; please apply your changes to the latest version and try again";
-    let (task, mut server) = start(|c| async move { orchestrator::pause(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Pause).await });
     let (_, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
     respond(
         reply,
@@ -119,7 +125,7 @@ async fn conflict_says_to_re_read_and_retry_by_hand() {
             json!({"name": "checkout", "group": "argoproj.io", "kind": "rollouts"}),
         ),
     );
-    let err = finish(task).await.expect_err("conflict");
+    let err = finish(task, &mut server).await.expect_err("conflict");
     assert!(matches!(err, OrchestratorError::Conflict { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -141,41 +147,51 @@ fn failed_test() -> Value {
 
 #[tokio::test]
 async fn failed_pin_after_the_rollout_moved_on_changes_nothing_and_says_where_it_is() {
-    let (task, mut server) =
-        start(|c| async move { orchestrator::promote(&c, &target(), None, false).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Promote { pin: None }).await });
     serve_get(&mut server, &rollout(1, "100")).await;
     let (_, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
     respond(reply, 422, &failed_test());
     // Re-read: another approver already promoted.
     serve_get(&mut server, &rollout(2, "101")).await;
-    let err = finish(task).await.expect_err("moved on");
+    let err = finish(task, &mut server).await.expect_err("moved on");
     assert!(
         matches!(
-            err,
-            OrchestratorError::MovedOn {
-                pinned_step: 1,
-                now_step: Some(2),
-                ..
-            }
+            &err,
+            OrchestratorError::MovedOn { seen, now, .. }
+                if seen.step == Some(1) && now.step == Some(2)
         ),
         "{err:?}"
     );
     assert_eq!(
         err.to_string(),
-        "rollout 'checkout' moved on to step 2; nothing was changed (the command was for step 1)"
+        format!(
+            "rollout 'checkout' in namespace demo of context lab moved on: promote was for step 1, \
+             pod hash {CANARY_HASH}, it now shows step 2, pod hash {CANARY_HASH}; nothing was \
+             changed. Look at it again and decide on what is there now"
+        )
     );
     assert_eq!(err.exit_code(), 1);
 }
 
 #[tokio::test]
 async fn failed_pin_without_a_move_is_a_change_meanwhile() {
-    let (task, mut server) =
-        start(|c| async move { orchestrator::set_weight(&c, &target(), 40, None).await });
+    let (task, mut server) = start(|c| async move {
+        door(
+            c,
+            Action::SetWeight {
+                weight: 40,
+                pin: None,
+            },
+        )
+        .await
+    });
     serve_get(&mut server, &rollout(1, "100")).await;
     let (_, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
     respond(reply, 422, &failed_test());
     serve_get(&mut server, &rollout(1, "101")).await;
-    let err = finish(task).await.expect_err("changed meanwhile");
+    let err = finish(task, &mut server)
+        .await
+        .expect_err("changed meanwhile");
     assert!(
         matches!(
             err,
@@ -189,30 +205,39 @@ async fn failed_pin_without_a_move_is_a_change_meanwhile() {
 #[tokio::test]
 async fn a_pin_that_no_longer_holds_is_refused_before_sending() {
     let (task, mut server) = start(|c| async move {
-        let pin = StepPin {
-            step: 0,
-            pod_hash: None,
+        let pin = Pin {
+            step: Some(0),
+            ..Pin::default()
         };
-        orchestrator::promote(&c, &target(), Some(pin), false).await
+        door(c, Action::Promote { pin: Some(pin) }).await
     });
     serve_get(&mut server, &rollout(1, "100")).await;
-    let err = finish(task).await.expect_err("moved on");
+    let err = finish(task, &mut server).await.expect_err("moved on");
     assert_eq!(
         err.to_string(),
-        "rollout 'checkout' moved on to step 1; nothing was changed (the command was for step 0)"
+        "rollout 'checkout' in namespace demo of context lab moved on: promote was for step 0, \
+         it now shows step 1; nothing was changed. Look at it again and decide on what is there now"
     );
     let (task, mut server) = start(|c| async move {
-        let pin = StepPin {
-            step: 1,
+        let pin = Pin {
+            step: Some(1),
             pod_hash: Some("0ld0ld0ld".into()),
+            preview_hash: None,
         };
-        orchestrator::set_weight(&c, &target(), 60, Some(pin)).await
+        door(
+            c,
+            Action::SetWeight {
+                weight: 60,
+                pin: Some(pin),
+            },
+        )
+        .await
     });
     serve_get(&mut server, &rollout(1, "100")).await;
-    let err = finish(task).await.expect_err("new revision");
+    let err = finish(task, &mut server).await.expect_err("new revision");
     assert!(
         err.to_string().contains(&format!(
-            "moved on to a new revision (pod hash {CANARY_HASH})"
+            "it now shows step 1, pod hash {CANARY_HASH} (a new revision)"
         )),
         "{err}"
     );
@@ -221,7 +246,7 @@ async fn a_pin_that_no_longer_holds_is_refused_before_sending() {
 #[tokio::test]
 async fn unpinned_422_reports_the_server_message() {
     let message = "Rollout.argoproj.io \"checkout\" is invalid: spec.restartAt: Invalid value: \"2026-11-22T02:00:00Z\": must be in the future";
-    let (task, mut server) = start(|c| async move { orchestrator::restart(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Restart).await });
     let (_, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
     respond(
         reply,
@@ -233,7 +258,7 @@ async fn unpinned_422_reports_the_server_message() {
             json!({"name": "checkout", "kind": "Rollout"}),
         ),
     );
-    let err = finish(task).await.expect_err("invalid");
+    let err = finish(task, &mut server).await.expect_err("invalid");
     assert!(matches!(err, OrchestratorError::Invalid { .. }), "{err}");
     assert!(err.to_string().contains(message), "{err}");
 }
@@ -250,7 +275,7 @@ async fn missing_crd_says_argo_rollouts_is_not_installed() {
     )
     .await;
     respond(reply, 404, &not_found_resource());
-    let err = finish(task).await.expect_err("no CRD");
+    let err = finish(task, &mut server).await.expect_err("no CRD");
     assert!(
         matches!(err, ClusterError::ArgoNotInstalled { .. }),
         "{err}"
@@ -263,11 +288,10 @@ async fn missing_crd_says_argo_rollouts_is_not_installed() {
     );
     assert_eq!(err.exit_code(), 2);
 
-    let (task, mut server) =
-        start(|c| async move { orchestrator::promote(&c, &target(), None, false).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Promote { pin: None }).await });
     let (_, reply) = expect(&mut server, "GET", ROLLOUT, None).await;
     respond(reply, 404, &not_found_resource());
-    let err = finish(task).await.expect_err("no CRD");
+    let err = finish(task, &mut server).await.expect_err("no CRD");
     assert!(
         matches!(
             err,
@@ -281,7 +305,7 @@ async fn missing_crd_says_argo_rollouts_is_not_installed() {
 #[tokio::test]
 async fn a_refusal_after_an_applied_request_says_what_was_already_sent() {
     let message = "rollouts.argoproj.io \"checkout\" is forbidden: User \"approver\" cannot patch resource \"rollouts/status\" in API group \"argoproj.io\" in the namespace \"demo\"";
-    let (task, mut server) = start(|c| async move { orchestrator::resume(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Resume).await });
     let (_, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
     respond(reply, 200, &rollout(1, "101"));
     let (_, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
@@ -290,16 +314,14 @@ async fn a_refusal_after_an_applied_request_says_what_was_already_sent() {
         403,
         &status_body(403, "Forbidden", message, json!({"name": "checkout"})),
     );
-    let err = finish(task).await.expect_err("partly applied");
+    let err = finish(task, &mut server).await.expect_err("partly applied");
     assert!(
         matches!(err, OrchestratorError::PartlyApplied { .. }),
         "{err}"
     );
     let text = err.to_string();
-    assert!(
-        text.contains(r#"sent: rollout merge patch {"spec":{"paused":false}}"#),
-        "{text}"
-    );
+    assert!(text.contains("sent: rollout merge patch {"), "{text}");
+    assert!(text.contains(r#""spec":{"paused":false}}"#), "{text}");
     assert!(text.contains(message), "{text}");
     assert_eq!(err.exit_code(), 1);
 }

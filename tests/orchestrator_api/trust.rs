@@ -30,21 +30,11 @@ fn command(action: Action, comment: Option<&str>) -> Command {
 
 fn pinned(step: i32) -> Action {
     Action::Promote {
-        pin: Some(StepPin {
-            step,
-            pod_hash: None,
+        pin: Some(Pin {
+            step: Some(step),
+            ..Pin::default()
         }),
     }
-}
-
-async fn serve_whoami(handle: &mut Handle, user: &str) {
-    let (body, reply) = expect(handle, "POST", SSR, Some("application/json")).await;
-    assert_eq!(body["kind"], "SelfSubjectReview");
-    assert_eq!(body["apiVersion"], "authentication.k8s.io/v1");
-    let mut answer = body.clone();
-    answer["status"] =
-        json!({"userInfo": {"username": user, "groups": ["lab:admins", "system:authenticated"]}});
-    respond(reply, 201, &answer);
 }
 
 /// One SelfSubjectAccessReview for `resource`/`subresource` in namespace demo.
@@ -77,6 +67,67 @@ fn entries(dir: &tempfile::TempDir) -> Vec<Entry> {
         .expect("journal")
 }
 
+/// The pre-flight of a command whose identity and access are not known beforehand: who am
+/// I, the rollout, and a review per permission the verb may need, all sent together; served
+/// in whatever order they arrive. `allowed`: the answer for (rollouts/status, rollouts).
+async fn serve_preflight(handle: &mut Handle, user: &str, rollout: &Value, allowed: (bool, bool)) {
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let (request, reply) = tokio::time::timeout(Duration::from_secs(5), handle.next_request())
+            .await
+            .expect("a pre-flight request within 5 s")
+            .expect("the client hung up");
+        let method = request.method().as_str().to_string();
+        let path = request.uri().path().to_string();
+        let bytes = request.into_body().collect_bytes().await.expect("body");
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        match (method.as_str(), path.as_str()) {
+            ("POST", SSR) => {
+                let mut answer = body.clone();
+                answer["status"] =
+                    json!({"userInfo": {"username": user, "groups": ["system:authenticated"]}});
+                respond(reply, 201, &answer);
+                seen.push("whoami".to_string());
+            }
+            ("GET", ROLLOUT) => {
+                respond(reply, 200, rollout);
+                seen.push("get".to_string());
+            }
+            ("POST", SSAR) => {
+                let attributes = &body["spec"]["resourceAttributes"];
+                assert_eq!(
+                    (
+                        &attributes["namespace"],
+                        &attributes["verb"],
+                        &attributes["group"]
+                    ),
+                    (&json!("demo"), &json!("patch"), &json!("argoproj.io"))
+                );
+                let status = attributes["subresource"] == "status";
+                let yes = if status { allowed.0 } else { allowed.1 };
+                let mut answer = body.clone();
+                answer["status"] = if yes {
+                    json!({"allowed": true})
+                } else {
+                    json!({"allowed": false, "reason": "no RBAC policy matched"})
+                };
+                respond(reply, 201, &answer);
+                seen.push(
+                    if status {
+                        "may patch status"
+                    } else {
+                        "may patch"
+                    }
+                    .to_string(),
+                );
+            }
+            _ => panic!("unexpected pre-flight request {method} {path}"),
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["get", "may patch", "may patch status", "whoami"]);
+}
+
 /// The client hung up without a further request: nothing else was sent.
 async fn no_more_requests(handle: &mut Handle) {
     let next = tokio::time::timeout(Duration::from_secs(5), handle.next_request())
@@ -92,10 +143,7 @@ async fn promote_asks_who_and_may_i_then_annotates_and_records_an_event() {
     let cmd = command(pinned(1), Some("error rate flat"));
     let (task, mut server) =
         start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
-    serve_whoami(&mut server, "lab-admin").await;
-    serve_get(&mut server, &rollout(1, "100")).await;
-    serve_review(&mut server, "rollouts", Some("status"), true).await;
-    serve_review(&mut server, "rollouts", None, true).await;
+    serve_preflight(&mut server, "lab-admin", &rollout(1, "100"), (true, true)).await;
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
     // The intent was on disk before the change was sent.
     assert!(
@@ -131,7 +179,7 @@ async fn promote_asks_who_and_may_i_then_annotates_and_records_an_event() {
     assert_eq!(
         event["involvedObject"],
         json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "checkout",
-               "namespace": "demo", "uid": "uid-checkout", "resourceVersion": "102"})
+               "namespace": "demo", "uid": "uid-checkout", "resourceVersion": "101"})
     );
     assert_eq!(event["reason"], "PromotedByUser");
     assert_eq!(event["source"]["component"], "release-cockpit");
@@ -141,11 +189,12 @@ async fn promote_asks_who_and_may_i_then_annotates_and_records_an_event() {
         "lab-admin promoted: step 1 → 2 (weight 40%) (via cli): \"error rate flat\""
     );
     respond(reply, 201, &event);
-    let done = finish(task).await.expect("promoted");
+    let done = finish(task, &mut server).await.expect("promoted");
     assert!(done.warnings.is_empty(), "{:?}", done.warnings);
     assert_eq!(done.identity.user, "lab-admin");
     assert!(done.identity.verified);
-    assert_eq!(done.outcome.resource_version.as_deref(), Some("102"));
+    // The change's resourceVersion: the annotation and Event follow it.
+    assert_eq!(done.outcome.resource_version.as_deref(), Some("101"));
     match entries(&dir).as_slice() {
         [Entry::Intent(i), Entry::Outcome(o)] => {
             assert_eq!(i.id, done.id);
@@ -154,7 +203,7 @@ async fn promote_asks_who_and_may_i_then_annotates_and_records_an_event() {
             assert_eq!(i.comment.as_deref(), Some("error rate flat"));
             assert_eq!(o.result, CommandResult::Done);
             assert_eq!(o.step, Some(2));
-            assert_eq!(o.resource_version.as_deref(), Some("102"));
+            assert_eq!(o.resource_version.as_deref(), Some("101"));
         }
         other => panic!("intent and outcome expected, got {other:?}"),
     }
@@ -185,7 +234,7 @@ async fn pause_carries_the_annotation_in_the_same_request() {
     let (event, reply) = expect(&mut server, "POST", EVENTS, Some("application/json")).await;
     assert_eq!(event["reason"], "PausedByUser");
     respond(reply, 201, &event);
-    finish(task).await.expect("paused");
+    finish(task, &mut server).await.expect("paused");
 }
 
 #[tokio::test]
@@ -195,10 +244,14 @@ async fn a_viewer_is_refused_before_anything_is_sent_naming_the_permission() {
     let cmd = command(pinned(1), None);
     let (task, mut server) =
         start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
-    serve_whoami(&mut server, "lab-viewer").await;
-    serve_get(&mut server, &rollout(1, "100")).await;
-    serve_review(&mut server, "rollouts", Some("status"), false).await;
-    let err = finish(task).await.expect_err("refused");
+    serve_preflight(
+        &mut server,
+        "lab-viewer",
+        &rollout(1, "100"),
+        (false, false),
+    )
+    .await;
+    let err = finish(task, &mut server).await.expect_err("refused");
     no_more_requests(&mut server).await;
     assert!(matches!(
         &err,
@@ -241,10 +294,10 @@ async fn read_only_and_a_missing_required_comment_send_nothing() {
             false,
         ),
     ] {
-        let cmd = command(Action::Abort, Some("  "));
+        let cmd = command(Action::Abort { pin: None }, Some("  "));
         let (task, mut server) =
             start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
-        let err = finish(task).await.expect_err("refused");
+        let err = finish(task, &mut server).await.expect_err("refused");
         no_more_requests(&mut server).await;
         if want_read_only {
             assert!(matches!(err, OrchestratorError::ReadOnly { .. }), "{err}");
@@ -277,7 +330,7 @@ async fn a_connection_lost_mid_patch_is_an_unknown_outcome_after_a_re_read() {
         }),
         ..options(&dir)
     };
-    let cmd = command(Action::Abort, None);
+    let cmd = command(Action::Abort { pin: None }, None);
     let (task, mut server) =
         start(move |c| async move { orchestrator::execute_with(&c, &cmd, &opts).await });
     serve_review(&mut server, "rollouts", Some("status"), true).await;
@@ -288,7 +341,7 @@ async fn a_connection_lost_mid_patch_is_an_unknown_outcome_after_a_re_read() {
         "connection reset by peer",
     ));
     serve_get(&mut server, &rollout(3, "105")).await;
-    let err = finish(task).await.expect_err("unknown");
+    let err = finish(task, &mut server).await.expect_err("unknown");
     no_more_requests(&mut server).await;
     assert!(
         matches!(err, OrchestratorError::UnknownOutcome { step: Some(3), .. }),
@@ -309,7 +362,7 @@ async fn whoami_falls_back_to_the_kubeconfig_user_unverified_on_404() {
         start(|c| async move { orchestrator::whoami(&c, "no-such-context").await });
     let (_, reply) = expect(&mut server, "POST", SSR, Some("application/json")).await;
     respond(reply, 404, &not_found_resource());
-    let me = finish(task).await.expect("identity");
+    let me = finish(task, &mut server).await.expect("identity");
     assert!(!me.verified);
     assert!(me.display_name().ends_with("(unverified)"), "{me:?}");
 }
@@ -339,7 +392,7 @@ async fn access_asks_for_each_permission_in_the_namespace() {
         seen,
         ["create events/", "patch rollouts/", "patch rollouts/status"]
     );
-    let access = finish(task).await.expect("access");
+    let access = finish(task, &mut server).await.expect("access");
     assert_eq!(access.create_events, Decision::Allowed);
     assert!(!access.allows(Permission::PatchRolloutStatus));
     assert_eq!(
@@ -383,7 +436,7 @@ async fn activity_lists_the_rollouts_events_with_a_field_selector() {
         200,
         &json!({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": [ours, controller]}),
     );
-    let entries = finish(task).await.expect("activity");
+    let entries = finish(task, &mut server).await.expect("activity");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].reason, "AbortedByUser");
 }
@@ -413,7 +466,11 @@ async fn may_list_all_rollouts_asks_once_at_the_cluster_scope() {
             }
             None => respond(reply, code, &not_found_resource()),
         }
-        assert_eq!(finish(task).await, expected, "answer {code} {allowed:?}");
+        assert_eq!(
+            finish(task, &mut server).await,
+            expected,
+            "answer {code} {allowed:?}"
+        );
         no_more_requests(&mut server).await;
     }
 }

@@ -4,8 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn promote_pins_the_step_it_read_and_clears_the_pause() {
-    let (task, mut server) =
-        start(|c| async move { orchestrator::promote(&c, &target(), None, false).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Promote { pin: None }).await });
     serve_get(&mut server, &rollout(1, "100")).await;
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
     assert_eq!(
@@ -17,7 +16,7 @@ async fn promote_pins_the_step_it_read_and_clears_the_pause() {
         ])
     );
     respond(reply, 200, &rollout(1, "101"));
-    let outcome = finish(task).await.expect("promoted");
+    let outcome = finish(task, &mut server).await.expect("promoted");
     assert_eq!(outcome.summary, "promoted: step 1 → 2 (weight 40%)");
     assert_eq!(
         (outcome.from_step, outcome.to_step, outcome.weight),
@@ -31,11 +30,12 @@ async fn promote_pins_the_step_it_read_and_clears_the_pause() {
 #[tokio::test]
 async fn promote_of_a_running_step_moves_the_step_index() {
     let (task, mut server) = start(|c| async move {
-        let pin = StepPin {
-            step: 2,
+        let pin = Pin {
+            step: Some(2),
             pod_hash: Some(CANARY_HASH.into()),
+            preview_hash: None,
         };
-        orchestrator::promote(&c, &target(), Some(pin), false).await
+        door(c, Action::Promote { pin: Some(pin) }).await
     });
     serve_get(&mut server, &rollout(2, "100")).await;
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
@@ -48,7 +48,7 @@ async fn promote_of_a_running_step_moves_the_step_index() {
         ])
     );
     respond(reply, 200, &rollout(3, "101"));
-    let outcome = finish(task).await.expect("promoted");
+    let outcome = finish(task, &mut server).await.expect("promoted");
     assert_eq!(outcome.summary, "promoted: step 2 → 3 (weight 40%)");
 }
 
@@ -56,28 +56,34 @@ async fn promote_of_a_running_step_moves_the_step_index() {
 async fn promote_of_a_manually_paused_rollout_also_unpauses_the_spec() {
     let mut paused = rollout(1, "100");
     paused["spec"]["paused"] = json!(true);
-    let (task, mut server) =
-        start(|c| async move { orchestrator::promote(&c, &target(), None, false).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Promote { pin: None }).await });
     serve_get(&mut server, &paused).await;
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
     assert_eq!(body.as_array().map(Vec::len), Some(3));
     respond(reply, 200, &paused);
     let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
-    assert_eq!(body, json!({"spec": {"paused": false}}));
+    assert_eq!(without_audit(body), json!({"spec": {"paused": false}}));
     respond(reply, 200, &rollout(1, "102"));
-    let outcome = finish(task).await.expect("promoted");
+    let outcome = finish(task, &mut server).await.expect("promoted");
     assert_eq!(outcome.resource_version.as_deref(), Some("102"));
 }
 
 #[tokio::test]
 async fn promote_full_sets_promote_full_in_status() {
     let (task, mut server) =
-        start(|c| async move { orchestrator::promote(&c, &target(), None, true).await });
+        start(|c| async move { door(c, Action::PromoteFull { pin: None }).await });
     serve_get(&mut server, &rollout(1, "100")).await;
-    let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
-    assert_eq!(body, json!({"status": {"promoteFull": true}}));
+    let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
+    assert_eq!(
+        body,
+        json!([
+            {"op": "test", "path": "/status/currentStepIndex", "value": 1},
+            {"op": "test", "path": "/status/currentPodHash", "value": CANARY_HASH},
+            {"op": "add", "path": "/status/promoteFull", "value": true}
+        ])
+    );
     respond(reply, 200, &rollout(1, "101"));
-    let outcome = finish(task).await.expect("promoted fully");
+    let outcome = finish(task, &mut server).await.expect("promoted fully");
     assert_eq!(outcome.weight, Some(100));
     assert_eq!((outcome.from_step, outcome.to_step), (Some(1), Some(8)));
 }
@@ -88,9 +94,9 @@ async fn promote_full_of_a_fully_promoted_rollout_sends_nothing() {
     done["status"]["currentPodHash"] = json!(STABLE_HASH);
     done["status"]["pauseConditions"] = json!([]);
     let (task, mut server) =
-        start(|c| async move { orchestrator::promote(&c, &target(), None, true).await });
+        start(|c| async move { door(c, Action::PromoteFull { pin: None }).await });
     serve_get(&mut server, &done).await;
-    let outcome = finish(task).await.expect("nothing to do");
+    let outcome = finish(task, &mut server).await.expect("nothing to do");
     assert!(!outcome.changed);
     assert!(
         outcome.summary.starts_with("nothing to promote"),
@@ -104,15 +110,15 @@ async fn abort_and_retry_patch_status_only() {
     for (abort, verb) in [(true, "abort"), (false, "retry")] {
         let (task, mut server) = start(move |c| async move {
             if abort {
-                orchestrator::abort(&c, &target()).await
+                door(c, Action::Abort { pin: None }).await
             } else {
-                orchestrator::retry(&c, &target()).await
+                door(c, Action::Retry).await
             }
         });
         let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
         assert_eq!(body, json!({"status": {"abort": abort}}), "{verb}");
         respond(reply, 200, &rollout(1, "101"));
-        let outcome = finish(task).await.expect(verb);
+        let outcome = finish(task, &mut server).await.expect(verb);
         assert_eq!(outcome.verb.as_str(), verb);
         assert!(outcome.changed);
     }
@@ -120,36 +126,40 @@ async fn abort_and_retry_patch_status_only() {
 
 #[tokio::test]
 async fn pause_patches_the_spec() {
-    let (task, mut server) = start(|c| async move { orchestrator::pause(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Pause).await });
     let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
-    assert_eq!(body, json!({"spec": {"paused": true}}));
+    assert_eq!(without_audit(body), json!({"spec": {"paused": true}}));
     respond(reply, 200, &rollout(1, "101"));
-    assert_eq!(finish(task).await.expect("paused").summary, "paused");
+    assert_eq!(
+        finish(task, &mut server).await.expect("paused").summary,
+        "paused"
+    );
 }
 
 #[tokio::test]
 async fn resume_unpauses_the_spec_then_clears_pause_conditions() {
-    let (task, mut server) = start(|c| async move { orchestrator::resume(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Resume).await });
     let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
-    assert_eq!(body, json!({"spec": {"paused": false}}));
+    assert_eq!(without_audit(body), json!({"spec": {"paused": false}}));
     respond(reply, 200, &rollout(1, "101"));
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(MERGE_PATCH)).await;
     assert_eq!(body, json!({"status": {"pauseConditions": null}}));
     respond(reply, 200, &rollout(1, "102"));
-    let outcome = finish(task).await.expect("resumed");
+    let outcome = finish(task, &mut server).await.expect("resumed");
     assert_eq!(outcome.resource_version.as_deref(), Some("102"));
 }
 
 #[tokio::test]
 async fn restart_sets_restart_at_to_now() {
     let before = jiff::Timestamp::now();
-    let (task, mut server) = start(|c| async move { orchestrator::restart(&c, &target()).await });
+    let (task, mut server) = start(|c| async move { door(c, Action::Restart).await });
     let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(MERGE_PATCH)).await;
+    let body = without_audit(body);
     let at = body["spec"]["restartAt"]
         .as_str()
         .expect("restartAt")
         .to_string();
-    assert_eq!(body, json!({"spec": {"restartAt": at}}));
+    assert_eq!(without_audit(body), json!({"spec": {"restartAt": at}}));
     assert_eq!(
         at.len(),
         "2026-11-22T02:00:00Z".len(),
@@ -161,13 +171,22 @@ async fn restart_sets_restart_at_to_now() {
         "{at} is now"
     );
     respond(reply, 200, &rollout(1, "101"));
-    finish(task).await.expect("restarted");
+    finish(task, &mut server).await.expect("restarted");
 }
 
 #[tokio::test]
 async fn undo_restores_the_previous_revision_template_without_its_hash_label() {
-    let (task, mut server) =
-        start(|c| async move { orchestrator::undo(&c, &target(), None).await });
+    let (task, mut server) = start(|c| async move {
+        door(
+            c,
+            Action::Undo {
+                to_revision: None,
+                pin: None,
+                to_hash: None,
+            },
+        )
+        .await
+    });
     serve_get(&mut server, &rollout(1, "100")).await;
     let (body, reply) = expect(
         &mut server,
@@ -189,10 +208,13 @@ async fn undo_restores_the_previous_revision_template_without_its_hash_label() {
     let (body, reply) = expect(&mut server, "PATCH", ROLLOUT, Some(JSON_PATCH)).await;
     assert_eq!(
         body,
-        json!([{"op": "replace", "path": "/spec/template", "value": template("shop/checkout:1.0", None)}])
+        json!([
+            {"op": "test", "path": "/status/currentPodHash", "value": CANARY_HASH},
+            {"op": "replace", "path": "/spec/template", "value": template("shop/checkout:1.0", None)}
+        ])
     );
     respond(reply, 200, &rollout(0, "101"));
-    let outcome = finish(task).await.expect("undone");
+    let outcome = finish(task, &mut server).await.expect("undone");
     assert_eq!(
         outcome.summary,
         "rolled back: pod template of revision 1 restored (was revision 2)"
@@ -201,8 +223,17 @@ async fn undo_restores_the_previous_revision_template_without_its_hash_label() {
 
 #[tokio::test]
 async fn undo_to_an_unknown_revision_lists_the_known_ones_and_sends_nothing() {
-    let (task, mut server) =
-        start(|c| async move { orchestrator::undo(&c, &target(), Some(7)).await });
+    let (task, mut server) = start(|c| async move {
+        door(
+            c,
+            Action::Undo {
+                to_revision: Some(7),
+                pin: None,
+                to_hash: None,
+            },
+        )
+        .await
+    });
     serve_get(&mut server, &rollout(1, "100")).await;
     let (_, reply) = expect(
         &mut server,
@@ -219,7 +250,7 @@ async fn undo_to_an_unknown_revision_lists_the_known_ones_and_sends_nothing() {
         ]
     });
     respond(reply, 200, &list);
-    let err = finish(task).await.expect_err("no revision 7");
+    let err = finish(task, &mut server).await.expect_err("no revision 7");
     assert!(
         matches!(err, OrchestratorError::RevisionNotFound { revision: 7, .. }),
         "{err}"
@@ -233,8 +264,16 @@ async fn undo_to_an_unknown_revision_lists_the_known_ones_and_sends_nothing() {
 
 #[tokio::test]
 async fn set_weight_moves_to_the_step_that_declares_it() {
-    let (task, mut server) =
-        start(|c| async move { orchestrator::set_weight(&c, &target(), 60, None).await });
+    let (task, mut server) = start(|c| async move {
+        door(
+            c,
+            Action::SetWeight {
+                weight: 60,
+                pin: None,
+            },
+        )
+        .await
+    });
     serve_get(&mut server, &rollout(1, "100")).await;
     let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
     assert_eq!(
@@ -247,7 +286,7 @@ async fn set_weight_moves_to_the_step_that_declares_it() {
         ])
     );
     respond(reply, 200, &rollout(4, "101"));
-    let outcome = finish(task).await.expect("weight set");
+    let outcome = finish(task, &mut server).await.expect("weight set");
     assert_eq!(outcome.summary, "set to weight 60%: step 1 → 4");
     assert_eq!(
         (outcome.from_step, outcome.to_step, outcome.weight),
@@ -257,10 +296,20 @@ async fn set_weight_moves_to_the_step_that_declares_it() {
 
 #[tokio::test]
 async fn set_weight_refuses_an_undeclared_weight_listing_the_declared_ones() {
-    let (task, mut server) =
-        start(|c| async move { orchestrator::set_weight(&c, &target(), 50, None).await });
+    let (task, mut server) = start(|c| async move {
+        door(
+            c,
+            Action::SetWeight {
+                weight: 50,
+                pin: None,
+            },
+        )
+        .await
+    });
     serve_get(&mut server, &rollout(1, "100")).await;
-    let err = finish(task).await.expect_err("50 is not declared");
+    let err = finish(task, &mut server)
+        .await
+        .expect_err("50 is not declared");
     assert!(
         matches!(err, OrchestratorError::WeightNotDeclared { weight: 50, .. }),
         "{err}"
@@ -271,9 +320,19 @@ async fn set_weight_refuses_an_undeclared_weight_listing_the_declared_ones() {
     );
     assert_eq!(err.exit_code(), 2);
 
-    let (task, _server) =
-        start(|c| async move { orchestrator::set_weight(&c, &target(), 101, None).await });
-    let err = finish(task).await.expect_err("out of range, nothing sent");
+    let (task, _server) = start(|c| async move {
+        door(
+            c,
+            Action::SetWeight {
+                weight: 101,
+                pin: None,
+            },
+        )
+        .await
+    });
+    let err = finish(task, &mut server)
+        .await
+        .expect_err("out of range, nothing sent");
     assert!(
         matches!(err, OrchestratorError::WeightOutOfRange { weight: 101 }),
         "{err}"
@@ -296,7 +355,7 @@ async fn list_and_get_read_rollouts_into_views() {
         "items": [rollout(1, "100")]
     });
     respond(reply, 200, &list);
-    let views = finish(task).await.expect("listed");
+    let views = finish(task, &mut server).await.expect("listed");
     assert_eq!(views.len(), 1);
     let v = &views[0];
     assert_eq!(v.reference, target());
@@ -308,6 +367,6 @@ async fn list_and_get_read_rollouts_into_views() {
 
     let (task, mut server) = start(|c| async move { cluster::get_rollout(&c, &target()).await });
     serve_get(&mut server, &rollout(2, "100")).await;
-    let (_, view) = finish(task).await.expect("got");
+    let (_, view) = finish(task, &mut server).await.expect("got");
     assert_eq!(view.current_step, Some(2));
 }

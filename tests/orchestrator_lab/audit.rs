@@ -164,13 +164,20 @@ async fn read_only_mode_sends_nothing() {
     };
     let actions = [
         Action::Promote { pin: None },
-        Action::PromoteFull,
-        Action::Abort,
+        Action::PromoteFull { pin: None },
+        Action::Abort { pin: None },
         Action::Retry,
         Action::Pause,
         Action::Resume,
         Action::Restart,
-        Action::Undo { to_revision: None },
+        Action::Undo {
+            to_revision: None,
+            pin: None,
+            to_hash: None,
+        },
+        Action::AutoStatus {
+            text: "waiting for approval".into(),
+        },
         Action::SetWeight {
             weight: 60,
             pin: None,

@@ -32,7 +32,10 @@ async fn fifty_concurrent_promotes_advance_exactly_one_step() {
                 done += 1;
                 assert_eq!(executed.outcome.to_step, Some(2));
             }
-            Err(err @ OrchestratorError::MovedOn { pinned_step: 1, .. }) => {
+            Err(
+                err @ (OrchestratorError::MovedOn { .. }
+                | OrchestratorError::AlreadyPromoted { .. }),
+            ) => {
                 moved_on += 1;
                 assert!(err.to_string().contains("nothing was changed"), "{err}");
             }

@@ -29,7 +29,12 @@ pub fn action_bar_ui(
         let full = input.gate(Verb::PromoteFull, promote_full(view));
         if button(ui, "Promote full", &full) {
             out.push(UiCommand::OpenDialog(Dialog::confirm(
-                command(view, Action::PromoteFull),
+                command(
+                    view,
+                    Action::PromoteFull {
+                        pin: Some(pin(view)),
+                    },
+                ),
                 full.text(),
             )));
         }
@@ -117,7 +122,7 @@ fn weight_ui(
                 view,
                 Action::SetWeight {
                     weight,
-                    pin: pin(view),
+                    pin: Some(pin(view)),
                 },
             )));
             out.push(UiCommand::DraftWeight(None));

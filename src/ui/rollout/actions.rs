@@ -2,7 +2,7 @@
 //! a missing permission, then the rollout's phase. The bar itself is drawn by `action_bar.rs`;
 //! the keyboard shortcuts ask the same gates.
 
-use crate::model::{Action, Command, RolloutView, StepKind, StepPin, StrategyKind, Tool, Verb};
+use crate::model::{Action, Command, Pin, RolloutView, StepKind, StrategyKind, Tool, Verb};
 use crate::ui::events::Access;
 
 /// Whether a button can act now: what it will do, or why not.
@@ -84,12 +84,18 @@ pub fn weight_at(view: &RolloutView, step: i32) -> i32 {
         .unwrap_or(0)
 }
 
-/// The step on screen, which approvals and weight changes are pinned to.
-pub fn pin(view: &RolloutView) -> Option<StepPin> {
-    view.current_step.map(|step| StepPin {
-        step,
+/// What is on screen, which approvals, promote full and weight changes are pinned to: the
+/// step and pod hash of a canary, the preview of a blue-green rollout.
+pub fn pin(view: &RolloutView) -> Pin {
+    Pin::of_view(view)
+}
+
+/// What undo is pinned to: the revision running on screen (a step moving on does not matter).
+pub fn undo_pin(view: &RolloutView) -> Pin {
+    Pin {
         pod_hash: view.current_hash.clone(),
-    })
+        ..Pin::default()
+    }
 }
 
 fn short(hash: Option<&String>) -> &str {
@@ -103,7 +109,14 @@ pub fn approve(view: &RolloutView) -> Result<String, String> {
     }
     match view.strategy {
         StrategyKind::BlueGreen => {
-            if view.paused || !view.pause_reasons.is_empty() {
+            if let (Some(newest), Some(preview)) = (&view.current_hash, &view.preview_hash)
+                && newest != preview
+            {
+                Err(format!(
+                    "a new revision {newest} is starting; the preview still shows {preview}: \
+                     wait until it is the preview"
+                ))
+            } else if view.paused || !view.pause_reasons.is_empty() {
                 Ok(format!(
                     "promote preview {} to active",
                     short(view.preview_hash.as_ref())
