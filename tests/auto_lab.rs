@@ -5,6 +5,9 @@
 //! promotes from the CLI. `analyze` exits 0 / 1 / 3 / 4 on pass / fail / marginal / no data.
 
 use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
+use release_cockpit::model::{Tool, Verb};
+use release_cockpit::orchestrator::journal::Entry;
+use release_cockpit::orchestrator::{Intent, Journal};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -79,6 +82,19 @@ impl TestLab {
         let path = self.dir.path().join(name);
         std::fs::write(&path, text).expect("policy written");
         path
+    }
+
+    /// The commands journaled by the CLI runs of this test.
+    fn journal_intents(&self) -> Vec<Intent> {
+        Journal::at(self.data.path().join("journal.jsonl"), 10 << 20)
+            .entries()
+            .expect("journal")
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Intent(i) => Some(i),
+                Entry::Outcome(_) => None,
+            })
+            .collect()
     }
 
     fn rollout(&self, name: &str) -> Value {
@@ -359,6 +375,41 @@ async fn a_marginal_canary_waits_for_a_person() {
     );
     let action = last_action(&t.rollout("checkout"));
     assert_eq!(action["tool"], "cli", "the person promoted, not auto");
+    // The auto-status went through the orchestration API: journaled with tool auto.
+    let statuses: Vec<Intent> = t
+        .journal_intents()
+        .into_iter()
+        .filter(|i| i.verb == Verb::AutoStatus)
+        .collect();
+    assert!(!statuses.is_empty(), "auto-status is journaled");
+    assert!(
+        statuses.iter().all(|i| i.tool == Tool::Auto),
+        "{statuses:?}"
+    );
+    t.lab.shutdown().await;
+}
+
+/// `--read-only auto` judges and prints but writes nothing: no auto-status annotation, no
+/// journal line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_auto_writes_nothing() {
+    let t = TestLab::start("demo", &["checkout"]).await;
+    let policy = t.policy("fast.toml", FAST_POLICY);
+    let policy = policy.to_str().expect("utf-8 path");
+    let mut args = vec!["--read-only"];
+    args.extend(auto_args("checkout", policy));
+    let timeout = args.iter().position(|a| *a == "50s").expect("timeout");
+    args[timeout] = "6s";
+    let out = t.cli(&args).await;
+    assert_eq!(out.0, 1, "gave up at the timeout: {}{}", out.1, out.2);
+    assert!(out.1.contains("wait —"), "it judged: {}", out.1);
+    let ro = t.rollout("checkout");
+    assert!(
+        ro["metadata"]["annotations"]["release-cockpit.io/auto-status"].is_null(),
+        "{}",
+        ro["metadata"]["annotations"]
+    );
+    assert!(t.journal_intents().is_empty(), "nothing journaled");
     t.lab.shutdown().await;
 }
 

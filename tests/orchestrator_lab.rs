@@ -6,6 +6,8 @@
 
 #[path = "orchestrator_lab/audit.rs"]
 mod audit;
+#[path = "orchestrator_lab/pins.rs"]
+mod pins;
 #[path = "orchestrator_lab/races.rs"]
 mod races;
 #[path = "orchestrator_lab/verbs.rs"]
@@ -109,6 +111,30 @@ impl TestLab {
     async fn checkout_at_approval(&self) -> Value {
         self.wait_for("checkout", "to step 1 (paused)", |ro| {
             step(ro) == Some(1) && !ro["status"]["pauseConditions"].is_null()
+        })
+        .await
+    }
+
+    /// Someone ships a new version of `name` (its first container's image becomes `image`)
+    /// and the controller starts rolling it out: returns the rollout with the new pod hash.
+    async fn new_revision(&self, name: &str, image: &str) -> Value {
+        let before = self.rollout(name);
+        let running = before["status"]["currentPodHash"].clone();
+        let container = before["spec"]["template"]["spec"]["containers"][0]["name"].clone();
+        let api: kube::Api<release_cockpit::model::Rollout> =
+            kube::Api::namespaced(self.client(ADMIN).await, "demo");
+        let bump = serde_json::json!({"spec": {"template": {"spec": {"containers": [
+            {"name": container, "image": image}
+        ]}}}});
+        api.patch(
+            name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&bump),
+        )
+        .await
+        .expect("new revision");
+        self.wait_for(name, "a new revision", |ro| {
+            !ro["status"]["currentPodHash"].is_null() && ro["status"]["currentPodHash"] != running
         })
         .await
     }

@@ -38,8 +38,8 @@ pub(crate) fn effective_pin(
         return Err(OrchestratorError::MovedOn {
             target: target.clone(),
             verb,
-            seen: pin.clone(),
-            now,
+            seen: Box::new(pin.clone()),
+            now: Box::new(now),
         });
     }
     Ok(pin.clone())

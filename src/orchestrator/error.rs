@@ -16,21 +16,21 @@ pub enum OrchestratorError {
     MovedOn {
         target: RolloutRef,
         verb: Verb,
-        seen: Pin,
-        now: Pin,
+        seen: Box<Pin>,
+        now: Box<Pin>,
     },
 
     /// A promote found its pause step already promoted by someone else.
     #[error("rollout '{}' step {step} was already promoted by someone else (its pause is lifted; the controller moves on); nothing was changed", target.name)]
     AlreadyPromoted { target: RolloutRef, step: i32 },
 
-    /// undo's target revision is another ReplicaSet than the caller saw.
-    #[error("revision {revision} of rollout '{}' is pod hash {}, not {seen_hash} as you saw it (the revisions moved on); nothing was changed. Look at its revisions again", target.name, now_hash.as_deref().unwrap_or("(none)"))]
+    /// undo's target revision is another ReplicaSet than the caller saw; `hashes` is "pod
+    /// hash NOW, not SEEN".
+    #[error("revision {revision} of rollout '{}' is {hashes} as you saw it (the revisions moved on); nothing was changed. Look at its revisions again", target.name)]
     RevisionChanged {
         target: RolloutRef,
         revision: i64,
-        seen_hash: String,
-        now_hash: Option<String>,
+        hashes: String,
     },
 
     #[error("rollout '{}' changed while {verb} was being sent (it is still at step {}); nothing was changed; re-read it and try again", target.name, step_text(*step))]

@@ -319,8 +319,8 @@ async fn moved_on_or_changed(client: &kube::Client, plan: &Plan, pin: &Pin) -> O
         return OrchestratorError::MovedOn {
             target: plan.target.clone(),
             verb: plan.verb,
-            seen: pin.clone(),
-            now,
+            seen: Box::new(pin.clone()),
+            now: Box::new(now),
         };
     }
     if plan.verb == Verb::Promote && super::argo::pause_already_lifted(&rollout) {

@@ -101,8 +101,10 @@ pub fn plan_undo(
         return Err(OrchestratorError::RevisionChanged {
             target: target.clone(),
             revision: *revision,
-            seen_hash: seen.to_string(),
-            now_hash: hash,
+            hashes: format!(
+                "pod hash {}, not {seen}",
+                hash.as_deref().unwrap_or("(none)")
+            ),
         });
     }
     let mut template = rs

@@ -173,6 +173,61 @@ async fn failed_pin_after_the_rollout_moved_on_changes_nothing_and_says_where_it
     assert_eq!(err.exit_code(), 1);
 }
 
+/// A blue-green rollout waiting for promotion with `preview` as its preview and newest hash.
+fn blue_green(preview: &str, resource_version: &str) -> Value {
+    let mut ro = rollout(0, resource_version);
+    ro["spec"]["strategy"] =
+        json!({"blueGreen": {"activeService": "checkout", "previewService": "checkout-preview"}});
+    let status = &mut ro["status"];
+    status.as_object_mut().map(|s| s.remove("currentStepIndex"));
+    status["currentPodHash"] = json!(preview);
+    status["blueGreen"] = json!({"activeSelector": STABLE_HASH, "previewSelector": preview});
+    status["pauseConditions"] =
+        json!([{"reason": "BlueGreenPause", "startTime": "2026-11-22T01:00:00Z"}]);
+    status["controllerPause"] = json!(true);
+    ro
+}
+
+/// The race the pin closes: the rollout read just before sending showed the preview the
+/// person approved, but a new revision became the preview before the patch arrived. The API
+/// server refuses the `test` ops; the re-read names the new preview.
+#[tokio::test]
+async fn a_new_preview_between_read_and_send_is_refused_by_the_server() {
+    let pin = Pin {
+        step: None,
+        pod_hash: Some(CANARY_HASH.into()),
+        preview_hash: Some(CANARY_HASH.into()),
+    };
+    let (task, mut server) =
+        start(move |c| async move { door(c, Action::Promote { pin: Some(pin) }).await });
+    serve_get(&mut server, &blue_green(CANARY_HASH, "100")).await;
+    let (body, reply) = expect(&mut server, "PATCH", STATUS, Some(JSON_PATCH)).await;
+    assert_eq!(
+        body,
+        json!([
+            {"op": "test", "path": "/status/currentPodHash", "value": CANARY_HASH},
+            {"op": "test", "path": "/status/blueGreen/previewSelector", "value": CANARY_HASH},
+            {"op": "remove", "path": "/status/pauseConditions"}
+        ])
+    );
+    respond(reply, 422, &failed_test());
+    serve_get(&mut server, &blue_green("7aa1bb2cc3", "101")).await;
+    let err = finish(task, &mut server).await.expect_err("moved on");
+    assert!(
+        matches!(&err, OrchestratorError::MovedOn { now, .. } if now.preview_hash.as_deref() == Some("7aa1bb2cc3")),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("promote was for preview {CANARY_HASH}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("now shows preview 7aa1bb2cc3, pod hash 7aa1bb2cc3 (a new revision)"),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn failed_pin_without_a_move_is_a_change_meanwhile() {
     let (task, mut server) = start(|c| async move {

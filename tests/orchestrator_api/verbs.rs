@@ -222,6 +222,47 @@ async fn undo_restores_the_previous_revision_template_without_its_hash_label() {
 }
 
 #[tokio::test]
+async fn undo_to_a_revision_whose_hash_changed_sends_nothing() {
+    let (task, mut server) = start(|c| async move {
+        let action = Action::Undo {
+            to_revision: Some(1),
+            pin: None,
+            to_hash: Some("0ld0ld0ld".into()),
+        };
+        door(c, action).await
+    });
+    serve_get(&mut server, &rollout(1, "100")).await;
+    let (_, reply) = expect(
+        &mut server,
+        "GET",
+        "/apis/apps/v1/namespaces/demo/replicasets",
+        None,
+    )
+    .await;
+    let list = json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSetList", "metadata": {},
+        "items": [
+            replica_set(2, CANARY_HASH, "shop/checkout:2.0", "uid-checkout"),
+            replica_set(1, STABLE_HASH, "shop/checkout:1.0", "uid-checkout"),
+        ]
+    });
+    respond(reply, 200, &list);
+    let err = finish(task, &mut server)
+        .await
+        .expect_err("revision moved on");
+    assert!(
+        matches!(err, OrchestratorError::RevisionChanged { revision: 1, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains(&format!(
+            "is pod hash {STABLE_HASH}, not 0ld0ld0ld as you saw it"
+        )),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn undo_to_an_unknown_revision_lists_the_known_ones_and_sends_nothing() {
     let (task, mut server) = start(|c| async move {
         door(

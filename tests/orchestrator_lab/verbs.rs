@@ -123,22 +123,8 @@ async fn undo_goes_back_to_the_previous_template() {
     )
     .await
     .expect("revision annotation");
-    let bump = serde_json::json!({"spec": {"template": {"spec": {"containers": [
-        {"name": "checkout", "image": "registry.example/checkout:1.4.3"}
-    ]}}}});
-    api.patch(
-        "checkout",
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(&bump),
-    )
-    .await
-    .expect("new revision");
-    t.wait_for("checkout", "a new revision", |ro| {
-        ro["status"]["currentPodHash"]
-            .as_str()
-            .is_some_and(|h| h != running)
-    })
-    .await;
+    t.new_revision("checkout", "registry.example/checkout:1.4.3")
+        .await;
 
     let (code, out, err) = t.cli(&["--context", ADMIN, "undo", "checkout"]).await;
     assert_eq!(code, 0, "stdout {out} stderr {err}");
