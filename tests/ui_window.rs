@@ -205,6 +205,44 @@ fn approve_sends_promote_pinned_to_the_step_on_screen_with_the_comment() {
     assert!(w.harness.state().state.dialog.is_none());
 }
 
+/// A blue-green approval is pinned to the preview on screen (and its pod hash), as is
+/// Promote full: the dialog says which preview, the command carries it.
+#[test]
+fn blue_green_approve_and_promote_full_are_pinned_to_the_preview_on_screen() {
+    let mut w = Window::connected_admin();
+    w.send(AppEvent::Access {
+        context: "lab-admin".into(),
+        namespace: "jesse-test".into(),
+        access: Access::ALL,
+    });
+    w.click("bluegreen-demo");
+    let preview = Some(Pin {
+        step: None,
+        pod_hash: Some("74b948fccb".into()),
+        preview_hash: Some("74b948fccb".into()),
+    });
+    w.click("Approve");
+    assert!(
+        w.harness
+            .query_by_label_contains("promote preview 74b948fccb to active")
+            .is_some(),
+        "the dialog names the preview"
+    );
+    w.click("Confirm");
+    w.click("Promote full");
+    w.click("Confirm");
+    let sent = w.sent.executed();
+    assert_eq!(
+        sent.iter().map(|c| c.action.clone()).collect::<Vec<_>>(),
+        [
+            Action::Promote {
+                pin: preview.clone()
+            },
+            Action::PromoteFull { pin: preview }
+        ]
+    );
+}
+
 #[test]
 fn slider_to_60_and_apply_sends_set_weight_pinned() {
     let mut w = Window::connected_admin();

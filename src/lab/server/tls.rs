@@ -89,6 +89,11 @@ impl LabTls {
                         continue;
                     }
                 };
+                // As a real API server: answers go out at once, not after the client's
+                // delayed ACK (Nagle's algorithm cost 40 ms on some requests).
+                if let Err(e) = stream.set_nodelay(true) {
+                    tracing::debug!("lab API: TCP_NODELAY for {peer}: {e}");
+                }
                 let acceptor = acceptor.clone();
                 let ready_tx = ready_tx.clone();
                 tokio::spawn(async move {

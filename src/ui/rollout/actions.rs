@@ -296,6 +296,28 @@ mod tests {
     }
 
     #[test]
+    fn blue_green_approval_waits_while_a_new_revision_replaces_the_preview() {
+        let mut view = fixtures::checkout();
+        view.strategy = StrategyKind::BlueGreen;
+        view.paused = true;
+        view.preview_hash = Some("7855cfc5b8".into());
+        view.current_hash = Some("7855cfc5b8".into());
+        assert_eq!(
+            approve(&view),
+            Ok("promote preview 7855cfc5b8 to active".to_string())
+        );
+        assert_eq!(pin(&view).preview_hash.as_deref(), Some("7855cfc5b8"));
+        view.current_hash = Some("9a9a9a9a9a".into());
+        let why = approve(&view).expect_err("not while the preview is being replaced");
+        assert!(
+            why.contains(
+                "a new revision 9a9a9a9a9a is starting; the preview still shows 7855cfc5b8"
+            ),
+            "{why}"
+        );
+    }
+
+    #[test]
     fn slider_snaps_to_declared_weights() {
         let view = fixtures::checkout();
         assert_eq!(snap_weight(&view, 57.0), Some((4, 60)));
