@@ -80,8 +80,8 @@ pub fn load_policy(
         policy.window_secs = w.as_secs_f64();
         policy.validate().map_err(|problem| {
             UsageError(format!(
-                "--window {}: {problem}",
-                analysis::words::duration(w.as_secs_f64())
+                "--window ({} s) cannot be used: {problem}",
+                w.as_secs()
             ))
         })?;
     }
