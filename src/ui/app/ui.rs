@@ -210,7 +210,10 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
             if let Some(hover) = hover {
                 label.on_hover_text(hover);
             }
-            security_ui(ui, state, name);
+            // Only where the cockpit connects: an unwatched context sends nothing yet.
+            if status.watched {
+                security_ui(ui, state, name);
+            }
             match &status.identity {
                 Some(identity) => {
                     ui.label(identity.to_string())
