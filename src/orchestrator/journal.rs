@@ -179,7 +179,16 @@ impl Journal {
             path: self.path.clone(),
             source,
         };
-        let mut line = serde_json::to_vec(entry).map_err(|e| write_err(e.into()))?;
+        // Messages are redacted where errors are built; this is the last line of defence
+        // before the disk (a URL with a token in a comment, an error built elsewhere).
+        let mut entry = entry.clone();
+        match &mut entry {
+            Entry::Intent(intent) => {
+                intent.comment = intent.comment.as_deref().map(crate::redact::redact);
+            }
+            Entry::Outcome(outcome) => outcome.message = crate::redact::redact(&outcome.message),
+        }
+        let mut line = serde_json::to_vec(&entry).map_err(|e| write_err(e.into()))?;
         line.push(b'\n');
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {

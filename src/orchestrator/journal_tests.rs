@@ -371,3 +371,23 @@ fn the_tail_spans_the_rotated_file_when_the_current_one_is_short() {
     assert_eq!(journal.recent_entries(u64::MAX).expect("read"), all);
     assert!(journal.recent_entries(0).expect("read").is_empty());
 }
+
+#[test]
+fn secrets_in_a_message_or_comment_never_reach_the_disk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::at(dir.path().join("journal.jsonl"), DEFAULT_ROTATE_BYTES);
+    let mut leaky = intent("a");
+    leaky.comment = Some("see https://ops:hunter22@ci.example/run?token=abc123".into());
+    journal.append(&Entry::Intent(leaky)).expect("append");
+    let mut failed = completion("a", CommandResult::Refused);
+    failed.message = "cannot reach http://u:pw-9876@10.0.0.1:6443: refused".into();
+    journal.append(&Entry::Outcome(failed)).expect("append");
+    let text = std::fs::read_to_string(journal.path()).expect("read");
+    for secret in ["hunter22", "abc123", "pw-9876"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert!(
+        text.contains("ci.example") && text.contains("10.0.0.1:6443"),
+        "{text}"
+    );
+}
