@@ -8,6 +8,7 @@
 //! - [`analysis`]: the canary judge (rules + Mann–Whitney U + weighted score) → verdict.
 //! - [`lab`]: the embedded Kubernetes-compatible lab with a simulated Argo controller and traffic.
 //! - [`cli`]: clap definitions; each handler calls orchestrator/metrics/analysis and prints.
+//! - [`redact`]: keeps secrets out of errors, the journal and settings (`redact_url`, `redact`).
 //! - [`ui`]: the egui window: draws state, emits commands, never touches the network.
 
 pub mod analysis;
@@ -17,4 +18,5 @@ pub mod lab;
 pub mod metrics;
 pub mod model;
 pub mod orchestrator;
+pub mod redact;
 pub mod ui;

@@ -11,7 +11,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if cli::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Errors are redacted where they are built; this is the last line of defence.
+            eprintln!(
+                "error: {}",
+                release_cockpit::redact::redact(&format!("{err:#}"))
+            );
             ExitCode::from(cli::exit_code_of(&err))
         }
     }

@@ -681,3 +681,45 @@ fn settings_edit_the_cluster_and_reach_the_backend() {
     w.settle();
     assert!(!w.harness.state().state.settings_open);
 }
+
+#[test]
+fn the_status_bar_warns_about_an_insecure_context_until_it_is_fixed() {
+    let mut w = Window::connected_admin();
+    assert!(w.harness.query_by_label("INSECURE").is_none());
+    let warning = |short: &str| release_cockpit::model::SecurityWarning {
+        context: "lab-admin".into(),
+        short: short.into(),
+        text: format!("context 'lab-admin': {short}; what to do"),
+    };
+    w.send(AppEvent::Security {
+        origin: "kubeconfig".into(),
+        warnings: vec![warning("TLS not verified")],
+    });
+    w.send(AppEvent::Security {
+        origin: "metrics/lab-admin".into(),
+        warnings: vec![warning("metrics credentials over http")],
+    });
+    w.settle();
+    assert!(w.harness.query_by_label("INSECURE").is_some());
+    assert!(
+        w.harness
+            .query_by_label("TLS not verified, metrics credentials over http")
+            .is_some()
+    );
+    // The kubeconfig was fixed and reloaded: only the metrics warning stays.
+    w.send(AppEvent::Security {
+        origin: "kubeconfig".into(),
+        warnings: Vec::new(),
+    });
+    w.settle();
+    assert!(
+        w.harness
+            .query_by_label("metrics credentials over http")
+            .is_some()
+    );
+    assert!(
+        w.harness
+            .query_by_label_contains("TLS not verified")
+            .is_none()
+    );
+}

@@ -12,6 +12,12 @@ pub const ERROR_RATE: &str = "error_rate";
 /// Name of the built-in p95 latency metric, in milliseconds.
 pub const P95_MS: &str = "p95_ms";
 
+/// The longest window, smoothing or hold a policy may name: a day. The judge keeps every
+/// sample of its window in memory, so a window of years would be a huge allocation.
+pub const MAX_SECS: f64 = 86_400.0;
+/// The most samples per side a policy may require (more would never be reached).
+pub const MAX_MIN_SAMPLES: usize = 100_000;
+
 /// Which way a metric gets worse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -225,7 +231,9 @@ pub enum PolicyError {
     },
     #[error("policy file {path} is not valid TOML for the judge: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("policy file {path}: {problem}")]
+    #[error(
+        "policy file {path}: {problem}; fix the key in the file (every key is documented in policy.example.toml)"
+    )]
     Invalid { path: PathBuf, problem: String },
 }
 
@@ -295,48 +303,88 @@ impl Policy {
         Ok(policy)
     }
 
-    /// Checks the numbers make sense; the message says what to change.
+    /// Checks the numbers make sense: every one finite (TOML accepts `inf` and `nan`), in
+    /// range, and no window long enough to make the sample buffers huge. The message names
+    /// the key, its value and what to write instead.
     pub fn validate(&self) -> Result<(), String> {
+        let secs = |key: &str, v: f64, min_exclusive: bool, example: &str| {
+            let low_ok = if min_exclusive { v > 0.0 } else { v >= 0.0 };
+            if v.is_finite() && low_ok && v <= MAX_SECS {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{key} = {v} must be {} and at most {MAX_SECS} seconds (a day); e.g. {example}",
+                    if min_exclusive {
+                        "more than 0"
+                    } else {
+                        "0 or more"
+                    }
+                ))
+            }
+        };
+        let non_negative = |key: &str, v: f64, example: &str| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{key} = {v} must be a finite number, 0 or more; e.g. {example}"
+                ))
+            }
+        };
+        let finite = |key: &str, v: Option<f64>| match v {
+            Some(v) if !v.is_finite() => {
+                Err(format!("{key} = {v} must be a finite number or \"off\""))
+            }
+            _ => Ok(()),
+        };
+        secs("window_secs", self.window_secs, true, "300")?;
         if !(self.confidence > 0.5 && self.confidence < 1.0) {
             return Err(format!(
                 "confidence = {} must be between 0.5 and 1 (e.g. 0.98)",
                 self.confidence
             ));
         }
-        if self.tolerance.is_nan() || self.tolerance < 0.0 {
-            return Err("tolerance must be 0 or more (e.g. 0.25)".into());
+        non_negative("tolerance", self.tolerance, "0.25")?;
+        if !(3..=MAX_MIN_SAMPLES).contains(&self.min_samples) {
+            return Err(format!(
+                "min_samples = {} must be at least 3 per side and at most {MAX_MIN_SAMPLES}; e.g. 10",
+                self.min_samples
+            ));
         }
-        if self.min_samples < 3 {
-            return Err("min_samples must be at least 3 per side".into());
-        }
-        if self.min_requests.is_nan() || self.min_requests < 0.0 {
-            return Err(
-                "min_requests must be 0 (off) or more requests per sample (e.g. 10)".into(),
-            );
-        }
+        non_negative("min_requests", self.min_requests, "10 (0: off)")?;
         if !(self.recent_confidence > 0.5 && self.recent_confidence < 1.0) {
             return Err(format!(
                 "recent_confidence = {} must be between 0.5 and 1 (e.g. 0.998)",
                 self.recent_confidence
             ));
         }
-        if self.recent_secs.is_nan() || self.recent_secs < 0.0 {
-            return Err("recent_secs must be 0 (off) or more seconds (e.g. 30)".into());
-        }
-        if self.window_secs.is_nan() || self.window_secs <= 0.0 {
-            return Err("window_secs must be positive (e.g. 300)".into());
-        }
+        secs("recent_secs", self.recent_secs, false, "30 (0: off)")?;
         if !(0.0..=100.0).contains(&self.marginal_score)
             || !(self.marginal_score..=100.0).contains(&self.pass_score)
         {
-            return Err("need 0 ≤ marginal_score ≤ pass_score ≤ 100".into());
+            return Err(format!(
+                "marginal_score = {} and pass_score = {}: need 0 ≤ marginal_score ≤ pass_score ≤ 100 (e.g. 75 and 95)",
+                self.marginal_score, self.pass_score
+            ));
         }
         for (group, weight) in &self.groups {
-            if weight.is_nan() || *weight < 0.0 {
-                return Err(format!("[groups] {group} = {weight}: weights must be ≥ 0"));
-            }
+            non_negative(&format!("groups.{group}"), *weight, "50")?;
         }
+        if let Some(min) = self.success_rate.min
+            && !(0.0..=1.0).contains(&min)
+        {
+            return Err(format!(
+                "success_rate.min = {min} must be a share between 0 and 1 (e.g. 0.99) or \"off\""
+            ));
+        }
+        secs(
+            "success_rate.for_secs",
+            self.success_rate.for_secs,
+            false,
+            "180",
+        )?;
         for (name, spec) in &self.metrics {
+            let key = |field: &str| format!("metrics.{name}.{field}");
             if !self.groups.contains_key(&spec.group) {
                 return Err(format!(
                     "metric {name} is in group \"{}\", which has no weight; add `{} = <weight>` \
@@ -344,11 +392,13 @@ impl Policy {
                     spec.group, spec.group
                 ));
             }
-            if spec.smooth_secs < 0.0 || spec.for_secs < 0.0 || spec.limit_for_secs < 0.0 {
-                return Err(format!(
-                    "metric {name}: durations must be 0 or more seconds"
-                ));
-            }
+            secs(&key("smooth_secs"), spec.smooth_secs, false, "60")?;
+            secs(&key("for_secs"), spec.for_secs, false, "120")?;
+            secs(&key("limit_for_secs"), spec.limit_for_secs, false, "0")?;
+            finite(&key("worse_than_stable_by"), spec.worse_than_stable_by)?;
+            finite(&key("worse_than_stable_pct"), spec.worse_than_stable_pct)?;
+            finite(&key("limit"), spec.limit)?;
+            non_negative(&key("min_effect"), spec.min_effect, "0")?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! for CI to gate on. Also the metrics feed `auto` shares: where a context's metrics live
 //! (flags > settings file > kubeconfig extension) and a [`Feed`] that samples them.
 
+use super::UsageError;
 use crate::analysis::{self, Policy, Verdict};
 use crate::cluster;
 use crate::metrics::settings::{SourceKind, parse_duration};
@@ -77,6 +78,12 @@ pub fn load_policy(
     let mut policy = Policy::resolve(path, rollout)?;
     if let Some(w) = window {
         policy.window_secs = w.as_secs_f64();
+        policy.validate().map_err(|problem| {
+            UsageError(format!(
+                "--window ({} s) cannot be used: {problem}",
+                w.as_secs()
+            ))
+        })?;
     }
     Ok(policy)
 }
@@ -88,6 +95,8 @@ pub struct Feed {
     pub step: Duration,
     /// True for a direct scrape (no history: samples accumulate from the first refresh).
     pub scraping: bool,
+    /// NaN/±Inf samples dropped so far, as last said on stderr.
+    dropped_said: u64,
 }
 
 impl Feed {
@@ -115,15 +124,26 @@ impl Feed {
             refresher: Refresher::new(source, history + step * 2, step),
             step,
             scraping,
+            dropped_said: 0,
         }))
     }
 
-    /// One refresh for `view`'s versions; the snapshot the judge reads.
+    /// One refresh for `view`'s versions; the snapshot the judge reads. NaN/±Inf samples
+    /// the source dropped are said on stderr (a `warning:` line when the count grows).
     pub async fn sample(&mut self, view: &RolloutView) -> MetricsSnapshot {
         let target = Target::from_view(view);
         self.refresher
             .refresh(std::slice::from_ref(&target), now_secs())
             .await;
+        let dropped = self.refresher.dropped_non_finite();
+        if dropped > self.dropped_said {
+            eprintln!(
+                "warning: {dropped} samples of rollout {} were NaN or ±Inf and were dropped \
+                 before judging; check the exporter behind the metrics URL",
+                target.rollout
+            );
+            self.dropped_said = dropped;
+        }
         self.refresher.snapshot(&target)
     }
 }

@@ -204,3 +204,26 @@ fn lab_is_a_top_level_flag_that_opens_the_window() {
         "--lab is not a flag of the verbs"
     );
 }
+
+#[test]
+fn a_senseless_policy_or_window_is_bad_input_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("policy.toml");
+    std::fs::write(&path, "[metrics.p95_ms]\nsmooth_secs = inf\n").expect("write");
+    let rollout = crate::model::RolloutRef::new("lab-admin", "demo", "checkout");
+    let err = analyze_cmd::load_policy(Some(&path), &rollout, None).expect_err("inf");
+    assert_eq!(exit_code_of(&err), 2);
+    assert!(
+        err.to_string().contains("metrics.p95_ms.smooth_secs = inf"),
+        "{err}"
+    );
+
+    std::fs::write(&path, "window_secs = 300\n").expect("write");
+    let two_days = std::time::Duration::from_secs(2 * 86_400);
+    let err =
+        analyze_cmd::load_policy(Some(&path), &rollout, Some(two_days)).expect_err("too long");
+    assert_eq!(exit_code_of(&err), 2);
+    assert!(err.to_string().contains("--window (172800 s)"), "{err}");
+    // Overflowing or year-long durations are refused by the parser (clap: exit 2).
+    assert!(parse(&["analyze", "checkout", "--window", "99999999999999d"]).is_err());
+}

@@ -183,12 +183,29 @@ pub async fn collect(
         tokio::time::sleep(step).await;
         report = refresher.refresh(&targets, now_secs()).await;
     }
+    let dropped = refresher.dropped_non_finite();
+    if dropped > 0 {
+        eprintln!(
+            "warning: {dropped} samples from {} were NaN or ±Inf and were dropped (not shown, \
+             not judged); check the exporter behind that URL",
+            crate::redact::redact_url(source_endpoint(&config))
+        );
+    }
     let snapshot = refresher.snapshot(&target);
     Ok(if report.ok {
         Collected::Ok(snapshot)
     } else {
         Collected::Failed(snapshot)
     })
+}
+
+/// The URL a source config reads, for messages (redact it before showing).
+fn source_endpoint(config: &SourceConfig) -> &str {
+    match &config.kind {
+        SourceKind::Prometheus(p) => &p.url,
+        SourceKind::Scrape { url } => url,
+        SourceKind::None => "(no source)",
+    }
 }
 
 fn find<'a>(
@@ -378,6 +395,9 @@ pub fn resolve_source(
         };
     } else if let Some(url) = metrics_url {
         config.kind = SourceKind::Scrape { url: url.into() };
+    }
+    for warning in crate::metrics::settings::security_warnings(&config, context) {
+        eprintln!("warning: {warning}");
     }
     Ok((config, settings, settings_path))
 }

@@ -314,7 +314,9 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
     if let Some(e) = err.downcast_ref::<ClusterError>() {
         return e.exit_code();
     }
-    if err.downcast_ref::<UsageError>().is_some() {
+    if err.downcast_ref::<UsageError>().is_some()
+        || err.downcast_ref::<crate::analysis::PolicyError>().is_some()
+    {
         return 2;
     }
     1

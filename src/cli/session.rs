@@ -16,10 +16,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// Loads the kubeconfig and builds the context's client; sends nothing.
+    /// Loads the kubeconfig and builds the context's client; sends nothing. Says on stderr
+    /// (`warning:` lines) when the context's connection is unsafe.
     pub async fn open(global: &GlobalArgs) -> Result<Session, ClusterError> {
         let kubeconfig = LoadedKubeconfig::load(global.kubeconfig.as_deref())?;
         let context = kubeconfig.resolve_context(global.context.as_deref())?;
+        for warning in kubeconfig.security_warnings_of(&context) {
+            eprintln!("warning: {warning}");
+        }
         let namespace = global
             .namespace
             .clone()

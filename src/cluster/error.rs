@@ -148,31 +148,34 @@ impl Attempt<'_> {
                             action,
                             code: 404,
                             reason: status.reason.clone(),
-                            message: status.message.clone(),
+                            message: crate::redact::redact(&status.message),
                         },
                     },
                     403 => ClusterError::Forbidden {
                         context,
                         namespace,
                         action,
-                        message: status.message.clone(),
+                        message: crate::redact::redact(&status.message),
                     },
                     401 => ClusterError::Auth {
                         context,
-                        message: format!("401 Unauthorized: {}", status.message),
+                        message: format!(
+                            "401 Unauthorized: {}",
+                            crate::redact::redact(&status.message)
+                        ),
                     },
                     code => ClusterError::Api {
                         context,
                         action,
                         code,
                         reason: status.reason.clone(),
-                        message: status.message.clone(),
+                        message: crate::redact::redact(&status.message),
                     },
                 }
             }
             kube::Error::HyperError(_) | kube::Error::Service(_) => ClusterError::Unreachable {
                 url: super::kubeconfig::server_url(self.context)
-                    .unwrap_or_else(|| "(unknown URL)".into()),
+                    .map_or_else(|| "(unknown URL)".into(), |u| crate::redact::redact_url(&u)),
                 timeout_secs: super::kubeconfig::CONNECT_TIMEOUT.as_secs(),
                 message: chain(&err),
                 context,
@@ -198,17 +201,48 @@ fn is_object_not_found(status: &kube::core::Status, name: &str) -> bool {
         || status.message.contains(&format!("\"{name}\" not found"))
 }
 
-/// An error and its sources, joined with ": " (kube's own messages are terse).
-pub fn chain(err: &dyn std::error::Error) -> String {
+/// An error and its sources, joined with ": " (kube's own messages are terse), with every
+/// secret taken out: an exec credential plugin's environment and output are replaced by
+/// words, URLs lose their credentials and registered secret values are masked
+/// ([`crate::redact::redact`]). Every message built from a kube error goes through here.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
+    let mut replacements = Vec::new();
+    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = level {
+        let text = e.to_string();
+        if let Some(safe) = exec_plugin_words(e) {
+            replacements.push((text.clone(), safe));
+        }
         if !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }
-        source = s.source();
+        level = e.source();
     }
-    out
+    // Outer levels quote inner ones: replace the innermost's raw words everywhere.
+    for (raw, safe) in replacements.iter().rev() {
+        out = out.replace(raw.as_str(), safe);
+    }
+    crate::redact::redact(&out)
+}
+
+/// Words for an exec credential plugin failure that hold none of what kube quotes: the
+/// command line with its environment (tokens passed as env values) and the plugin's output.
+fn exec_plugin_words(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    match err.downcast_ref::<kube::client::AuthError>()? {
+        kube::client::AuthError::AuthExecRun { out, .. } => Some(format!(
+            "the exec credential plugin failed ({}); its output and environment are not shown \
+             because they may hold credentials: run the plugin's command from the kubeconfig \
+             user entry in a terminal to see what it says",
+            out.status
+        )),
+        kube::client::AuthError::AuthExecParse(_) => Some(
+            "the exec credential plugin printed something that is not an ExecCredential (not \
+             shown because it may hold credentials): run the plugin's command in a terminal \
+             and check that it prints ExecCredential JSON"
+                .into(),
+        ),
+        _ => None,
+    }
 }

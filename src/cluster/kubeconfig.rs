@@ -1,8 +1,11 @@
 //! Kubeconfig as kubectl reads it: `--kubeconfig`, else the merged `KUBECONFIG` list, else
 //! `~/.kube/config`; contexts and their namespaces; one `kube::Client` per context, with
-//! timeouts so that an unreachable server fails fast and is named.
+//! timeouts so that an unreachable server fails fast and is named. Loading also registers the
+//! kubeconfig's secrets for redaction and finds the contexts whose connection is unsafe
+//! ([`SecurityWarning`]), once, for the CLI's `warning:` lines and the window's status bar.
 
 use super::error::{ClusterError, chain};
+use crate::model::SecurityWarning;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -50,6 +53,7 @@ pub struct LoadedKubeconfig {
     config: Kubeconfig,
     files: Vec<PathBuf>,
     clients: Mutex<HashMap<String, kube::Client>>,
+    warnings: Vec<SecurityWarning>,
 }
 
 impl std::fmt::Debug for LoadedKubeconfig {
@@ -96,13 +100,32 @@ impl LoadedKubeconfig {
         ))
     }
 
-    /// Wraps an already-parsed kubeconfig (the lab writes one; tests build them).
+    /// Wraps an already-parsed kubeconfig (the lab writes one; tests build them). Registers
+    /// its secrets for redaction and computes its [`SecurityWarning`]s.
     pub fn from_kubeconfig(config: Kubeconfig, files: Vec<PathBuf>) -> LoadedKubeconfig {
+        register_secrets(&config);
+        let warnings = security_warnings(&config);
         LoadedKubeconfig {
             config,
             files,
             clients: Mutex::new(HashMap::new()),
+            warnings,
         }
+    }
+
+    /// Every context whose connection is unsafe (`insecure-skip-tls-verify`, credentials
+    /// over plain `http://`), in kubeconfig order.
+    pub fn security_warnings(&self) -> &[SecurityWarning] {
+        &self.warnings
+    }
+
+    /// The [`LoadedKubeconfig::security_warnings`] of one context.
+    pub fn security_warnings_of(&self, context: &str) -> Vec<SecurityWarning> {
+        self.warnings
+            .iter()
+            .filter(|w| w.context == context)
+            .cloned()
+            .collect()
     }
 
     /// The merged kubeconfig itself (e.g. to read a context's extensions).
@@ -255,6 +278,102 @@ impl LoadedKubeconfig {
             known.join(", ")
         }
     }
+}
+
+/// Registers every credential the kubeconfig holds (tokens, passwords, client keys, exec
+/// plugin env values, auth-provider settings) with [`crate::redact::register_secret`], so a
+/// plugin or server that echoes one never gets it into an error.
+fn register_secrets(config: &Kubeconfig) {
+    for named in &config.auth_infos {
+        let Some(auth) = &named.auth_info else {
+            continue;
+        };
+        // Serialising exposes the secret strings (kube keeps them as SecretString).
+        let Ok(value) = serde_json::to_value(auth) else {
+            continue;
+        };
+        for key in ["token", "password", "client-key-data"] {
+            if let Some(secret) = value.get(key).and_then(|v| v.as_str()) {
+                crate::redact::register_secret(secret);
+            }
+        }
+        if let Some(env) = value.pointer("/exec/env").and_then(|v| v.as_array()) {
+            for secret in env.iter().filter_map(|e| e.get("value")?.as_str()) {
+                crate::redact::register_secret(secret);
+            }
+        }
+        if let Some(settings) = value
+            .pointer("/auth-provider/config")
+            .and_then(|v| v.as_object())
+        {
+            for secret in settings.values().filter_map(|v| v.as_str()) {
+                crate::redact::register_secret(secret);
+            }
+        }
+    }
+}
+
+/// The contexts whose connection is unsafe: the API server's certificate is not checked
+/// (`insecure-skip-tls-verify`), or credentials go over plain `http://`.
+fn security_warnings(config: &Kubeconfig) -> Vec<SecurityWarning> {
+    let mut out = Vec::new();
+    for named in &config.contexts {
+        let Some(context) = &named.context else {
+            continue;
+        };
+        let Some(cluster) = config
+            .clusters
+            .iter()
+            .find(|c| c.name == context.cluster)
+            .and_then(|c| c.cluster.as_ref())
+        else {
+            continue;
+        };
+        let server = cluster
+            .server
+            .as_deref()
+            .map(crate::redact::redact_url)
+            .unwrap_or_else(|| "(no server)".into());
+        let name = &named.name;
+        if cluster.insecure_skip_tls_verify == Some(true) {
+            out.push(SecurityWarning {
+                context: name.clone(),
+                short: "TLS not verified".into(),
+                text: format!(
+                    "context '{name}' skips TLS verification (insecure-skip-tls-verify on \
+                     cluster '{}', {server}): anyone on the network path can pose as the API \
+                     server and take your credentials; set certificate-authority-data for the \
+                     cluster and remove insecure-skip-tls-verify",
+                    context.cluster
+                ),
+            });
+        }
+        let has_credentials = context.user.as_ref().is_some_and(|user| {
+            config
+                .auth_infos
+                .iter()
+                .find(|a| &a.name == user)
+                .and_then(|a| a.auth_info.as_ref())
+                .is_some_and(|a| {
+                    a.token.is_some()
+                        || a.token_file.is_some()
+                        || a.password.is_some()
+                        || a.exec.is_some()
+                        || a.auth_provider.is_some()
+                })
+        });
+        if server.starts_with("http://") && has_credentials {
+            out.push(SecurityWarning {
+                context: name.clone(),
+                short: "credentials over http".into(),
+                text: format!(
+                    "context '{name}' sends its credentials over plain HTTP ({server}): anyone \
+                     on the network path can read them; use the server's https:// URL"
+                ),
+            });
+        }
+    }
+    out
 }
 
 fn bad_context(context: &str, err: &KubeconfigError) -> ClusterError {

@@ -186,3 +186,82 @@ async fn unreachable_server_fails_fast_and_is_named() {
     assert_eq!(err.exit_code(), 2);
     assert!(kc.client("nope").await.is_err());
 }
+
+const EXEC_LEAKS: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: leaky
+clusters:
+- name: lab
+  cluster:
+    server: https://127.0.0.1:1
+    insecure-skip-tls-verify: true
+- name: plain
+  cluster:
+    server: http://ops:pa55w0rd-xyz@127.0.0.1:2
+users:
+- name: plugin
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: sh
+      args: ["-c", "echo \"token: $TOKEN\"; echo \"login failed for $TOKEN\" >&2; exit 3"]
+      env: [{name: TOKEN, value: s3cret-exec-token}]
+      interactiveMode: Never
+- name: static
+  user:
+    token: static-token-123
+contexts:
+- name: leaky
+  context: {cluster: lab, user: plugin}
+- name: plain
+  context: {cluster: plain, user: static}
+"#;
+
+#[tokio::test]
+async fn a_failing_exec_plugin_leaks_neither_its_env_nor_its_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "config", EXEC_LEAKS);
+    let loaded = LoadedKubeconfig::load_with(Some(&path), None, None).expect("loads");
+    let Err(err) = loaded.client("leaky").await else {
+        panic!("the plugin fails, so no client is built");
+    };
+    let err = err.to_string();
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(err.contains("'leaky'"), "names the context: {err}");
+    assert!(err.contains("exec credential plugin failed"), "{err}");
+    assert!(err.contains("exit status: 3"), "{err}");
+}
+
+#[test]
+fn insecure_contexts_are_found_once_at_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "config", EXEC_LEAKS);
+    let loaded = LoadedKubeconfig::load_with(Some(&path), None, None).expect("loads");
+    let warnings = loaded.security_warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    let leaky = loaded.security_warnings_of("leaky");
+    assert_eq!(leaky.len(), 1);
+    assert!(
+        leaky[0].text.contains("insecure-skip-tls-verify"),
+        "{}",
+        leaky[0]
+    );
+    assert!(
+        leaky[0].text.contains("certificate-authority-data"),
+        "{}",
+        leaky[0]
+    );
+    let plain = loaded.security_warnings_of("plain");
+    assert_eq!(plain.len(), 1);
+    assert!(plain[0].text.contains("plain HTTP"), "{}", plain[0]);
+    assert!(!plain[0].text.contains("pa55w0rd"), "{}", plain[0]);
+    // The static token was registered: an error that echoes it shows the mask.
+    assert_eq!(
+        crate::redact::redact("server said: bad token static-token-123"),
+        "server said: bad token <redacted>"
+    );
+    let first =
+        LoadedKubeconfig::load_with(Some(&write(&dir, "first", FIRST)), None, None).expect("loads");
+    assert!(first.security_warnings().is_empty());
+}

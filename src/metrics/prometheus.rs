@@ -1,6 +1,7 @@
 //! A client for the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`) that works
 //! with any server speaking it (Prometheus, Thanos, Mimir, VictoriaMetrics): bearer/basic
 //! auth, extra headers, custom CA, per-request timeout; dropping a call's future cancels it.
+//! Errors name the server by its redacted URL (no `user:password@`, no `?token=`).
 
 use super::response::{QueryResponse, ResponseError, parse_response};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -110,15 +111,18 @@ pub enum PrometheusError {
 pub struct PrometheusClient {
     http: reqwest::Client,
     config: PrometheusConfig,
+    /// The URL as messages show it: [`crate::redact::redact_url`] of the configured one.
+    shown_url: String,
     queries_sent: AtomicU64,
     bytes_received: AtomicU64,
 }
 
 impl PrometheusClient {
     pub fn new(config: PrometheusConfig) -> Result<PrometheusClient, PrometheusError> {
+        let shown_url = crate::redact::redact_url(&config.url);
         let setup = |detail: String| PrometheusError::Setup {
-            url: config.url.clone(),
-            detail,
+            url: shown_url.clone(),
+            detail: crate::redact::redact(&detail),
         };
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
@@ -154,13 +158,15 @@ impl PrometheusClient {
         Ok(PrometheusClient {
             http,
             config,
+            shown_url,
             queries_sent: AtomicU64::new(0),
             bytes_received: AtomicU64::new(0),
         })
     }
 
+    /// The server's URL for messages: without credentials.
     pub fn url(&self) -> &str {
-        &self.config.url
+        &self.shown_url
     }
 
     /// Queries sent and response bytes received since the client was made.
@@ -203,7 +209,7 @@ impl PrometheusClient {
 
     fn auth_error(&self, promql: &str, detail: String) -> PrometheusError {
         PrometheusError::Setup {
-            url: self.config.url.clone(),
+            url: self.shown_url.clone(),
             detail: format!("{detail} (query `{promql}`)"),
         }
     }
@@ -258,15 +264,16 @@ impl PrometheusClient {
         let transport = |e: reqwest::Error| {
             if e.is_timeout() {
                 PrometheusError::Timeout {
-                    url: self.config.url.clone(),
+                    url: self.shown_url.clone(),
                     query: promql.to_string(),
                     timeout_secs: self.config.timeout.as_secs_f64(),
                 }
             } else {
                 PrometheusError::Unreachable {
-                    url: self.config.url.clone(),
+                    url: self.shown_url.clone(),
                     query: promql.to_string(),
-                    source: e,
+                    // The request URL may carry ?token=…; the server is named by `url`.
+                    source: e.without_url(),
                 }
             }
         };
@@ -277,33 +284,57 @@ impl PrometheusClient {
             .fetch_add(body.len() as u64, Ordering::Relaxed);
         if status == 401 || status == 403 {
             return Err(PrometheusError::Unauthorized {
-                url: self.config.url.clone(),
+                url: self.shown_url.clone(),
                 query: promql.to_string(),
                 status,
-                body: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+                body: crate::redact::redact(&String::from_utf8_lossy(&body[..body.len().min(200)])),
             });
         }
         match parse_response(&body) {
             Ok(r) if (200..300).contains(&status) => Ok(r),
             Ok(_) => Err(PrometheusError::NotApi {
-                url: self.config.url.clone(),
+                url: self.shown_url.clone(),
                 query: promql.to_string(),
                 status,
                 detail: "a success body with an error status".into(),
             }),
             Err(ResponseError::Api { error_type, error }) => Err(PrometheusError::Rejected {
-                url: self.config.url.clone(),
+                url: self.shown_url.clone(),
                 query: promql.to_string(),
                 status,
                 error_type,
                 error,
             }),
             Err(ResponseError::NotApi(detail)) => Err(PrometheusError::NotApi {
-                url: self.config.url.clone(),
+                url: self.shown_url.clone(),
                 query: promql.to_string(),
                 status,
                 detail,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn errors_never_show_the_credentials_in_the_url() {
+        // Nothing listens on port 1: the request fails with the URL in reqwest's error.
+        let config =
+            PrometheusConfig::new("http://ops:hunter22-pw@127.0.0.1:1/prom?token=t0k3n-xyz");
+        let client = PrometheusClient::new(config).expect("client");
+        let err = client.query("up", None).await.expect_err("unreachable");
+        let text = crate::cluster::chain(&err);
+        for secret in ["hunter22-pw", "t0k3n-xyz"] {
+            assert!(!text.contains(secret), "{secret} in: {text}");
+        }
+        assert!(text.contains("127.0.0.1:1"), "names the server: {text}");
+        assert!(
+            client.url().contains("<redacted>@127.0.0.1:1"),
+            "{}",
+            client.url()
+        );
     }
 }

@@ -61,11 +61,15 @@ pub type Group = (String, String, String);
 struct Scrape {
     t_secs: f64,
     counters: HashMap<(String, Labels), f64>,
+    /// Kept samples whose value was NaN or ±Inf: dropped, never judged.
+    dropped: u64,
 }
 
 pub struct ScrapeSource {
     http: reqwest::Client,
     url: String,
+    /// The URL as messages show it, without credentials ([`crate::redact::redact_url`]).
+    shown_url: String,
     layout: ScrapeLayout,
     timeout: Duration,
     previous: Option<Scrape>,
@@ -94,10 +98,16 @@ impl ScrapeSource {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .build()
-            .map_err(|e| SourceError(format!("cannot set up the scrape client for {url}: {e}")))?;
+            .map_err(|e| {
+                SourceError(format!(
+                    "cannot set up the scrape client for {}: {e}",
+                    crate::redact::redact_url(url)
+                ))
+            })?;
         Ok(ScrapeSource {
             http,
             url: url.to_string(),
+            shown_url: crate::redact::redact_url(url),
             layout,
             timeout,
             previous: None,
@@ -184,34 +194,48 @@ impl ScrapeSource {
             .and_then(|r| r.error_for_status())
             .map_err(|e| {
                 SourceError(format!(
-                    "cannot scrape {}: {e}. Check the metrics URL (--metrics-url or the kubeconfig's release-cockpit extension) and that the endpoint is up",
-                    self.url
+                    "cannot scrape {}: {}. Check the metrics URL (--metrics-url or the kubeconfig's release-cockpit extension) and that the endpoint is up",
+                    self.shown_url,
+                    e.without_url()
                 ))
             })?
             .text()
             .await
-            .map_err(|e| SourceError(format!("reading the scrape of {} failed: {e}", self.url)))?;
+            .map_err(|e| {
+                SourceError(format!(
+                    "reading the scrape of {} failed: {}",
+                    self.shown_url,
+                    e.without_url()
+                ))
+            })?;
         let t_secs = super::source::now_secs();
         let samples = parse_exposition(&text).map_err(|e| {
             SourceError(format!(
                 "{} is not a Prometheus text exposition ({e}); check the metrics URL",
-                self.url
+                self.shown_url
             ))
         })?;
-        let counters = samples
-            .into_iter()
-            .filter(|s| self.keep(s))
-            .map(|s| ((s.name, s.labels), s.value))
-            .collect();
-        Ok(Scrape { t_secs, counters })
+        let (counters, dropped) = finite_counters(samples.into_iter().filter(|s| self.keep(s)));
+        Ok(Scrape {
+            t_secs,
+            counters,
+            dropped,
+        })
     }
 
     async fn fetch_now(&mut self, req: &FetchRequest) -> Result<Fetched, SourceError> {
         let current = self.scrape().await?;
         let mut fetched = Fetched {
             queries: 1,
+            dropped_non_finite: current.dropped,
             ..Fetched::default()
         };
+        if current.dropped > 0 {
+            fetched.warnings.push(format!(
+                "{} samples of {} were NaN or ±Inf and were dropped before judging",
+                current.dropped, self.shown_url
+            ));
+        }
         let Some(previous) = self.previous.take() else {
             self.previous = Some(current);
             return Ok(fetched);
@@ -237,6 +261,23 @@ impl ScrapeSource {
         fetched.points = signals(&summed, &req.targets, t_secs, span);
         Ok(fetched)
     }
+}
+
+/// The counters among `samples`, without the NaN and ±Inf values (a counter is a finite
+/// count; one of those would poison every rate and the judge): also how many were dropped.
+fn finite_counters(
+    samples: impl Iterator<Item = ExpoSample>,
+) -> (HashMap<(String, Labels), f64>, u64) {
+    let mut dropped = 0;
+    let mut counters = HashMap::new();
+    for s in samples {
+        if s.value.is_finite() {
+            counters.insert((s.name, s.labels), s.value);
+        } else {
+            dropped += 1;
+        }
+    }
+    (counters, dropped)
 }
 
 /// Adds up per-group increases of consecutive scrape pairs (buckets by bound).
@@ -317,7 +358,7 @@ impl MetricsSource for ScrapeSource {
     }
 
     fn endpoint(&self) -> &str {
-        &self.url
+        &self.shown_url
     }
 
     fn fetch<'a>(
@@ -424,5 +465,34 @@ mod tests {
         // Over the 5 s the increases span: stable 800 requests, canary 200.
         assert_eq!(get("aaa", Signal::RequestRate), Some(160.0));
         assert_eq!(get("bbb", Signal::RequestRate), Some(40.0));
+    }
+
+    #[test]
+    fn nan_and_inf_samples_are_dropped_and_counted_before_judging() {
+        let src = ScrapeSource::new(
+            "http://127.0.0.1:1/metrics",
+            ScrapeLayout::istio("rollouts_pod_template_hash"),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let good = expo(1000, 200, 10, [100, 190, 210]);
+        let poisoned = good
+            .replacen(" 200\n", " NaN\n", 1)
+            .replacen(" 10\n", " +Inf\n", 1);
+        let samples = parse_exposition(&poisoned)
+            .unwrap()
+            .into_iter()
+            .filter(|s| src.keep(s));
+        let (kept, dropped) = finite_counters(samples);
+        assert_eq!(dropped, 2);
+        assert!(kept.values().all(|v| v.is_finite()));
+        assert_eq!(kept.len(), counters(&good, &src).len() - 2);
+        // The judge's inputs stay finite: the canary's rates come only from what is left.
+        let after = counters(&expo(1100, 300, 20, [150, 280, 310]), &src);
+        let inc = src.increases(&kept, &after);
+        assert!(
+            inc.values()
+                .all(|i| i.requests.is_finite() && i.errors.is_finite())
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 use super::prometheus::{Auth, PrometheusConfig};
 use super::templates::{Template, TemplateError, VersionMatch};
+use crate::model::SecurityWarning;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -311,7 +312,46 @@ pub fn resolve_source_config(
     })
 }
 
-/// Parses `90`, `30s`, `10m`, `1h`, `1d` into a duration.
+/// Why a context's metrics connection is unsafe: `skip_verify` (the server's certificate is
+/// not checked), or credentials (bearer token, basic auth, `user:password@` or `?token=` in
+/// the URL) sent over plain `http://`. Each names the context and the (redacted) URL.
+pub fn security_warnings(config: &SourceConfig, context: &str) -> Vec<SecurityWarning> {
+    let (url, auth, skip_verify) = match &config.kind {
+        SourceKind::Prometheus(p) => (p.url.as_str(), p.auth != Auth::None, p.skip_verify),
+        SourceKind::Scrape { url } => (url.as_str(), false, false),
+        SourceKind::None => return Vec::new(),
+    };
+    let shown = crate::redact::redact_url(url);
+    let mut out = Vec::new();
+    if skip_verify {
+        out.push(SecurityWarning {
+            context: context.to_string(),
+            short: "metrics TLS not verified".into(),
+            text: format!(
+                "metrics of context '{context}': skip_verify is set for {shown}, so its \
+                 certificate is not checked and anyone on the network path can pose as it; set \
+                 ca_file to the server's CA in [contexts.{context}] and remove skip_verify"
+            ),
+        });
+    }
+    let plain_http = url.trim_start().to_ascii_lowercase().starts_with("http://");
+    if plain_http && (auth || crate::redact::url_has_credentials(url)) {
+        out.push(SecurityWarning {
+            context: context.to_string(),
+            short: "metrics credentials over http".into(),
+            text: format!(
+                "metrics of context '{context}': credentials go to {shown} over plain HTTP, \
+                 where anyone on the network path can read them; use the server's https:// URL"
+            ),
+        });
+    }
+    out
+}
+
+/// The longest duration [`parse_duration`] accepts: a year.
+pub const MAX_DURATION_SECS: u64 = 366 * 86_400;
+
+/// Parses `90`, `30s`, `10m`, `1h`, `1d` into a duration (at most a year).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (digits, unit) = text.split_at(
@@ -321,13 +361,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("{text:?} is not a duration like 30s, 10m or 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+    let per_unit: u64 = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("{text:?}: unit must be s, m, h or d")),
     };
+    let secs = n
+        .checked_mul(per_unit)
+        .filter(|s| *s <= MAX_DURATION_SECS)
+        .ok_or_else(|| format!("{text:?} is longer than a year; use a shorter duration"))?;
     if secs == 0 {
         return Err("the duration must be more than 0".into());
     }
@@ -434,6 +478,13 @@ p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_b
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert!(parse_duration("1y").is_err());
         assert!(parse_duration("m").is_err());
+        // No overflow, no year-long buffers: the number is refused, not wrapped.
+        assert!(parse_duration("99999999999999999d").is_err());
+        assert!(parse_duration("400d").is_err());
+        assert_eq!(
+            parse_duration("366d"),
+            Ok(Duration::from_secs(366 * 86_400))
+        );
     }
 
     #[test]
@@ -453,6 +504,40 @@ p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_b
         )
         .unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn skip_verify_and_credentials_over_http_are_warned_about() {
+        let file = r#"
+[contexts.tls]
+prometheus_url = "https://prom.example"
+skip_verify = true
+[contexts.plain]
+prometheus_url = "http://prom.example:9090"
+bearer_token_env = "PROM_TOKEN"
+[contexts.inline]
+prometheus_url = "http://ops:hunter22@prom.example:9090"
+[contexts.fine]
+prometheus_url = "http://127.0.0.1:9090"
+"#;
+        let s = Settings::parse(file, Path::new("m.toml")).unwrap();
+        let warn = |context: &str| {
+            security_warnings(&resolve_source_config(None, &s, context).unwrap(), context)
+        };
+        let tls = warn("tls");
+        assert_eq!(tls.len(), 1);
+        assert!(tls[0].text.contains("skip_verify") && tls[0].text.contains("'tls'"));
+        let plain = warn("plain");
+        assert_eq!(plain.len(), 1);
+        assert!(
+            plain[0].text.contains("http://prom.example:9090"),
+            "{}",
+            plain[0]
+        );
+        let inline = warn("inline");
+        assert_eq!(inline.len(), 1);
+        assert!(!inline[0].text.contains("hunter22"), "{}", inline[0]);
+        assert!(warn("fine").is_empty());
     }
 
     #[test]

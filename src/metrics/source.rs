@@ -49,6 +49,8 @@ pub struct Fetched {
     pub queries: u64,
     pub bytes: u64,
     pub warnings: Vec<String>,
+    /// Samples the source dropped because their value was NaN or ±Inf (a direct scrape).
+    pub dropped_non_finite: u64,
 }
 
 /// A source failed; the message names the server, the query and what to do.
@@ -125,6 +127,7 @@ pub struct Refresher {
     health: SourceHealth,
     backoff: Backoff,
     history: Duration,
+    dropped_non_finite: u64,
 }
 
 impl Refresher {
@@ -136,6 +139,7 @@ impl Refresher {
             health: SourceHealth::default(),
             backoff: Backoff::new(step, (step * 8).max(Duration::from_secs(60))),
             history,
+            dropped_non_finite: 0,
         }
     }
 
@@ -153,6 +157,11 @@ impl Refresher {
 
     pub fn backoff(&self) -> &Backoff {
         &self.backoff
+    }
+
+    /// NaN or ±Inf samples the source dropped (never judged) since this refresher was made.
+    pub fn dropped_non_finite(&self) -> u64 {
+        self.dropped_non_finite
     }
 
     /// How long the loop waits before the next refresh (the step, or the back-off).
@@ -184,6 +193,7 @@ impl Refresher {
         self.store.retain(&keep);
         match self.source.fetch(&request).await {
             Ok(fetched) => {
+                self.dropped_non_finite += fetched.dropped_non_finite;
                 for warning in &fetched.warnings {
                     tracing::info!(source = self.source.endpoint(), %warning, "metrics source warning");
                 }

@@ -17,6 +17,11 @@ pub struct SourceHealth {
 type Key = (RolloutRef, Version, Signal);
 
 /// Ring buffers keyed by (rollout, version, signal).
+/// The most points one series keeps: a day at one point per second.
+pub const MAX_POINTS: usize = 86_400;
+/// Points allocated up front per series; the ring grows past it as points arrive.
+const PREALLOCATED_POINTS: usize = 1024;
+
 #[derive(Clone, Debug)]
 pub struct SeriesStore {
     capacity: usize,
@@ -25,10 +30,16 @@ pub struct SeriesStore {
 }
 
 impl SeriesStore {
-    /// Keeps `history` worth of points at `step` (at least 2 points per series).
+    /// Keeps `history` worth of points at `step` (at least 2 and at most [`MAX_POINTS`]
+    /// points per series: a long history at a short step is cut, never a huge allocation).
     pub fn new(history: Duration, step: Duration) -> SeriesStore {
         let step_secs = step.as_secs_f64().max(0.001);
-        let capacity = ((history.as_secs_f64() / step_secs).ceil() as usize).max(2);
+        let wanted = (history.as_secs_f64() / step_secs).ceil();
+        let capacity = if wanted.is_finite() && wanted < MAX_POINTS as f64 {
+            (wanted as usize).max(2)
+        } else {
+            MAX_POINTS
+        };
         SeriesStore {
             capacity,
             step_secs,
@@ -58,7 +69,7 @@ impl SeriesStore {
         let ring = self
             .rings
             .entry(key)
-            .or_insert_with(|| VecDeque::with_capacity(capacity));
+            .or_insert_with(|| VecDeque::with_capacity(capacity.min(PREALLOCATED_POINTS)));
         if let Some(last) = ring.back() {
             if point.t_secs <= last.t_secs {
                 return;
@@ -184,6 +195,9 @@ mod tests {
             }
         }
         assert_eq!(s.capacity(), 360);
+        // A year at one second is capped, not allocated.
+        let huge = SeriesStore::new(Duration::from_secs(366 * 86_400), Duration::from_secs(1));
+        assert_eq!(huge.capacity(), MAX_POINTS);
         assert_eq!(s.len_points(), Signal::ALL.len() * 360);
         let series = s.series(&r, std::slice::from_ref(&v));
         assert_eq!(series[0].points.first().unwrap().t_secs, 86_390.0 - 3590.0);

@@ -20,6 +20,22 @@ pub use view::{Phase, RolloutView, StepKind, StrategyKind};
 
 use serde::{Deserialize, Serialize};
 
+/// A connection the user should know is unsafe (TLS not verified, credentials over plain
+/// HTTP): the context it belongs to, a few words for the status bar, and the full sentence
+/// naming the object and what to do (the CLI's `warning:` line, the status bar's hover).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityWarning {
+    pub context: String,
+    pub short: String,
+    pub text: String,
+}
+
+impl std::fmt::Display for SecurityWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// Names one rollout in one cluster: kubeconfig context, namespace, name.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RolloutRef {

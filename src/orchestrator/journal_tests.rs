@@ -193,3 +193,202 @@ fn crashed_skips_commands_whose_process_still_runs_and_acknowledge_reports_once(
     let last = journal.entries().expect("entries").pop();
     assert!(matches!(last, Some(Entry::Outcome(c)) if c.result == CommandResult::Unknown));
 }
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("meta").permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn the_journal_is_private_and_a_looser_one_is_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fresh = Journal::at(
+        dir.path().join("new/data/journal.jsonl"),
+        DEFAULT_ROTATE_BYTES,
+    );
+    fresh.append(&Entry::Intent(intent("a"))).expect("append");
+    assert_eq!(mode_of(fresh.path()), 0o600);
+    assert_eq!(mode_of(&dir.path().join("new/data")), 0o700);
+    assert_eq!(mode_of(&fresh.lock_path()), 0o600);
+
+    // A journal left world-readable by an older version, in a world-readable directory.
+    let old_dir = dir.path().join("old");
+    std::fs::create_dir(&old_dir).expect("mkdir");
+    std::fs::set_permissions(&old_dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let old = Journal::at(old_dir.join("journal.jsonl"), DEFAULT_ROTATE_BYTES);
+    std::fs::write(old.path(), b"").expect("write");
+    std::fs::set_permissions(old.path(), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    old.append(&Entry::Intent(intent("b"))).expect("append");
+    assert_eq!(mode_of(old.path()), 0o600);
+    assert_eq!(mode_of(&old_dir), 0o700);
+}
+
+/// The child of [`two_processes_lose_no_line_and_rotation_loses_no_history`]: when this env
+/// var names a journal, the test writes its share of commands there instead of testing.
+const CHILD_ENV: &str = "RC_JOURNAL_RACE_CHILD";
+const RACE_COMMANDS: usize = 500;
+
+#[test]
+fn two_processes_lose_no_line_and_rotation_loses_no_history() {
+    if let Ok(path) = std::env::var(CHILD_ENV) {
+        let rotate: u64 = std::env::var("RC_JOURNAL_RACE_ROTATE")
+            .expect("rotate")
+            .parse()
+            .expect("rotate bytes");
+        let tag = std::env::var("RC_JOURNAL_RACE_TAG").expect("tag");
+        let journal = Journal::at(path, rotate);
+        for i in 0..RACE_COMMANDS {
+            let id = format!("{tag}-{i:04}");
+            journal.append(&Entry::Intent(intent(&id))).expect("append");
+            journal
+                .append(&Entry::Outcome(completion(&id, CommandResult::Done)))
+                .expect("append");
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.jsonl");
+    // Both processes write ~2000 lines; the limit is past half of them, so exactly one
+    // rotation happens mid-race and the two files together must hold every line. Without
+    // the lock and the size re-read under it, two writers rotate twice and .1 is clobbered.
+    let line = |e: &Entry| serde_json::to_vec(e).expect("json").len() as u64 + 1;
+    let pair = line(&Entry::Intent(intent("a-0000")))
+        + line(&Entry::Outcome(completion("a-0000", CommandResult::Done)));
+    let total = pair * 2 * RACE_COMMANDS as u64;
+    let rotate = total * 3 / 5;
+    let exe = std::env::current_exe().expect("test binary");
+    let children: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|tag| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "orchestrator::journal::tests::two_processes_lose_no_line_and_rotation_loses_no_history",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_ENV, &path)
+                .env("RC_JOURNAL_RACE_ROTATE", rotate.to_string())
+                .env("RC_JOURNAL_RACE_TAG", tag)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn child")
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().expect("wait").success(), "a writer failed");
+    }
+    let journal = Journal::at(&path, rotate);
+    assert!(
+        journal.rotated_path().exists(),
+        "rotation happened mid-race"
+    );
+    let text = std::fs::read_to_string(&path).expect("read")
+        + &std::fs::read_to_string(journal.rotated_path()).expect("read rotated");
+    let mut intents = std::collections::BTreeSet::new();
+    let mut outcomes = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        match serde_json::from_str::<Entry>(line).expect("every line parses") {
+            Entry::Intent(i) => assert!(intents.insert(i.id), "duplicate intent"),
+            Entry::Outcome(c) => assert!(outcomes.insert(c.id), "duplicate outcome"),
+        }
+    }
+    assert_eq!(intents.len(), 2 * RACE_COMMANDS);
+    assert_eq!(outcomes.len(), 2 * RACE_COMMANDS);
+    assert_eq!(intents, outcomes);
+    assert!(unfinished(&journal).expect("read").is_empty());
+}
+
+#[test]
+fn the_start_up_check_reads_only_the_end_of_a_big_journal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.jsonl");
+    // ~10 MB of finished commands, written directly (appending each with an fsync is slow).
+    let mut text = Vec::new();
+    let mut n = 0;
+    while text.len() < 10 * 1024 * 1024 {
+        let id = format!("old-{n}");
+        for e in [
+            Entry::Intent(intent(&id)),
+            Entry::Outcome(completion(&id, CommandResult::Done)),
+        ] {
+            text.extend(serde_json::to_vec(&e).expect("json"));
+            text.push(b'\n');
+        }
+        n += 1;
+    }
+    std::fs::write(&path, &text).expect("write");
+    let journal = Journal::at(&path, DEFAULT_ROTATE_BYTES * 2);
+    journal
+        .append(&Entry::Intent(intent("crashed-last")))
+        .expect("append");
+
+    let t = std::time::Instant::now();
+    let found = crashed(&journal).expect("read");
+    let tail_time = t.elapsed();
+    assert_eq!(
+        found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["crashed-last"]
+    );
+    let recent = journal.recent_entries(START_SCAN_BYTES).expect("read");
+    let t = std::time::Instant::now();
+    let all = unfinished(&journal).expect("read");
+    let full_time = t.elapsed();
+    assert_eq!(all.len(), 1);
+    let whole = journal.entries().expect("read").len();
+    assert!(
+        recent.len() * 20 < whole,
+        "the tail holds {} of {whole} lines",
+        recent.len()
+    );
+    // The numbers for the report (run with --nocapture).
+    println!(
+        "10 MB journal ({whole} lines): start-up check {tail_time:?} reading {} lines, whole-file scan {full_time:?}",
+        recent.len()
+    );
+}
+
+#[test]
+fn the_tail_spans_the_rotated_file_when_the_current_one_is_short() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::at(dir.path().join("journal.jsonl"), 4000);
+    for i in 0..30 {
+        journal
+            .append(&Entry::Intent(intent(&format!("i{i}"))))
+            .expect("append");
+    }
+    let all = journal.entries().expect("read");
+    let text = std::fs::read_to_string(journal.path()).expect("read");
+    let line_len = text.lines().last().expect("a line").len() as u64 + 1;
+    // The current file and one and a half lines of the rotated one: one whole line more.
+    let rotated = journal
+        .recent_entries(text.len() as u64 + line_len * 3 / 2)
+        .expect("read");
+    assert_eq!(rotated.len(), text.lines().count() + 1);
+    assert!(rotated.len() < all.len());
+    assert_eq!(rotated.last(), all.last());
+    assert_eq!(journal.recent_entries(u64::MAX).expect("read"), all);
+    assert!(journal.recent_entries(0).expect("read").is_empty());
+}
+
+#[test]
+fn secrets_in_a_message_or_comment_never_reach_the_disk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::at(dir.path().join("journal.jsonl"), DEFAULT_ROTATE_BYTES);
+    let mut leaky = intent("a");
+    leaky.comment = Some("see https://ops:hunter22@ci.example/run?token=abc123".into());
+    journal.append(&Entry::Intent(leaky)).expect("append");
+    let mut failed = completion("a", CommandResult::Refused);
+    failed.message = "cannot reach http://u:pw-9876@10.0.0.1:6443: refused".into();
+    journal.append(&Entry::Outcome(failed)).expect("append");
+    let text = std::fs::read_to_string(journal.path()).expect("read");
+    for secret in ["hunter22", "abc123", "pw-9876"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert!(
+        text.contains("ci.example") && text.contains("10.0.0.1:6443"),
+        "{text}"
+    );
+}

@@ -58,6 +58,12 @@ pub enum AppEvent {
     Problem(String),
     /// A neutral message for the toast area ("lab started on 127.0.0.1:…").
     Notice(String),
+    /// The unsafe connections one origin found (`kubeconfig`, or `metrics/<context>`); an
+    /// empty list clears that origin's. The status bar shows them by context.
+    Security {
+        origin: String,
+        warnings: Vec<crate::model::SecurityWarning>,
+    },
 }
 
 /// The kubeconfig files read and the contexts they define.

@@ -52,11 +52,22 @@ impl MeshTemplate {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClusterSettings {
+    /// Saved without credentials: a `user:password@` or `?token=` typed here is redacted
+    /// when the settings are persisted (the settings window says so).
+    #[serde(serialize_with = "serialize_redacted_url")]
     pub prometheus_url: String,
     pub auth: AuthRef,
     pub mesh: MeshTemplate,
     /// Label that carries the pod-template hash; empty: match by `rollouts-pod-template-hash`.
     pub version_label: String,
+}
+
+/// Persists a URL through [`crate::redact::redact_url`]: credentials never reach the file.
+fn serialize_redacted_url<S: serde::Serializer>(
+    url: &str,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&crate::redact::redact_url(url))
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +224,14 @@ fn cluster_ui(ui: &mut egui::Ui, context: &str, cluster: &mut ClusterSettings) {
             )
             .labelled_by(label.id);
             ui.end_row();
+            if crate::redact::url_has_credentials(&cluster.prometheus_url) {
+                ui.label("");
+                ui.colored_label(
+                    super::theme::WARN,
+                    "credentials in the URL are not saved: use a token env var or file below",
+                );
+                ui.end_row();
+            }
 
             ui.label("Auth");
             ui.horizontal(|ui| {
@@ -295,6 +314,17 @@ mod tests {
         assert!(json.contains("PROM_TOKEN"));
         let back: Settings = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, s);
+        // Credentials typed into the URL never reach the persisted settings.
+        let mut leaky = s.clone();
+        if let Some(c) = leaky.clusters.get_mut("lab-admin") {
+            c.prometheus_url = "https://ops:hunter22@prom.example/?token=t0ps3cret".into();
+        }
+        let json = serde_json::to_string(&leaky).expect("serializes");
+        assert!(
+            !json.contains("hunter22") && !json.contains("t0ps3cret"),
+            "{json}"
+        );
+        assert!(json.contains("prom.example"), "{json}");
         // Older files with missing fields still load, with defaults.
         let partial: Settings = serde_json::from_str(r#"{"refresh_secs":9}"#).expect("loads");
         assert_eq!(partial.refresh_secs, 9);

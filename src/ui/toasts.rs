@@ -31,7 +31,8 @@ impl Toasts {
     pub fn push(&mut self, kind: ToastKind, text: impl Into<String>) {
         self.items.push(Toast {
             kind,
-            text: text.into(),
+            // Errors are redacted where they are built; this is the last line of defence.
+            text: crate::redact::redact(&text.into()),
             shown_at: None,
         });
         // A flood of errors should not cover the window.

@@ -145,3 +145,59 @@ fn resolve_reads_the_named_file_or_the_default_place() {
     let invalid = Policy::resolve(Some(&bad), &checkout()).unwrap_err();
     assert!(invalid.to_string().contains("min_requests"), "{invalid}");
 }
+
+#[test]
+fn senseless_numbers_are_refused_naming_the_key() {
+    // TOML has inf and nan literals; a year-long window would make the sample buffers huge.
+    let cases = [
+        ("window_secs = inf", "window_secs = inf"),
+        ("window_secs = nan", "window_secs = NaN"),
+        ("window_secs = 31536000", "window_secs = 31536000"),
+        ("window_secs = -5", "window_secs = -5"),
+        ("tolerance = inf", "tolerance = inf"),
+        ("min_requests = -1", "min_requests = -1"),
+        ("min_samples = 999999999999", "min_samples = 999999999999"),
+        ("recent_secs = nan", "recent_secs = NaN"),
+        ("pass_score = nan", "pass_score = NaN"),
+        ("[groups]\nerrors = inf", "groups.errors = inf"),
+        ("[success_rate]\nmin = nan", "success_rate.min = NaN"),
+        (
+            "[success_rate]\nfor_secs = -inf",
+            "success_rate.for_secs = -inf",
+        ),
+        (
+            "[metrics.p95_ms]\nsmooth_secs = nan",
+            "metrics.p95_ms.smooth_secs = NaN",
+        ),
+        (
+            "[metrics.p95_ms]\nlimit = inf",
+            "metrics.p95_ms.limit = inf",
+        ),
+        (
+            "[metrics.error_rate]\nworse_than_stable_by = nan",
+            "metrics.error_rate.worse_than_stable_by = NaN",
+        ),
+        (
+            "[metrics.error_rate]\nmin_effect = -0.1",
+            "metrics.error_rate.min_effect = -0.1",
+        ),
+        (
+            "[rollout.\"shop/checkout\"]\nwindow_secs = 1e12",
+            "window_secs = 1000000000000",
+        ),
+    ];
+    for (text, key) in cases {
+        let err = Policy::from_toml(text, Path::new("p.toml"), &checkout())
+            .expect_err(text)
+            .to_string();
+        assert!(err.contains(key), "{text}: {err}");
+        assert!(err.contains("p.toml"), "{text}: {err}");
+    }
+    // The limits themselves are fine.
+    Policy::from_toml(
+        "window_secs = 86400\n[metrics.p95_ms]\nlimit = \"off\"",
+        Path::new("p.toml"),
+        &checkout(),
+    )
+    .expect("a day is allowed");
+}

@@ -223,6 +223,13 @@ impl AppState {
             ),
             AppEvent::Problem(text) => self.toasts.push(ToastKind::Error, text),
             AppEvent::Notice(text) => self.toasts.push(ToastKind::Info, text),
+            AppEvent::Security { origin, warnings } => {
+                if warnings.is_empty() {
+                    self.security.remove(&origin);
+                } else {
+                    self.security.insert(origin, warnings);
+                }
+            }
         }
         Vec::new()
     }

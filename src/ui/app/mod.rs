@@ -133,6 +133,8 @@ pub struct AppState {
     /// `--lab`: select the first rollout that waits for a human as soon as the fleet shows
     /// one, so a newcomer lands on `checkout` and its charts.
     pub select_first_waiting: bool,
+    /// Unsafe connections by origin (`kubeconfig`, `metrics/<context>`): the status bar warns.
+    pub security: BTreeMap<String, Vec<crate::model::SecurityWarning>>,
 }
 
 impl AppState {
@@ -165,6 +167,7 @@ impl AppState {
             },
             focus_search: false,
             select_first_waiting: false,
+            security: BTreeMap::new(),
         }
     }
 

@@ -210,6 +210,10 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
             if let Some(hover) = hover {
                 label.on_hover_text(hover);
             }
+            // Only where the cockpit connects: an unwatched context sends nothing yet.
+            if status.watched {
+                security_ui(ui, state, name);
+            }
             match &status.identity {
                 Some(identity) => {
                     ui.label(identity.to_string())
@@ -225,6 +229,29 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
             }
         }
     });
+}
+
+/// The context's unsafe connections (TLS not verified, credentials over http), if any: a
+/// warning badge and the short words, the full sentences (what to do) on hover.
+fn security_ui(ui: &mut egui::Ui, state: &AppState, context: &str) {
+    let warnings: Vec<&crate::model::SecurityWarning> = state
+        .security
+        .values()
+        .flatten()
+        .filter(|w| w.context == context)
+        .collect();
+    if warnings.is_empty() {
+        return;
+    }
+    let shorts: Vec<&str> = warnings.iter().map(|w| w.short.as_str()).collect();
+    let hover = warnings
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    theme::badge(ui, "INSECURE", theme::WARN).on_hover_text(&hover);
+    ui.colored_label(theme::WARN, shorts.join(", "))
+        .on_hover_text(hover);
 }
 
 /// Why a context is watched in one namespace only, and what to ask for to see them all.

@@ -61,8 +61,9 @@ pub fn read_kubeconfigs(
             Ok(config) => config,
             Err(e) => {
                 problems.push(format!(
-                    "kubeconfig {} could not be read: {e}; fix or remove it",
-                    path.display()
+                    "kubeconfig {} could not be read: {}; fix or remove it",
+                    path.display(),
+                    crate::redact::redact(&e.to_string())
                 ));
                 continue;
             }

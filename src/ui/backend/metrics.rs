@@ -55,6 +55,10 @@ pub async fn stream_metrics(job: MetricsJob) {
     // judge's (each sample over its own step, as `analyze` and `auto` sample).
     let feeds = match config_for(&current, &settings, &rollout.context).await {
         Ok(config) => {
+            sink.emit(AppEvent::Security {
+                origin: format!("metrics/{}", rollout.context),
+                warnings: metrics::settings::security_warnings(&config, &rollout.context),
+            });
             let (judged, _) = metrics::judge_feed(&config, Some(step), None);
             metrics::build_source(&config)
                 .and_then(|plots| Ok((plots, metrics::build_source(&judged)?)))

@@ -295,6 +295,7 @@ impl Shared {
             let extra = lock(&shared.extra_files).clone();
             let merged =
                 read_kubeconfigs(lab.as_ref(), shared.explicit_kubeconfig.as_ref(), &extra);
+            let insecure = merged.loaded.security_warnings().to_vec();
             {
                 let mut current = lock(&shared.current);
                 if current.as_ref().is_some_and(|c| c.generation > generation) {
@@ -309,6 +310,10 @@ impl Shared {
                 shared.sink.emit(AppEvent::Problem(problem));
             }
             shared.sink.emit(AppEvent::Kubeconfig(merged.info));
+            shared.sink.emit(AppEvent::Security {
+                origin: "kubeconfig".into(),
+                warnings: insecure,
+            });
         });
     }
 }
