@@ -82,20 +82,27 @@ fn copy_of_checkout(lab: &Lab, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn next(
+    updates: &mut (impl futures::Stream<Item = FleetUpdate> + Unpin),
+) -> anyhow::Result<FleetUpdate> {
+    tokio::time::timeout(Duration::from_secs(300), updates.next())
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| anyhow::anyhow!("no update within 300 s"))
+}
+
 /// Seconds from the lab answering again to a fleet snapshot holding a rollout made then.
 async fn fleet_recovery(policy: RetryPolicy, down: u64) -> anyhow::Result<Duration> {
     let dir = tempfile::tempdir()?;
     let mut lab = start_lab(dir.path()).await?;
     let client = kube::Client::try_from(lab.kube_config("lab-admin").await?)?;
-    let updates = watch_rollouts_with(client, "lab-admin".into(), Some("demo".into()), policy);
-    let mut updates = std::pin::pin!(updates);
-    let next = async |updates: &mut std::pin::Pin<&mut _>| {
-        tokio::time::timeout(Duration::from_secs(300), updates.next())
-            .await
-            .ok()
-            .flatten()
-            .ok_or_else(|| anyhow::anyhow!("no update within 300 s"))
-    };
+    let mut updates = Box::pin(watch_rollouts_with(
+        client,
+        "lab-admin".into(),
+        Some("demo".into()),
+        policy,
+    ));
     while !matches!(next(&mut updates).await?, FleetUpdate::Snapshot(_)) {}
     lab.stop_api().await;
     tokio::time::sleep(Duration::from_secs(down)).await;

@@ -96,24 +96,33 @@ async fn a_restarted_lab_answers_a_stale_watch_with_410_expired() {
         "{events:?}"
     );
 
-    // kubectl, the peer: it reports the server's 410 Expired.
+    // kubectl, the peer (its `get -w` has no --resource-version flag any more; `--raw` sends
+    // the watch with kubectl's own client, TLS and token): the same ERROR event.
     if have_kubectl().await {
+        let path = format!(
+            "/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts?watch=true&resourceVersion={old_rv}"
+        );
         let (ok, out, err) = t
-            .run(&[
-                "get",
-                "rollouts.argoproj.io",
-                "-w",
-                &format!("--resource-version={old_rv}"),
-                "--request-timeout=10s",
-            ])
+            .run(&["get", "--raw", &path, "--request-timeout=10s"])
             .await;
-        assert!(!ok, "kubectl fails on a stale resourceVersion: {out} {err}");
-        assert!(
-            err.contains("Expired") || err.contains("too old resource version"),
-            "{err}"
+        assert!(ok, "{err}");
+        let event: Value = serde_json::from_str(out.lines().next().unwrap_or("")).unwrap();
+        assert_eq!(event["type"], "ERROR", "{out}");
+        assert_eq!(event["object"]["kind"], "Status", "{out}");
+        assert_eq!(
+            (&event["object"]["code"], &event["object"]["reason"]),
+            (&410.into(), &"Expired".into()),
+            "{out}"
         );
     }
     t.lab.shutdown().await;
+}
+
+async fn next(updates: &mut (impl futures::Stream<Item = FleetUpdate> + Unpin)) -> FleetUpdate {
+    tokio::time::timeout(Duration::from_secs(30), updates.next())
+        .await
+        .expect("an update within 30 s")
+        .expect("the watch goes on")
 }
 
 /// The fleet watch under a lab that goes down for 2 s and comes back: it says the server
@@ -122,14 +131,11 @@ async fn a_restarted_lab_answers_a_stale_watch_with_410_expired() {
 async fn the_fleet_watch_is_current_within_seconds_of_a_restart() {
     let mut t = TestLab::start().await;
     let client = t.client("lab-admin").await;
-    let updates = watch_rollouts(client, "lab-admin".into(), Some("demo".into()));
-    let mut updates = std::pin::pin!(updates);
-    let next = async |updates: &mut std::pin::Pin<&mut _>| {
-        tokio::time::timeout(Duration::from_secs(30), updates.next())
-            .await
-            .expect("an update within 30 s")
-            .expect("the watch goes on")
-    };
+    let mut updates = Box::pin(watch_rollouts(
+        client,
+        "lab-admin".into(),
+        Some("demo".into()),
+    ));
     assert!(matches!(next(&mut updates).await, FleetUpdate::Snapshot(_)));
 
     t.lab.stop_api().await;
