@@ -31,12 +31,20 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        println!("| client | server down | runs | recovery after answering again: min / median / max |");
+        println!(
+            "| client | server down | runs | recovery after answering again: min / median / max |"
+        );
         println!("|---|---|---|---|");
         for &down in &downs {
             for (name, policy) in [
-                ("fleet watch, kube default_backoff (before)", Some(RetryPolicy::KubeDefault)),
-                ("fleet watch, short backoff + relist on 410 (after)", Some(RetryPolicy::Short)),
+                (
+                    "fleet watch, kube default_backoff (before)",
+                    Some(RetryPolicy::KubeDefault),
+                ),
+                (
+                    "fleet watch, short backoff + relist on 410 (after)",
+                    Some(RetryPolicy::Short),
+                ),
                 ("`watch` CLI subprocess (after)", None),
             ] {
                 let mut took = Vec::new();

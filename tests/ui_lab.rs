@@ -572,7 +572,10 @@ fn a_restarting_server_shows_reconnecting_then_a_current_fleet() {
                 rollouts.iter().any(|v| v.reference.name == "after-restart")
             })
     });
-    eprintln!("window current {:?} after the lab answered again", back.elapsed());
+    eprintln!(
+        "window current {:?} after the lab answered again",
+        back.elapsed()
+    );
     assert!(
         w.harness.query_by_label_contains("reconnecting").is_none(),
         "the status bar is back to normal"

@@ -340,7 +340,9 @@ mod tests {
 
     #[test]
     fn expired_means_410_however_it_comes() {
-        assert!(is_expired(&watcher::Error::WatchError(status(410, "Expired"))));
+        assert!(is_expired(&watcher::Error::WatchError(status(
+            410, "Expired"
+        ))));
         assert!(is_expired(&watcher::Error::WatchStartFailed(
             kube::Error::Api(status(410, "Gone"))
         )));

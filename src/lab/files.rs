@@ -151,16 +151,27 @@ mod tests {
     fn files_are_written_private_and_never_through_a_symlink() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "kubeconfig", b"one", true).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         // An older, readable kubeconfig is replaced by a private one.
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         write(dir.path(), "kubeconfig", b"two", true).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(read(dir.path(), "kubeconfig").unwrap().as_deref(), Some("two"));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            read(dir.path(), "kubeconfig").unwrap().as_deref(),
+            Some("two")
+        );
         let target = dir.path().join("elsewhere");
         std::fs::write(&target, "keep").unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join("lab.json")).unwrap();
-        let err = write(dir.path(), "lab.json", b"x", false).unwrap_err().to_string();
+        let err = write(dir.path(), "lab.json", b"x", false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("symbolic link"), "{err}");
         assert!(read(dir.path(), "lab.json").is_err());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");

@@ -168,7 +168,10 @@ impl Lab {
                     .map_err(LabError::Tls)?,
                 s.tokens.clone(),
             ),
-            None => (LabTls::generate().map_err(LabError::Tls)?, Tokens::generate()),
+            None => (
+                LabTls::generate().map_err(LabError::Tls)?,
+                Tokens::generate(),
+            ),
         };
         // Port 0 after a run in this directory: the addresses of that run, when still free,
         // so that its kubeconfig keeps working.
@@ -428,12 +431,14 @@ impl SavedState {
         let Some(text) = files::read(dir, STATE_FILE)? else {
             return Ok(None);
         };
-        serde_json::from_str(&text).map(Some).map_err(|e| LabError::Write {
-            path: dir.join(STATE_FILE),
-            source: std::io::Error::other(format!(
-                "it is not a lab state ({e}); remove it to start a new lab in this directory"
-            )),
-        })
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| LabError::Write {
+                path: dir.join(STATE_FILE),
+                source: std::io::Error::other(format!(
+                    "it is not a lab state ({e}); remove it to start a new lab in this directory"
+                )),
+            })
     }
 
     /// The saved objects, in a store that lost its watch history (see

@@ -337,8 +337,12 @@ impl Store {
         {
             let mut inner = store.lock();
             for object in saved["objects"].as_array().ok_or("no objects")? {
-                let kind = super::kind_of(object)
-                    .ok_or_else(|| format!("an object of a kind the lab does not serve: {}", object["kind"]))?;
+                let kind = super::kind_of(object).ok_or_else(|| {
+                    format!(
+                        "an object of a kind the lab does not serve: {}",
+                        object["kind"]
+                    )
+                })?;
                 let namespace = if kind.namespaced() {
                     str_at(object, "namespace")
                 } else {

@@ -54,7 +54,10 @@ async fn a_restarted_lab_answers_a_stale_watch_with_410_expired() {
         Some(Ok(WatchEvent::Error(status))) => {
             assert_eq!(status.code, 410, "{status:?}");
             assert_eq!(status.reason, "Expired", "{status:?}");
-            assert!(status.message.contains("too old resource version"), "{status:?}");
+            assert!(
+                status.message.contains("too old resource version"),
+                "{status:?}"
+            );
         }
         other => panic!("expected 410 Expired, got {other:?}"),
     }
@@ -81,7 +84,10 @@ async fn a_restarted_lab_answers_a_stale_watch_with_410_expired() {
         (&"Status".into(), &"v1".into(), &"Failure".into()),
         "{text}"
     );
-    assert_eq!((&status["code"], &status["reason"]), (&410.into(), &"Expired".into()));
+    assert_eq!(
+        (&status["code"], &status["reason"]),
+        (&410.into(), &"Expired".into())
+    );
 
     // A watch from the resourceVersion after the restart is served as usual.
     let now_rv = after.metadata.resource_version.unwrap();
@@ -92,7 +98,9 @@ async fn a_restarted_lab_answers_a_stale_watch_with_410_expired() {
         .unwrap();
     let events: Vec<_> = stream.collect().await;
     assert!(
-        events.iter().all(|e| !matches!(e, Ok(WatchEvent::Error(_)))),
+        events
+            .iter()
+            .all(|e| !matches!(e, Ok(WatchEvent::Error(_)))),
         "{events:?}"
     );
 
@@ -307,7 +315,11 @@ async fn the_lab_dir_is_private_and_never_written_through_a_symlink() {
     let shared = base.join("shared");
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o775)).unwrap();
-    let err = start(shared.clone()).await.err().expect("refused").to_string();
+    let err = start(shared.clone())
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(
         err.contains(&shared.display().to_string())
             && err.contains("writable by its group")
@@ -323,7 +335,14 @@ async fn the_lab_dir_is_private_and_never_written_through_a_symlink() {
     let victim = base.join("victim");
     std::fs::write(&victim, "mine").unwrap();
     std::os::unix::fs::symlink(&victim, planted.join("kubeconfig")).unwrap();
-    let err = start(planted.clone()).await.err().expect("refused").to_string();
-    assert!(err.contains("symbolic link") && err.contains("kubeconfig"), "{err}");
+    let err = start(planted.clone())
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("symbolic link") && err.contains("kubeconfig"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
 }

@@ -66,7 +66,9 @@ impl LabTls {
         use tokio_rustls::rustls::pki_types::CertificateDer;
         use tokio_rustls::rustls::pki_types::pem::PemObject;
         let bad = |what: &str, e: &dyn std::fmt::Display| {
-            format!("the lab's saved {what} cannot be read ({e}); remove lab-state.json from the --dir to start with new certificates")
+            format!(
+                "the lab's saved {what} cannot be read ({e}); remove lab-state.json from the --dir to start with new certificates"
+            )
         };
         let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes())
             .map_err(|e| bad("serving certificate", &e))?;

@@ -289,7 +289,10 @@ mod tests {
     #[test]
     fn reconnecting_says_so_and_since_when_never_an_error_chain() {
         let text = reconnecting_text(0.0);
-        assert!(text.starts_with("reconnecting — server not answering (since "), "{text}");
+        assert!(
+            text.starts_with("reconnecting — server not answering (since "),
+            "{text}"
+        );
         assert!(text.ends_with(')') && !text.contains("error"), "{text}");
     }
 }
