@@ -90,41 +90,43 @@ fn copy_of_checkout(lab: &Lab, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn next(
-    updates: &mut (impl futures::Stream<Item = FleetUpdate> + Unpin),
-) -> anyhow::Result<FleetUpdate> {
-    tokio::time::timeout(Duration::from_secs(300), updates.next())
-        .await
-        .ok()
-        .flatten()
-        .ok_or_else(|| anyhow::anyhow!("no update within 300 s"))
-}
-
 /// Seconds from the lab answering again to a fleet snapshot holding a rollout made then.
+/// The watch runs in a task of its own, polled all along as the window's is.
 async fn fleet_recovery(policy: RetryPolicy, down: u64) -> anyhow::Result<Duration> {
     let dir = tempfile::tempdir()?;
     let mut lab = start_lab(dir.path()).await?;
     let client = kube::Client::try_from(lab.kube_config("lab-admin").await?)?;
-    let mut updates = Box::pin(watch_rollouts_with(
-        client,
-        "lab-admin".into(),
-        Some("demo".into()),
-        policy,
-    ));
-    while !matches!(next(&mut updates).await?, FleetUpdate::Snapshot(_)) {}
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watch = tokio::spawn(async move {
+        let updates = watch_rollouts_with(client, "lab-admin".into(), Some("demo".into()), policy);
+        let mut updates = std::pin::pin!(updates);
+        while let Some(update) = updates.next().await {
+            if tx.send((Instant::now(), update)).is_err() {
+                return;
+            }
+        }
+    });
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(300), rx.recv())
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| anyhow::anyhow!("no update within 300 s"))
+    };
+    while !matches!(next().await?.1, FleetUpdate::Snapshot(_)) {}
     lab.stop_api().await;
     tokio::time::sleep(Duration::from_secs(down)).await;
     lab.start_api().await?;
     let back = Instant::now();
     copy_of_checkout(&lab, "after-restart")?;
-    loop {
-        if let FleetUpdate::Snapshot(views) = next(&mut updates).await?
+    let took = loop {
+        if let (at, FleetUpdate::Snapshot(views)) = next().await?
             && views.iter().any(|v| v.reference.name == "after-restart")
         {
-            break;
+            break at.saturating_duration_since(back);
         }
-    }
-    let took = back.elapsed();
+    };
+    watch.abort();
     lab.shutdown().await;
     Ok(took)
 }

@@ -126,29 +126,34 @@ async fn a_restarted_lab_answers_a_stale_watch_with_410_expired() {
     t.lab.shutdown().await;
 }
 
-async fn next(updates: &mut (impl futures::Stream<Item = FleetUpdate> + Unpin)) -> FleetUpdate {
-    tokio::time::timeout(Duration::from_secs(30), updates.next())
-        .await
-        .expect("an update within 30 s")
-        .expect("the watch goes on")
-}
-
-/// The fleet watch under a lab that goes down for 2 s and comes back: it says the server
-/// does not answer, then holds a rollout created after the restart within seconds.
+/// The fleet watch under a lab that goes down for 4 s and comes back: it says the server
+/// does not answer, then holds a rollout created after the restart within seconds. The watch
+/// runs in a task of its own, polled all along as the window's is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fleet_watch_is_current_within_seconds_of_a_restart() {
     let mut t = TestLab::start().await;
     let client = t.client("lab-admin").await;
-    let mut updates = Box::pin(watch_rollouts(
-        client,
-        "lab-admin".into(),
-        Some("demo".into()),
-    ));
-    assert!(matches!(next(&mut updates).await, FleetUpdate::Snapshot(_)));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watch = tokio::spawn(async move {
+        let updates = watch_rollouts(client, "lab-admin".into(), Some("demo".into()));
+        let mut updates = std::pin::pin!(updates);
+        while let Some(update) = updates.next().await {
+            if tx.send((Instant::now(), update)).is_err() {
+                return;
+            }
+        }
+    });
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("an update within 30 s")
+            .expect("the watch goes on")
+    };
+    assert!(matches!(next().await.1, FleetUpdate::Snapshot(_)));
 
     t.lab.stop_api().await;
     loop {
-        match next(&mut updates).await {
+        match next().await.1 {
             FleetUpdate::Reconnecting { message, retry_in } => {
                 assert!(message.contains("lab-admin"), "{message}");
                 assert!(retry_in <= Duration::from_secs(3), "{retry_in:?}");
@@ -158,20 +163,20 @@ async fn the_fleet_watch_is_current_within_seconds_of_a_restart() {
             FleetUpdate::Error(e) => panic!("expected reconnecting, got {e}"),
         }
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
     t.lab.start_api().await.unwrap();
     let back = Instant::now();
     copy_of_checkout(&t, "after-restart");
-    loop {
-        if let FleetUpdate::Snapshot(views) = next(&mut updates).await
+    let took = loop {
+        if let (at, FleetUpdate::Snapshot(views)) = next().await
             && views.iter().any(|v| v.reference.name == "after-restart")
         {
-            break;
+            break at.saturating_duration_since(back);
         }
-    }
-    let took = back.elapsed();
+    };
     eprintln!("fleet watch current {took:?} after the lab answered again");
     assert!(took < Duration::from_secs(10), "{took:?}");
+    watch.abort();
     t.lab.shutdown().await;
 }
 
@@ -214,7 +219,7 @@ async fn the_watch_cli_is_current_within_seconds_of_a_restart() {
     .await
     .expect("the watch says it reconnects within 15 s");
     assert!(said.contains("does not answer"), "{said}");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
     t.lab.start_api().await.unwrap();
     let back = Instant::now();
     t.lab
