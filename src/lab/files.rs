@@ -113,7 +113,10 @@ pub fn read(dir: &Path, name: &str) -> Result<Option<String>, LabError> {
     match text {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(LabError::Write { path, source }),
+        Err(e) => Err(LabError::State {
+            message: format!("it cannot be read: {e}"),
+            path,
+        }),
     }
 }
 

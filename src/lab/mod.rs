@@ -98,6 +98,11 @@ pub enum LabError {
         path.display()
     )]
     Symlink { path: PathBuf },
+    #[error(
+        "cannot use {} (what a lab started on this directory before left): {message}; remove it to start a new lab there",
+        path.display()
+    )]
+    State { path: PathBuf, message: String },
     #[error("{0}")]
     Tls(String),
     #[error(
@@ -258,15 +263,15 @@ impl Lab {
                 dev_token: &self.tokens.dev,
             };
             self.kubeconfig_path = Some(kubeconfig::write(dir, &files)?);
-            self.save_state(false)?;
+            self.save_state()?;
         }
         Ok(())
     }
 
-    /// Writes `DIR/lab-state.json` (mode 0600): certificates, tokens, addresses and, when
-    /// `clean` (the lab is stopping), the objects and resourceVersion, so that a lab started
-    /// again on this directory is the same server with the same data.
-    fn save_state(&self, clean: bool) -> Result<(), LabError> {
+    /// Writes `DIR/lab-state.json` (mode 0600): certificates, tokens, addresses, objects and
+    /// resourceVersion, so that a lab started again on this directory is the same server
+    /// with the same data ([`Lab::shutdown`] writes the final objects).
+    fn save_state(&self) -> Result<(), LabError> {
         let Some(dir) = &self.dir else {
             return Ok(());
         };
@@ -279,7 +284,7 @@ impl Lab {
             key_pem: self.tls.key_pem.clone(),
             tokens: self.tokens.clone(),
             store: self.store.export(),
-            clean,
+            clean: false,
         };
         let text = serde_json::to_string_pretty(&state).map_err(|e| LabError::Write {
             path: dir.join(STATE_FILE),
@@ -433,11 +438,9 @@ impl SavedState {
         };
         serde_json::from_str(&text)
             .map(Some)
-            .map_err(|e| LabError::Write {
+            .map_err(|e| LabError::State {
                 path: dir.join(STATE_FILE),
-                source: std::io::Error::other(format!(
-                    "it is not a lab state ({e}); remove it to start a new lab in this directory"
-                )),
+                message: format!("it is not a lab state ({e})"),
             })
     }
 
