@@ -12,6 +12,8 @@ mod http;
 mod kube_rs;
 #[path = "lab_kubectl/kubectl.rs"]
 mod kubectl;
+#[path = "lab_kubectl/restart.rs"]
+mod restart;
 #[path = "lab_kubectl/slow_watcher.rs"]
 mod slow_watcher;
 

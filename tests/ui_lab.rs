@@ -512,6 +512,77 @@ fn an_unreachable_context_says_so_and_never_holds_up_the_lab() {
     assert!(fixture.checkout().spec.paused, "paused in the lab");
 }
 
+/// The lab's API server goes down under the window and comes back (same address,
+/// certificate and tokens, watch cache lost): the status bar says "reconnecting", never an
+/// error chain, and the fleet is current within seconds of the server answering again.
+#[test]
+fn a_restarting_server_shows_reconnecting_then_a_current_fleet() {
+    let mut fixture = LabFixture::start();
+    let mut w = fixture.window("lab-admin");
+    w.select_checkout("lab-admin");
+    let connected = |app: &CockpitApp| {
+        matches!(
+            app.state.contexts.get("lab-admin").map(|c| &c.state),
+            Some(ContextState::Connected)
+        )
+    };
+    w.wait_until("lab-admin connected", 30, connected);
+
+    let lab = fixture.lab.as_mut().expect("lab running");
+    fixture.runtime.block_on(lab.stop_api());
+    w.wait_until("lab-admin reconnecting", 15, |app| {
+        matches!(
+            app.state.contexts.get("lab-admin").map(|c| &c.state),
+            Some(ContextState::Reconnecting { .. })
+        )
+    });
+    w.harness
+        .get_by_label_contains("reconnecting — server not answering (since ");
+    assert!(
+        w.harness
+            .query_by_label_contains("cannot reach the API server")
+            .is_none(),
+        "the error chain is for the hover, not the status bar"
+    );
+
+    std::thread::sleep(Duration::from_secs(2));
+    let lab = fixture.lab.as_mut().expect("lab running");
+    fixture
+        .runtime
+        .block_on(lab.start_api())
+        .expect("the lab answers again");
+    let back = Instant::now();
+    let mut copy = fixture
+        .lab()
+        .store()
+        .get(Kind::Rollout, "demo", "checkout")
+        .expect("checkout");
+    copy["metadata"] = serde_json::json!({"name": "after-restart", "namespace": "demo"});
+    if let Some(object) = copy.as_object_mut() {
+        object.remove("status");
+    }
+    fixture
+        .lab()
+        .store()
+        .create(Kind::Rollout, copy)
+        .expect("a rollout made after the restart");
+    w.wait_until("the fleet current after the restart", 10, |app| {
+        connected(app)
+            && app.state.fleet.get("lab-admin").is_some_and(|rollouts| {
+                rollouts.iter().any(|v| v.reference.name == "after-restart")
+            })
+    });
+    eprintln!(
+        "window current {:?} after the lab answered again",
+        back.elapsed()
+    );
+    assert!(
+        w.harness.query_by_label_contains("reconnecting").is_none(),
+        "the status bar is back to normal"
+    );
+    w.harness.get_by_label("connected");
+}
+
 /// Benchmark (ignored; `cargo test --test ui_lab -- --ignored --nocapture`): time from the
 /// click on Pause / Resume to the window holding the API server's answer, against the lab,
 /// next to the peer in the same run: the same commands sent by `orchestrator::execute_with`

@@ -13,8 +13,10 @@ use crate::lab::{Lab, LabOptions, PrometheusMode, scenario};
 /// Run a local Kubernetes-compatible lab with simulated Argo Rollouts and traffic.
 #[derive(Args, Debug, Clone)]
 pub struct LabArgs {
-    /// Directory for the kubeconfig (contexts lab-admin, lab-viewer, lab-dev), lab.json and
-    /// Prometheus data.
+    /// Directory for the kubeconfig (contexts lab-admin, lab-viewer, lab-dev), lab.json,
+    /// lab-state.json and Prometheus data. It holds tokens: created 0700 when missing, refused
+    /// when another user owns it or group/others may write to it. Started again on the same
+    /// directory, the lab is the same server (address, CA, tokens, objects).
     #[arg(long)]
     pub dir: PathBuf,
     /// Address of the lab's API; port 0 picks a free port.

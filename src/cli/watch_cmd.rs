@@ -96,6 +96,8 @@ pub async fn watch(
     let mut updates = std::pin::pin!(watch_rollout(session.client.clone(), target.clone()));
     let mut last_state = String::new();
     let mut view = first;
+    // Since when the API server has not answered (printed once per outage).
+    let mut down_since: Option<jiff::Timestamp> = None;
     loop {
         let state = watch_state(&view);
         if state != last_state {
@@ -120,6 +122,13 @@ pub async fn watch(
         };
         match next {
             Some(FleetUpdate::Snapshot(views)) => {
+                if let Some(since) = down_since.take() {
+                    eprintln!(
+                        "watch: reconnected to context {} (the API server did not answer since {})",
+                        target.context,
+                        clock(since)
+                    );
+                }
                 match views.into_iter().find(|v| v.reference.name == target.name) {
                     Some(v) => view = v,
                     None => {
@@ -129,6 +138,18 @@ pub async fn watch(
                         ))
                         .into());
                     }
+                }
+            }
+            Some(FleetUpdate::Reconnecting { message, .. }) => {
+                if down_since.is_none() {
+                    let now = jiff::Timestamp::now();
+                    down_since = Some(now);
+                    eprintln!(
+                        "watch: reconnecting to context {} — the API server does not answer \
+                         (since {}); retrying every few seconds: {message}",
+                        target.context,
+                        clock(now)
+                    );
                 }
             }
             Some(FleetUpdate::Error(message)) => eprintln!("watch: {message} (retrying)"),
@@ -142,6 +163,13 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// Local wall-clock time, HH:MM:SS.
+fn clock(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%H:%M:%S")
+        .to_string()
 }
 
 fn print_view(view: &RolloutView, format: OutputFormat) -> anyhow::Result<()> {

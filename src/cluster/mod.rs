@@ -17,4 +17,7 @@ pub use rollouts::{
     detail_of, get_rollout, list_rollouts, owned_replica_sets, revision_of, rollout_replica_sets,
 };
 pub use scope::{LIST_ALL_ROLLOUTS_GRANT_HINT, may_list_all_rollouts, self_access_review};
-pub use watch::{FleetUpdate, WATCH_TIMEOUT_SECS, watch_rollout, watch_rollouts};
+pub use watch::{
+    FleetUpdate, RETRY_FIRST, RETRY_MAX, RetryPolicy, ShortBackoff, WATCH_TIMEOUT_SECS,
+    watch_rollout, watch_rollouts, watch_rollouts_with,
+};

@@ -77,40 +77,17 @@ pub fn lab_json(files: &LabFiles<'_>) -> Value {
 }
 
 /// Writes `dir/kubeconfig` (mode 0600: it holds tokens), `dir/ca.crt` (for curl and other
-/// clients) and `dir/lab.json`; returns the kubeconfig's path.
+/// clients) and `dir/lab.json`, never through a symbolic link; returns the kubeconfig's path.
 pub fn write(dir: &Path, files: &LabFiles<'_>) -> Result<PathBuf, LabError> {
-    let ca_path = dir.join("ca.crt");
-    std::fs::write(&ca_path, files.ca_pem).map_err(|source| LabError::Write {
-        path: ca_path.clone(),
-        source,
-    })?;
-    let kubeconfig_path = dir.join("kubeconfig");
+    super::files::write(dir, "ca.crt", files.ca_pem.as_bytes(), false)?;
     let yaml = serde_saphyr::to_string(&kubeconfig(files)).map_err(|e| LabError::Write {
-        path: kubeconfig_path.clone(),
+        path: dir.join("kubeconfig"),
         source: std::io::Error::other(e.to_string()),
     })?;
-    write_private(&kubeconfig_path, yaml.as_bytes())?;
-    let json_path = dir.join("lab.json");
+    let kubeconfig_path = super::files::write(dir, "kubeconfig", yaml.as_bytes(), true)?;
     let text = format!("{:#}\n", lab_json(files));
-    std::fs::write(&json_path, text).map_err(|source| LabError::Write {
-        path: json_path,
-        source,
-    })?;
+    super::files::write(dir, "lab.json", text.as_bytes(), false)?;
     Ok(kubeconfig_path)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
-    use std::io::Write;
-    let err = |source| LabError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(err)?;
-    file.write_all(bytes).map_err(err)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! (optionally) a child Prometheus on 127.0.0.1; `Lab::shutdown` stops all of them.
 
 pub mod controller;
+mod files;
 pub mod kind;
 pub mod kubeconfig;
 mod meta;
@@ -87,6 +88,21 @@ pub enum LabError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "refusing to use {} as the lab's directory: {why}; the lab writes tokens there, so use a private directory (chmod 700 it, or pass a --dir that does not exist yet: the lab creates it with mode 0700)",
+        path.display()
+    )]
+    UnsafeDir { path: PathBuf, why: String },
+    #[error(
+        "refusing to write {}: it is a symbolic link, and the lab never writes through one; remove it or use another --dir",
+        path.display()
+    )]
+    Symlink { path: PathBuf },
+    #[error(
+        "cannot use {} (what a lab started on this directory before left): {message}; remove it to start a new lab there",
+        path.display()
+    )]
+    State { path: PathBuf, message: String },
     #[error("{0}")]
     Tls(String),
     #[error(
@@ -111,7 +127,13 @@ pub struct Lab {
     store: Arc<Store>,
     tokens: Tokens,
     tls: LabTls,
-    server: ApiServer,
+    /// `None` while the API is stopped ([`Lab::stop_api`]).
+    server: Option<ApiServer>,
+    api_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    render: server::MetricsRenderer,
+    scenario: String,
+    dir: Option<PathBuf>,
     controller: run_loop::ControllerLoop,
     prometheus: Option<prometheus::PrometheusChild>,
     /// The data directory made for Prometheus when the lab was given none.
@@ -130,79 +152,63 @@ impl Lab {
         if !(opts.speed.is_finite() && opts.speed > 0.0) {
             return Err(LabError::Speed { speed: opts.speed });
         }
-        let seed = scenario::seed(&opts.scenario).map_err(|message| LabError::Scenario {
-            name: opts.scenario.clone(),
-            message,
-        })?;
-        let store = Arc::new(Store::new());
-        // Namespaces first: namespaced objects are refused in a namespace that does not exist.
-        let mut seed = seed;
-        // Rollouts before their ReplicaSets, so each ReplicaSet's ownerReference carries its
-        // rollout's uid (the cockpit finds a rollout's ReplicaSets by that uid).
-        seed.sort_by_key(|o| match kind_of(o) {
-            Some(Kind::Namespace) => 0,
-            Some(Kind::Rollout) => 1,
-            _ => 2,
-        });
-        let mut rollout_uids: HashMap<(String, String), Value> = HashMap::new();
-        for mut object in seed {
-            set_owner_uids(&mut object, &rollout_uids);
-            let name = object_label(&object);
-            let kind = kind_of(&object).ok_or_else(|| LabError::Seed {
-                name: name.clone(),
-                message: "the lab does not serve this kind".into(),
-            })?;
-            let created = store.create(kind, object).map_err(|e| LabError::Seed {
-                name,
-                message: e.to_string(),
-            })?;
-            if kind == Kind::Rollout {
-                let meta = &created["metadata"];
-                rollout_uids.insert(
-                    (
-                        meta["namespace"].as_str().unwrap_or_default().to_string(),
-                        meta["name"].as_str().unwrap_or_default().to_string(),
-                    ),
-                    meta["uid"].clone(),
-                );
-            }
+        if let Some(dir) = &opts.dir {
+            files::prepare_dir(dir)?;
         }
-        let listener = tokio::net::TcpListener::bind(opts.addr)
-            .await
-            .map_err(|source| LabError::Listen {
-                addr: opts.addr,
-                source,
-            })?;
+        let saved = match &opts.dir {
+            Some(dir) => SavedState::load(dir)?,
+            None => None,
+        };
+        let restored = saved
+            .as_ref()
+            .filter(|s| s.scenario == opts.scenario)
+            .and_then(SavedState::store);
+        let store = match restored {
+            Some(store) => Arc::new(store),
+            None => Arc::new(seeded_store(&opts.scenario)?),
+        };
+        let (tls, tokens) = match &saved {
+            Some(s) => (
+                LabTls::from_pem(s.ca_pem.clone(), s.cert_pem.clone(), s.key_pem.clone())
+                    .map_err(LabError::Tls)?,
+                s.tokens.clone(),
+            ),
+            None => (
+                LabTls::generate().map_err(LabError::Tls)?,
+                Tokens::generate(),
+            ),
+        };
+        // Port 0 after a run in this directory: the addresses of that run, when still free,
+        // so that its kubeconfig keeps working.
+        let again = |asked: SocketAddr, before: Option<SocketAddr>| match before {
+            Some(before) if asked.port() == 0 && before.ip() == asked.ip() => vec![before, asked],
+            _ => vec![asked],
+        };
+        let listener = bind_first(&again(opts.addr, saved.as_ref().map(|s| s.api_addr)))?;
         let metrics_addr = SocketAddr::new(opts.addr.ip(), 0);
         let metrics_listener =
-            tokio::net::TcpListener::bind(metrics_addr)
-                .await
-                .map_err(|source| LabError::Listen {
-                    addr: metrics_addr,
-                    source,
-                })?;
-        let tls = LabTls::generate().map_err(LabError::Tls)?;
+            bind_first(&again(metrics_addr, saved.as_ref().map(|s| s.metrics_addr)))?;
         let traffic = Arc::new(Mutex::new(Traffic::new(rand::random())));
         let render = {
             let traffic = Arc::clone(&traffic);
             Arc::new(move || traffic.lock().map(|t| t.render()).unwrap_or_default())
                 as server::MetricsRenderer
         };
-        let tokens = Tokens::generate();
         let server = ApiServer::start(
             listener,
             metrics_listener,
             &tls,
             Arc::clone(&store),
             tokens.clone(),
-            render,
+            render.clone(),
         )
         .map_err(|source| LabError::Listen {
             addr: opts.addr,
             source,
         })?;
-        let api_url = format!("https://{}", server.addr);
-        let metrics_url = format!("http://{}/metrics", server.metrics_addr);
+        let (api_addr, metrics_addr) = (server.addr, server.metrics_addr);
+        let api_url = format!("https://{api_addr}");
+        let metrics_url = format!("http://{metrics_addr}/metrics");
         let controller = run_loop::ControllerLoop::start(Arc::clone(&store), traffic, opts.speed);
         let mut lab = Lab {
             api_url,
@@ -212,7 +218,12 @@ impl Lab {
             store,
             tokens,
             tls,
-            server,
+            server: Some(server),
+            api_addr,
+            metrics_addr,
+            render,
+            scenario: opts.scenario.clone(),
+            dir: opts.dir.clone(),
             controller,
             prometheus: None,
             temp_dir: None,
@@ -226,16 +237,10 @@ impl Lab {
 
     async fn finish_start(&mut self, opts: &LabOptions) -> Result<(), LabError> {
         let data_dir = match &opts.dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| LabError::Write {
-                    path: dir.clone(),
-                    source,
-                })?;
-                dir.clone()
-            }
+            Some(dir) => dir.clone(),
             None => {
                 // Only Prometheus writes here; removed again on shutdown.
-                let port = self.server.addr.port();
+                let port = self.api_addr.port();
                 let temp = std::env::temp_dir()
                     .join(format!("release-cockpit-lab-{}-{port}", std::process::id()));
                 self.temp_dir = Some(temp.clone());
@@ -258,14 +263,80 @@ impl Lab {
                 dev_token: &self.tokens.dev,
             };
             self.kubeconfig_path = Some(kubeconfig::write(dir, &files)?);
+            self.save_state()?;
         }
+        Ok(())
+    }
+
+    /// Writes `DIR/lab-state.json` (mode 0600): certificates, tokens, addresses, objects and
+    /// resourceVersion, so that a lab started again on this directory is the same server
+    /// with the same data ([`Lab::shutdown`] writes the final objects).
+    fn save_state(&self) -> Result<(), LabError> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let state = SavedState {
+            scenario: self.scenario.clone(),
+            api_addr: self.api_addr,
+            metrics_addr: self.metrics_addr,
+            ca_pem: self.tls.ca_pem.clone(),
+            cert_pem: self.tls.cert_pem.clone(),
+            key_pem: self.tls.key_pem.clone(),
+            tokens: self.tokens.clone(),
+            store: self.store.export(),
+            clean: false,
+        };
+        let text = serde_json::to_string_pretty(&state).map_err(|e| LabError::Write {
+            path: dir.join(STATE_FILE),
+            source: std::io::Error::other(e),
+        })?;
+        files::write(dir, STATE_FILE, text.as_bytes(), true).map(|_| ())
+    }
+
+    /// Stops the API server and the metrics endpoint as a server that goes down: open watches
+    /// end, new connections are refused; the objects and the controller stay.
+    pub async fn stop_api(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+    }
+
+    /// Starts the API server again on the same addresses, with the same certificate and
+    /// tokens, like a restarted kube-apiserver: the objects and resourceVersions are kept
+    /// (etcd keeps them), the watch cache is not, so a watch from an earlier
+    /// resourceVersion gets 410 Expired.
+    pub async fn start_api(&mut self) -> Result<(), LabError> {
+        self.stop_api().await;
+        self.store.forget_watch_history();
+        let listener = bind_first(&[self.api_addr])?;
+        let metrics_listener = bind_first(&[self.metrics_addr])?;
+        let server = ApiServer::start(
+            listener,
+            metrics_listener,
+            &self.tls,
+            Arc::clone(&self.store),
+            self.tokens.clone(),
+            self.render.clone(),
+        )
+        .map_err(|source| LabError::Listen {
+            addr: self.api_addr,
+            source,
+        })?;
+        self.server = Some(server);
         Ok(())
     }
 
     /// Stops the API server (ending open watches), the controller loop and Prometheus.
     pub async fn shutdown(self) {
         self.controller.stop().await;
-        self.server.stop().await;
+        if let Some(server) = self.server {
+            server.stop().await;
+        }
+        if let Some(dir) = &self.dir
+            && let Err(e) = save_final(dir, &self.scenario, &self.store)
+        {
+            tracing::warn!("could not save the lab's objects in {}: {e}", dir.display());
+        }
         if let Some(child) = self.prometheus {
             child.stop().await;
         }
@@ -335,8 +406,146 @@ impl Lab {
 
     /// The address the API listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.server.addr
+        self.api_addr
     }
+}
+
+/// Where a lab keeps what it needs to start again as the same server (mode 0600: it holds
+/// the tokens and the serving key).
+pub const STATE_FILE: &str = "lab-state.json";
+
+/// `DIR/lab-state.json`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedState {
+    scenario: String,
+    api_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    ca_pem: String,
+    cert_pem: String,
+    key_pem: String,
+    tokens: Tokens,
+    /// [`Store::export`].
+    store: Value,
+    /// The lab stopped cleanly after writing `store`; otherwise it may have issued
+    /// resourceVersions after it.
+    clean: bool,
+}
+
+impl SavedState {
+    fn load(dir: &std::path::Path) -> Result<Option<SavedState>, LabError> {
+        let Some(text) = files::read(dir, STATE_FILE)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| LabError::State {
+                path: dir.join(STATE_FILE),
+                message: format!("it is not a lab state ({e})"),
+            })
+    }
+
+    /// The saved objects, in a store that lost its watch history (see
+    /// [`Store::forget_watch_history`]). After an unclean stop the resourceVersion starts at
+    /// the current Unix time in milliseconds at least, above any the previous run issued.
+    fn store(&self) -> Option<Store> {
+        let mut saved = self.store.clone();
+        if !self.clean {
+            let rv: u64 = saved["resourceVersion"].as_str()?.parse().ok()?;
+            let now = jiff::Timestamp::now().as_millisecond().max(0) as u64;
+            saved["resourceVersion"] = Value::String(rv.max(now).to_string());
+        }
+        match Store::restore(&saved) {
+            Ok(store) => Some(store),
+            Err(e) => {
+                tracing::warn!("the lab's saved objects cannot be used ({e}); seeding again");
+                None
+            }
+        }
+    }
+}
+
+/// Marks `DIR/lab-state.json` clean with the store's final objects and resourceVersion.
+fn save_final(dir: &std::path::Path, scenario: &str, store: &Store) -> Result<(), LabError> {
+    let Some(mut state) = SavedState::load(dir)? else {
+        return Ok(());
+    };
+    if state.scenario != scenario {
+        return Ok(());
+    }
+    state.store = store.export();
+    state.clean = true;
+    let text = serde_json::to_string_pretty(&state).map_err(|e| LabError::Write {
+        path: dir.join(STATE_FILE),
+        source: std::io::Error::other(e),
+    })?;
+    files::write(dir, STATE_FILE, text.as_bytes(), true).map(|_| ())
+}
+
+/// A store seeded with `scenario`'s objects.
+fn seeded_store(scenario: &str) -> Result<Store, LabError> {
+    let seed = scenario::seed(scenario).map_err(|message| LabError::Scenario {
+        name: scenario.to_string(),
+        message,
+    })?;
+    let store = Store::new();
+    // Namespaces first: namespaced objects are refused in a namespace that does not exist.
+    let mut seed = seed;
+    // Rollouts before their ReplicaSets, so each ReplicaSet's ownerReference carries its
+    // rollout's uid (the cockpit finds a rollout's ReplicaSets by that uid).
+    seed.sort_by_key(|o| match kind_of(o) {
+        Some(Kind::Namespace) => 0,
+        Some(Kind::Rollout) => 1,
+        _ => 2,
+    });
+    let mut rollout_uids: HashMap<(String, String), Value> = HashMap::new();
+    for mut object in seed {
+        set_owner_uids(&mut object, &rollout_uids);
+        let name = object_label(&object);
+        let kind = kind_of(&object).ok_or_else(|| LabError::Seed {
+            name: name.clone(),
+            message: "the lab does not serve this kind".into(),
+        })?;
+        let created = store.create(kind, object).map_err(|e| LabError::Seed {
+            name,
+            message: e.to_string(),
+        })?;
+        if kind == Kind::Rollout {
+            let meta = &created["metadata"];
+            rollout_uids.insert(
+                (
+                    meta["namespace"].as_str().unwrap_or_default().to_string(),
+                    meta["name"].as_str().unwrap_or_default().to_string(),
+                ),
+                meta["uid"].clone(),
+            );
+        }
+    }
+    Ok(store)
+}
+
+/// Listens on the first of `addrs` that is free (SO_REUSEADDR, so that a lab stopped a
+/// moment ago can listen on its address again, as a restarted server does).
+fn bind_first(addrs: &[SocketAddr]) -> Result<tokio::net::TcpListener, LabError> {
+    let mut last = None;
+    for &addr in addrs {
+        let socket = match addr {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+        };
+        let bound = socket.and_then(|s| {
+            s.set_reuseaddr(true)?;
+            s.bind(addr)?;
+            s.listen(1024)
+        });
+        match bound {
+            Ok(listener) => return Ok(listener),
+            Err(source) => last = Some(LabError::Listen { addr, source }),
+        }
+    }
+    Err(last.unwrap_or(LabError::Listen {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        source: std::io::Error::other("no address to listen on"),
+    }))
 }
 
 /// The stored kind an object's `apiVersion`/`kind` names.

@@ -304,6 +304,60 @@ impl Store {
         (items, sub)
     }
 
+    /// What a restarted API server has: the objects and the resourceVersion (etcd keeps
+    /// them) but no watch cache. The restart itself takes a resourceVersion (kube-apiserver
+    /// writes on start too), and every watch from a resourceVersion issued before it now
+    /// gets 410 Expired: the client must list again.
+    pub fn forget_watch_history(&self) {
+        let mut inner = self.lock();
+        inner.resource_version += 1;
+        inner.history.clear();
+        inner.evicted = inner.resource_version;
+    }
+
+    /// The objects and the resourceVersion, for a lab that starts again later
+    /// ([`Store::restore`]): `{"resourceVersion": "N", "objects": [...]}`.
+    pub fn export(&self) -> Value {
+        let inner = self.lock();
+        let objects: Vec<&Value> = inner.objects.values().collect();
+        json!({
+            "resourceVersion": inner.resource_version.to_string(),
+            "objects": objects,
+        })
+    }
+
+    /// A store holding what [`Store::export`] saved, with no watch history: a watch from any
+    /// earlier resourceVersion gets 410 Expired, as from a restarted API server.
+    pub fn restore(saved: &Value) -> Result<Store, String> {
+        let resource_version = saved["resourceVersion"]
+            .as_str()
+            .and_then(|rv| rv.parse::<u64>().ok())
+            .ok_or("no resourceVersion")?;
+        let store = Store::new();
+        {
+            let mut inner = store.lock();
+            for object in saved["objects"].as_array().ok_or("no objects")? {
+                let kind = super::kind_of(object).ok_or_else(|| {
+                    format!(
+                        "an object of a kind the lab does not serve: {}",
+                        object["kind"]
+                    )
+                })?;
+                let namespace = if kind.namespaced() {
+                    str_at(object, "namespace")
+                } else {
+                    String::new()
+                };
+                inner
+                    .objects
+                    .insert((kind, namespace, str_at(object, "name")), object.clone());
+            }
+            inner.resource_version = resource_version;
+        }
+        store.forget_watch_history();
+        Ok(store)
+    }
+
     /// A feed of every change after `since` (`None`: from now on).
     pub fn subscribe(&self, since: Option<u64>) -> Result<Subscription, TooOld> {
         let inner = self.lock();

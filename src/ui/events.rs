@@ -87,7 +87,16 @@ pub enum ContextState {
     ConnectedIn {
         namespace: String,
     },
-    /// The API server cannot be reached; the backend retries by itself.
+    /// The API server does not answer (down, restarting): the watch tries again every few
+    /// seconds by itself. `since_secs` (unix seconds) is when it stopped answering;
+    /// `reason` the error in full, for a hover.
+    Reconnecting {
+        since_secs: f64,
+        reason: String,
+        retry_in_secs: u64,
+    },
+    /// The context cannot be used (refused, forbidden, bad entry); the backend retries by
+    /// itself.
     Unreachable {
         reason: String,
         retry_in_secs: u64,

@@ -19,7 +19,7 @@ async fn next_update(
 fn steps(update: &FleetUpdate) -> Vec<Option<i32>> {
     match update {
         FleetUpdate::Snapshot(views) => views.iter().map(|v| v.current_step).collect(),
-        FleetUpdate::Error(e) => panic!("expected a snapshot, got error {e}"),
+        other => panic!("expected a snapshot, got {other:?}"),
     }
 }
 
@@ -100,8 +100,9 @@ async fn fleet_watch_snapshots_changes_and_survives_the_server_going_away() {
     assert_eq!(steps(&next_update(&mut updates).await), vec![Some(1)]);
     assert_eq!(steps(&next_update(&mut updates).await), vec![Some(2)]);
     match next_update(&mut updates).await {
-        FleetUpdate::Error(message) => {
+        FleetUpdate::Reconnecting { message, retry_in } => {
             assert!(message.contains("context 'lab'"), "{message}");
+            assert!(retry_in <= cluster::RETRY_MAX, "{retry_in:?}");
         }
         other => panic!("expected the outage to be reported, got {other:?}"),
     }

@@ -43,7 +43,7 @@ pub const DEV: User = User {
 };
 
 /// The bearer tokens this lab accepts, fresh for each lab.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Tokens {
     pub admin: String,
     pub viewer: String,

@@ -1,4 +1,5 @@
-//! TLS for the lab's API: a fresh CA and a 127.0.0.1/localhost certificate per lab, and a
+//! TLS for the lab's API: a CA and a 127.0.0.1/localhost certificate per lab (fresh, or the
+//! ones a lab kept in its directory, as a restarted server keeps its certificates), and a
 //! listener that hands axum TLS streams. TLS is not optional: kubectl (client-go) sends
 //! bearer tokens only over TLS, so a plain-HTTP lab could not tell its two users apart.
 
@@ -25,6 +26,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct LabTls {
     /// PEM of the CA that signed the server certificate: what clients must trust.
     pub ca_pem: String,
+    /// PEM of the serving certificate and of its private key, to start again with them.
+    pub cert_pem: String,
+    pub key_pem: String,
     acceptor: TlsAcceptor,
 }
 
@@ -54,20 +58,37 @@ impl LabTls {
         params.use_authority_key_identifier_extension = true;
         let key = KeyPair::generate().map_err(err)?;
         let cert = params.signed_by(&key, &issuer).map_err(err)?;
+        Self::from_pem(ca_cert.pem(), cert.pem(), key.serialize_pem())
+    }
 
+    /// The TLS of a lab that ran before: its CA, serving certificate and key, as PEM.
+    pub fn from_pem(ca_pem: String, cert_pem: String, key_pem: String) -> Result<Self, String> {
+        use tokio_rustls::rustls::pki_types::CertificateDer;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            format!(
+                "the lab's saved {what} cannot be read ({e}); remove lab-state.json from the --dir to start with new certificates"
+            )
+        };
+        let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+            .map_err(|e| bad("serving certificate", &e))?;
+        let ca_cert =
+            CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(|e| bad("CA", &e))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+            .map_err(|e| bad("private key", &e))?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .and_then(|b| {
-                b.with_no_client_auth().with_single_cert(
-                    vec![cert.der().clone(), ca_cert.der().clone()],
-                    PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-                )
+                b.with_no_client_auth()
+                    .with_single_cert(vec![cert, ca_cert], key)
             })
             .map_err(|e| format!("cannot configure TLS for the lab: {e}"))?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(LabTls {
-            ca_pem: ca_cert.pem(),
+            ca_pem,
+            cert_pem,
+            key_pem,
             acceptor: TlsAcceptor::from(Arc::new(config)),
         })
     }

@@ -194,6 +194,15 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
                         ),
                     )
                 }
+                ContextState::Reconnecting {
+                    since_secs, reason, ..
+                } => {
+                    hover = Some(format!(
+                        "The API server of context {name} does not answer; the cockpit tries \
+                         again every few seconds and shows the fleet as soon as it answers.\n\n{reason}"
+                    ));
+                    (theme::WARN, reconnecting_text(*since_secs))
+                }
                 ContextState::Unreachable {
                     reason,
                     retry_in_secs,
@@ -254,6 +263,14 @@ fn security_ui(ui: &mut egui::Ui, state: &AppState, context: &str) {
         .on_hover_text(hover);
 }
 
+/// The status bar's words for a context whose API server does not answer.
+fn reconnecting_text(since_secs: f64) -> String {
+    format!(
+        "reconnecting — server not answering (since {})",
+        theme::clock(since_secs)
+    )
+}
+
 /// Why a context is watched in one namespace only, and what to ask for to see them all.
 fn scoped_hover(context: &str, namespace: &str) -> String {
     format!(
@@ -290,4 +307,19 @@ fn welcome_ui(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<UiCommand>) {
             }
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnecting_says_so_and_since_when_never_an_error_chain() {
+        let text = reconnecting_text(0.0);
+        assert!(
+            text.starts_with("reconnecting — server not answering (since "),
+            "{text}"
+        );
+        assert!(text.ends_with(')') && !text.contains("error"), "{text}");
+    }
 }

@@ -103,8 +103,8 @@ impl Watches {
     }
 }
 
-/// Watch one context until aborted. The watcher retries by itself with kube's default
-/// backoff; this task only reports how it goes.
+/// Watch one context until aborted. The watch retries by itself (every few seconds at most
+/// while the server does not answer; at once after a 410); this task only reports how it goes.
 async fn watch_context(
     sink: EventSink,
     fleet: FleetViews,
@@ -117,6 +117,9 @@ async fn watch_context(
         context: context.clone(),
         state,
     };
+    // Whether this context answered since the watch started: only then is an outage
+    // "reconnecting"; a server never reached is "unreachable", with what to check.
+    let mut ever_connected = false;
     loop {
         sink.emit(state(ContextState::Connecting));
         let client = match current.kubeconfig.client(&context).await {
@@ -140,6 +143,8 @@ async fn watch_context(
             scope.watched.clone()
         ));
         let mut last_failure: Option<std::time::Instant> = None;
+        // When the server stopped answering (unix seconds), for "reconnecting (since …)".
+        let mut down_since: Option<f64> = None;
         let mut connected = false;
         let mut last_rollouts: Vec<RolloutView> = Vec::new();
         let mut access_tick = tokio::time::interval(ACCESS_REFRESH);
@@ -165,7 +170,9 @@ async fn watch_context(
                 FleetUpdate::Snapshot(rollouts) => {
                     if !connected {
                         connected = true;
+                        ever_connected = true;
                         last_failure = None;
+                        down_since = None;
                         sink.emit(state(scope.connected()));
                         // A (re)connection may come with other credentials: ask again.
                         trust.forget(&context);
@@ -181,7 +188,19 @@ async fn watch_context(
                         rollouts,
                     });
                 }
-                FleetUpdate::Error(reason) => {
+                FleetUpdate::Reconnecting { message, retry_in } if ever_connected => {
+                    connected = false;
+                    let since_secs = *down_since.get_or_insert_with(crate::ui::theme::now_secs);
+                    sink.emit(state(ContextState::Reconnecting {
+                        since_secs,
+                        reason: message,
+                        retry_in_secs: retry_in.as_secs_f64().ceil() as u64,
+                    }));
+                }
+                FleetUpdate::Reconnecting {
+                    message: reason, ..
+                }
+                | FleetUpdate::Error(reason) => {
                     connected = false;
                     let now = std::time::Instant::now();
                     let retry_in_secs = retry_estimate_secs(last_failure.map(|t| now - t));
@@ -242,8 +261,8 @@ impl Scope {
     }
 }
 
-/// When the watcher (kube's default backoff, with jitter) will try again: as long as it
-/// waited between the last two failures, rounded up; one second after the first failure.
+/// When the watch will try again after a failure that is not the server being down: as long
+/// as it waited between the last two failures, rounded up; one second after the first.
 pub fn retry_estimate_secs(since_previous_failure: Option<Duration>) -> u64 {
     since_previous_failure.map_or(1, |d| d.as_secs_f64().ceil().max(1.0) as u64)
 }
