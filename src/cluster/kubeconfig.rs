@@ -254,7 +254,7 @@ impl LoadedKubeconfig {
         if let (Some(user), Ok(mut users)) = (self.user_of(context), USER_NAMES.lock()) {
             users.insert(context.to_string(), user);
         }
-        let client = kube::Client::try_from(config).map_err(|e| ClusterError::BadContext {
+        let client = super::client::build(config).map_err(|e| ClusterError::BadContext {
             context: context.into(),
             message: chain(&e),
         })?;

@@ -1,6 +1,7 @@
 //! Clusters: kubeconfig contexts, one kube client per context, rollout list/get/watch.
 //! Everything here reads; changes go through `orchestrator`.
 
+mod client;
 mod error;
 mod kubeconfig;
 mod rollouts;

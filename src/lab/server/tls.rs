@@ -84,7 +84,8 @@ impl LabTls {
                     .with_single_cert(vec![cert, ca_cert], key)
             })
             .map_err(|e| format!("cannot configure TLS for the lab: {e}"))?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // HTTP/2 first, as kube-apiserver offers it: a client multiplexes its requests.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(LabTls {
             ca_pem,
             cert_pem,
