@@ -221,19 +221,11 @@ async fn undo_restores_the_previous_revision_template_without_its_hash_label() {
     );
 }
 
-#[tokio::test]
-async fn undo_to_a_revision_whose_hash_changed_sends_nothing() {
-    let (task, mut server) = start(|c| async move {
-        let action = Action::Undo {
-            to_revision: Some(1),
-            pin: None,
-            to_hash: Some("0ld0ld0ld".into()),
-        };
-        door(c, action).await
-    });
-    serve_get(&mut server, &rollout(1, "100")).await;
+/// undo's reads: the rollout at revision 2, and its ReplicaSets of revisions 2 and 1.
+async fn serve_revisions(server: &mut Handle) {
+    serve_get(server, &rollout(1, "100")).await;
     let (_, reply) = expect(
-        &mut server,
+        server,
         "GET",
         "/apis/apps/v1/namespaces/demo/replicasets",
         None,
@@ -247,6 +239,19 @@ async fn undo_to_a_revision_whose_hash_changed_sends_nothing() {
         ]
     });
     respond(reply, 200, &list);
+}
+
+#[tokio::test]
+async fn undo_to_a_revision_whose_hash_changed_sends_nothing() {
+    let (task, mut server) = start(|c| async move {
+        let action = Action::Undo {
+            to_revision: Some(1),
+            pin: None,
+            to_hash: Some("0ld0ld0ld".into()),
+        };
+        door(c, action).await
+    });
+    serve_revisions(&mut server).await;
     let err = finish(task, &mut server)
         .await
         .expect_err("revision moved on");
@@ -275,22 +280,7 @@ async fn undo_to_an_unknown_revision_lists_the_known_ones_and_sends_nothing() {
         )
         .await
     });
-    serve_get(&mut server, &rollout(1, "100")).await;
-    let (_, reply) = expect(
-        &mut server,
-        "GET",
-        "/apis/apps/v1/namespaces/demo/replicasets",
-        None,
-    )
-    .await;
-    let list = json!({
-        "apiVersion": "apps/v1", "kind": "ReplicaSetList", "metadata": {},
-        "items": [
-            replica_set(2, CANARY_HASH, "shop/checkout:2.0", "uid-checkout"),
-            replica_set(1, STABLE_HASH, "shop/checkout:1.0", "uid-checkout"),
-        ]
-    });
-    respond(reply, 200, &list);
+    serve_revisions(&mut server).await;
     let err = finish(task, &mut server).await.expect_err("no revision 7");
     assert!(
         matches!(err, OrchestratorError::RevisionNotFound { revision: 7, .. }),
