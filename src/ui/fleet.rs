@@ -212,7 +212,7 @@ fn row_ui(
                     .on_hover_text(waiting_reason(view));
             }
             if let Some(line) = view.auto_status_line() {
-                ui.colored_label(theme::PIPELINE, line)
+                ui.colored_label(theme::COCKPIT, line)
                     .on_hover_text(super::rollout::header::AUTO_STATUS_HOVER);
             }
         });

@@ -69,7 +69,7 @@ fn versions_rows(ui: &mut egui::Ui, view: &RolloutView) {
 fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
     if let Some(line) = view.auto_status_line() {
         ui.weak("Pipeline");
-        ui.colored_label(theme::PIPELINE, line)
+        ui.colored_label(theme::COCKPIT, line)
             .on_hover_text(AUTO_STATUS_HOVER);
         ui.end_row();
     }
