@@ -11,6 +11,7 @@ mod execute;
 mod identity;
 pub mod journal;
 mod plan;
+pub mod rollback;
 mod undo;
 mod verbs;
 
