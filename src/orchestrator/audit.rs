@@ -306,6 +306,9 @@ pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry
             }
         })
         .collect();
+    // Events are listed oldest first and their times have whole seconds: reversed before the
+    // (stable) sort, those of one second stay newest first too.
+    entries.reverse();
     entries.sort_by_key(|e| std::cmp::Reverse(e.time));
     entries.truncate(ACTIVITY_LIMIT);
     entries

@@ -228,3 +228,34 @@ fn activity_keeps_the_newest_entries_only() {
         Some(base + jiff::SignedDuration::from_secs(50))
     );
 }
+
+#[test]
+fn events_of_the_same_second_stay_newest_first() {
+    let target = RolloutRef::new("lab-admin", "demo", "checkout");
+    let events: Vec<Event> = [
+        "RolloutStepCompleted",
+        "TrafficWeightUpdated",
+        "RolloutPaused",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, reason)| {
+        let mut e = audit_event(&rollout(), "promoted", &action());
+        e.metadata.name = Some(format!("checkout.{i}"));
+        e.reason = Some((*reason).into());
+        e
+    })
+    .collect();
+    let reasons: Vec<String> = activity_of(&target, events)
+        .into_iter()
+        .map(|e| e.reason)
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "RolloutPaused",
+            "TrafficWeightUpdated",
+            "RolloutStepCompleted"
+        ]
+    );
+}

@@ -212,8 +212,8 @@ fn row_ui(
                     .on_hover_text(waiting_reason(view));
             }
             if let Some(line) = view.auto_status_line() {
-                ui.colored_label(theme::COCKPIT, line)
-                    .on_hover_text(super::rollout::header::AUTO_STATUS_HOVER);
+                let hover = format!("{line}\n\n{}", super::rollout::header::AUTO_STATUS_HOVER);
+                ui.colored_label(theme::COCKPIT, line).on_hover_text(hover);
             }
         });
     });
