@@ -1,7 +1,6 @@
-//! The rollback's outcome: after an abort, did all traffic go back to stable and is stable
-//! fully available again, and how long did that take? [`assess`] decides from one reading
-//! (pure); [`track`] reads the rollout until then or until time is up (`abort --wait`, later
-//! the window), and [`record`] writes the outcome to the journal beside the abort's.
+//! The rollback's outcome: after an abort, is all traffic back on a fully available stable,
+//! and how long did that take? [`assess`] decides from one reading (pure); [`track`] reads
+//! until then or a timeout (`abort --wait`, later the window); [`record`] journals it.
 
 use super::journal::{CommandResult, Completion, Entry, Journal, JournalError};
 use crate::cluster::{
