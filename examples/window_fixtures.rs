@@ -135,13 +135,28 @@ fn feed(tx: &Sender<AppEvent>) -> anyhow::Result<()> {
         AppEvent::Metrics(metrics(&r, now)),
         AppEvent::Activity {
             rollout: r.clone(),
-            entries: vec![ActivityEntry {
-                time_secs: now - 12.0 * 60.0,
-                user: "lab-admin".into(),
-                verb: "promote".into(),
-                comment: Some("stable error rate flat, go".into()),
-                detail: "step 0 → 1 (weight 20%) · gui".into(),
-            }],
+            entries: vec![
+                ActivityEntry {
+                    time_secs: now - 12.0 * 60.0,
+                    user: "lab-admin".into(),
+                    verb: "promote".into(),
+                    comment: Some("stable error rate flat, go".into()),
+                    detail: "step 0 → 1 (weight 20%) · gui".into(),
+                    source: "release-cockpit".into(),
+                    ours: true,
+                    warning: false,
+                },
+                ActivityEntry {
+                    time_secs: now - 12.0 * 60.0 + 1.0,
+                    user: String::new(),
+                    verb: "RolloutStepCompleted".into(),
+                    comment: None,
+                    detail: "Rollout step 1/8 completed (setWeight: 20)".into(),
+                    source: "rollouts-controller".into(),
+                    ours: false,
+                    warning: false,
+                },
+            ],
         },
         AppEvent::Verdict {
             rollout: r,

@@ -723,3 +723,33 @@ fn the_status_bar_warns_about_an_insecure_context_until_it_is_fixed() {
             .is_none()
     );
 }
+
+/// A rollout a pipeline's `auto` drives says so in the fleet's Waiting column and in the
+/// header, in the words of its `release-cockpit.io/auto-status` annotation.
+#[test]
+fn auto_status_shows_in_the_fleet_and_the_header() {
+    let mut w = Window::connected_admin();
+    let mut driven = checkout("lab-admin");
+    driven.auto_status = Some("waiting for approval: marginal verdict, score 82".into());
+    let mut fleet = vec![driven];
+    fleet.extend(argo_fixtures("lab-admin"));
+    w.send(AppEvent::Fleet {
+        context: "lab-admin".into(),
+        rollouts: fleet,
+    });
+    w.settle();
+    let line = "auto: waiting for approval — marginal verdict, score 82";
+    assert_eq!(
+        w.harness.query_all_by_label(line).count(),
+        1,
+        "the fleet's Waiting column says it before anything is selected"
+    );
+    assert!(w.harness.query_all_by_label("◆ waiting").count() >= 1);
+    w.select_checkout();
+    assert_eq!(
+        w.harness.query_all_by_label(line).count(),
+        2,
+        "the header says it too once checkout is selected"
+    );
+    w.harness.get_by_label("Pipeline");
+}

@@ -46,6 +46,7 @@ fn paused_at(step: i32) -> RolloutView {
         updated_replicas: 1,
         available_replicas: 5,
         last_action: None,
+        auto_status: None,
     }
 }
 

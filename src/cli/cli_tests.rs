@@ -227,3 +227,22 @@ fn a_senseless_policy_or_window_is_bad_input_exit_2() {
     // Overflowing or year-long durations are refused by the parser (clap: exit 2).
     assert!(parse(&["analyze", "checkout", "--window", "99999999999999d"]).is_err());
 }
+
+#[test]
+fn abort_wait_takes_a_timeout_of_two_minutes_by_default() {
+    let timeout_of = |args: &[&str]| match parse(args).expect("parses").command {
+        Some(Commands::Abort { wait, timeout, .. }) => (wait, timeout),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        timeout_of(&["abort", "x", "--wait"]),
+        (true, std::time::Duration::from_secs(120))
+    );
+    assert_eq!(
+        timeout_of(&["abort", "x", "--wait", "--timeout", "90s"]),
+        (true, std::time::Duration::from_secs(90))
+    );
+    assert!(!timeout_of(&["abort", "x"]).0);
+    let err = parse(&["abort", "x", "--timeout", "90s"]).expect_err("--timeout needs --wait");
+    assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+}

@@ -97,7 +97,7 @@ pub enum Commands {
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
     },
-    /// Abort the update: all traffic back to stable.
+    /// Abort the update: all traffic back to stable (--wait: until it is, for pipelines).
     Abort {
         name: String,
         /// Only act if the rollout still runs pod hash HASH (its canary, or its blue-green
@@ -107,6 +107,14 @@ pub enum Commands {
         /// Why: recorded in the journal, the rollout's last-action annotation and its Event.
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
+        /// After the abort, wait until all traffic is on stable and stable is fully available:
+        /// prints "rollback complete in 12 s" (exit 0) or "stuck: stable 2/5 available after
+        /// 60 s" (exit 1, also when --timeout passes first). The outcome is journaled.
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: give up after this long (90s, 2m, 1h; a bare number is seconds).
+        #[arg(long, value_parser = parse_timeout, value_name = "DURATION", default_value = "2m", requires = "wait")]
+        timeout: std::time::Duration,
     },
     /// Retry an aborted update.
     Retry {
@@ -275,6 +283,14 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             let (name, action, comment) = verb_cmd::action_of(&verb)
                 .ok_or_else(|| UsageError(format!("{verb:?} does not change a rollout")))?;
             let options = verb_cmd::options(global);
+            let wait = match verb {
+                Commands::Abort {
+                    wait: true,
+                    timeout,
+                    ..
+                } => Some(timeout),
+                _ => None,
+            };
             verb_cmd::run(
                 &session,
                 &name,
@@ -282,6 +298,7 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
                 comment,
                 &options,
                 global.output,
+                wait,
                 &mut out,
             )
             .await

@@ -196,6 +196,9 @@ pub fn write_get(out: &mut dyn Write, detail: &RolloutDetail) -> std::io::Result
     if let Some(action) = &v.last_action {
         field(out, "Last action", action)?;
     }
+    if let Some(line) = v.auto_status_line() {
+        field(out, "Pipeline", &line)?;
+    }
     Ok(())
 }
 

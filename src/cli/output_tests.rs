@@ -110,3 +110,23 @@ fn outcome_line_names_the_rollout() {
         "rollout 'checkout' promoted: step 1 → 2 (weight 40%)"
     );
 }
+
+#[test]
+fn get_shows_what_a_pipelines_auto_waits_for_in_text_and_json() {
+    let mut ro: Rollout = object("canary/canary-rollout.yaml");
+    ro.metadata.annotations.get_or_insert_default().insert(
+        crate::model::view::AUTO_STATUS_ANNOTATION.into(),
+        "waiting for approval: marginal verdict, score 82".into(),
+    );
+    let detail = detail_of("lab", &ro, None);
+    let got = text(|out| write_get(out, &detail));
+    assert!(
+        got.ends_with("Pipeline:        auto: waiting for approval — marginal verdict, score 82\n"),
+        "{got}"
+    );
+    let json = serde_json::to_value(&detail).expect("json");
+    assert_eq!(
+        json["autoStatus"],
+        "waiting for approval: marginal verdict, score 82"
+    );
+}

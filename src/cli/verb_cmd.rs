@@ -5,9 +5,10 @@ use super::output::outcome_line;
 use super::session::Session;
 use super::{Commands, GlobalArgs, OutputFormat};
 use crate::model::{Action, Command, Pin, Tool};
-use crate::orchestrator::{self, ExecuteOptions};
+use crate::orchestrator::{self, ExecuteOptions, Journal, rollback};
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// The environment setting that makes a comment required on every command.
 pub const REQUIRE_COMMENT_ENV: &str = "RELEASE_COCKPIT_REQUIRE_COMMENT";
@@ -43,6 +44,7 @@ pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)>
             name,
             expect_hash,
             comment,
+            ..
         } => (
             name.clone(),
             Action::Abort {
@@ -106,7 +108,10 @@ pub fn options(global: &GlobalArgs) -> ExecuteOptions {
 }
 
 /// Sends the action through `orchestrator::execute_with` and prints the outcome (and, on
-/// stderr, any part of the audit trail that could not be written).
+/// stderr, any part of the audit trail that could not be written). With `wait` (an abort's
+/// `--wait`), then tracks the rollback until complete or stuck (see [`rollback::track`]),
+/// prints it, journals it beside the abort, and exits 1 when it is stuck.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     session: &Session,
     name: &str,
@@ -114,6 +119,7 @@ pub async fn run(
     comment: Option<String>,
     options: &ExecuteOptions,
     format: OutputFormat,
+    wait: Option<Duration>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let command = Command {
@@ -122,13 +128,53 @@ pub async fn run(
         tool: Tool::Cli,
         comment,
     };
+    let sent_at = tokio::time::Instant::now();
     let done = orchestrator::execute_with(&session.client, &command, options).await?;
     for warning in &done.warnings {
         eprintln!("warning: {warning}");
     }
-    match format {
-        OutputFormat::Text => writeln!(out, "{}", outcome_line(&done.outcome))?,
-        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&done.outcome)?)?,
+    let Some(timeout) = wait else {
+        match format {
+            OutputFormat::Text => writeln!(out, "{}", outcome_line(&done.outcome))?,
+            OutputFormat::Json => {
+                writeln!(out, "{}", serde_json::to_string_pretty(&done.outcome)?)?
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    if format == OutputFormat::Text {
+        writeln!(out, "{}", outcome_line(&done.outcome))?;
+        out.flush()?;
     }
-    Ok(ExitCode::SUCCESS)
+    let tracked = rollback::track(
+        &session.client,
+        &command.target,
+        sent_at,
+        timeout,
+        rollback::TRACK_EVERY,
+    )
+    .await?;
+    let journal = match &options.journal {
+        Some(journal) => Ok(journal.clone()),
+        None => Journal::default_location(),
+    };
+    if let Err(e) = journal.and_then(|j| rollback::record(&j, &done.id, &tracked)) {
+        eprintln!("warning: the rollback's outcome was not journaled: {e}");
+    }
+    match format {
+        OutputFormat::Text => writeln!(out, "{}", tracked.message)?,
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "outcome": done.outcome,
+                "rollback": tracked,
+            }))?
+        )?,
+    }
+    Ok(if tracked.complete {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

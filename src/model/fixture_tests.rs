@@ -335,3 +335,33 @@ fn basic_canary_actual_weight_is_exact_with_replica_set_counts() {
     let estimated = RolloutView::from_rollout("lab", &ro);
     assert_eq!(estimated.actual_weight, 25);
 }
+
+#[test]
+fn auto_status_is_read_from_its_annotation_and_said_in_words() {
+    let mut ro: Rollout = object("canary/canary-rollout.yaml");
+    assert_eq!(
+        RolloutView::from_rollout("lab", &ro).auto_status_line(),
+        None
+    );
+    ro.metadata.annotations.get_or_insert_default().insert(
+        crate::model::view::AUTO_STATUS_ANNOTATION.into(),
+        "waiting for approval: marginal verdict, score 82".into(),
+    );
+    let view = RolloutView::from_rollout("lab", &ro);
+    assert_eq!(
+        view.auto_status.as_deref(),
+        Some("waiting for approval: marginal verdict, score 82")
+    );
+    assert_eq!(
+        view.auto_status_line().as_deref(),
+        Some("auto: waiting for approval — marginal verdict, score 82")
+    );
+    let finished = RolloutView {
+        auto_status: Some("auto finished: done: rollout is aborted".into()),
+        ..view
+    };
+    assert_eq!(
+        finished.auto_status_line().as_deref(),
+        Some("auto: finished — done: rollout is aborted")
+    );
+}

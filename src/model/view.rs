@@ -132,6 +132,8 @@ pub struct RolloutView {
     pub available_replicas: i32,
     /// Raw `release-cockpit.io/last-action` annotation, when a person or `auto` acted on it.
     pub last_action: Option<String>,
+    /// Raw `release-cockpit.io/auto-status` annotation: what a pipeline's `auto` waits for.
+    pub auto_status: Option<String>,
 }
 
 pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
@@ -256,6 +258,10 @@ impl RolloutView {
             updated_replicas: status.updated_replicas,
             available_replicas: status.available_replicas,
             last_action: annotations.get(LAST_ACTION_ANNOTATION).cloned(),
+            auto_status: annotations
+                .get(AUTO_STATUS_ANNOTATION)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
         }
     }
 
@@ -265,6 +271,18 @@ impl RolloutView {
             Some(i) => format!("{i}/{}", self.steps.len()),
             None => String::new(),
         }
+    }
+
+    /// `auto`'s status as the window and `get` show it: "auto: waiting for approval — marginal
+    /// verdict, score 82" (the annotation's first ": " becomes a dash), or None when no
+    /// pipeline's `auto` has written one.
+    pub fn auto_status_line(&self) -> Option<String> {
+        let text = self.auto_status.as_deref()?;
+        let text = text.strip_prefix("auto ").unwrap_or(text);
+        Some(match text.split_once(": ") {
+            Some((what, why)) => format!("auto: {what} — {why}"),
+            None => format!("auto: {text}"),
+        })
     }
 
     /// True when the rollout waits for a person: an indefinite pause step, a blue-green

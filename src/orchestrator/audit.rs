@@ -1,6 +1,7 @@
 //! The audit trail on the cluster: the `release-cockpit.io/last-action` annotation on the
 //! rollout and a core/v1 Event per command (what `kubectl describe rollout` shows), and
-//! [`activity`], which reads those Events back for the window's activity panel.
+//! [`activity`], which reads those Events back for the window's activity panel beside the
+//! controller's own Events about the rollout and its ReplicaSets.
 
 use super::OrchestratorError;
 use super::identity::Identity;
@@ -178,37 +179,44 @@ fn tool_name(tool: Tool) -> &'static str {
     }
 }
 
-/// One command in a rollout's activity, from its audit Event.
+/// How many activity entries are kept per rollout, newest first: a busy namespace keeps an
+/// hour of Events, and the panel and the window's memory stay bounded whatever it holds.
+pub const ACTIVITY_LIMIT: usize = 200;
+
+/// One entry of a rollout's activity: a command from its audit Event (ours), or an Event the
+/// controller (or another component) recorded about the rollout or one of its ReplicaSets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityEntry {
     pub time: Option<jiff::Timestamp>,
-    /// `PromotedByUser`, `AbortedByUser`, ...
+    /// `PromotedByUser`, `AbortedByUser`, `RolloutStepCompleted`, `ScalingReplicaSet`, ...
     pub reason: String,
     pub message: String,
     /// The structured record, when the Event carries the last-action annotation.
     pub action: Option<LastAction>,
+    /// Who recorded it: `reportingComponent`, else `source.component` (`rollouts-controller`,
+    /// `replicaset-controller`, `release-cockpit`), or `unknown`.
+    pub source: String,
+    /// Recorded by release-cockpit (a person through the window or CLI, or `auto`).
+    pub ours: bool,
+    /// The Event's type is `Warning` (e.g. `RolloutAborted`).
+    pub warning: bool,
+    /// The object it is about when that is not the rollout itself: `ReplicaSet checkout-6c7d`.
+    pub object: Option<String>,
+    /// How many times the component saw it (Events are aggregated); 1 at least.
+    pub count: i32,
 }
 
-/// The audit Events of `target` (those release-cockpit wrote), newest first. Asks the
-/// server to select the rollout's Events; a server that does not support that field
-/// selector (400) is asked for the namespace's Events, filtered here.
+/// The activity of `target`, newest first, at most [`ACTIVITY_LIMIT`] entries: the Events
+/// about the rollout (ours and the controller's) and about its ReplicaSets. Asks the server
+/// to select by involved object; a server that does not support those field selectors (400)
+/// is asked for the namespace's Events, filtered here.
 pub async fn activity(
     client: &kube::Client,
     target: &RolloutRef,
 ) -> Result<Vec<ActivityEntry>, OrchestratorError> {
     let api: Api<Event> = Api::namespaced(client.clone(), &target.namespace);
-    let selected = ListParams::default().fields(&format!(
-        "involvedObject.kind=Rollout,involvedObject.name={}",
-        target.name
-    ));
-    let list = match api.list(&selected).await {
-        Err(kube::Error::Api(status)) if status.code == 400 => {
-            api.list(&ListParams::default()).await
-        }
-        other => other,
-    }
-    .map_err(|e| {
+    let failed = |e: kube::Error| {
         OrchestratorError::Cluster(
             Attempt {
                 context: &target.context,
@@ -218,20 +226,45 @@ pub async fn activity(
             }
             .error(e),
         )
-    })?;
-    Ok(activity_of(target, list.items))
+    };
+    let about_rollout = ListParams::default().fields(&format!(
+        "involvedObject.kind=Rollout,involvedObject.name={}",
+        target.name
+    ));
+    // ReplicaSet names cannot be selected by prefix: all ReplicaSet Events, filtered here.
+    let about_replica_sets = ListParams::default().fields("involvedObject.kind=ReplicaSet");
+    let everything = ListParams::default();
+    let whole_namespace = || api.list(&everything);
+    let events = match api.list(&about_rollout).await {
+        Err(kube::Error::Api(status)) if status.code == 400 => {
+            whole_namespace().await.map_err(failed)?.items
+        }
+        Err(e) => return Err(failed(e)),
+        Ok(list) => {
+            let mut items = list.items;
+            match api.list(&about_replica_sets).await {
+                Ok(list) => items.extend(list.items),
+                Err(kube::Error::Api(status)) if status.code == 400 => {
+                    items = whole_namespace().await.map_err(failed)?.items;
+                }
+                Err(e) => return Err(failed(e)),
+            }
+            items
+        }
+    };
+    Ok(activity_of(target, events))
 }
 
-/// Keeps the audit Events about `target` and orders them newest first.
+/// Keeps the Events about `target` and its ReplicaSets, newest first, at most
+/// [`ACTIVITY_LIMIT`]; the same Event listed twice counts once.
 pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry> {
+    let mut seen = std::collections::HashSet::new();
     let mut entries: Vec<ActivityEntry> = events
         .into_iter()
+        .filter(|e| is_about(target, &e.involved_object))
         .filter(|e| {
-            e.involved_object.kind.as_deref() == Some("Rollout")
-                && e.involved_object.name.as_deref() == Some(target.name.as_str())
-                && (e.reporting_component.as_deref() == Some(EVENT_COMPONENT)
-                    || e.source.as_ref().and_then(|s| s.component.as_deref())
-                        == Some(EVENT_COMPONENT))
+            let key = e.metadata.uid.clone().or_else(|| e.metadata.name.clone());
+            key.is_none_or(|k| seen.insert(k))
         })
         .map(|e| {
             let action = e
@@ -246,16 +279,64 @@ pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry
                 .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
                 .or_else(|| action.as_ref().map(|a| a.time))
                 .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+            let source = e
+                .reporting_component
+                .clone()
+                .filter(|c| !c.is_empty())
+                .or_else(|| e.source.as_ref().and_then(|s| s.component.clone()))
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "unknown".into());
+            let object = match e.involved_object.kind.as_deref() {
+                Some("Rollout") | None => None,
+                Some(kind) => Some(format!(
+                    "{kind} {}",
+                    e.involved_object.name.as_deref().unwrap_or("?")
+                )),
+            };
             ActivityEntry {
                 time,
                 reason: e.reason.clone().unwrap_or_default(),
                 message: e.message.clone().unwrap_or_default(),
                 action,
+                ours: source == EVENT_COMPONENT,
+                source,
+                warning: e.type_.as_deref() == Some("Warning"),
+                object,
+                count: e.count.unwrap_or(1).max(1),
             }
         })
         .collect();
+    // Events are listed oldest first and their times have whole seconds: reversed before the
+    // (stable) sort, those of one second stay newest first too.
+    entries.reverse();
     entries.sort_by_key(|e| std::cmp::Reverse(e.time));
+    entries.truncate(ACTIVITY_LIMIT);
     entries
+}
+
+/// The rollout itself, or one of its ReplicaSets: Argo names them `<rollout>-<pod hash>`,
+/// and a pod hash has no dash, so `checkout-v2-6c7d` belongs to `checkout-v2`, not `checkout`.
+fn is_about(target: &RolloutRef, object: &ObjectReference) -> bool {
+    if object
+        .namespace
+        .as_deref()
+        .is_some_and(|ns| !ns.is_empty() && ns != target.namespace)
+    {
+        return false;
+    }
+    let Some(name) = object.name.as_deref() else {
+        return false;
+    };
+    match object.kind.as_deref() {
+        Some("Rollout") => name == target.name,
+        Some("ReplicaSet") => name
+            .strip_prefix(target.name.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|hash| {
+                !hash.is_empty() && hash.chars().all(|c| c.is_ascii_alphanumeric())
+            }),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

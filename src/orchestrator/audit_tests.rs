@@ -127,22 +127,135 @@ fn reasons_follow_the_verbs() {
 }
 
 #[test]
-fn activity_keeps_our_events_about_the_rollout_newest_first() {
+fn activity_keeps_ours_and_the_controllers_events_about_the_rollout_newest_first() {
     let target = RolloutRef::new("lab-admin", "demo", "checkout");
+    let at = |t: &str| Some(Time(t.parse().expect("time")));
     let mut older = audit_event(&rollout(), "aborted", &action());
-    older.last_timestamp = Some(Time("2026-11-22T02:00:00Z".parse().expect("time")));
+    older.last_timestamp = at("2026-11-22T02:00:00Z");
     let newer = audit_event(&rollout(), "promoted", &action());
     let mut controller = newer.clone();
+    controller.metadata.name = Some("checkout.controller".into());
+    controller.metadata.annotations = None;
     controller.reporting_component = Some("rollouts-controller".into());
     controller.source = None;
+    controller.reason = Some("RolloutAborted".into());
+    controller.type_ = Some("Warning".into());
+    controller.last_timestamp = at("2026-11-22T02:30:00Z");
+    let mut scaled = controller.clone();
+    scaled.metadata.name = Some("checkout-6c7d.1".into());
+    scaled.involved_object.kind = Some("ReplicaSet".into());
+    scaled.involved_object.name = Some("checkout-6c7d".into());
+    scaled.reporting_component = None;
+    scaled.source = Some(EventSource {
+        component: Some("replicaset-controller".into()),
+        host: None,
+    });
+    scaled.reason = Some("SuccessfulCreate".into());
+    scaled.type_ = Some("Normal".into());
+    scaled.count = Some(3);
+    scaled.last_timestamp = at("2026-11-22T02:10:00Z");
     let mut other_rollout = newer.clone();
+    other_rollout.metadata.name = Some("payments.1".into());
     other_rollout.involved_object.name = Some("payments".into());
-    let entries = activity_of(&target, vec![older, controller, newer, other_rollout]);
-    assert_eq!(entries.len(), 2);
-    assert!(entries[0].message.contains("promoted"));
-    assert!(entries[1].message.contains("aborted"));
+    // `checkout-v2`'s ReplicaSet is not checkout's, nor is another namespace's.
+    let mut other_replica_set = scaled.clone();
+    other_replica_set.metadata.name = Some("checkout-v2-6c7d.1".into());
+    other_replica_set.involved_object.name = Some("checkout-v2-6c7d".into());
+    let mut other_namespace = scaled.clone();
+    other_namespace.metadata.name = Some("checkout-6c7d.2".into());
+    other_namespace.involved_object.namespace = Some("prod".into());
+    let entries = activity_of(
+        &target,
+        vec![
+            older,
+            controller.clone(),
+            newer.clone(),
+            other_rollout,
+            scaled,
+            other_replica_set,
+            other_namespace,
+            newer,
+            controller,
+        ],
+    );
+    let got: Vec<(&str, &str, bool)> = entries
+        .iter()
+        .map(|e| (e.reason.as_str(), e.source.as_str(), e.ours))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("PromotedByUser", "release-cockpit", true),
+            ("RolloutAborted", "rollouts-controller", false),
+            ("SuccessfulCreate", "replicaset-controller", false),
+            ("PromotedByUser", "release-cockpit", true),
+        ],
+        "listed twice counts once"
+    );
+    assert!(entries[3].message.contains("aborted"));
     assert_eq!(
         entries[0].action.as_ref().map(|a| a.user.as_str()),
         Some("lab-admin")
+    );
+    assert!(entries[1].warning && entries[1].object.is_none());
+    assert_eq!(
+        entries[2].object.as_deref(),
+        Some("ReplicaSet checkout-6c7d")
+    );
+    assert_eq!(entries[2].count, 3);
+}
+
+#[test]
+fn activity_keeps_the_newest_entries_only() {
+    let target = RolloutRef::new("lab-admin", "demo", "checkout");
+    let base: jiff::Timestamp = "2026-11-22T00:00:00Z".parse().expect("time");
+    let events: Vec<Event> = (0..(ACTIVITY_LIMIT as i64 + 50))
+        .map(|i| {
+            let mut e = audit_event(&rollout(), "promoted", &action());
+            e.metadata.name = Some(format!("checkout.{i}"));
+            e.last_timestamp = Some(Time(base + jiff::SignedDuration::from_secs(i)));
+            e
+        })
+        .collect();
+    let entries = activity_of(&target, events);
+    assert_eq!(entries.len(), ACTIVITY_LIMIT);
+    assert_eq!(
+        entries[0].time,
+        Some(base + jiff::SignedDuration::from_secs(ACTIVITY_LIMIT as i64 + 49))
+    );
+    assert_eq!(
+        entries[ACTIVITY_LIMIT - 1].time,
+        Some(base + jiff::SignedDuration::from_secs(50))
+    );
+}
+
+#[test]
+fn events_of_the_same_second_stay_newest_first() {
+    let target = RolloutRef::new("lab-admin", "demo", "checkout");
+    let events: Vec<Event> = [
+        "RolloutStepCompleted",
+        "TrafficWeightUpdated",
+        "RolloutPaused",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, reason)| {
+        let mut e = audit_event(&rollout(), "promoted", &action());
+        e.metadata.name = Some(format!("checkout.{i}"));
+        e.reason = Some((*reason).into());
+        e
+    })
+    .collect();
+    let reasons: Vec<String> = activity_of(&target, events)
+        .into_iter()
+        .map(|e| e.reason)
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "RolloutPaused",
+            "TrafficWeightUpdated",
+            "RolloutStepCompleted"
+        ]
     );
 }

@@ -11,6 +11,7 @@ mod execute;
 mod identity;
 pub mod journal;
 mod plan;
+pub mod rollback;
 mod undo;
 mod verbs;
 
@@ -20,8 +21,8 @@ pub use argo::{
     plan_set_weight,
 };
 pub use audit::{
-    ActivityEntry, EVENT_COMPONENT, LAST_ACTION_ANNOTATION, LastAction, activity, activity_of,
-    annotate, audit_event, event_reason,
+    ACTIVITY_LIMIT, ActivityEntry, EVENT_COMPONENT, LAST_ACTION_ANNOTATION, LastAction, activity,
+    activity_of, annotate, audit_event, event_reason,
 };
 pub use error::OrchestratorError;
 pub use execute::{ExecuteOptions, Executed, execute, execute_with, needed_permissions};

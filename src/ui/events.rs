@@ -155,17 +155,36 @@ impl Access {
     }
 }
 
-/// One entry of a rollout's audit trail: who did what, when, and why.
+/// One entry of a rollout's activity: who did what, when, and why — a command from the
+/// cockpit's audit trail, or an Event the controller recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivityEntry {
     /// Unix seconds.
     pub time_secs: f64,
+    /// The person (or `auto`'s identity) for our entries; empty for the controller's.
     pub user: String,
     /// The verb in words (`promote`, `abort`, …) or the Event reason.
     pub verb: String,
     pub comment: Option<String>,
     /// Extra words: "step 1 → 2 (weight 40%)", the tool, the Event message.
     pub detail: String,
+    /// Who recorded it: `release-cockpit`, `rollouts-controller`, `replicaset-controller`, …
+    pub source: String,
+    /// Recorded by the cockpit (a person or `auto`), not by the controller.
+    pub ours: bool,
+    /// A `Warning` Event (e.g. `RolloutAborted`).
+    pub warning: bool,
+}
+
+impl ActivityEntry {
+    /// Who, as the activity and the review say it: the person, else the component.
+    pub fn who(&self) -> &str {
+        if self.user.is_empty() {
+            &self.source
+        } else {
+            &self.user
+        }
+    }
 }
 
 /// The canary judge's verdict (`analysis::Verdict`) as the window shows it: plain words.

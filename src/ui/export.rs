@@ -118,7 +118,7 @@ pub fn markdown_summary(review: &Review<'_>) -> String {
                 md,
                 "| {} | {} | {} | {} |",
                 utc(e.time_secs),
-                escape(&e.user),
+                escape(e.who()),
                 escape(&what),
                 escape(e.comment.as_deref().unwrap_or(""))
             );
@@ -225,6 +225,9 @@ mod tests {
             verb: "promote".into(),
             comment: Some("error rate flat | ok".into()),
             detail: "step 0 → 1".into(),
+            source: "release-cockpit".into(),
+            ours: true,
+            warning: false,
         }];
         let markers = [
             Marker {

@@ -1,5 +1,6 @@
 //! The fleet: every rollout of the watched contexts in one table — filtered by namespace and
-//! search, sorted by any column, with a marker on those that wait for a person. Rows are
+//! search, sorted by any column, with a marker on those that wait for a person and what a
+//! pipeline's `auto` waits for on those it drives. Rows are
 //! virtualised so a fleet of hundreds stays cheap to draw.
 
 use super::app::UiCommand;
@@ -44,7 +45,8 @@ const COLUMNS: [(&str, SortKey, f32); 9] = [
     ("Step", SortKey::Step, 46.0),
     ("Weight", SortKey::Weight, 56.0),
     ("Age", SortKey::Age, 62.0),
-    ("Waiting", SortKey::Waiting, 84.0),
+    // The mark, then what a pipeline's `auto` waits for when one drives the rollout.
+    ("Waiting", SortKey::Waiting, 380.0),
 ];
 const ROW_HEIGHT: f32 = 22.0;
 
@@ -208,6 +210,10 @@ fn row_ui(
             if view.waiting_for_human() {
                 ui.colored_label(theme::WARN, WAITING_MARK)
                     .on_hover_text(waiting_reason(view));
+            }
+            if let Some(line) = view.auto_status_line() {
+                let hover = format!("{line}\n\n{}", super::rollout::header::AUTO_STATUS_HOVER);
+                ui.colored_label(theme::COCKPIT, line).on_hover_text(hover);
             }
         });
     });

@@ -31,6 +31,9 @@ pub const WARN: Color32 = Color32::from_rgb(0xD5, 0x8A, 0x00);
 pub const ERROR: Color32 = Color32::from_rgb(0xC8, 0x37, 0x37);
 /// Colour for success.
 pub const OK: Color32 = Color32::from_rgb(0x1B, 0x9E, 0x4B);
+/// Colour of what the cockpit did or says — our audit entries, a pipeline's `auto` status —
+/// beside the controller's: Okabe–Ito sky blue.
+pub const COCKPIT: Color32 = Color32::from_rgb(0x56, 0xB4, 0xE9);
 
 /// A coloured pill with white text, e.g. a phase badge.
 pub fn badge(ui: &mut egui::Ui, text: &str, fill: Color32) -> egui::Response {
@@ -45,7 +48,7 @@ pub fn badge(ui: &mut egui::Ui, text: &str, fill: Color32) -> egui::Response {
 }
 
 /// egui's fonts with Hack after Ubuntu in the proportional family, so arrows and shapes the
-/// window uses (→ ▶ ◆ ▴ ▾ ●) draw everywhere instead of as empty boxes.
+/// window uses (→ ▶ ◆ ○ ▴ ▾ ●) draw everywhere instead of as empty boxes.
 pub fn install_fonts(ctx: &egui::Context) {
     let mut fonts = egui::FontDefinitions::default();
     if let Some(family) = fonts.families.get_mut(&egui::FontFamily::Proportional)

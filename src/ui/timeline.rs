@@ -74,10 +74,12 @@ pub fn transition_markers(old: &RolloutView, new: &RolloutView, now_secs: f64) -
     out
 }
 
-/// Markers for the audit trail's entries.
+/// Markers for the audit trail's entries (ours: the controller's steps and aborts already
+/// leave transition markers).
 pub fn activity_markers(entries: &[ActivityEntry]) -> Vec<Marker> {
     entries
         .iter()
+        .filter(|e| e.ours)
         .map(|e| Marker {
             t_secs: e.time_secs,
             kind: match e.verb.as_str() {

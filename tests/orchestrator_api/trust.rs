@@ -401,20 +401,26 @@ async fn access_asks_for_each_permission_in_the_namespace() {
     );
 }
 
+/// The activity asks for the rollout's Events and for ReplicaSet Events with field
+/// selectors, and keeps ours and the controller's about checkout and its ReplicaSets.
 #[tokio::test]
 async fn activity_lists_the_rollouts_events_with_a_field_selector() {
     let (task, mut server) = start(|c| async move { orchestrator::activity(&c, &target()).await });
-    let (request, reply) = tokio::time::timeout(Duration::from_secs(5), server.next_request())
-        .await
-        .expect("a request")
-        .expect("the client is there");
-    assert_eq!(request.uri().path(), EVENTS);
-    let query = request
-        .uri()
-        .query()
-        .unwrap_or_default()
-        .replace("%2C", ",")
-        .replace("%3D", "=");
+    let mut next_query = async || {
+        let (request, reply) = tokio::time::timeout(Duration::from_secs(5), server.next_request())
+            .await
+            .expect("a request")
+            .expect("the client is there");
+        assert_eq!(request.uri().path(), EVENTS);
+        let query = request
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .replace("%2C", ",")
+            .replace("%3D", "=");
+        (query, reply)
+    };
+    let (query, reply) = next_query().await;
     assert!(
         query.contains("fieldSelector=involvedObject.kind=Rollout,involvedObject.name=checkout"),
         "{query}"
@@ -431,14 +437,40 @@ async fn activity_lists_the_rollouts_events_with_a_field_selector() {
         "reason": "RolloutStepCompleted", "message": "Rollout step 2/8 completed",
         "source": {"component": "rollouts-controller"}, "lastTimestamp": "2026-11-22T03:01:00Z"
     });
-    respond(
-        reply,
-        200,
-        &json!({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": [ours, controller]}),
+    let list = |items: Vec<Value>| json!({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": items});
+    respond(reply, 200, &list(vec![ours, controller]));
+    let (query, reply) = next_query().await;
+    assert!(
+        query.contains("fieldSelector=involvedObject.kind=ReplicaSet"),
+        "{query}"
     );
+    let created = json!({
+        "metadata": {"name": "checkout-6c7d.1", "namespace": "demo"},
+        "involvedObject": {"kind": "ReplicaSet", "name": "checkout-6c7d", "namespace": "demo"},
+        "reason": "SuccessfulCreate", "message": "Created pod: checkout-6c7d-x2k4p",
+        "source": {"component": "replicaset-controller"}, "lastTimestamp": "2026-11-22T03:02:00Z"
+    });
+    let not_ours = json!({
+        "metadata": {"name": "search-9f8e.1", "namespace": "demo"},
+        "involvedObject": {"kind": "ReplicaSet", "name": "search-9f8e", "namespace": "demo"},
+        "reason": "SuccessfulCreate", "message": "Created pod: search-9f8e-abcde",
+        "source": {"component": "replicaset-controller"}, "lastTimestamp": "2026-11-22T03:03:00Z"
+    });
+    respond(reply, 200, &list(vec![created, not_ours]));
     let entries = finish(task, &mut server).await.expect("activity");
-    assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].reason, "AbortedByUser");
+    let got: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.reason.as_str(), e.source.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("SuccessfulCreate", "replicaset-controller"),
+            ("RolloutStepCompleted", "rollouts-controller"),
+            ("AbortedByUser", "release-cockpit"),
+        ]
+    );
+    assert!(entries[2].ours && !entries[1].ours);
 }
 
 /// `may_list_all_rollouts` asks one review with no namespace (all namespaces) and reads

@@ -136,12 +136,77 @@ async fn an_admin_promote_is_recorded_in_the_annotation_an_event_and_the_journal
     let activity = orchestrator::activity(&t.client(VIEWER).await, &checkout(VIEWER))
         .await
         .expect("activity");
-    assert_eq!(activity.len(), 1);
-    assert_eq!(activity[0].reason, "PromotedByUser");
+    let ours: Vec<_> = activity.iter().filter(|e| e.ours).collect();
+    assert_eq!(ours.len(), 1, "{activity:?}");
+    assert_eq!(ours[0].reason, "PromotedByUser");
     assert_eq!(
-        activity[0].action.as_ref().map(|a| a.user.as_str()),
+        ours[0].action.as_ref().map(|a| a.user.as_str()),
         Some("lab-admin")
     );
+    t.lab.shutdown().await;
+}
+
+/// The activity a viewer reads lists the promote's audit entry beside the Event the
+/// controller recorded when it completed the step, each with its source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_activity_lists_a_promote_beside_the_controllers_step_event() {
+    let t = TestLab::start().await;
+    t.checkout_at_approval().await;
+    let (code, out, err) = t
+        .cli(&[
+            "--context",
+            ADMIN,
+            "promote",
+            "checkout",
+            "--comment",
+            "looks good",
+        ])
+        .await;
+    assert_eq!(code, 0, "stdout {out} stderr {err}");
+    let viewer = t.client(VIEWER).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let step_done = |e: &orchestrator::ActivityEntry| {
+        e.reason == "RolloutStepCompleted" && e.message.starts_with("Rollout step 2/8 completed")
+    };
+    let activity = loop {
+        let activity = orchestrator::activity(&viewer, &checkout(VIEWER))
+            .await
+            .expect("activity");
+        if activity.iter().any(step_done) {
+            break activity;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no RolloutStepCompleted for step 2 within 10 s: {activity:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let promote = activity
+        .iter()
+        .find(|e| e.reason == "PromotedByUser")
+        .expect("the promote's audit entry");
+    assert!(promote.ours);
+    assert_eq!(promote.source, "release-cockpit");
+    assert_eq!(
+        promote.action.as_ref().and_then(|a| a.comment.as_deref()),
+        Some("looks good")
+    );
+    let step = activity.iter().find(|e| step_done(e)).expect("step Event");
+    assert!(!step.ours);
+    assert_eq!(step.source, "rollouts-controller");
+    assert!(
+        step.time >= promote.time,
+        "the step completes after the promote"
+    );
+    assert!(
+        activity.iter().any(|e| e.reason == "ScalingReplicaSet"),
+        "the controller's scaling is there too: {activity:#?}"
+    );
+    assert!(
+        activity.windows(2).all(|w| w[0].time >= w[1].time),
+        "newest first"
+    );
+    assert!(activity.len() <= orchestrator::ACTIVITY_LIMIT);
     t.lab.shutdown().await;
 }
 

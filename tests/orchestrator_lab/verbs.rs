@@ -63,6 +63,51 @@ async fn abort_degrades_and_retry_restarts() {
     t.lab.shutdown().await;
 }
 
+/// `abort --wait` for pipelines: the abort goes through the one door, then the rollback is
+/// tracked until all traffic is on stable and stable is fully available; the time it took is
+/// printed and journaled beside the abort.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_wait_reports_the_rollback_complete_with_its_time() {
+    let t = TestLab::start().await;
+    t.checkout_at_approval().await;
+    let (code, out, err) = t
+        .cli(&[
+            "--context",
+            ADMIN,
+            "abort",
+            "checkout",
+            "--wait",
+            "--timeout",
+            "30s",
+        ])
+        .await;
+    assert_eq!(code, 0, "stdout {out} stderr {err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("rollout 'checkout' aborted"), "{out}");
+    let secs: f64 = lines[1]
+        .strip_prefix("rollback complete in ")
+        .and_then(|rest| rest.strip_suffix(" s"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no elapsed time in {:?}", lines[1]));
+    assert!((0.0..30.0).contains(&secs), "{secs}");
+    // What the tracker saw is what the lab holds: no canary traffic, stable fully available.
+    let client = t.client(ADMIN).await;
+    let (_, view) = get_rollout(&client, &checkout(ADMIN)).await.expect("get");
+    assert!(view.aborted, "{view:?}");
+    assert_eq!(view.actual_weight, 0, "{view:?}");
+    let (intents, outcomes) = journal_lines(&t.journal());
+    assert_eq!(intents.len(), 1, "one command: the abort");
+    let messages: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.id == intents[0].id)
+        .map(|o| o.message.as_str())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[1], lines[1], "the rollback's outcome is journaled");
+    t.lab.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_weight_60_jumps_to_the_60_percent_step_and_refuses_undeclared_weights() {
     let t = TestLab::start().await;

@@ -90,7 +90,8 @@ pub fn window_access(answer: &orchestrator::Access) -> Access {
     }
 }
 
-/// The rollout's audit trail (its Events written by release-cockpit), for the activity panel.
+/// The rollout's activity (our audit Events and the controller's Events about the rollout
+/// and its ReplicaSets), for the activity panel.
 pub async fn load_activity(sink: &EventSink, client: &kube::Client, rollout: RolloutRef) {
     match orchestrator::activity(client, &rollout).await {
         Ok(entries) => sink.emit(AppEvent::Activity {
@@ -107,6 +108,7 @@ fn activity_entry(entry: &orchestrator::ActivityEntry) -> ActivityEntry {
     let time_secs = entry
         .time
         .map_or(0.0, |t| t.as_millisecond() as f64 / 1000.0);
+    let (source, ours, warning) = (entry.source.clone(), entry.ours, entry.warning);
     match &entry.action {
         Some(action) => {
             let steps = match (action.from_step, action.to_step) {
@@ -127,15 +129,30 @@ fn activity_entry(entry: &orchestrator::ActivityEntry) -> ActivityEntry {
                 )
                 .trim()
                 .to_string(),
+                source,
+                ours,
+                warning,
             }
         }
-        None => ActivityEntry {
-            time_secs,
-            user: String::new(),
-            verb: entry.reason.clone(),
-            comment: None,
-            detail: entry.message.clone(),
-        },
+        None => {
+            let mut detail = match &entry.object {
+                Some(object) => format!("{object}: {}", entry.message),
+                None => entry.message.clone(),
+            };
+            if entry.count > 1 {
+                detail.push_str(&format!(" (×{})", entry.count));
+            }
+            ActivityEntry {
+                time_secs,
+                user: String::new(),
+                verb: entry.reason.clone(),
+                comment: None,
+                detail,
+                source,
+                ours,
+                warning,
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The rollout header: a title line (name, phase, waiting mark) above the action bar, and under
 //! it the details: versions (stable/canary or active/preview) with their hashes and the image,
-//! the revision, traffic, the controller's message and the judge's verdict when there is one.
+//! the revision, traffic, the controller's message, what a pipeline's `auto` is doing and the
+//! judge's verdict when there is one.
 
 use crate::model::{RolloutView, StrategyKind, VersionRole};
 use crate::ui::events::VerdictView;
@@ -66,6 +67,12 @@ fn versions_rows(ui: &mut egui::Ui, view: &RolloutView) {
 }
 
 fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
+    if let Some(line) = view.auto_status_line() {
+        ui.weak("Pipeline");
+        ui.colored_label(theme::COCKPIT, line)
+            .on_hover_text(AUTO_STATUS_HOVER);
+        ui.end_row();
+    }
     if !view.message.is_empty() {
         ui.weak("Message");
         ui.label(view.message.as_str());
@@ -129,6 +136,11 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
         }
     }
 }
+
+/// Why the pipeline line is there, on hover.
+pub const AUTO_STATUS_HOVER: &str = "A pipeline's `release-cockpit auto` drives this rollout: it \
+judges the canary and promotes or aborts through the same orchestration API as these buttons. \
+This is what it last wrote in the release-cockpit.io/auto-status annotation.";
 
 /// The pod template's image belongs to the new version (canary or preview).
 fn is_new(role: VersionRole) -> bool {
