@@ -118,8 +118,9 @@ fn kubectl_path() -> &'static str {
     "kubectl"
 }
 
-/// Whether kubectl runs here; the kubectl tests say why and pass when it does not.
-async fn have_kubectl() -> bool {
+/// kubectl is the independent peer of these tests: without it they fail, saying what to
+/// install (scripts/test installs it), rather than pass having checked nothing.
+async fn need_kubectl() {
     let ok = Command::new(kubectl_path())
         .args(["version", "--client"])
         .stdout(Stdio::null())
@@ -127,12 +128,12 @@ async fn have_kubectl() -> bool {
         .status()
         .await
         .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!(
-            "kubectl is not installed or does not run: skipping this kubectl end-to-end test"
-        );
-    }
-    ok
+    assert!(
+        ok,
+        "kubectl is not installed or does not run ({}): install it (Debian: apt-get install \
+         kubernetes-client; scripts/test does)",
+        kubectl_path()
+    );
 }
 
 fn generation(object: &Value) -> i64 {

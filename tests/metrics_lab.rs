@@ -44,10 +44,9 @@ const RATE: &str = "2000";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lab_prometheus_signals_cli_and_recovery() {
     if release_cockpit::lab::prometheus::find_on_path("prometheus").is_none() {
-        eprintln!(
-            "skipped: no `prometheus` binary on PATH (install the Debian package `prometheus`; scripts/test does)"
+        panic!(
+            "no `prometheus` binary on PATH: install the Debian package `prometheus` (scripts/test does)"
         );
-        return;
     }
     let lab = LabUnderTest::start(PrometheusMode::Auto).await;
     let lab_prometheus = lab.lab.prometheus_url.clone().unwrap();

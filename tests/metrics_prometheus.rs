@@ -79,10 +79,9 @@ fn prometheus_refresher(url: &str, step: Duration) -> Refresher {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_prometheus_signals_templates_and_scrape_parity() {
     if Prometheus::binary().is_none() {
-        eprintln!(
-            "skipped: no `prometheus` binary on PATH (install the Debian package `prometheus`; scripts/test does)"
+        panic!(
+            "no `prometheus` binary on PATH: install the Debian package `prometheus` (scripts/test does)"
         );
-        return;
     }
     let services = vec![
         Service::new("checkout", 0.2),
@@ -446,8 +445,10 @@ async fn client_errors_name_the_server_and_what_to_do() {
 #[tokio::test]
 async fn tls_custom_ca_and_skip_verify() {
     if Command::new("openssl").arg("version").output().is_err() {
-        eprintln!("skipped: no `openssl` binary to make a test CA and serve TLS");
-        return;
+        panic!(
+            "no `openssl` binary to make a test CA and serve TLS: install the Debian package \
+             `openssl` (scripts/test does)"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -7,13 +7,11 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::{Kind, TestLab, generation, have_kubectl};
+use crate::{Kind, TestLab, generation, need_kubectl};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_gets_rollouts_in_all_namespaces_and_as_yaml() {
-    if !have_kubectl().await {
-        return;
-    }
+    need_kubectl().await;
     let t = TestLab::start().await;
     let (ok, out, err) = t.run(&["get", "rollouts", "-A"]).await;
     assert!(ok, "kubectl get rollouts -A failed: {err}");
@@ -79,9 +77,7 @@ async fn kubectl_gets_rollouts_in_all_namespaces_and_as_yaml() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_patches_spec_and_status_subresource_with_merge_patches() {
-    if !have_kubectl().await {
-        return;
-    }
+    need_kubectl().await;
     let t = TestLab::start().await;
     let before = t.rollout("search");
     let patch = r#"{"spec":{"paused":true},"status":{"phase":"Bogus"}}"#;
@@ -149,9 +145,7 @@ async fn kubectl_patches_spec_and_status_subresource_with_merge_patches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_watch_sees_a_patch_and_a_delete() {
-    if !have_kubectl().await {
-        return;
-    }
+    need_kubectl().await;
     let t = TestLab::start().await;
     let mut watch = t
         .kubectl(&[
@@ -219,9 +213,7 @@ async fn kubectl_watch_sees_a_patch_and_a_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_auth_can_i_and_whoami_answer_for_both_users() {
-    if !have_kubectl().await {
-        return;
-    }
+    need_kubectl().await;
     let t = TestLab::start().await;
     let can_i = ["auth", "can-i", "patch", "rollouts", "-n", "demo"];
     let (ok, out, err) = t.run(&can_i).await;
@@ -273,9 +265,7 @@ async fn kubectl_auth_can_i_and_whoami_answer_for_both_users() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_viewer_is_forbidden_to_patch() {
-    if !have_kubectl().await {
-        return;
-    }
+    need_kubectl().await;
     let t = TestLab::start().await;
     let before = t.rollout("checkout");
     let args = [
@@ -312,9 +302,7 @@ async fn kubectl_viewer_is_forbidden_to_patch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_creates_applies_and_deletes_a_rollout() {
-    if !have_kubectl().await {
-        return;
-    }
+    need_kubectl().await;
     let t = TestLab::start().await;
     let manifest = |image: &str| {
         format!(
@@ -356,9 +344,7 @@ async fn kubectl_creates_applies_and_deletes_a_rollout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_describe_shows_the_controllers_events() {
-    if !have_kubectl().await {
-        return;
-    }
+    need_kubectl().await;
     let t = TestLab::start().await;
     // The controller's first tick records checkout's update and pause.
     let mut out = String::new();
@@ -428,9 +414,7 @@ async fn kubectl_and_the_cli_see_the_dev_in_demo_only() {
         "{err}"
     );
 
-    if !have_kubectl().await {
-        return;
-    }
+    need_kubectl().await;
     let (ok, out, err) = t.run(&["--context", "lab-dev", "get", "rollouts"]).await;
     assert!(ok && out.contains("checkout"), "dev reads demo: {err}");
     let (ok, _, err) = t

@@ -14,7 +14,7 @@ use release_cockpit::model::Rollout;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::{Kind, TestLab, have_kubectl};
+use crate::{Kind, TestLab, need_kubectl};
 
 /// A copy of `checkout` named `name` in namespace demo (no status: the controller starts it).
 fn copy_of_checkout(t: &TestLab, name: &str) {
@@ -106,23 +106,22 @@ async fn a_restarted_lab_answers_a_stale_watch_with_410_expired() {
 
     // kubectl, the peer (its `get -w` has no --resource-version flag any more; `--raw` sends
     // the watch with kubectl's own client, TLS and token): the same ERROR event.
-    if have_kubectl().await {
-        let path = format!(
-            "/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts?watch=true&resourceVersion={old_rv}"
-        );
-        let (ok, out, err) = t
-            .run(&["get", "--raw", &path, "--request-timeout=10s"])
-            .await;
-        assert!(ok, "{err}");
-        let event: Value = serde_json::from_str(out.lines().next().unwrap_or("")).unwrap();
-        assert_eq!(event["type"], "ERROR", "{out}");
-        assert_eq!(event["object"]["kind"], "Status", "{out}");
-        assert_eq!(
-            (&event["object"]["code"], &event["object"]["reason"]),
-            (&410.into(), &"Expired".into()),
-            "{out}"
-        );
-    }
+    need_kubectl().await;
+    let path = format!(
+        "/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts?watch=true&resourceVersion={old_rv}"
+    );
+    let (ok, out, err) = t
+        .run(&["get", "--raw", &path, "--request-timeout=10s"])
+        .await;
+    assert!(ok, "{err}");
+    let event: Value = serde_json::from_str(out.lines().next().unwrap_or("")).unwrap();
+    assert_eq!(event["type"], "ERROR", "{out}");
+    assert_eq!(event["object"]["kind"], "Status", "{out}");
+    assert_eq!(
+        (&event["object"]["code"], &event["object"]["reason"]),
+        (&410.into(), &"Expired".into()),
+        "{out}"
+    );
     t.lab.shutdown().await;
 }
 
