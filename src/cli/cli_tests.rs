@@ -246,3 +246,18 @@ fn abort_wait_takes_a_timeout_of_two_minutes_by_default() {
     let err = parse(&["abort", "x", "--timeout", "90s"]).expect_err("--timeout needs --wait");
     assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
 }
+
+#[test]
+fn a_lab_directory_refused_is_bad_input_exit_2_and_a_failed_write_exit_1() {
+    let unsafe_dir = anyhow::Error::new(crate::lab::LabError::UnsafeDir {
+        path: "/tmp/lab".into(),
+        why: "it is writable by group and others (mode 777)".into(),
+    })
+    .context("cannot start the lab");
+    assert_eq!(exit_code_of(&unsafe_dir), 2, "{unsafe_dir:#}");
+    let write = anyhow::Error::new(crate::lab::LabError::Write {
+        path: "/tmp/lab/kubeconfig".into(),
+        source: std::io::Error::other("disk full"),
+    });
+    assert_eq!(exit_code_of(&write), 1, "{write:#}");
+}

@@ -331,6 +331,9 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
     if let Some(e) = err.downcast_ref::<ClusterError>() {
         return e.exit_code();
     }
+    if let Some(e) = err.downcast_ref::<crate::lab::LabError>() {
+        return e.exit_code();
+    }
     if err.downcast_ref::<UsageError>().is_some()
         || err.downcast_ref::<crate::analysis::PolicyError>().is_some()
     {

@@ -113,6 +113,28 @@ pub enum LabError {
     Prometheus(String),
 }
 
+impl LabError {
+    /// The CLI's exit code: 2 for what the person asked for and can correct (an address, a
+    /// scenario, a speed, an unsafe or linked directory, a stale state file, a context), 1
+    /// when the machine failed it (a write, TLS, seeding, Prometheus).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            LabError::Listen { .. }
+            | LabError::NotLoopback { .. }
+            | LabError::Scenario { .. }
+            | LabError::Speed { .. }
+            | LabError::UnsafeDir { .. }
+            | LabError::Symlink { .. }
+            | LabError::State { .. }
+            | LabError::ClientConfig { .. } => 2,
+            LabError::Seed { .. }
+            | LabError::Write { .. }
+            | LabError::Tls(_)
+            | LabError::Prometheus(_) => 1,
+        }
+    }
+}
+
 /// A running lab. [`Lab::shutdown`] stops it and waits; dropping it also stops the server,
 /// the controller loop and Prometheus, without waiting for them.
 pub struct Lab {
