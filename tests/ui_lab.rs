@@ -544,6 +544,14 @@ fn a_restarting_server_shows_reconnecting_then_a_current_fleet() {
             .is_none(),
         "the error chain is for the hover, not the status bar"
     );
+    // The rows stay, marked as last seen.
+    assert!(
+        !w.harness
+            .query_all_by_label("lab-admin (stale)")
+            .collect::<Vec<_>>()
+            .is_empty(),
+        "the fleet rows of a reconnecting context say they are stale"
+    );
 
     std::thread::sleep(Duration::from_secs(2));
     let lab = fixture.lab.as_mut().expect("lab running");
@@ -579,6 +587,10 @@ fn a_restarting_server_shows_reconnecting_then_a_current_fleet() {
     assert!(
         w.harness.query_by_label_contains("reconnecting").is_none(),
         "the status bar is back to normal"
+    );
+    assert!(
+        w.harness.query_by_label_contains("(stale)").is_none(),
+        "the rows are current again"
     );
     w.harness.get_by_label("connected");
 }

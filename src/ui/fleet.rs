@@ -7,7 +7,7 @@ use super::app::UiCommand;
 use super::theme;
 use crate::model::{RolloutRef, RolloutView};
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Shown in the last column of rollouts paused for a person.
 pub const WAITING_MARK: &str = "◆ waiting";
@@ -114,28 +114,36 @@ pub fn age_secs(v: &RolloutView, now_secs: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The table. `rows` come from [`visible_rows`].
+/// What the table draws: `rows` from [`visible_rows`], and the contexts whose API server
+/// does not answer now (name → since when, unix seconds): their rows are as last seen.
+pub struct FleetTable<'a> {
+    pub rows: &'a [&'a RolloutView],
+    pub selected: Option<&'a RolloutRef>,
+    pub stale: &'a HashMap<String, f64>,
+    pub now_secs: f64,
+}
+
+/// The table.
 pub fn fleet_table_ui(
     ui: &mut egui::Ui,
-    rows: &[&RolloutView],
-    selected: Option<&RolloutRef>,
+    table: &FleetTable<'_>,
     filter: &mut FleetFilter,
-    now_secs: f64,
     out: &mut Vec<UiCommand>,
 ) {
     header_ui(ui, filter);
     ui.separator();
-    if rows.is_empty() {
+    if table.rows.is_empty() {
         ui.weak("No rollouts match.");
         return;
     }
     egui::ScrollArea::vertical()
         .id_salt("fleet-rows")
         .auto_shrink([false, false])
-        .show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
-            for view in &rows[range] {
-                let is_selected = selected == Some(&view.reference);
-                row_ui(ui, view, is_selected, now_secs, out);
+        .show_rows(ui, ROW_HEIGHT, table.rows.len(), |ui, range| {
+            for view in &table.rows[range] {
+                let is_selected = table.selected == Some(&view.reference);
+                let stale = table.stale.get(&view.reference.context).copied();
+                row_ui(ui, view, is_selected, stale, table.now_secs, out);
             }
         });
 }
@@ -166,10 +174,13 @@ fn header_ui(ui: &mut egui::Ui, filter: &mut FleetFilter) {
     });
 }
 
+/// One rollout. `stale_since`: its context's server stopped answering then; the row is
+/// as last seen, and its Context cell says so.
 fn row_ui(
     ui: &mut egui::Ui,
     view: &RolloutView,
     is_selected: bool,
+    stale_since: Option<f64>,
     now_secs: f64,
     out: &mut Vec<UiCommand>,
 ) {
@@ -187,8 +198,14 @@ fn row_ui(
         cell(ui, COLUMNS[1].2, |ui| {
             ui.label(r.namespace.as_str());
         });
-        cell(ui, COLUMNS[2].2, |ui| {
-            ui.label(r.context.as_str());
+        cell(ui, COLUMNS[2].2, |ui| match stale_since {
+            Some(since) => {
+                ui.colored_label(theme::WARN, format!("{} (stale)", r.context))
+                    .on_hover_text(stale_hover(&r.context, since));
+            }
+            None => {
+                ui.label(r.context.as_str());
+            }
         });
         cell(ui, COLUMNS[3].2, |ui| {
             ui.label(view.strategy.as_str());
@@ -217,6 +234,15 @@ fn row_ui(
             }
         });
     });
+}
+
+/// What a stale row means, for its hover.
+pub fn stale_hover(context: &str, since_secs: f64) -> String {
+    format!(
+        "The API server of {context} has not answered since {}: this row is as it was then. \
+         The cockpit reconnects by itself and refreshes it.",
+        theme::clock(since_secs)
+    )
 }
 
 /// Why a rollout waits for a person, in words.

@@ -131,6 +131,18 @@ impl AppState {
         )
     }
 
+    /// The contexts whose API server does not answer now, with since when: their fleet
+    /// rows are as last seen.
+    pub fn stale_contexts(&self) -> std::collections::HashMap<String, f64> {
+        self.contexts
+            .iter()
+            .filter_map(|(name, status)| match &status.state {
+                ContextState::Reconnecting { since_secs, .. } => Some((name.clone(), *since_secs)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Apply one event; returns requests the backend should get in answer.
     pub fn apply_event(&mut self, event: AppEvent) -> Vec<BackendRequest> {
         let now = now_secs();

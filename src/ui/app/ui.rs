@@ -32,7 +32,14 @@ pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiComm
                 ui.set_min_height(ui.available_height());
                 let rows = state.visible_rows();
                 let mut filter = state.filter.clone();
-                fleet::fleet_table_ui(ui, &rows, state.selected.as_ref(), &mut filter, now, out);
+                let stale = state.stale_contexts();
+                let table = fleet::FleetTable {
+                    rows: &rows,
+                    selected: state.selected.as_ref(),
+                    stale: &stale,
+                    now_secs: now,
+                };
+                fleet::fleet_table_ui(ui, &table, &mut filter, out);
                 state.filter = filter;
             });
         egui::CentralPanel::default().show(ui, |ui| rollout::rollout_ui(ui, state, now, out));
