@@ -62,14 +62,24 @@ pub fn run_window(options: WindowOptions) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("the window could not open: {e}"))
 }
 
-/// The window's native options: title, size, the OpenGL (glow) renderer.
+/// The app's icon (a gauge: stable green, canary orange), also installed beside
+/// `assets/release-cockpit.desktop` for the desktop's launcher.
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
+
+/// The window's native options: title, icon, size, the OpenGL (glow) renderer.
 pub fn native_options() -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Release Cockpit")
+        .with_app_id("release-cockpit")
+        .with_inner_size([1400.0, 900.0])
+        .with_min_inner_size([800.0, 500.0]);
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(std::sync::Arc::new(icon)),
+        // A window without its icon still works; say why once.
+        Err(e) => tracing::warn!("the window icon (assets/icon.png) could not be read: {e}"),
+    }
     eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Release Cockpit")
-            .with_app_id("release-cockpit")
-            .with_inner_size([1400.0, 900.0])
-            .with_min_inner_size([800.0, 500.0]),
+        viewport,
         renderer: eframe::Renderer::Glow,
         ..eframe::NativeOptions::default()
     }
@@ -91,4 +101,22 @@ pub fn build_app(options: WindowOptions, settings: Settings, ctx: egui::Context)
     let mut app = CockpitApp::new(settings, options.read_only, rx, Box::new(backend));
     app.start(options.context, options.namespace, options.lab);
     app
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_icon_decodes_and_the_desktop_entry_names_it() {
+        let icon = eframe::icon_data::from_png_bytes(super::ICON_PNG).expect("assets/icon.png");
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+        let entry = include_str!("../../assets/release-cockpit.desktop");
+        for line in [
+            "Exec=release-cockpit",
+            "Icon=release-cockpit",
+            "StartupWMClass=release-cockpit",
+        ] {
+            assert!(entry.lines().any(|l| l == line), "{line} in {entry}");
+        }
+    }
 }
