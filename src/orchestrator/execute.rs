@@ -128,7 +128,7 @@ pub async fn execute_with(
         Ok(sent) => sent,
         Err(err) => return Err(record.failed(err)),
     };
-    let warnings = if outcome.changed && audited {
+    let mut warnings = if outcome.changed && audited {
         audit_trail(client, &plan, rollout, annotation, &outcome, &action).await
     } else {
         Vec::new()
@@ -138,7 +138,6 @@ pub async fn execute_with(
         message.push_str("; ");
         message.push_str(w);
     }
-    let mut warnings = warnings;
     if let Err(e) = record.outcome(CommandResult::Done, outcome.to_step, &outcome, message) {
         warnings.push(format!("the journal's outcome line was not written: {e}"));
     }
