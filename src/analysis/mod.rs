@@ -3,6 +3,7 @@
 //! the caller fetches the series (metrics layer) and acts on the verdict (orchestrator, `auto`).
 
 pub mod auto;
+pub mod eval_summary;
 pub mod evaluate;
 pub mod judge;
 pub mod lab_eval;
