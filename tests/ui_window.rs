@@ -428,8 +428,13 @@ fn selection_survives_refreshes_and_step_changes_leave_markers() {
     assert_eq!(state.selected_view().and_then(|v| v.current_step), Some(2));
     let markers = state.markers.get(&r).expect("markers");
     assert_eq!(markers[0].label, "step 2 (weight 40%)");
-    // Someone moved it: the activity panel reads the audit trail again.
-    assert!(w.sent.take().contains(&BackendRequest::LoadActivity(r)));
+    // The activity is watched since the selection: nothing to read again.
+    assert!(
+        !w.sent
+            .take()
+            .iter()
+            .any(|s| matches!(s, BackendRequest::WatchActivity(_)))
+    );
 }
 
 #[test]
@@ -500,7 +505,11 @@ fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
         w.harness.get_all_by_label(toast).count() >= 1,
         "and on screen"
     );
-    assert_eq!(w.sent.take(), [BackendRequest::LoadActivity(r)]);
+    assert_eq!(
+        w.sent.take(),
+        [],
+        "the activity watch sees the audit Event by itself"
+    );
 }
 
 #[test]

@@ -260,51 +260,12 @@ pub async fn activity(
 pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry> {
     let mut seen = std::collections::HashSet::new();
     let mut entries: Vec<ActivityEntry> = events
-        .into_iter()
-        .filter(|e| is_about(target, &e.involved_object))
+        .iter()
         .filter(|e| {
             let key = e.metadata.uid.clone().or_else(|| e.metadata.name.clone());
             key.is_none_or(|k| seen.insert(k))
         })
-        .map(|e| {
-            let action = e
-                .annotations()
-                .get(LAST_ACTION_ANNOTATION)
-                .and_then(|a| serde_json::from_str::<LastAction>(a).ok());
-            let time = e
-                .last_timestamp
-                .as_ref()
-                .map(|t| t.0)
-                .or_else(|| e.event_time.as_ref().map(|t| t.0))
-                .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
-                .or_else(|| action.as_ref().map(|a| a.time))
-                .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
-            let source = e
-                .reporting_component
-                .clone()
-                .filter(|c| !c.is_empty())
-                .or_else(|| e.source.as_ref().and_then(|s| s.component.clone()))
-                .filter(|c| !c.is_empty())
-                .unwrap_or_else(|| "unknown".into());
-            let object = match e.involved_object.kind.as_deref() {
-                Some("Rollout") | None => None,
-                Some(kind) => Some(format!(
-                    "{kind} {}",
-                    e.involved_object.name.as_deref().unwrap_or("?")
-                )),
-            };
-            ActivityEntry {
-                time,
-                reason: e.reason.clone().unwrap_or_default(),
-                message: e.message.clone().unwrap_or_default(),
-                action,
-                ours: source == EVENT_COMPONENT,
-                source,
-                warning: e.type_.as_deref() == Some("Warning"),
-                object,
-                count: e.count.unwrap_or(1).max(1),
-            }
-        })
+        .filter_map(|e| entry_of(target, e))
         .collect();
     // Events are listed oldest first and their times have whole seconds: reversed before the
     // (stable) sort, those of one second stay newest first too.
@@ -312,6 +273,50 @@ pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry
     entries.sort_by_key(|e| std::cmp::Reverse(e.time));
     entries.truncate(ACTIVITY_LIMIT);
     entries
+}
+
+/// The activity entry of one Event, when it is about `target` or one of its ReplicaSets.
+pub fn entry_of(target: &RolloutRef, e: &Event) -> Option<ActivityEntry> {
+    if !is_about(target, &e.involved_object) {
+        return None;
+    }
+    let action = e
+        .annotations()
+        .get(LAST_ACTION_ANNOTATION)
+        .and_then(|a| serde_json::from_str::<LastAction>(a).ok());
+    let time = e
+        .last_timestamp
+        .as_ref()
+        .map(|t| t.0)
+        .or_else(|| e.event_time.as_ref().map(|t| t.0))
+        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+        .or_else(|| action.as_ref().map(|a| a.time))
+        .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+    let source = e
+        .reporting_component
+        .clone()
+        .filter(|c| !c.is_empty())
+        .or_else(|| e.source.as_ref().and_then(|s| s.component.clone()))
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    let object = match e.involved_object.kind.as_deref() {
+        Some("Rollout") | None => None,
+        Some(kind) => Some(format!(
+            "{kind} {}",
+            e.involved_object.name.as_deref().unwrap_or("?")
+        )),
+    };
+    Some(ActivityEntry {
+        time,
+        reason: e.reason.clone().unwrap_or_default(),
+        message: e.message.clone().unwrap_or_default(),
+        action,
+        ours: source == EVENT_COMPONENT,
+        source,
+        warning: e.type_.as_deref() == Some("Warning"),
+        object,
+        count: e.count.unwrap_or(1).max(1),
+    })
 }
 
 /// The rollout itself, or one of its ReplicaSets: Argo names them `<rollout>-<pod hash>`,

@@ -237,8 +237,9 @@ pub enum BackendRequest {
         rollout: Option<RolloutRef>,
         window_secs: u64,
     },
-    /// Fetch the audit trail of this rollout.
-    LoadActivity(RolloutRef),
+    /// Watch the activity (audit entries and the controller's Events) of this rollout (none:
+    /// stop); answered by `AppEvent::Activity` after the first list and after every Event.
+    WatchActivity(Option<RolloutRef>),
     /// Open a file dialog for a kubeconfig; answered by `AppEvent::KubeconfigPicked`.
     PickKubeconfig,
     /// Start the embedded lab and connect to it.

@@ -170,13 +170,10 @@ impl AppState {
                 self.access.insert((context, namespace), access);
             }
             AppEvent::Fleet { context, rollouts } => {
-                let selected_moved = self.apply_fleet(context, rollouts, now);
-                let mut requests = self.select_first_waiting();
-                // Someone (another window, the CLI, `auto`) may have acted: read the trail.
-                if let (true, Some(r)) = (selected_moved, self.selected.clone()) {
-                    requests.push(BackendRequest::LoadActivity(r));
-                }
-                return requests;
+                // The activity watch sees what others (another window, the CLI, `auto`, the
+                // controller) record, whether or not the rollout moved.
+                self.apply_fleet(context, rollouts, now);
+                return self.select_first_waiting();
             }
             AppEvent::Metrics(snapshot) => {
                 if self.selected.as_ref() == Some(&snapshot.rollout) {
@@ -192,7 +189,6 @@ impl AppState {
                 let text = format!("{}: {}", outcome.rollout, outcome.summary);
                 self.record(&outcome.rollout, text.clone(), now);
                 self.toasts.push(kind, text);
-                return vec![BackendRequest::LoadActivity(outcome.rollout)];
             }
             AppEvent::CommandFailed { command, error } => {
                 self.record(
@@ -269,16 +265,13 @@ impl AppState {
             })
     }
 
-    /// Replace one context's rollouts, leaving markers where a rollout changed; true when
-    /// the selected rollout changed step, pause or phase.
-    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) -> bool {
-        let mut selected_moved = false;
+    /// Replace one context's rollouts, leaving markers where a rollout changed.
+    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) {
         if let Some(old) = self.fleet.get(&context) {
             for new in &rollouts {
                 if let Some(before) = old.iter().find(|o| o.reference == new.reference) {
                     let marks = timeline::transition_markers(before, new, now);
                     if !marks.is_empty() {
-                        selected_moved |= self.selected.as_ref() == Some(&new.reference);
                         self.markers
                             .entry(new.reference.clone())
                             .or_default()
@@ -288,7 +281,6 @@ impl AppState {
             }
         }
         self.fleet.insert(context, rollouts);
-        selected_moved
     }
 
     fn record(&mut self, rollout: &RolloutRef, text: String, now: f64) {
@@ -407,7 +399,7 @@ impl AppState {
                 rollout: Some(r.clone()),
                 window_secs: METRICS_WINDOW_SECS,
             },
-            BackendRequest::LoadActivity(r),
+            BackendRequest::WatchActivity(Some(r)),
         ]
     }
 
