@@ -111,7 +111,8 @@ impl AppState {
         }
     }
 
-    /// The markers of a rollout: changes this window saw, and its audit trail, oldest first.
+    /// The markers of a rollout: changes this window saw, its audit trail and the controller's
+    /// Events, oldest first.
     pub fn markers_for(&self, r: &RolloutRef) -> Vec<timeline::Marker> {
         let mut markers: Vec<timeline::Marker> = self.markers.get(r).cloned().unwrap_or_default();
         if let Some(entries) = self.activity.get(r) {
@@ -410,7 +411,10 @@ impl AppState {
             return Vec::new();
         };
         let r = &view.reference;
-        let markers = self.markers_for(r);
+        // The review's timings hold steps and actions; the controller's Events are listed
+        // in its activity already.
+        let mut markers = self.markers_for(r);
+        markers.retain(|m| m.origin != timeline::MarkerOrigin::Controller);
         let (suggested_name, contents) = if markdown {
             let review = export::Review {
                 view,
