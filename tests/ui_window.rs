@@ -762,3 +762,58 @@ fn auto_status_shows_in_the_fleet_and_the_header() {
     );
     w.harness.get_by_label("Pipeline");
 }
+
+/// After an abort the window times the rollback from `status.abortedAt` with the views its
+/// fleet watch already delivers: the controller's aborted rollout (Argo's fixture) with 20 %
+/// still on the canary and no stable pod available, then the same rollout rolled back.
+#[test]
+fn the_header_and_activity_tell_how_long_the_rollback_took() {
+    let mut w = Window::connected_admin();
+    let objects = crate_dir().join("../shared/fixtures/argo-rollouts/objects");
+    let rolled_back = {
+        let mut v = RolloutView::from_rollout(
+            "lab-admin",
+            &read_rollout(&objects.join("rollout-aborted/rollout.yaml")),
+        );
+        let twelve_s_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(12);
+        v.aborted_at = Some(twelve_s_ago.to_string());
+        v
+    };
+    assert!(rolled_back.aborted);
+    let r = rolled_back.reference.clone();
+    let mut aborting = rolled_back.clone();
+    aborting.actual_weight = 20;
+    aborting.available_replicas = 0;
+    let fleet_with = |v: &RolloutView| {
+        let mut fleet = vec![checkout("lab-admin")];
+        fleet.extend(
+            argo_fixtures("lab-admin")
+                .into_iter()
+                .filter(|f| f.reference != v.reference),
+        );
+        fleet.push(v.clone());
+        AppEvent::Fleet {
+            context: "lab-admin".into(),
+            rollouts: fleet,
+        }
+    };
+    w.send(fleet_with(&aborting));
+    w.settle();
+    w.click("rollout-background-analysis");
+    assert_eq!(w.harness.state().state.selected, Some(r.clone()));
+    w.harness.get_by_label_contains(
+        "rolling back: 20% of traffic still on the canary, stable 0/1 available (12 s since the abort",
+    );
+    w.send(fleet_with(&rolled_back));
+    w.settle();
+    w.harness.get_by_label("rollback complete in 12 s");
+    // In the activity too, kept when the activity watch sends the Events again.
+    w.send(AppEvent::Activity {
+        rollout: r.clone(),
+        entries: Vec::new(),
+    });
+    w.settle();
+    w.harness.get_by_label("rollback complete");
+    w.harness
+        .get_by_label("rollback complete in 12 s (target 30 s)");
+}

@@ -106,9 +106,15 @@ pub fn activity_markers(entries: &[ActivityEntry]) -> Vec<Marker> {
                     kind: match e.verb.as_str() {
                         "abort" => MarkerKind::Abort,
                         "promote" | "promote-full" => MarkerKind::Promotion,
+                        _ if e.warning => MarkerKind::Warning,
                         _ => MarkerKind::Manual,
                     },
-                    label: format!("{} by {}", e.verb, e.who()),
+                    // The window's own notes (a rollback's outcome) have no person.
+                    label: if e.user.is_empty() {
+                        e.verb.clone()
+                    } else {
+                        format!("{} by {}", e.verb, e.user)
+                    },
                     origin: MarkerOrigin::Cockpit,
                 }
             } else {

@@ -3,11 +3,13 @@
 
 use super::{AppState, CockpitApp, ContextStatus, MetricsState, SessionAction, UiCommand};
 use crate::model::{RolloutRef, RolloutView};
+use crate::orchestrator::rollback::RollbackOutcome;
 use crate::ui::dialogs::Dialog;
 use crate::ui::events::{AppEvent, BackendRequest, ContextState};
 use crate::ui::export;
 use crate::ui::fleet;
 use crate::ui::keyboard;
+use crate::ui::rollback::RollbackTracker;
 use crate::ui::rollout::actions;
 use crate::ui::theme::now_secs;
 use crate::ui::timeline;
@@ -25,6 +27,7 @@ impl CockpitApp {
                 self.backend.send(r);
             }
         }
+        self.state.tick_rollbacks(now_secs());
         let theme = self.state.settings.theme_preference();
         if self.applied_theme != Some(theme) {
             ctx.set_theme(theme);
@@ -199,7 +202,13 @@ impl AppState {
                 );
                 self.toasts.push(ToastKind::Error, error);
             }
-            AppEvent::Activity { rollout, entries } => {
+            AppEvent::Activity {
+                rollout,
+                mut entries,
+            } => {
+                if let Some(notes) = self.rollback_notes.get(&rollout) {
+                    entries.extend(notes.iter().cloned());
+                }
                 self.activity.insert(rollout, entries);
             }
             AppEvent::Verdict { rollout, verdict } => {
@@ -266,8 +275,55 @@ impl AppState {
             })
     }
 
+    /// Rollbacks in time: stuck once their minute is over, though no new view came.
+    pub fn tick_rollbacks(&mut self, now: f64) {
+        let reached: Vec<_> = self
+            .rollbacks
+            .iter_mut()
+            .filter_map(|(r, t)| t.tick(now).map(|done| (r.clone(), done)))
+            .collect();
+        for (r, done) in reached {
+            self.note_rollback(&r, &done, now);
+        }
+    }
+
+    /// Follow the rollback of every aborted rollout in `rollouts`; a retried one is dropped.
+    fn track_rollbacks(&mut self, rollouts: &[RolloutView], now: f64) {
+        for view in rollouts {
+            let r = &view.reference;
+            if !view.aborted {
+                self.rollbacks.remove(r);
+                continue;
+            }
+            let tracker = self
+                .rollbacks
+                .entry(r.clone())
+                .and_modify(|t| {
+                    if t.aborted_at != view.aborted_at && view.aborted_at.is_some() {
+                        // Retried and aborted again between two views: a new rollback.
+                        *t = RollbackTracker::start(view, now);
+                    }
+                })
+                .or_insert_with(|| RollbackTracker::start(view, now));
+            if let Some(done) = tracker.update(view, now) {
+                self.note_rollback(r, &done, now);
+            }
+        }
+    }
+
+    /// An outcome the window reached goes into the rollout's activity.
+    fn note_rollback(&mut self, r: &RolloutRef, done: &RollbackOutcome, now: f64) {
+        let entry = crate::ui::rollback::activity_entry(done, now);
+        self.rollback_notes
+            .entry(r.clone())
+            .or_default()
+            .push(entry.clone());
+        self.activity.entry(r.clone()).or_default().push(entry);
+    }
+
     /// Replace one context's rollouts, leaving markers where a rollout changed.
     fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) {
+        self.track_rollbacks(&rollouts, now);
         if let Some(old) = self.fleet.get(&context) {
             for new in &rollouts {
                 if let Some(before) = old.iter().find(|o| o.reference == new.reference) {
