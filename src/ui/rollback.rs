@@ -23,7 +23,8 @@ pub struct RollbackTracker {
     /// `status.abortedAt` as the controller wrote it: a new value is a new abort.
     pub aborted_at: Option<String>,
     pub reading: RollbackReading,
-    /// The window saw it not yet rolled back: a completion it sees is timed, not a bound.
+    /// The window watched the abort happen (it saw the rollout before the abort, or not yet
+    /// rolled back): a completion it sees is timed, not only bounded.
     pub seen_waiting: bool,
     /// Complete, or stuck (updated while time passes); `None` while it is still worth waiting.
     pub outcome: Option<RollbackOutcome>,
@@ -37,8 +38,9 @@ pub struct RollbackStatus {
 }
 
 impl RollbackTracker {
-    /// Starts tracking the abort `view` shows, seen at `now_secs`.
-    pub fn start(view: &RolloutView, now_secs: f64) -> RollbackTracker {
+    /// Starts tracking the abort `view` shows, seen at `now_secs`; `watched` when the window
+    /// saw the rollout before this abort (its fleet watch then delivers every change since).
+    pub fn start(view: &RolloutView, now_secs: f64, watched: bool) -> RollbackTracker {
         let aborted_secs = view
             .aborted_at
             .as_deref()
@@ -48,7 +50,7 @@ impl RollbackTracker {
             aborted_secs,
             aborted_at: view.aborted_at.clone(),
             reading: RollbackReading::of_view(view),
-            seen_waiting: false,
+            seen_waiting: watched,
             outcome: None,
         }
     }
@@ -183,7 +185,7 @@ mod tests {
 
     #[test]
     fn complete_is_timed_from_aborted_at_against_the_target() {
-        let mut t = RollbackTracker::start(&aborted(), 1003.0);
+        let mut t = RollbackTracker::start(&aborted(), 1003.0, false);
         assert_eq!(t.aborted_secs, 1000.0);
         assert_eq!(t.update(&aborted(), 1003.0), None);
         let waiting = t.status(1005.0);
@@ -203,7 +205,7 @@ mod tests {
     fn stuck_after_a_minute_then_complete_if_it_gets_there() {
         let mut partly = aborted();
         partly.actual_weight = 0;
-        let mut t = RollbackTracker::start(&partly, 1001.0);
+        let mut t = RollbackTracker::start(&partly, 1001.0, false);
         assert_eq!(t.update(&partly, 1001.0), None);
         assert_eq!(t.tick(1030.0), None);
         let stuck = t.tick(1060.0).expect("stuck");
@@ -230,7 +232,7 @@ mod tests {
 
     #[test]
     fn already_rolled_back_when_first_seen_is_not_timed() {
-        let mut t = RollbackTracker::start(&rolled_back(), 4600.0);
+        let mut t = RollbackTracker::start(&rolled_back(), 4600.0, false);
         assert_eq!(
             t.update(&rolled_back(), 4600.0),
             None,
@@ -239,5 +241,9 @@ mod tests {
         let status = t.status(4600.0);
         assert_eq!(status.text, "rolled back (aborted 1h00m ago)");
         assert_eq!(status.color, theme::OK);
+        // Watched before the abort, it is timed even if the first aborted view is complete.
+        let mut t = RollbackTracker::start(&rolled_back(), 1000.8, true);
+        let done = t.update(&rolled_back(), 1000.8).expect("complete");
+        assert_eq!(done.message, "rollback complete in 0.8 s");
     }
 }

@@ -295,16 +295,22 @@ impl AppState {
                 self.rollbacks.remove(r);
                 continue;
             }
+            // Seen before this abort: the fleet watch delivered every change since.
+            let watched = self
+                .fleet
+                .get(&r.context)
+                .and_then(|old| old.iter().find(|o| &o.reference == r))
+                .is_some_and(|o| !o.aborted || o.aborted_at != view.aborted_at);
             let tracker = self
                 .rollbacks
                 .entry(r.clone())
                 .and_modify(|t| {
                     if t.aborted_at != view.aborted_at && view.aborted_at.is_some() {
                         // Retried and aborted again between two views: a new rollback.
-                        *t = RollbackTracker::start(view, now);
+                        *t = RollbackTracker::start(view, now, true);
                     }
                 })
-                .or_insert_with(|| RollbackTracker::start(view, now));
+                .or_insert_with(|| RollbackTracker::start(view, now, watched));
             if let Some(done) = tracker.update(view, now) {
                 self.note_rollback(r, &done, now);
             }
