@@ -368,7 +368,16 @@ fn markers_legend_ui(ui: &mut egui::Ui, markers: &[Marker]) {
             let style = marker_style(m);
             ui.colored_label(
                 style.color,
-                format!("{}{} {}", style.mark, theme::clock(m.t_secs), m.label),
+                format!(
+                    "{}{} {}",
+                    if style.mark.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{} ", style.mark)
+                    },
+                    theme::clock(m.t_secs),
+                    m.label
+                ),
             );
         }
     });
