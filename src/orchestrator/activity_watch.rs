@@ -1,5 +1,5 @@
-//! The rollout's activity, live: a watch on the core/v1 Events about the rollout and its
-//! ReplicaSets (selected by involvedObject where the server allows it, else the namespace's,
+//! The rollout's activity, live: a watch on the core/v1 Events about the rollout, its
+//! ReplicaSets and AnalysisRuns (selected by involvedObject where the server allows it, else the namespace's,
 //! filtered here), kept in memory as at most [`ACTIVITY_LIMIT`] entries per feed.
 //! It retries and relists with the fleet watch's policy (`cluster::resilient_watcher`).
 
@@ -22,7 +22,7 @@ pub enum ActivityUpdate {
     Error(String),
 }
 
-/// Watches the Events about `target` and its ReplicaSets. The first [`ActivityUpdate::Entries`]
+/// Watches the Events about `target`, its ReplicaSets and its AnalysisRuns. The first [`ActivityUpdate::Entries`]
 /// comes after the initial list; every Event created, updated (counted again) or deleted
 /// after that sends the whole activity again, whether or not the rollout itself changed.
 pub fn watch_activity(
@@ -70,8 +70,8 @@ pub fn watch_activity(
     })
 }
 
-/// The watches to run: by involved object (the rollout's Events; all ReplicaSet Events,
-/// whose names cannot be selected by prefix), or, when the server refuses those field
+/// The watches to run: by involved object (the rollout's Events; all ReplicaSet and
+/// AnalysisRun Events, whose names cannot be selected by prefix), or, when the server refuses those field
 /// selectors (400), the namespace's Events.
 async fn feeds(api: Api<Event>, target: RolloutRef) -> Vec<watcher::Config> {
     let about_rollout = format!(
@@ -92,6 +92,7 @@ async fn feeds(api: Api<Event>, target: RolloutRef) -> Vec<watcher::Config> {
         _ => vec![
             config(Some(&about_rollout)),
             config(Some("involvedObject.kind=ReplicaSet")),
+            config(Some("involvedObject.kind=AnalysisRun")),
         ],
     }
 }

@@ -231,8 +231,10 @@ pub async fn activity(
         "involvedObject.kind=Rollout,involvedObject.name={}",
         target.name
     ));
-    // ReplicaSet names cannot be selected by prefix: all ReplicaSet Events, filtered here.
+    // ReplicaSet and AnalysisRun names cannot be selected by prefix: all of their Events,
+    // filtered here.
     let about_replica_sets = ListParams::default().fields("involvedObject.kind=ReplicaSet");
+    let about_analysis_runs = ListParams::default().fields("involvedObject.kind=AnalysisRun");
     let everything = ListParams::default();
     let whole_namespace = || api.list(&everything);
     let events = match api.list(&about_rollout).await {
@@ -242,12 +244,15 @@ pub async fn activity(
         Err(e) => return Err(failed(e)),
         Ok(list) => {
             let mut items = list.items;
-            match api.list(&about_replica_sets).await {
-                Ok(list) => items.extend(list.items),
-                Err(kube::Error::Api(status)) if status.code == 400 => {
-                    items = whole_namespace().await.map_err(failed)?.items;
+            for more in [&about_replica_sets, &about_analysis_runs] {
+                match api.list(more).await {
+                    Ok(list) => items.extend(list.items),
+                    Err(kube::Error::Api(status)) if status.code == 400 => {
+                        items = whole_namespace().await.map_err(failed)?.items;
+                        break;
+                    }
+                    Err(e) => return Err(failed(e)),
                 }
-                Err(e) => return Err(failed(e)),
             }
             items
         }
@@ -337,11 +342,24 @@ fn is_about(target: &RolloutRef, object: &ObjectReference) -> bool {
         Some("ReplicaSet") => name
             .strip_prefix(target.name.as_str())
             .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|hash| {
-                !hash.is_empty() && hash.chars().all(|c| c.is_ascii_alphanumeric())
+            .is_some_and(is_pod_hash),
+        // Argo names them `<rollout>-<pod hash>-<revision>[-<step>|-pre|-post…]`.
+        Some("AnalysisRun") => name
+            .strip_prefix(target.name.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|rest| {
+                let mut parts = rest.split('-');
+                parts.next().is_some_and(is_pod_hash)
+                    && parts.next().is_some_and(|rev| {
+                        !rev.is_empty() && rev.bytes().all(|b| b.is_ascii_digit())
+                    })
             }),
         _ => false,
     }
+}
+
+fn is_pod_hash(hash: &str) -> bool {
+    !hash.is_empty() && hash.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]
