@@ -385,6 +385,17 @@ fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
         2,
         "in the header and in the activity"
     );
+    // And in the journal, as a second outcome line of the abort the window sent.
+    let journal = fixture._dir.path().join("journal.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        if text.contains("rollback complete in ") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 #[test]

@@ -804,9 +804,24 @@ fn the_header_and_activity_tell_how_long_the_rollback_took() {
     w.harness.get_by_label_contains(
         "rolling back: 20% of traffic still on the canary, stable 0/1 available (12 s since the abort",
     );
+    w.sent.take();
     w.send(fleet_with(&rolled_back));
     w.settle();
     w.harness.get_by_label("rollback complete in 12 s");
+    let journaled: Vec<_> = w
+        .sent
+        .take()
+        .into_iter()
+        .filter_map(|s| match s {
+            BackendRequest::RecordRollback(done) => Some(done.message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        journaled,
+        ["rollback complete in 12 s"],
+        "journaled beside the abort (when this window sent it)"
+    );
     // In the activity too, kept when the activity watch sends the Events again.
     w.send(AppEvent::Activity {
         rollout: r.clone(),

@@ -27,7 +27,9 @@ impl CockpitApp {
                 self.backend.send(r);
             }
         }
-        self.state.tick_rollbacks(now_secs());
+        for r in self.state.tick_rollbacks(now_secs()) {
+            self.backend.send(r);
+        }
         let theme = self.state.settings.theme_preference();
         if self.applied_theme != Some(theme) {
             ctx.set_theme(theme);
@@ -176,8 +178,9 @@ impl AppState {
             AppEvent::Fleet { context, rollouts } => {
                 // The activity watch sees what others (another window, the CLI, `auto`, the
                 // controller) record, whether or not the rollout moved.
-                self.apply_fleet(context, rollouts, now);
-                return self.select_first_waiting();
+                let mut requests = self.apply_fleet(context, rollouts, now);
+                requests.extend(self.select_first_waiting());
+                return requests;
             }
             AppEvent::Metrics(snapshot) => {
                 if self.selected.as_ref() == Some(&snapshot.rollout) {
@@ -276,19 +279,21 @@ impl AppState {
     }
 
     /// Rollbacks in time: stuck once their minute is over, though no new view came.
-    pub fn tick_rollbacks(&mut self, now: f64) {
+    pub fn tick_rollbacks(&mut self, now: f64) -> Vec<BackendRequest> {
         let reached: Vec<_> = self
             .rollbacks
             .iter_mut()
             .filter_map(|(r, t)| t.tick(now).map(|done| (r.clone(), done)))
             .collect();
-        for (r, done) in reached {
-            self.note_rollback(&r, &done, now);
-        }
+        reached
+            .into_iter()
+            .map(|(r, done)| self.note_rollback(&r, done, now))
+            .collect()
     }
 
     /// Follow the rollback of every aborted rollout in `rollouts`; a retried one is dropped.
-    fn track_rollbacks(&mut self, rollouts: &[RolloutView], now: f64) {
+    fn track_rollbacks(&mut self, rollouts: &[RolloutView], now: f64) -> Vec<BackendRequest> {
+        let mut requests = Vec::new();
         for view in rollouts {
             let r = &view.reference;
             if !view.aborted {
@@ -312,24 +317,32 @@ impl AppState {
                 })
                 .or_insert_with(|| RollbackTracker::start(view, now, watched));
             if let Some(done) = tracker.update(view, now) {
-                self.note_rollback(r, &done, now);
+                requests.push(self.note_rollback(r, done, now));
             }
         }
+        requests
     }
 
-    /// An outcome the window reached goes into the rollout's activity.
-    fn note_rollback(&mut self, r: &RolloutRef, done: &RollbackOutcome, now: f64) {
-        let entry = crate::ui::rollback::activity_entry(done, now);
+    /// An outcome the window reached goes into the rollout's activity, and into the journal
+    /// beside the abort when this window sent it.
+    fn note_rollback(&mut self, r: &RolloutRef, done: RollbackOutcome, now: f64) -> BackendRequest {
+        let entry = crate::ui::rollback::activity_entry(&done, now);
         self.rollback_notes
             .entry(r.clone())
             .or_default()
             .push(entry.clone());
         self.activity.entry(r.clone()).or_default().push(entry);
+        BackendRequest::RecordRollback(done)
     }
 
     /// Replace one context's rollouts, leaving markers where a rollout changed.
-    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) {
-        self.track_rollbacks(&rollouts, now);
+    fn apply_fleet(
+        &mut self,
+        context: String,
+        rollouts: Vec<RolloutView>,
+        now: f64,
+    ) -> Vec<BackendRequest> {
+        let requests = self.track_rollbacks(&rollouts, now);
         if let Some(old) = self.fleet.get(&context) {
             for new in &rollouts {
                 if let Some(before) = old.iter().find(|o| o.reference == new.reference) {
@@ -344,6 +357,7 @@ impl AppState {
             }
         }
         self.fleet.insert(context, rollouts);
+        requests
     }
 
     fn record(&mut self, rollout: &RolloutRef, text: String, now: f64) {

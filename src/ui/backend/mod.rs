@@ -75,6 +75,8 @@ struct Shared {
     settings: Mutex<Settings>,
     /// The selected rollout's metrics task; aborted when the selection changes.
     metrics_task: Mutex<Option<MetricsStream>>,
+    /// This window's aborts by rollout, for journaling their rollback's outcome.
+    aborts: commands::SentAborts,
     /// The selected rollout's activity watch; aborted when the selection changes.
     activity_task: Mutex<Option<tokio::task::AbortHandle>>,
     /// The lab this window started (`--lab`, "Start the lab").
@@ -142,6 +144,7 @@ impl TokioBackend {
                 settings: Mutex::new(Settings::default()),
                 metrics_task: Mutex::new(None),
                 activity_task: Mutex::new(None),
+                aborts: commands::SentAborts::default(),
                 lab: Mutex::new(None),
                 trust,
                 options,
@@ -175,6 +178,7 @@ impl TokioBackend {
                 ..ExecuteOptions::default()
             },
             command,
+            aborts: shared.aborts.clone(),
         };
         shared.runtime.spawn(commands::execute(job));
     }
@@ -361,6 +365,13 @@ impl Backend for TokioBackend {
             } => self.watch_metrics(rollout, window_secs),
             BackendRequest::Configure(settings) => self.configure(*settings),
             BackendRequest::WatchActivity(rollout) => self.watch_activity(rollout),
+            BackendRequest::RecordRollback(done) => {
+                let journal = self.shared.options.journal.clone();
+                let aborts = self.shared.aborts.clone();
+                self.shared.runtime.spawn_blocking(move || {
+                    commands::record_rollback(journal, &aborts, &done);
+                });
+            }
         }
     }
 }
