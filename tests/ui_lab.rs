@@ -361,6 +361,41 @@ fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
             .is_some_and(|v| v.phase == Phase::Degraded)
     });
     assert!(w.selected_view().is_some());
+    // The controller's RolloutAborted arrives on the activity watch, and the window times the
+    // rollback from the views its fleet watch delivers.
+    w.wait_until("the controller's abort in the activity", 20, |app| {
+        app.state.activity.get(&checkout).is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|e| e.verb == "RolloutAborted" && e.warning && !e.ours)
+        })
+    });
+    w.wait_until("the rollback complete in the header", 30, |app| {
+        app.state
+            .rollbacks
+            .get(&checkout)
+            .and_then(|t| t.outcome.as_ref())
+            .is_some_and(|o| o.complete && o.message.starts_with("rollback complete in "))
+    });
+    w.harness.run_steps(2);
+    assert_eq!(
+        w.harness
+            .query_all_by_label_contains("rollback complete in ")
+            .count(),
+        2,
+        "in the header and in the activity"
+    );
+    // And in the journal, as a second outcome line of the abort the window sent.
+    let journal = fixture._dir.path().join("journal.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        if text.contains("rollback complete in ") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 #[test]

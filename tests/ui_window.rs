@@ -428,8 +428,13 @@ fn selection_survives_refreshes_and_step_changes_leave_markers() {
     assert_eq!(state.selected_view().and_then(|v| v.current_step), Some(2));
     let markers = state.markers.get(&r).expect("markers");
     assert_eq!(markers[0].label, "step 2 (weight 40%)");
-    // Someone moved it: the activity panel reads the audit trail again.
-    assert!(w.sent.take().contains(&BackendRequest::LoadActivity(r)));
+    // The activity is watched since the selection: nothing to read again.
+    assert!(
+        !w.sent
+            .take()
+            .iter()
+            .any(|s| matches!(s, BackendRequest::WatchActivity(_)))
+    );
 }
 
 #[test]
@@ -500,7 +505,11 @@ fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
         w.harness.get_all_by_label(toast).count() >= 1,
         "and on screen"
     );
-    assert_eq!(w.sent.take(), [BackendRequest::LoadActivity(r)]);
+    assert_eq!(
+        w.sent.take(),
+        [],
+        "the activity watch sees the audit Event by itself"
+    );
 }
 
 #[test]
@@ -752,4 +761,74 @@ fn auto_status_shows_in_the_fleet_and_the_header() {
         "the header says it too once checkout is selected"
     );
     w.harness.get_by_label("Pipeline");
+}
+
+/// After an abort the window times the rollback from `status.abortedAt` with the views its
+/// fleet watch already delivers: the controller's aborted rollout (Argo's fixture) with 20 %
+/// still on the canary and no stable pod available, then the same rollout rolled back.
+#[test]
+fn the_header_and_activity_tell_how_long_the_rollback_took() {
+    let mut w = Window::connected_admin();
+    let objects = crate_dir().join("../shared/fixtures/argo-rollouts/objects");
+    let rolled_back = {
+        let mut v = RolloutView::from_rollout(
+            "lab-admin",
+            &read_rollout(&objects.join("rollout-aborted/rollout.yaml")),
+        );
+        let twelve_s_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(12);
+        v.aborted_at = Some(twelve_s_ago.to_string());
+        v
+    };
+    assert!(rolled_back.aborted);
+    let r = rolled_back.reference.clone();
+    let mut aborting = rolled_back.clone();
+    aborting.actual_weight = 20;
+    aborting.available_replicas = 0;
+    let fleet_with = |v: &RolloutView| {
+        let mut fleet = vec![checkout("lab-admin")];
+        fleet.extend(
+            argo_fixtures("lab-admin")
+                .into_iter()
+                .filter(|f| f.reference != v.reference),
+        );
+        fleet.push(v.clone());
+        AppEvent::Fleet {
+            context: "lab-admin".into(),
+            rollouts: fleet,
+        }
+    };
+    w.send(fleet_with(&aborting));
+    w.settle();
+    w.click("rollout-background-analysis");
+    assert_eq!(w.harness.state().state.selected, Some(r.clone()));
+    w.harness.get_by_label_contains(
+        "rolling back: 20% of traffic still on the canary, stable 0/1 available (12 s since the abort",
+    );
+    w.sent.take();
+    w.send(fleet_with(&rolled_back));
+    w.settle();
+    w.harness.get_by_label("rollback complete in 12 s");
+    let journaled: Vec<_> = w
+        .sent
+        .take()
+        .into_iter()
+        .filter_map(|s| match s {
+            BackendRequest::RecordRollback(done) => Some(done.message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        journaled,
+        ["rollback complete in 12 s"],
+        "journaled beside the abort (when this window sent it)"
+    );
+    // In the activity too, kept when the activity watch sends the Events again.
+    w.send(AppEvent::Activity {
+        rollout: r.clone(),
+        entries: Vec::new(),
+    });
+    w.settle();
+    w.harness.get_by_label("rollback complete");
+    w.harness
+        .get_by_label("rollback complete in 12 s (target 30 s)");
 }

@@ -42,6 +42,7 @@ fn paused_at(step: i32) -> RolloutView {
         created_at: None,
         since: None,
         replicas: 5,
+        desired_replicas: 5,
         ready_replicas: 5,
         updated_replicas: 1,
         available_replicas: 5,

@@ -19,6 +19,7 @@ pub use rollouts::{
 };
 pub use scope::{LIST_ALL_ROLLOUTS_GRANT_HINT, may_list_all_rollouts, self_access_review};
 pub use watch::{
-    FleetUpdate, RETRY_FIRST, RETRY_MAX, RetryPolicy, ShortBackoff, WATCH_TIMEOUT_SECS,
-    watch_rollout, watch_rollouts, watch_rollouts_with,
+    FleetUpdate, RETRY_FIRST, RETRY_MAX, RetryPolicy, ShortBackoff, WATCH_TIMEOUT_SECS, WatchItem,
+    describe_watch_error, is_unreachable, resilient_watcher, watch_rollout, watch_rollouts,
+    watch_rollouts_with,
 };

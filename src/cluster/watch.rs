@@ -1,6 +1,7 @@
 //! Live rollouts: kube-rs's watcher + reflector turned into a stream of fleet snapshots that
 //! recovers from an API server restart in seconds: a 410 Expired relists at once, and while
 //! the server does not answer, retries wait 0.5 s doubling to at most 3 s (with jitter).
+//! [`resilient_watcher`] is that policy for any kind (the activity's Events watch it too).
 
 use super::error::{Attempt, ClusterError};
 use crate::model::{Rollout, RolloutRef, RolloutView};
@@ -94,7 +95,8 @@ pub fn watch_rollout(
 }
 
 /// A watcher event, or a failure with the wait before the next try.
-type Item = Result<watcher::Event<Rollout>, (watcher::Error, Duration)>;
+pub type WatchItem<K> = Result<watcher::Event<K>, (watcher::Error, Duration)>;
+type Item = WatchItem<Rollout>;
 
 fn fleet_stream(
     api: Api<Rollout>,
@@ -137,7 +139,13 @@ fn fleet_stream(
             }
             Err((err, retry_in)) => {
                 let unreachable = is_unreachable(&err);
-                let message = describe(err, &context, namespace.as_deref(), name.as_deref());
+                let attempt = Attempt {
+                    context: &context,
+                    namespace: namespace.as_deref(),
+                    name: name.as_deref(),
+                    action: "watch rollouts",
+                };
+                let message = describe_watch_error(err, attempt);
                 Some(if unreachable {
                     FleetUpdate::Reconnecting {
                         message: message.to_string(),
@@ -157,14 +165,17 @@ fn fleet_stream(
 /// (kube's own would wait a backoff first, and a 410 answered as HTTP status when starting
 /// the watch would make it retry the same stale resourceVersion for ever); any other
 /// failure is reported with the wait before the next try.
-fn resilient_watcher(
-    api: Api<Rollout>,
+pub fn resilient_watcher<K>(
+    api: Api<K>,
     config: watcher::Config,
-) -> impl Stream<Item = Item> + Send + 'static {
-    struct State {
-        api: Api<Rollout>,
+) -> impl Stream<Item = WatchItem<K>> + Send + 'static
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    struct State<K> {
+        api: Api<K>,
         config: watcher::Config,
-        inner: BoxStream<'static, watcher::Result<watcher::Event<Rollout>>>,
+        inner: BoxStream<'static, watcher::Result<watcher::Event<K>>>,
         backoff: ShortBackoff,
         wait: Option<Duration>,
         last_relist: Option<Instant>,
@@ -248,7 +259,7 @@ fn is_expired(err: &watcher::Error) -> bool {
 }
 
 /// The server does not answer (down, restarting, overloaded) rather than refusing.
-fn is_unreachable(err: &watcher::Error) -> bool {
+pub fn is_unreachable(err: &watcher::Error) -> bool {
     match err {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
@@ -293,18 +304,9 @@ impl ViewCache {
     }
 }
 
-fn describe(
-    err: watcher::Error,
-    context: &str,
-    namespace: Option<&str>,
-    name: Option<&str>,
-) -> ClusterError {
-    let attempt = Attempt {
-        context,
-        namespace,
-        name,
-        action: "watch rollouts",
-    };
+/// A watch failure as a person reads it: what was watched, where, and what to do.
+pub fn describe_watch_error(err: watcher::Error, attempt: Attempt<'_>) -> ClusterError {
+    let (context, action) = (attempt.context, attempt.action);
     match err {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
@@ -312,7 +314,7 @@ fn describe(
         watcher::Error::WatchError(status) => attempt.error(kube::Error::Api(status)),
         watcher::Error::NoResourceVersion => ClusterError::Unexpected {
             context: context.into(),
-            action: "watch rollouts".into(),
+            action: action.into(),
             message: "the list had no resourceVersion; the server does not support watch".into(),
         },
     }

@@ -126,7 +126,11 @@ pub struct RolloutView {
     pub created_at: Option<String>,
     /// Most recent pause condition start, or the creation time: how long it has been like this.
     pub since: Option<String>,
+    /// `status.replicas`: every pod of the rollout, canary's and stable's.
     pub replicas: i32,
+    /// `spec.replicas` (1 when unset, as Argo defaults it): what stable must have available
+    /// for a rollback to be complete.
+    pub desired_replicas: i32,
     pub ready_replicas: i32,
     pub updated_replicas: i32,
     pub available_replicas: i32,
@@ -254,6 +258,7 @@ impl RolloutView {
                 .map(|t| t.0.to_string()),
             since,
             replicas: status.replicas,
+            desired_replicas: spec.replicas.unwrap_or(1),
             ready_replicas: status.ready_replicas,
             updated_replicas: status.updated_replicas,
             available_replicas: status.available_replicas,

@@ -231,8 +231,10 @@ pub async fn activity(
         "involvedObject.kind=Rollout,involvedObject.name={}",
         target.name
     ));
-    // ReplicaSet names cannot be selected by prefix: all ReplicaSet Events, filtered here.
+    // ReplicaSet and AnalysisRun names cannot be selected by prefix: all of their Events,
+    // filtered here.
     let about_replica_sets = ListParams::default().fields("involvedObject.kind=ReplicaSet");
+    let about_analysis_runs = ListParams::default().fields("involvedObject.kind=AnalysisRun");
     let everything = ListParams::default();
     let whole_namespace = || api.list(&everything);
     let events = match api.list(&about_rollout).await {
@@ -242,12 +244,15 @@ pub async fn activity(
         Err(e) => return Err(failed(e)),
         Ok(list) => {
             let mut items = list.items;
-            match api.list(&about_replica_sets).await {
-                Ok(list) => items.extend(list.items),
-                Err(kube::Error::Api(status)) if status.code == 400 => {
-                    items = whole_namespace().await.map_err(failed)?.items;
+            for more in [&about_replica_sets, &about_analysis_runs] {
+                match api.list(more).await {
+                    Ok(list) => items.extend(list.items),
+                    Err(kube::Error::Api(status)) if status.code == 400 => {
+                        items = whole_namespace().await.map_err(failed)?.items;
+                        break;
+                    }
+                    Err(e) => return Err(failed(e)),
                 }
-                Err(e) => return Err(failed(e)),
             }
             items
         }
@@ -260,51 +265,12 @@ pub async fn activity(
 pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry> {
     let mut seen = std::collections::HashSet::new();
     let mut entries: Vec<ActivityEntry> = events
-        .into_iter()
-        .filter(|e| is_about(target, &e.involved_object))
+        .iter()
         .filter(|e| {
             let key = e.metadata.uid.clone().or_else(|| e.metadata.name.clone());
             key.is_none_or(|k| seen.insert(k))
         })
-        .map(|e| {
-            let action = e
-                .annotations()
-                .get(LAST_ACTION_ANNOTATION)
-                .and_then(|a| serde_json::from_str::<LastAction>(a).ok());
-            let time = e
-                .last_timestamp
-                .as_ref()
-                .map(|t| t.0)
-                .or_else(|| e.event_time.as_ref().map(|t| t.0))
-                .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
-                .or_else(|| action.as_ref().map(|a| a.time))
-                .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
-            let source = e
-                .reporting_component
-                .clone()
-                .filter(|c| !c.is_empty())
-                .or_else(|| e.source.as_ref().and_then(|s| s.component.clone()))
-                .filter(|c| !c.is_empty())
-                .unwrap_or_else(|| "unknown".into());
-            let object = match e.involved_object.kind.as_deref() {
-                Some("Rollout") | None => None,
-                Some(kind) => Some(format!(
-                    "{kind} {}",
-                    e.involved_object.name.as_deref().unwrap_or("?")
-                )),
-            };
-            ActivityEntry {
-                time,
-                reason: e.reason.clone().unwrap_or_default(),
-                message: e.message.clone().unwrap_or_default(),
-                action,
-                ours: source == EVENT_COMPONENT,
-                source,
-                warning: e.type_.as_deref() == Some("Warning"),
-                object,
-                count: e.count.unwrap_or(1).max(1),
-            }
-        })
+        .filter_map(|e| entry_of(target, e))
         .collect();
     // Events are listed oldest first and their times have whole seconds: reversed before the
     // (stable) sort, those of one second stay newest first too.
@@ -312,6 +278,50 @@ pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry
     entries.sort_by_key(|e| std::cmp::Reverse(e.time));
     entries.truncate(ACTIVITY_LIMIT);
     entries
+}
+
+/// The activity entry of one Event, when it is about `target` or one of its ReplicaSets.
+pub fn entry_of(target: &RolloutRef, e: &Event) -> Option<ActivityEntry> {
+    if !is_about(target, &e.involved_object) {
+        return None;
+    }
+    let action = e
+        .annotations()
+        .get(LAST_ACTION_ANNOTATION)
+        .and_then(|a| serde_json::from_str::<LastAction>(a).ok());
+    let time = e
+        .last_timestamp
+        .as_ref()
+        .map(|t| t.0)
+        .or_else(|| e.event_time.as_ref().map(|t| t.0))
+        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+        .or_else(|| action.as_ref().map(|a| a.time))
+        .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+    let source = e
+        .reporting_component
+        .clone()
+        .filter(|c| !c.is_empty())
+        .or_else(|| e.source.as_ref().and_then(|s| s.component.clone()))
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    let object = match e.involved_object.kind.as_deref() {
+        Some("Rollout") | None => None,
+        Some(kind) => Some(format!(
+            "{kind} {}",
+            e.involved_object.name.as_deref().unwrap_or("?")
+        )),
+    };
+    Some(ActivityEntry {
+        time,
+        reason: e.reason.clone().unwrap_or_default(),
+        message: e.message.clone().unwrap_or_default(),
+        action,
+        ours: source == EVENT_COMPONENT,
+        source,
+        warning: e.type_.as_deref() == Some("Warning"),
+        object,
+        count: e.count.unwrap_or(1).max(1),
+    })
 }
 
 /// The rollout itself, or one of its ReplicaSets: Argo names them `<rollout>-<pod hash>`,
@@ -332,11 +342,24 @@ fn is_about(target: &RolloutRef, object: &ObjectReference) -> bool {
         Some("ReplicaSet") => name
             .strip_prefix(target.name.as_str())
             .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|hash| {
-                !hash.is_empty() && hash.chars().all(|c| c.is_ascii_alphanumeric())
+            .is_some_and(is_pod_hash),
+        // Argo names them `<rollout>-<pod hash>-<revision>[-<step>|-pre|-post…]`.
+        Some("AnalysisRun") => name
+            .strip_prefix(target.name.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|rest| {
+                let mut parts = rest.split('-');
+                parts.next().is_some_and(is_pod_hash)
+                    && parts.next().is_some_and(|rev| {
+                        !rev.is_empty() && rev.bytes().all(|b| b.is_ascii_digit())
+                    })
             }),
         _ => false,
     }
+}
+
+fn is_pod_hash(hash: &str) -> bool {
+    !hash.is_empty() && hash.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]

@@ -161,6 +161,16 @@ fn activity_keeps_ours_and_the_controllers_events_about_the_rollout_newest_first
     let mut other_replica_set = scaled.clone();
     other_replica_set.metadata.name = Some("checkout-v2-6c7d.1".into());
     other_replica_set.involved_object.name = Some("checkout-v2-6c7d".into());
+    let mut analysis = scaled.clone();
+    analysis.metadata.name = Some("checkout-6c7d-2.1".into());
+    analysis.involved_object.kind = Some("AnalysisRun".into());
+    analysis.involved_object.name = Some("checkout-6c7d-2".into());
+    analysis.reason = Some("AnalysisRunFailed".into());
+    analysis.last_timestamp = at("2026-11-22T02:05:00Z");
+    // `checkout-v2`'s AnalysisRun (hash `v2`, "revision" `6c7d`) is not checkout's.
+    let mut other_analysis = analysis.clone();
+    other_analysis.metadata.name = Some("checkout-v2-6c7d-2.1".into());
+    other_analysis.involved_object.name = Some("checkout-v2-6c7d-2".into());
     let mut other_namespace = scaled.clone();
     other_namespace.metadata.name = Some("checkout-6c7d.2".into());
     other_namespace.involved_object.namespace = Some("prod".into());
@@ -174,6 +184,8 @@ fn activity_keeps_ours_and_the_controllers_events_about_the_rollout_newest_first
             scaled,
             other_replica_set,
             other_namespace,
+            analysis,
+            other_analysis,
             newer,
             controller,
         ],
@@ -188,11 +200,16 @@ fn activity_keeps_ours_and_the_controllers_events_about_the_rollout_newest_first
             ("PromotedByUser", "release-cockpit", true),
             ("RolloutAborted", "rollouts-controller", false),
             ("SuccessfulCreate", "replicaset-controller", false),
+            ("AnalysisRunFailed", "replicaset-controller", false),
             ("PromotedByUser", "release-cockpit", true),
         ],
         "listed twice counts once"
     );
-    assert!(entries[3].message.contains("aborted"));
+    assert_eq!(
+        entries[3].object.as_deref(),
+        Some("AnalysisRun checkout-6c7d-2")
+    );
+    assert!(entries[4].message.contains("aborted"));
     assert_eq!(
         entries[0].action.as_ref().map(|a| a.user.as_str()),
         Some("lab-admin")

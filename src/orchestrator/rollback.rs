@@ -1,14 +1,19 @@
 //! The rollback's outcome: after an abort, is all traffic back on a fully available stable,
 //! and how long did that take? [`assess`] decides from one reading (pure); [`track`] reads
-//! until then or a timeout (`abort --wait`, later the window); [`record`] journals it.
+//! until then or a timeout (`abort --wait`); the window feeds [`outcome`] its fleet's views
+//! ([`RollbackReading::of_view`]); [`record`] journals it.
 
 use super::journal::{CommandResult, Completion, Entry, Journal, JournalError};
 use crate::cluster::{
     self, ClusterError, ReplicaSetInfo, RolloutDetail, detail_of, rollout_replica_sets,
 };
-use crate::model::{Rollout, RolloutRef, StrategyKind};
+use crate::model::{Rollout, RolloutRef, RolloutView, StrategyKind};
 use serde::Serialize;
 use std::time::Duration;
+
+/// The time a rollback should take at most, from the abort to all traffic on a fully
+/// available stable: what "complete in 12 s" is measured against.
+pub const TARGET: Duration = Duration::from_secs(30);
 
 /// How often [`track`] reads the rollout and its ReplicaSets.
 pub const TRACK_EVERY: Duration = Duration::from_millis(500);
@@ -49,6 +54,16 @@ impl RollbackReading {
                     .map_or(0, |rs| rs.available),
             )
         };
+        RollbackReading {
+            desired: rollout.spec.replicas.unwrap_or(1),
+            stable_available,
+            ..RollbackReading::of_view(view)
+        }
+    }
+
+    /// The reading of a rollout's view alone, as the window's fleet watch delivers it (no
+    /// ReplicaSets: the rollout's available pods stand for stable's, see [`assess`]).
+    pub fn of_view(view: &RolloutView) -> RollbackReading {
         let canary_in_progress =
             view.current_hash.is_some() && view.current_hash != view.stable_hash;
         RollbackReading {
@@ -61,8 +76,8 @@ impl RollbackReading {
                 0
             },
             active_hash: view.active_hash.clone(),
-            desired: rollout.spec.replicas.unwrap_or(1),
-            stable_available,
+            desired: view.desired_replicas,
+            stable_available: None,
             available: view.available_replicas,
         }
     }

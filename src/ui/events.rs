@@ -237,8 +237,12 @@ pub enum BackendRequest {
         rollout: Option<RolloutRef>,
         window_secs: u64,
     },
-    /// Fetch the audit trail of this rollout.
-    LoadActivity(RolloutRef),
+    /// Watch the activity (audit entries and the controller's Events) of this rollout (none:
+    /// stop); answered by `AppEvent::Activity` after the first list and after every Event.
+    WatchActivity(Option<RolloutRef>),
+    /// The window saw a rollback's outcome: journal it beside the abort this window sent to
+    /// that rollout, if it sent one.
+    RecordRollback(crate::orchestrator::rollback::RollbackOutcome),
     /// Open a file dialog for a kubeconfig; answered by `AppEvent::KubeconfigPicked`.
     PickKubeconfig,
     /// Start the embedded lab and connect to it.

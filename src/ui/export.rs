@@ -233,11 +233,13 @@ mod tests {
             Marker {
                 t_secs: 1_763_776_800.0,
                 kind: MarkerKind::Step,
+                origin: crate::ui::timeline::MarkerOrigin::Observed,
                 label: "step 1 (weight 20%)".into(),
             },
             Marker {
                 t_secs: 1_763_776_860.0,
                 kind: MarkerKind::Pause,
+                origin: crate::ui::timeline::MarkerOrigin::Observed,
                 label: "paused: CanaryPauseStep".into(),
             },
         ];

@@ -9,6 +9,7 @@ pub mod events;
 pub mod export;
 pub mod fleet;
 pub mod keyboard;
+pub mod rollback;
 pub mod rollout;
 pub mod settings;
 pub mod theme;

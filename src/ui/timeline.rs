@@ -1,5 +1,6 @@
 //! Markers on the time axis: step changes, pauses, promotions, aborts and manual actions,
-//! derived from successive fleet snapshots of a rollout and from its audit trail.
+//! derived from successive fleet snapshots of a rollout, from its audit trail (the cockpit's
+//! own) and from the controller's Events, each marker saying which of the three it came from.
 
 use super::events::ActivityEntry;
 use crate::model::{Phase, RolloutView};
@@ -13,6 +14,21 @@ pub enum MarkerKind {
     Abort,
     /// Something a person (or `auto`) did, from the audit trail.
     Manual,
+    /// A Warning Event of the controller that is not an abort (`AnalysisRunFailed`, …).
+    Warning,
+    /// Any other Event of the controller (`ScalingReplicaSet`, `AnalysisRunRunning`, …).
+    Event,
+}
+
+/// Who put a marker on the time axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerOrigin {
+    /// The cockpit's audit trail: a person or `auto` through the orchestration API.
+    Cockpit,
+    /// An Event the controller (or another component) recorded.
+    Controller,
+    /// A change this window saw between two snapshots of the rollout.
+    Observed,
 }
 
 impl MarkerKind {
@@ -23,6 +39,8 @@ impl MarkerKind {
             MarkerKind::Promotion => "promotion",
             MarkerKind::Abort => "abort",
             MarkerKind::Manual => "action",
+            MarkerKind::Warning => "warning",
+            MarkerKind::Event => "event",
         }
     }
 }
@@ -33,6 +51,7 @@ pub struct Marker {
     pub t_secs: f64,
     pub kind: MarkerKind,
     pub label: String,
+    pub origin: MarkerOrigin,
 }
 
 /// The markers the change from `old` to `new` (seen at `now_secs`) deserves.
@@ -43,6 +62,7 @@ pub fn transition_markers(old: &RolloutView, new: &RolloutView, now_secs: f64) -
             t_secs: now_secs,
             kind,
             label,
+            origin: MarkerOrigin::Observed,
         })
     };
     if new.aborted && !old.aborted {
@@ -74,22 +94,51 @@ pub fn transition_markers(old: &RolloutView, new: &RolloutView, now_secs: f64) -
     out
 }
 
-/// Markers for the audit trail's entries (ours: the controller's steps and aborts already
-/// leave transition markers).
+/// Markers for the activity: the cockpit's audit entries and the controller's Events.
 pub fn activity_markers(entries: &[ActivityEntry]) -> Vec<Marker> {
     entries
         .iter()
-        .filter(|e| e.ours)
-        .map(|e| Marker {
-            t_secs: e.time_secs,
-            kind: match e.verb.as_str() {
-                "abort" => MarkerKind::Abort,
-                "promote" | "promote-full" => MarkerKind::Promotion,
-                _ => MarkerKind::Manual,
-            },
-            label: format!("{} by {}", e.verb, e.user),
+        .filter(|e| e.time_secs > 0.0)
+        .map(|e| {
+            if e.ours {
+                Marker {
+                    t_secs: e.time_secs,
+                    kind: match e.verb.as_str() {
+                        "abort" => MarkerKind::Abort,
+                        "promote" | "promote-full" => MarkerKind::Promotion,
+                        _ if e.warning => MarkerKind::Warning,
+                        _ => MarkerKind::Manual,
+                    },
+                    // The window's own notes (a rollback's outcome) have no person.
+                    label: if e.user.is_empty() {
+                        e.verb.clone()
+                    } else {
+                        format!("{} by {}", e.verb, e.user)
+                    },
+                    origin: MarkerOrigin::Cockpit,
+                }
+            } else {
+                Marker {
+                    t_secs: e.time_secs,
+                    kind: controller_kind(&e.verb, e.warning),
+                    label: format!("{} ({})", e.verb, e.source),
+                    origin: MarkerOrigin::Controller,
+                }
+            }
         })
         .collect()
+}
+
+/// What an Event of the controller marks, by its reason (and type).
+fn controller_kind(reason: &str, warning: bool) -> MarkerKind {
+    match reason {
+        r if r.contains("Aborted") => MarkerKind::Abort,
+        "RolloutCompleted" | "RolloutPromoted" => MarkerKind::Promotion,
+        "RolloutPaused" => MarkerKind::Pause,
+        "RolloutStepCompleted" => MarkerKind::Step,
+        _ if warning => MarkerKind::Warning,
+        _ => MarkerKind::Event,
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +164,66 @@ mod tests {
             [MarkerKind::Abort]
         );
         assert_eq!(marks[0].t_secs, 200.0);
+    }
+
+    fn entry(t: f64, ours: bool, verb: &str, warning: bool) -> ActivityEntry {
+        ActivityEntry {
+            time_secs: t,
+            user: if ours {
+                "lab-admin".into()
+            } else {
+                String::new()
+            },
+            verb: verb.into(),
+            comment: None,
+            detail: String::new(),
+            source: if ours {
+                "release-cockpit"
+            } else {
+                "rollouts-controller"
+            }
+            .into(),
+            ours,
+            warning,
+        }
+    }
+
+    #[test]
+    fn the_controllers_events_are_markers_apart_from_the_cockpits() {
+        let entries = [
+            entry(10.0, true, "promote", false),
+            entry(11.0, false, "RolloutStepCompleted", false),
+            entry(12.0, false, "ScalingReplicaSet", false),
+            entry(13.0, false, "RolloutAborted", true),
+            entry(14.0, false, "AnalysisRunFailed", true),
+            entry(15.0, true, "abort", false),
+        ];
+        let marks = activity_markers(&entries);
+        let seen: Vec<(MarkerKind, MarkerOrigin, &str)> = marks
+            .iter()
+            .map(|m| (m.kind, m.origin, m.label.as_str()))
+            .collect();
+        use MarkerKind::*;
+        use MarkerOrigin::*;
+        assert_eq!(
+            seen,
+            [
+                (Promotion, Cockpit, "promote by lab-admin"),
+                (
+                    Step,
+                    Controller,
+                    "RolloutStepCompleted (rollouts-controller)"
+                ),
+                (Event, Controller, "ScalingReplicaSet (rollouts-controller)"),
+                (Abort, Controller, "RolloutAborted (rollouts-controller)"),
+                (
+                    Warning,
+                    Controller,
+                    "AnalysisRunFailed (rollouts-controller)"
+                ),
+                (Abort, Cockpit, "abort by lab-admin"),
+            ]
+        );
     }
 
     #[test]

@@ -210,6 +210,98 @@ async fn the_activity_lists_a_promote_beside_the_controllers_step_event() {
     t.lab.shutdown().await;
 }
 
+/// The activity watch (as a viewer) sends the controller's Event about the rollout and its
+/// ReplicaSet though the rollout does not change, and the promote's audit entry without
+/// anyone reading the list again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_activity_watch_sees_a_controller_event_that_changes_nothing_else() {
+    use futures::StreamExt;
+    use orchestrator::ActivityUpdate;
+    let t = TestLab::start().await;
+    let at_approval = t.checkout_at_approval().await;
+    let updates = orchestrator::watch_activity(t.client(VIEWER).await, checkout(VIEWER));
+    futures::pin_mut!(updates);
+    let mut next = async || -> Vec<orchestrator::ActivityEntry> {
+        match tokio::time::timeout(Duration::from_secs(10), updates.next()).await {
+            Ok(Some(ActivityUpdate::Entries(entries))) => entries,
+            other => panic!("no activity within 10 s: {other:?}"),
+        }
+    };
+    let first = next().await;
+    assert!(
+        first.iter().any(|e| e.reason == "RolloutStepCompleted"),
+        "the initial list has the controller's Events: {first:#?}"
+    );
+    let hash = at_approval["status"]["currentPodHash"]
+        .as_str()
+        .expect("pod hash");
+    // What the controller's recorder would send, straight to the API server: the rollout
+    // itself stays as it is.
+    let events: kube::Api<k8s_openapi::api::core::v1::Event> =
+        kube::Api::namespaced(t.client(ADMIN).await, "demo");
+    for (kind, name, reason) in [
+        ("Rollout", "checkout".to_string(), "AnalysisRunRunning"),
+        (
+            "ReplicaSet",
+            format!("checkout-{hash}"),
+            "ScalingReplicaSet",
+        ),
+    ] {
+        let event: k8s_openapi::api::core::v1::Event = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": format!("{name}.watch-test-{reason}"), "namespace": "demo"},
+            "involvedObject": {"kind": kind, "name": name, "namespace": "demo"},
+            "reason": reason,
+            "message": "seen by the watch",
+            "type": "Normal",
+            "source": {"component": "rollouts-controller"},
+            "lastTimestamp": jiff::Timestamp::now().to_string(),
+            "count": 1,
+        }))
+        .expect("event");
+        events
+            .create(&kube::api::PostParams::default(), &event)
+            .await
+            .expect("create event");
+    }
+    let seen = |entries: &[orchestrator::ActivityEntry], reason: &str| {
+        entries
+            .iter()
+            .any(|e| e.reason == reason && e.message == "seen by the watch" && !e.ours)
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let entries = next().await;
+        if seen(&entries, "AnalysisRunRunning") && seen(&entries, "ScalingReplicaSet") {
+            assert!(entries.len() <= orchestrator::ACTIVITY_LIMIT);
+            assert!(
+                entries.windows(2).all(|w| w[0].time >= w[1].time),
+                "newest first"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{entries:#?}");
+    }
+    assert_eq!(
+        t.rollout("checkout")["metadata"]["resourceVersion"],
+        at_approval["metadata"]["resourceVersion"],
+        "the rollout did not change"
+    );
+    // A promote through the orchestration API: its audit Event arrives on the same watch.
+    let (code, out, err) = t.cli(&["--context", ADMIN, "promote", "checkout"]).await;
+    assert_eq!(code, 0, "stdout {out} stderr {err}");
+    loop {
+        let entries = next().await;
+        if entries
+            .iter()
+            .any(|e| e.ours && e.reason == "PromotedByUser")
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline + Duration::from_secs(10));
+    }
+    t.lab.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_mode_sends_nothing() {
     let t = TestLab::start().await;

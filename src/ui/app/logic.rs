@@ -3,11 +3,13 @@
 
 use super::{AppState, CockpitApp, ContextStatus, MetricsState, SessionAction, UiCommand};
 use crate::model::{RolloutRef, RolloutView};
+use crate::orchestrator::rollback::RollbackOutcome;
 use crate::ui::dialogs::Dialog;
 use crate::ui::events::{AppEvent, BackendRequest, ContextState};
 use crate::ui::export;
 use crate::ui::fleet;
 use crate::ui::keyboard;
+use crate::ui::rollback::RollbackTracker;
 use crate::ui::rollout::actions;
 use crate::ui::theme::now_secs;
 use crate::ui::timeline;
@@ -24,6 +26,9 @@ impl CockpitApp {
             for r in requests {
                 self.backend.send(r);
             }
+        }
+        for r in self.state.tick_rollbacks(now_secs()) {
+            self.backend.send(r);
         }
         let theme = self.state.settings.theme_preference();
         if self.applied_theme != Some(theme) {
@@ -111,7 +116,8 @@ impl AppState {
         }
     }
 
-    /// The markers of a rollout: changes this window saw, and its audit trail, oldest first.
+    /// The markers of a rollout: changes this window saw, its audit trail and the controller's
+    /// Events, oldest first.
     pub fn markers_for(&self, r: &RolloutRef) -> Vec<timeline::Marker> {
         let mut markers: Vec<timeline::Marker> = self.markers.get(r).cloned().unwrap_or_default();
         if let Some(entries) = self.activity.get(r) {
@@ -182,12 +188,10 @@ impl AppState {
                 self.access.insert((context, namespace), access);
             }
             AppEvent::Fleet { context, rollouts } => {
-                let selected_moved = self.apply_fleet(context, rollouts, now);
-                let mut requests = self.select_first_waiting();
-                // Someone (another window, the CLI, `auto`) may have acted: read the trail.
-                if let (true, Some(r)) = (selected_moved, self.selected.clone()) {
-                    requests.push(BackendRequest::LoadActivity(r));
-                }
+                // The activity watch sees what others (another window, the CLI, `auto`, the
+                // controller) record, whether or not the rollout moved.
+                let mut requests = self.apply_fleet(context, rollouts, now);
+                requests.extend(self.select_first_waiting());
                 return requests;
             }
             AppEvent::Metrics(snapshot) => {
@@ -204,7 +208,6 @@ impl AppState {
                 let text = format!("{}: {}", outcome.rollout, outcome.summary);
                 self.record(&outcome.rollout, text.clone(), now);
                 self.toasts.push(kind, text);
-                return vec![BackendRequest::LoadActivity(outcome.rollout)];
             }
             AppEvent::CommandFailed { command, error } => {
                 self.record(
@@ -214,7 +217,13 @@ impl AppState {
                 );
                 self.toasts.push(ToastKind::Error, error);
             }
-            AppEvent::Activity { rollout, entries } => {
+            AppEvent::Activity {
+                rollout,
+                mut entries,
+            } => {
+                if let Some(notes) = self.rollback_notes.get(&rollout) {
+                    entries.extend(notes.iter().cloned());
+                }
                 self.activity.insert(rollout, entries);
             }
             AppEvent::Verdict { rollout, verdict } => {
@@ -281,16 +290,76 @@ impl AppState {
             })
     }
 
-    /// Replace one context's rollouts, leaving markers where a rollout changed; true when
-    /// the selected rollout changed step, pause or phase.
-    fn apply_fleet(&mut self, context: String, rollouts: Vec<RolloutView>, now: f64) -> bool {
-        let mut selected_moved = false;
+    /// Rollbacks in time: stuck once their minute is over, though no new view came.
+    pub fn tick_rollbacks(&mut self, now: f64) -> Vec<BackendRequest> {
+        let reached: Vec<_> = self
+            .rollbacks
+            .iter_mut()
+            .filter_map(|(r, t)| t.tick(now).map(|done| (r.clone(), done)))
+            .collect();
+        reached
+            .into_iter()
+            .map(|(r, done)| self.note_rollback(&r, done, now))
+            .collect()
+    }
+
+    /// Follow the rollback of every aborted rollout in `rollouts`; a retried one is dropped.
+    fn track_rollbacks(&mut self, rollouts: &[RolloutView], now: f64) -> Vec<BackendRequest> {
+        let mut requests = Vec::new();
+        for view in rollouts {
+            let r = &view.reference;
+            if !view.aborted {
+                self.rollbacks.remove(r);
+                continue;
+            }
+            // Seen before this abort: the fleet watch delivered every change since.
+            let watched = self
+                .fleet
+                .get(&r.context)
+                .and_then(|old| old.iter().find(|o| &o.reference == r))
+                .is_some_and(|o| !o.aborted || o.aborted_at != view.aborted_at);
+            let tracker = self
+                .rollbacks
+                .entry(r.clone())
+                .and_modify(|t| {
+                    if t.aborted_at != view.aborted_at && view.aborted_at.is_some() {
+                        // Retried and aborted again between two views: a new rollback.
+                        *t = RollbackTracker::start(view, now, true);
+                    }
+                })
+                .or_insert_with(|| RollbackTracker::start(view, now, watched));
+            if let Some(done) = tracker.update(view, now) {
+                requests.push(self.note_rollback(r, done, now));
+            }
+        }
+        requests
+    }
+
+    /// An outcome the window reached goes into the rollout's activity, and into the journal
+    /// beside the abort when this window sent it.
+    fn note_rollback(&mut self, r: &RolloutRef, done: RollbackOutcome, now: f64) -> BackendRequest {
+        let entry = crate::ui::rollback::activity_entry(&done, now);
+        self.rollback_notes
+            .entry(r.clone())
+            .or_default()
+            .push(entry.clone());
+        self.activity.entry(r.clone()).or_default().push(entry);
+        BackendRequest::RecordRollback(done)
+    }
+
+    /// Replace one context's rollouts, leaving markers where a rollout changed.
+    fn apply_fleet(
+        &mut self,
+        context: String,
+        rollouts: Vec<RolloutView>,
+        now: f64,
+    ) -> Vec<BackendRequest> {
+        let requests = self.track_rollbacks(&rollouts, now);
         if let Some(old) = self.fleet.get(&context) {
             for new in &rollouts {
                 if let Some(before) = old.iter().find(|o| o.reference == new.reference) {
                     let marks = timeline::transition_markers(before, new, now);
                     if !marks.is_empty() {
-                        selected_moved |= self.selected.as_ref() == Some(&new.reference);
                         self.markers
                             .entry(new.reference.clone())
                             .or_default()
@@ -300,7 +369,7 @@ impl AppState {
             }
         }
         self.fleet.insert(context, rollouts);
-        selected_moved
+        requests
     }
 
     fn record(&mut self, rollout: &RolloutRef, text: String, now: f64) {
@@ -419,7 +488,7 @@ impl AppState {
                 rollout: Some(r.clone()),
                 window_secs: METRICS_WINDOW_SECS,
             },
-            BackendRequest::LoadActivity(r),
+            BackendRequest::WatchActivity(Some(r)),
         ]
     }
 
@@ -430,7 +499,10 @@ impl AppState {
             return Vec::new();
         };
         let r = &view.reference;
-        let markers = self.markers_for(r);
+        // The review's timings hold steps and actions; the controller's Events are listed
+        // in its activity already.
+        let mut markers = self.markers_for(r);
+        markers.retain(|m| m.origin != timeline::MarkerOrigin::Controller);
         let (suggested_name, contents) = if markdown {
             let review = export::Review {
                 view,

@@ -123,6 +123,10 @@ pub struct AppState {
     pub activity: HashMap<RolloutRef, Vec<ActivityEntry>>,
     pub verdicts: HashMap<RolloutRef, VerdictView>,
     pub session_actions: HashMap<RolloutRef, Vec<SessionAction>>,
+    /// Rollbacks under way or done, per aborted rollout (gone once it is retried).
+    pub rollbacks: HashMap<RolloutRef, crate::ui::rollback::RollbackTracker>,
+    /// The rollback outcomes this window reached, kept in the activity when it is re-sent.
+    pub rollback_notes: HashMap<RolloutRef, Vec<ActivityEntry>>,
     pub weight_draft: Option<(RolloutRef, i32)>,
     pub dialog: Option<Dialog>,
     pub help_open: bool,
@@ -156,6 +160,8 @@ impl AppState {
             activity: HashMap::new(),
             verdicts: HashMap::new(),
             session_actions: HashMap::new(),
+            rollbacks: HashMap::new(),
+            rollback_notes: HashMap::new(),
             weight_draft: None,
             dialog: None,
             help_open: false,

@@ -1,14 +1,21 @@
 //! Commands from the window's buttons: the context's client, then
 //! `orchestrator::execute_with` — the same choke point the CLI verbs use (guards, identity,
-//! permissions, journal, audit) — answered with the outcome or the error in words.
+//! permissions, journal, audit) — answered with the outcome or the error in words; and the
+//! rollback's outcome the window saw, journaled beside the abort this window sent.
 
 use super::EventSink;
 use super::fleet::Current;
 use super::trust::Trust;
-use crate::model::{Command, Outcome};
+use crate::model::{Command, Outcome, RolloutRef, Verb};
+use crate::orchestrator::rollback::{self, RollbackOutcome};
 use crate::orchestrator::{self, ExecuteOptions, Journal};
 use crate::ui::events::AppEvent;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The journal id of the last abort this window sent, per rollout: where the rollback's
+/// outcome goes once the window sees one.
+pub type SentAborts = Arc<Mutex<HashMap<RolloutRef, String>>>;
 
 /// One command and what it runs with.
 pub struct CommandJob {
@@ -17,6 +24,7 @@ pub struct CommandJob {
     pub trust: Arc<Trust>,
     pub options: ExecuteOptions,
     pub command: Command,
+    pub aborts: SentAborts,
 }
 
 /// Run one command and tell the window how it went.
@@ -27,6 +35,7 @@ pub async fn execute(job: CommandJob) {
         trust,
         mut options,
         command,
+        aborts,
     } = job;
     let context = &command.target.context;
     // What the window already knows saves the orchestrator a round trip; a 403 that still
@@ -34,7 +43,10 @@ pub async fn execute(job: CommandJob) {
     options.identity = trust.identity(context);
     options.access = trust.access.fresh(context, &command.target.namespace);
     let event = match run(current, &command, &options).await {
-        Ok((outcome, warnings)) => {
+        Ok((outcome, id, warnings)) => {
+            if outcome.verb == Verb::Abort {
+                super::lock(&aborts).insert(command.target.clone(), id);
+            }
             for warning in warnings {
                 sink.emit(AppEvent::Problem(warning));
             }
@@ -49,7 +61,7 @@ async fn run(
     current: Option<Current>,
     command: &Command,
     options: &ExecuteOptions,
-) -> Result<(Outcome, Vec<String>), String> {
+) -> Result<(Outcome, String, Vec<String>), String> {
     let Some(current) = current else {
         return Err(format!(
             "{} {} was not sent: no kubeconfig is loaded yet; open one (File → Open \
@@ -65,8 +77,35 @@ async fn run(
         .map_err(|e| e.to_string())?;
     orchestrator::execute_with(&client, command, options)
         .await
-        .map(|done| (done.outcome, done.warnings))
+        .map(|done| (done.outcome, done.id, done.warnings))
         .map_err(|e| e.to_string())
+}
+
+/// Journals the rollback's outcome as a second outcome line of the abort this window sent
+/// to `done.rollout` (nothing when the abort came from elsewhere: the CLI's `--wait` and
+/// `auto` journal their own). A complete rollback closes it; a stuck one may still complete.
+pub fn record_rollback(journal: Option<Journal>, aborts: &SentAborts, done: &RollbackOutcome) {
+    let id = {
+        let mut sent = super::lock(aborts);
+        if done.complete {
+            sent.remove(&done.rollout)
+        } else {
+            sent.get(&done.rollout).cloned()
+        }
+    };
+    let Some(id) = id else {
+        return;
+    };
+    let journal = match journal.map_or_else(Journal::default_location, Ok) {
+        Ok(journal) => journal,
+        Err(e) => {
+            tracing::warn!("the rollback's outcome was not journaled: {e}");
+            return;
+        }
+    };
+    if let Err(e) = rollback::record(&journal, &id, done) {
+        tracing::warn!("the rollback's outcome was not journaled: {e}");
+    }
 }
 
 /// Commands whose process stopped between the journal's intent and its outcome, in words;

@@ -2,7 +2,7 @@
 //! answered with `AppEvent`s over a channel, followed by `request_repaint`. The UI thread
 //! never awaits: a context per task (`fleet`), commands through `orchestrator::execute`
 //! (`commands`), the kubeconfig files (`kubeconfig`), who the user is (`trust`), the
-//! selected rollout's metrics (`metrics`), the embedded lab (`lab`).
+//! selected rollout's metrics (`metrics`) and activity (`trust`), the embedded lab (`lab`).
 
 mod commands;
 mod fleet;
@@ -75,6 +75,10 @@ struct Shared {
     settings: Mutex<Settings>,
     /// The selected rollout's metrics task; aborted when the selection changes.
     metrics_task: Mutex<Option<MetricsStream>>,
+    /// This window's aborts by rollout, for journaling their rollback's outcome.
+    aborts: commands::SentAborts,
+    /// The selected rollout's activity watch; aborted when the selection changes.
+    activity_task: Mutex<Option<tokio::task::AbortHandle>>,
     /// The lab this window started (`--lab`, "Start the lab").
     lab: Mutex<Option<lab::LabState>>,
     /// Identity and permission answers per context.
@@ -139,6 +143,8 @@ impl TokioBackend {
                 fleet,
                 settings: Mutex::new(Settings::default()),
                 metrics_task: Mutex::new(None),
+                activity_task: Mutex::new(None),
+                aborts: commands::SentAborts::default(),
                 lab: Mutex::new(None),
                 trust,
                 options,
@@ -172,21 +178,28 @@ impl TokioBackend {
                 ..ExecuteOptions::default()
             },
             command,
+            aborts: shared.aborts.clone(),
         };
         shared.runtime.spawn(commands::execute(job));
     }
 
-    fn load_activity(&self, rollout: RolloutRef) {
-        let Some(current) = lock(&self.shared.current).clone() else {
+    /// Watch the activity of `rollout` (none: stop); the previous watch stops first.
+    fn watch_activity(&self, rollout: Option<RolloutRef>) {
+        let mut task = lock(&self.shared.activity_task);
+        if let Some(previous) = task.take() {
+            previous.abort();
+        }
+        let (Some(rollout), Some(current)) = (rollout, lock(&self.shared.current).clone()) else {
             return;
         };
         let sink = self.shared.sink.clone();
-        self.shared.runtime.spawn(async move {
+        let watch = self.shared.runtime.spawn(async move {
             match current.kubeconfig.client(&rollout.context).await {
-                Ok(client) => trust::load_activity(&sink, &client, rollout).await,
+                Ok(client) => trust::watch_activity(&sink, client, rollout).await,
                 Err(e) => sink.emit(AppEvent::Problem(e.to_string())),
             }
         });
+        *task = Some(watch.abort_handle());
     }
 
     fn load_kubeconfig(&self, extra_files: Vec<PathBuf>) {
@@ -324,6 +337,9 @@ impl Drop for TokioBackend {
         if let Some(metrics) = lock(&self.shared.metrics_task).take() {
             metrics.task.abort();
         }
+        if let Some(activity) = lock(&self.shared.activity_task).take() {
+            activity.abort();
+        }
         lab::stop(&self.shared);
     }
 }
@@ -348,7 +364,14 @@ impl Backend for TokioBackend {
                 window_secs,
             } => self.watch_metrics(rollout, window_secs),
             BackendRequest::Configure(settings) => self.configure(*settings),
-            BackendRequest::LoadActivity(rollout) => self.load_activity(rollout),
+            BackendRequest::WatchActivity(rollout) => self.watch_activity(rollout),
+            BackendRequest::RecordRollback(done) => {
+                let journal = self.shared.options.journal.clone();
+                let aborts = self.shared.aborts.clone();
+                self.shared.runtime.spawn_blocking(move || {
+                    commands::record_rollback(journal, &aborts, &done);
+                });
+            }
         }
     }
 }

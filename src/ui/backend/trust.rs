@@ -91,16 +91,21 @@ pub fn window_access(answer: &orchestrator::Access) -> Access {
 }
 
 /// The rollout's activity (our audit Events and the controller's Events about the rollout
-/// and its ReplicaSets), for the activity panel.
-pub async fn load_activity(sink: &EventSink, client: &kube::Client, rollout: RolloutRef) {
-    match orchestrator::activity(client, &rollout).await {
-        Ok(entries) => sink.emit(AppEvent::Activity {
-            entries: entries.iter().map(activity_entry).collect(),
-            rollout,
-        }),
-        Err(e) => sink.emit(AppEvent::Problem(format!(
-            "could not read the activity of {rollout}: {e}"
-        ))),
+/// and its ReplicaSets), for the activity panel: sent after the first list and again after
+/// every Event, until the task is aborted (another rollout selected).
+pub async fn watch_activity(sink: &EventSink, client: kube::Client, rollout: RolloutRef) {
+    let updates = orchestrator::watch_activity(client, rollout.clone());
+    futures::pin_mut!(updates);
+    while let Some(update) = futures::StreamExt::next(&mut updates).await {
+        sink.emit(match update {
+            orchestrator::ActivityUpdate::Entries(entries) => AppEvent::Activity {
+                entries: entries.iter().map(activity_entry).collect(),
+                rollout: rollout.clone(),
+            },
+            orchestrator::ActivityUpdate::Error(e) => {
+                AppEvent::Problem(format!("could not watch the activity of {rollout}: {e}"))
+            }
+        });
     }
 }
 

@@ -1,10 +1,11 @@
 //! The rollout header: a title line (name, phase, waiting mark) above the action bar, and under
 //! it the details: versions (stable/canary or active/preview) with their hashes and the image,
-//! the revision, traffic, the controller's message, what a pipeline's `auto` is doing and the
-//! judge's verdict when there is one.
+//! the revision, the rollback's outcome after an abort, traffic, the controller's message, what
+//! a pipeline's `auto` is doing and the judge's verdict when there is one.
 
 use crate::model::{RolloutView, StrategyKind, VersionRole};
 use crate::ui::events::VerdictView;
+use crate::ui::rollback::RollbackStatus;
 use crate::ui::theme;
 
 /// The title line: name, namespace and context, phase and the waiting mark. One line that does
@@ -24,7 +25,12 @@ pub fn title_ui(ui: &mut egui::Ui, view: &RolloutView) {
 
 /// The details under the action bar: versions, traffic, the controller's message and the
 /// verdict, whose lines come and go with the data.
-pub fn details_ui(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
+pub fn details_ui(
+    ui: &mut egui::Ui,
+    view: &RolloutView,
+    verdict: Option<&VerdictView>,
+    rollback: Option<&RollbackStatus>,
+) {
     let r = &view.reference;
     ui.horizontal_top(|ui| {
         egui::Grid::new(("header-versions", r))
@@ -35,7 +41,15 @@ pub fn details_ui(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&Verdic
         egui::Grid::new(("header-state", r))
             .num_columns(2)
             .spacing([16.0, 2.0])
-            .show(ui, |ui| state_rows(ui, view, verdict));
+            .show(ui, |ui| {
+                if let Some(rollback) = rollback {
+                    ui.weak("Rollback");
+                    ui.colored_label(rollback.color, rollback.text.as_str())
+                        .on_hover_text(ROLLBACK_HOVER);
+                    ui.end_row();
+                }
+                state_rows(ui, view, verdict)
+            });
     });
 }
 
@@ -136,6 +150,9 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
         }
     }
 }
+
+/// What the rollback line measures, on hover.
+pub const ROLLBACK_HOVER: &str = "From the abort (status.abortedAt) until no traffic goes to the new version and stable has every pod it should, available; timed against 30 s and called stuck after 60 s. The same test as `release-cockpit abort NAME --wait`.";
 
 /// Why the pipeline line is there, on hover.
 pub const AUTO_STATUS_HOVER: &str = "A pipeline's `release-cockpit auto` drives this rollout: it \

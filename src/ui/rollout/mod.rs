@@ -52,7 +52,8 @@ pub fn rollout_ui(
     let draft = draft_for(state, &selected);
     action_bar::action_bar_ui(ui, &input, draft, out);
     ui.add_space(4.0);
-    header::details_ui(ui, &view, state.verdicts.get(&selected));
+    let rollback = state.rollbacks.get(&selected).map(|t| t.status(now_secs));
+    header::details_ui(ui, &view, state.verdicts.get(&selected), rollback.as_ref());
     ui.separator();
     egui::Panel::left(("rollout-left", &selected))
         .resizable(true)

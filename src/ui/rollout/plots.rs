@@ -1,11 +1,12 @@
 //! Three plots on one linked time axis (and one linked cursor): traffic share, error rate
 //! and p95 per version, coloured by role. Gaps in the data are drawn as breaks; markers show
-//! step changes, pauses, promotions, aborts and manual actions; stale data says so.
+//! step changes, pauses, promotions, aborts and manual actions (the cockpit's own: solid ◆;
+//! the controller's Events: dotted ○, Warnings in the error colour); stale data says so.
 
 use crate::model::{MetricsSnapshot, Signal, Version};
 use crate::ui::app::PlotView;
 use crate::ui::theme;
-use crate::ui::timeline::{Marker, MarkerKind};
+use crate::ui::timeline::{Marker, MarkerKind, MarkerOrigin};
 
 /// The lines of one signal for one version: a legend label, a colour, and the runs of
 /// consecutive points between gaps.
@@ -124,12 +125,47 @@ fn source_name(source: &str) -> &str {
     }
 }
 
-fn marker_color(kind: MarkerKind) -> egui::Color32 {
-    match kind {
-        MarkerKind::Abort => theme::ERROR,
+/// How a marker's line is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerLine {
+    /// The cockpit's own audit entries.
+    Solid,
+    /// Changes this window saw between two snapshots.
+    Dashed,
+    /// The controller's Events.
+    Dotted,
+}
+
+/// A marker's look: who put it there shows in the line and the mark before its label, what
+/// it marks in the colour (aborts and Warning Events in the error colour).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MarkerStyle {
+    pub color: egui::Color32,
+    pub line: MarkerLine,
+    pub width: f32,
+    /// Before the label under the plots: the activity panel's ◆ (ours) or ○ (theirs).
+    pub mark: &'static str,
+}
+
+pub fn marker_style(m: &Marker) -> MarkerStyle {
+    use super::activity::{OURS_MARK, THEIRS_MARK};
+    let color = match m.kind {
+        MarkerKind::Abort | MarkerKind::Warning => theme::ERROR,
         MarkerKind::Promotion => theme::OK,
         MarkerKind::Pause => theme::WARN,
-        MarkerKind::Step | MarkerKind::Manual => egui::Color32::GRAY,
+        MarkerKind::Manual => theme::COCKPIT,
+        MarkerKind::Step | MarkerKind::Event => egui::Color32::GRAY,
+    };
+    let (line, width, mark) = match m.origin {
+        MarkerOrigin::Cockpit => (MarkerLine::Solid, 2.0, OURS_MARK),
+        MarkerOrigin::Controller => (MarkerLine::Dotted, 1.5, THEIRS_MARK),
+        MarkerOrigin::Observed => (MarkerLine::Dashed, 1.0, ""),
+    };
+    MarkerStyle {
+        color,
+        line,
+        width,
+        mark,
     }
 }
 
@@ -243,10 +279,16 @@ pub fn plots_ui(
                     }
                 }
                 for m in markers {
+                    let style = marker_style(m);
                     plot_ui.vline(
                         egui_plot::VLine::new("", m.t_secs)
-                            .color(marker_color(m.kind))
-                            .style(egui_plot::LineStyle::dashed_dense()),
+                            .color(style.color)
+                            .width(style.width)
+                            .style(match style.line {
+                                MarkerLine::Solid => egui_plot::LineStyle::Solid,
+                                MarkerLine::Dashed => egui_plot::LineStyle::dashed_dense(),
+                                MarkerLine::Dotted => egui_plot::LineStyle::dotted_dense(),
+                            }),
                     );
                 }
             });
@@ -323,9 +365,19 @@ fn markers_legend_ui(ui: &mut egui::Ui, markers: &[Marker]) {
     ui.horizontal_wrapped(|ui| {
         ui.weak("Markers:");
         for m in markers.iter().rev().take(6) {
+            let style = marker_style(m);
             ui.colored_label(
-                marker_color(m.kind),
-                format!("{} {}", theme::clock(m.t_secs), m.label),
+                style.color,
+                format!(
+                    "{}{} {}",
+                    if style.mark.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{} ", style.mark)
+                    },
+                    theme::clock(m.t_secs),
+                    m.label
+                ),
             );
         }
     });
@@ -385,6 +437,61 @@ mod tests {
         let p95 = plot_series(&snapshot(), Signal::P95Ms);
         assert_eq!(p95[0].segments, vec![vec![[10.0, 120.0]]]);
         assert!(plot_series(&snapshot(), Signal::TrafficShare).is_empty());
+    }
+
+    #[test]
+    fn the_cockpits_markers_look_apart_from_the_controllers_and_warnings_are_errors() {
+        use crate::ui::events::ActivityEntry;
+        use crate::ui::timeline::activity_markers;
+        let entry = |t: f64, ours: bool, verb: &str, warning: bool| ActivityEntry {
+            time_secs: t,
+            user: if ours {
+                "lab-admin".into()
+            } else {
+                String::new()
+            },
+            verb: verb.into(),
+            comment: None,
+            detail: String::new(),
+            source: if ours {
+                "release-cockpit"
+            } else {
+                "rollouts-controller"
+            }
+            .into(),
+            ours,
+            warning,
+        };
+        let markers = activity_markers(&[
+            entry(10.0, true, "abort", false),
+            entry(11.0, false, "RolloutAborted", true),
+            entry(12.0, false, "ScalingReplicaSet", false),
+            entry(13.0, true, "pause", false),
+        ]);
+        let styles: Vec<MarkerStyle> = markers.iter().map(marker_style).collect();
+        let ours_abort = styles[0];
+        let controller_abort = styles[1];
+        assert_eq!((ours_abort.line, ours_abort.mark), (MarkerLine::Solid, "◆"));
+        assert_eq!(
+            (controller_abort.line, controller_abort.mark),
+            (MarkerLine::Dotted, "○")
+        );
+        assert_eq!(
+            controller_abort.color,
+            theme::ERROR,
+            "RolloutAborted is a Warning"
+        );
+        assert_eq!(ours_abort.color, theme::ERROR);
+        assert_ne!(
+            styles[2].color,
+            theme::ERROR,
+            "a Normal Event is not an error"
+        );
+        assert_eq!(
+            styles[3].color,
+            theme::COCKPIT,
+            "a person's action: the cockpit's colour"
+        );
     }
 
     #[test]
