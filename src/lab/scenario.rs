@@ -75,7 +75,7 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
             ));
             // A step analysis that ends Inconclusive (2 % errors: not clean, not failing) and
             // waits for a person.
-            let catalog = App::canary(
+            let mut catalog = App::canary(
                 "catalog",
                 "shop",
                 3,
@@ -88,7 +88,8 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
                     {"setWeight": 50}, {"pause": {"duration": "1m"}}
                 ]),
             );
-            let murky = profile(0.025, 35.0, 100.0, None);
+            catalog.requests_per_second = Some(200.0);
+            let murky = profile(0.03, 35.0, 100.0, None);
             objects.extend(catalog.mid_update(("7.1.0", healthy()), ("7.2.0", murky), 4, now));
         }
         "healthy" => {
@@ -153,17 +154,17 @@ fn error_rate_template() -> Value {
     )
 }
 
-/// The demo's step analysis: one measurement after 30 s; clean below 1 %, failing from 5 %,
-/// in between Inconclusive (a person decides).
+/// The demo's step analysis: one measurement after a minute; clean up to 0.5 %, failing
+/// from 8 %, in between Inconclusive (a person decides).
 fn smoke_template() -> Value {
     analysis_template(
         "smoke-error-rate",
         json!({
             "name": "error-rate",
-            "interval": "30s",
+            "interval": "1m",
             "count": 1,
-            "successCondition": "result[0] <= 0.01",
-            "failureCondition": "result[0] >= 0.05",
+            "successCondition": "result[0] <= 0.005",
+            "failureCondition": "result[0] >= 0.08",
             "failureLimit": 0,
             "inconclusiveLimit": 0,
         }),
