@@ -43,6 +43,11 @@ pub enum AppEvent {
         rollout: RolloutRef,
         entries: Vec<ActivityEntry>,
     },
+    /// The controller's AnalysisRuns of one rollout, newest first (read with its detail).
+    AnalysisRuns {
+        rollout: RolloutRef,
+        runs: Vec<crate::model::AnalysisRunSummary>,
+    },
     /// The canary judge's latest verdict on one rollout.
     Verdict {
         rollout: RolloutRef,

@@ -205,6 +205,9 @@ impl AppState {
             AppEvent::Activity { rollout, entries } => {
                 self.activity.insert(rollout, entries);
             }
+            AppEvent::AnalysisRuns { rollout, runs } => {
+                self.analysis_runs.insert(rollout, runs);
+            }
             AppEvent::Verdict { rollout, verdict } => {
                 self.verdicts.insert(rollout, verdict);
             }

@@ -122,6 +122,8 @@ pub struct AppState {
     pub markers: HashMap<RolloutRef, Vec<Marker>>,
     pub activity: HashMap<RolloutRef, Vec<ActivityEntry>>,
     pub verdicts: HashMap<RolloutRef, VerdictView>,
+    /// The controller's AnalysisRuns per rollout, as last read.
+    pub analysis_runs: HashMap<RolloutRef, Vec<crate::model::AnalysisRunSummary>>,
     pub session_actions: HashMap<RolloutRef, Vec<SessionAction>>,
     pub weight_draft: Option<(RolloutRef, i32)>,
     pub dialog: Option<Dialog>,
@@ -155,6 +157,7 @@ impl AppState {
             markers: HashMap::new(),
             activity: HashMap::new(),
             verdicts: HashMap::new(),
+            analysis_runs: HashMap::new(),
             session_actions: HashMap::new(),
             weight_draft: None,
             dialog: None,

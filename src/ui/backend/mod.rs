@@ -4,6 +4,7 @@
 //! (`commands`), the kubeconfig files (`kubeconfig`), who the user is (`trust`), the
 //! selected rollout's metrics (`metrics`), the embedded lab (`lab`).
 
+mod analysis;
 mod commands;
 mod fleet;
 mod kubeconfig;
@@ -183,7 +184,10 @@ impl TokioBackend {
         let sink = self.shared.sink.clone();
         self.shared.runtime.spawn(async move {
             match current.kubeconfig.client(&rollout.context).await {
-                Ok(client) => trust::load_activity(&sink, &client, rollout).await,
+                Ok(client) => {
+                    analysis::load_analysis_runs(&sink, &client, rollout.clone()).await;
+                    trust::load_activity(&sink, &client, rollout).await;
+                }
                 Err(e) => sink.emit(AppEvent::Problem(e.to_string())),
             }
         });

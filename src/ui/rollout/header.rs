@@ -1,7 +1,7 @@
 //! The rollout header: a title line (name, phase, waiting mark) above the action bar, and under
 //! it the details: versions (stable/canary or active/preview) with their hashes and the image,
-//! the revision, traffic, the controller's message, what a pipeline's `auto` is doing and the
-//! judge's verdict when there is one.
+//! the revision, traffic, the controller's message, what a pipeline's `auto` is doing, the
+//! judge's verdict when there is one and, beside it, the controller's AnalysisRuns.
 
 use crate::model::{RolloutView, StrategyKind, VersionRole};
 use crate::ui::events::VerdictView;
@@ -24,7 +24,12 @@ pub fn title_ui(ui: &mut egui::Ui, view: &RolloutView) {
 
 /// The details under the action bar: versions, traffic, the controller's message and the
 /// verdict, whose lines come and go with the data.
-pub fn details_ui(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictView>) {
+pub fn details_ui(
+    ui: &mut egui::Ui,
+    view: &RolloutView,
+    verdict: Option<&VerdictView>,
+    runs: &[crate::model::AnalysisRunSummary],
+) {
     let r = &view.reference;
     ui.horizontal_top(|ui| {
         egui::Grid::new(("header-versions", r))
@@ -36,6 +41,11 @@ pub fn details_ui(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&Verdic
             .num_columns(2)
             .spacing([16.0, 2.0])
             .show(ui, |ui| state_rows(ui, view, verdict));
+        // The controller's own judgement, beside ours.
+        if !runs.is_empty() {
+            ui.add_space(32.0);
+            super::analysis::analysis_ui(ui, runs);
+        }
     });
 }
 

@@ -4,6 +4,7 @@
 pub mod action_bar;
 pub mod actions;
 pub mod activity;
+pub mod analysis;
 pub mod header;
 pub mod ladder;
 pub mod plots;
@@ -52,7 +53,12 @@ pub fn rollout_ui(
     let draft = draft_for(state, &selected);
     action_bar::action_bar_ui(ui, &input, draft, out);
     ui.add_space(4.0);
-    header::details_ui(ui, &view, state.verdicts.get(&selected));
+    let runs = state
+        .analysis_runs
+        .get(&selected)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    header::details_ui(ui, &view, state.verdicts.get(&selected), runs);
     ui.separator();
     egui::Panel::left(("rollout-left", &selected))
         .resizable(true)
