@@ -13,6 +13,9 @@ use crate::ui::theme::now_secs;
 use crate::ui::timeline;
 use crate::ui::toasts::ToastKind;
 
+/// How often a running analysis is re-read for the panel, in seconds.
+pub const ANALYSIS_REFRESH_SECS: f64 = 15.0;
+
 /// Metrics history the backend keeps for the plots.
 const METRICS_WINDOW_SECS: u64 = 3600;
 
@@ -24,6 +27,9 @@ impl CockpitApp {
             for r in requests {
                 self.backend.send(r);
             }
+        }
+        if let Some(request) = self.state.refresh_running_analysis(now_secs()) {
+            self.backend.send(request);
         }
         let theme = self.state.settings.theme_preference();
         if self.applied_theme != Some(theme) {
@@ -131,6 +137,21 @@ impl AppState {
         )
     }
 
+    /// While the selected rollout has a Running AnalysisRun, its measurements change without
+    /// the rollout changing: re-read them every [`ANALYSIS_REFRESH_SECS`].
+    pub fn refresh_running_analysis(&mut self, now: f64) -> Option<BackendRequest> {
+        let selected = self.selected.clone()?;
+        let running = self
+            .analysis_runs
+            .get(&selected)
+            .is_some_and(|runs| runs.iter().any(|r| r.phase == "Running"));
+        if !running || now - self.analysis_read_at < ANALYSIS_REFRESH_SECS {
+            return None;
+        }
+        self.analysis_read_at = now;
+        Some(BackendRequest::LoadActivity(selected))
+    }
+
     /// Apply one event; returns requests the backend should get in answer.
     pub fn apply_event(&mut self, event: AppEvent) -> Vec<BackendRequest> {
         let now = now_secs();
@@ -206,6 +227,9 @@ impl AppState {
                 self.activity.insert(rollout, entries);
             }
             AppEvent::AnalysisRuns { rollout, runs } => {
+                if self.selected.as_ref() == Some(&rollout) {
+                    self.analysis_read_at = now;
+                }
                 self.analysis_runs.insert(rollout, runs);
             }
             AppEvent::Verdict { rollout, verdict } => {

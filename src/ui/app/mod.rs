@@ -124,6 +124,8 @@ pub struct AppState {
     pub verdicts: HashMap<RolloutRef, VerdictView>,
     /// The controller's AnalysisRuns per rollout, as last read.
     pub analysis_runs: HashMap<RolloutRef, Vec<crate::model::AnalysisRunSummary>>,
+    /// When the selected rollout's AnalysisRuns were last read (seconds, `now_secs`).
+    pub analysis_read_at: f64,
     pub session_actions: HashMap<RolloutRef, Vec<SessionAction>>,
     pub weight_draft: Option<(RolloutRef, i32)>,
     pub dialog: Option<Dialog>,
@@ -158,6 +160,7 @@ impl AppState {
             activity: HashMap::new(),
             verdicts: HashMap::new(),
             analysis_runs: HashMap::new(),
+            analysis_read_at: 0.0,
             session_actions: HashMap::new(),
             weight_draft: None,
             dialog: None,

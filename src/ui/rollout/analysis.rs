@@ -1,4 +1,4 @@
-//! The Analysis panel beside the verdict: the controller's own judgement (Argo AnalysisRuns),
+//! The Analysis rows beside the verdict: the controller's own judgement (Argo AnalysisRuns),
 //! each run's phase in colour and, per metric, its latest value and phase; a failed or
 //! inconclusive run names the deciding metric in words.
 
@@ -16,52 +16,68 @@ pub fn phase_color(phase: &str) -> egui::Color32 {
 }
 
 /// How many runs the panel shows (newest first); the CLI's `get` lists them all.
-const SHOWN_RUNS: usize = 3;
+const SHOWN_RUNS: usize = 2;
 
-pub fn analysis_ui(ui: &mut egui::Ui, runs: &[AnalysisRunSummary]) {
-    ui.vertical(|ui| {
-        ui.weak("Analysis (controller)");
-        if runs.is_empty() {
-            ui.weak("no AnalysisRuns for this rollout");
-            return;
+/// The panel as rows of the header's state grid, right under the verdict's: a row per run
+/// (phase badge, what it is for), the deciding metric in words when it failed or was
+/// inconclusive, and a row per metric with its latest value and phase.
+pub fn analysis_rows(ui: &mut egui::Ui, runs: &[AnalysisRunSummary]) {
+    for (i, run) in runs.iter().take(SHOWN_RUNS).enumerate() {
+        if i == 0 {
+            ui.weak("Analysis").on_hover_text(
+                "The controller's own judgement: Argo AnalysisRuns of this rollout, newest first",
+            );
+        } else {
+            ui.label("");
         }
-        for run in runs.iter().take(SHOWN_RUNS) {
+        ui.horizontal(|ui| {
+            theme::badge(ui, run.phase.as_str(), phase_color(&run.phase));
+            let role = if run.role.is_empty() {
+                "analysis".to_string()
+            } else {
+                format!("{} analysis", run.role)
+            };
+            ui.label(role);
+            ui.weak(run.name.as_str());
+        });
+        ui.end_row();
+        if run.failed() || run.inconclusive() {
+            let words = match run.deciding_metric() {
+                Some(metric) => metric.explain(),
+                None => run.message.clone().unwrap_or_default(),
+            };
+            ui.label("");
+            ui.colored_label(phase_color(&run.phase), words)
+                .on_hover_text(run.message.clone().unwrap_or_default());
+            ui.end_row();
+        }
+        for metric in &run.metrics {
+            let latest = metric.latest();
+            let value = latest
+                .and_then(|m| m.value.clone())
+                .unwrap_or_else(|| "—".into());
+            let phase = latest
+                .map(|m| m.phase.as_str())
+                .unwrap_or("not measured yet");
+            let when = latest
+                .and_then(|m| m.finished_at.as_deref())
+                .and_then(|t| t.get(11..19))
+                .unwrap_or_default();
+            ui.label("");
             ui.horizontal(|ui| {
-                theme::badge(ui, run.phase.as_str(), phase_color(&run.phase));
-                let role = if run.role.is_empty() {
-                    "analysis".to_string()
-                } else {
-                    run.role.clone()
+                ui.label(format!("{}: {value}", metric.name));
+                ui.colored_label(phase_color(phase), phase);
+                let measured = match metric.count {
+                    Some(count) => format!("{} of {count} measured", metric.measured),
+                    None => format!("{} measured", metric.measured),
                 };
-                ui.label(role)
-                    .on_hover_text(format!("AnalysisRun {}", run.name));
-            });
-            if run.failed() || run.inconclusive() {
-                let words = match run.deciding_metric() {
-                    Some(metric) => metric.explain(),
-                    None => run.message.clone().unwrap_or_default(),
-                };
-                ui.colored_label(phase_color(&run.phase), words)
-                    .on_hover_text(run.message.clone().unwrap_or_default());
-            }
-            for metric in &run.metrics {
-                let latest = metric.latest();
-                let value = latest
-                    .and_then(|m| m.value.clone())
-                    .unwrap_or_else(|| "—".into());
-                let phase = latest
-                    .map(|m| m.phase.as_str())
-                    .unwrap_or("not measured yet");
-                ui.horizontal(|ui| {
-                    ui.add_space(8.0);
-                    ui.label(format!("{}: {value}", metric.name));
-                    ui.colored_label(phase_color(phase), phase);
-                })
-                .response
-                .on_hover_text(metric_hover(metric));
-            }
+                ui.weak(format!("{when} · {measured}"));
+            })
+            .response
+            .on_hover_text(metric_hover(metric));
+            ui.end_row();
         }
-    });
+    }
 }
 
 /// The metric's rules and counts, for the hover.

@@ -40,12 +40,11 @@ pub fn details_ui(
         egui::Grid::new(("header-state", r))
             .num_columns(2)
             .spacing([16.0, 2.0])
-            .show(ui, |ui| state_rows(ui, view, verdict));
-        // The controller's own judgement, beside ours.
-        if !runs.is_empty() {
-            ui.add_space(32.0);
-            super::analysis::analysis_ui(ui, runs);
-        }
+            .show(ui, |ui| {
+                state_rows(ui, view, verdict);
+                // The controller's own judgement, right under ours.
+                super::analysis::analysis_rows(ui, runs);
+            });
     });
 }
 
