@@ -226,7 +226,8 @@ fn new_run(store: &Store, rollout: &Value, wanted: &Wanted, now: Timestamp) -> O
     for reference in wanted.analysis["templates"].as_array()? {
         let template_name = reference["templateName"].as_str().unwrap_or_default();
         let Some(template) = store.get(Kind::AnalysisTemplate, namespace, template_name) else {
-            tracing::warn!(
+            // Every tick would repeat it: debug, not warn.
+            tracing::debug!(
                 "lab analysis: rollout {namespace}/{} names AnalysisTemplate {template_name:?}, which does not exist; create it in namespace {namespace}",
                 meta["name"].as_str().unwrap_or_default()
             );

@@ -97,11 +97,8 @@ impl AnalysisRunSummary {
         let role = match run["metadata"]["labels"]["rollout-type"].as_str() {
             Some("Background") => "background".to_string(),
             Some("Step") => match run["metadata"]["labels"]["step-index"].as_str() {
-                // Argo's index counts from 0; the cockpit shows steps from 1.
-                Some(i) => match i.parse::<i64>() {
-                    Ok(i) => format!("step {}", i + 1),
-                    Err(_) => format!("step {i}"),
-                },
+                // Argo's index, from 0, as the cockpit's step ladder numbers steps.
+                Some(i) => format!("step {i}"),
                 None => "step".into(),
             },
             Some("PrePromotion") => "pre-promotion".into(),

@@ -103,7 +103,7 @@ async fn the_viewer_reads_the_failed_and_the_inconclusive_analysis_with_kube_rs_
         "{:?}",
         catalog.analysis_runs
     );
-    assert_eq!(catalog.analysis_runs[0].role, "step 2");
+    assert_eq!(catalog.analysis_runs[0].role, "step 1");
     assert_eq!(catalog.view.message, "InconclusiveAnalysisRun");
 
     // The controller's Events: on the run and on the rollout.
