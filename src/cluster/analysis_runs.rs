@@ -135,4 +135,18 @@ mod tests {
         assert_eq!(found[0].role, "step");
         assert_eq!(found[1].role, "background");
     }
+
+    #[test]
+    fn blue_green_pre_promotion_runs_are_found_by_the_status_name() {
+        let mut rollout: Rollout =
+            crate::model::testdata::object("blue-green/bluegreen-rollout.yaml");
+        let mut status = rollout.status.clone().unwrap_or_default();
+        status.blue_green.pre_promotion_analysis_run_status =
+            Some(json!({"name": "bg-pre", "status": "Running"}));
+        rollout.status = Some(status);
+        let runs = vec![json!({"metadata": {"name": "bg-pre"}, "status": {"phase": "Running"}})];
+        let found = runs_of(&rollout, &runs);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].role, "pre-promotion");
+    }
 }
