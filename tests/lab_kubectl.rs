@@ -2,6 +2,8 @@
 //! (driven through the kubeconfig the lab writes), kube-rs, and raw HTTP for bad input.
 //! Every test starts its own lab on a free port with its own directory.
 
+#[path = "lab_kubectl/analysis.rs"]
+mod analysis;
 #[path = "lab_kubectl/bounds.rs"]
 mod bounds;
 #[path = "lab_kubectl/cockpit.rs"]

@@ -199,7 +199,62 @@ pub fn write_get(out: &mut dyn Write, detail: &RolloutDetail) -> std::io::Result
     if let Some(line) = v.auto_status_line() {
         field(out, "Pipeline", &line)?;
     }
+    write_analysis_runs(out, &detail.analysis_runs)
+}
+
+/// The controller's AnalysisRuns: each run's phase and role, its message when it ended
+/// badly, and each metric's latest value and phase with the rule that judged it.
+fn write_analysis_runs(
+    out: &mut dyn Write,
+    runs: &[crate::model::AnalysisRunSummary],
+) -> std::io::Result<()> {
+    if runs.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "AnalysisRuns:")?;
+    for run in runs {
+        let role = if run.role.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", run.role)
+        };
+        writeln!(
+            out,
+            "  {} {}{role}: {}",
+            analysis_icon(&run.phase),
+            run.name,
+            run.phase
+        )?;
+        if (run.failed() || run.inconclusive())
+            && let Some(message) = &run.message
+        {
+            writeln!(out, "      {message}")?;
+        }
+        for metric in &run.metrics {
+            let latest = metric
+                .latest()
+                .map(|m| m.phase.as_str())
+                .unwrap_or("no measurement yet");
+            writeln!(
+                out,
+                "    {} {} (latest: {latest})",
+                analysis_icon(&metric.phase),
+                metric.explain()
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// The mark kubectl-argo-rollouts puts before an analysis phase.
+fn analysis_icon(phase: &str) -> &'static str {
+    match phase {
+        "Successful" => "✔",
+        "Failed" | "Error" => "✖",
+        "Inconclusive" => "⚠",
+        "Running" => "◌",
+        _ => "…",
+    }
 }
 
 /// "rollout 'checkout' promoted: step 1 → 2 (weight 40%)".

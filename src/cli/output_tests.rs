@@ -130,3 +130,32 @@ fn get_shows_what_a_pipelines_auto_waits_for_in_text_and_json() {
         "waiting for approval: marginal verdict, score 82"
     );
 }
+
+/// `get` ends with the controller's AnalysisRuns: the run, Argo's message when it failed, and
+/// each metric in words (the run was captured from the lab with kubectl).
+#[test]
+fn get_lists_the_analysis_runs_with_the_failing_metric_in_words() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/inventory-analysisrun.yaml");
+    let text_of_run = std::fs::read_to_string(&path).expect("fixture");
+    let run: serde_json::Value = serde_saphyr::from_str(&text_of_run).expect("run parses");
+    let ro: Rollout = object("canary/canary-rollout.yaml");
+    let mut detail = detail_of("lab", &ro, None);
+    detail.analysis_runs = vec![crate::model::AnalysisRunSummary::from_object(&run).expect("run")];
+    let got = text(|out| write_get(out, &detail));
+    let tail = &got[got.find("AnalysisRuns:").expect("an AnalysisRuns section")..];
+    assert_eq!(
+        tail,
+        "\
+AnalysisRuns:
+  ✖ inventory-6d77d576fb-13 (background): Failed
+      Metric \"error-rate\" assessed Failed due to failed (3) > failureLimit (2)
+    ✖ error-rate: 0.1034 > 0.05, 3 of 5 failed; failure limit 2 (latest: Failed)
+"
+    );
+    let json = serde_json::to_value(&detail).expect("json");
+    let metric = &json["analysisRuns"][0]["metrics"][0];
+    assert_eq!(metric["failureLimit"], 2);
+    assert_eq!(metric["measurements"][4]["value"], "0.1034");
+    assert!(metric["measurements"][4]["finishedAt"].is_string());
+}

@@ -1,6 +1,7 @@
 //! Clusters: kubeconfig contexts, one kube client per context, rollout list/get/watch.
 //! Everything here reads; changes go through `orchestrator`.
 
+mod analysis_runs;
 mod client;
 mod error;
 mod kubeconfig;
@@ -8,6 +9,7 @@ mod rollouts;
 mod scope;
 mod watch;
 
+pub use analysis_runs::{KEPT_RUNS, rollout_analysis_runs, runs_of};
 pub use error::{Attempt, ClusterError, chain};
 pub use kubeconfig::{
     CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, kubeconfig_user, server_url,

@@ -1,9 +1,10 @@
 //! The read path: list and get `rollouts.argoproj.io/v1alpha1` into `RolloutView`s, and the
 //! rollout's ReplicaSets (revisions, images by role, exact canary weight, undo templates).
 
+use super::analysis_runs::rollout_analysis_runs;
 use super::error::{Attempt, ClusterError};
 use crate::model::view::REVISION_ANNOTATION;
-use crate::model::{Rollout, RolloutRef, RolloutView, VersionRole};
+use crate::model::{AnalysisRunSummary, Rollout, RolloutRef, RolloutView, VersionRole};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use kube::api::{Api, ListParams};
 use kube::{Resource, ResourceExt};
@@ -98,10 +99,15 @@ pub struct RolloutDetail {
     /// Newest revision first.
     pub replica_sets: Vec<ReplicaSetInfo>,
     pub tagged_images: Vec<TaggedImage>,
+    /// The controller's AnalysisRuns for the rollout, newest first (empty when there are none
+    /// or they may not be listed).
+    #[serde(default)]
+    pub analysis_runs: Vec<AnalysisRunSummary>,
 }
 
-/// The rollout and its ReplicaSets; the actual weight of a canary without traffic routing is
-/// then exact. When listing ReplicaSets is not allowed, the detail has none.
+/// The rollout, its ReplicaSets and its AnalysisRuns; the actual weight of a canary without
+/// traffic routing is then exact. When listing ReplicaSets or AnalysisRuns is not allowed,
+/// the detail has none.
 pub async fn describe_rollout(
     client: &kube::Client,
     target: &RolloutRef,
@@ -112,11 +118,14 @@ pub async fn describe_rollout(
         Err(ClusterError::Forbidden { .. }) => None,
         Err(e) => return Err(e),
     };
-    Ok(detail_of(
-        &target.context,
-        &rollout,
-        replica_sets.as_deref(),
-    ))
+    let analysis_runs = match rollout_analysis_runs(client, target, &rollout).await {
+        Ok(runs) => runs,
+        Err(ClusterError::Forbidden { .. }) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut detail = detail_of(&target.context, &rollout, replica_sets.as_deref());
+    detail.analysis_runs = analysis_runs;
+    Ok(detail)
 }
 
 /// The ReplicaSets the rollout owns (by ownerReference uid), newest revision first.
@@ -179,6 +188,7 @@ pub fn detail_of(
                 .collect(),
             view,
             replica_sets: Vec::new(),
+            analysis_runs: Vec::new(),
         };
     };
     let infos: Vec<ReplicaSetInfo> = owned_replica_sets(rollout, replica_sets.to_vec())
@@ -239,6 +249,7 @@ pub fn detail_of(
         view,
         replica_sets: infos,
         tagged_images: tagged,
+        analysis_runs: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ mod tests;
 pub use events::{RolloutEvent, events_between};
 pub use hash::{POD_TEMPLATE_HASH_LABEL, pod_template_hash, step_hash};
 pub use scale::{SCALE_DOWN_DEADLINE_ANNOTATION, owned_replica_sets, scale_old_replica_sets};
-pub use sync::{BLUE_GREEN_PAUSE, CANARY_PAUSE_STEP};
+pub use sync::{BLUE_GREEN_PAUSE, CANARY_PAUSE_STEP, INCONCLUSIVE_PAUSE, parse_duration};
 
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};

@@ -10,16 +10,18 @@ pub enum Kind {
     ReplicaSet,
     Rollout,
     AnalysisRun,
+    AnalysisTemplate,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Namespace,
         Kind::Event,
         Kind::EventV1,
         Kind::ReplicaSet,
         Kind::Rollout,
         Kind::AnalysisRun,
+        Kind::AnalysisTemplate,
     ];
 
     /// API group ("" for the core group).
@@ -28,13 +30,13 @@ impl Kind {
             Kind::Namespace | Kind::Event => "",
             Kind::EventV1 => "events.k8s.io",
             Kind::ReplicaSet => "apps",
-            Kind::Rollout | Kind::AnalysisRun => "argoproj.io",
+            Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => "argoproj.io",
         }
     }
 
     pub fn version(self) -> &'static str {
         match self {
-            Kind::Rollout | Kind::AnalysisRun => "v1alpha1",
+            Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => "v1alpha1",
             _ => "v1",
         }
     }
@@ -54,6 +56,7 @@ impl Kind {
             Kind::ReplicaSet => "ReplicaSet",
             Kind::Rollout => "Rollout",
             Kind::AnalysisRun => "AnalysisRun",
+            Kind::AnalysisTemplate => "AnalysisTemplate",
         }
     }
 
@@ -64,6 +67,7 @@ impl Kind {
             Kind::ReplicaSet => "replicasets",
             Kind::Rollout => "rollouts",
             Kind::AnalysisRun => "analysisruns",
+            Kind::AnalysisTemplate => "analysistemplates",
         }
     }
 
@@ -74,6 +78,7 @@ impl Kind {
             Kind::ReplicaSet => "replicaset",
             Kind::Rollout => "rollout",
             Kind::AnalysisRun => "analysisrun",
+            Kind::AnalysisTemplate => "analysistemplate",
         }
     }
 
@@ -84,6 +89,7 @@ impl Kind {
             Kind::ReplicaSet => &["rs"],
             Kind::Rollout => &["ro"],
             Kind::AnalysisRun => &["ar"],
+            Kind::AnalysisTemplate => &["at"],
         }
     }
 
@@ -109,7 +115,7 @@ impl Kind {
         match self {
             Kind::Namespace | Kind::ReplicaSet => &["get", "list", "watch"],
             Kind::Event | Kind::EventV1 => &["create", "delete", "get", "list", "patch", "watch"],
-            Kind::Rollout | Kind::AnalysisRun => &[
+            Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => &[
                 "create", "delete", "get", "list", "patch", "update", "watch",
             ],
         }

@@ -2,6 +2,7 @@
 //! `Lab::start` brings up the API server, the controller loop, the traffic simulation and
 //! (optionally) a child Prometheus on 127.0.0.1; `Lab::shutdown` stops all of them.
 
+pub mod analysis_runs;
 pub mod controller;
 mod files;
 pub mod kind;
@@ -504,7 +505,7 @@ fn save_final(dir: &std::path::Path, scenario: &str, store: &Store) -> Result<()
 }
 
 /// A store seeded with `scenario`'s objects.
-fn seeded_store(scenario: &str) -> Result<Store, LabError> {
+pub(crate) fn seeded_store(scenario: &str) -> Result<Store, LabError> {
     let seed = scenario::seed(scenario).map_err(|message| LabError::Scenario {
         name: scenario.to_string(),
         message,

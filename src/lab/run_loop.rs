@@ -72,6 +72,9 @@ pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
             record_event(store, current, event, now);
         }
     }
+    for recorded in super::analysis_runs::tick(store, traffic, now, speed) {
+        record_event(store, &recorded.object, &recorded.event, now);
+    }
     // Read again only when something was written (deep copies are most of an idle tick).
     let unchanged = read_rollouts == read_replica_sets && store.resource_version() == read_rollouts;
     let (rollouts, replica_sets) = if unchanged {
@@ -150,7 +153,8 @@ fn apply(
     Some(written)
 }
 
-/// Records `event` as a core/v1 Event on `rollout`, as Argo's controller does.
+/// Records `event` as a core/v1 Event on `rollout` (or on another object of Argo's, e.g. an
+/// AnalysisRun), as Argo's controller does.
 fn record_event(
     store: &Store,
     rollout: &Value,
@@ -172,8 +176,8 @@ fn record_event(
             "namespace": namespace,
         },
         "involvedObject": {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Rollout",
+            "apiVersion": rollout["apiVersion"].as_str().unwrap_or("argoproj.io/v1alpha1"),
+            "kind": rollout["kind"].as_str().unwrap_or("Rollout"),
             "name": name,
             "namespace": namespace,
             "uid": meta["uid"],

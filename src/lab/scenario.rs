@@ -44,7 +44,9 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
             objects.extend(payments.mid_update(("2.0.3", calm.clone()), ("2.1.0", calm), 5, now));
             let search = App::canary("search", "shop", 4, checkout_steps());
             objects.extend(search.finished(("3.2.0", profile(0.001, 25.0, 70.0, None)), 7));
-            let inventory = App::canary(
+            objects.push(error_rate_template());
+            objects.push(smoke_template());
+            let mut inventory = App::canary(
                 "inventory",
                 "shop",
                 4,
@@ -54,6 +56,11 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
                     {"setWeight": 50}, {"pause": {"duration": "5m"}}
                 ]),
             );
+            // Background analysis: its error-rate fails after the spike and aborts the update.
+            inventory.strategy["canary"]["analysis"] = json!({
+                "templates": [{"templateName": "error-rate"}],
+                "args": [{"name": "service-name", "value": "inventory-canary"}],
+            });
             let goes_bad = profile(
                 0.002,
                 45.0,
@@ -66,6 +73,24 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
                 12,
                 now,
             ));
+            // A step analysis that ends Inconclusive (2 % errors: not clean, not failing) and
+            // waits for a person.
+            let mut catalog = App::canary(
+                "catalog",
+                "shop",
+                3,
+                json!([
+                    {"setWeight": 20},
+                    {"analysis": {
+                        "templates": [{"templateName": "smoke-error-rate"}],
+                        "args": [{"name": "service-name", "value": "catalog-canary"}],
+                    }},
+                    {"setWeight": 50}, {"pause": {"duration": "1m"}}
+                ]),
+            );
+            catalog.requests_per_second = Some(200.0);
+            let murky = profile(0.03, 35.0, 100.0, None);
+            objects.extend(catalog.mid_update(("7.1.0", healthy()), ("7.2.0", murky), 4, now));
         }
         "healthy" => {
             let steps = json!([
@@ -109,6 +134,54 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
         }
     }
     Ok(objects)
+}
+
+/// The demo's background analysis (as in Argo's examples/analysis-templates.yaml): the
+/// canary's 5xx ratio every minute, failing above 5 %, three failures allowed to be two.
+fn error_rate_template() -> Value {
+    analysis_template(
+        "error-rate",
+        json!({
+            "name": "error-rate",
+            "interval": "1m",
+            "count": 10,
+            "successCondition": "result[0] <= 0.05",
+            "failureCondition": "result[0] > 0.05",
+            "failureLimit": 2,
+            "inconclusiveLimit": 0,
+            "consecutiveErrorLimit": 4,
+        }),
+    )
+}
+
+/// The demo's step analysis: one measurement after a minute; clean up to 0.5 %, failing
+/// from 8 %, in between Inconclusive (a person decides).
+fn smoke_template() -> Value {
+    analysis_template(
+        "smoke-error-rate",
+        json!({
+            "name": "error-rate",
+            "interval": "1m",
+            "count": 1,
+            "successCondition": "result[0] <= 0.005",
+            "failureCondition": "result[0] >= 0.08",
+            "failureLimit": 0,
+            "inconclusiveLimit": 0,
+        }),
+    )
+}
+
+fn analysis_template(name: &str, mut metric: Value) -> Value {
+    metric["provider"] = json!({"prometheus": {
+        "address": "http://prometheus.istio-system:9090",
+        "query": "sum(irate(istio_requests_total{reporter=\"source\",destination_service_name=\"{{args.service-name}}\",response_code=~\"5.*\"}[1m])) / sum(irate(istio_requests_total{reporter=\"source\",destination_service_name=\"{{args.service-name}}\"}[1m]))",
+    }});
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisTemplate",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {"args": [{"name": "service-name"}], "metrics": [metric]},
+    })
 }
 
 /// 20 % → approval → 40 % → 60 % (30 s) → 80 % (30 s) → done, the ladder of the demo.
@@ -270,6 +343,7 @@ mod tests {
             match o["kind"].as_str() {
                 Some("Rollout") => rollouts.push(o.clone()),
                 Some("ReplicaSet") => replica_sets.push(o.clone()),
+                Some("AnalysisTemplate") => {}
                 other => panic!("unexpected kind {other:?}"),
             }
         }

@@ -326,6 +326,24 @@ impl Traffic {
         self.services.retain(|key, _| alive.contains(key));
     }
 
+    /// Requests and 5xx answers a version (pod hash) of rollout `namespace/name` has served
+    /// so far: the counters `/metrics` exports, so analysis measures what Prometheus sees.
+    pub fn totals(&self, namespace: &str, name: &str, hash: &str) -> Option<(u64, u64)> {
+        let service = self
+            .services
+            .get(&(namespace.to_string(), name.to_string()))?;
+        let version = service.versions.get(hash)?;
+        let mut requests = 0;
+        let mut errors = 0;
+        for ((_, code), series) in &version.series {
+            requests += series.requests;
+            if *code >= 500 {
+                errors += series.requests;
+            }
+        }
+        Some((requests, errors))
+    }
+
     /// The Prometheus text exposition (format 0.0.4) of every counter and histogram.
     pub fn render(&self) -> String {
         let mut requests = String::new();

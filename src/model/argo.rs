@@ -156,6 +156,9 @@ pub struct BlueGreenStatus {
     pub active_selector: Option<String>,
     pub preview_selector: Option<String>,
     pub scale_up_preview_check_point: bool,
+    /// `{name, status, message}` of the blue-green analyses, as Argo writes them.
+    pub pre_promotion_analysis_run_status: Option<Value>,
+    pub post_promotion_analysis_run_status: Option<Value>,
 }
 
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

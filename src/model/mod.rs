@@ -2,6 +2,7 @@
 //! (`RolloutView`), its versions and their roles, the verbs a person or pipeline can send,
 //! and what a verb did (`Outcome`). No I/O lives here.
 
+pub mod analysis_run;
 pub mod argo;
 pub mod command;
 mod phase;
@@ -13,6 +14,7 @@ mod fixture_tests;
 #[cfg(test)]
 pub(crate) mod testdata;
 
+pub use analysis_run::{AnalysisRunSummary, Measurement, MetricSummary};
 pub use argo::{Rollout, RolloutSpec, RolloutStatus};
 pub use command::{Action, Command, Pin, Tool};
 pub use series::{MetricsSnapshot, Point, Signal, VersionSeries};

@@ -28,7 +28,15 @@ pub struct Confirm {
     pub takes_comment: bool,
     /// Rollback is drawn as the dangerous choice.
     pub danger: bool,
+    /// What the person must know before confirming (the controller's analysis was
+    /// inconclusive); it also opens the audit comment, so the trail says so.
+    pub warning: Option<String>,
 }
+
+/// The pause Argo adds when a step's analysis ends Inconclusive.
+pub const INCONCLUSIVE_PAUSE: &str = "InconclusiveAnalysisRun";
+/// What an approval past an Inconclusive analysis says, in the dialog and the audit comment.
+pub const INCONCLUSIVE_WARNING: &str = "analysis inconclusive: promote anyway?";
 
 impl Dialog {
     pub fn confirm(command: Command, what: &str) -> Dialog {
@@ -40,6 +48,7 @@ impl Dialog {
             comment: String::new(),
             takes_comment: true,
             danger: false,
+            warning: None,
         })
     }
 
@@ -54,6 +63,8 @@ impl Dialog {
         let mut dialog = Dialog::confirm(command, what);
         if let Dialog::Confirm(c) = &mut dialog {
             c.title = format!("Approve {}?", view.reference.name);
+            let inconclusive = view.pause_reasons.iter().any(|r| r == INCONCLUSIVE_PAUSE);
+            c.warning = inconclusive.then(|| INCONCLUSIVE_WARNING.to_string());
         }
         dialog
     }
@@ -68,6 +79,7 @@ impl Dialog {
             comment: String::new(),
             takes_comment: true,
             danger: true,
+            warning: None,
         })
     }
 
@@ -122,6 +134,9 @@ fn confirm_ui(
         "{} in {} ({})",
         confirm.command.target, confirm.command.target.context, confirm.what
     ));
+    if let Some(warning) = &confirm.warning {
+        ui.colored_label(crate::ui::theme::WARN, warning.as_str());
+    }
     let is_approval = matches!(confirm.command.action, Action::Promote { .. });
     let needs_comment = require_comment && is_approval;
     if confirm.takes_comment {
@@ -158,8 +173,7 @@ fn confirm_ui(
             .clicked();
         if (clicked || enter) && ready {
             let mut command = confirm.command.clone();
-            let comment = confirm.comment.trim();
-            command.comment = (!comment.is_empty()).then(|| comment.to_string());
+            command.comment = audit_comment(confirm.warning.as_deref(), &confirm.comment);
             out.push(UiCommand::Execute(command));
             out.push(UiCommand::CloseDialogs);
         }
@@ -167,6 +181,19 @@ fn confirm_ui(
             out.push(UiCommand::CloseDialogs);
         }
     });
+}
+
+/// The comment the audit trail records: the warning the person confirmed past (without its
+/// question mark), then what they wrote.
+fn audit_comment(warning: Option<&str>, comment: &str) -> Option<String> {
+    let comment = comment.trim();
+    let warning = warning.map(|w| w.split(':').next().unwrap_or(w).trim());
+    match (warning, comment.is_empty()) {
+        (Some(w), true) => Some(format!("{w}: promoted anyway")),
+        (Some(w), false) => Some(format!("{w}: {comment}")),
+        (None, true) => None,
+        (None, false) => Some(comment.to_string()),
+    }
 }
 
 fn undo_ui(
@@ -231,4 +258,23 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
                 }
             });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::audit_comment;
+
+    #[test]
+    fn an_approval_past_an_inconclusive_analysis_says_so_in_the_comment() {
+        let warning = Some(super::INCONCLUSIVE_WARNING);
+        assert_eq!(
+            audit_comment(warning, " ok by SRE "),
+            Some("analysis inconclusive: ok by SRE".into())
+        );
+        assert_eq!(
+            audit_comment(warning, ""),
+            Some("analysis inconclusive: promoted anyway".into())
+        );
+        assert_eq!(audit_comment(None, "  "), None);
+    }
 }

@@ -43,6 +43,11 @@ pub enum AppEvent {
         rollout: RolloutRef,
         entries: Vec<ActivityEntry>,
     },
+    /// The controller's AnalysisRuns of one rollout, newest first (read with its detail).
+    AnalysisRuns {
+        rollout: RolloutRef,
+        runs: Vec<crate::model::AnalysisRunSummary>,
+    },
     /// The canary judge's latest verdict on one rollout.
     Verdict {
         rollout: RolloutRef,
@@ -240,6 +245,8 @@ pub enum BackendRequest {
     /// Watch the activity (audit entries and the controller's Events) of this rollout (none:
     /// stop); answered by `AppEvent::Activity` after the first list and after every Event.
     WatchActivity(Option<RolloutRef>),
+    /// Read this rollout's AnalysisRuns again; answered by `AppEvent::AnalysisRuns`.
+    LoadAnalysis(RolloutRef),
     /// The window saw a rollback's outcome: journal it beside the abort this window sent to
     /// that rollout, if it sent one.
     RecordRollback(crate::orchestrator::rollback::RollbackOutcome),

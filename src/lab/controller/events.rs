@@ -48,7 +48,7 @@ pub fn events_between(rollout: &Value, status: &Value, revision: u64) -> Vec<Rol
         out.push(RolloutEvent {
             type_: "Warning",
             reason: "RolloutAborted",
-            message: format!("Rollout aborted update to revision {revision}"),
+            message: abort_message(status, revision),
         });
     }
     // A rollout's first revision skips its steps (no events); an update starts at step 0.
@@ -125,6 +125,25 @@ pub fn events_between(rollout: &Value, status: &Value, revision: u64) -> Vec<Rol
         ));
     }
     out
+}
+
+/// `Rollout aborted update to revision N`, with the failed analysis's message when one
+/// caused it (Argo's words: `...: Metric "error-rate" assessed Failed due to ...`).
+fn abort_message(status: &Value, revision: u64) -> String {
+    let canary = &status["canary"];
+    let why = [
+        "currentBackgroundAnalysisRunStatus",
+        "currentStepAnalysisRunStatus",
+    ]
+    .iter()
+    .map(|key| &canary[*key])
+    .find(|run| matches!(run["status"].as_str(), Some("Failed" | "Error")))
+    .and_then(|run| run["message"].as_str())
+    .filter(|m| !m.is_empty());
+    match why {
+        Some(why) => format!("Rollout aborted update to revision {revision}: {why}"),
+        None => format!("Rollout aborted update to revision {revision}"),
+    }
 }
 
 /// A step as Argo names it in `RolloutStepCompleted`: `setWeight: 20`, `pause: 30s`, `pause`.

@@ -16,6 +16,26 @@ impl Subject {
             Value::Object(m) => m,
             _ => Map::new(),
         };
+        let mut canary = Map::new();
+        // The analysis runs' statuses are the analysis runner's: kept while they are about
+        // the current pod template, dropped when a new revision starts (as Argo resets them).
+        let current_hash = st.current_pod_hash.clone().unwrap_or_default();
+        if let Some(Value::Object(old_canary)) = status.get("canary") {
+            for key in [
+                "currentBackgroundAnalysisRunStatus",
+                "currentStepAnalysisRunStatus",
+            ] {
+                let Some(run) = old_canary.get(key) else {
+                    continue;
+                };
+                let about_current = run["name"]
+                    .as_str()
+                    .is_some_and(|n| !current_hash.is_empty() && n.contains(&current_hash));
+                if about_current && matches!(self.plan, Plan::Canary(_)) {
+                    canary.insert(key.into(), run.clone());
+                }
+            }
+        }
         let counts = Counts::of(self, st);
         let (phase, message) = self.phase(st, &counts);
         let mut put = |key: &str, value: Option<Value>| match value {
@@ -68,7 +88,6 @@ impl Subject {
         put("phase", Some(json!(phase)));
         put("message", (!message.is_empty()).then_some(json!(message)));
         let mut blue_green = Map::new();
-        let mut canary = Map::new();
         match &self.plan {
             Plan::Canary(plan) => {
                 let weight = self.canary_weight(st);

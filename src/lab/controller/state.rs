@@ -36,6 +36,34 @@ pub struct State {
     pub preview_selector: Option<String>,
     pub restarted_at: Option<String>,
     pub conditions: Vec<Condition>,
+    /// `status.canary.currentBackgroundAnalysisRunStatus` and `currentStepAnalysisRunStatus`
+    /// as the lab's analysis runner wrote them (the controller reads, never writes them).
+    pub background_analysis: Option<AnalysisRunStatus>,
+    pub step_analysis: Option<AnalysisRunStatus>,
+}
+
+/// Argo's `RolloutAnalysisRunStatus`: which run, its phase and message.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnalysisRunStatus {
+    pub name: String,
+    pub status: String,
+    pub message: String,
+}
+
+impl AnalysisRunStatus {
+    fn read(v: &Value) -> Option<AnalysisRunStatus> {
+        let name = string_at(v, "name")?;
+        Some(AnalysisRunStatus {
+            name,
+            status: text(v, "status"),
+            message: text(v, "message"),
+        })
+    }
+
+    /// Failed or Error: the run ends the update.
+    pub fn failed(&self) -> bool {
+        matches!(self.status.as_str(), "Failed" | "Error")
+    }
 }
 
 fn string_at(status: &Value, key: &str) -> Option<String> {
@@ -113,7 +141,22 @@ impl State {
             preview_selector: string_at(&blue_green, "previewSelector"),
             restarted_at: string_at(status, "restartedAt"),
             conditions,
+            background_analysis: AnalysisRunStatus::read(
+                &status["canary"]["currentBackgroundAnalysisRunStatus"],
+            ),
+            step_analysis: AnalysisRunStatus::read(
+                &status["canary"]["currentStepAnalysisRunStatus"],
+            ),
         }
+    }
+
+    /// The message of the analysis run that failed this revision, if one did.
+    pub fn analysis_failure(&self) -> Option<&str> {
+        [&self.background_analysis, &self.step_analysis]
+            .into_iter()
+            .flatten()
+            .find(|a| a.failed() && !a.message.is_empty())
+            .map(|a| a.message.as_str())
     }
 
     pub fn pause_condition(&self, reason: &str) -> Option<&PauseCondition> {

@@ -9,6 +9,8 @@ use crate::model::argo::PauseStep;
 
 pub const CANARY_PAUSE_STEP: &str = "CanaryPauseStep";
 pub const BLUE_GREEN_PAUSE: &str = "BlueGreenPause";
+/// The pause Argo adds when a step's analysis ends Inconclusive: a person decides.
+pub const INCONCLUSIVE_PAUSE: &str = "InconclusiveAnalysisRun";
 
 /// Advance `st` by one controller sync. `revision` is the rollout's revision number, bumped
 /// when a new pod template appears.
@@ -112,8 +114,28 @@ fn sync_canary(ro: &Subject, st: &mut State, clock: &Clock, revision: &mut u64) 
                     _ => false,
                 }
         }
-        // setWeight completes at once (pods are instant); the lab runs no analysis or
-        // experiment, so those steps pass too.
+        // An analysis step waits for its run (started by the lab's analysis runner, named
+        // `<rollout>-<hash>-<revision>-<step>`): Successful moves on, Inconclusive pauses for
+        // a person, Failed or Error aborts, as Argo does.
+        None if step.analysis.is_some() => {
+            let run_name = format!("{}-{}-{}-{index}", ro.name, ro.pod_hash, revision);
+            let run = st.step_analysis.clone().filter(|a| a.name == run_name);
+            match run.as_ref().map(|a| a.status.as_str()) {
+                Some("Successful") => true,
+                Some("Inconclusive") => {
+                    if st.pause_condition(INCONCLUSIVE_PAUSE).is_none() && !st.controller_pause {
+                        st.add_pause(INCONCLUSIVE_PAUSE, &clock.now_text);
+                    }
+                    false
+                }
+                Some("Failed" | "Error") => {
+                    st.abort = true;
+                    false
+                }
+                _ => false,
+            }
+        }
+        // setWeight completes at once (pods are instant); experiments pass too.
         None => true,
     };
     if completed {
@@ -205,7 +227,8 @@ pub fn pause_seconds(pause: &PauseStep) -> Option<f64> {
     }
 }
 
-fn parse_duration(s: &str) -> Option<f64> {
+/// A Go duration (`30s`, `5m`, `1h30m`) or a bare number, in seconds.
+pub fn parse_duration(s: &str) -> Option<f64> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
         return Some(secs);
@@ -269,7 +292,10 @@ pub fn update_conditions(ro: &Subject, prev: &State, st: &mut State, revision: u
         || prev.preview_selector != st.preview_selector
         || Counts::of(ro, prev).updated != counts.updated;
     if st.abort {
-        let message = format!("Rollout aborted update to revision {revision}");
+        let message = match st.analysis_failure() {
+            Some(why) => format!("Rollout aborted update to revision {revision}: {why}"),
+            None => format!("Rollout aborted update to revision {revision}"),
+        };
         st.set_condition("Progressing", "False", "RolloutAborted", &message, now);
     } else if paused {
         st.set_condition(

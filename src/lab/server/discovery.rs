@@ -228,7 +228,8 @@ mod tests {
                 "rollouts",
                 "rollouts/status",
                 "analysisruns",
-                "analysisruns/status"
+                "analysisruns/status",
+                "analysistemplates"
             ]
         );
         assert_eq!(doc["resources"][0]["shortNames"][0], "ro");

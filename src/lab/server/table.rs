@@ -59,6 +59,7 @@ fn columns(kind: Kind) -> Vec<Column> {
             columns.push(col("Note", "string", &["note"]));
         }
         Kind::AnalysisRun => columns.push(col("Status", "string", &["status", "phase"])),
+        Kind::AnalysisTemplate => {}
     }
     columns.push(col("Age", "date", &[]));
     columns

@@ -15,6 +15,9 @@ use crate::ui::theme::now_secs;
 use crate::ui::timeline;
 use crate::ui::toasts::ToastKind;
 
+/// How often a running analysis is re-read for the panel, in seconds.
+pub const ANALYSIS_REFRESH_SECS: f64 = 15.0;
+
 /// Metrics history the backend keeps for the plots.
 const METRICS_WINDOW_SECS: u64 = 3600;
 
@@ -29,6 +32,9 @@ impl CockpitApp {
         }
         for r in self.state.tick_rollbacks(now_secs()) {
             self.backend.send(r);
+        }
+        if let Some(request) = self.state.refresh_analysis(now_secs()) {
+            self.backend.send(request);
         }
         let theme = self.state.settings.theme_preference();
         if self.applied_theme != Some(theme) {
@@ -149,6 +155,23 @@ impl AppState {
             .collect()
     }
 
+    /// The selected rollout's AnalysisRuns change without the rollout changing (a Running
+    /// run measures; an update starts a new run): while it has a running run or an update
+    /// in progress, re-read them every [`ANALYSIS_REFRESH_SECS`].
+    pub fn refresh_analysis(&mut self, now: f64) -> Option<BackendRequest> {
+        let selected = self.selected.clone()?;
+        let running = self
+            .analysis_runs
+            .get(&selected)
+            .is_some_and(|runs| runs.iter().any(|r| r.phase == "Running"));
+        let in_progress = self.selected_view().is_some_and(|v| v.in_progress());
+        if !(running || in_progress) || now - self.analysis_read_at < ANALYSIS_REFRESH_SECS {
+            return None;
+        }
+        self.analysis_read_at = now;
+        Some(BackendRequest::LoadAnalysis(selected))
+    }
+
     /// Apply one event; returns requests the backend should get in answer.
     pub fn apply_event(&mut self, event: AppEvent) -> Vec<BackendRequest> {
         let now = now_secs();
@@ -225,6 +248,12 @@ impl AppState {
                     entries.extend(notes.iter().cloned());
                 }
                 self.activity.insert(rollout, entries);
+            }
+            AppEvent::AnalysisRuns { rollout, runs } => {
+                if self.selected.as_ref() == Some(&rollout) {
+                    self.analysis_read_at = now;
+                }
+                self.analysis_runs.insert(rollout, runs);
             }
             AppEvent::Verdict { rollout, verdict } => {
                 self.verdicts.insert(rollout, verdict);

@@ -122,6 +122,10 @@ pub struct AppState {
     pub markers: HashMap<RolloutRef, Vec<Marker>>,
     pub activity: HashMap<RolloutRef, Vec<ActivityEntry>>,
     pub verdicts: HashMap<RolloutRef, VerdictView>,
+    /// The controller's AnalysisRuns per rollout, as last read.
+    pub analysis_runs: HashMap<RolloutRef, Vec<crate::model::AnalysisRunSummary>>,
+    /// When the selected rollout's AnalysisRuns were last read (seconds, `now_secs`).
+    pub analysis_read_at: f64,
     pub session_actions: HashMap<RolloutRef, Vec<SessionAction>>,
     /// Rollbacks under way or done, per aborted rollout (gone once it is retried).
     pub rollbacks: HashMap<RolloutRef, crate::ui::rollback::RollbackTracker>,
@@ -159,6 +163,8 @@ impl AppState {
             markers: HashMap::new(),
             activity: HashMap::new(),
             verdicts: HashMap::new(),
+            analysis_runs: HashMap::new(),
+            analysis_read_at: 0.0,
             session_actions: HashMap::new(),
             rollbacks: HashMap::new(),
             rollback_notes: HashMap::new(),

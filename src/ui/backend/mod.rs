@@ -4,6 +4,7 @@
 //! (`commands`), the kubeconfig files (`kubeconfig`), who the user is (`trust`), the
 //! selected rollout's metrics (`metrics`) and activity (`trust`), the embedded lab (`lab`).
 
+mod analysis;
 mod commands;
 mod fleet;
 mod kubeconfig;
@@ -183,6 +184,20 @@ impl TokioBackend {
         shared.runtime.spawn(commands::execute(job));
     }
 
+    /// Read `rollout`'s AnalysisRuns once more (a running one measures on its own).
+    fn load_analysis(&self, rollout: RolloutRef) {
+        let Some(current) = lock(&self.shared.current).clone() else {
+            return;
+        };
+        let sink = self.shared.sink.clone();
+        self.shared.runtime.spawn(async move {
+            match current.kubeconfig.client(&rollout.context).await {
+                Ok(client) => analysis::load_analysis_runs(&sink, &client, rollout).await,
+                Err(e) => sink.emit(AppEvent::Problem(e.to_string())),
+            }
+        });
+    }
+
     /// Watch the activity of `rollout` (none: stop); the previous watch stops first.
     fn watch_activity(&self, rollout: Option<RolloutRef>) {
         let mut task = lock(&self.shared.activity_task);
@@ -195,7 +210,10 @@ impl TokioBackend {
         let sink = self.shared.sink.clone();
         let watch = self.shared.runtime.spawn(async move {
             match current.kubeconfig.client(&rollout.context).await {
-                Ok(client) => trust::watch_activity(&sink, client, rollout).await,
+                Ok(client) => {
+                    analysis::load_analysis_runs(&sink, &client, rollout.clone()).await;
+                    trust::watch_activity(&sink, client, rollout).await
+                }
                 Err(e) => sink.emit(AppEvent::Problem(e.to_string())),
             }
         });
@@ -365,6 +383,7 @@ impl Backend for TokioBackend {
             } => self.watch_metrics(rollout, window_secs),
             BackendRequest::Configure(settings) => self.configure(*settings),
             BackendRequest::WatchActivity(rollout) => self.watch_activity(rollout),
+            BackendRequest::LoadAnalysis(rollout) => self.load_analysis(rollout),
             BackendRequest::RecordRollback(done) => {
                 let journal = self.shared.options.journal.clone();
                 let aborts = self.shared.aborts.clone();

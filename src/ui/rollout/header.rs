@@ -1,7 +1,8 @@
 //! The rollout header: a title line (name, phase, waiting mark) above the action bar, and under
 //! it the details: versions (stable/canary or active/preview) with their hashes and the image,
 //! the revision, the rollback's outcome after an abort, traffic, the controller's message, what
-//! a pipeline's `auto` is doing and the judge's verdict when there is one.
+//! a pipeline's `auto` is doing, the judge's verdict when there is one and, right under it, the
+//! controller's AnalysisRuns.
 
 use crate::model::{RolloutView, StrategyKind, VersionRole};
 use crate::ui::events::VerdictView;
@@ -30,6 +31,7 @@ pub fn details_ui(
     view: &RolloutView,
     verdict: Option<&VerdictView>,
     rollback: Option<&RollbackStatus>,
+    runs: &[crate::model::AnalysisRunSummary],
 ) {
     let r = &view.reference;
     ui.horizontal_top(|ui| {
@@ -48,7 +50,9 @@ pub fn details_ui(
                         .on_hover_text(ROLLBACK_HOVER);
                     ui.end_row();
                 }
-                state_rows(ui, view, verdict)
+                state_rows(ui, view, verdict);
+                // The controller's own judgement, right under ours.
+                super::analysis::analysis_rows(ui, runs);
             });
     });
 }

@@ -4,6 +4,7 @@
 pub mod action_bar;
 pub mod actions;
 pub mod activity;
+pub mod analysis;
 pub mod header;
 pub mod ladder;
 pub mod plots;
@@ -53,7 +54,18 @@ pub fn rollout_ui(
     action_bar::action_bar_ui(ui, &input, draft, out);
     ui.add_space(4.0);
     let rollback = state.rollbacks.get(&selected).map(|t| t.status(now_secs));
-    header::details_ui(ui, &view, state.verdicts.get(&selected), rollback.as_ref());
+    let runs = state
+        .analysis_runs
+        .get(&selected)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    header::details_ui(
+        ui,
+        &view,
+        state.verdicts.get(&selected),
+        rollback.as_ref(),
+        runs,
+    );
     ui.separator();
     egui::Panel::left(("rollout-left", &selected))
         .resizable(true)
