@@ -457,6 +457,24 @@ async fn activity_lists_the_rollouts_events_with_a_field_selector() {
         "source": {"component": "replicaset-controller"}, "lastTimestamp": "2026-11-22T03:03:00Z"
     });
     respond(reply, 200, &list(vec![created, not_ours]));
+    let (query, reply) = next_query().await;
+    assert!(
+        query.contains("fieldSelector=involvedObject.kind=AnalysisRun"),
+        "{query}"
+    );
+    let failed = json!({
+        "metadata": {"name": "checkout-6c7d-4.1", "namespace": "demo"},
+        "involvedObject": {"kind": "AnalysisRun", "name": "checkout-6c7d-4", "namespace": "demo"},
+        "reason": "AnalysisRunFailed", "message": "Analysis Run Failed", "type": "Warning",
+        "source": {"component": "rollouts-controller"}, "lastTimestamp": "2026-11-22T03:04:00Z"
+    });
+    let other_run = json!({
+        "metadata": {"name": "search-9f8e-2.1", "namespace": "demo"},
+        "involvedObject": {"kind": "AnalysisRun", "name": "search-9f8e-2", "namespace": "demo"},
+        "reason": "AnalysisRunFailed", "message": "Analysis Run Failed", "type": "Warning",
+        "source": {"component": "rollouts-controller"}, "lastTimestamp": "2026-11-22T03:05:00Z"
+    });
+    respond(reply, 200, &list(vec![failed, other_run]));
     let entries = finish(task, &mut server).await.expect("activity");
     let got: Vec<(&str, &str)> = entries
         .iter()
@@ -465,12 +483,13 @@ async fn activity_lists_the_rollouts_events_with_a_field_selector() {
     assert_eq!(
         got,
         [
+            ("AnalysisRunFailed", "rollouts-controller"),
             ("SuccessfulCreate", "replicaset-controller"),
             ("RolloutStepCompleted", "rollouts-controller"),
             ("AbortedByUser", "release-cockpit"),
         ]
     );
-    assert!(entries[2].ours && !entries[1].ours);
+    assert!(entries[3].ours && !entries[2].ours);
 }
 
 /// `may_list_all_rollouts` asks one review with no namespace (all namespaces) and reads
