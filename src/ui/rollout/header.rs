@@ -149,7 +149,10 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
                 Some("no data") => theme::WARN,
                 _ => ui.visuals().text_color(),
             };
-            ui.colored_label(color, line.as_str());
+            // One line each, cut at the window's edge (the whole sentence on hover): a long
+            // reason must not widen the window past its charts.
+            ui.add(egui::Label::new(egui::RichText::new(line.as_str()).color(color)).truncate())
+                .on_hover_text(line.as_str());
             ui.end_row();
         }
     }
