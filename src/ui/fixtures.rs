@@ -21,3 +21,32 @@ pub fn checkout_paused_at(step: i32) -> RolloutView {
     view.actual_weight = view.set_weight;
     view
 }
+
+/// One activity entry at `t` (unix seconds): ours (lab-admin, via release-cockpit) or the
+/// controller's, a Warning or not.
+pub fn activity_entry(
+    t: f64,
+    ours: bool,
+    verb: &str,
+    warning: bool,
+) -> crate::ui::events::ActivityEntry {
+    crate::ui::events::ActivityEntry {
+        time_secs: t,
+        user: if ours {
+            "lab-admin".into()
+        } else {
+            String::new()
+        },
+        verb: verb.into(),
+        comment: None,
+        detail: String::new(),
+        source: if ours {
+            "release-cockpit"
+        } else {
+            "rollouts-controller"
+        }
+        .into(),
+        ours,
+        warning,
+    }
+}

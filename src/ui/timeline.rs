@@ -166,27 +166,7 @@ mod tests {
         assert_eq!(marks[0].t_secs, 200.0);
     }
 
-    fn entry(t: f64, ours: bool, verb: &str, warning: bool) -> ActivityEntry {
-        ActivityEntry {
-            time_secs: t,
-            user: if ours {
-                "lab-admin".into()
-            } else {
-                String::new()
-            },
-            verb: verb.into(),
-            comment: None,
-            detail: String::new(),
-            source: if ours {
-                "release-cockpit"
-            } else {
-                "rollouts-controller"
-            }
-            .into(),
-            ours,
-            warning,
-        }
-    }
+    use crate::ui::fixtures::activity_entry as entry;
 
     #[test]
     fn the_controllers_events_are_markers_apart_from_the_cockpits() {

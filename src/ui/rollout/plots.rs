@@ -441,27 +441,8 @@ mod tests {
 
     #[test]
     fn the_cockpits_markers_look_apart_from_the_controllers_and_warnings_are_errors() {
-        use crate::ui::events::ActivityEntry;
+        use crate::ui::fixtures::activity_entry as entry;
         use crate::ui::timeline::activity_markers;
-        let entry = |t: f64, ours: bool, verb: &str, warning: bool| ActivityEntry {
-            time_secs: t,
-            user: if ours {
-                "lab-admin".into()
-            } else {
-                String::new()
-            },
-            verb: verb.into(),
-            comment: None,
-            detail: String::new(),
-            source: if ours {
-                "release-cockpit"
-            } else {
-                "rollouts-controller"
-            }
-            .into(),
-            ours,
-            warning,
-        };
         let markers = activity_markers(&[
             entry(10.0, true, "abort", false),
             entry(11.0, false, "RolloutAborted", true),
