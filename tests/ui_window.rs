@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
+#[path = "ui_window/analysis.rs"]
+mod analysis;
+
 /// Records what the window asks for.
 #[derive(Clone, Default)]
 struct Recorder(Arc<Mutex<Vec<BackendRequest>>>);
@@ -47,6 +50,11 @@ impl Recorder {
 }
 
 fn read_rollout(path: &Path) -> Rollout {
+    read_fixture(path)
+}
+
+/// A YAML (or JSON) fixture as `T`; panics naming the file.
+fn read_fixture<T: serde::de::DeserializeOwned>(path: &Path) -> T {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))

@@ -1,76 +1,19 @@
-//! The Analysis panel and the inconclusive approval, driven through egui_kittest by
-//! accessible labels: the window is fed `AppEvent`s built from objects captured from the
-//! lab with kubectl (`tests/fixtures/{inventory,catalog}-{rollout,analysisrun}.yaml`: a
-//! background analysis that failed and aborted inventory, a step analysis that left catalog
-//! Inconclusive); the commands it sends are recorded.
+//! The Analysis panel and the inconclusive approval: the window is fed `AppEvent`s built
+//! from objects captured from the lab with kubectl (`tests/fixtures/{inventory,catalog}-
+//! {rollout,analysisrun}.yaml`: a background analysis that failed and aborted inventory, a
+//! step analysis that left catalog Inconclusive); the commands it sends are recorded.
 
-use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use super::*;
 use release_cockpit::cluster::runs_of;
-use release_cockpit::model::{Action, Command, Rollout, RolloutRef, RolloutView};
-use release_cockpit::ui::{
-    Access, AppEvent, Backend, BackendRequest, CockpitApp, ContextState, Identity, KubeconfigInfo,
-    Settings,
-};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<BackendRequest>>>);
-
-impl Backend for Recorder {
-    fn send(&self, request: BackendRequest) {
-        self.0.lock().expect("recorder lock").push(request);
-    }
-}
-
-impl Recorder {
-    fn executed(&self) -> Vec<Command> {
-        std::mem::take(&mut *self.0.lock().expect("recorder lock"))
-            .into_iter()
-            .filter_map(|r| match r {
-                BackendRequest::Execute(c) => Some(c),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display()));
-    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
-}
 
 const CONTEXT: &str = "lab-admin";
-
-struct Window {
-    harness: Harness<'static, CockpitApp>,
-    events: Sender<AppEvent>,
-    sent: Recorder,
-}
 
 impl Window {
     /// lab-admin connected, allowed everything in `demo`, with inventory and catalog in its
     /// fleet and their AnalysisRuns read.
     fn with_analysed_rollouts() -> Window {
-        let (events, rx) = std::sync::mpsc::channel();
-        let sent = Recorder::default();
-        let app = CockpitApp::new(Settings::default(), false, rx, Box::new(sent.clone()));
-        let harness = Harness::builder()
-            .with_size(egui::vec2(1400.0, 900.0))
-            .with_context_setup(release_cockpit::ui::theme::install_fonts)
-            .build_ui_state(|ui, app: &mut CockpitApp| app.frame(ui), app);
-        let mut w = Window {
-            harness,
-            events,
-            sent,
-        };
+        let mut w = Window::new();
         w.send(AppEvent::Kubeconfig(KubeconfigInfo {
             files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
             searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
@@ -93,10 +36,11 @@ impl Window {
             namespace: "demo".into(),
             access: Access::ALL,
         });
+        let fixtures = crate_dir().join("tests/fixtures");
         let mut fleet = Vec::new();
         for name in ["inventory", "catalog"] {
-            let rollout: Rollout = fixture(&format!("{name}-rollout.yaml"));
-            let run: Value = fixture(&format!("{name}-analysisrun.yaml"));
+            let rollout: Rollout = read_fixture(&fixtures.join(format!("{name}-rollout.yaml")));
+            let run: Value = read_fixture(&fixtures.join(format!("{name}-analysisrun.yaml")));
             fleet.push(RolloutView::from_rollout(CONTEXT, &rollout));
             w.send(AppEvent::AnalysisRuns {
                 rollout: RolloutRef::new(CONTEXT, "demo", name),
@@ -109,19 +53,6 @@ impl Window {
         });
         w.settle();
         w
-    }
-
-    fn send(&mut self, event: AppEvent) {
-        self.events.send(event).expect("window alive");
-    }
-
-    fn settle(&mut self) {
-        self.harness.run_steps(4);
-    }
-
-    fn click(&mut self, label: &str) {
-        self.harness.get_by_label(label).click();
-        self.settle();
     }
 }
 
