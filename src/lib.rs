@@ -3,7 +3,8 @@
 //!
 //! - [`model`]: plain data — rollout views, versions and roles, verbs, outcomes.
 //! - [`cluster`]: kubeconfig contexts → one kube client per context; list/get/watch rollouts.
-//! - [`orchestrator`]: THE orchestration API: one async fn per verb, shared by CLI, GUI, `auto`.
+//! - [`orchestrator`]: THE orchestration API: one door (`execute_with`) for every change, shared
+//!   by CLI, GUI and `auto`; pinned plans per verb, guards, journal, audit, the evidence read.
 //! - [`metrics`]: Prometheus client, PromQL templates per mesh, direct scrape, bounded series.
 //! - [`analysis`]: the canary judge (rules + Mann–Whitney U + weighted score) → verdict.
 //! - [`lab`]: the embedded Kubernetes-compatible lab with a simulated Argo controller and traffic.

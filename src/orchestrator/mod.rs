@@ -1,5 +1,5 @@
-//! The orchestration API: one async function per verb, shared by CLI, GUI and `auto`.
-//! Every change passes through the one door, [`execute`] / [`execute_with`]: guards, identity,
+//! The orchestration API, shared by CLI, GUI and `auto`: a `Command` (a verb and what the
+//! caller saw) goes through the one door, [`execute`] / [`execute_with`]: guards, identity,
 //! permissions, the journal and the audit trail live there; verbs compute a [`Plan`] (what
 //! to send, pure) from the rollout as read, and only the door sends it.
 
