@@ -23,6 +23,7 @@ pub enum SortKey {
     Step,
     Weight,
     Age,
+    InPhase,
     Waiting,
 }
 
@@ -36,7 +37,7 @@ pub struct FleetFilter {
 }
 
 /// Columns: title, sort key, width in points.
-const COLUMNS: [(&str, SortKey, f32); 9] = [
+const COLUMNS: [(&str, SortKey, f32); 10] = [
     ("Name", SortKey::Name, 190.0),
     ("Namespace", SortKey::Namespace, 100.0),
     ("Context", SortKey::Context, 100.0),
@@ -44,9 +45,11 @@ const COLUMNS: [(&str, SortKey, f32); 9] = [
     ("Phase", SortKey::Phase, 100.0),
     ("Step", SortKey::Step, 46.0),
     ("Weight", SortKey::Weight, 56.0),
+    // The object's age, as kubectl prints it; then how long it has been as it is now.
     ("Age", SortKey::Age, 62.0),
+    ("In phase", SortKey::InPhase, 70.0),
     // The mark, then what a pipeline's `auto` waits for when one drives the rollout.
-    ("Waiting", SortKey::Waiting, 380.0),
+    ("Waiting", SortKey::Waiting, 320.0),
 ];
 const ROW_HEIGHT: f32 = 22.0;
 
@@ -100,16 +103,24 @@ fn compare(a: &RolloutView, b: &RolloutView, key: SortKey, now_secs: f64) -> Ord
         SortKey::Step => a.current_step.cmp(&b.current_step),
         SortKey::Weight => a.actual_weight.cmp(&b.actual_weight),
         SortKey::Age => age_secs(b, now_secs).total_cmp(&age_secs(a, now_secs)),
+        SortKey::InPhase => in_phase_secs(b, now_secs).total_cmp(&in_phase_secs(a, now_secs)),
         // Waiting first.
         SortKey::Waiting => b.waiting_for_human().cmp(&a.waiting_for_human()),
     }
 }
 
-/// Seconds since the rollout's current state began (pause start, or creation).
+/// Seconds since the rollout object was created: kubectl's AGE.
 pub fn age_secs(v: &RolloutView, now_secs: f64) -> f64 {
-    v.since
-        .as_deref()
-        .and_then(theme::parse_time)
+    secs_since(v.created_at.as_deref(), now_secs)
+}
+
+/// Seconds since the rollout's current state began (its pause started, or its creation).
+pub fn in_phase_secs(v: &RolloutView, now_secs: f64) -> f64 {
+    secs_since(v.since.as_deref(), now_secs)
+}
+
+fn secs_since(time: Option<&str>, now_secs: f64) -> f64 {
+    time.and_then(theme::parse_time)
         .map(|t| now_secs - t)
         .unwrap_or(0.0)
 }
@@ -224,6 +235,10 @@ fn row_ui(
             ui.label(theme::age(age_secs(view, now_secs)));
         });
         cell(ui, COLUMNS[8].2, |ui| {
+            ui.label(theme::age(in_phase_secs(view, now_secs)))
+                .on_hover_text(format!("{} for this long", view.phase.as_str()));
+        });
+        cell(ui, COLUMNS[9].2, |ui| {
             if view.waiting_for_human() {
                 ui.colored_label(theme::WARN, WAITING_MARK)
                     .on_hover_text(waiting_reason(view));
@@ -290,6 +305,16 @@ mod tests {
         rows.iter()
             .map(|v| format!("{}@{}", v.reference.name, v.reference.context))
             .collect()
+    }
+
+    #[test]
+    fn age_is_the_objects_and_in_phase_how_long_it_has_been_so() {
+        let mut view = fixtures::checkout();
+        view.created_at = Some("2026-11-20T10:00:00Z".into());
+        view.since = Some("2026-11-22T09:00:00Z".into());
+        let now = theme::parse_time("2026-11-22T10:00:00Z").expect("time");
+        assert_eq!(theme::age(age_secs(&view, now)), "2d0h");
+        assert_eq!(theme::age(in_phase_secs(&view, now)), "1h00m");
     }
 
     #[test]
