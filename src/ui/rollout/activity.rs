@@ -67,24 +67,12 @@ mod tests {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
 
+    /// The shared fixture's entry, with ours commented and its detail in words.
     fn entry(t: f64, ours: bool, verb: &str, detail: &str) -> ActivityEntry {
         ActivityEntry {
-            time_secs: t,
-            user: if ours {
-                "lab-admin".into()
-            } else {
-                String::new()
-            },
-            verb: verb.into(),
             comment: ours.then(|| "error rate flat".into()),
             detail: detail.into(),
-            source: if ours {
-                "release-cockpit".into()
-            } else {
-                "rollouts-controller".into()
-            },
-            ours,
-            warning: verb == "RolloutAborted",
+            ..crate::ui::fixtures::activity_entry(t, ours, verb, verb == "RolloutAborted")
         }
     }
 
