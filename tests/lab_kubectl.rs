@@ -4,8 +4,6 @@
 
 #[path = "lab_kubectl/analysis.rs"]
 mod analysis;
-#[path = "lab_kubectl/bounds.rs"]
-mod bounds;
 #[path = "lab_kubectl/cockpit.rs"]
 mod cockpit;
 #[path = "lab_kubectl/http.rs"]

@@ -3,8 +3,6 @@
 //! (kubeconfig extension + settings → `build_source` → `Refresher`) and through the CLI binary.
 //! Expected numbers come from the lab's own knobs: weights, profile annotations, buckets.
 
-#[path = "metrics_lab/bench.rs"]
-mod bench;
 #[path = "metrics_lab/fixture.rs"]
 mod fixture;
 mod metrics_support;

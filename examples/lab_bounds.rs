@@ -1,10 +1,10 @@
-//! The lab's resource bounds, measured (not run by default: it takes ten minutes or more).
-//! Starts the demo lab twice as real child processes — without and with Prometheus — samples
-//! CPU time and RSS of each from /proc every 10 s, and measures the child Prometheus as a
-//! peer in the same run. Run with
-//! `LAB_BOUNDS_SECS=600 cargo test --test lab_kubectl bounds -- --ignored --nocapture`.
+//! The lab's resource bounds, measured for BENCHMARKS.md ("Lab"): starts the demo lab twice as
+//! real child processes — without and with Prometheus — samples CPU time and RSS of each from
+//! /proc every 10 s, and measures the child Prometheus as a peer in the same run. Run with
+//! `cargo build --release && cargo run --release --example lab_bounds -- [--secs 600] [--bin PATH]`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -51,8 +51,8 @@ fn children(pid: u32) -> Vec<u32> {
     out
 }
 
-fn start_lab(dir: &Path, prometheus: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_release-cockpit"))
+fn start_lab(bin: &Path, dir: &Path, prometheus: &str) -> Child {
+    let child = Command::new(bin)
         .args(["lab", "--dir"])
         .arg(dir)
         .args(["--prometheus", prometheus])
@@ -120,17 +120,56 @@ impl Series {
     }
 }
 
-#[test]
-#[ignore = "takes LAB_BOUNDS_SECS (default 600) seconds; run by hand for BENCHMARKS.md"]
-fn idle_lab_stays_under_five_percent_of_a_core_with_flat_memory() {
-    let secs: u64 = std::env::var("LAB_BOUNDS_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(600);
+const USAGE: &str = "usage: lab_bounds [--secs N] [--bin PATH-TO-release-cockpit]";
+
+/// `--secs` (default 600) and the release-cockpit binary: `--bin`, else the one built beside
+/// this example (`target/<profile>/release-cockpit`).
+fn parse() -> Result<(u64, PathBuf), String> {
+    let mut secs = 600;
+    let mut bin = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--secs" => {
+                secs = value
+                    .parse()
+                    .map_err(|_| format!("--secs {value:?} is not a whole number of seconds"))?
+            }
+            "--bin" => bin = Some(PathBuf::from(value)),
+            _ => return Err(format!("unknown flag {flag:?}")),
+        }
+    }
+    let bin = match bin {
+        Some(bin) => bin,
+        None => std::env::current_exe()
+            .map_err(|e| format!("cannot find this example's path: {e}"))?
+            .parent()
+            .and_then(Path::parent)
+            .map(|profile| profile.join("release-cockpit"))
+            .ok_or("cannot find the target directory; pass --bin")?,
+    };
+    if !bin.is_file() {
+        return Err(format!(
+            "{} is missing: build it first (`cargo build --release`) or pass --bin",
+            bin.display()
+        ));
+    }
+    Ok((secs, bin))
+}
+
+fn main() -> ExitCode {
+    let (secs, bin) = match parse() {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("lab_bounds: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
     let plain_dir = tempfile::tempdir().unwrap();
     let prom_dir = tempfile::tempdir().unwrap();
-    let mut plain = start_lab(plain_dir.path(), "off");
-    let mut with_prom = start_lab(prom_dir.path(), "auto");
+    let mut plain = start_lab(&bin, plain_dir.path(), "off");
+    let mut with_prom = start_lab(&bin, prom_dir.path(), "auto");
     let prometheus_pid = children(with_prom.id()).into_iter().find(|pid| {
         std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.contains("prometheus"))
     });
@@ -177,13 +216,22 @@ fn idle_lab_stays_under_five_percent_of_a_core_with_flat_memory() {
     } else {
         println!("  no prometheus on PATH: no peer measured");
     }
+    let mut within = true;
     for s in &series[..2] {
-        assert!(s.cpu_mean() < 5.0, "{}", s.summary());
+        if s.cpu_mean() >= 5.0 {
+            println!("  over the 5 % bound: {}", s.summary());
+            within = false;
+        }
     }
-    if let Some(pid) = prometheus_pid {
-        assert!(
-            !Path::new(&format!("/proc/{pid}")).exists(),
-            "the lab left its prometheus running"
-        );
+    if let Some(pid) = prometheus_pid
+        && Path::new(&format!("/proc/{pid}")).exists()
+    {
+        println!("  the lab left its prometheus (pid {pid}) running");
+        within = false;
+    }
+    if within {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -1,24 +1,44 @@
 //! The refresh-cost benchmark recorded in BENCHMARKS.md ("Metrics refresh"), against the lab
 //! with 100 more rollouts and its own Prometheus, whose CPU time is read from /proc.
+//! `cargo run --release --example metrics_refresh_cost` (needs `prometheus` on PATH).
 
-use super::*;
+use kube::api::Api;
+use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
+use release_cockpit::metrics::source::{Target, now_secs};
+use release_cockpit::model::argo::Rollout;
+use release_cockpit::model::view::RolloutView;
+use serde_json::json;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const CONTEXT: &str = "lab-admin";
+
+fn main() -> ExitCode {
+    if release_cockpit::lab::prometheus::find_on_path("prometheus").is_none() {
+        eprintln!(
+            "metrics_refresh_cost: no `prometheus` on PATH; install it (Debian/Ubuntu: \
+             `sudo apt-get install prometheus`)"
+        );
+        return ExitCode::from(2);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(bench_refresh_cost());
+    ExitCode::SUCCESS
+}
 
 /// Refresh cost for 1, 10 and 100 rollouts shown, against the lab and its own Prometheus:
 /// grouped (one query per signal, 4, whatever the number of rollouts) vs a naive peer (4 queries
 /// per rollout, all sent concurrently on the same client), in one run. The lab gets 100 more rollouts
 /// (copies of `checkout` paused at 20 %, so traffic flows to two versions of each).
-/// `cargo test --test metrics_lab -- --ignored --nocapture bench_refresh_cost`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: prints the table recorded in BENCHMARKS.md"]
 async fn bench_refresh_cost() {
     use release_cockpit::metrics::source::FetchRequest;
     use release_cockpit::metrics::{
         PrometheusClient, PrometheusConfig, PrometheusSource, Template,
     };
-    if release_cockpit::lab::prometheus::find_on_path("prometheus").is_none() {
-        eprintln!("skipped: no `prometheus` binary on PATH");
-        return;
-    }
     let lab = Lab::start(LabOptions {
         scenario: "demo".into(),
         prometheus: PrometheusMode::Auto,
