@@ -228,6 +228,44 @@ fn the_journal_is_private_and_a_looser_one_is_tightened() {
 
 /// The child of [`two_processes_lose_no_line_and_rotation_loses_no_history`]: when this env
 /// var names a journal, the test writes its share of commands there instead of testing.
+/// The writer waits for the cross-process lock: while another holder (here the test, as a
+/// second process would) has `journal.jsonl.lock`, an append writes nothing; once it is
+/// released the line lands. Proves the lock is taken, which the two-writer race below only
+/// makes likely.
+#[test]
+fn an_append_waits_while_another_holder_has_the_lock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::at(dir.path().join("journal.jsonl"), DEFAULT_ROTATE_BYTES);
+    journal
+        .append(&Entry::Intent(intent("first")))
+        .expect("append");
+    let holder = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(journal.lock_path())
+        .expect("the lock file exists after a write");
+    holder
+        .lock()
+        .expect("take the lock as another process would");
+    let writer = {
+        let journal = journal.clone();
+        std::thread::spawn(move || journal.append(&Entry::Intent(intent("second"))))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let held = std::fs::read_to_string(&journal.path).expect("read");
+    assert_eq!(
+        held.lines().count(),
+        1,
+        "nothing written while the lock is held"
+    );
+    assert!(!writer.is_finished(), "the writer waits for the lock");
+    holder.unlock().expect("release");
+    writer.join().expect("writer thread").expect("append");
+    let after = std::fs::read_to_string(&journal.path).expect("read");
+    assert_eq!(after.lines().count(), 2);
+    assert!(after.contains("second"));
+}
+
 const CHILD_ENV: &str = "RC_JOURNAL_RACE_CHILD";
 const RACE_COMMANDS: usize = 500;
 
