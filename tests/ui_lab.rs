@@ -397,6 +397,57 @@ fn approve_slide_and_rollback_reach_the_lab_and_the_plots_fill() {
     }
 }
 
+/// Undo in the window reads checkout's revisions from the lab, offers the stable one (the
+/// canary's is running) and sends an undo pinned to both: the lab's template is the stable
+/// one's again and the journal's intent names the revision's pod hash.
+#[test]
+fn undo_goes_back_to_the_revision_picked_from_the_lab() {
+    use release_cockpit::ui::dialogs::Dialog;
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-admin");
+    let checkout = w.select_checkout("lab-admin");
+    let before = fixture.checkout_view();
+    let stable = before.stable_hash.clone().expect("checkout has a stable");
+    let canary = before.current_hash.clone().expect("checkout has a canary");
+    assert_ne!(stable, canary, "the demo's checkout runs a canary");
+    w.wait_until("Undo offered", 30, |app| {
+        app.state.access_for(&checkout).is_some()
+    });
+    w.click("Undo…");
+    w.wait_until(
+        "the revisions read from the lab",
+        20,
+        |app| matches!(&app.state.dialog, Some(Dialog::Undo(u)) if u.revisions.is_some()),
+    );
+    let picked = match &w.harness.state().state.dialog {
+        Some(Dialog::Undo(u)) => u.picked_command(),
+        other => panic!("the undo dialog is open: {other:?}"),
+    };
+    let Some(command) = picked else {
+        panic!("a revision is picked: {:?}", w.harness.state().state.dialog)
+    };
+    match &command.action {
+        release_cockpit::model::Action::Undo { to_hash, .. } => {
+            assert_eq!(
+                to_hash.as_deref(),
+                Some(stable.as_str()),
+                "the stable revision"
+            )
+        }
+        other => panic!("an undo: {other:?}"),
+    }
+    w.harness.get_by_label_contains("(running now)");
+    w.click("Undo");
+    let outcome = w.next_outcome(&checkout, 0, "the undo's outcome");
+    assert!(!outcome.contains("refused"), "{outcome}");
+    fixture.wait_for("the lab's checkout back on the stable template", |v| {
+        v.current_hash.as_deref() == Some(stable.as_str())
+    });
+    let journal = std::fs::read_to_string(fixture._dir.path().join("journal.jsonl"))
+        .expect("the undo was journaled");
+    assert!(journal.contains(&stable), "{journal}");
+}
+
 #[test]
 fn a_viewer_sees_every_action_disabled_with_the_missing_permission() {
     let fixture = LabFixture::start();

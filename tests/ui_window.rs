@@ -6,11 +6,13 @@
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use release_cockpit::cluster::ReplicaSetInfo;
 use release_cockpit::model::{
     Action, MetricsSnapshot, Outcome, Pin, Point, Rollout, RolloutRef, RolloutView, Signal, Verb,
     Version, VersionRole, VersionSeries,
 };
 use release_cockpit::ui::app::MetricsState;
+use release_cockpit::ui::events::Revisions;
 use release_cockpit::ui::rollout::plots::plot_series;
 use release_cockpit::ui::{
     Access, AppEvent, Backend, BackendRequest, CockpitApp, ContextState, Identity, KubeconfigInfo,
@@ -643,25 +645,96 @@ fn a_required_comment_keeps_confirm_disabled_until_written() {
     assert_eq!(sent[0].comment.as_deref(), Some("CHG-1234"));
 }
 
+/// A ReplicaSet of checkout as `LoadRevisions` answers it.
+fn revision(revision: i64, hash: &str, image: &str) -> ReplicaSetInfo {
+    ReplicaSetInfo {
+        name: format!("checkout-{hash}"),
+        hash: hash.into(),
+        revision: Some(revision),
+        replicas: 1,
+        available: 1,
+        images: vec![image.into()],
+        template: None,
+    }
+}
+
 #[test]
-fn undo_picks_the_previous_revision_by_default() {
+fn undo_reads_the_revisions_and_is_pinned_to_the_one_picked() {
     let mut w = Window::connected_admin();
     w.select_checkout();
+    w.sent.take();
     w.click("Undo…");
     w.harness.get_by_label("Undo checkout?");
+    let checkout = RolloutRef::new("lab-admin", "shop", "checkout");
+    assert!(
+        w.sent
+            .take()
+            .iter()
+            .any(|r| matches!(r, BackendRequest::LoadRevisions(t) if *t == checkout)),
+        "the dialog asks for the revisions"
+    );
+    w.harness.get_by_label_contains("reading the revisions");
+    assert!(
+        w.harness
+            .get_by_label("Undo")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing to undo to until the revisions are read"
+    );
     w.harness.key_press(egui::Key::Enter);
     w.settle();
+    assert!(w.sent.executed().is_empty(), "Enter sends nothing yet");
+
+    w.send(AppEvent::Revisions {
+        rollout: checkout,
+        result: Ok(Revisions {
+            running_hash: Some("7f9c5d8b4".into()),
+            replica_sets: vec![
+                revision(4, "7f9c5d8b4", "shop/checkout:1.5"),
+                revision(3, "5d6f7a8b9", "shop/checkout:1.4"),
+                revision(2, "1a2b3c4d5", "shop/checkout:1.3"),
+            ],
+        }),
+    });
+    w.settle();
+    let running = w.harness.get_by_label_contains("(running now)");
+    assert!(
+        running.accesskit_node().is_disabled(),
+        "no undo to what runs"
+    );
+    // The newest revision not running is picked; the person picks revision 2 instead.
+    w.click("2 · 1a2b3c4d5 · shop/checkout:1.3");
+    w.click("Undo");
     let sent = w.sent.executed();
     assert_eq!(
         sent.iter().map(|c| c.action.clone()).collect::<Vec<_>>(),
         [Action::Undo {
-            to_revision: Some(3),
+            to_revision: Some(2),
             pin: Some(Pin {
                 pod_hash: Some("7f9c5d8b4".into()),
                 ..Pin::default()
             }),
-            to_hash: None,
+            to_hash: Some("1a2b3c4d5".into()),
         }]
+    );
+}
+
+#[test]
+fn undo_says_why_when_the_revisions_cannot_be_read() {
+    let mut w = Window::connected_admin();
+    w.select_checkout();
+    w.click("Undo…");
+    w.send(AppEvent::Revisions {
+        rollout: RolloutRef::new("lab-admin", "shop", "checkout"),
+        result: Err("could not read the revisions of checkout: forbidden".into()),
+    });
+    w.settle();
+    w.harness.get_by_label_contains("forbidden");
+    assert!(
+        w.harness
+            .get_by_label("Undo")
+            .accesskit_node()
+            .is_disabled()
     );
 }
 

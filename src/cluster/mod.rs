@@ -17,7 +17,8 @@ pub use kubeconfig::{
 pub(crate) use rollouts::fetch_rollout;
 pub use rollouts::{
     POD_TEMPLATE_HASH_LABEL, ReplicaSetInfo, RolloutDetail, TaggedImage, describe_rollout,
-    detail_of, get_rollout, list_rollouts, owned_replica_sets, revision_of, rollout_replica_sets,
+    detail_of, get_rollout, list_rollouts, owned_replica_sets, replica_set_info, revision_of,
+    rollout_replica_sets,
 };
 pub use scope::{LIST_ALL_ROLLOUTS_GRANT_HINT, may_list_all_rollouts, self_access_review};
 pub use watch::{

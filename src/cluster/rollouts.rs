@@ -253,7 +253,8 @@ pub fn detail_of(
     }
 }
 
-fn replica_set_info(rs: &ReplicaSet) -> ReplicaSetInfo {
+/// What the window and `get` show of a ReplicaSet (and undo puts back: its template).
+pub fn replica_set_info(rs: &ReplicaSet) -> ReplicaSetInfo {
     let template = rs.spec.template.as_ref();
     ReplicaSetInfo {
         name: rs.name_any(),

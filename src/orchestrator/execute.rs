@@ -10,7 +10,7 @@ use super::identity::{Identity, whoami};
 use super::journal::{self, CommandResult, Completion, Entry, Intent, Journal};
 use super::plan::{Plan, PlannedPatch, Subresource, send_plan};
 use super::verbs::plan_action;
-use crate::model::{Command, Outcome, RolloutRef, Verb};
+use crate::model::{Action, Command, Outcome, RolloutRef, Verb};
 
 /// How a caller wants commands run: the settings and what it already knows.
 #[derive(Clone, Debug, Default)]
@@ -257,6 +257,14 @@ struct Record<'a> {
 impl Record<'_> {
     fn intent(&mut self, plan: &Plan) -> Result<(), OrchestratorError> {
         let pinned = plan.pin.as_ref().or(self.command.action.pin());
+        let (to_revision, to_hash) = match &self.command.action {
+            Action::Undo {
+                to_revision,
+                to_hash,
+                ..
+            } => (*to_revision, to_hash.clone()),
+            _ => (None, None),
+        };
         self.journal.append(&Entry::Intent(Intent {
             id: self.id.clone(),
             time: jiff::Timestamp::now(),
@@ -270,6 +278,8 @@ impl Record<'_> {
             comment: self.comment.map(str::to_string),
             tool: self.command.tool,
             pid: Some(std::process::id()),
+            to_revision,
+            to_hash,
         }))?;
         Ok(())
     }

@@ -69,6 +69,11 @@ pub struct Intent {
     /// What the command was pinned to (what its sender saw), when it was pinned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin: Option<Pin>,
+    /// Undo: the revision it goes back to, and that revision's pod hash as the sender saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_revision: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_hash: Option<String>,
 }
 
 impl Intent {

@@ -14,6 +14,8 @@ fn intent(id: &str) -> Intent {
         tool: Tool::Cli,
         pid: None,
         pin: None,
+        to_revision: None,
+        to_hash: None,
     }
 }
 

@@ -1,20 +1,70 @@
 //! Confirmation dialogs (approve with an optional comment, rollback, promote full, undo to a
 //! revision) and the keyboard help overlay. Enter confirms, Esc closes. The command inside a
-//! dialog was built when it opened: an approval approves exactly the step that was on screen.
+//! dialog was built when it opened: an approval approves exactly the step that was on screen,
+//! an undo goes back to exactly the revision (and pod hash) that was picked.
 
 use crate::model::{Action, Command, RolloutView};
 use crate::ui::app::UiCommand;
+use crate::ui::events::Revisions;
 use crate::ui::rollout::actions::{self, current_revision};
 
 /// An open dialog.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dialog {
     Confirm(Confirm),
-    Undo {
-        command: Command,
-        current_revision: i64,
-        revision: i64,
-    },
+    Undo(Undo),
+}
+
+/// Undo to a revision picked from the rollout's ReplicaSets, read when the dialog opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Undo {
+    pub command: Command,
+    pub current_revision: i64,
+    /// None while they are read; the error when they could not be.
+    pub revisions: Option<Result<Revisions, String>>,
+    /// The revision picked (the newest one not running, once read).
+    pub picked: Option<i64>,
+}
+
+impl Undo {
+    /// The answer to `LoadRevisions`: the revisions, and the newest one not running picked.
+    pub fn revisions_read(&mut self, result: Result<Revisions, String>) {
+        if let Ok(read) = &result {
+            self.picked = read
+                .replica_sets
+                .iter()
+                .filter(|rs| read.running_hash.as_deref() != Some(rs.hash.as_str()))
+                .filter_map(|rs| rs.revision)
+                .max();
+        }
+        self.revisions = Some(result);
+    }
+
+    /// The command for the picked revision, pinned to its pod hash as read.
+    pub fn picked_command(&self) -> Option<Command> {
+        let Some(Ok(read)) = &self.revisions else {
+            return None;
+        };
+        let picked = self.picked?;
+        let rs = read
+            .replica_sets
+            .iter()
+            .find(|rs| rs.revision == Some(picked))?;
+        if read.running_hash.as_deref() == Some(rs.hash.as_str()) {
+            return None;
+        }
+        let mut command = self.command.clone();
+        if let Action::Undo {
+            to_revision,
+            to_hash,
+            ..
+        } = &mut command.action
+        {
+            *to_revision = Some(picked);
+            *to_hash = (!rs.hash.is_empty()).then(|| rs.hash.clone());
+        }
+        Some(command)
+    }
 }
 
 /// "Do this?" with what it will do, and an optional (or required) comment.
@@ -83,9 +133,9 @@ impl Dialog {
         })
     }
 
+    /// Undo, pinned to the revision running on screen; its revisions are read on opening.
     pub fn undo(view: &RolloutView) -> Dialog {
-        let current = current_revision(view).unwrap_or(1);
-        Dialog::Undo {
+        Dialog::Undo(Undo {
             command: actions::command(
                 view,
                 Action::Undo {
@@ -94,9 +144,10 @@ impl Dialog {
                     to_hash: None,
                 },
             ),
-            current_revision: current,
-            revision: (current - 1).max(1),
-        }
+            current_revision: current_revision(view).unwrap_or(1),
+            revisions: None,
+            picked: None,
+        })
     }
 }
 
@@ -111,11 +162,7 @@ pub fn dialog_ui(
         ui.set_max_width(460.0);
         match dialog {
             Dialog::Confirm(confirm) => confirm_ui(ui, confirm, require_comment, out),
-            Dialog::Undo {
-                command,
-                current_revision,
-                revision,
-            } => undo_ui(ui, command, *current_revision, revision, out),
+            Dialog::Undo(undo) => undo_ui(ui, undo, out),
         }
     });
     if modal.should_close() {
@@ -196,30 +243,50 @@ fn audit_comment(warning: Option<&str>, comment: &str) -> Option<String> {
     }
 }
 
-fn undo_ui(
-    ui: &mut egui::Ui,
-    command: &Command,
-    current: i64,
-    revision: &mut i64,
-    out: &mut Vec<UiCommand>,
-) {
-    ui.heading(format!("Undo {}?", command.target.name));
+fn undo_ui(ui: &mut egui::Ui, undo: &mut Undo, out: &mut Vec<UiCommand>) {
+    ui.heading(format!("Undo {}?", undo.command.target.name));
     ui.label(format!(
-        "Replace the pod template of {} with the one of an earlier revision (current: {current}).",
-        command.target
+        "Replace the pod template of {} with the one of an earlier revision (current: {}).",
+        undo.command.target, undo.current_revision
     ));
-    ui.horizontal(|ui| {
-        let label = ui.label("Revision");
-        ui.add(egui::DragValue::new(revision).range(1..=(current - 1).max(1)))
-            .labelled_by(label.id);
-    });
+    match &undo.revisions {
+        None => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("reading the revisions…");
+            });
+        }
+        Some(Err(error)) => {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        Some(Ok(read)) => {
+            ui.label("Go back to revision:");
+            for rs in &read.replica_sets {
+                let Some(revision) = rs.revision else {
+                    continue;
+                };
+                let running = read.running_hash.as_deref() == Some(rs.hash.as_str());
+                let text = format!(
+                    "{revision} · {} · {}{}",
+                    rs.hash,
+                    rs.images.join(", "),
+                    if running { " (running now)" } else { "" }
+                );
+                ui.add_enabled_ui(!running, |ui| {
+                    ui.radio_value(&mut undo.picked, Some(revision), text);
+                });
+            }
+        }
+    }
+    let command = undo.picked_command();
     let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
     ui.horizontal(|ui| {
-        if ui.button("Undo").clicked() || enter {
-            let mut command = command.clone();
-            if let Action::Undo { to_revision, .. } = &mut command.action {
-                *to_revision = Some(*revision);
-            }
+        let clicked = ui
+            .add_enabled(command.is_some(), egui::Button::new("Undo"))
+            .clicked();
+        if let Some(command) = command
+            && (clicked || enter)
+        {
             out.push(UiCommand::Execute(command));
             out.push(UiCommand::CloseDialogs);
         }

@@ -48,6 +48,11 @@ pub enum AppEvent {
         rollout: RolloutRef,
         runs: Vec<crate::model::AnalysisRunSummary>,
     },
+    /// The revisions Undo can go back to, read when its dialog opened.
+    Revisions {
+        rollout: RolloutRef,
+        result: Result<Revisions, String>,
+    },
     /// The canary judge's latest verdict on one rollout.
     Verdict {
         rollout: RolloutRef,
@@ -247,6 +252,8 @@ pub enum BackendRequest {
     WatchActivity(Option<RolloutRef>),
     /// Read this rollout's AnalysisRuns again; answered by `AppEvent::AnalysisRuns`.
     LoadAnalysis(RolloutRef),
+    /// Read the revisions Undo can go back to; answered by `AppEvent::Revisions`.
+    LoadRevisions(RolloutRef),
     /// The window saw a rollback's outcome: journal it beside the abort this window sent to
     /// that rollout, if it sent one.
     RecordRollback(crate::orchestrator::rollback::RollbackOutcome),
@@ -259,4 +266,11 @@ pub enum BackendRequest {
         suggested_name: String,
         contents: String,
     },
+}
+
+/// A rollout's revisions (its ReplicaSets, newest first) and the pod hash running now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Revisions {
+    pub running_hash: Option<String>,
+    pub replica_sets: Vec<crate::cluster::ReplicaSetInfo>,
 }

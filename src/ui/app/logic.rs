@@ -255,6 +255,13 @@ impl AppState {
                 }
                 self.analysis_runs.insert(rollout, runs);
             }
+            AppEvent::Revisions { rollout, result } => {
+                if let Some(Dialog::Undo(undo)) = self.dialog.as_mut()
+                    && undo.command.target == rollout
+                {
+                    undo.revisions_read(result);
+                }
+            }
             AppEvent::Verdict { rollout, verdict } => {
                 self.verdicts.insert(rollout, verdict);
             }
@@ -444,8 +451,15 @@ impl AppState {
                 }
             }
             UiCommand::OpenDialog(d) => {
+                let read = match &d {
+                    Dialog::Undo(undo) => {
+                        vec![BackendRequest::LoadRevisions(undo.command.target.clone())]
+                    }
+                    Dialog::Confirm(_) => Vec::new(),
+                };
                 self.dialog = Some(d);
                 self.help_open = false;
+                return read;
             }
             UiCommand::CloseDialogs => {
                 self.dialog = None;

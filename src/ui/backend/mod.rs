@@ -10,6 +10,7 @@ mod fleet;
 mod kubeconfig;
 mod lab;
 mod metrics;
+mod revisions;
 mod trust;
 
 pub use fleet::retry_estimate_secs;
@@ -184,18 +185,52 @@ impl TokioBackend {
         shared.runtime.spawn(commands::execute(job));
     }
 
-    /// Read `rollout`'s AnalysisRuns once more (a running one measures on its own).
-    fn load_analysis(&self, rollout: RolloutRef) {
+    /// One read for `rollout` on the runtime, with a client of its context: `read` sends its
+    /// answer; `no_client` says why there was no client.
+    fn read_for<F, Fut>(
+        &self,
+        rollout: RolloutRef,
+        read: F,
+        no_client: impl FnOnce(RolloutRef, String) -> AppEvent + Send + 'static,
+    ) where
+        F: FnOnce(EventSink, kube::Client, RolloutRef) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
         let Some(current) = lock(&self.shared.current).clone() else {
             return;
         };
         let sink = self.shared.sink.clone();
         self.shared.runtime.spawn(async move {
             match current.kubeconfig.client(&rollout.context).await {
-                Ok(client) => analysis::load_analysis_runs(&sink, &client, rollout).await,
-                Err(e) => sink.emit(AppEvent::Problem(e.to_string())),
+                Ok(client) => read(sink, client, rollout).await,
+                Err(e) => sink.emit(no_client(rollout, e.to_string())),
             }
         });
+    }
+
+    /// Read `rollout`'s AnalysisRuns once more (a running one measures on its own).
+    fn load_analysis(&self, rollout: RolloutRef) {
+        self.read_for(
+            rollout,
+            |sink, client, rollout| async move {
+                analysis::load_analysis_runs(&sink, &client, rollout).await
+            },
+            |_, error| AppEvent::Problem(error),
+        );
+    }
+
+    /// Read the revisions Undo can go back to (its dialog just opened).
+    fn load_revisions(&self, rollout: RolloutRef) {
+        self.read_for(
+            rollout,
+            |sink, client, rollout| async move {
+                revisions::load_revisions(&sink, &client, rollout).await
+            },
+            |rollout, error| AppEvent::Revisions {
+                rollout,
+                result: Err(error),
+            },
+        );
     }
 
     /// Watch the activity of `rollout` (none: stop); the previous watch stops first.
@@ -384,6 +419,7 @@ impl Backend for TokioBackend {
             BackendRequest::Configure(settings) => self.configure(*settings),
             BackendRequest::WatchActivity(rollout) => self.watch_activity(rollout),
             BackendRequest::LoadAnalysis(rollout) => self.load_analysis(rollout),
+            BackendRequest::LoadRevisions(rollout) => self.load_revisions(rollout),
             BackendRequest::RecordRollback(done) => {
                 let journal = self.shared.options.journal.clone();
                 let aborts = self.shared.aborts.clone();
