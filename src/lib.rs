@@ -9,6 +9,7 @@
 //! - [`analysis`]: the canary judge (rules + Mann–Whitney U + weighted score) → verdict.
 //! - [`lab`]: the embedded Kubernetes-compatible lab with a simulated Argo controller and traffic.
 //! - [`cli`]: clap definitions; each handler calls orchestrator/metrics/analysis and prints.
+//! - [`report`]: the release report for the review (CLI `report` and the window's Export).
 //! - [`redact`]: keeps secrets out of errors, the journal and settings (`redact_url`, `redact`).
 //! - [`ui`]: the egui window: draws state, emits commands, never touches the network.
 
@@ -20,4 +21,5 @@ pub mod metrics;
 pub mod model;
 pub mod orchestrator;
 pub mod redact;
+pub mod report;
 pub mod ui;

@@ -3,8 +3,12 @@
 //! errors, fixed latency buckets), a real Prometheus (Debian package) scraping it every
 //! second, the real client, every template, the direct-scrape source and `collect`. The same
 //! against the lab, Prometheus stopped mid-run, and the refresh-cost benchmark: metrics_lab.rs.
+//! Promotions against the lab, the charts keeping every version and the release report:
+//! metrics_prometheus/versions.rs.
 
 mod metrics_support;
+#[path = "metrics_prometheus/versions.rs"]
+mod versions;
 
 use metrics_support::*;
 use release_cockpit::metrics::prometheus::{

@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex};
 
 #[path = "ui_window/analysis.rs"]
 mod analysis;
+#[path = "ui_window/width.rs"]
+mod width;
 
 /// Records what the window asks for.
 #[derive(Clone, Default)]
@@ -96,11 +98,16 @@ impl Window {
     }
 
     fn with_settings(settings: Settings, read_only: bool) -> Window {
+        Window::sized(settings, read_only, egui::vec2(1400.0, 900.0))
+    }
+
+    /// The window at `size` (logical points).
+    fn sized(settings: Settings, read_only: bool, size: egui::Vec2) -> Window {
         let (events, rx) = std::sync::mpsc::channel();
         let sent = Recorder::default();
         let app = CockpitApp::new(settings, read_only, rx, Box::new(sent.clone()));
         let harness = Harness::builder()
-            .with_size(egui::vec2(1400.0, 900.0))
+            .with_size(size)
             .with_context_setup(release_cockpit::ui::theme::install_fonts)
             .build_ui_state(|ui, app: &mut CockpitApp| app.frame(ui), app);
         Window {
@@ -123,7 +130,11 @@ impl Window {
     /// Two contexts from the kubeconfig, lab-admin connected and allowed everything in
     /// `shop`, with `checkout` and Argo's fixtures in its fleet.
     fn connected_admin() -> Window {
-        let mut w = Window::new();
+        Window::connected_admin_in(Window::new())
+    }
+
+    /// [`Window::connected_admin`] in a window of the caller's.
+    fn connected_admin_in(mut w: Window) -> Window {
         w.send(AppEvent::Kubeconfig(KubeconfigInfo {
             files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
             searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
@@ -475,6 +486,7 @@ fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
         ],
         stale_since_secs: None,
         error: None,
+        roles: Vec::new(),
     }));
     w.settle();
     let MetricsState::Received(snapshot) = &w.harness.state().state.metrics else {

@@ -73,6 +73,10 @@ fn is_new(role: VersionRole) -> bool {
 pub fn metric_series(series: &[VersionSeries], extra: &[NamedSeries]) -> Vec<MetricSeries> {
     let mut out: Vec<MetricSeries> = Vec::new();
     let mut slot = |name: &str, role: VersionRole, points: &[Point]| {
+        // A version that plays no part now (a previous stable) is on the charts, not judged.
+        if !role.is_current() {
+            return;
+        }
         let index = match out.iter().position(|m| m.name == name) {
             Some(i) => i,
             None => {
@@ -101,7 +105,10 @@ pub fn metric_series(series: &[VersionSeries], extra: &[NamedSeries]) -> Vec<Met
     for s in extra {
         slot(&s.name, s.version.role, &s.points);
     }
-    for s in series.iter().filter(|s| s.signal == Signal::RequestRate) {
+    for s in series
+        .iter()
+        .filter(|s| s.signal == Signal::RequestRate && s.version.role.is_current())
+    {
         for m in out
             .iter_mut()
             .filter(|m| m.name == ERROR_RATE || m.name == P95_MS)

@@ -8,6 +8,7 @@ pub mod lab_cmd;
 pub mod metrics_cmd;
 mod output;
 mod read_cmd;
+pub mod report_cmd;
 mod session;
 mod trust_cmd;
 mod verb_cmd;
@@ -66,6 +67,10 @@ pub enum OutputFormat {
     Text,
     /// The rollout views and outcomes as JSON (one document; `watch` prints one per line).
     Json,
+    /// `report` only: the release report in Markdown with SVG charts beside it.
+    Markdown,
+    /// `report` only: the release report as one CSV table.
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +196,9 @@ pub enum Commands {
     /// Carry a rollout through its canary hands-off: abort on fail, promote on pass.
     #[command(long_about = auto_cmd::AUTO_LONG_ABOUT)]
     Auto(auto_cmd::AutoArgs),
+    /// The release report for the review (-o markdown|csv|json, --since, --out DIR).
+    #[command(long_about = report_cmd::REPORT_LONG_ABOUT)]
+    Report(report_cmd::ReportArgs),
 }
 
 /// A usage problem found after parsing (e.g. `-A` with a verb on one rollout): exit 2.
@@ -219,6 +227,14 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
         )
         .into());
     }
+    if matches!(global.output, OutputFormat::Markdown | OutputFormat::Csv)
+        && !matches!(command, Commands::Report(_))
+    {
+        return Err(UsageError(
+            "-o markdown and -o csv are the formats of `report`; use -o text or -o json".into(),
+        )
+        .into());
+    }
     if let Commands::Lab(args) = command {
         return lab_cmd::run(args).await;
     }
@@ -235,8 +251,8 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
         Commands::Metrics(mut args) => {
             drop(out);
             args.output = match global.output {
-                OutputFormat::Text => metrics_cmd::MetricsOutput::Text,
                 OutputFormat::Json => metrics_cmd::MetricsOutput::Json,
+                _ => metrics_cmd::MetricsOutput::Text,
             };
             let extension = crate::metrics::settings::kubeconfig_extension(
                 session.kubeconfig.raw(),
@@ -261,6 +277,22 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             let json = global.output == OutputFormat::Json;
             let target = session.target(&args.name);
             analyze_cmd::run(&session.client, &target, &args, json, extension.as_ref()).await
+        }
+        Commands::Report(args) => {
+            drop(out);
+            let extension = crate::metrics::settings::kubeconfig_extension(
+                session.kubeconfig.raw(),
+                &session.context,
+            );
+            let target = session.target(&args.name);
+            report_cmd::run(
+                &session.client,
+                &target,
+                &args,
+                global.output,
+                extension.as_ref(),
+            )
+            .await
         }
         Commands::Auto(args) => {
             drop(out);

@@ -25,7 +25,9 @@ pub async fn list(
         Err(err) => return Err(err.into()),
     };
     match format {
-        OutputFormat::Text => write_list(out, &views, jiff::Timestamp::now())?,
+        OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => {
+            write_list(out, &views, jiff::Timestamp::now())?
+        }
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -39,7 +41,7 @@ pub async fn get(
 ) -> anyhow::Result<ExitCode> {
     let detail = describe_rollout(&session.client, &session.target(name)).await?;
     match format {
-        OutputFormat::Text => write_get(out, &detail)?,
+        OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => write_get(out, &detail)?,
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&detail)?)?,
     }
     Ok(ExitCode::SUCCESS)

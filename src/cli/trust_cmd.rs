@@ -23,7 +23,7 @@ pub async fn whoami(
             let doc = json!({"context": session.context, "identity": identity, "access": access});
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => {
             writeln!(out, "user:     {}", identity.display_name())?;
             if !identity.groups.is_empty() {
                 writeln!(out, "groups:   {}", identity.groups.join(", "))?;

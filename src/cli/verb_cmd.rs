@@ -92,7 +92,8 @@ pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)>
         | Commands::Metrics(_)
         | Commands::Lab(_)
         | Commands::Analyze(_)
-        | Commands::Auto(_) => return None,
+        | Commands::Auto(_)
+        | Commands::Report(_) => return None,
     })
 }
 
@@ -135,7 +136,9 @@ pub async fn run(
     }
     let Some(timeout) = wait else {
         match format {
-            OutputFormat::Text => writeln!(out, "{}", outcome_line(&done.outcome))?,
+            OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => {
+                writeln!(out, "{}", outcome_line(&done.outcome))?
+            }
             OutputFormat::Json => {
                 writeln!(out, "{}", serde_json::to_string_pretty(&done.outcome)?)?
             }
@@ -162,7 +165,9 @@ pub async fn run(
         eprintln!("warning: the rollback's outcome was not journaled: {e}");
     }
     match format {
-        OutputFormat::Text => writeln!(out, "{}", tracked.message)?,
+        OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => {
+            writeln!(out, "{}", tracked.message)?
+        }
         OutputFormat::Json => writeln!(
             out,
             "{}",

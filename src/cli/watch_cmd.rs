@@ -175,7 +175,9 @@ fn clock(t: jiff::Timestamp) -> String {
 fn print_view(view: &RolloutView, format: OutputFormat) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
-        OutputFormat::Text => writeln!(out, "{}", watch_line(view, jiff::Timestamp::now()))?,
+        OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => {
+            writeln!(out, "{}", watch_line(view, jiff::Timestamp::now()))?
+        }
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(view)?)?,
     }
     out.flush()?;

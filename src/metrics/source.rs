@@ -180,17 +180,31 @@ impl Refresher {
             Some(last) => last + step,
             None => end - (self.history.as_secs_f64() - step).max(0.0),
         };
+        // Versions are followed for the whole window, whatever role they play now: the
+        // previous ones are asked for too (after the current ones, so a source that matches
+        // by role finds the current version first), so a switch shows traffic leaving them.
+        for t in targets {
+            self.store.observe_roles(&t.rollout, &t.versions, now_secs);
+        }
+        self.store
+            .retain(&rollouts, now_secs - self.history.as_secs_f64());
+        let asked: Vec<Target> = targets
+            .iter()
+            .map(|t| {
+                let mut versions = t.versions.clone();
+                versions.extend(self.store.previous_versions(&t.rollout));
+                Target {
+                    rollout: t.rollout.clone(),
+                    versions,
+                }
+            })
+            .collect();
         let request = FetchRequest {
-            targets: targets.to_vec(),
+            targets: asked,
             start_secs: start.min(end),
             end_secs: end,
             step_secs: step,
         };
-        let keep: Vec<(RolloutRef, Vec<Version>)> = targets
-            .iter()
-            .map(|t| (t.rollout.clone(), t.versions.clone()))
-            .collect();
-        self.store.retain(&keep);
         match self.source.fetch(&request).await {
             Ok(fetched) => {
                 self.dropped_non_finite += fetched.dropped_non_finite;

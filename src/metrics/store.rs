@@ -1,8 +1,12 @@
 //! The bounded series store: one ring buffer per (rollout, version, signal), the last hour
 //! at the refresh step by default, so a day of running takes no more memory than an hour.
+//! Series are keyed by version (pod-template hash), never by role: roles are labels over time
+//! (a role timeline per version), so a promotion keeps the version it replaced on the charts.
 //! Gaps stay gaps: a missing step is stored as a `None` point, never bridged.
 
-use crate::model::{MetricsSnapshot, Point, RolloutRef, Signal, Version, VersionSeries};
+use crate::model::{
+    MetricsSnapshot, Point, RoleChange, RolloutRef, Signal, Version, VersionRoles, VersionSeries,
+};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -14,19 +18,22 @@ pub struct SourceHealth {
     pub error: Option<String>,
 }
 
-type Key = (RolloutRef, Version, Signal);
+/// (rollout, version hash, signal).
+type Key = (RolloutRef, String, Signal);
 
-/// Ring buffers keyed by (rollout, version, signal).
 /// The most points one series keeps: a day at one point per second.
 pub const MAX_POINTS: usize = 86_400;
 /// Points allocated up front per series; the ring grows past it as points arrive.
 const PREALLOCATED_POINTS: usize = 1024;
 
+/// Ring buffers keyed by (rollout, version hash, signal), and each version's roles over time.
 #[derive(Clone, Debug)]
 pub struct SeriesStore {
     capacity: usize,
     step_secs: f64,
     rings: HashMap<Key, VecDeque<Point>>,
+    /// Per rollout, its versions in the order first seen, each with its role timeline.
+    roles: HashMap<RolloutRef, Vec<VersionRoles>>,
 }
 
 impl SeriesStore {
@@ -44,6 +51,7 @@ impl SeriesStore {
             capacity,
             step_secs,
             rings: HashMap::new(),
+            roles: HashMap::new(),
         }
     }
 
@@ -64,7 +72,7 @@ impl SeriesStore {
     /// overlapping the previous one adds nothing); a jump of more than 1.5 steps since the
     /// last point inserts a gap first so the window draws a break.
     pub fn push(&mut self, rollout: &RolloutRef, version: &Version, signal: Signal, point: Point) {
-        let key = (rollout.clone(), version.clone(), signal);
+        let key = (rollout.clone(), version.hash.clone(), signal);
         let capacity = self.capacity;
         let ring = self
             .rings
@@ -118,21 +126,83 @@ impl SeriesStore {
         if all_known { newest } else { None }
     }
 
-    /// Drops every series whose rollout is not in `keep` or whose version is no longer one
-    /// of that rollout's versions (a finished canary), so keys do not pile up.
-    pub fn retain(&mut self, keep: &[(RolloutRef, Vec<Version>)]) {
-        self.rings.retain(|(r, v, _), _| {
-            keep.iter()
-                .any(|(kr, versions)| kr == r && versions.contains(v))
+    /// Records the roles `versions` play at `t_secs` (a change only when one differs) and
+    /// that every other version seen of `rollout` plays none any more.
+    pub fn observe_roles(&mut self, rollout: &RolloutRef, versions: &[Version], t_secs: f64) {
+        let known = self.roles.entry(rollout.clone()).or_default();
+        for v in versions {
+            match known.iter_mut().find(|k| k.hash == v.hash) {
+                Some(k) => change_role(k, Some(v.role), t_secs),
+                None => known.push(VersionRoles {
+                    hash: v.hash.clone(),
+                    changes: vec![RoleChange {
+                        since_secs: t_secs,
+                        role: Some(v.role),
+                    }],
+                }),
+            }
+        }
+        for k in known.iter_mut() {
+            if !versions.iter().any(|v| v.hash == k.hash) {
+                change_role(k, None, t_secs);
+            }
+        }
+    }
+
+    /// The versions of `rollout` that play no part now but are still held, labelled
+    /// "previous stable" or "previous canary", in the order first seen.
+    pub fn previous_versions(&self, rollout: &RolloutRef) -> Vec<Version> {
+        self.roles
+            .get(rollout)
+            .into_iter()
+            .flatten()
+            .filter(|k| k.changes.last().is_some_and(|c| c.role.is_none()))
+            .filter_map(|k| Some(Version::new(k.label()?, &k.hash)))
+            .collect()
+    }
+
+    /// The roles over time of every version of `rollout` held.
+    pub fn role_timelines(&self, rollout: &RolloutRef) -> Vec<VersionRoles> {
+        self.roles.get(rollout).cloned().unwrap_or_default()
+    }
+
+    /// Drops every rollout not in `keep`, and the previous versions of the kept ones whose
+    /// newest point is older than `oldest_secs` (out of the window), so keys do not pile up
+    /// while every version that had a role within the window stays.
+    pub fn retain(&mut self, keep: &[RolloutRef], oldest_secs: f64) {
+        self.roles.retain(|r, _| keep.contains(r));
+        let rings = &self.rings;
+        let newest = |r: &RolloutRef, hash: &str| {
+            Signal::ALL
+                .iter()
+                .filter_map(|s| rings.get(&(r.clone(), hash.to_string(), *s))?.back())
+                .map(|p| p.t_secs)
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        for (r, versions) in self.roles.iter_mut() {
+            versions.retain(|k| match k.changes.last() {
+                Some(RoleChange {
+                    role: None,
+                    since_secs,
+                }) => since_secs.max(newest(r, &k.hash)) >= oldest_secs,
+                _ => true,
+            });
+        }
+        let roles = &self.roles;
+        self.rings.retain(|(r, hash, _), _| {
+            roles
+                .get(r)
+                .is_some_and(|versions| versions.iter().any(|k| &k.hash == hash))
         });
     }
 
-    /// The series of one rollout, per version and signal (versions in the given order).
+    /// The series of one rollout, per version and signal (versions in the given order; each
+    /// version's series are found by its hash whatever role it carries).
     pub fn series(&self, rollout: &RolloutRef, versions: &[Version]) -> Vec<VersionSeries> {
         let mut out = Vec::new();
         for v in versions {
             for signal in Signal::ALL {
-                let key = (rollout.clone(), v.clone(), signal);
+                let key = (rollout.clone(), v.hash.clone(), signal);
                 let points = self
                     .rings
                     .get(&key)
@@ -148,7 +218,9 @@ impl SeriesStore {
         out
     }
 
-    /// Everything the window plots for one rollout, with the source's staleness.
+    /// Everything the window plots for one rollout, with the source's staleness: `versions`
+    /// (the roles they play now) and then every previous version still held, with the role
+    /// timelines of all of them.
     pub fn snapshot(
         &self,
         rollout: &RolloutRef,
@@ -157,13 +229,33 @@ impl SeriesStore {
         health: &SourceHealth,
     ) -> MetricsSnapshot {
         let failing = health.error.is_some();
+        let mut shown = versions.to_vec();
+        shown.extend(
+            self.previous_versions(rollout)
+                .into_iter()
+                .filter(|p| !versions.iter().any(|v| v.hash == p.hash)),
+        );
+        let timelines = self.role_timelines(rollout);
         MetricsSnapshot {
             rollout: rollout.clone(),
             source: source.to_string(),
-            series: self.series(rollout, versions),
+            series: self.series(rollout, &shown),
             stale_since_secs: if failing { health.last_good_secs } else { None },
             error: health.error.clone(),
+            roles: shown
+                .iter()
+                .filter_map(|v| timelines.iter().find(|k| k.hash == v.hash).cloned())
+                .collect(),
         }
+    }
+}
+
+fn change_role(k: &mut VersionRoles, role: Option<crate::model::VersionRole>, t_secs: f64) {
+    if k.changes.last().map(|c| c.role) != Some(role) {
+        k.changes.push(RoleChange {
+            since_secs: t_secs,
+            role,
+        });
     }
 }
 
@@ -239,14 +331,100 @@ mod tests {
     }
 
     #[test]
-    fn retain_drops_finished_versions() {
+    fn a_promotion_relabels_versions_and_keeps_the_former_stable() {
         let mut s = SeriesStore::new(Duration::from_secs(600), Duration::from_secs(10));
         let r = RolloutRef::new("c", "demo", "checkout");
-        let old = Version::new(VersionRole::Canary, "old");
+        let old = Version::new(VersionRole::Stable, "aaa");
+        let new = Version::new(VersionRole::Canary, "bbb");
+        s.observe_roles(&r, &[old.clone(), new.clone()], 100.0);
+        s.push(&r, &old, Signal::TrafficShare, p(100.0, Some(0.8)));
+        s.push(&r, &new, Signal::TrafficShare, p(100.0, Some(0.2)));
+        // Promoted: bbb is stable now, aaa plays no part.
+        let promoted = Version::new(VersionRole::Stable, "bbb");
+        s.observe_roles(&r, std::slice::from_ref(&promoted), 110.0);
+        s.push(&r, &promoted, Signal::TrafficShare, p(110.0, Some(1.0)));
+        s.retain(std::slice::from_ref(&r), 0.0);
+        let snap = s.snapshot(
+            &r,
+            std::slice::from_ref(&promoted),
+            "prometheus",
+            &SourceHealth::default(),
+        );
+        let shares: Vec<(VersionRole, &str, Vec<Point>)> = snap
+            .series
+            .iter()
+            .filter(|v| v.signal == Signal::TrafficShare)
+            .map(|v| (v.version.role, v.version.hash.as_str(), v.points.clone()))
+            .collect();
+        assert_eq!(
+            shares,
+            vec![
+                (
+                    VersionRole::Stable,
+                    "bbb",
+                    vec![p(100.0, Some(0.2)), p(110.0, Some(1.0))]
+                ),
+                (
+                    VersionRole::PreviousStable,
+                    "aaa",
+                    vec![p(100.0, Some(0.8))]
+                ),
+            ],
+            "one series per version across the promotion; the former stable stays"
+        );
+        let bbb = &snap.roles[0];
+        assert_eq!(bbb.history_text(), "canary → stable");
+        assert_eq!(
+            bbb.changes.iter().map(|c| c.since_secs).collect::<Vec<_>>(),
+            vec![100.0, 110.0]
+        );
+        assert_eq!(snap.roles[1].history_text(), "stable → previous stable");
+    }
+
+    #[test]
+    fn a_replaced_canary_is_a_previous_canary_and_leaves_with_the_window() {
+        let mut s = SeriesStore::new(Duration::from_secs(600), Duration::from_secs(10));
+        let r = RolloutRef::new("c", "demo", "checkout");
         let stable = Version::new(VersionRole::Stable, "aaa");
-        s.push(&r, &old, Signal::ErrorRate, p(1.0, Some(0.0)));
-        s.push(&r, &stable, Signal::ErrorRate, p(1.0, Some(0.0)));
-        s.retain(&[(r.clone(), vec![stable.clone()])]);
+        let first = Version::new(VersionRole::Canary, "bbb");
+        let second = Version::new(VersionRole::Canary, "ccc");
+        s.observe_roles(&r, &[stable.clone(), first.clone()], 10.0);
+        s.push(&r, &first, Signal::ErrorRate, p(10.0, Some(0.5)));
+        s.observe_roles(&r, &[stable.clone(), second.clone()], 20.0);
+        assert_eq!(
+            s.previous_versions(&r),
+            vec![Version::new(VersionRole::PreviousCanary, "bbb")]
+        );
+        // Still within the window: kept; once its last point is older, dropped.
+        s.retain(std::slice::from_ref(&r), 5.0);
         assert_eq!(s.len_points(), 1);
+        s.retain(std::slice::from_ref(&r), 30.0);
+        assert_eq!(s.len_points(), 0);
+        assert!(s.previous_versions(&r).is_empty());
+        assert_eq!(s.role_timelines(&r).len(), 2, "stable and the new canary");
+        // A rollout no longer shown goes entirely.
+        s.retain(&[], 0.0);
+        assert!(s.role_timelines(&r).is_empty());
+    }
+
+    #[test]
+    fn a_blue_green_switch_hands_the_active_role_over() {
+        let mut s = SeriesStore::new(Duration::from_secs(600), Duration::from_secs(10));
+        let r = RolloutRef::new("c", "demo", "payments");
+        s.observe_roles(
+            &r,
+            &[
+                Version::new(VersionRole::Active, "aaa"),
+                Version::new(VersionRole::Preview, "bbb"),
+            ],
+            10.0,
+        );
+        s.observe_roles(&r, &[Version::new(VersionRole::Active, "bbb")], 20.0);
+        let timelines = s.role_timelines(&r);
+        assert_eq!(timelines[0].history_text(), "active → previous stable");
+        assert_eq!(timelines[1].history_text(), "preview → active");
+        // Observing the same roles again adds nothing.
+        s.observe_roles(&r, &[Version::new(VersionRole::Active, "bbb")], 30.0);
+        assert_eq!(s.role_timelines(&r)[1].changes.len(), 2);
     }
 }

@@ -17,7 +17,7 @@ pub(crate) mod testdata;
 pub use analysis_run::{AnalysisRunSummary, Measurement, MetricSummary};
 pub use argo::{Rollout, RolloutSpec, RolloutStatus};
 pub use command::{Action, Command, Pin, Tool};
-pub use series::{MetricsSnapshot, Point, Signal, VersionSeries};
+pub use series::{MetricsSnapshot, Point, RoleChange, Signal, VersionRoles, VersionSeries};
 pub use view::{Phase, RolloutView, StepKind, StrategyKind};
 
 use serde::{Deserialize, Serialize};
@@ -63,14 +63,18 @@ impl std::fmt::Display for RolloutRef {
     }
 }
 
-/// The part a version plays in a rollout.
+/// The part a version plays in a rollout. The last two are what a version that no longer
+/// plays a part is called on the charts: a former stable (or active) is "previous stable"; a
+/// canary (or preview) replaced or rolled back without becoming stable, "previous canary".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum VersionRole {
     Stable,
     Canary,
     Active,
     Preview,
+    PreviousStable,
+    PreviousCanary,
 }
 
 impl VersionRole {
@@ -80,6 +84,28 @@ impl VersionRole {
             VersionRole::Canary => "canary",
             VersionRole::Active => "active",
             VersionRole::Preview => "preview",
+            VersionRole::PreviousStable => "previous stable",
+            VersionRole::PreviousCanary => "previous canary",
+        }
+    }
+
+    /// Whether the version plays this part now (the judge compares only those).
+    pub fn is_current(self) -> bool {
+        !matches!(
+            self,
+            VersionRole::PreviousStable | VersionRole::PreviousCanary
+        )
+    }
+
+    /// What a version that played this part is called once it plays none.
+    pub fn previous(self) -> VersionRole {
+        match self {
+            VersionRole::Stable | VersionRole::Active | VersionRole::PreviousStable => {
+                VersionRole::PreviousStable
+            }
+            VersionRole::Canary | VersionRole::Preview | VersionRole::PreviousCanary => {
+                VersionRole::PreviousCanary
+            }
         }
     }
 }

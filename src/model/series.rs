@@ -1,7 +1,7 @@
 //! Per-version metric series as the window and the judge read them: plain points, with
 //! gaps kept as gaps, and a staleness marker when the source stopped answering.
 
-use super::{RolloutRef, Version};
+use super::{RolloutRef, Version, VersionRole};
 use serde::{Deserialize, Serialize};
 
 /// The three signals a release manager decides from.
@@ -27,8 +27,9 @@ impl Signal {
         Signal::RequestRate,
     ];
 
-    /// The signals the window plots, in order; the request rate only weighs the judge's samples.
-    pub const PLOTTED: [Signal; 3] = [Signal::TrafficShare, Signal::ErrorRate, Signal::P95Ms];
+    /// The signals the window plots, in order: the request rate is drawn too (how much
+    /// traffic each version's error rate and p95 stand on), and weighs the judge's samples.
+    pub const PLOTTED: [Signal; 4] = Signal::ALL;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,6 +56,62 @@ pub struct VersionSeries {
     pub points: Vec<Point>,
 }
 
+/// From `since_secs` on, a version played `role` (`None`: no part any more).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoleChange {
+    pub since_secs: f64,
+    pub role: Option<VersionRole>,
+}
+
+/// One version's roles over time, oldest first: a promotion adds a change, never a new series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionRoles {
+    pub hash: String,
+    pub changes: Vec<RoleChange>,
+}
+
+impl VersionRoles {
+    /// The part it plays now, or what it is called once it plays none ("previous stable" if it
+    /// ever was stable or active, else "previous canary"); `None` before any change.
+    pub fn label(&self) -> Option<VersionRole> {
+        let last = self.changes.last()?;
+        if let Some(role) = last.role {
+            return Some(role);
+        }
+        let was_stable = self.changes.iter().any(|c| {
+            matches!(
+                c.role,
+                Some(VersionRole::Stable | VersionRole::Active | VersionRole::PreviousStable)
+            )
+        });
+        Some(if was_stable {
+            VersionRole::PreviousStable
+        } else {
+            VersionRole::PreviousCanary
+        })
+    }
+
+    /// The roles it played, in words and in order: "canary → stable → previous stable".
+    pub fn history_text(&self) -> String {
+        let mut words: Vec<&str> = Vec::new();
+        for (i, c) in self.changes.iter().enumerate() {
+            let word = match c.role {
+                Some(role) => role.as_str(),
+                None => VersionRoles {
+                    hash: String::new(),
+                    changes: self.changes[..=i].to_vec(),
+                }
+                .label()
+                .map_or("gone", VersionRole::as_str),
+            };
+            if words.last() != Some(&word) {
+                words.push(word);
+            }
+        }
+        words.join(" → ")
+    }
+}
+
 /// Everything the window plots for one rollout at one moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricsSnapshot {
@@ -66,4 +123,7 @@ pub struct MetricsSnapshot {
     pub stale_since_secs: Option<f64>,
     /// The source's last error, in words, when it is failing.
     pub error: Option<String>,
+    /// Every version's roles over time, for every version in `series`.
+    #[serde(default)]
+    pub roles: Vec<VersionRoles>,
 }

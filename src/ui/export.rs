@@ -1,11 +1,12 @@
-//! Exports for the post-deployment review: the selected rollout's series as CSV, and a
-//! Markdown summary (versions, steps, actions, verdict, timings). Pure functions; the backend
-//! asks where to save and writes the file.
+//! Exports for the post-deployment review: the selected rollout's series as CSV, and the
+//! release report in Markdown (built by [`crate::report`], as the CLI's `report` builds it,
+//! plus this window's step timings). Pure functions; the backend asks where to save.
 
 use super::app::SessionAction;
 use super::events::{ActivityEntry, VerdictView};
 use super::timeline::Marker;
 use crate::model::{MetricsSnapshot, RolloutView};
+use crate::report::{Report, ReportAction, ReportEvent, ReportVerdict, render, utc};
 use std::fmt::Write;
 
 /// One row per point: `time,t_secs,role,hash,signal,value`; a gap has an empty value.
@@ -40,116 +41,82 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn utc(t_secs: f64) -> String {
-    jiff::Timestamp::from_millisecond((t_secs * 1000.0).round() as i64)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
-
-/// What the Markdown summary is made of.
+/// What the window's review is made of.
 pub struct Review<'a> {
     pub view: &'a RolloutView,
     pub activity: &'a [ActivityEntry],
     pub session: &'a [SessionAction],
     pub markers: &'a [Marker],
     pub verdict: Option<&'a VerdictView>,
+    /// The selected rollout's series and role timelines, when the window has them.
+    pub snapshot: Option<&'a MetricsSnapshot>,
+    /// The rollback line the header shows, if there was an abort.
+    pub rollback: Option<&'a str>,
     pub now_secs: f64,
 }
 
-/// A Markdown summary of one rollout for the post-deployment review.
+/// The release report of what this window holds, built and rendered by [`crate::report`] as
+/// `release-cockpit report` builds it, plus the step timings this window observed.
+pub fn report_of(review: &Review<'_>) -> Report {
+    let mut report = Report::new(review.view, review.now_secs);
+    if let Some(snapshot) = review.snapshot {
+        report = report.with_metrics(snapshot);
+    }
+    let mut actions = Vec::new();
+    let mut events = Vec::new();
+    for e in review.activity {
+        if e.ours {
+            actions.push(ReportAction {
+                time_secs: e.time_secs,
+                who: e.who().to_string(),
+                tool: tool_of(&e.detail).to_string(),
+                verb: e.verb.clone(),
+                detail: e.detail.clone(),
+                comment: e.comment.clone(),
+            });
+        } else {
+            events.push(ReportEvent {
+                time_secs: e.time_secs,
+                source: e.source.clone(),
+                reason: e.verb.clone(),
+                message: e.detail.clone(),
+                warning: e.warning,
+            });
+        }
+    }
+    for a in review.session {
+        actions.push(ReportAction {
+            time_secs: a.t_secs,
+            who: "this window".into(),
+            tool: "the window".into(),
+            verb: a.text.clone(),
+            detail: String::new(),
+            comment: None,
+        });
+    }
+    report = report.with_activity(actions, events);
+    if let Some(verdict) = review.verdict {
+        report.verdicts.push(ReportVerdict {
+            time_secs: review.now_secs,
+            verdict: verdict.verdict.clone(),
+            score: verdict.score,
+            reasons: verdict.reasons.clone(),
+        });
+    }
+    report.rollback = review.rollback.map(str::to_string);
+    report
+}
+
+/// "via auto" at the end of an audit entry's detail names the tool.
+fn tool_of(detail: &str) -> &str {
+    detail
+        .rsplit_once("via ")
+        .map_or("", |(_, tool)| tool.trim())
+}
+
+/// The review in Markdown: the release report, then the timings this window observed.
 pub fn markdown_summary(review: &Review<'_>) -> String {
-    let v = review.view;
-    let r = &v.reference;
-    let mut md = String::new();
-    let _ = writeln!(md, "# Rollout review: {r} ({})\n", r.context);
-    let _ = writeln!(md, "Exported {}.\n", utc(review.now_secs));
-    let _ = writeln!(md, "| | |\n|---|---|");
-    let _ = writeln!(md, "| Phase | {} {} |", v.phase, escape(&v.message));
-    let _ = writeln!(md, "| Strategy | {} |", v.strategy.as_str());
-    let _ = writeln!(
-        md,
-        "| Revision | {} |",
-        v.revision.as_deref().unwrap_or("?")
-    );
-    for version in v.versions() {
-        let _ = writeln!(md, "| {} | `{}` |", version.role, version.hash);
-    }
-    let _ = writeln!(md, "| Image | {} |", escape(&v.images.join(", ")));
-    let _ = writeln!(
-        md,
-        "| Weight | {}% declared, {}% actual |",
-        v.set_weight, v.actual_weight
-    );
-    if let Some(step) = v.current_step {
-        let _ = writeln!(md, "| Step | {step}/{} |", v.steps.len());
-    }
-
-    if !v.steps.is_empty() {
-        let _ = writeln!(md, "\n## Steps\n\n| # | Step | State |\n|---|---|---|");
-        let current = v.current_step.unwrap_or(0);
-        for (i, step) in v.steps.iter().enumerate() {
-            let i = i as i32;
-            let state = match i.cmp(&current) {
-                std::cmp::Ordering::Less => "done",
-                std::cmp::Ordering::Equal => "current",
-                std::cmp::Ordering::Greater => "",
-            };
-            let _ = writeln!(md, "| {i} | {step} | {state} |");
-        }
-    }
-
-    let _ = writeln!(md, "\n## Actions\n");
-    if review.activity.is_empty() && review.session.is_empty() {
-        let _ = writeln!(md, "None recorded.");
-    } else {
-        let _ = writeln!(
-            md,
-            "| Time (UTC) | Who | What | Comment |\n|---|---|---|---|"
-        );
-        let mut entries: Vec<&ActivityEntry> = review.activity.iter().collect();
-        entries.sort_by(|a, b| a.time_secs.total_cmp(&b.time_secs));
-        for e in entries {
-            let what = if e.detail.is_empty() {
-                e.verb.clone()
-            } else {
-                format!("{} — {}", e.verb, e.detail)
-            };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                utc(e.time_secs),
-                escape(e.who()),
-                escape(&what),
-                escape(e.comment.as_deref().unwrap_or(""))
-            );
-        }
-        for a in review.session {
-            let _ = writeln!(
-                md,
-                "| {} | this window | {} | |",
-                utc(a.t_secs),
-                escape(&a.text)
-            );
-        }
-    }
-
-    let _ = writeln!(md, "\n## Verdict\n");
-    match review.verdict {
-        Some(verdict) => {
-            let _ = writeln!(
-                md,
-                "**{}** (score {:.0}/100)\n",
-                verdict.verdict, verdict.score
-            );
-            for reason in &verdict.reasons {
-                let _ = writeln!(md, "- {reason}");
-            }
-        }
-        None => {
-            let _ = writeln!(md, "No verdict.");
-        }
-    }
-
+    let mut md = render::markdown(&report_of(review), &[]);
     let _ = writeln!(md, "\n## Timings\n");
     if review.markers.is_empty() {
         let _ = writeln!(md, "No step changes observed by this window.");
@@ -167,16 +134,12 @@ pub fn markdown_summary(review: &Review<'_>) -> String {
                 "| {} | {}: {} | {} |",
                 utc(m.t_secs),
                 m.kind.as_str(),
-                escape(&m.label),
+                m.label.replace('|', "\\|").replace('\n', " "),
                 super::theme::age(until - m.t_secs)
             );
         }
     }
     md
-}
-
-fn escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 #[cfg(test)]
@@ -207,6 +170,7 @@ mod tests {
             }],
             stale_since_secs: None,
             error: None,
+            roles: Vec::new(),
         };
         assert_eq!(
             series_csv(&snapshot),
@@ -224,7 +188,7 @@ mod tests {
             user: "lab-admin".into(),
             verb: "promote".into(),
             comment: Some("error rate flat | ok".into()),
-            detail: "step 0 → 1".into(),
+            detail: "step 0 → 1 via the window".into(),
             source: "release-cockpit".into(),
             ours: true,
             warning: false,
@@ -256,10 +220,12 @@ mod tests {
             session: &[],
             markers: &markers,
             verdict: Some(&verdict),
+            snapshot: None,
+            rollback: Some("rollback complete in 12 s"),
             now_secs: 1_763_776_900.0,
         });
         assert!(
-            md.starts_with("# Rollout review: shop/checkout (lab-admin)"),
+            md.starts_with("# Release report: shop/checkout (lab-admin)"),
             "{md}"
         );
         assert!(
@@ -267,16 +233,25 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| 0 | setWeight 20% | done |"), "{md}");
-        assert!(md.contains(
-            "| 2025-11-22T02:00:00Z | lab-admin | promote — step 0 → 1 | error rate flat \\| ok |"
-        ));
-        assert!(md.contains("**pass** (score 93/100)"));
-        assert!(md.contains("- error rate within 0.5% of stable"));
+        assert!(
+            md.contains(
+                "| 2025-11-22T02:00:00Z | lab-admin | the window | promote — step 0 → 1 via the window | error rate flat \\| ok |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 2025-11-22T02:01:40Z | pass | 93 | error rate within 0.5% of stable |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Rollback | rollback complete in 12 s |"),
+            "{md}"
+        );
         assert!(md.contains("| step: step 1 (weight 20%) | 1m00s |"), "{md}");
         assert!(
             md.contains("| pause: paused: CanaryPauseStep | 40s |"),
             "{md}"
         );
-        assert!(md.contains("| canary | `7f9c5d8b4` |"));
+        assert!(md.contains("| `7f9c5d8b4` | canary | canary |"), "{md}");
     }
 }

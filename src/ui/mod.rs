@@ -17,7 +17,7 @@ pub mod timeline;
 pub mod toasts;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use app::{AppState, CockpitApp, UiCommand};
 pub use backend::{Backend, BackendOptions, EventSink, TokioBackend};

@@ -5,13 +5,16 @@ use crate::model::{Phase, VersionRole};
 use egui::Color32;
 
 /// The colour of a version in every plot and legend: stable blue, canary orange,
-/// active green, preview purple.
+/// active green, preview purple; a version that plays no part any more in a muted grey of
+/// what it was.
 pub fn role_color(role: VersionRole) -> Color32 {
     match role {
         VersionRole::Stable => Color32::from_rgb(0x00, 0x72, 0xB2),
         VersionRole::Canary => Color32::from_rgb(0xE6, 0x9F, 0x00),
         VersionRole::Active => Color32::from_rgb(0x00, 0x9E, 0x73),
         VersionRole::Preview => Color32::from_rgb(0xCC, 0x79, 0xA7),
+        VersionRole::PreviousStable => Color32::from_rgb(0x6E, 0x8A, 0xA0),
+        VersionRole::PreviousCanary => Color32::from_rgb(0xA0, 0x8E, 0x6E),
     }
 }
 

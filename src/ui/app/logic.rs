@@ -547,6 +547,7 @@ impl AppState {
         let mut markers = self.markers_for(r);
         markers.retain(|m| m.origin != timeline::MarkerOrigin::Controller);
         let (suggested_name, contents) = if markdown {
+            let rollback = self.rollbacks.get(r).map(|t| t.status(now_secs()).text);
             let review = export::Review {
                 view,
                 activity: self.activity.get(r).map(Vec::as_slice).unwrap_or(&[]),
@@ -557,6 +558,8 @@ impl AppState {
                     .unwrap_or(&[]),
                 markers: &markers,
                 verdict: self.verdicts.get(r),
+                snapshot: self.metrics.snapshot().filter(|s| &s.rollout == r),
+                rollback: rollback.as_deref(),
                 now_secs: now_secs(),
             };
             (

@@ -47,8 +47,16 @@ pub fn analysis_rows(ui: &mut egui::Ui, runs: &[AnalysisRunSummary]) {
                 None => run.message.clone().unwrap_or_default(),
             };
             ui.label("");
-            ui.colored_label(phase_color(&run.phase), words)
-                .on_hover_text(run.message.clone().unwrap_or_default());
+            // One line at the window's edge; the words and Argo's message whole on hover.
+            let hover = match &run.message {
+                Some(message) if *message != words => format!("{words}\n{message}"),
+                _ => words.clone(),
+            };
+            ui.add(
+                egui::Label::new(egui::RichText::new(words).color(phase_color(&run.phase)))
+                    .truncate(),
+            )
+            .on_hover_text(hover);
             ui.end_row();
         }
         for metric in &run.metrics {

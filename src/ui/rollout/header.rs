@@ -93,7 +93,8 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
     }
     if !view.message.is_empty() {
         ui.weak("Message");
-        ui.label(view.message.as_str());
+        let color = ui.visuals().text_color();
+        super::plots::elided_ui(ui, &view.message, color);
         ui.end_row();
     }
     ui.weak("Traffic");
@@ -108,6 +109,14 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
         view.replicas, view.updated_replicas, view.ready_replicas, view.available_replicas
     ));
     ui.end_row();
+    // A Healthy rollout running one version has no canary to judge: an earlier verdict (about
+    // a canary since promoted or replaced) would read as being about now.
+    if nothing_to_compare(view) {
+        ui.weak("Verdict");
+        ui.weak(ONE_VERSION);
+        ui.end_row();
+        return;
+    }
     if let Some(verdict) = verdict {
         ui.weak("Verdict");
         let color = match verdict.verdict.as_str() {
@@ -115,27 +124,26 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
             "fail" => theme::ERROR,
             _ => theme::WARN,
         };
-        ui.colored_label(
-            color,
-            if verdict.verdict == "no data" {
-                // No score means anything yet; say what is missing instead.
-                match verdict.reasons.first() {
-                    Some(why) => format!("no data yet: {why}"),
-                    None => "no data yet".to_string(),
-                }
-            } else {
-                format!("{} (score {:.0}/100)", verdict.verdict, verdict.score)
-            },
-        )
-        .on_hover_text(
-            verdict
-                .reasons
-                .iter()
-                .chain(&verdict.metrics)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
+        let line = if verdict.verdict == "no data" {
+            // No score means anything yet; say what is missing instead.
+            match verdict.reasons.first() {
+                Some(why) => format!("no data yet: {why}"),
+                None => "no data yet".to_string(),
+            }
+        } else {
+            format!("{} (score {:.0}/100)", verdict.verdict, verdict.score)
+        };
+        // One line, cut at the window's edge: every reason is on hover.
+        ui.add(egui::Label::new(egui::RichText::new(line).color(color)).truncate())
+            .on_hover_text(
+                verdict
+                    .reasons
+                    .iter()
+                    .chain(&verdict.metrics)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
         ui.end_row();
         // Each metric's result in words, beside the plots it is about.
         for (i, line) in verdict.metrics.iter().enumerate() {
@@ -156,6 +164,14 @@ fn state_rows(ui: &mut egui::Ui, view: &RolloutView, verdict: Option<&VerdictVie
             ui.end_row();
         }
     }
+}
+
+/// The verdict line of a Healthy rollout that runs one version.
+pub const ONE_VERSION: &str = "one version — nothing to compare";
+
+/// A Healthy rollout with one version: no canary (or preview) to judge against stable.
+pub fn nothing_to_compare(view: &RolloutView) -> bool {
+    view.phase == crate::model::Phase::Healthy && view.versions().len() <= 1
 }
 
 /// What the rollback line measures, on hover.

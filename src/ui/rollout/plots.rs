@@ -1,5 +1,6 @@
-//! Three plots on one linked time axis (and one linked cursor): traffic share, error rate
-//! and p95 per version, coloured by role. Gaps in the data are drawn as breaks; markers show
+//! Four plots on one linked time axis (and one linked cursor): traffic share, error rate,
+//! p95 and requests per second per version, coloured by role; a version that plays no part
+//! any more (the previous stable) stays, dimmed. Gaps in the data are drawn as breaks; markers show
 //! step changes, pauses, promotions, aborts and manual actions (the cockpit's own: solid ◆;
 //! the controller's Events: dotted ○, Warnings in the error colour); stale data says so.
 
@@ -60,7 +61,7 @@ pub fn plot_series(snapshot: &MetricsSnapshot, signal: Signal) -> Vec<PlotSeries
             }
             PlotSeries {
                 version: s.version.clone(),
-                label: format!("{} {}", s.version.role, s.version.hash),
+                label: legend_label(&s.version),
                 segments,
             }
         })
@@ -169,7 +170,7 @@ pub fn marker_style(m: &Marker) -> MarkerStyle {
     }
 }
 
-/// The three plots. `now_secs` anchors the live window.
+/// The four plots. `now_secs` anchors the live window.
 pub fn plots_ui(
     ui: &mut egui::Ui,
     snapshot: Option<&MetricsSnapshot>,
@@ -200,10 +201,9 @@ pub fn plots_ui(
         ui.weak("Waiting for metrics…");
         return;
     };
-    if let Some(text) = stale_text(snapshot) {
-        ui.colored_label(theme::WARN, text);
-    } else if let Some(error) = &snapshot.error {
-        ui.colored_label(theme::WARN, error.as_str());
+    // A stale note or an error may carry a whole query: one line, the rest on hover.
+    if let Some(text) = stale_text(snapshot).or_else(|| snapshot.error.clone()) {
+        elided_ui(ui, &text, theme::WARN);
     }
     let stale = snapshot.stale_since_secs.is_some();
     let link = egui::Id::unique(("release-cockpit-plots", &snapshot.rollout));
@@ -217,10 +217,11 @@ pub fn plots_ui(
         f64::from(view.window_minutes) * 60.0,
         earliest_time(snapshot),
     );
-    // Each plot has a title line above it, and the marker list follows the three.
+    // Each plot has a title line above it, and the marker list follows the four.
     legend_ui(ui, snapshot);
-    let chrome = 3.0 * 30.0 + if markers.is_empty() { 0.0 } else { 36.0 };
-    let height = ((ui.available_height() - chrome) / 3.0).clamp(80.0, 260.0);
+    let plots = Signal::PLOTTED.len() as f32;
+    let chrome = plots * 30.0 + if markers.is_empty() { 0.0 } else { 36.0 };
+    let height = ((ui.available_height() - chrome) / plots).clamp(80.0, 260.0);
     let mut user_moved = false;
     for signal in Signal::PLOTTED {
         let series = plot_series(snapshot, signal);
@@ -241,14 +242,19 @@ pub fn plots_ui(
                 Signal::ErrorRate => 1.0,
                 Signal::P95Ms | Signal::RequestRate => 0.0,
             })
-            // The same y-label width on all three keeps their time axes aligned; labels
-            // closer together than egui_plot's default keep a scale on short plots.
+            // The same y-label width on all four keeps their time axes aligned; 1-2-5 steps
+            // (egui_plot's default is powers of ten, which left 0–5 % with a lone "0") keep a
+            // labelled scale on short plots at every range.
             .custom_y_axes(vec![
                 egui_plot::AxisHints::new_y()
                     .min_thickness(44.0)
-                    .label_spacing(12.0..=20.0),
+                    .label_spacing(12.0..=20.0)
+                    .formatter(|mark, _| y_label(mark.value, mark.step_size)),
             ])
-            .x_axis_formatter(|mark, _| theme::clock(mark.value))
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
+                value_steps(input.base_step_size)
+            }))
+            .x_axis_formatter(|mark, range| time_label(mark.value, range))
             .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
             .label_formatter(hover_label)
             .show(ui, |plot_ui| {
@@ -257,7 +263,7 @@ pub fn plots_ui(
                 }
                 for s in &series {
                     let mut color = theme::role_color(s.version.role);
-                    if stale {
+                    if stale || !s.version.role.is_current() {
                         color = color.gamma_multiply(0.45);
                     }
                     for (i, segment) in s.segments.iter().enumerate() {
@@ -309,19 +315,80 @@ pub fn visible(segment: &[[f64; 2]], start: f64) -> &[[f64; 2]] {
     &segment[from.saturating_sub(1)..]
 }
 
-/// One legend for the three plots: the colours are the same in each.
+/// One line, cut at the edge with "…" and the whole text on hover: a long error or a query
+/// must not widen the window past its charts.
+pub fn elided_ui(ui: &mut egui::Ui, text: &str, color: egui::Color32) {
+    ui.add(egui::Label::new(egui::RichText::new(text).color(color)).truncate())
+        .on_hover_text(text);
+}
+
+/// One legend for the four plots: the colours are the same in each. Each entry says on
+/// hover the roles the version played ("canary → stable → previous stable").
 fn legend_ui(ui: &mut egui::Ui, snapshot: &MetricsSnapshot) {
     let mut versions: Vec<&Version> = snapshot.series.iter().map(|s| &s.version).collect();
     versions.sort();
     versions.dedup();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         for v in versions {
-            let color = theme::role_color(v.role);
+            let mut color = theme::role_color(v.role);
+            if !v.role.is_current() {
+                color = color.gamma_multiply(0.45);
+            }
             ui.label(egui::RichText::new("━━").color(color).strong());
-            ui.label(format!("{} {}", v.role, v.hash));
+            let entry = ui.label(legend_label(v));
+            if let Some(roles) = snapshot.roles.iter().find(|r| r.hash == v.hash) {
+                entry.on_hover_text(format!("{}: {}", v.hash, roles.history_text()));
+            }
             ui.add_space(12.0);
         }
     });
+}
+
+/// A legend entry: `canary 7f9c5d8b4`, `previous stable 6d4b9c7f8`.
+pub fn legend_label(v: &Version) -> String {
+    format!("{} {}", v.role, v.hash)
+}
+
+/// Value grid steps of 1, 2 and 5 times a power of ten, the finest at least `base` (the value
+/// egui_plot's minimum line spacing stands for), so some step is always labelled.
+pub fn value_steps(base: f64) -> [f64; 3] {
+    if !(base.is_finite() && base > 0.0) {
+        return [1.0, 2.0, 5.0];
+    }
+    let mut magnitude = 10f64.powf(base.log10().floor());
+    let mut out = Vec::with_capacity(3);
+    'outer: loop {
+        for m in [1.0, 2.0, 5.0] {
+            let step = m * magnitude;
+            if step >= base * (1.0 - 1e-9) {
+                out.push(step);
+                if out.len() == 3 {
+                    break 'outer;
+                }
+            }
+        }
+        magnitude *= 10.0;
+    }
+    [out[0], out[1], out[2]]
+}
+
+/// A y label with as many decimals as its step needs (0.5 → "0.5", 2 → "2").
+pub fn y_label(value: f64, step: f64) -> String {
+    let decimals = if step > 0.0 && step < 1.0 {
+        (-step.log10() - 1e-9).ceil().max(0.0) as usize
+    } else {
+        0
+    };
+    format!("{value:.decimals$}")
+}
+
+/// A time label, or nothing for a mark so close to the right edge that its label would be cut.
+pub fn time_label(t_secs: f64, range: &std::ops::RangeInclusive<f64>) -> String {
+    let span = range.end() - range.start();
+    if *range.end() - t_secs < 0.05 * span {
+        return String::new();
+    }
+    theme::clock(t_secs)
 }
 
 /// Grid steps that fall on round clock times: seconds, minutes, quarters, hours.
@@ -420,6 +487,7 @@ mod tests {
             ],
             stale_since_secs: Some(13.0),
             error: Some("connection refused (127.0.0.1:9090)".into()),
+            roles: Vec::new(),
         }
     }
 
@@ -473,6 +541,43 @@ mod tests {
             theme::COCKPIT,
             "a person's action: the cockpit's colour"
         );
+    }
+
+    #[test]
+    fn every_value_range_gets_labelled_steps() {
+        // 0–5 % on a short plot: egui_plot asks for ~0.3 per minimum line spacing.
+        let close = |got: [f64; 3], want: [f64; 3]| {
+            assert!(
+                got.iter().zip(want).all(|(g, w)| (g - w).abs() <= w * 1e-9),
+                "{got:?} vs {want:?}"
+            )
+        };
+        close(value_steps(0.3), [0.5, 1.0, 2.0]);
+        close(value_steps(1.0), [1.0, 2.0, 5.0]);
+        close(value_steps(7.0), [10.0, 20.0, 50.0]);
+        close(value_steps(0.002), [0.002, 0.005, 0.01]);
+        close(value_steps(f64::NAN), [1.0, 2.0, 5.0]);
+        assert_eq!(y_label(0.5, 0.5), "0.5");
+        assert_eq!(y_label(1.0, 0.5), "1.0");
+        assert_eq!(y_label(0.01, 0.005), "0.010");
+        assert_eq!(y_label(200.0, 50.0), "200");
+    }
+
+    #[test]
+    fn time_labels_at_the_right_edge_are_left_out() {
+        let range = 0.0..=600.0;
+        assert_eq!(time_label(590.0, &range), "");
+        assert!(!time_label(540.0, &range).is_empty());
+    }
+
+    #[test]
+    fn a_previous_version_keeps_its_line_under_its_new_name() {
+        let mut snap = snapshot();
+        snap.series[1].version.role = VersionRole::PreviousStable;
+        let series = plot_series(&snap, Signal::ErrorRate);
+        assert_eq!(series[0].label, "canary 7f9c5d8b4");
+        assert_eq!(series[1].label, "previous stable 6d4b9c7f8");
+        assert_eq!(series[1].segments, vec![vec![[10.0, 0.0], [13.0, 0.1]]]);
     }
 
     #[test]

@@ -1,0 +1,147 @@
+//! Roles over time for a report read after the fact (the CLI has no window that watched the
+//! release): from each ReplicaSet's revision, the rollout's status now and the traffic each
+//! version took — a version became stable when its share reached all traffic, and stopped
+//! playing a part when its share fell to nothing for good.
+
+use crate::model::{
+    Point, RoleChange, RolloutView, Signal, StrategyKind, Version, VersionRole, VersionRoles,
+    VersionSeries,
+};
+
+/// Share at or above which a version takes all traffic (rounding in rates).
+const ALL_TRAFFIC: f64 = 0.99;
+
+/// A version to follow: its hash and revision (from its ReplicaSet, when listed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seen {
+    pub hash: String,
+    pub revision: Option<i64>,
+}
+
+/// The versions to ask the metrics source for: the rollout's versions now, then every other
+/// ReplicaSet's, labelled "previous stable" when its revision is older than stable's (it was
+/// stable before) and "previous canary" when newer (replaced or rolled back).
+pub fn versions_to_follow(view: &RolloutView, seen: &[Seen]) -> Vec<Version> {
+    let mut out = view.versions();
+    let stable_revision = stable_hash(view)
+        .and_then(|h| seen.iter().find(|s| s.hash == h))
+        .and_then(|s| s.revision);
+    for s in seen {
+        if out.iter().any(|v| v.hash == s.hash) {
+            continue;
+        }
+        let role = match (s.revision, stable_revision) {
+            (Some(r), Some(stable)) if r > stable => VersionRole::PreviousCanary,
+            _ => VersionRole::PreviousStable,
+        };
+        out.push(Version::new(role, &s.hash));
+    }
+    out
+}
+
+fn stable_hash(view: &RolloutView) -> Option<&str> {
+    match view.strategy {
+        StrategyKind::BlueGreen => view.active_hash.as_deref(),
+        _ => view.stable_hash.as_deref(),
+    }
+}
+
+/// Each version's roles over `series` (the versions as [`versions_to_follow`] labels them).
+pub fn infer(view: &RolloutView, series: &[VersionSeries]) -> Vec<VersionRoles> {
+    let blue_green = view.strategy == StrategyKind::BlueGreen;
+    let (old_role, new_role) = if blue_green {
+        (VersionRole::Active, VersionRole::Preview)
+    } else {
+        (VersionRole::Stable, VersionRole::Canary)
+    };
+    let share = |hash: &str| -> Vec<Point> {
+        series
+            .iter()
+            .find(|s| s.signal == Signal::TrafficShare && s.version.hash == hash)
+            .map(|s| s.points.clone())
+            .unwrap_or_default()
+    };
+    let first_seen = |hash: &str| -> Option<f64> {
+        series
+            .iter()
+            .filter(|s| s.version.hash == hash)
+            .filter_map(|s| {
+                s.points
+                    .iter()
+                    .find(|p| p.value.is_some())
+                    .map(|p| p.t_secs)
+            })
+            .min_by(f64::total_cmp)
+    };
+    let mut versions: Vec<Version> = Vec::new();
+    for s in series {
+        if !versions.iter().any(|v| v.hash == s.version.hash) {
+            versions.push(s.version.clone());
+        }
+    }
+    let previous_stable_seen = versions
+        .iter()
+        .any(|v| v.role == VersionRole::PreviousStable);
+    versions
+        .iter()
+        .filter_map(|v| {
+            let since = first_seen(&v.hash)?;
+            let points = share(&v.hash);
+            let change = |t: f64, role: Option<VersionRole>| RoleChange {
+                since_secs: t,
+                role,
+            };
+            let changes = match v.role {
+                // Stable now: it came in as the new version when an older one was stable in
+                // the span, and took over when its share reached all traffic.
+                VersionRole::Stable | VersionRole::Active if previous_stable_seen => {
+                    match took_all_traffic(&points) {
+                        Some(t) if t > since => {
+                            vec![change(since, Some(new_role)), change(t, Some(v.role))]
+                        }
+                        _ => vec![change(since, Some(v.role))],
+                    }
+                }
+                VersionRole::PreviousStable => {
+                    let gone = left_for_good(&points).unwrap_or(since);
+                    vec![change(since, Some(old_role)), change(gone, None)]
+                }
+                VersionRole::PreviousCanary => {
+                    let gone = left_for_good(&points).unwrap_or(since);
+                    vec![change(since, Some(new_role)), change(gone, None)]
+                }
+                role => vec![change(since, Some(role))],
+            };
+            Some(VersionRoles {
+                hash: v.hash.clone(),
+                changes,
+            })
+        })
+        .collect()
+}
+
+/// The first time the share reached all traffic.
+fn took_all_traffic(points: &[Point]) -> Option<f64> {
+    points
+        .iter()
+        .find(|p| p.value.is_some_and(|v| v >= ALL_TRAFFIC))
+        .map(|p| p.t_secs)
+}
+
+/// The time after the last point with traffic, when no later point has any.
+fn left_for_good(points: &[Point]) -> Option<f64> {
+    let last = points
+        .iter()
+        .rposition(|p| p.value.is_some_and(|v| v > 1.0 - ALL_TRAFFIC))?;
+    points.get(last + 1).map(|p| p.t_secs)
+}
+
+/// The role `roles` says a version played at `t_secs`, if any.
+pub fn role_at(roles: &VersionRoles, t_secs: f64) -> Option<VersionRole> {
+    roles
+        .changes
+        .iter()
+        .rev()
+        .find(|c| c.since_secs <= t_secs)
+        .and_then(|c| c.role)
+}
