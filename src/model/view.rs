@@ -226,6 +226,7 @@ impl RolloutView {
                 context: context.to_string(),
                 namespace: ro.namespace().unwrap_or_default(),
                 name: ro.name_any(),
+                provider: super::Provider::Argo,
             },
             strategy,
             steps,

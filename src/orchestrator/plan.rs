@@ -323,7 +323,7 @@ async fn moved_on_or_changed(client: &kube::Client, plan: &Plan, pin: &Pin) -> O
             now: Box::new(now),
         };
     }
-    if plan.verb == Verb::Promote && super::argo::pause_already_lifted(&rollout) {
+    if plan.verb == Verb::Promote && super::argo::verbs::pause_already_lifted(&rollout) {
         // Another promote of the same pause step won: its pause is gone, ours failed.
         return OrchestratorError::AlreadyPromoted {
             target: plan.target.clone(),
