@@ -5,6 +5,7 @@
 pub mod analysis_run;
 pub mod argo;
 pub mod command;
+pub mod gateway;
 mod phase;
 pub mod series;
 pub mod view;
@@ -47,6 +48,9 @@ pub enum Provider {
     /// An `argoproj.io/v1alpha1` Rollout: the Argo controller moves traffic by its steps.
     #[default]
     Argo,
+    /// An HTTPRoute annotated as a weighted release: the cockpit moves its backendRefs'
+    /// weights itself ([`gateway`]).
+    Gateway,
 }
 
 impl Provider {

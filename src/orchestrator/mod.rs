@@ -9,11 +9,14 @@ mod argo;
 mod audit;
 mod error;
 mod execute;
+pub mod gateway;
 mod identity;
 pub mod journal;
 mod plan;
 pub mod rollback;
 mod verbs;
+
+pub use verbs::resolve;
 
 pub use access::{ACCESS_REFRESH, Access, AccessCache, Decision, Permission, access, review};
 pub use activity_watch::{ActivityUpdate, RecentActivity, watch_activity};

@@ -4,8 +4,9 @@
 //! and its shared guards, journal and audit.
 
 use super::OrchestratorError;
-use super::argo;
 use super::plan::Plan;
+use super::{argo, gateway};
+use crate::cluster::ClusterError;
 use crate::model::{Action, Provider, RolloutRef};
 
 /// Reads what `action` needs from the cluster and computes what it will send, by the
@@ -17,5 +18,39 @@ pub(crate) async fn plan_action(
 ) -> Result<Plan, OrchestratorError> {
     match target.provider {
         Provider::Argo => argo::plan_action(client, target, action).await,
+        Provider::Gateway => gateway::plan_action(client, target, action).await,
+    }
+}
+
+/// Which provider's release `target` names: an Argo rollout of that name, else the HTTPRoute
+/// annotated `release-cockpit.io/release: NAME` (a weighted release). The CLI asks this
+/// before sending a verb by name; the window knows it from what it lists.
+pub async fn resolve(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<RolloutRef, OrchestratorError> {
+    let argo = RolloutRef {
+        provider: Provider::Argo,
+        ..target.clone()
+    };
+    match crate::cluster::fetch_rollout(client, &argo).await {
+        Ok(_) => Ok(argo),
+        Err(
+            argo_err @ (ClusterError::RolloutNotFound { .. }
+            | ClusterError::ArgoNotInstalled { .. }),
+        ) => {
+            let weighted = RolloutRef {
+                provider: Provider::Gateway,
+                ..target.clone()
+            };
+            match gateway::read_release(client, &weighted).await {
+                Ok(_) => Ok(weighted),
+                Err(OrchestratorError::NotFound { .. }) => Err(argo_err.into()),
+                // No Gateway API in this cluster (404 on httproutes): the rollout is missing.
+                Err(OrchestratorError::Cluster(_)) => Err(argo_err.into()),
+                Err(other) => Err(other),
+            }
+        }
+        Err(other) => Err(other.into()),
     }
 }
