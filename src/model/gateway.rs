@@ -10,7 +10,8 @@
 //! - `release-cockpit.io/paused`, `release-cockpit.io/aborted`: `"true"` when so.
 //! - `release-cockpit.io/last-action`: who did what last (as on an Argo rollout).
 
-use super::view::StepKind;
+use super::view::{Phase, StepKind, StrategyKind};
+use super::{Provider, RolloutRef, RolloutView};
 use serde_json::Value;
 
 pub const RELEASE_ANNOTATION: &str = "release-cockpit.io/release";
@@ -41,6 +42,8 @@ pub struct WeightedRoute {
     pub stable: Backend,
     pub canary: Backend,
     pub last_action: Option<String>,
+    /// What a pipeline's `auto` waits for (`release-cockpit.io/auto-status`).
+    pub auto_status: Option<String>,
     pub resource_version: Option<String>,
 }
 
@@ -92,6 +95,9 @@ impl WeightedRoute {
             stable: backend(0)?,
             canary: backend(1)?,
             last_action: text(super::view::LAST_ACTION_ANNOTATION).map(String::from),
+            auto_status: text(super::view::AUTO_STATUS_ANNOTATION)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
             resource_version: meta["resourceVersion"].as_str().map(String::from),
         })
     }
@@ -122,6 +128,88 @@ impl WeightedRoute {
                 _ => None,
             })
             .unwrap_or(0)
+    }
+}
+
+/// One side of a weighted release as read from its Deployment: the pod-template hash of its
+/// newest ReplicaSet (the version), its images and pods.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Side {
+    pub hash: Option<String>,
+    pub images: Vec<String>,
+    pub replicas: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub updated: i32,
+}
+
+impl WeightedRoute {
+    /// The release as the fleet, `list` and `get` show it: strategy "weighted (Gateway API)",
+    /// step i/n, the canary's share as its weight, stable and canary versions.
+    pub fn view(
+        &self,
+        context: &str,
+        namespace: &str,
+        created_at: Option<String>,
+        stable: &Side,
+        canary: &Side,
+    ) -> RolloutView {
+        let weight = self.canary_percent();
+        let (phase, message) = if self.aborted {
+            (
+                Phase::Degraded,
+                "aborted: all traffic on stable".to_string(),
+            )
+        } else if self.paused {
+            (Phase::Paused, "paused".to_string())
+        } else if weight == 0 && self.step == 0 {
+            (Phase::Healthy, String::new())
+        } else if weight >= 100 || (!self.steps.is_empty() && self.step >= self.steps.len() as i32)
+        {
+            (Phase::Healthy, "all traffic on the canary".to_string())
+        } else {
+            (
+                Phase::Paused,
+                format!("at weight {weight}%: waiting for promote or set-weight"),
+            )
+        };
+        RolloutView {
+            reference: RolloutRef {
+                context: context.to_string(),
+                namespace: namespace.to_string(),
+                name: self.release.clone(),
+                provider: Provider::Gateway,
+            },
+            strategy: StrategyKind::Weighted,
+            steps: self.steps.clone(),
+            current_step: (!self.steps.is_empty()).then_some(self.step),
+            set_weight: weight,
+            actual_weight: weight,
+            phase,
+            message,
+            stable_hash: stable.hash.clone(),
+            current_hash: canary.hash.clone().or_else(|| stable.hash.clone()),
+            active_hash: None,
+            preview_hash: None,
+            images: canary.images.clone(),
+            paused: self.paused,
+            pause_reasons: Vec::new(),
+            controller_pause: false,
+            aborted: self.aborted,
+            aborted_at: None,
+            revision: None,
+            resource_version: self.resource_version.clone(),
+            generation: None,
+            created_at: created_at.clone(),
+            since: created_at,
+            replicas: stable.replicas + canary.replicas,
+            desired_replicas: stable.replicas,
+            ready_replicas: stable.ready + canary.ready,
+            updated_replicas: canary.updated,
+            available_replicas: stable.available + canary.available,
+            last_action: self.last_action.clone(),
+            auto_status: self.auto_status.clone(),
+        }
     }
 }
 

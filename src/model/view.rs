@@ -51,6 +51,8 @@ pub enum StrategyKind {
     BlueGreen,
     /// Neither strategy set: Argo rejects such a rollout as InvalidSpec.
     Unknown,
+    /// A weighted release on the Gateway API (an annotated HTTPRoute): free weights.
+    Weighted,
 }
 
 impl StrategyKind {
@@ -59,6 +61,7 @@ impl StrategyKind {
             StrategyKind::Canary => "Canary",
             StrategyKind::BlueGreen => "BlueGreen",
             StrategyKind::Unknown => "Unknown",
+            StrategyKind::Weighted => "weighted (Gateway API)",
         }
     }
 }

@@ -3,11 +3,12 @@
 //! is the only code that writes.
 
 use super::OrchestratorError;
+pub(crate) use crate::cluster::http_route_resource;
 use crate::cluster::{Attempt, ClusterError, fetch_rollout};
 use crate::model::{Outcome, Pin, Provider, Rollout, RolloutRef, Verb};
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::Resource;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
 /// The field manager the API server records for every change the cockpit makes.
@@ -192,14 +193,6 @@ pub(crate) async fn send_plan(
     }
     let resource_version = last.as_ref().and_then(|o| o.resource_version.clone());
     Ok((plan.outcome(resource_version), last))
-}
-
-/// The HTTPRoute kind, as the Gateway API's CRD declares it.
-pub(crate) fn http_route_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", "HTTPRoute"),
-        "httproutes",
-    )
 }
 
 /// A reference to `object` (what the audit Event is about).
