@@ -304,6 +304,8 @@ async fn serve_get(handle: &mut Handle, body: &Value) {
 
 #[path = "orchestrator_api/errors.rs"]
 mod errors;
+#[path = "orchestrator_api/gateway.rs"]
+mod gateway;
 #[path = "orchestrator_api/trust.rs"]
 mod trust;
 #[path = "orchestrator_api/verbs.rs"]

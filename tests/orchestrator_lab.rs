@@ -6,6 +6,8 @@
 
 #[path = "orchestrator_lab/audit.rs"]
 mod audit;
+#[path = "orchestrator_lab/gateway.rs"]
+mod gateway;
 #[path = "orchestrator_lab/pins.rs"]
 mod pins;
 #[path = "orchestrator_lab/races.rs"]

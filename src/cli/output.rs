@@ -107,7 +107,9 @@ pub fn write_list(
                 v.phase.as_str().to_string(),
                 dash_if_empty(v.step_label()),
                 match v.strategy {
-                    crate::model::StrategyKind::Canary => v.set_weight.to_string(),
+                    crate::model::StrategyKind::Canary | crate::model::StrategyKind::Weighted => {
+                        v.set_weight.to_string()
+                    }
                     _ => "-".into(),
                 },
                 format!("{}/{}", v.ready_replicas, v.replicas),
@@ -159,7 +161,10 @@ pub fn write_get(out: &mut dyn Write, detail: &RolloutDetail) -> std::io::Result
         field(out, "Message", &v.message)?;
     }
     field(out, "Strategy", v.strategy.as_str())?;
-    if v.strategy == crate::model::StrategyKind::Canary {
+    if matches!(
+        v.strategy,
+        crate::model::StrategyKind::Canary | crate::model::StrategyKind::Weighted
+    ) {
         if !v.step_label().is_empty() {
             field(out, "  Step", &v.step_label())?;
         }

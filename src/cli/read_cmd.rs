@@ -3,7 +3,11 @@
 use super::OutputFormat;
 use super::output::{write_get, write_list};
 use super::session::Session;
-use crate::cluster::{ClusterError, LIST_ALL_ROLLOUTS_GRANT_HINT, describe_rollout, list_rollouts};
+use crate::cluster::{
+    ClusterError, LIST_ALL_ROLLOUTS_GRANT_HINT, RolloutDetail, TaggedImage, describe_rollout,
+    get_weighted, list_rollouts, list_weighted,
+};
+use crate::model::{Provider, VersionRole};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -22,8 +26,13 @@ pub async fn list(
                 session.namespace
             )
         }
+        // A cluster with weighted (Gateway API) releases only, no Argo Rollouts.
+        Err(ClusterError::ArgoNotInstalled { .. }) => Vec::new(),
         Err(err) => return Err(err.into()),
     };
+    let mut views = views;
+    views.extend(list_weighted(&session.client, &session.context, session.list_scope()).await?);
+    views.sort_by(|a, b| a.reference.cmp(&b.reference));
     match format {
         OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => {
             write_list(out, &views, jiff::Timestamp::now())?
@@ -39,7 +48,27 @@ pub async fn get(
     format: OutputFormat,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let detail = describe_rollout(&session.client, &session.target(name)).await?;
+    let target = crate::orchestrator::resolve(&session.client, &session.target(name)).await?;
+    let detail = match target.provider {
+        Provider::Argo => describe_rollout(&session.client, &target).await?,
+        Provider::Gateway => {
+            let view = get_weighted(&session.client, &target).await?;
+            let tagged_images = view
+                .images
+                .iter()
+                .map(|image| TaggedImage {
+                    image: image.clone(),
+                    roles: vec![VersionRole::Canary],
+                })
+                .collect();
+            RolloutDetail {
+                view,
+                replica_sets: Vec::new(),
+                tagged_images,
+                analysis_runs: Vec::new(),
+            }
+        }
+    };
     match format {
         OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => write_get(out, &detail)?,
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&detail)?)?,

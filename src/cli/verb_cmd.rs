@@ -123,8 +123,9 @@ pub async fn run(
     wait: Option<Duration>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    let target = orchestrator::resolve(&session.client, &session.target(name)).await?;
     let command = Command {
-        target: session.target(name),
+        target,
         action,
         tool: Tool::Cli,
         comment,

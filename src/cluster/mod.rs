@@ -1,4 +1,5 @@
-//! Clusters: kubeconfig contexts, one kube client per context, rollout list/get/watch.
+//! Clusters: kubeconfig contexts, one kube client per context, rollout list/get/watch, and
+//! the weighted (Gateway API) releases beside them.
 //! Everything here reads; changes go through `orchestrator`.
 
 mod analysis_runs;
@@ -8,6 +9,7 @@ mod kubeconfig;
 mod rollouts;
 mod scope;
 mod watch;
+mod weighted;
 
 pub use analysis_runs::{KEPT_RUNS, rollout_analysis_runs, runs_of};
 pub use error::{Attempt, ClusterError, chain};
@@ -26,3 +28,4 @@ pub use watch::{
     describe_watch_error, is_unreachable, resilient_watcher, watch_rollout, watch_rollouts,
     watch_rollouts_with,
 };
+pub use weighted::{DEPLOYMENT_HASH_LABEL, get_weighted, http_route_resource, list_weighted};

@@ -11,10 +11,18 @@ pub enum Kind {
     Rollout,
     AnalysisRun,
     AnalysisTemplate,
+    Deployment,
+    Service,
+    /// `gateway.networking.k8s.io/v1` HTTPRoute, as the Gateway API's standard CRD declares
+    /// it (`../shared/fixtures/gateway-api/`).
+    HttpRoute,
 }
 
+/// The Gateway API's group.
+pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Namespace,
         Kind::Event,
         Kind::EventV1,
@@ -22,15 +30,19 @@ impl Kind {
         Kind::Rollout,
         Kind::AnalysisRun,
         Kind::AnalysisTemplate,
+        Kind::Deployment,
+        Kind::Service,
+        Kind::HttpRoute,
     ];
 
     /// API group ("" for the core group).
     pub fn group(self) -> &'static str {
         match self {
-            Kind::Namespace | Kind::Event => "",
+            Kind::Namespace | Kind::Event | Kind::Service => "",
             Kind::EventV1 => "events.k8s.io",
-            Kind::ReplicaSet => "apps",
+            Kind::ReplicaSet | Kind::Deployment => "apps",
             Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => "argoproj.io",
+            Kind::HttpRoute => GATEWAY_GROUP,
         }
     }
 
@@ -57,6 +69,9 @@ impl Kind {
             Kind::Rollout => "Rollout",
             Kind::AnalysisRun => "AnalysisRun",
             Kind::AnalysisTemplate => "AnalysisTemplate",
+            Kind::Deployment => "Deployment",
+            Kind::Service => "Service",
+            Kind::HttpRoute => "HTTPRoute",
         }
     }
 
@@ -68,6 +83,9 @@ impl Kind {
             Kind::Rollout => "rollouts",
             Kind::AnalysisRun => "analysisruns",
             Kind::AnalysisTemplate => "analysistemplates",
+            Kind::Deployment => "deployments",
+            Kind::Service => "services",
+            Kind::HttpRoute => "httproutes",
         }
     }
 
@@ -79,6 +97,9 @@ impl Kind {
             Kind::Rollout => "rollout",
             Kind::AnalysisRun => "analysisrun",
             Kind::AnalysisTemplate => "analysistemplate",
+            Kind::Deployment => "deployment",
+            Kind::Service => "service",
+            Kind::HttpRoute => "httproute",
         }
     }
 
@@ -90,6 +111,9 @@ impl Kind {
             Kind::Rollout => &["ro"],
             Kind::AnalysisRun => &["ar"],
             Kind::AnalysisTemplate => &["at"],
+            Kind::Deployment => &["deploy"],
+            Kind::Service => &["svc"],
+            Kind::HttpRoute => &[],
         }
     }
 
@@ -101,13 +125,19 @@ impl Kind {
     pub fn has_status_subresource(self) -> bool {
         matches!(
             self,
-            Kind::Rollout | Kind::AnalysisRun | Kind::ReplicaSet | Kind::Namespace
+            Kind::Rollout
+                | Kind::AnalysisRun
+                | Kind::ReplicaSet
+                | Kind::Namespace
+                | Kind::Deployment
+                | Kind::Service
+                | Kind::HttpRoute
         )
     }
 
     /// Custom resources refuse strategic-merge patches (415); built-in kinds take them.
     pub fn is_custom(self) -> bool {
-        self.group() == "argoproj.io"
+        matches!(self.group(), "argoproj.io" | GATEWAY_GROUP)
     }
 
     /// The verbs clients may use on the kind through this lab.
@@ -115,7 +145,12 @@ impl Kind {
         match self {
             Kind::Namespace | Kind::ReplicaSet => &["get", "list", "watch"],
             Kind::Event | Kind::EventV1 => &["create", "delete", "get", "list", "patch", "watch"],
-            Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => &[
+            Kind::Rollout
+            | Kind::AnalysisRun
+            | Kind::AnalysisTemplate
+            | Kind::Deployment
+            | Kind::Service
+            | Kind::HttpRoute => &[
                 "create", "delete", "get", "list", "patch", "update", "watch",
             ],
         }
@@ -156,5 +191,42 @@ mod tests {
         assert_eq!(Kind::Rollout.qualified(), "rollouts.argoproj.io");
         assert_eq!(Kind::Event.api_version(), "v1");
         assert_eq!(Kind::ReplicaSet.api_version(), "apps/v1");
+        assert_eq!(
+            Kind::find("apps", "v1", "deployments"),
+            Some(Kind::Deployment)
+        );
+        assert_eq!(Kind::find("", "v1", "services"), Some(Kind::Service));
+    }
+
+    /// HTTPRoute is served as the Gateway API's own CRD declares it.
+    #[test]
+    fn httproutes_are_served_as_the_gateway_api_crd_declares_them() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/gateway-api/gateway.networking.k8s.io_httproutes.yaml");
+        let text = std::fs::read_to_string(&path).expect("the HTTPRoute CRD fixture");
+        let crd: serde_json::Value = serde_saphyr::from_str(&text).expect("CRD parses");
+        let spec = &crd["spec"];
+        let route = Kind::HttpRoute;
+        assert_eq!(spec["group"], route.group());
+        assert_eq!(spec["names"]["kind"], route.kind());
+        assert_eq!(spec["names"]["plural"], route.plural());
+        assert_eq!(spec["names"]["singular"], route.singular());
+        assert_eq!(spec["scope"] == "Namespaced", route.namespaced());
+        let storage = spec["versions"]
+            .as_array()
+            .expect("versions")
+            .iter()
+            .find(|v| v["storage"] == true)
+            .expect("a storage version");
+        assert_eq!(storage["name"], route.version());
+        assert_eq!(
+            storage["subresources"].get("status").is_some(),
+            route.has_status_subresource()
+        );
+        assert!(route.is_custom(), "custom resources refuse strategic merge");
+        assert_eq!(
+            Kind::find("gateway.networking.k8s.io", "v1", "httproutes"),
+            Some(route)
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod analysis_runs;
 pub mod controller;
+pub mod deployments;
 mod files;
 pub mod kind;
 pub mod kubeconfig;

@@ -1,6 +1,6 @@
 //! The controller loop: every 100 ms, reconciles each rollout with the simulated Argo
-//! controller (writing `status` and new ReplicaSets only when something changed) and
-//! advances the traffic simulation.
+//! controller (writing `status` and new ReplicaSets only when something changed), each
+//! Deployment with the Deployment controller, and advances the traffic simulation.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,6 +72,7 @@ pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
             record_event(store, current, event, now);
         }
     }
+    super::deployments::tick(store, now, speed);
     for recorded in super::analysis_runs::tick(store, traffic, now, speed) {
         record_event(store, &recorded.object, &recorded.event, now);
     }
@@ -85,8 +86,10 @@ pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
             store.list(Kind::ReplicaSet, None).0,
         )
     };
+    let (routes, _) = store.list(Kind::HttpRoute, None);
+    let (services, _) = store.list(Kind::Service, None);
     if let Ok(mut traffic) = traffic.lock() {
-        traffic.tick(&rollouts, &replica_sets, now, speed);
+        traffic.tick_with_routes(&rollouts, &replica_sets, &routes, &services, now, speed);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The lab's seed data: named sets of Rollouts (with the ReplicaSets of their earlier
-//! revisions) in namespace `demo`, so that something is happening the moment the lab starts.
+//! revisions) in namespace `demo`, so that something is happening the moment the lab starts;
+//! the demo also has `cart`, a Gateway API release (`cart.rs`).
 //! Each version's behaviour is a traffic profile annotation on its pod template.
 //!
 //! Seeds are stored as given, `status` included: a rollout caught mid-update carries the
@@ -7,6 +8,10 @@
 //! controller on it) and the new template, so the controller starts the update on its first
 //! tick. Previous revisions' ReplicaSets come with the seed (kind `ReplicaSet`), so each
 //! version's profile, image and revision are there from the start.
+
+mod cart;
+
+pub use cart::{CART, CART_STEPS};
 
 use super::controller::{self, REVISION_ANNOTATION};
 use super::traffic::{PROFILE_ANNOTATION, RATE_ANNOTATION};
@@ -91,6 +96,7 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
             catalog.requests_per_second = Some(200.0);
             let murky = profile(0.03, 35.0, 100.0, None);
             objects.extend(catalog.mid_update(("7.1.0", healthy()), ("7.2.0", murky), 4, now));
+            objects.extend(cart::cart());
         }
         "healthy" => {
             let steps = json!([
@@ -343,7 +349,8 @@ mod tests {
             match o["kind"].as_str() {
                 Some("Rollout") => rollouts.push(o.clone()),
                 Some("ReplicaSet") => replica_sets.push(o.clone()),
-                Some("AnalysisTemplate") => {}
+                // The Gateway API release `cart` (see cart.rs and the Deployment controller).
+                Some("AnalysisTemplate" | "Deployment" | "Service" | "HTTPRoute") => {}
                 other => panic!("unexpected kind {other:?}"),
             }
         }

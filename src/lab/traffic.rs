@@ -16,16 +16,23 @@
 //!   time × speed, counted from the first tick it got a non-zero share), its error rate
 //!   becomes `spike.errorRate` and its latencies are multiplied by `spike.latencyFactor`.
 //!
-//! The rate comes from the Rollout's annotation `lab.release-cockpit.io/requests-per-second`
+//! HTTPRoutes take traffic too: each route (keyed by its `release-cockpit.io/release`
+//! annotation, else its name) is split by its backendRefs' weights (`routes.rs`).
+//!
+//! The rate comes from the Rollout's (or HTTPRoute's) annotation `lab.release-cockpit.io/requests-per-second`
 //! (default 50, real time: `--speed` does not change it). Counts per tick are drawn from
 //! distributions (Poisson arrivals, binomial splits, per-bucket latency draws), so a tick
 //! costs O(versions × buckets) whatever the rate.
 
+mod routes;
 mod sample;
 #[cfg(test)]
 mod tests;
 
+pub use routes::route_shares;
+
 use super::controller::POD_TEMPLATE_HASH_LABEL;
+use super::deployments::DEPLOYMENT_HASH_LABEL;
 use jiff::Timestamp;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -40,6 +47,8 @@ pub const PROFILE_ANNOTATION: &str = "lab.release-cockpit.io/profile";
 /// Rollout annotation with the service's request rate per second of real time.
 pub const RATE_ANNOTATION: &str = "lab.release-cockpit.io/requests-per-second";
 pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 50.0;
+/// HTTPRoute annotation naming the release it carries (the cockpit's Gateway API provider).
+pub const RELEASE_ANNOTATION: &str = "release-cockpit.io/release";
 
 /// Upper bounds of the latency histogram, in ms: Istio's default buckets up to 60 s, plus
 /// 75, 150, 200, 300, 400 and 750 so that `histogram_quantile` resolves p95s in the range the
@@ -216,6 +225,19 @@ impl Traffic {
 
     /// Let traffic flow for the wall time since the previous tick (none on the first).
     pub fn tick(&mut self, rollouts: &[Value], replica_sets: &[Value], now: Timestamp, speed: f64) {
+        self.tick_with_routes(rollouts, replica_sets, &[], &[], now, speed);
+    }
+
+    /// [`Traffic::tick`] with the lab's HTTPRoutes and Services as well.
+    pub fn tick_with_routes(
+        &mut self,
+        rollouts: &[Value],
+        replica_sets: &[Value],
+        routes: &[Value],
+        services: &[Value],
+        now: Timestamp,
+        speed: f64,
+    ) {
         let dt = self
             .last_tick
             .map(|last| {
@@ -235,7 +257,11 @@ impl Traffic {
         for rs in replica_sets {
             let meta = &rs["metadata"];
             let namespace = meta["namespace"].as_str().unwrap_or_default();
-            if let Some(hash) = meta["labels"][POD_TEMPLATE_HASH_LABEL].as_str() {
+            let labels = &meta["labels"];
+            let hash = labels[POD_TEMPLATE_HASH_LABEL]
+                .as_str()
+                .or(labels[DEPLOYMENT_HASH_LABEL].as_str());
+            if let Some(hash) = hash {
                 let owner = meta["ownerReferences"][0]["name"]
                     .as_str()
                     .or_else(|| meta["name"].as_str()?.strip_suffix(hash)?.strip_suffix('-'))
@@ -246,11 +272,36 @@ impl Traffic {
                     .push((owner, &rs["spec"]["template"]));
             }
         }
-        let mut alive = Vec::new();
+        let in_namespace = |objects: &[Value], namespace: &str| -> Vec<Value> {
+            objects
+                .iter()
+                .filter(|o| o["metadata"]["namespace"] == namespace)
+                .cloned()
+                .collect()
+        };
+        let mut splits: Vec<(&Value, &str, Vec<(String, f64, String)>)> = Vec::new();
         for rollout in rollouts {
-            let meta = &rollout["metadata"];
-            let (Some(namespace), Some(name)) = (meta["namespace"].as_str(), meta["name"].as_str())
-            else {
+            let name = rollout["metadata"]["name"].as_str().unwrap_or_default();
+            splits.push((rollout, name, shares(rollout)));
+        }
+        for route in routes {
+            let meta = &route["metadata"];
+            let namespace = meta["namespace"].as_str().unwrap_or_default();
+            let name = meta["annotations"][RELEASE_ANNOTATION]
+                .as_str()
+                .or(meta["name"].as_str())
+                .unwrap_or_default();
+            let shares = route_shares(
+                route,
+                &in_namespace(services, namespace),
+                &in_namespace(replica_sets, namespace),
+            );
+            splits.push((route, name, shares));
+        }
+        let mut alive = Vec::new();
+        for (object, name, shares) in splits {
+            let meta = &object["metadata"];
+            let Some(namespace) = meta["namespace"].as_str() else {
                 continue;
             };
             let key = (namespace.to_string(), name.to_string());
@@ -260,7 +311,6 @@ impl Traffic {
                 .and_then(|r| r.parse::<f64>().ok())
                 .filter(|r| r.is_finite() && *r >= 0.0)
                 .unwrap_or(DEFAULT_REQUESTS_PER_SECOND);
-            let shares = shares(rollout);
             let service = self.services.entry(key).or_default();
             let mut remaining = sample::poisson(&mut self.rng, rate * dt);
             let mut share_left = 100.0;

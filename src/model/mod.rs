@@ -5,6 +5,7 @@
 pub mod analysis_run;
 pub mod argo;
 pub mod command;
+pub mod gateway;
 mod phase;
 pub mod series;
 pub mod view;
@@ -38,20 +39,45 @@ impl std::fmt::Display for SecurityWarning {
     }
 }
 
-/// Names one rollout in one cluster: kubeconfig context, namespace, name.
+/// What moves a release's traffic, and so which objects its verbs change.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provider {
+    /// An `argoproj.io/v1alpha1` Rollout: the Argo controller moves traffic by its steps.
+    #[default]
+    Argo,
+    /// An HTTPRoute annotated as a weighted release: the cockpit moves its backendRefs'
+    /// weights itself ([`gateway`]).
+    Gateway,
+}
+
+impl Provider {
+    fn is_argo(&self) -> bool {
+        *self == Provider::Argo
+    }
+}
+
+/// Names one rollout in one cluster: kubeconfig context, namespace, name, and the provider
+/// whose object it is (Argo unless said otherwise; left out of JSON when Argo).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RolloutRef {
     pub context: String,
     pub namespace: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Provider::is_argo")]
+    pub provider: Provider,
 }
 
 impl RolloutRef {
+    /// An Argo rollout.
     pub fn new(context: &str, namespace: &str, name: &str) -> RolloutRef {
         RolloutRef {
             context: context.into(),
             namespace: namespace.into(),
             name: name.into(),
+            provider: Provider::Argo,
         }
     }
 }

@@ -51,6 +51,8 @@ pub enum StrategyKind {
     BlueGreen,
     /// Neither strategy set: Argo rejects such a rollout as InvalidSpec.
     Unknown,
+    /// A weighted release on the Gateway API (an annotated HTTPRoute): free weights.
+    Weighted,
 }
 
 impl StrategyKind {
@@ -59,6 +61,7 @@ impl StrategyKind {
             StrategyKind::Canary => "Canary",
             StrategyKind::BlueGreen => "BlueGreen",
             StrategyKind::Unknown => "Unknown",
+            StrategyKind::Weighted => "weighted (Gateway API)",
         }
     }
 }
@@ -226,6 +229,7 @@ impl RolloutView {
                 context: context.to_string(),
                 namespace: ro.namespace().unwrap_or_default(),
                 name: ro.name_any(),
+                provider: super::Provider::Argo,
             },
             strategy,
             steps,

@@ -4,7 +4,7 @@
 
 use super::OrchestratorError;
 use crate::cluster::{Attempt, self_access_review};
-use crate::model::Verb;
+use crate::model::{Provider, Verb};
 use k8s_openapi::api::authorization::v1::ResourceAttributes;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -24,6 +24,10 @@ pub enum Permission {
     PatchRolloutStatus,
     /// `create events`: the audit Event on the rollout.
     CreateEvents,
+    /// `patch httproutes` (gateway.networking.k8s.io): a weighted release's weights and state.
+    PatchHttpRoutes,
+    /// `patch deployments` (apps): a weighted release's stable or canary Deployment.
+    PatchDeployments,
 }
 
 impl Permission {
@@ -37,6 +41,15 @@ impl Permission {
     /// change also writes the last-action annotation, so every verb patches the rollout.
     /// The plan of one command may need fewer ([`super::needed_permissions`]).
     pub fn for_verb(verb: Verb) -> &'static [Permission] {
+        Permission::for_command(Provider::Argo, verb)
+    }
+
+    /// [`Permission::for_verb`] for a release of `provider`: a weighted release's verbs
+    /// patch its HTTPRoute (weights, state and the last-action annotation).
+    pub fn for_command(provider: Provider, verb: Verb) -> &'static [Permission] {
+        if provider == Provider::Gateway {
+            return &[Permission::PatchHttpRoutes];
+        }
         match verb {
             Verb::Pause | Verb::Restart | Verb::Undo | Verb::AutoStatus => {
                 &[Permission::PatchRollouts]
@@ -56,6 +69,8 @@ impl Permission {
             Permission::PatchRollouts => "patch rollouts",
             Permission::PatchRolloutStatus => "patch rollouts/status",
             Permission::CreateEvents => "create events",
+            Permission::PatchHttpRoutes => "patch httproutes",
+            Permission::PatchDeployments => "patch deployments",
         }
     }
 
@@ -71,6 +86,12 @@ impl Permission {
             Permission::CreateEvents => {
                 "a Role granting verb 'create' on resource 'events' (apiGroup \"\")"
             }
+            Permission::PatchHttpRoutes => {
+                "a Role granting verb 'patch' on resource 'httproutes' (apiGroup gateway.networking.k8s.io)"
+            }
+            Permission::PatchDeployments => {
+                "a Role granting verb 'patch' on resource 'deployments' (apiGroup apps)"
+            }
         }
     }
 
@@ -79,6 +100,10 @@ impl Permission {
             Permission::PatchRollouts => ("patch", "argoproj.io", "rollouts", None),
             Permission::PatchRolloutStatus => ("patch", "argoproj.io", "rollouts", Some("status")),
             Permission::CreateEvents => ("create", "", "events", None),
+            Permission::PatchHttpRoutes => {
+                ("patch", "gateway.networking.k8s.io", "httproutes", None)
+            }
+            Permission::PatchDeployments => ("patch", "apps", "deployments", None),
         };
         ResourceAttributes {
             namespace: Some(namespace.into()),
@@ -122,11 +147,20 @@ pub struct Access {
 
 impl Access {
     pub fn decision(&self, permission: Permission) -> &Decision {
+        static NOT_ASKED: Decision = Decision::Unknown;
         match permission {
             Permission::PatchRollouts => &self.patch_rollouts,
             Permission::PatchRolloutStatus => &self.patch_rollout_status,
             Permission::CreateEvents => &self.create_events,
+            // Not among the rollout permissions asked for the window's buttons.
+            Permission::PatchHttpRoutes | Permission::PatchDeployments => &NOT_ASKED,
         }
+    }
+
+    /// True when this answer holds the permission (the rollout permissions); the door asks
+    /// the cluster for the others.
+    pub fn covers(&self, permission: Permission) -> bool {
+        Permission::ALL.contains(&permission)
     }
 
     /// False only when the cluster said no; an unknown answer lets the request decide.

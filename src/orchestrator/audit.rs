@@ -10,8 +10,8 @@ use crate::cluster::Attempt;
 use crate::model::{Rollout, RolloutRef, Tool, Verb};
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
 use kube::api::{Api, ListParams, ObjectMeta, PostParams};
-use kube::{Resource, ResourceExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -79,34 +79,64 @@ pub fn annotate(plan: &Plan, action: &LastAction) -> (Plan, Option<PlannedPatch>
     }
     let annotation =
         json!({"metadata": {"annotations": {LAST_ACTION_ANNOTATION: action.to_json()}}});
-    let main_merge = annotated
+    let home = plan.home.clone();
+    let home_merge = annotated
         .patches
         .iter_mut()
-        .find(|p| p.subresource == Subresource::Main && matches!(p.body, PatchBody::Merge(_)));
-    match main_merge {
-        Some(PlannedPatch {
-            body: PatchBody::Merge(body),
-            ..
-        }) => {
-            if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), annotation) {
-                body.extend(extra);
-            }
-            (annotated, None)
+        .find(|p| p.subresource == home && matches!(p.body, PatchBody::Merge(_)));
+    if let Some(PlannedPatch {
+        body: PatchBody::Merge(body),
+        ..
+    }) = home_merge
+    {
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), annotation) {
+            merge_objects(body, extra);
         }
-        _ => (
-            annotated,
-            Some(PlannedPatch {
-                subresource: Subresource::Main,
-                body: PatchBody::Merge(annotation),
-            }),
-        ),
+        return (annotated, None);
+    }
+    // A weighted release's route always carries annotations (its release annotation), so a
+    // JSON Patch of it can add one more in the same request.
+    if let Subresource::Route(_) = home
+        && let Some(PlannedPatch {
+            body: PatchBody::Json(ops),
+            ..
+        }) = annotated.patches.iter_mut().find(|p| p.subresource == home)
+    {
+        ops.push(json!({"op": "add", "path": "/metadata/annotations/release-cockpit.io~1last-action", "value": action.to_json()}));
+        return (annotated, None);
+    }
+    (
+        annotated,
+        Some(PlannedPatch {
+            subresource: home,
+            body: PatchBody::Merge(annotation),
+        }),
+    )
+}
+
+/// `extra` merged into `body` one level down where both have an object (so a merge patch
+/// of annotations keeps its own annotations beside the last-action one).
+fn merge_objects(body: &mut serde_json::Map<String, Value>, extra: serde_json::Map<String, Value>) {
+    for (key, value) in extra {
+        match (body.get_mut(&key), value) {
+            (Some(Value::Object(existing)), Value::Object(more)) => merge_objects(existing, more),
+            (_, value) => {
+                body.insert(key, value);
+            }
+        }
     }
 }
 
 /// The Event that records `action` on `rollout` (as the API server answered the change).
 pub fn audit_event(rollout: &Rollout, summary: &str, action: &LastAction) -> Event {
+    audit_event_on(&super::plan::reference_to(rollout), summary, action)
+}
+
+/// The Event that records `action` on the object `involved` names (a rollout, or a weighted
+/// release's HTTPRoute).
+pub fn audit_event_on(involved: &ObjectReference, summary: &str, action: &LastAction) -> Event {
     let now = Time(action.time);
-    let name = rollout.name_any();
+    let name = involved.name.clone().unwrap_or_default();
     let mut message = format!("{} {summary} (via {})", action.user, tool_name(action.tool));
     if let Some(comment) = action.comment.as_deref().filter(|c| !c.is_empty()) {
         message.push_str(&format!(": \"{comment}\""));
@@ -119,19 +149,11 @@ pub fn audit_event(rollout: &Rollout, summary: &str, action: &LastAction) -> Eve
                 action.time.as_nanosecond() as u64,
                 rand::random::<u16>()
             )),
-            namespace: rollout.namespace(),
+            namespace: involved.namespace.clone(),
             annotations: Some([(LAST_ACTION_ANNOTATION.to_string(), action.to_json())].into()),
             ..ObjectMeta::default()
         },
-        involved_object: ObjectReference {
-            api_version: Some(Rollout::api_version(&()).into_owned()),
-            kind: Some(Rollout::kind(&()).into_owned()),
-            name: Some(name),
-            namespace: rollout.namespace(),
-            uid: rollout.meta().uid.clone(),
-            resource_version: rollout.resource_version(),
-            ..ObjectReference::default()
-        },
+        involved_object: involved.clone(),
         reason: Some(event_reason(action.verb).into()),
         message: Some(message),
         type_: Some("Normal".into()),

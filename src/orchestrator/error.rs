@@ -125,6 +125,17 @@ pub enum OrchestratorError {
         detail: String,
     },
 
+    /// A pinned change to a weighted release's route found other weights than were read.
+    #[error("release '{}' in namespace {} of context {} changed meanwhile: {verb} was for stable {}% / canary {}%, the route now has stable {}% / canary {}%; nothing was changed. Look at it again and decide on what is there now", target.name, target.namespace, target.context, seen.0, seen.1, now.0, now.1)]
+    WeightsChanged {
+        target: RolloutRef,
+        verb: Verb,
+        /// (stable, canary) weights as read before sending.
+        seen: (i32, i32),
+        /// (stable, canary) weights as re-read after the refusal.
+        now: (i32, i32),
+    },
+
     #[error(transparent)]
     Journal(#[from] JournalError),
 }
@@ -164,7 +175,8 @@ impl OrchestratorError {
             | OrchestratorError::ReadOnly { target, .. }
             | OrchestratorError::CommentRequired { target, .. }
             | OrchestratorError::NotPermitted { target, .. }
-            | OrchestratorError::UnknownOutcome { target, .. } => Some(target),
+            | OrchestratorError::UnknownOutcome { target, .. }
+            | OrchestratorError::WeightsChanged { target, .. } => Some(target),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::OrchestratorError;
 use super::access::{Access, Decision, Permission, review};
-use super::audit::{LastAction, annotate, audit_event, record_event};
+use super::audit::{LastAction, annotate, audit_event_on, record_event};
 use super::identity::{Identity, whoami};
 use super::journal::{self, CommandResult, Completion, Entry, Intent, Journal};
 use super::plan::{Plan, PlannedPatch, Subresource, send_plan};
@@ -154,7 +154,7 @@ pub async fn execute_with(
 async fn audit_trail(
     client: &kube::Client,
     plan: &Plan,
-    rollout: Option<crate::model::Rollout>,
+    answered: Option<k8s_openapi::api::core::v1::ObjectReference>,
     annotation: Option<PlannedPatch>,
     outcome: &Outcome,
     action: &LastAction,
@@ -169,10 +169,10 @@ async fn audit_trail(
             .map(|e| format!("the last-action annotation was not written: {e}"))
     };
     let event = async {
-        let Some(rollout) = rollout else {
-            return Some("the audit Event was not recorded: no rollout in the answer".to_string());
+        let Some(involved) = answered else {
+            return Some("the audit Event was not recorded: no object in the answer".to_string());
         };
-        let event = audit_event(&rollout, &outcome.summary, action);
+        let event = audit_event_on(&involved, &outcome.summary, action);
         record_event(client, &plan.target, &event)
             .await
             .err()
@@ -182,22 +182,27 @@ async fn audit_trail(
     annotated.into_iter().chain(recorded).collect()
 }
 
-/// The permissions a plan needs, in the order it sends: its endpoints, then `patch rollouts`
+/// The permissions a plan needs, in the order it sends: its endpoints, then patching the
+/// release's own object (`patch rollouts`, or `patch httproutes` for a weighted release)
 /// for the last-action annotation. Creating the Event is not required: without it the
 /// change is still made (and the missing Event reported).
 pub fn needed_permissions(plan: &Plan) -> Vec<Permission> {
+    let permission_of = |subresource: &Subresource| match subresource {
+        Subresource::Main => Permission::PatchRollouts,
+        Subresource::Status => Permission::PatchRolloutStatus,
+        Subresource::Route(_) => Permission::PatchHttpRoutes,
+        Subresource::Deployment(_) => Permission::PatchDeployments,
+    };
     let mut needed = Vec::new();
     for patch in &plan.patches {
-        let permission = match patch.subresource {
-            Subresource::Main => Permission::PatchRollouts,
-            Subresource::Status => Permission::PatchRolloutStatus,
-        };
+        let permission = permission_of(&patch.subresource);
         if !needed.contains(&permission) {
             needed.push(permission);
         }
     }
-    if !needed.is_empty() && !needed.contains(&Permission::PatchRollouts) {
-        needed.push(Permission::PatchRollouts);
+    let home = permission_of(&plan.home);
+    if !needed.is_empty() && !needed.contains(&home) {
+        needed.push(home);
     }
     needed
 }
@@ -211,8 +216,10 @@ async fn reviews(
     verb: Verb,
     known: Option<&Access>,
 ) -> Result<Vec<(Permission, Decision)>, OrchestratorError> {
-    let candidates = Permission::for_verb(verb);
-    if let Some(access) = known {
+    let candidates = Permission::for_command(target.provider, verb);
+    if let Some(access) = known
+        && candidates.iter().all(|p| access.covers(*p))
+    {
         return Ok(candidates
             .iter()
             .map(|p| (*p, access.decision(*p).clone()))
@@ -336,6 +343,7 @@ impl Record<'_> {
                 (CommandResult::MovedOn, Some(*step))
             }
             OrchestratorError::RevisionChanged { .. } => (CommandResult::MovedOn, None),
+            OrchestratorError::WeightsChanged { .. } => (CommandResult::MovedOn, None),
             OrchestratorError::UnknownOutcome { step, .. } => (CommandResult::Unknown, *step),
             OrchestratorError::PartlyApplied { error, .. } => match error.as_ref() {
                 OrchestratorError::UnknownOutcome { step, .. } => (CommandResult::Unknown, *step),

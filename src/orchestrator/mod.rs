@@ -9,18 +9,20 @@ mod argo;
 mod audit;
 mod error;
 mod execute;
+pub mod gateway;
 mod identity;
 pub mod journal;
 mod plan;
 pub mod rollback;
-mod undo;
 mod verbs;
+
+pub use verbs::resolve;
 
 pub use access::{ACCESS_REFRESH, Access, AccessCache, Decision, Permission, access, review};
 pub use activity_watch::{ActivityUpdate, RecentActivity, watch_activity};
 pub use argo::{
     plan_abort, plan_auto_status, plan_pause, plan_promote, plan_restart, plan_resume, plan_retry,
-    plan_set_weight,
+    plan_set_weight, plan_undo,
 };
 pub use audit::{
     ACTIVITY_LIMIT, ActivityEntry, EVENT_COMPONENT, LAST_ACTION_ANNOTATION, LastAction, activity,
@@ -31,4 +33,3 @@ pub use execute::{ExecuteOptions, Executed, execute, execute_with, needed_permis
 pub use identity::{Identity, whoami};
 pub use journal::{Intent, Journal, JournalError, acknowledge, crashed, unfinished};
 pub use plan::{FIELD_MANAGER, PatchBody, Plan, PlannedPatch, Subresource};
-pub use undo::plan_undo;

@@ -3,21 +3,28 @@
 //! is the only code that writes.
 
 use super::OrchestratorError;
+pub(crate) use crate::cluster::http_route_resource;
 use crate::cluster::{Attempt, ClusterError, fetch_rollout};
-use crate::model::{Outcome, Pin, Rollout, RolloutRef, Verb};
-use kube::api::{Api, Patch, PatchParams};
+use crate::model::{Outcome, Pin, Provider, Rollout, RolloutRef, Verb};
+use k8s_openapi::api::core::v1::ObjectReference;
+use kube::Resource;
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
 /// The field manager the API server records for every change the cockpit makes.
 pub const FIELD_MANAGER: &str = "release-cockpit";
 
 /// Which endpoint a patch goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Subresource {
     /// `.../rollouts/NAME`: spec and metadata.
     Main,
     /// `.../rollouts/NAME/status`: the controller's status, where Argo reads promote/abort.
     Status,
+    /// `gateway.networking.k8s.io/v1` HTTPRoute NAME (a weighted release's weights and state).
+    Route(String),
+    /// `apps/v1` Deployment NAME (a weighted release's stable or canary).
+    Deployment(String),
 }
 
 /// A patch body and its content type.
@@ -70,9 +77,11 @@ pub struct PlannedPatch {
 impl PlannedPatch {
     /// "status merge patch {...}", for messages about what was already sent.
     pub fn describe(&self) -> String {
-        let endpoint = match self.subresource {
-            Subresource::Main => "rollout",
-            Subresource::Status => "status",
+        let endpoint = match &self.subresource {
+            Subresource::Main => "rollout".to_string(),
+            Subresource::Status => "status".to_string(),
+            Subresource::Route(name) => format!("httproute {name}"),
+            Subresource::Deployment(name) => format!("deployment {name}"),
         };
         match &self.body {
             PatchBody::Merge(v) => format!("{endpoint} merge patch {v}"),
@@ -96,6 +105,11 @@ pub struct Plan {
     pub weight: Option<i32>,
     /// What happened, in words, without the rollout's name: "promoted: step 1 → 2 (weight 40%)".
     pub summary: String,
+    /// The object that carries the release's last-action annotation and its audit Event:
+    /// the rollout ([`Subresource::Main`]) or a weighted release's HTTPRoute.
+    pub home: Subresource,
+    /// A weighted release's (stable, canary) weights as read, when the patches pin them.
+    pub seen_weights: Option<(i32, i32)>,
 }
 
 impl Plan {
@@ -110,6 +124,8 @@ impl Plan {
             to_step: None,
             weight: None,
             summary: reason,
+            home: Subresource::Main,
+            seen_weights: None,
         }
     }
 
@@ -127,21 +143,20 @@ impl Plan {
     }
 }
 
-/// Sends a plan's patches in order and reports the outcome with the rollout as the API
+/// Sends a plan's patches in order and reports the outcome with the object as the API
 /// server answered the last request. A 404 from the status subresource falls back to the
 /// main resource, carrying the following spec patch along, as kubectl-argo-rollouts does for
-/// controllers without the subresource. A 422 on a pinned patch re-reads the rollout: it
+/// controllers without the subresource. A 422 on a pinned patch re-reads the release: it
 /// moved on (nothing was changed) or changed meanwhile. Only the door calls this.
 pub(crate) async fn send_plan(
     client: &kube::Client,
     plan: &Plan,
-) -> Result<(Outcome, Option<Rollout>), OrchestratorError> {
-    let api: Api<Rollout> = Api::namespaced(client.clone(), &plan.target.namespace);
-    let mut last = None;
+) -> Result<(Outcome, Option<ObjectReference>), OrchestratorError> {
+    let mut last: Option<ObjectReference> = None;
     let mut i = 0;
     while i < plan.patches.len() {
         let patch = &plan.patches[i];
-        let sent = match send_one(&api, &plan.target.name, patch.subresource, &patch.body).await {
+        let sent = match send_one(client, &plan.target, &patch.subresource, &patch.body).await {
             Err(kube::Error::Api(status))
                 if status.code == 404 && patch.subresource == Subresource::Status =>
             {
@@ -152,12 +167,12 @@ pub(crate) async fn send_plan(
                     }
                     _ => patch.body.clone(),
                 };
-                send_one(&api, &plan.target.name, Subresource::Main, &unified).await
+                send_one(client, &plan.target, &Subresource::Main, &unified).await
             }
             other => other,
         };
         match sent {
-            Ok(ro) => last = Some(ro),
+            Ok(answered) => last = Some(answered),
             Err(err) => {
                 let error = refused(client, plan, patch, err).await;
                 if i == 0 {
@@ -176,39 +191,79 @@ pub(crate) async fn send_plan(
         }
         i += 1;
     }
-    let resource_version = last
-        .as_ref()
-        .and_then(|ro| ro.metadata.resource_version.clone());
+    let resource_version = last.as_ref().and_then(|o| o.resource_version.clone());
     Ok((plan.outcome(resource_version), last))
 }
 
+/// A reference to `object` (what the audit Event is about).
+pub(crate) fn reference_to<K: Resource<DynamicType = ()>>(object: &K) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(K::api_version(&()).into_owned()),
+        kind: Some(K::kind(&()).into_owned()),
+        name: object.meta().name.clone(),
+        namespace: object.meta().namespace.clone(),
+        uid: object.meta().uid.clone(),
+        resource_version: object.meta().resource_version.clone(),
+        ..ObjectReference::default()
+    }
+}
+
 async fn send_one(
-    api: &Api<Rollout>,
-    name: &str,
-    subresource: Subresource,
+    client: &kube::Client,
+    target: &RolloutRef,
+    subresource: &Subresource,
     body: &PatchBody,
-) -> Result<Rollout, kube::Error> {
+) -> Result<ObjectReference, kube::Error> {
     let params = PatchParams {
         field_manager: Some(FIELD_MANAGER.into()),
         ..PatchParams::default()
     };
-    match (subresource, body) {
-        (Subresource::Main, PatchBody::Merge(v)) => {
-            api.patch(name, &params, &Patch::Merge(v)).await
+    let json_patch = |ops: &Vec<Value>| -> Result<Patch<()>, kube::Error> {
+        let patch: json_patch::Patch =
+            serde_json::from_value(Value::Array(ops.clone())).map_err(kube::Error::SerdeError)?;
+        Ok(Patch::Json::<()>(patch))
+    };
+    let (resource, name) = match subresource {
+        Subresource::Main | Subresource::Status => {
+            let api: Api<Rollout> = Api::namespaced(client.clone(), &target.namespace);
+            let name = &target.name;
+            let rollout = match (subresource, body) {
+                (Subresource::Main, PatchBody::Merge(v)) => {
+                    api.patch(name, &params, &Patch::Merge(v)).await?
+                }
+                (_, PatchBody::Merge(v)) => {
+                    api.patch_status(name, &params, &Patch::Merge(v)).await?
+                }
+                (Subresource::Main, PatchBody::Json(ops)) => {
+                    api.patch(name, &params, &json_patch(ops)?).await?
+                }
+                (_, PatchBody::Json(ops)) => {
+                    api.patch_status(name, &params, &json_patch(ops)?).await?
+                }
+            };
+            return Ok(reference_to(&rollout));
         }
-        (Subresource::Status, PatchBody::Merge(v)) => {
-            api.patch_status(name, &params, &Patch::Merge(v)).await
-        }
-        (sub, PatchBody::Json(ops)) => {
-            let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops.clone()))
-                .map_err(kube::Error::SerdeError)?;
-            let patch = Patch::Json::<()>(patch);
-            match sub {
-                Subresource::Main => api.patch(name, &params, &patch).await,
-                Subresource::Status => api.patch_status(name, &params, &patch).await,
-            }
-        }
-    }
+        Subresource::Route(name) => (http_route_resource(), name),
+        Subresource::Deployment(name) => (
+            ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&()),
+            name,
+        ),
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), &target.namespace, &resource);
+    let answered = match body {
+        PatchBody::Merge(v) => api.patch(name, &params, &Patch::Merge(v)).await?,
+        PatchBody::Json(ops) => api.patch(name, &params, &json_patch(ops)?).await?,
+    };
+    Ok(ObjectReference {
+        api_version: Some(resource.api_version.clone()),
+        kind: Some(resource.kind.clone()),
+        name: answered.metadata.name.clone(),
+        namespace: answered.metadata.namespace.clone(),
+        uid: answered.metadata.uid.clone(),
+        resource_version: answered.metadata.resource_version.clone(),
+        ..ObjectReference::default()
+    })
 }
 
 /// Turns a failed patch into the error a person can act on.
@@ -241,6 +296,9 @@ async fn refused(
             verb,
             message: status.message.clone(),
         },
+        422 if is_pinned(&patch.body) && plan.target.provider == Provider::Gateway => {
+            super::gateway::weights_changed(client, plan).await
+        }
         422 if is_pinned(&patch.body) => match &plan.pin {
             Some(pin) => moved_on_or_changed(client, plan, pin).await,
             None => OrchestratorError::Invalid {
@@ -292,9 +350,19 @@ async fn unknown_outcome(
     plan: &Plan,
     err: kube::Error,
 ) -> OrchestratorError {
-    let (step, reread_error) = match fetch_rollout(client, &plan.target).await {
-        Ok(ro) => (ro.status.and_then(|s| s.current_step_index), None),
-        Err(e) => (None, Some(e.to_string())),
+    let reread = match plan.target.provider {
+        Provider::Argo => fetch_rollout(client, &plan.target)
+            .await
+            .map(|ro| ro.status.and_then(|s| s.current_step_index))
+            .map_err(|e| e.to_string()),
+        Provider::Gateway => super::gateway::read_release(client, &plan.target)
+            .await
+            .map(|route| Some(route.step))
+            .map_err(|e| e.to_string()),
+    };
+    let (step, reread_error) = match reread {
+        Ok(step) => (step, None),
+        Err(e) => (None, Some(e)),
     };
     OrchestratorError::UnknownOutcome {
         target: plan.target.clone(),
@@ -323,7 +391,7 @@ async fn moved_on_or_changed(client: &kube::Client, plan: &Plan, pin: &Pin) -> O
             now: Box::new(now),
         };
     }
-    if plan.verb == Verb::Promote && super::argo::pause_already_lifted(&rollout) {
+    if plan.verb == Verb::Promote && super::argo::verbs::pause_already_lifted(&rollout) {
         // Another promote of the same pause step won: its pause is gone, ours failed.
         return OrchestratorError::AlreadyPromoted {
             target: plan.target.clone(),
@@ -349,6 +417,8 @@ fn attempt<'a>(plan: &'a Plan, patch: &PlannedPatch) -> Attempt<'a> {
         action: match patch.subresource {
             Subresource::Main => "patch rollouts",
             Subresource::Status => "patch rollouts/status",
+            Subresource::Route(_) => "patch httproutes",
+            Subresource::Deployment(_) => "patch deployments",
         },
     }
 }

@@ -204,7 +204,8 @@ fn gv_path(group: &str, version: &str) -> String {
 /// kubectl's `get all` reads categories; Argo's CRDs declare none, built-ins use `all`.
 fn categories(kind: Kind) -> Vec<&'static str> {
     match kind {
-        Kind::ReplicaSet => vec!["all"],
+        Kind::ReplicaSet | Kind::Deployment | Kind::Service => vec!["all"],
+        Kind::HttpRoute => vec!["gateway-api"],
         _ => vec![],
     }
 }

@@ -207,6 +207,43 @@ fn validate(kind: Kind, name: &str, object: &Value) -> Result<(), ApiError> {
         serde_json::from_value::<crate::model::Rollout>(object.clone())
             .map_err(|e| ApiError::invalid(kind, name, e.to_string()))?;
     }
+    if kind == Kind::HttpRoute {
+        validate_weights(name, object)?;
+    }
+    Ok(())
+}
+
+/// The HTTPRoute CRD's schema for `backendRefs[].weight`: an integer from 0 to 1000000.
+fn validate_weights(name: &str, route: &Value) -> Result<(), ApiError> {
+    let rules = route["spec"]["rules"].as_array().into_iter().flatten();
+    for (r, rule) in rules.enumerate() {
+        let refs = rule["backendRefs"].as_array().into_iter().flatten();
+        for (b, backend) in refs.enumerate() {
+            let weight = &backend["weight"];
+            let field = format!("spec.rules[{r}].backendRefs[{b}].weight");
+            let problem = match weight {
+                Value::Null => None,
+                w if w.as_i64().is_none() => Some(format!(
+                    "Invalid value: \"{}\": {field} in body must be of type integer",
+                    w
+                )),
+                w if w.as_i64().is_some_and(|w| w < 0) => Some(format!(
+                    "Invalid value: {w}: {field} in body should be greater than or equal to 0"
+                )),
+                w if w.as_i64().is_some_and(|w| w > 1_000_000) => Some(format!(
+                    "Invalid value: {w}: {field} in body should be less than or equal to 1000000"
+                )),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                return Err(ApiError::invalid(
+                    Kind::HttpRoute,
+                    name,
+                    format!("{field}: {problem}"),
+                ));
+            }
+        }
+    }
     Ok(())
 }
 

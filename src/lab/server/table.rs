@@ -21,15 +21,28 @@ pub fn wanted(headers: &HeaderMap) -> bool {
         })
 }
 
-/// One column: header, type and where the value comes from (`None`: computed).
+/// One column: header, type and where the value comes from (empty path: the age, or
+/// `computed` when set).
 struct Column {
     name: &'static str,
     type_: &'static str,
     path: &'static [&'static str],
+    computed: Option<fn(&Value) -> Value>,
 }
 
 fn columns(kind: Kind) -> Vec<Column> {
-    let col = |name, type_, path| Column { name, type_, path };
+    let col = |name, type_, path| Column {
+        name,
+        type_,
+        path,
+        computed: None,
+    };
+    let computed = |name, computed| Column {
+        name,
+        type_: "string",
+        path: &[],
+        computed: Some(computed),
+    };
     let mut columns = vec![col("Name", "string", &["metadata", "name"][..])];
     match kind {
         Kind::Rollout => {
@@ -60,6 +73,22 @@ fn columns(kind: Kind) -> Vec<Column> {
         }
         Kind::AnalysisRun => columns.push(col("Status", "string", &["status", "phase"])),
         Kind::AnalysisTemplate => {}
+        Kind::Deployment => {
+            columns.push(computed("Ready", deployment_ready));
+            columns.push(col("Up-to-date", "integer", &["status", "updatedReplicas"]));
+            columns.push(col(
+                "Available",
+                "integer",
+                &["status", "availableReplicas"],
+            ));
+        }
+        Kind::Service => {
+            columns.push(col("Type", "string", &["spec", "type"]));
+            columns.push(col("Cluster-IP", "string", &["spec", "clusterIP"]));
+            columns.push(computed("Port(s)", service_ports));
+        }
+        // The CRD's printer columns.
+        Kind::HttpRoute => columns.push(col("Hostnames", "string", &["spec", "hostnames"])),
     }
     columns.push(col("Age", "date", &[]));
     columns
@@ -98,6 +127,9 @@ fn row(columns: &[Column], object: &Value, now: jiff::Timestamp) -> Value {
     let cells: Vec<Value> = columns
         .iter()
         .map(|c| {
+            if let Some(computed) = c.computed {
+                return computed(object);
+            }
             if c.type_ == "date" {
                 let created = object["metadata"]["creationTimestamp"]
                     .as_str()
@@ -114,6 +146,37 @@ fn row(columns: &[Column], object: &Value, now: jiff::Timestamp) -> Value {
             "apiVersion": "meta.k8s.io/v1",
             "metadata": object["metadata"],
         },
+    })
+}
+
+/// kubectl's READY of a Deployment: `ready/desired`.
+fn deployment_ready(deployment: &Value) -> Value {
+    let ready = deployment["status"]["readyReplicas"].as_i64().unwrap_or(0);
+    let desired = deployment["spec"]["replicas"].as_i64().unwrap_or(1);
+    json!(format!("{ready}/{desired}"))
+}
+
+/// kubectl's PORT(S) of a Service: `80/TCP,443/TCP`.
+fn service_ports(service: &Value) -> Value {
+    let ports: Vec<String> = service["spec"]["ports"]
+        .as_array()
+        .map(|ports| {
+            ports
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}/{}",
+                        p["port"].as_i64().unwrap_or(0),
+                        p["protocol"].as_str().unwrap_or("TCP")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!(if ports.is_empty() {
+        "<none>".to_string()
+    } else {
+        ports.join(",")
     })
 }
 

@@ -2,10 +2,13 @@
 //! turn what it reports into `Fleet` and `ContextState` events. A context that cannot be
 //! reached says why and when it retries; it never holds up the window or the other contexts.
 //! A user who may not list rollouts in all namespaces is watched in the context's namespace.
+//! Weighted (Gateway API) releases join the same fleet, read every couple of seconds.
 
 use super::EventSink;
 use super::trust::Trust;
-use crate::cluster::{FleetUpdate, LoadedKubeconfig, may_list_all_rollouts, watch_rollouts};
+use crate::cluster::{
+    FleetUpdate, LoadedKubeconfig, list_weighted, may_list_all_rollouts, watch_rollouts,
+};
 use crate::model::RolloutView;
 use crate::orchestrator::ACCESS_REFRESH;
 use crate::ui::events::{AppEvent, ContextState};
@@ -17,6 +20,8 @@ use tokio::task::AbortHandle;
 
 /// How long to wait before building a client again when the kubeconfig entry itself failed.
 const CLIENT_RETRY_SECS: u64 = 30;
+/// How often the weighted (Gateway API) releases are read again.
+const WEIGHTED_REFRESH: Duration = Duration::from_secs(2);
 
 /// The kubeconfig the watches and commands use, with the generation it was loaded in.
 #[derive(Clone)]
@@ -149,6 +154,10 @@ async fn watch_context(
         let mut last_rollouts: Vec<RolloutView> = Vec::new();
         let mut access_tick = tokio::time::interval(ACCESS_REFRESH);
         access_tick.tick().await;
+        // Weighted (Gateway API) releases are read beside the watched rollouts, every few
+        // seconds: the fleet shows them in the same rows.
+        let mut weighted: Vec<RolloutView> = Vec::new();
+        let mut weighted_tick = tokio::time::interval(WEIGHTED_REFRESH);
         loop {
             let update = tokio::select! {
                 update = updates.next() => match update {
@@ -163,6 +172,23 @@ async fn watch_context(
                     trust
                         .ask_access(&sink, &client, &context, &default_namespace, &last_rollouts)
                         .await;
+                    continue;
+                }
+                _ = weighted_tick.tick() => {
+                    let read = list_weighted(&client, &context, scope.watched.as_deref()).await;
+                    if let Ok(now) = read
+                        && now != weighted
+                    {
+                        weighted = now;
+                        if connected {
+                            let rollouts = with_weighted(&last_rollouts, &weighted);
+                            super::lock(&fleet).insert(context.clone(), rollouts.clone());
+                            sink.emit(AppEvent::Fleet {
+                                context: context.clone(),
+                                rollouts,
+                            });
+                        }
+                    }
                     continue;
                 }
             };
@@ -181,8 +207,9 @@ async fn watch_context(
                     trust
                         .ask_access(&sink, &client, &context, &default_namespace, &rollouts)
                         .await;
-                    super::lock(&fleet).insert(context.clone(), rollouts.clone());
                     last_rollouts.clone_from(&rollouts);
+                    let rollouts = with_weighted(&rollouts, &weighted);
+                    super::lock(&fleet).insert(context.clone(), rollouts.clone());
                     sink.emit(AppEvent::Fleet {
                         context: context.clone(),
                         rollouts,
@@ -221,6 +248,13 @@ async fn watch_context(
         // may watch changed, start over.
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// The watched rollouts and the weighted releases, in one list sorted by reference.
+fn with_weighted(rollouts: &[RolloutView], weighted: &[RolloutView]) -> Vec<RolloutView> {
+    let mut all: Vec<RolloutView> = rollouts.iter().chain(weighted).cloned().collect();
+    all.sort_by(|a, b| a.reference.cmp(&b.reference));
+    all
 }
 
 /// Which namespaces one watch covers: what the user asked for, or, when they asked for all

@@ -1,11 +1,11 @@
 //! undo for Argo Rollouts: the pod template of an earlier revision's ReplicaSet goes back
 //! into the rollout (`replace /spec/template`), as `kubectl argo rollouts undo` does.
 
-use super::OrchestratorError;
-use super::argo::{effective_pin, pin_tests};
-use super::plan::{PatchBody, Plan, PlannedPatch, Subresource};
+use super::verbs::{effective_pin, pin_tests};
 use crate::cluster::{POD_TEMPLATE_HASH_LABEL, revision_of};
 use crate::model::{Pin, Rollout, RolloutRef, Verb};
+use crate::orchestrator::OrchestratorError;
+use crate::orchestrator::plan::{PatchBody, Plan, PlannedPatch, Subresource};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use serde_json::{Value, json};
 

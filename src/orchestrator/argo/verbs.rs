@@ -1,11 +1,11 @@
-//! The Argo Rollouts provider: for each verb, the exact patches kubectl-argo-rollouts sends
-//! (see ARCHITECTURE.md), computed from the rollout as last read. Pure: no I/O here.
+//! The Argo Rollouts verbs: for each, the exact patches kubectl-argo-rollouts sends (see
+//! ARCHITECTURE.md), computed from the rollout as last read. Pure: no I/O here.
 
-use super::OrchestratorError;
-use super::plan::{PatchBody, Plan, PlannedPatch, Subresource};
 use crate::model::argo::CanaryStrategy;
 use crate::model::view::AUTO_STATUS_ANNOTATION;
 use crate::model::{Pin, Rollout, RolloutRef, Verb};
+use crate::orchestrator::OrchestratorError;
+use crate::orchestrator::plan::{PatchBody, Plan, PlannedPatch, Subresource};
 use serde_json::{Value, json};
 
 fn main_merge(body: Value) -> PlannedPatch {
@@ -396,5 +396,5 @@ pub fn plan_set_weight(
 }
 
 #[cfg(test)]
-#[path = "argo_tests.rs"]
+#[path = "verbs_tests.rs"]
 mod tests;

@@ -1,0 +1,106 @@
+//! The Gateway API provider: a weighted release is an annotated HTTPRoute (see
+//! [`crate::model::gateway`]) and the cockpit is its controller. Here: finding the release's
+//! route and what each verb sends to it (`verbs.rs`, pure). The door sends the plan with
+//! the guards, journal and audit every provider shares.
+
+mod verbs;
+
+pub use verbs::{plan_abort, plan_pause, plan_promote, plan_resume, plan_set_weight};
+
+use super::OrchestratorError;
+use super::plan::{Plan, http_route_resource};
+use crate::cluster::Attempt;
+use crate::model::gateway::{RELEASE_ANNOTATION, WeightedRoute};
+use crate::model::{Action, RolloutRef, Verb};
+use kube::api::{Api, DynamicObject, ListParams};
+
+/// Reads the release's route and computes what `action` sends.
+pub(crate) async fn plan_action(
+    client: &kube::Client,
+    target: &RolloutRef,
+    action: &Action,
+) -> Result<Plan, OrchestratorError> {
+    if let Action::SetWeight { weight, .. } = action
+        && !(0..=100).contains(weight)
+    {
+        return Err(OrchestratorError::WeightOutOfRange { weight: *weight });
+    }
+    let route = read_release(client, target).await?;
+    let not_yet = |verb: Verb| OrchestratorError::NotApplicable {
+        target: target.clone(),
+        verb,
+        reason: format!(
+            "{verb} is not available for weighted (Gateway API) releases in this version; \
+             set-weight, promote, abort, pause and resume are"
+        ),
+    };
+    match action {
+        Action::SetWeight { weight, .. } => plan_set_weight(target, &route, *weight),
+        Action::Promote { .. } => plan_promote(target, &route),
+        Action::Abort { .. } => Ok(plan_abort(target, &route)),
+        Action::Pause => Ok(plan_pause(target, &route)),
+        Action::Resume => Ok(plan_resume(target, &route)),
+        Action::AutoStatus { text } => Ok(verbs::plan_auto_status(target, &route, text)),
+        other => Err(not_yet(other.verb())),
+    }
+}
+
+/// The HTTPRoute in the target's namespace annotated `release-cockpit.io/release: NAME`.
+pub async fn read_release(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<WeightedRoute, OrchestratorError> {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), &target.namespace, &http_route_resource());
+    let routes = api.list(&ListParams::default()).await.map_err(|e| {
+        OrchestratorError::Cluster(
+            Attempt {
+                context: &target.context,
+                namespace: Some(&target.namespace),
+                name: None,
+                action: "list httproutes",
+            }
+            .error(e),
+        )
+    })?;
+    let found = routes.items.iter().find(|r| {
+        r.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(RELEASE_ANNOTATION))
+            .is_some_and(|name| name.trim() == target.name)
+    });
+    let Some(route) = found else {
+        return Err(OrchestratorError::NotFound {
+            target: target.clone(),
+        });
+    };
+    let value = serde_json::to_value(route).map_err(|e| OrchestratorError::NotApplicable {
+        target: target.clone(),
+        verb: Verb::SetWeight,
+        reason: e.to_string(),
+    })?;
+    WeightedRoute::from_route(&value).map_err(|reason| OrchestratorError::NotApplicable {
+        target: target.clone(),
+        verb: Verb::SetWeight,
+        reason,
+    })
+}
+
+/// After the API server refused a pinned weight change (a `test` op failed): the weights
+/// as seen against those there now.
+pub(crate) async fn weights_changed(client: &kube::Client, plan: &Plan) -> OrchestratorError {
+    let now = match read_release(client, &plan.target).await {
+        Ok(route) => route,
+        Err(e) => return e,
+    };
+    let seen = plan
+        .seen_weights
+        .unwrap_or((now.stable.weight, now.canary.weight));
+    OrchestratorError::WeightsChanged {
+        target: plan.target.clone(),
+        verb: plan.verb,
+        seen,
+        now: (now.stable.weight, now.canary.weight),
+    }
+}
