@@ -261,3 +261,27 @@ fn a_lab_directory_refused_is_bad_input_exit_2_and_a_failed_write_exit_1() {
     });
     assert_eq!(exit_code_of(&write), 1, "{write:#}");
 }
+
+#[tokio::test]
+async fn markdown_and_csv_are_the_reports_formats_only() {
+    let cli = parse(&["get", "checkout", "-o", "markdown"]).expect("parses");
+    let err = run_command(&cli.global, cli.command.expect("verb"))
+        .await
+        .expect_err("usage");
+    assert_eq!(exit_code_of(&err), 2);
+    assert!(err.to_string().contains("formats of `report`"), "{err}");
+    let cli = parse(&[
+        "report", "checkout", "-o", "csv", "--since", "30m", "--out", "review",
+    ])
+    .expect("parses");
+    let Some(Commands::Report(args)) = cli.command else {
+        panic!("report parses as report");
+    };
+    assert_eq!(args.since, std::time::Duration::from_secs(1800));
+    assert_eq!(args.out.as_deref(), Some(std::path::Path::new("review")));
+    assert_eq!(cli.global.output, OutputFormat::Csv);
+    for bad in ["soon", "30s", "2d"] {
+        let err = parse(&["report", "checkout", "--since", bad]).expect_err(bad);
+        assert!(err.to_string().contains("--since"), "{bad}: {err}");
+    }
+}

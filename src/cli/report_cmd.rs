@@ -58,7 +58,7 @@ fn parse_since(text: &str) -> Result<Duration, String> {
 
 /// Points per series the report asks for: enough for a chart, few enough for one query.
 const POINTS: f64 = 360.0;
-/// Verdicts over the span.
+/// Verdicts over the span (one every since/12).
 const VERDICTS: f64 = 12.0;
 
 pub async fn run(
@@ -92,18 +92,26 @@ pub async fn run(
         })
         .collect();
     let policy = load_policy(args.feed.policy.as_deref(), target, None)?;
-    match read_series(
-        args,
-        target,
-        &roles::versions_to_follow(view, &seen),
-        kubeconfig_extension,
-        now,
-    )
-    .await?
-    {
+    let (actions, events) = match crate::orchestrator::activity(client, target).await {
+        Ok(entries) => {
+            let (actions, events) = report::split_activity(&entries);
+            (actions, Some(events))
+        }
+        Err(e) => {
+            report
+                .notes
+                .push(format!("the activity could not be read: {e}"));
+            (Vec::new(), None)
+        }
+    };
+    let promoted_at = roles::promoted_at(view, events.as_deref().unwrap_or(&[]));
+    let follow = roles::versions_to_follow(view, &seen);
+    match read_series(args, target, &follow, kubeconfig_extension, now).await? {
         Some(mut snapshot) => {
-            snapshot.roles = roles::infer(view, &snapshot.series);
-            let step = (args.since.as_secs_f64() / VERDICTS).max(policy.window_secs);
+            snapshot.roles = roles::infer(view, &snapshot.series, promoted_at);
+            // Each verdict judges the policy's window ending at its time, as `analyze` would
+            // have then; the windows of neighbouring verdicts may overlap.
+            let step = args.since.as_secs_f64() / VERDICTS;
             report.verdicts = report::verdicts::over_time(
                 &snapshot.series,
                 &snapshot.roles,
@@ -117,14 +125,8 @@ pub async fn run(
         }
         None => report.notes.push(no_source(&target.context)),
     }
-    match crate::orchestrator::activity(client, target).await {
-        Ok(entries) => {
-            let (actions, events) = report::split_activity(&entries);
-            report = report.with_activity(actions, events);
-        }
-        Err(e) => report
-            .notes
-            .push(format!("the activity could not be read: {e}")),
+    if let Some(events) = events {
+        report = report.with_activity(actions, events);
     }
     report.rollback = rollback_line(&detail);
 

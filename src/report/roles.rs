@@ -1,15 +1,15 @@
 //! Roles over time for a report read after the fact (the CLI has no window that watched the
-//! release): from each ReplicaSet's revision, the rollout's status now and the traffic each
-//! version took — a version became stable when its share reached all traffic, and stopped
-//! playing a part when its share fell to nothing for good.
+//! release): from each ReplicaSet's revision, the rollout's status now, the controller's
+//! `RolloutCompleted` Event (when the new version became stable) and, without that Event, the
+//! traffic each version took (it took over when its share last rose past half).
 
 use crate::model::{
     Point, RoleChange, RolloutView, Signal, StrategyKind, Version, VersionRole, VersionRoles,
     VersionSeries,
 };
 
-/// Share at or above which a version takes all traffic (rounding in rates).
-const ALL_TRAFFIC: f64 = 0.99;
+/// Share under which a version takes no traffic (rounding in rates).
+const NO_TRAFFIC: f64 = 0.01;
 
 /// A version to follow: its hash and revision (from its ReplicaSet, when listed).
 #[derive(Clone, Debug, PartialEq)]
@@ -46,8 +46,24 @@ fn stable_hash(view: &RolloutView) -> Option<&str> {
     }
 }
 
-/// Each version's roles over `series` (the versions as [`versions_to_follow`] labels them).
-pub fn infer(view: &RolloutView, series: &[VersionSeries]) -> Vec<VersionRoles> {
+/// When the current stable (active) took over: the newest `RolloutCompleted` Event that names
+/// its hash (Argo: "Rollout completed update to revision 4 (7d864bd76): …").
+pub fn promoted_at(view: &RolloutView, events: &[super::ReportEvent]) -> Option<f64> {
+    let hash = stable_hash(view)?;
+    events
+        .iter()
+        .filter(|e| e.reason == "RolloutCompleted" && e.message.contains(hash))
+        .map(|e| e.time_secs)
+        .max_by(f64::total_cmp)
+}
+
+/// Each version's roles over `series` (the versions as [`versions_to_follow`] labels them);
+/// `promoted_at` is when the current stable took over, if known (see [`promoted_at`]).
+pub fn infer(
+    view: &RolloutView,
+    series: &[VersionSeries],
+    promoted_at: Option<f64>,
+) -> Vec<VersionRoles> {
     let blue_green = view.strategy == StrategyKind::BlueGreen;
     let (old_role, new_role) = if blue_green {
         (VersionRole::Active, VersionRole::Preview)
@@ -95,7 +111,7 @@ pub fn infer(view: &RolloutView, series: &[VersionSeries]) -> Vec<VersionRoles> 
                 // Stable now: it came in as the new version when an older one was stable in
                 // the span, and took over when its share reached all traffic.
                 VersionRole::Stable | VersionRole::Active if previous_stable_seen => {
-                    match took_all_traffic(&points) {
+                    match promoted_at.or_else(|| rose_past_half(&points)) {
                         Some(t) if t > since => {
                             vec![change(since, Some(new_role)), change(t, Some(v.role))]
                         }
@@ -103,11 +119,18 @@ pub fn infer(view: &RolloutView, series: &[VersionSeries]) -> Vec<VersionRoles> 
                     }
                 }
                 VersionRole::PreviousStable => {
-                    let gone = left_for_good(&points).unwrap_or(since);
+                    let gone = promoted_at
+                        .or_else(|| left_for_good(&points))
+                        .or_else(|| last_value(&points))
+                        .unwrap_or(since)
+                        .max(since);
                     vec![change(since, Some(old_role)), change(gone, None)]
                 }
                 VersionRole::PreviousCanary => {
-                    let gone = left_for_good(&points).unwrap_or(since);
+                    let gone = left_for_good(&points)
+                        .or_else(|| last_value(&points))
+                        .unwrap_or(since)
+                        .max(since);
                     vec![change(since, Some(new_role)), change(gone, None)]
                 }
                 role => vec![change(since, Some(role))],
@@ -120,20 +143,35 @@ pub fn infer(view: &RolloutView, series: &[VersionSeries]) -> Vec<VersionRoles> 
         .collect()
 }
 
-/// The first time the share reached all traffic.
-fn took_all_traffic(points: &[Point]) -> Option<f64> {
-    points
+/// The last time the share rose from under half to half or more (rates smooth a switch over
+/// their window; half way is when the new version took the most traffic).
+fn rose_past_half(points: &[Point]) -> Option<f64> {
+    let values: Vec<(f64, f64)> = points
         .iter()
-        .find(|p| p.value.is_some_and(|v| v >= ALL_TRAFFIC))
-        .map(|p| p.t_secs)
+        .filter_map(|p| Some((p.t_secs, p.value?)))
+        .collect();
+    values
+        .windows(2)
+        .rev()
+        .find(|w| w[0].1 < 0.5 && w[1].1 >= 0.5)
+        .map(|w| w[1].0)
 }
 
 /// The time after the last point with traffic, when no later point has any.
 fn left_for_good(points: &[Point]) -> Option<f64> {
     let last = points
         .iter()
-        .rposition(|p| p.value.is_some_and(|v| v > 1.0 - ALL_TRAFFIC))?;
+        .rposition(|p| p.value.is_some_and(|v| v > NO_TRAFFIC))?;
     points.get(last + 1).map(|p| p.t_secs)
+}
+
+/// The time of the newest value.
+fn last_value(points: &[Point]) -> Option<f64> {
+    points
+        .iter()
+        .rev()
+        .find(|p| p.value.is_some())
+        .map(|p| p.t_secs)
 }
 
 /// The role `roles` says a version played at `t_secs`, if any.

@@ -75,7 +75,7 @@ fn promoted() -> (crate::model::RolloutView, Vec<VersionSeries>) {
 #[test]
 fn roles_over_time_are_read_from_the_traffic_after_the_fact() {
     let (view, s) = promoted();
-    let roles = infer(&view, &s);
+    let roles = infer(&view, &s, None);
     assert_eq!(roles[0].history_text(), "canary → stable");
     assert_eq!(roles[0].changes[1].since_secs, 1030.0);
     assert_eq!(roles[1].history_text(), "stable → previous stable");
@@ -83,12 +83,26 @@ fn roles_over_time_are_read_from_the_traffic_after_the_fact() {
     assert_eq!(role_at(&roles[0], 1010.0), Some(VersionRole::Canary));
     assert_eq!(role_at(&roles[0], 1040.0), Some(VersionRole::Stable));
     assert_eq!(role_at(&roles[1], 1040.0), None);
+    // The controller's RolloutCompleted Event says when, better than smoothed rates.
+    let completed = ReportEvent {
+        time_secs: 1025.0,
+        source: "rollouts-controller".into(),
+        reason: "RolloutCompleted".into(),
+        message: "Rollout completed update to revision 2 (bbb): Completed all 8 canary steps"
+            .into(),
+        warning: false,
+    };
+    let at = super::roles::promoted_at(&view, std::slice::from_ref(&completed));
+    assert_eq!(at, Some(1025.0));
+    let roles = infer(&view, &s, at);
+    assert_eq!(roles[0].changes[1].since_secs, 1025.0);
+    assert_eq!(roles[1].changes[1].since_secs, 1025.0);
 }
 
 #[test]
 fn verdicts_judge_each_time_by_the_roles_then() {
     let (view, s) = promoted();
-    let roles = infer(&view, &s);
+    let roles = infer(&view, &s, None);
     let verdicts = over_time(
         &s,
         &roles,
@@ -99,16 +113,18 @@ fn verdicts_judge_each_time_by_the_roles_then() {
         15.0,
     );
     let times: Vec<f64> = verdicts.iter().map(|v| v.time_secs).collect();
-    // Before the promotion there is a canary to judge; after, one version: said once.
-    assert_eq!(times, vec![1015.0, 1030.0], "{verdicts:?}");
+    // Before the promotion there is a canary to judge (also just before it); after, one
+    // version: said once.
+    assert_eq!(times, vec![1015.0, 1029.999, 1030.0], "{verdicts:?}");
     assert_ne!(verdicts[0].verdict, NOTHING_TO_COMPARE);
-    assert_eq!(verdicts[1].verdict, NOTHING_TO_COMPARE);
+    assert_ne!(verdicts[1].verdict, NOTHING_TO_COMPARE);
+    assert_eq!(verdicts[2].verdict, NOTHING_TO_COMPARE);
 }
 
 #[test]
 fn the_report_keeps_both_versions_in_every_format() {
     let (view, s) = promoted();
-    let roles = infer(&view, &s);
+    let roles = infer(&view, &s, None);
     let snapshot = crate::model::MetricsSnapshot {
         rollout: view.reference.clone(),
         source: "prometheus".into(),

@@ -10,8 +10,9 @@ use crate::model::{MetricsSnapshot, Version, VersionRoles, VersionSeries};
 /// What the verdict says when only one version took part at that time.
 pub const NOTHING_TO_COMPARE: &str = "one version — nothing to compare";
 
-/// Verdicts every `every_secs` from `from_secs` (exclusive) to `to_secs` (inclusive), over
-/// `series` judged by `policy`; runs of "nothing to compare" are said once.
+/// Verdicts every `every_secs` from `from_secs` (exclusive) to `to_secs` (inclusive), and just
+/// before every role change (what the judge said when a version was promoted or dropped),
+/// over `series` judged by `policy`; runs of "nothing to compare" are said once.
 pub fn over_time(
     series: &[VersionSeries],
     roles: &[VersionRoles],
@@ -31,7 +32,16 @@ pub fn over_time(
         times.push(t);
         t -= every_secs;
     }
-    times.reverse();
+    // A millisecond before the change: the roles as they were when someone acted.
+    times.extend(
+        roles
+            .iter()
+            .flat_map(|r| r.changes.iter().skip(1))
+            .map(|c| c.since_secs - 0.001)
+            .filter(|t| *t > from_secs && *t <= to_secs),
+    );
+    times.sort_by(f64::total_cmp);
+    times.dedup();
     for t in times {
         let at_t: Vec<VersionSeries> = series
             .iter()

@@ -261,10 +261,13 @@ pub enum BackendRequest {
     PickKubeconfig,
     /// Start the embedded lab and connect to it.
     StartLab,
-    /// Ask where to save, then write `contents`; answered by `AppEvent::Exported`.
+    /// Ask where to save, then write `contents`, and each attachment (file name, contents)
+    /// beside it (the review's SVG charts, referenced by those names); answered by
+    /// `AppEvent::Exported`.
     Export {
         suggested_name: String,
         contents: String,
+        attachments: Vec<(String, String)>,
     },
 }
 

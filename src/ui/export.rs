@@ -1,6 +1,7 @@
 //! Exports for the post-deployment review: the selected rollout's series as CSV, and the
-//! release report in Markdown (built by [`crate::report`], as the CLI's `report` builds it,
-//! plus this window's step timings). Pure functions; the backend asks where to save.
+//! release report in Markdown with its SVG charts (built by [`crate::report`], as the CLI's
+//! `report` builds it, plus this window's step timings). Pure functions; the backend asks
+//! where to save and writes the charts beside the report.
 
 use super::app::SessionAction;
 use super::events::{ActivityEntry, VerdictView};
@@ -114,9 +115,12 @@ fn tool_of(detail: &str) -> &str {
         .map_or("", |(_, tool)| tool.trim())
 }
 
-/// The review in Markdown: the release report, then the timings this window observed.
-pub fn markdown_summary(review: &Review<'_>) -> String {
-    let mut md = render::markdown(&report_of(review), &[]);
+/// The review in Markdown — the release report, then the timings this window observed — and
+/// its SVG charts as (file name, contents), to be written beside it.
+pub fn markdown_review(review: &Review<'_>) -> (String, Vec<(String, String)>) {
+    let report = report_of(review);
+    let charts = render::charts(&report);
+    let mut md = render::markdown(&report, &charts);
     let _ = writeln!(md, "\n## Timings\n");
     if review.markers.is_empty() {
         let _ = writeln!(md, "No step changes observed by this window.");
@@ -139,7 +143,8 @@ pub fn markdown_summary(review: &Review<'_>) -> String {
             );
         }
     }
-    md
+    let files = charts.into_iter().map(|c| (c.file_name, c.svg)).collect();
+    (md, files)
 }
 
 #[cfg(test)]
@@ -214,7 +219,7 @@ mod tests {
             metrics: vec![],
             metric_status: vec![],
         };
-        let md = markdown_summary(&Review {
+        let (md, charts) = markdown_review(&Review {
             view: &view,
             activity: &activity,
             session: &[],
@@ -253,5 +258,51 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| `7f9c5d8b4` | canary | canary |"), "{md}");
+        assert!(charts.is_empty(), "no series, no charts");
+    }
+
+    #[test]
+    fn the_markdown_review_carries_a_chart_per_signal_with_data() {
+        let view = fixtures::checkout();
+        let point = |t: f64, v: f64| Point {
+            t_secs: t,
+            value: Some(v),
+        };
+        let snapshot = MetricsSnapshot {
+            rollout: view.reference.clone(),
+            source: "prometheus".into(),
+            series: vec![
+                VersionSeries {
+                    version: Version::new(VersionRole::Stable, "6d4b9c7f8"),
+                    signal: Signal::TrafficShare,
+                    points: vec![point(1000.0, 0.8), point(1010.0, 0.8)],
+                },
+                VersionSeries {
+                    version: Version::new(VersionRole::Canary, "7f9c5d8b4"),
+                    signal: Signal::TrafficShare,
+                    points: vec![point(1000.0, 0.2), point(1010.0, 0.2)],
+                },
+            ],
+            stale_since_secs: None,
+            error: None,
+            roles: Vec::new(),
+        };
+        let (md, charts) = markdown_review(&Review {
+            view: &view,
+            activity: &[],
+            session: &[],
+            markers: &[],
+            verdict: None,
+            snapshot: Some(&snapshot),
+            rollback: None,
+            now_secs: 1020.0,
+        });
+        let names: Vec<&str> = charts.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["shop-checkout-share.svg"]);
+        assert!(
+            md.contains("![shop-checkout-share.svg](shop-checkout-share.svg)"),
+            "{md}"
+        );
+        assert!(charts[0].1.contains("canary 7f9c5d8b4"));
     }
 }

@@ -546,7 +546,7 @@ impl AppState {
         // in its activity already.
         let mut markers = self.markers_for(r);
         markers.retain(|m| m.origin != timeline::MarkerOrigin::Controller);
-        let (suggested_name, contents) = if markdown {
+        let (suggested_name, contents, attachments) = if markdown {
             let rollback = self.rollbacks.get(r).map(|t| t.status(now_secs()).text);
             let review = export::Review {
                 view,
@@ -562,9 +562,11 @@ impl AppState {
                 rollback: rollback.as_deref(),
                 now_secs: now_secs(),
             };
+            let (contents, charts) = export::markdown_review(&review);
             (
                 format!("{}-{}-review.md", r.namespace, r.name),
-                export::markdown_summary(&review),
+                contents,
+                charts,
             )
         } else {
             let Some(snapshot) = self.metrics.snapshot().filter(|s| &s.rollout == r) else {
@@ -575,11 +577,13 @@ impl AppState {
             (
                 format!("{}-{}-series.csv", r.namespace, r.name),
                 export::series_csv(snapshot),
+                Vec::new(),
             )
         };
         vec![BackendRequest::Export {
             suggested_name,
             contents,
+            attachments,
         }]
     }
 }

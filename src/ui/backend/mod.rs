@@ -327,7 +327,7 @@ impl TokioBackend {
         });
     }
 
-    fn export(&self, suggested_name: String, contents: String) {
+    fn export(&self, suggested_name: String, contents: String, attachments: Vec<(String, String)>) {
         let sink = self.shared.sink.clone();
         self.shared.runtime.spawn(async move {
             let Some(file) = rfd::AsyncFileDialog::new()
@@ -339,11 +339,27 @@ impl TokioBackend {
                 return;
             };
             let path = file.path().to_path_buf();
-            match tokio::fs::write(&path, contents).await {
+            let dir = path
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            let mut written = tokio::fs::write(&path, contents)
+                .await
+                .map_err(|e| (path.clone(), e));
+            for (name, text) in attachments {
+                if written.is_err() {
+                    break;
+                }
+                let beside = dir.join(name);
+                written = tokio::fs::write(&beside, text)
+                    .await
+                    .map_err(|e| (beside, e));
+            }
+            match written {
                 Ok(()) => sink.emit(AppEvent::Exported { path }),
-                Err(e) => sink.emit(AppEvent::Problem(format!(
+                Err((failed, e)) => sink.emit(AppEvent::Problem(format!(
                     "could not write the export to {}: {e}; choose another folder",
-                    path.display()
+                    failed.display()
                 ))),
             }
         });
@@ -410,7 +426,8 @@ impl Backend for TokioBackend {
             BackendRequest::Export {
                 suggested_name,
                 contents,
-            } => self.export(suggested_name, contents),
+                attachments,
+            } => self.export(suggested_name, contents, attachments),
             BackendRequest::StartLab => lab::start(&self.shared),
             BackendRequest::WatchMetrics {
                 rollout,

@@ -1,4 +1,4 @@
-//! One rollout: header, action bar, step ladder and activity on the left, the three linked
+//! One rollout: header, action bar, step ladder and activity on the left, the four linked
 //! plots on the right. Each part lives in its own file.
 
 pub mod action_bar;
@@ -7,6 +7,8 @@ pub mod activity;
 pub mod analysis;
 pub mod header;
 pub mod ladder;
+pub mod plot_axes;
+pub mod plot_markers;
 pub mod plots;
 
 use super::app::{AppState, UiCommand};

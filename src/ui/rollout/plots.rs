@@ -4,10 +4,13 @@
 //! step changes, pauses, promotions, aborts and manual actions (the cockpit's own: solid ◆;
 //! the controller's Events: dotted ○, Warnings in the error colour); stale data says so.
 
+use super::plot_axes::{hover_label, time_label, time_steps, value_steps, y_label};
+use super::plot_markers::markers_legend_ui;
+pub use super::plot_markers::{MarkerLine, MarkerStyle, marker_style};
 use crate::model::{MetricsSnapshot, Signal, Version};
 use crate::ui::app::PlotView;
 use crate::ui::theme;
-use crate::ui::timeline::{Marker, MarkerKind, MarkerOrigin};
+use crate::ui::timeline::Marker;
 
 /// The lines of one signal for one version: a legend label, a colour, and the runs of
 /// consecutive points between gaps.
@@ -123,50 +126,6 @@ fn source_name(source: &str) -> &str {
         "prometheus" => "Prometheus",
         "scrape" => "the scrape target",
         other => other,
-    }
-}
-
-/// How a marker's line is drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MarkerLine {
-    /// The cockpit's own audit entries.
-    Solid,
-    /// Changes this window saw between two snapshots.
-    Dashed,
-    /// The controller's Events.
-    Dotted,
-}
-
-/// A marker's look: who put it there shows in the line and the mark before its label, what
-/// it marks in the colour (aborts and Warning Events in the error colour).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MarkerStyle {
-    pub color: egui::Color32,
-    pub line: MarkerLine,
-    pub width: f32,
-    /// Before the label under the plots: the activity panel's ◆ (ours) or ○ (theirs).
-    pub mark: &'static str,
-}
-
-pub fn marker_style(m: &Marker) -> MarkerStyle {
-    use super::activity::{OURS_MARK, THEIRS_MARK};
-    let color = match m.kind {
-        MarkerKind::Abort | MarkerKind::Warning => theme::ERROR,
-        MarkerKind::Promotion => theme::OK,
-        MarkerKind::Pause => theme::WARN,
-        MarkerKind::Manual => theme::COCKPIT,
-        MarkerKind::Step | MarkerKind::Event => egui::Color32::GRAY,
-    };
-    let (line, width, mark) = match m.origin {
-        MarkerOrigin::Cockpit => (MarkerLine::Solid, 2.0, OURS_MARK),
-        MarkerOrigin::Controller => (MarkerLine::Dotted, 1.5, THEIRS_MARK),
-        MarkerOrigin::Observed => (MarkerLine::Dashed, 1.0, ""),
-    };
-    MarkerStyle {
-        color,
-        line,
-        width,
-        mark,
     }
 }
 
@@ -349,105 +308,8 @@ pub fn legend_label(v: &Version) -> String {
     format!("{} {}", v.role, v.hash)
 }
 
-/// Value grid steps of 1, 2 and 5 times a power of ten, the finest at least `base` (the value
-/// egui_plot's minimum line spacing stands for), so some step is always labelled.
-pub fn value_steps(base: f64) -> [f64; 3] {
-    if !(base.is_finite() && base > 0.0) {
-        return [1.0, 2.0, 5.0];
-    }
-    let mut magnitude = 10f64.powf(base.log10().floor());
-    let mut out = Vec::with_capacity(3);
-    'outer: loop {
-        for m in [1.0, 2.0, 5.0] {
-            let step = m * magnitude;
-            if step >= base * (1.0 - 1e-9) {
-                out.push(step);
-                if out.len() == 3 {
-                    break 'outer;
-                }
-            }
-        }
-        magnitude *= 10.0;
-    }
-    [out[0], out[1], out[2]]
-}
-
-/// A y label with as many decimals as its step needs (0.5 → "0.5", 2 → "2").
-pub fn y_label(value: f64, step: f64) -> String {
-    let decimals = if step > 0.0 && step < 1.0 {
-        (-step.log10() - 1e-9).ceil().max(0.0) as usize
-    } else {
-        0
-    };
-    format!("{value:.decimals$}")
-}
-
-/// A time label, or nothing for a mark so close to the right edge that its label would be cut.
-pub fn time_label(t_secs: f64, range: &std::ops::RangeInclusive<f64>) -> String {
-    let span = range.end() - range.start();
-    if *range.end() - t_secs < 0.05 * span {
-        return String::new();
-    }
-    theme::clock(t_secs)
-}
-
-/// Grid steps that fall on round clock times: seconds, minutes, quarters, hours.
-fn time_steps(input: egui_plot::GridInput) -> [f64; 3] {
-    const STEPS: [f64; 12] = [
-        1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
-    ];
-    let i = STEPS
-        .iter()
-        .position(|s| *s >= input.base_step_size)
-        .unwrap_or(STEPS.len() - 3)
-        .min(STEPS.len() - 3);
-    [STEPS[i], STEPS[i + 1], STEPS[i + 2]]
-}
-
-fn hover_label(pos: &egui_plot::HoverPosition<'_>) -> Option<String> {
-    match pos {
-        egui_plot::HoverPosition::NearDataPoint {
-            plot_name,
-            position,
-            ..
-        } if !plot_name.is_empty() => Some(format!(
-            "{plot_name}\n{} · {:.2}",
-            theme::clock(position.x),
-            position.y
-        )),
-        egui_plot::HoverPosition::NearDataPoint { position, .. }
-        | egui_plot::HoverPosition::Elsewhere { position } => Some(theme::clock(position.x)),
-    }
-}
-
 fn scrolled(ui: &egui::Ui) -> bool {
     ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0)
-}
-
-/// The markers in words, newest first, under the plots.
-fn markers_legend_ui(ui: &mut egui::Ui, markers: &[Marker]) {
-    if markers.is_empty() {
-        return;
-    }
-    ui.horizontal_wrapped(|ui| {
-        ui.weak("Markers:");
-        for m in markers.iter().rev().take(6) {
-            let style = marker_style(m);
-            ui.colored_label(
-                style.color,
-                format!(
-                    "{}{} {}",
-                    if style.mark.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{} ", style.mark)
-                    },
-                    theme::clock(m.t_secs),
-                    m.label
-                ),
-            );
-        }
-    });
 }
 
 #[cfg(test)]
@@ -505,69 +367,6 @@ mod tests {
         let p95 = plot_series(&snapshot(), Signal::P95Ms);
         assert_eq!(p95[0].segments, vec![vec![[10.0, 120.0]]]);
         assert!(plot_series(&snapshot(), Signal::TrafficShare).is_empty());
-    }
-
-    #[test]
-    fn the_cockpits_markers_look_apart_from_the_controllers_and_warnings_are_errors() {
-        use crate::ui::fixtures::activity_entry as entry;
-        use crate::ui::timeline::activity_markers;
-        let markers = activity_markers(&[
-            entry(10.0, true, "abort", false),
-            entry(11.0, false, "RolloutAborted", true),
-            entry(12.0, false, "ScalingReplicaSet", false),
-            entry(13.0, true, "pause", false),
-        ]);
-        let styles: Vec<MarkerStyle> = markers.iter().map(marker_style).collect();
-        let ours_abort = styles[0];
-        let controller_abort = styles[1];
-        assert_eq!((ours_abort.line, ours_abort.mark), (MarkerLine::Solid, "◆"));
-        assert_eq!(
-            (controller_abort.line, controller_abort.mark),
-            (MarkerLine::Dotted, "○")
-        );
-        assert_eq!(
-            controller_abort.color,
-            theme::ERROR,
-            "RolloutAborted is a Warning"
-        );
-        assert_eq!(ours_abort.color, theme::ERROR);
-        assert_ne!(
-            styles[2].color,
-            theme::ERROR,
-            "a Normal Event is not an error"
-        );
-        assert_eq!(
-            styles[3].color,
-            theme::COCKPIT,
-            "a person's action: the cockpit's colour"
-        );
-    }
-
-    #[test]
-    fn every_value_range_gets_labelled_steps() {
-        // 0–5 % on a short plot: egui_plot asks for ~0.3 per minimum line spacing.
-        let close = |got: [f64; 3], want: [f64; 3]| {
-            assert!(
-                got.iter().zip(want).all(|(g, w)| (g - w).abs() <= w * 1e-9),
-                "{got:?} vs {want:?}"
-            )
-        };
-        close(value_steps(0.3), [0.5, 1.0, 2.0]);
-        close(value_steps(1.0), [1.0, 2.0, 5.0]);
-        close(value_steps(7.0), [10.0, 20.0, 50.0]);
-        close(value_steps(0.002), [0.002, 0.005, 0.01]);
-        close(value_steps(f64::NAN), [1.0, 2.0, 5.0]);
-        assert_eq!(y_label(0.5, 0.5), "0.5");
-        assert_eq!(y_label(1.0, 0.5), "1.0");
-        assert_eq!(y_label(0.01, 0.005), "0.010");
-        assert_eq!(y_label(200.0, 50.0), "200");
-    }
-
-    #[test]
-    fn time_labels_at_the_right_edge_are_left_out() {
-        let range = 0.0..=600.0;
-        assert_eq!(time_label(590.0, &range), "");
-        assert!(!time_label(540.0, &range).is_empty());
     }
 
     #[test]
