@@ -229,5 +229,6 @@ fn metrics(r: &RolloutRef, now: f64) -> MetricsSnapshot {
         ],
         stale_since_secs: None,
         error: None,
+        latency_buckets: Vec::new(),
     }
 }

@@ -223,5 +223,6 @@ fn hour_of_metrics(r: &RolloutRef) -> MetricsSnapshot {
         series,
         stale_since_secs: None,
         error: None,
+        latency_buckets: Vec::new(),
     }
 }

@@ -437,6 +437,7 @@ mod tests {
             ],
             stale_since_secs: None,
             error: None,
+            latency_buckets: Vec::new(),
         }
     }
 

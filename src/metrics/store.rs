@@ -2,7 +2,9 @@
 //! at the refresh step by default, so a day of running takes no more memory than an hour.
 //! Gaps stay gaps: a missing step is stored as a `None` point, never bridged.
 
-use crate::model::{MetricsSnapshot, Point, RolloutRef, Signal, Version, VersionSeries};
+use crate::model::{
+    BucketPoint, BucketSeries, MetricsSnapshot, Point, RolloutRef, Signal, Version, VersionSeries,
+};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -27,6 +29,9 @@ pub struct SeriesStore {
     capacity: usize,
     step_secs: f64,
     rings: HashMap<Key, VecDeque<Point>>,
+    /// Latency histogram intervals per (rollout, version), bounded like the rings; only the
+    /// judge reads them.
+    buckets: HashMap<(RolloutRef, Version), VecDeque<BucketPoint>>,
 }
 
 impl SeriesStore {
@@ -44,6 +49,7 @@ impl SeriesStore {
             capacity,
             step_secs,
             rings: HashMap::new(),
+            buckets: HashMap::new(),
         }
     }
 
@@ -88,6 +94,22 @@ impl SeriesStore {
         Self::push_bounded(ring, capacity, point);
     }
 
+    /// Appends one interval's latency buckets; intervals at or before the last one held are
+    /// ignored, as points are.
+    pub fn push_buckets(&mut self, rollout: &RolloutRef, version: &Version, point: BucketPoint) {
+        let ring = self
+            .buckets
+            .entry((rollout.clone(), version.clone()))
+            .or_default();
+        if ring.back().is_some_and(|last| point.t_secs <= last.t_secs) {
+            return;
+        }
+        while ring.len() >= self.capacity {
+            ring.pop_front();
+        }
+        ring.push_back(point);
+    }
+
     fn push_bounded(ring: &mut VecDeque<Point>, capacity: usize, point: Point) {
         while ring.len() >= capacity {
             ring.pop_front();
@@ -122,6 +144,10 @@ impl SeriesStore {
     /// of that rollout's versions (a finished canary), so keys do not pile up.
     pub fn retain(&mut self, keep: &[(RolloutRef, Vec<Version>)]) {
         self.rings.retain(|(r, v, _), _| {
+            keep.iter()
+                .any(|(kr, versions)| kr == r && versions.contains(v))
+        });
+        self.buckets.retain(|(r, v), _| {
             keep.iter()
                 .any(|(kr, versions)| kr == r && versions.contains(v))
         });
@@ -163,6 +189,16 @@ impl SeriesStore {
             series: self.series(rollout, versions),
             stale_since_secs: if failing { health.last_good_secs } else { None },
             error: health.error.clone(),
+            latency_buckets: versions
+                .iter()
+                .filter_map(|v| {
+                    let ring = self.buckets.get(&(rollout.clone(), v.clone()))?;
+                    Some(BucketSeries {
+                        version: v.clone(),
+                        points: ring.iter().cloned().collect(),
+                    })
+                })
+                .collect(),
         }
     }
 }

@@ -55,6 +55,26 @@ pub struct VersionSeries {
     pub points: Vec<Point>,
 }
 
+/// The latency histogram of one version over one interval: how many requests took at most
+/// each bucket's upper bound (ms, cumulative, as Prometheus's `le` buckets), increased over
+/// the interval. The `+Inf` bucket is `requests`, kept apart so the JSON form stays finite.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BucketPoint {
+    pub t_secs: f64,
+    /// (upper bound, requests at most that slow), finite bounds ascending.
+    pub le: Vec<(f64, f64)>,
+    /// Every request of the interval (the `+Inf` bucket).
+    pub requests: f64,
+}
+
+/// The latency histogram of one version, interval by interval: what the judge pools to
+/// compare latency on counts (see `analysis::histogram`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BucketSeries {
+    pub version: Version,
+    pub points: Vec<BucketPoint>,
+}
+
 /// Everything the window plots for one rollout at one moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricsSnapshot {
@@ -66,4 +86,8 @@ pub struct MetricsSnapshot {
     pub stale_since_secs: Option<f64>,
     /// The source's last error, in words, when it is failing.
     pub error: Option<String>,
+    /// Latency histogram buckets per version per interval, for the judge; empty when the
+    /// source gives none (then p95 is judged on its samples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_buckets: Vec<BucketSeries>,
 }

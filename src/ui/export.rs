@@ -207,6 +207,7 @@ mod tests {
             }],
             stale_since_secs: None,
             error: None,
+            latency_buckets: Vec::new(),
         };
         assert_eq!(
             series_csv(&snapshot),

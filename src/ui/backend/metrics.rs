@@ -114,6 +114,7 @@ fn emit_error(sink: &EventSink, rollout: RolloutRef, error: String) {
         series: Vec::new(),
         stale_since_secs: None,
         error: Some(error),
+        latency_buckets: Vec::new(),
     }));
 }
 

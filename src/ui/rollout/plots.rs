@@ -420,6 +420,7 @@ mod tests {
             ],
             stale_since_secs: Some(13.0),
             error: Some("connection refused (127.0.0.1:9090)".into()),
+            latency_buckets: Vec::new(),
         }
     }
 
