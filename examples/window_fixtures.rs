@@ -230,5 +230,6 @@ fn metrics(r: &RolloutRef, now: f64) -> MetricsSnapshot {
         stale_since_secs: None,
         error: None,
         roles: Vec::new(),
+        latency_buckets: Vec::new(),
     }
 }

@@ -224,5 +224,6 @@ fn hour_of_metrics(r: &RolloutRef) -> MetricsSnapshot {
         stale_since_secs: None,
         error: None,
         roles: Vec::new(),
+        latency_buckets: Vec::new(),
     }
 }

@@ -11,6 +11,7 @@ mod metrics_support;
 mod versions;
 
 use metrics_support::*;
+use release_cockpit::analysis::histogram;
 use release_cockpit::metrics::prometheus::{
     Auth, PrometheusClient, PrometheusConfig, PrometheusError,
 };
@@ -72,6 +73,38 @@ fn check_signals(snap: &MetricsSnapshot, svc: &Service, what: &str) {
     );
 }
 
+/// The judge's latency buckets: per version, intervals whose pooled p95 is the version's p95
+/// (within the bucket it falls in), and the canary's requests a fifth or a tenth of all.
+fn check_buckets(snap: &MetricsSnapshot, svc: &Service, what: &str) {
+    let pooled = |hash: &str| {
+        let series = snap
+            .latency_buckets
+            .iter()
+            .find(|s| s.version.hash == hash)
+            .unwrap_or_else(|| panic!("{what}: no latency buckets for {hash} in {snap:?}"));
+        let bounds = histogram::bounds_of([&series.points[..]]);
+        assert!(bounds.len() > 3, "{what}: bounds {bounds:?}");
+        histogram::BucketTable::new(&series.points, &bounds)
+            .pooled(f64::NEG_INFINITY, f64::INFINITY)
+            .0
+    };
+    let (stable, canary) = (pooled(&svc.stable_hash), pooled(&svc.canary_hash));
+    for (p, want) in [(&stable, STABLE_P95), (&canary, CANARY_P95)] {
+        let p95 = p.quantile(0.95).expect("requests");
+        assert!(
+            (p95 - want).abs() <= bucket_width(want),
+            "{what} {}: pooled p95 {p95} vs {want}",
+            svc.name
+        );
+    }
+    let share = canary.requests / (canary.requests + stable.requests);
+    assert!(
+        (share - svc.canary_share).abs() <= 0.03,
+        "{what} {}: canary's share of bucketed requests {share}",
+        svc.name
+    );
+}
+
 fn prometheus_refresher(url: &str, step: Duration) -> Refresher {
     let mut config = PrometheusConfig::new(url);
     config.timeout = Duration::from_secs(3);
@@ -106,11 +139,12 @@ async fn real_prometheus_signals_templates_and_scrape_parity() {
     let report = refresher.refresh(&targets, now_secs()).await;
     assert!(report.ok, "{:?}", refresher.health());
     assert_eq!(
-        report.queries, 4,
-        "one query per signal for 3 rollouts in 2 namespaces"
+        report.queries, 5,
+        "one query per signal and one for the latency buckets, for 3 rollouts in 2 namespaces"
     );
     for (svc, target) in services.iter().zip(&targets) {
         check_signals(&refresher.snapshot(target), svc, "prometheus");
+        check_buckets(&refresher.snapshot(target), svc, "prometheus");
     }
 
     // Prometheus's own error text for a broken query.
@@ -191,6 +225,7 @@ async fn real_prometheus_signals_templates_and_scrape_parity() {
     assert!(scraper.refresh(&targets, now_secs()).await.ok);
     for (svc, target) in services.iter().zip(&targets) {
         check_signals(&scraper.snapshot(target), svc, "scrape");
+        check_buckets(&scraper.snapshot(target), svc, "scrape");
     }
     let scrape_snap = scraper.snapshot(&targets[0]);
     assert_eq!(scrape_snap.source, "scrape");

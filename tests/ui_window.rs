@@ -489,6 +489,7 @@ fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
         stale_since_secs: None,
         error: None,
         roles: Vec::new(),
+        latency_buckets: Vec::new(),
     }));
     w.settle();
     let MetricsState::Received(snapshot) = &w.harness.state().state.metrics else {

@@ -21,6 +21,10 @@ pub struct Summary {
     pub marginal: usize,
     /// Seconds from going bad to the abort, per caught run, sorted.
     pub detect_secs: Vec<f64>,
+    /// Seconds from the canary's start to the first verdict that judged latency (pass or
+    /// fail), per run that had one, sorted; runs without one are `no_latency_verdict`.
+    pub latency_verdict_secs: Vec<f64>,
+    pub no_latency_verdict: usize,
     /// The first few false rollbacks, in words, to look into.
     pub false_rollback_notes: Vec<String>,
 }
@@ -68,9 +72,15 @@ pub fn tally(settings: &LabRunSettings, outcomes: &[(u64, LabRunOutcome)]) -> Su
         healthy: 0,
         marginal: 0,
         detect_secs: Vec::new(),
+        latency_verdict_secs: Vec::new(),
+        no_latency_verdict: 0,
         false_rollback_notes: Vec::new(),
     };
     for (seed, o) in outcomes {
+        match o.latency_verdict_secs {
+            Some(t) => summary.latency_verdict_secs.push(t),
+            None => summary.no_latency_verdict += 1,
+        }
         summary.healthy += usize::from(o.healthy_secs.is_some());
         summary.marginal += usize::from(o.marginal_verdicts > 0);
         match (o.abort_secs, o.bad_from_secs) {
@@ -91,25 +101,32 @@ pub fn tally(settings: &LabRunSettings, outcomes: &[(u64, LabRunOutcome)]) -> Su
         }
     }
     summary.detect_secs.sort_by(f64::total_cmp);
+    summary.latency_verdict_secs.sort_by(f64::total_cmp);
     summary
 }
 
 impl Summary {
     /// The `q` quantile of the detection times (nearest rank), when any run was caught.
     pub fn detect_quantile(&self, q: f64) -> Option<f64> {
-        let n = self.detect_secs.len();
-        (n > 0).then(|| self.detect_secs[((n - 1) as f64 * q).round() as usize])
+        nearest_rank(&self.detect_secs, q)
     }
+}
+
+/// The `q` quantile of sorted values by nearest rank; `None` when there are none.
+fn nearest_rank(sorted: &[f64], q: f64) -> Option<f64> {
+    let n = sorted.len();
+    (n > 0).then(|| sorted[((n - 1) as f64 * q).round() as usize])
 }
 
 impl std::fmt::Display for Summary {
     /// `scenario=error-spike judge=statistical seeds=50 caught=50 false_rollbacks=0
-    /// detect_s_median=15 detect_s_p90=20 detect_s_max=20 healthy=0 marginal=3`
+    /// detect_s_median=15 detect_s_p90=20 detect_s_max=20 healthy=0 marginal=3
+    /// latency_verdict_s_median=10 latency_verdict_s_max=15 no_latency_verdict=0`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secs = |q: f64| {
-            self.detect_quantile(q)
-                .map_or_else(|| "none".to_string(), |s| format!("{s:.0}"))
+        let quantile = |values: &[f64], q: f64| {
+            nearest_rank(values, q).map_or_else(|| "none".to_string(), |s| format!("{s:.0}"))
         };
+        let secs = |q: f64| quantile(&self.detect_secs, q);
         let judge = match self.judge {
             JudgeKind::Statistical => "statistical",
             JudgeKind::Naive => "naive",
@@ -117,7 +134,8 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "scenario={} judge={judge} seeds={} caught={} false_rollbacks={} detect_s_median={} \
-             detect_s_p90={} detect_s_max={} healthy={} marginal={}",
+             detect_s_p90={} detect_s_max={} healthy={} marginal={} latency_verdict_s_median={} \
+             latency_verdict_s_max={} no_latency_verdict={}",
             self.scenario,
             self.seeds,
             self.caught,
@@ -127,6 +145,9 @@ impl std::fmt::Display for Summary {
             secs(1.0),
             self.healthy,
             self.marginal,
+            quantile(&self.latency_verdict_secs, 0.5),
+            quantile(&self.latency_verdict_secs, 1.0),
+            self.no_latency_verdict,
         )
     }
 }
@@ -142,6 +163,7 @@ mod tests {
             abort_secs: abort,
             abort_headline: abort.map(|_| "fail, score 0: error rate".into()),
             healthy_secs: abort.is_none().then_some(300.0),
+            latency_verdict_secs: abort.map(|_| 10.0),
             promotes: 3,
             marginal_verdicts: 0,
         }
@@ -172,7 +194,8 @@ mod tests {
         assert_eq!(
             s.to_string(),
             "scenario=error-spike judge=statistical seeds=4 caught=2 false_rollbacks=1 \
-             detect_s_median=20 detect_s_p90=20 detect_s_max=20 healthy=1 marginal=0"
+             detect_s_median=20 detect_s_p90=20 detect_s_max=20 healthy=1 marginal=0 \
+             latency_verdict_s_median=10 latency_verdict_s_max=10 no_latency_verdict=1"
         );
         assert_eq!(s.detect_quantile(0.0), Some(15.0));
         assert_eq!(

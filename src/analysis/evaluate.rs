@@ -1,10 +1,13 @@
-//! Evaluation harness for the judges on synthetic series: seeded per-interval samples shaped
-//! like the lab's scenarios, each judge run the way `auto` runs it (every few seconds on what
-//! has arrived so far), measuring time-to-detect and false-fail rates for BENCHMARKS.md.
+//! Evaluation harness for the judges on synthetic series: seeded per-interval samples and
+//! latency histograms shaped like the lab's scenarios, each judge run the way `auto` runs it
+//! (every few seconds on what has arrived so far), measuring time-to-detect and false-fail
+//! rates for BENCHMARKS.md (`examples/judge_eval.rs --source synthetic`).
 
-use super::{ERROR_RATE, stats};
+use super::eval_summary::Summary;
+use super::{ERROR_RATE, MetricStatus};
 use super::{JudgeKind, MetricSeries, P95_MS, Policy, VerdictKind, judge, judge_naive};
-use crate::model::Point;
+use crate::lab::traffic::BUCKETS_MS;
+use crate::model::{BucketPoint, Point};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -99,14 +102,23 @@ pub fn generate(scenario: Scenario, settings: &Settings, seed: u64) -> Vec<Metri
                     Scenario::NoisyHealthy => {}
                 }
             }
-            let (requests, e, l) = interval(&mut rng, settings, p_error, slow_factor);
-            let (es, ls) = if canary {
-                (&mut error.canary, &mut p95.canary)
+            let (requests, e, l, buckets) = interval(&mut rng, settings, p_error, slow_factor);
+            let (es, ls, bs) = if canary {
+                (&mut error.canary, &mut p95.canary, &mut p95.canary_buckets)
             } else {
-                (&mut error.baseline, &mut p95.baseline)
+                (
+                    &mut error.baseline,
+                    &mut p95.baseline,
+                    &mut p95.baseline_buckets,
+                )
             };
             es.push(Point { t_secs, value: e });
             ls.push(Point { t_secs, value: l });
+            bs.push(BucketPoint {
+                t_secs,
+                le: buckets,
+                requests: requests as f64,
+            });
             let rate = Point {
                 t_secs,
                 value: Some(requests as f64 / settings.step_secs),
@@ -123,17 +135,22 @@ pub fn generate(scenario: Scenario, settings: &Settings, seed: u64) -> Vec<Metri
     vec![error, p95]
 }
 
-/// One interval of one version: (requests, error rate, p95 ms), the last two `None` without
-/// requests.
+/// One interval of one version: (requests, error rate, p95 ms, latency histogram on the
+/// lab's bucket bounds), the rates `None` without requests.
 fn interval(
     rng: &mut StdRng,
     settings: &Settings,
     p_error: f64,
     slow_factor: f64,
-) -> (usize, Option<f64>, Option<f64>) {
+) -> (usize, Option<f64>, Option<f64>, Vec<(f64, f64)>) {
     let requests = poisson(rng, settings.requests_per_sec * settings.step_secs);
     if requests == 0 {
-        return (0, None, None);
+        return (
+            0,
+            None,
+            None,
+            BUCKETS_MS.iter().map(|b| (*b, 0.0)).collect(),
+        );
     }
     let errors = (0..requests)
         .filter(|_| rng.random::<f64>() < p_error)
@@ -145,10 +162,15 @@ fn interval(
         })
         .collect();
     latencies.sort_by(f64::total_cmp);
+    let buckets = BUCKETS_MS
+        .iter()
+        .map(|b| (*b, latencies.partition_point(|l| l <= b) as f64))
+        .collect();
     (
         requests,
         Some(errors as f64 / requests as f64),
         Some(quantile(&latencies, 0.95)),
+        buckets,
     )
 }
 
@@ -185,6 +207,8 @@ fn standard_normal(rng: &mut StdRng) -> f64 {
 pub struct RunOutcome {
     pub first_fail_secs: Option<f64>,
     pub first_marginal_secs: Option<f64>,
+    /// The first verdict that judged latency (pass or fail, not "no data").
+    pub first_latency_verdict_secs: Option<f64>,
     /// The failing verdict's headline, for telling why a healthy canary failed.
     pub fail_headline: Option<String>,
 }
@@ -202,6 +226,7 @@ pub fn run_once(
     let mut outcome = RunOutcome {
         first_fail_secs: None,
         first_marginal_secs: None,
+        first_latency_verdict_secs: None,
         fail_headline: None,
     };
     let mut now = settings.judge_every_secs;
@@ -217,12 +242,21 @@ pub fn run_once(
                         .copied()
                         .collect()
                 };
+                let buckets_upto = |points: &[BucketPoint]| -> Vec<BucketPoint> {
+                    points
+                        .iter()
+                        .take_while(|p| p.t_secs <= cut)
+                        .cloned()
+                        .collect()
+                };
                 MetricSeries {
                     name: m.name.clone(),
                     canary: upto(&m.canary),
                     baseline: upto(&m.baseline),
                     canary_requests: upto(&m.canary_requests),
                     baseline_requests: upto(&m.baseline_requests),
+                    canary_buckets: buckets_upto(&m.canary_buckets),
+                    baseline_buckets: buckets_upto(&m.baseline_buckets),
                 }
             })
             .collect();
@@ -230,6 +264,13 @@ pub fn run_once(
             JudgeKind::Statistical => judge(&so_far, policy),
             JudgeKind::Naive => judge_naive(&so_far, policy),
         };
+        let latency_judged = verdict
+            .metrics
+            .iter()
+            .any(|m| m.name == P95_MS && m.status != MetricStatus::NoData);
+        if latency_judged && outcome.first_latency_verdict_secs.is_none() {
+            outcome.first_latency_verdict_secs = Some(now);
+        }
         match verdict.kind {
             VerdictKind::Fail => {
                 outcome.first_fail_secs = Some(now);
@@ -266,29 +307,8 @@ pub struct Row {
     pub false_fail_secs: Vec<f64>,
     /// Seed and headline of each false fail.
     pub false_fail_reasons: Vec<(u64, String)>,
-}
-
-impl Row {
-    /// Median, 90th percentile and maximum time to detect.
-    pub fn detect_summary(&self) -> Option<(f64, f64, f64)> {
-        spread(&self.detect_secs)
-    }
-}
-
-/// Median, 90th percentile and maximum.
-fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
-    let mut d = values.to_vec();
-    d.sort_by(f64::total_cmp);
-    let median = stats::median(&d)?;
-    let p90 = quantile(&d, 0.9);
-    Some((median, p90, d[d.len() - 1]))
-}
-
-impl Row {
-    /// Median time from the canary's start to a false fail.
-    pub fn false_fail_median_secs(&self) -> Option<f64> {
-        spread(&self.false_fail_secs).map(|s| s.0)
-    }
+    /// Seconds from the canary's start to its first latency verdict, per run that had one.
+    pub latency_verdict_secs: Vec<f64>,
 }
 
 /// Runs `seeds` with one judge on one scenario.
@@ -310,10 +330,13 @@ pub fn evaluate(
         detect_secs: Vec::new(),
         false_fail_secs: Vec::new(),
         false_fail_reasons: Vec::new(),
+        latency_verdict_secs: Vec::new(),
     };
     for seed in seeds {
         let outcome = run_once(scenario, settings, seed, policy, judge_kind);
         row.runs += 1;
+        row.latency_verdict_secs
+            .extend(outcome.first_latency_verdict_secs);
         if outcome.first_marginal_secs.is_some() {
             row.marginal_runs += 1;
         }
@@ -333,41 +356,37 @@ pub fn evaluate(
     row
 }
 
-/// The rows as a Markdown table for BENCHMARKS.md.
-pub fn markdown_table(rows: &[Row]) -> String {
-    let mut out = String::from(
-        "| scenario | req/s per version | judge | policy | runs | false fails (median time to it) | caught \
-         | time to detect median / p90 / max (s) | runs with a marginal verdict |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
-    );
-    for r in rows {
-        let judge = match r.judge {
-            JudgeKind::Statistical => "statistical",
-            JudgeKind::Naive => "naive",
-        };
-        let caught = if r.scenario.is_bad() {
-            format!("{}/{}", r.detect_secs.len(), r.runs)
-        } else {
-            "–".into()
-        };
-        let detect = match r.detect_summary() {
-            Some((m, p, x)) => format!("{m:.0} / {p:.0} / {x:.0}"),
-            None => "–".into(),
-        };
-        out.push_str(&format!(
-            "| {} | {} | {judge} | {} | {} | {} ({:.1}%{}) | {caught} | {detect} | {} |\n",
-            r.scenario.as_str(),
-            r.requests_per_sec,
-            r.policy,
-            r.runs,
-            r.false_fails,
-            100.0 * r.false_fails as f64 / r.runs.max(1) as f64,
-            r.false_fail_median_secs()
-                .map_or(String::new(), |t| format!(", {t:.0} s")),
-            r.marginal_runs,
-        ));
+impl Row {
+    /// The row as the evaluation's one machine-readable line (the lab runs' format): a fail
+    /// is the rollback, "healthy" counts healthy runs never failed.
+    pub fn summary(&self) -> Summary {
+        let mut detect_secs = self.detect_secs.clone();
+        detect_secs.sort_by(f64::total_cmp);
+        let mut latency_verdict_secs = self.latency_verdict_secs.clone();
+        latency_verdict_secs.sort_by(f64::total_cmp);
+        Summary {
+            scenario: self.scenario.as_str(),
+            judge: self.judge,
+            seeds: self.runs,
+            caught: self.detect_secs.len(),
+            false_rollbacks: self.false_fails,
+            healthy: if self.scenario.is_bad() {
+                0
+            } else {
+                self.runs - self.false_fails
+            },
+            marginal: self.marginal_runs,
+            detect_secs,
+            no_latency_verdict: self.runs - latency_verdict_secs.len(),
+            latency_verdict_secs,
+            false_rollback_notes: self
+                .false_fail_reasons
+                .iter()
+                .take(3)
+                .map(|(seed, why)| format!("seed {seed}: {why}"))
+                .collect(),
+        }
     }
-    out
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::verdict::{
     Classification, Comparison, ComparisonTest, ErrorCounts, JudgeKind, MetricResult, MetricStatus,
     Verdict, VerdictKind,
 };
-use super::{weigh, words};
+use super::{latency, weigh, words};
 use crate::model::Point;
 
 /// Classifies canary against baseline samples: NoData under `min_samples` a side; Pass when
@@ -46,6 +46,7 @@ pub fn classify(
         recent_secs: None,
         test: ComparisonTest::MannWhitney,
         counts: None,
+        slow_above: None,
     };
     (shift_class(&comparison, policy), Some(comparison))
 }
@@ -88,12 +89,13 @@ pub fn classify_counts(
         recent_secs: None,
         test: ComparisonTest::TwoProportions,
         counts: Some(ErrorCounts { canary, baseline }),
+        slow_above: None,
     };
     (shift_class(&comparison, policy), Some(comparison))
 }
 
 /// High, Low or Pass from a comparison's p-value and interval against its tolerance.
-fn shift_class(c: &Comparison, policy: &Policy) -> Classification {
+pub(super) fn shift_class(c: &Comparison, policy: &Policy) -> Classification {
     if c.p_value >= 1.0 - policy.confidence {
         Classification::Pass
     } else if c.shift.lower > c.tolerance_abs {
@@ -108,10 +110,10 @@ fn shift_class(c: &Comparison, policy: &Policy) -> Classification {
 /// Classifies over the whole window and, when the policy asks, over its last `recent_secs`
 /// too, so a canary that turns bad late is not diluted by its healthy start. A finding in the
 /// worse direction from either wins; otherwise the whole window decides. `after(t, policy)`
-/// classifies the samples later than `t`; the recent look is at `recent_confidence`.
-fn classify_window(
-    canary: &[Point],
-    baseline: &[Point],
+/// classifies the samples later than `t`; the recent look is at `recent_confidence` and
+/// covers the `recent_secs` up to `end`, the newest sample.
+pub(super) fn classify_window(
+    end: f64,
     direction: Direction,
     policy: &Policy,
     after: impl Fn(f64, &Policy) -> (Classification, Option<Comparison>),
@@ -124,11 +126,6 @@ fn classify_window(
     if policy.recent_secs <= 0.0 || whole.0 == Classification::NoData || whole.0 == worse {
         return whole;
     }
-    let end = canary
-        .iter()
-        .chain(baseline)
-        .map(|p| p.t_secs)
-        .fold(f64::NEG_INFINITY, f64::max);
     let strict = Policy {
         confidence: policy.recent_confidence,
         ..policy.clone()
@@ -167,6 +164,12 @@ pub(super) fn judge_metric(
     let spec = policy.spec(name);
     let empty = MetricSeries::default();
     let series = series.unwrap_or(&empty);
+    if judge == JudgeKind::Statistical
+        && spec.direction == Direction::HigherIsWorse
+        && let Some(pooled) = latency::judge_pooled(name, series, &spec, policy)
+    {
+        return pooled;
+    }
     let weighed = judge == JudgeKind::Statistical
         && series.weighted()
         && (name == ERROR_RATE || name == P95_MS);
@@ -216,32 +219,27 @@ pub(super) fn judge_metric(
         weights,
         mode,
     );
+    let end = canary
+        .iter()
+        .chain(&baseline)
+        .map(|p| p.t_secs)
+        .fold(f64::NEG_INFINITY, f64::max);
     let (classification, comparison) = match judge {
-        JudgeKind::Statistical if counted => classify_window(
-            &canary,
-            &baseline,
-            spec.direction,
-            policy,
-            |after, policy| {
+        JudgeKind::Statistical if counted => {
+            classify_window(end, spec.direction, policy, |after, policy| {
                 let (c, samples_c) = weigh::counts(&canary, &canary_n, after);
                 let (b, samples_b) = weigh::counts(&baseline, &baseline_n, after);
                 classify_counts(c, b, (samples_c, samples_b), policy, spec.min_effect)
-            },
-        ),
-        JudgeKind::Statistical => classify_window(
-            &canary,
-            &baseline,
-            spec.direction,
-            policy,
-            |after, policy| {
-                classify(
-                    &values_after(&canary, after),
-                    &values_after(&baseline, after),
-                    policy,
-                    spec.min_effect,
-                )
-            },
-        ),
+            })
+        }
+        JudgeKind::Statistical => classify_window(end, spec.direction, policy, |after, policy| {
+            classify(
+                &values_after(&canary, after),
+                &values_after(&baseline, after),
+                policy,
+                spec.min_effect,
+            )
+        }),
         JudgeKind::Naive if canary_values.is_empty() => (Classification::NoData, None),
         JudgeKind::Naive => (Classification::Pass, None),
     };
@@ -293,6 +291,11 @@ pub(super) fn judge_metric(
         (canary_values.len(), baseline_values.len()),
         thin,
     );
+    if judge == JudgeKind::Statistical && name == P95_MS {
+        result
+            .summary
+            .push_str(" (judged on p95 samples: the metrics source gives no latency buckets)");
+    }
     result
 }
 

@@ -1,23 +1,29 @@
-//! Evaluation of the judges on the lab's own traffic: a scenario's `checkout` rollout, the
-//! lab's Argo controller and traffic model ticked in simulated time (1 s a tick, no wall
-//! clock), sampled as the direct-scrape source samples `/metrics`, judged and acted on as `auto`.
+//! Evaluation of the judges on the lab's own traffic: a scenario's rollout, the lab's Argo
+//! controller and traffic model ticked in simulated time (1 s a tick, no wall clock), sampled
+//! as the direct-scrape source samples `/metrics`, judged and acted on as `auto`.
 //!
 //! Each tick: the controller reconciles, the traffic flows for 1 s, `/metrics` is rendered and
-//! parsed, and the counter increases of the last `rate_window_secs` become one sample per
-//! version (the scrape source's own `increases` and `signals`). Every `judge_every_secs` the
+//! parsed, and the counter increases of the last `rate_window_secs` become one sample and one
+//! latency histogram interval per version (the scrape source's own `increases`, `signals` and
+//! `bucket_points`). Every `judge_every_secs` the
 //! [`AutoLoop`] decides on the verdict; its promotes and aborts are applied to the rollout as
 //! the orchestrator's own patches.
 
 use super::auto::{AutoLoop, AutoSettings, Decision, Ending};
-use super::{JudgeKind, MetricSeries, Policy, VerdictKind, judge, judge_naive, metric_series};
+use super::{
+    JudgeKind, MetricSeries, MetricStatus, P95_MS, Policy, VerdictKind, judge, judge_naive,
+    metric_series, with_latency_buckets,
+};
 use crate::lab::controller::reconcile;
 use crate::lab::scenario;
 use crate::lab::traffic::Traffic;
 use crate::metrics::exposition::parse_exposition;
 use crate::metrics::response::Labels;
-use crate::metrics::scrape::{Group, Increases, ScrapeLayout, ScrapeSource, signals};
+use crate::metrics::scrape::{
+    Group, Increases, ScrapeLayout, ScrapeSource, bucket_points, signals,
+};
 use crate::metrics::source::Target;
-use crate::model::{Point, Rollout, RolloutRef, RolloutView, VersionSeries};
+use crate::model::{BucketSeries, Point, Rollout, RolloutRef, RolloutView, VersionSeries};
 use crate::orchestrator::{PatchBody, plan_promote};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -26,7 +32,7 @@ use std::time::Duration;
 /// How one run is made and judged.
 #[derive(Clone, Debug)]
 pub struct LabRunSettings {
-    /// A scenario whose rollout is `checkout` (error-spike, latency-regression, noisy-healthy).
+    /// A scenario of [`SCENARIOS`].
     pub scenario: &'static str,
     pub judge: JudgeKind,
     pub policy: Policy,
@@ -53,9 +59,20 @@ pub struct LabRunOutcome {
     pub abort_headline: Option<String>,
     /// Reached Healthy (fully promoted by `auto`).
     pub healthy_secs: Option<f64>,
+    /// The first verdict with a latency finding, pass or fail (not "no data").
+    pub latency_verdict_secs: Option<f64>,
     pub promotes: usize,
     pub marginal_verdicts: usize,
 }
+
+/// The scenarios the evaluation runs, and the rollout each judges: `checkout`'s canary, or
+/// for `blue-green` `payments`'s preview against its active version.
+pub const SCENARIOS: [(&str, &str); 4] = [
+    ("noisy-healthy", "checkout"),
+    ("error-spike", "checkout"),
+    ("latency-regression", "checkout"),
+    ("blue-green", "payments"),
+];
 
 const COUNTERS: [&str; 2] = [
     "istio_requests_total",
@@ -64,8 +81,20 @@ const COUNTERS: [&str; 2] = [
 
 /// One run of `settings.scenario` with traffic seed `seed`.
 pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String> {
+    let name = SCENARIOS
+        .iter()
+        .find(|(s, _)| *s == settings.scenario)
+        .map(|(_, rollout)| *rollout)
+        .ok_or_else(|| {
+            let known: Vec<&str> = SCENARIOS.iter().map(|(s, _)| *s).collect();
+            format!(
+                "the evaluation has no scenario {:?}; known: {}",
+                settings.scenario,
+                known.join(", ")
+            )
+        })?;
     let mut objects = scenario::seed(settings.scenario)?;
-    let mut rollout = take(&mut objects, "Rollout", "checkout")?;
+    let mut rollout = take(&mut objects, "Rollout", name)?;
     if let Some(rate) = settings.requests_per_second {
         rollout["metadata"]["annotations"][crate::lab::traffic::RATE_ANNOTATION] =
             Value::from(rate.to_string());
@@ -75,7 +104,7 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
         .filter(|o| o["kind"] == "ReplicaSet")
         .collect();
     let context = "lab-eval";
-    let reference = RolloutRef::new(context, scenario::NAMESPACE, "checkout");
+    let reference = RolloutRef::new(context, scenario::NAMESPACE, name);
     let source = ScrapeSource::new(
         "http://127.0.0.1:1/metrics",
         ScrapeLayout::istio("rollouts_pod_template_hash"),
@@ -88,6 +117,7 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
     let mut previous: Option<HashMap<(String, Labels), f64>> = None;
     let mut recent: VecDeque<HashMap<Group, Increases>> = VecDeque::new();
     let mut store: Vec<VersionSeries> = Vec::new();
+    let mut histograms: Vec<BucketSeries> = Vec::new();
     let mut canary_from: Option<f64> = None;
     let mut auto: Option<AutoLoop> = None;
     let mut outcome = LabRunOutcome {
@@ -95,6 +125,7 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
         abort_secs: None,
         abort_headline: None,
         healthy_secs: None,
+        latency_verdict_secs: None,
         promotes: 0,
         marginal_verdicts: 0,
     };
@@ -141,14 +172,28 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
             };
             if (tick as usize).is_multiple_of(step) {
                 let summed = sum(&recent);
-                for sp in signals(&summed, &[target], t, recent.len() as f64) {
+                let targets = [target];
+                for sp in signals(&summed, &targets, t, recent.len() as f64) {
                     push(&mut store, sp.version, sp.signal, sp.point, window_ticks);
+                }
+                // Histogram intervals do not overlap: the step's own ticks only.
+                let fresh = sum(&recent
+                    .iter()
+                    .rev()
+                    .take(step)
+                    .cloned()
+                    .collect::<VecDeque<_>>());
+                for b in bucket_points(&fresh, &targets, t) {
+                    push_buckets(&mut histograms, b.version, b.point, window_ticks);
                 }
             }
         }
         previous = Some(counters);
 
-        if view.in_progress() && view.actual_weight > 0 && canary_from.is_none() {
+        // A canary is under test once it takes traffic; a blue-green preview once it exists
+        // (it takes no user traffic in the lab).
+        let blue_green = view.strategy == crate::model::StrategyKind::BlueGreen;
+        if view.in_progress() && (view.actual_weight > 0 || blue_green) && canary_from.is_none() {
             canary_from = Some(t);
             outcome.bad_from_secs = match settings.scenario {
                 "error-spike" => Some(30.0),
@@ -178,11 +223,24 @@ pub fn run(settings: &LabRunSettings, seed: u64) -> Result<LabRunOutcome, String
             .filter(|s| versions.contains(&s.version))
             .cloned()
             .collect();
-        let metrics: Vec<MetricSeries> = metric_series(&current, &[]);
+        let mut metrics: Vec<MetricSeries> = metric_series(&current, &[]);
+        let current: Vec<BucketSeries> = histograms
+            .iter()
+            .filter(|s| versions.contains(&s.version))
+            .cloned()
+            .collect();
+        with_latency_buckets(&mut metrics, &current);
         let verdict = match settings.judge {
             JudgeKind::Statistical => judge(&metrics, &settings.policy),
             JudgeKind::Naive => judge_naive(&metrics, &settings.policy),
         };
+        let latency_judged = verdict
+            .metrics
+            .iter()
+            .any(|m| m.name == P95_MS && m.status != MetricStatus::NoData);
+        if latency_judged && outcome.latency_verdict_secs.is_none() {
+            outcome.latency_verdict_secs = Some(t - from);
+        }
         if verdict.kind == VerdictKind::Marginal {
             outcome.marginal_verdicts += 1;
         }
@@ -267,6 +325,30 @@ fn push(
             store.push(VersionSeries {
                 version,
                 signal,
+                points: Vec::new(),
+            });
+            let last = store.len() - 1;
+            &mut store[last]
+        }
+    };
+    series.points.push(point);
+    if series.points.len() > keep {
+        let extra = series.points.len() - keep;
+        series.points.drain(..extra);
+    }
+}
+
+fn push_buckets(
+    store: &mut Vec<BucketSeries>,
+    version: crate::model::Version,
+    point: crate::model::BucketPoint,
+    keep: usize,
+) {
+    let series = match store.iter().position(|s| s.version == version) {
+        Some(i) => &mut store[i],
+        None => {
+            store.push(BucketSeries {
+                version,
                 points: Vec::new(),
             });
             let last = store.len() - 1;

@@ -5,8 +5,10 @@
 pub mod auto;
 pub mod eval_summary;
 pub mod evaluate;
+pub mod histogram;
 pub mod judge;
 pub mod lab_eval;
+pub mod latency;
 pub mod policy;
 pub mod proportions;
 pub mod rules;
@@ -26,7 +28,9 @@ pub use verdict::{
     Verdict, VerdictKind,
 };
 
-use crate::model::{MetricsSnapshot, Point, Signal, Version, VersionRole, VersionSeries};
+use crate::model::{
+    BucketPoint, BucketSeries, MetricsSnapshot, Point, Signal, Version, VersionRole, VersionSeries,
+};
 use serde::{Deserialize, Serialize};
 
 /// One metric's samples for the canary (or preview) and for stable (or active), at a regular
@@ -43,6 +47,12 @@ pub struct MetricSeries {
     pub canary_requests: Vec<Point>,
     #[serde(default)]
     pub baseline_requests: Vec<Point>,
+    /// Histogram buckets per interval of each side (latency, for `p95_ms`); when both sides
+    /// have them the statistical judge pools them instead of comparing the samples.
+    #[serde(default)]
+    pub canary_buckets: Vec<BucketPoint>,
+    #[serde(default)]
+    pub baseline_buckets: Vec<BucketPoint>,
 }
 
 impl MetricSeries {
@@ -131,6 +141,37 @@ pub fn metric_series(series: &[VersionSeries], extra: &[NamedSeries]) -> Vec<Met
     out
 }
 
+/// Adds per-version latency buckets to the `p95_ms` series (made if missing): the canary's
+/// (or preview's) to its canary side, stable's (or active's) to its baseline, by time.
+pub fn with_latency_buckets(metrics: &mut Vec<MetricSeries>, buckets: &[BucketSeries]) {
+    if buckets.is_empty() {
+        return;
+    }
+    let index = match metrics.iter().position(|m| m.name == P95_MS) {
+        Some(i) => i,
+        None => {
+            metrics.push(MetricSeries {
+                name: P95_MS.into(),
+                ..MetricSeries::default()
+            });
+            metrics.len() - 1
+        }
+    };
+    let m = &mut metrics[index];
+    for s in buckets {
+        let side = if is_new(s.version.role) {
+            &mut m.canary_buckets
+        } else {
+            &mut m.baseline_buckets
+        };
+        side.extend(s.points.iter().cloned());
+    }
+    m.canary_buckets
+        .sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+    m.baseline_buckets
+        .sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+}
+
 /// The statistical judge: threshold rules held over time plus Mann–Whitney per metric, over
 /// the policy's window ending at the newest sample. Every metric named in the policy is
 /// judged (missing → NoData), and so is any extra metric in `metrics`.
@@ -152,7 +193,9 @@ pub fn judge_snapshot(
     extra: &[NamedSeries],
     policy: &Policy,
 ) -> Verdict {
-    let mut verdict = judge(&metric_series(&snapshot.series, extra), policy);
+    let mut metrics = metric_series(&snapshot.series, extra);
+    with_latency_buckets(&mut metrics, &snapshot.latency_buckets);
+    let mut verdict = judge(&metrics, policy);
     if snapshot.stale_since_secs.is_some() {
         let why = match &snapshot.error {
             Some(error) => format!("metrics from {} are stale: {error}", snapshot.source),
@@ -168,8 +211,10 @@ pub fn judge_snapshot(
 fn run(metrics: &[MetricSeries], policy: &Policy, kind: JudgeKind) -> Verdict {
     let newest = metrics
         .iter()
-        .flat_map(|m| m.canary.iter().chain(&m.baseline))
-        .map(|p| p.t_secs)
+        .flat_map(|m| {
+            let buckets = m.canary_buckets.iter().chain(&m.baseline_buckets);
+            (m.canary.iter().chain(&m.baseline).map(|p| p.t_secs)).chain(buckets.map(|b| b.t_secs))
+        })
         .fold(None, |acc: Option<f64>, t| {
             Some(acc.map_or(t, |a| a.max(t)))
         });
@@ -196,6 +241,8 @@ fn run(metrics: &[MetricSeries], policy: &Policy, kind: JudgeKind) -> Verdict {
             baseline: in_window(&m.baseline),
             canary_requests: in_window(&m.canary_requests),
             baseline_requests: in_window(&m.baseline_requests),
+            canary_buckets: buckets_in_window(&m.canary_buckets, window),
+            baseline_buckets: buckets_in_window(&m.baseline_buckets, window),
         })
         .collect();
 
@@ -213,6 +260,20 @@ fn run(metrics: &[MetricSeries], policy: &Policy, kind: JudgeKind) -> Verdict {
         })
         .collect();
     judge::verdict(results, policy, kind, window)
+}
+
+/// The bucket points inside `(from, to]`, by time.
+fn buckets_in_window(points: &[BucketPoint], window: Option<(f64, f64)>) -> Vec<BucketPoint> {
+    let Some((from, to)) = window else {
+        return Vec::new();
+    };
+    let mut kept: Vec<BucketPoint> = points
+        .iter()
+        .filter(|p| p.t_secs > from && p.t_secs <= to)
+        .cloned()
+        .collect();
+    kept.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+    kept
 }
 
 #[cfg(test)]

@@ -86,6 +86,12 @@ pub struct MetricSpec {
     /// is real, and still no reason to roll back). 0: only the relative tolerance applies.
     #[serde(default)]
     pub min_effect: f64,
+    /// For a metric that comes with histogram buckets (the built-in p95 does when the source
+    /// gives latency buckets): a request slower than this, in the metric's unit, counts as
+    /// slow, and the canary's share of slow requests is tested against stable's. Unset:
+    /// slower than stable's pooled p95 over the window (5 % of stable's requests).
+    #[serde(default, with = "limit")]
+    pub slow_above: Option<f64>,
 }
 
 fn default_direction() -> Direction {
@@ -118,6 +124,7 @@ impl MetricSpec {
             limit: None,
             limit_for_secs: 0.0,
             min_effect: 0.0,
+            slow_above: None,
         }
     }
 }
@@ -186,6 +193,7 @@ impl Default for Policy {
             // seconds), never on a difference the rule itself would not act on. Half of it
             // failed 1 % of healthy canaries at 50 req/s (4 errors in 285 requests, once).
             min_effect: 0.005,
+            slow_above: None,
         };
         let p95 = MetricSpec {
             group: "latency".into(),
@@ -200,6 +208,7 @@ impl Default for Policy {
             limit: None,
             limit_for_secs: 0.0,
             min_effect: 0.0,
+            slow_above: None,
         };
         Policy {
             window_secs: 300.0,
@@ -399,6 +408,14 @@ impl Policy {
             finite(&key("worse_than_stable_pct"), spec.worse_than_stable_pct)?;
             finite(&key("limit"), spec.limit)?;
             non_negative(&key("min_effect"), spec.min_effect, "0")?;
+            finite(&key("slow_above"), spec.slow_above)?;
+            if spec.slow_above.is_some_and(|s| s <= 0.0) {
+                return Err(format!(
+                    "{} must be more than 0 (a latency in the metric's unit), or \"off\" for \
+                     stable's pooled p95",
+                    key("slow_above")
+                ));
+            }
         }
         Ok(())
     }

@@ -219,6 +219,27 @@ fn longest_stretch(
     best
 }
 
+/// The longest stretch lasting `for_secs` of moments where a rule held, for readings made
+/// elsewhere (pooled histograms): `(t, Some((canary, baseline)))` where it held, `None` where
+/// it did not or could not be read. Returns (from, to, canary, baseline) at its end.
+pub(super) fn held_for(
+    readings: &[(f64, Option<(f64, Option<f64>)>)],
+    step: f64,
+    for_secs: f64,
+) -> Option<(f64, f64, f64, Option<f64>)> {
+    let readings: Vec<Reading> = readings
+        .iter()
+        .map(|(t, r)| Reading {
+            t: *t,
+            canary: r.map(|r| r.0),
+            baseline: r.and_then(|r| r.1),
+            bounds: None,
+        })
+        .collect();
+    longest_stretch(&readings, step, for_secs, |_, _, _| Some(true))
+        .map(|s| (s.from, s.to, s.canary, s.baseline))
+}
+
 /// Whether the rules read smoothed values over time (the judge) or single samples (naive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

@@ -323,6 +323,7 @@ fn a_stale_snapshot_is_no_data() {
         stale_since_secs: None,
         error: None,
         roles: Vec::new(),
+        latency_buckets: Vec::new(),
     };
     let fresh = judge_snapshot(&snapshot, &[], &Policy::default());
     assert_eq!((fresh.kind, fresh.score), (VerdictKind::Pass, 100.0));

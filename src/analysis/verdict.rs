@@ -105,9 +105,13 @@ pub struct Comparison {
     /// Which test made the comparison.
     #[serde(default)]
     pub test: ComparisonTest,
-    /// For the two-proportion test: the errors and requests behind each side.
+    /// For the two-proportion tests: the errors (or slow requests) and requests behind each
+    /// side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<ErrorCounts>,
+    /// For the slow-share test: the latency a request had to exceed to count as slow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_above: Option<f64>,
 }
 
 /// How a metric was compared.
@@ -119,9 +123,12 @@ pub enum ComparisonTest {
     MannWhitney,
     /// Error counts: pooled two-proportion z-test and Newcombe's interval (`u` is 0).
     TwoProportions,
+    /// Histogram buckets pooled: the share of requests slower than `slow_above`, tested like
+    /// error counts (`counts.errors` are the slow requests).
+    SlowShare,
 }
 
-/// Errors out of requests for the canary and for stable, rebuilt from rates × seconds.
+/// Errors (or slow requests) out of requests for the canary and for stable.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorCounts {
     pub canary: Counts,

@@ -438,6 +438,7 @@ mod tests {
             stale_since_secs: None,
             error: None,
             roles: Vec::new(),
+            latency_buckets: Vec::new(),
         }
     }
 

@@ -1,13 +1,17 @@
-//! The Prometheus-backed `MetricsSource`: per refresh, one range query per signal for every
-//! shown rollout at once (namespaces and services as `=~` alternations), results split
-//! client-side by namespace, service and version; a step without data becomes a gap, except
-//! the share of a version that took no requests while another version did, which is 0.
+//! The Prometheus-backed `MetricsSource`: per refresh, one range query per signal (and one for
+//! the latency buckets) for every shown rollout at once (namespaces and services as `=~`
+//! alternations), results split client-side by namespace, service and version; a step without
+//! data becomes a gap, except the share of a version that took no requests while another
+//! version did, which is 0.
 
 use super::prometheus::PrometheusClient;
 use super::response::QueryData;
-use super::source::{FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target};
+use super::response::RangeSeries;
+use super::source::{
+    BucketSignal, FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target,
+};
 use super::templates::{RenderContext, Template};
-use crate::model::{Point, Signal, Version};
+use crate::model::{BucketPoint, Point, Signal, Version};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 
@@ -40,18 +44,9 @@ impl PrometheusSource {
     }
 
     /// The queries one refresh sends for `targets`: one per signal, whatever the number of
-    /// rollouts and namespaces shown.
+    /// rollouts and namespaces shown (and [`PrometheusSource::bucket_query`]).
     pub fn plan(&self, targets: &[Target]) -> Vec<(Signal, String)> {
-        let mut namespaces: Vec<String> = Vec::new();
-        let mut services: Vec<String> = Vec::new();
-        for t in targets {
-            if !namespaces.contains(&t.rollout.namespace) {
-                namespaces.push(t.rollout.namespace.clone());
-            }
-            if !services.contains(&t.rollout.name) {
-                services.push(t.rollout.name.clone());
-            }
-        }
+        let (namespaces, services) = names(targets);
         let ctx = RenderContext {
             namespaces: &namespaces,
             services: &services,
@@ -65,15 +60,53 @@ impl PrometheusSource {
             .collect()
     }
 
+    /// The one latency bucket query of a refresh for `targets`, when the template has one.
+    pub fn bucket_query(&self, targets: &[Target]) -> Option<String> {
+        let (namespaces, services) = names(targets);
+        self.template.render_buckets(&RenderContext {
+            namespaces: &namespaces,
+            services: &services,
+            version_label: &self.version_label,
+            window: &self.window,
+        })
+    }
+}
+
+/// The namespaces and the rollout names of `targets`, each once, in order.
+fn names(targets: &[Target]) -> (Vec<String>, Vec<String>) {
+    let mut namespaces: Vec<String> = Vec::new();
+    let mut services: Vec<String> = Vec::new();
+    for t in targets {
+        if !namespaces.contains(&t.rollout.namespace) {
+            namespaces.push(t.rollout.namespace.clone());
+        }
+        if !services.contains(&t.rollout.name) {
+            services.push(t.rollout.name.clone());
+        }
+    }
+    (namespaces, services)
+}
+
+impl PrometheusSource {
     /// Fetches `req` without needing `&mut`: the same as [`MetricsSource::fetch`], usable
     /// concurrently from one source.
     pub async fn fetch_window(&self, req: &FetchRequest) -> Result<Fetched, SourceError> {
         let (q0, b0) = self.client.traffic();
         let plan = self.plan(&req.targets);
-        let answers = futures::future::join_all(plan.iter().map(|(_, promql)| {
-            self.client
-                .query_range(promql, req.start_secs, req.end_secs, req.step_secs)
-        }))
+        let bucket_query = self.bucket_query(&req.targets);
+        let (start, end, step) = (req.start_secs, req.end_secs, req.step_secs);
+        let (answers, buckets) = futures::future::join(
+            futures::future::join_all(
+                plan.iter()
+                    .map(|(_, promql)| self.client.query_range(promql, start, end, step)),
+            ),
+            async {
+                match &bucket_query {
+                    Some(promql) => Some(self.client.query_range(promql, start, end, step).await),
+                    None => None,
+                }
+            },
+        )
         .await;
         let mut fetched = Fetched::default();
         let by_name: HashMap<(&str, &str), &Target> = req
@@ -162,10 +195,99 @@ impl PrometheusSource {
                 }
             }
         }
+        if let Some(answer) = buckets {
+            let answer = answer.map_err(|e| SourceError(e.to_string()))?;
+            fetched.warnings.extend(answer.warnings);
+            let QueryData::Matrix(series) = answer.data else {
+                return Err(SourceError(format!(
+                    "Prometheus at {} answered the latency bucket query with something other than a matrix; check the {} template's latency_buckets",
+                    self.client.url(),
+                    self.template.name
+                )));
+            };
+            // Each step's increase covers the whole window: where windows overlap (window >
+            // step) every request would be pooled window/step times, so each step keeps its
+            // share of the window.
+            let window_secs = super::settings::parse_duration(&self.window)
+                .map(|w| w.as_secs_f64())
+                .unwrap_or(req.step_secs);
+            let scale = (req.step_secs / window_secs.max(f64::MIN_POSITIVE)).min(1.0);
+            fetched.buckets = self.bucket_points(&series, &req.targets, scale);
+        }
         let (q1, b1) = self.client.traffic();
         fetched.queries = q1 - q0;
         fetched.bytes = b1 - b0;
         Ok(fetched)
+    }
+}
+
+impl PrometheusSource {
+    /// The bucket query's answer as one histogram interval per target version per step:
+    /// series split by namespace, service and version, gathered by `le` at each timestamp
+    /// (bounds scaled to ms, counts by `scale`); a step is kept only with its `+Inf` bucket
+    /// (its requests).
+    fn bucket_points(
+        &self,
+        series: &[RangeSeries],
+        targets: &[Target],
+        scale: f64,
+    ) -> Vec<BucketSignal> {
+        type Slot = (f64, Vec<(f64, f64)>, Option<f64>);
+        let mut gathered: HashMap<(usize, usize, i64), Slot> = HashMap::new();
+        for s in series {
+            let label = |name: &str| s.labels.get(name).map(String::as_str);
+            let (Some(namespace), Some(service), Some(le)) = (
+                label(&self.template.namespace_label),
+                label(&self.template.service_label),
+                label("le").and_then(super::response::parse_value),
+            ) else {
+                continue;
+            };
+            let version = label(&self.version_label).unwrap_or("");
+            let Some(ti) = targets
+                .iter()
+                .position(|t| t.rollout.namespace == namespace && t.rollout.name == service)
+            else {
+                continue;
+            };
+            let Some(vi) = self
+                .template
+                .version_for(version, &targets[ti].versions)
+                .and_then(|v| targets[ti].versions.iter().position(|o| o == v))
+            else {
+                continue;
+            };
+            for (t, value) in &s.points {
+                if !value.is_finite() {
+                    continue;
+                }
+                let key = (ti, vi, (t * 1000.0).round() as i64);
+                let slot = gathered.entry(key).or_insert((*t, Vec::new(), None));
+                if le == f64::INFINITY {
+                    slot.2 = Some(slot.2.unwrap_or(0.0) + value * scale);
+                } else {
+                    slot.1
+                        .push((le * self.template.latency_bucket_ms, value * scale));
+                }
+            }
+        }
+        let mut out: Vec<BucketSignal> = gathered
+            .into_iter()
+            .filter_map(|((ti, vi, _), (t_secs, mut le, requests))| {
+                le.sort_by(|a, b| a.0.total_cmp(&b.0));
+                Some(BucketSignal {
+                    rollout: targets[ti].rollout.clone(),
+                    version: targets[ti].versions[vi].clone(),
+                    point: BucketPoint {
+                        t_secs,
+                        le,
+                        requests: requests?,
+                    },
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.point.t_secs.total_cmp(&b.point.t_secs));
+        out
     }
 }
 
@@ -260,6 +382,52 @@ mod tests {
         assert_eq!(values("preview2", Signal::P95Ms), [None, None, None]);
     }
 
+    /// The bucket query's matrix (one series per bound and version) becomes one histogram
+    /// interval per version per step, bounds in ms, `+Inf` as its requests; a version the
+    /// rollout does not have, and a step without `+Inf`, are left out.
+    #[test]
+    fn bucket_answers_become_one_histogram_per_version_per_step() {
+        let client = PrometheusClient::new(PrometheusConfig::new("http://127.0.0.1:9")).unwrap();
+        let source =
+            PrometheusSource::new(client, Template::builtin("generic").unwrap(), None, "10s");
+        let series = |hash: &str, le: &str, points: &[(f64, f64)]| RangeSeries {
+            labels: [
+                ("namespace", "demo"),
+                ("service", "checkout"),
+                ("rollouts_pod_template_hash", hash),
+                ("le", le),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            points: points.to_vec(),
+        };
+        let answer = [
+            series("bbb", "0.1", &[(1010.0, 7.0), (1020.0, 9.0)]),
+            series("bbb", "0.05", &[(1010.0, 3.0), (1020.0, 4.0)]),
+            series("bbb", "+Inf", &[(1010.0, 8.0)]),
+            series("zzz", "+Inf", &[(1010.0, 99.0)]),
+        ];
+        let target = Target {
+            rollout: RolloutRef::new("lab", "demo", "checkout"),
+            versions: vec![
+                Version::new(VersionRole::Stable, "aaa"),
+                Version::new(VersionRole::Canary, "bbb"),
+            ],
+        };
+        let points = source.bucket_points(&answer, &[target], 1.0);
+        assert_eq!(points.len(), 1, "{points:?}");
+        assert_eq!(points[0].version.hash, "bbb");
+        assert_eq!(
+            points[0].point,
+            BucketPoint {
+                t_secs: 1010.0,
+                le: vec![(50.0, 3.0), (100.0, 7.0)],
+                requests: 8.0,
+            }
+        );
+    }
+
     #[test]
     fn queries_per_refresh_do_not_grow_with_rollouts_or_namespaces() {
         let client = PrometheusClient::new(PrometheusConfig::new("http://127.0.0.1:9")).unwrap();
@@ -272,6 +440,11 @@ mod tests {
             .collect();
         let plan = source.plan(&targets);
         assert_eq!(plan.len(), Signal::ALL.len());
+        // And one bucket query for all of them, beside the signals.
+        let buckets = source
+            .bucket_query(&targets)
+            .expect("istio has latency buckets");
+        assert!(buckets.contains("svc0|svc1|svc2|") && buckets.starts_with("sum by (le, "));
         assert!(
             plan[0]
                 .1

@@ -4,8 +4,10 @@
 
 use super::exposition::{ExpoSample, histogram_quantile, parse_exposition};
 use super::response::Labels;
-use super::source::{FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target};
-use crate::model::{Point, Signal};
+use super::source::{
+    BucketSignal, FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target,
+};
+use crate::model::{BucketPoint, Point, Signal};
 use futures::future::BoxFuture;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -259,6 +261,11 @@ impl ScrapeSource {
             .front()
             .map_or(0.0, |(from, _, _)| t_secs - from);
         fetched.points = signals(&summed, &req.targets, t_secs, span);
+        // Histogram intervals do not overlap: each is the newest pair of scrapes only, so
+        // the judge can pool them (the rate window's sum would count a request many times).
+        if let Some((_, _, newest)) = self.recent.back() {
+            fetched.buckets = bucket_points(newest, &req.targets, t_secs);
+        }
         Ok(fetched)
     }
 }
@@ -347,6 +354,51 @@ pub fn signals(
                     point: Point { t_secs, value },
                 });
             }
+        }
+    }
+    out
+}
+
+/// Every target version's latency bucket increases as one interval of its histogram (finite
+/// bounds ascending, the `+Inf` bucket as its requests), for the judge to pool; a version
+/// whose histogram has no `+Inf` bucket in `increases` has none.
+pub fn bucket_points(
+    increases: &HashMap<Group, Increases>,
+    targets: &[Target],
+    t_secs: f64,
+) -> Vec<BucketSignal> {
+    let mut out = Vec::new();
+    for target in targets {
+        let r = &target.rollout;
+        for v in &target.versions {
+            let Some(inc) = increases.get(&(r.namespace.clone(), r.name.clone(), v.hash.clone()))
+            else {
+                continue;
+            };
+            let Some(requests) = inc
+                .buckets
+                .iter()
+                .find(|(le, _)| *le == f64::INFINITY)
+                .map(|(_, count)| *count)
+            else {
+                continue;
+            };
+            let mut le: Vec<(f64, f64)> = inc
+                .buckets
+                .iter()
+                .filter(|(b, c)| b.is_finite() && c.is_finite())
+                .copied()
+                .collect();
+            le.sort_by(|a, b| a.0.total_cmp(&b.0));
+            out.push(BucketSignal {
+                rollout: r.clone(),
+                version: v.clone(),
+                point: BucketPoint {
+                    t_secs,
+                    le,
+                    requests,
+                },
+            });
         }
     }
     out
@@ -447,7 +499,7 @@ mod tests {
                 Version::new(VersionRole::Canary, "bbb"),
             ],
         };
-        let pts = signals(&inc, &[target], 5.0, 5.0);
+        let pts = signals(&inc, std::slice::from_ref(&target), 5.0, 5.0);
         let get = |hash: &str, s: Signal| {
             pts.iter()
                 .find(|p| p.version.hash == hash && p.signal == s)
@@ -465,6 +517,20 @@ mod tests {
         // Over the 5 s the increases span: stable 800 requests, canary 200.
         assert_eq!(get("aaa", Signal::RequestRate), Some(160.0));
         assert_eq!(get("bbb", Signal::RequestRate), Some(40.0));
+
+        // The canary's histogram of the interval, for the judge: 90 ≤ 50 ms, 190 ≤ 100 ms,
+        // 200 in all; stable exports no buckets here, so it has none.
+        let buckets = bucket_points(&inc, &[target], 5.0);
+        assert_eq!(buckets.len(), 1);
+        assert_eq!(buckets[0].version.hash, "bbb");
+        assert_eq!(
+            buckets[0].point,
+            BucketPoint {
+                t_secs: 5.0,
+                le: vec![(50.0, 90.0), (100.0, 190.0)],
+                requests: 200.0,
+            }
+        );
     }
 
     #[test]

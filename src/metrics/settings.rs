@@ -48,6 +48,10 @@ error_rate = 'sum by (namespace, app, {version_label}) (rate(requests_total{name
 p95_ms = 'histogram_quantile(0.95, sum by (le, namespace, app, {version_label}) (rate(latency_ms_bucket{namespace=~"{namespaces}", app=~"{services}"}[{window}])))'
 # Optional: the judge weighs error-rate and p95 samples by it (without it, every sample alike).
 requests_per_second = 'sum by (namespace, app, {version_label}) (rate(requests_total{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
+# Optional: latency histogram bucket increases per version; with them the judge compares
+# latency on pooled counts (share of canary requests slower than stable's p95).
+latency_buckets = 'sum by (le, namespace, app, {version_label}) (increase(latency_ms_bucket{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
+latency_bucket_ms = 1                # milliseconds per unit of `le` (1000 for seconds)
 "#;
 
 /// The name of the kubeconfig context extension the cockpit reads.
@@ -92,6 +96,17 @@ pub struct TemplateSettings {
     /// Requests per second per version (optional; the judge weighs samples by it).
     #[serde(default)]
     pub requests_per_second: String,
+    /// Latency histogram bucket increases per version, grouped by `le` (optional; the judge
+    /// then judges latency on pooled counts).
+    #[serde(default)]
+    pub latency_buckets: String,
+    /// Milliseconds per unit of the buckets' `le` bounds.
+    #[serde(default = "one_ms")]
+    pub latency_bucket_ms: f64,
+}
+
+fn one_ms() -> f64 {
+    1.0
 }
 
 fn default_namespace_label() -> String {
@@ -175,6 +190,8 @@ impl Settings {
                 error_rate: t.error_rate,
                 p95_ms: t.p95_ms,
                 requests_per_second: t.requests_per_second,
+                latency_buckets: t.latency_buckets,
+                latency_bucket_ms: t.latency_bucket_ms,
             };
             template
                 .validate()

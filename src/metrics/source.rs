@@ -3,7 +3,7 @@
 //! source fails, mark it stale, back off exponentially and recover by itself.
 
 use super::store::{SeriesStore, SourceHealth};
-use crate::model::{MetricsSnapshot, Point, RolloutRef, RolloutView, Signal, Version};
+use crate::model::{BucketPoint, MetricsSnapshot, Point, RolloutRef, RolloutView, Signal, Version};
 use futures::future::BoxFuture;
 use std::time::Duration;
 
@@ -42,6 +42,14 @@ pub struct SignalPoint {
     pub point: Point,
 }
 
+/// One interval's latency histogram of one version (bucket increases), for the judge.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BucketSignal {
+    pub rollout: RolloutRef,
+    pub version: Version,
+    pub point: BucketPoint,
+}
+
 /// A source's answer to one refresh, with its cost.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fetched {
@@ -51,6 +59,8 @@ pub struct Fetched {
     pub warnings: Vec<String>,
     /// Samples the source dropped because their value was NaN or ±Inf (a direct scrape).
     pub dropped_non_finite: u64,
+    /// Latency histogram bucket increases per version per interval, when the source has them.
+    pub buckets: Vec<BucketSignal>,
 }
 
 /// A source failed; the message names the server, the query and what to do.
@@ -214,6 +224,10 @@ impl Refresher {
                 for sp in &fetched.points {
                     self.store
                         .push(&sp.rollout, &sp.version, sp.signal, sp.point);
+                }
+                for b in &fetched.buckets {
+                    self.store
+                        .push_buckets(&b.rollout, &b.version, b.point.clone());
                 }
                 self.health = SourceHealth {
                     last_good_secs: Some(now_secs),

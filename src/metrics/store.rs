@@ -5,7 +5,8 @@
 //! Gaps stay gaps: a missing step is stored as a `None` point, never bridged.
 
 use crate::model::{
-    MetricsSnapshot, Point, RoleChange, RolloutRef, Signal, Version, VersionRoles, VersionSeries,
+    BucketPoint, BucketSeries, MetricsSnapshot, Point, RoleChange, RolloutRef, Signal, Version,
+    VersionRoles, VersionSeries,
 };
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -34,6 +35,9 @@ pub struct SeriesStore {
     rings: HashMap<Key, VecDeque<Point>>,
     /// Per rollout, its versions in the order first seen, each with its role timeline.
     roles: HashMap<RolloutRef, Vec<VersionRoles>>,
+    /// Latency histogram intervals per (rollout, version hash), bounded like the rings; only
+    /// the judge reads them.
+    buckets: HashMap<(RolloutRef, String), VecDeque<BucketPoint>>,
 }
 
 impl SeriesStore {
@@ -52,6 +56,7 @@ impl SeriesStore {
             step_secs,
             rings: HashMap::new(),
             roles: HashMap::new(),
+            buckets: HashMap::new(),
         }
     }
 
@@ -94,6 +99,22 @@ impl SeriesStore {
             }
         }
         Self::push_bounded(ring, capacity, point);
+    }
+
+    /// Appends one interval's latency buckets; intervals at or before the last one held are
+    /// ignored, as points are.
+    pub fn push_buckets(&mut self, rollout: &RolloutRef, version: &Version, point: BucketPoint) {
+        let ring = self
+            .buckets
+            .entry((rollout.clone(), version.hash.clone()))
+            .or_default();
+        if ring.back().is_some_and(|last| point.t_secs <= last.t_secs) {
+            return;
+        }
+        while ring.len() >= self.capacity {
+            ring.pop_front();
+        }
+        ring.push_back(point);
     }
 
     fn push_bounded(ring: &mut VecDeque<Point>, capacity: usize, point: Point) {
@@ -194,6 +215,11 @@ impl SeriesStore {
                 .get(r)
                 .is_some_and(|versions| versions.iter().any(|k| &k.hash == hash))
         });
+        self.buckets.retain(|(r, hash), _| {
+            roles
+                .get(r)
+                .is_some_and(|versions| versions.iter().any(|k| &k.hash == hash))
+        });
     }
 
     /// The series of one rollout, per version and signal (versions in the given order; each
@@ -245,6 +271,16 @@ impl SeriesStore {
             roles: shown
                 .iter()
                 .filter_map(|v| timelines.iter().find(|k| k.hash == v.hash).cloned())
+                .collect(),
+            latency_buckets: versions
+                .iter()
+                .filter_map(|v| {
+                    let ring = self.buckets.get(&(rollout.clone(), v.hash.clone()))?;
+                    Some(BucketSeries {
+                        version: v.clone(),
+                        points: ring.iter().cloned().collect(),
+                    })
+                })
                 .collect(),
         }
     }

@@ -39,6 +39,18 @@ pub struct Template {
     /// sample alike).
     #[serde(default)]
     pub requests_per_second: String,
+    /// The latency histogram's bucket increases per version over the window, grouped by `le`
+    /// as well: the judge pools them (latency on counts). Empty: not queried, and p95 is
+    /// judged on its samples.
+    #[serde(default)]
+    pub latency_buckets: String,
+    /// Milliseconds per unit of the buckets' `le` (1000 for a histogram in seconds).
+    #[serde(default = "one_ms")]
+    pub latency_bucket_ms: f64,
+}
+
+fn one_ms() -> f64 {
+    1.0
 }
 
 /// A template names a placeholder the cockpit does not know.
@@ -100,12 +112,15 @@ impl Template {
 
     /// Rejects unknown placeholders; called when settings are loaded.
     pub fn validate(&self) -> Result<(), TemplateError> {
-        for signal in Signal::ALL {
-            if let Some(p) = placeholders_in(self.query(signal)).find(|p| !PLACEHOLDERS.contains(p))
-            {
+        let queries = Signal::ALL
+            .iter()
+            .map(|s| (s.as_str(), self.query(*s)))
+            .chain([("latency_buckets", self.latency_buckets.as_str())]);
+        for (name, query) in queries {
+            if let Some(p) = placeholders_in(query).find(|p| !PLACEHOLDERS.contains(p)) {
                 return Err(TemplateError {
                     template: self.name.clone(),
-                    signal: signal.as_str(),
+                    signal: name,
                     placeholder: p.to_string(),
                 });
             }
@@ -115,6 +130,17 @@ impl Template {
 
     /// The PromQL for one signal over every service in `ctx`.
     pub fn render(&self, signal: Signal, ctx: &RenderContext<'_>) -> String {
+        self.render_text(self.query(signal), ctx)
+    }
+
+    /// The latency bucket query over every service in `ctx`; `None` when the template has
+    /// none.
+    pub fn render_buckets(&self, ctx: &RenderContext<'_>) -> Option<String> {
+        (!self.latency_buckets.trim().is_empty())
+            .then(|| self.render_text(&self.latency_buckets, ctx))
+    }
+
+    fn render_text(&self, query: &str, ctx: &RenderContext<'_>) -> String {
         let alternation = |names: &[String]| {
             names
                 .iter()
@@ -122,7 +148,7 @@ impl Template {
                 .collect::<Vec<_>>()
                 .join("|")
         };
-        self.query(signal)
+        query
             .replace("{namespaces}", &alternation(ctx.namespaces))
             .replace("{services}", &alternation(ctx.services))
             .replace("{version_label}", ctx.version_label)
@@ -154,7 +180,8 @@ impl Template {
 
 /// Share: a version's rate over the service's rate. Error rate: 5xx over all, with `or … * 0`
 /// so a version without errors answers 0 instead of nothing. p95: Prometheus's
-/// `histogram_quantile` over the summed bucket rates.
+/// `histogram_quantile` over the summed bucket rates. Latency buckets: the same buckets'
+/// increases, summed by bound and version, for the judge to pool.
 struct Mesh<'a> {
     name: &'a str,
     ns: &'a str,
@@ -168,6 +195,8 @@ struct Mesh<'a> {
     bucket: &'a str,
     /// Appended to the p95 query to turn the histogram's unit into milliseconds.
     to_ms: &'a str,
+    /// Milliseconds per unit of the histogram's `le`.
+    le_ms: f64,
 }
 
 fn three(m: Mesh<'_>) -> Template {
@@ -181,6 +210,7 @@ fn three(m: Mesh<'_>) -> Template {
         errors_matcher,
         bucket,
         to_ms,
+        le_ms,
     } = m;
     let by = format!("{ns}, {svc}, {{version_label}}");
     let all = format!("sum by ({by}) (rate({requests}}}[{{window}}]))");
@@ -199,6 +229,8 @@ fn three(m: Mesh<'_>) -> Template {
         p95_ms: format!(
             "histogram_quantile(0.95, sum by (le, {by}) (rate({bucket}}}[{{window}}]))){to_ms}"
         ),
+        latency_buckets: format!("sum by (le, {by}) (increase({bucket}}}[{{window}}]))"),
+        latency_bucket_ms: le_ms,
     }
 }
 
@@ -215,6 +247,7 @@ pub fn builtins() -> Vec<Template> {
             errors_matcher: r#"response_code=~"5..""#,
             bucket: r#"istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace=~"{namespaces}", destination_canonical_service=~"{services}""#,
             to_ms: "",
+            le_ms: 1.0,
         }),
         three(Mesh {
             name: "linkerd",
@@ -226,6 +259,7 @@ pub fn builtins() -> Vec<Template> {
             errors_matcher: r#"classification="failure""#,
             bucket: r#"response_latency_ms_bucket{direction="inbound", namespace=~"{namespaces}", deployment=~"{services}""#,
             to_ms: "",
+            le_ms: 1.0,
         }),
         three(Mesh {
             name: "nginx",
@@ -237,6 +271,7 @@ pub fn builtins() -> Vec<Template> {
             errors_matcher: r#"status=~"5..""#,
             bucket: r#"nginx_ingress_controller_request_duration_seconds_bucket{namespace=~"{namespaces}", ingress=~"{services}""#,
             to_ms: " * 1000",
+            le_ms: 1000.0,
         }),
         three(Mesh {
             name: "generic",
@@ -248,6 +283,7 @@ pub fn builtins() -> Vec<Template> {
             errors_matcher: r#"code=~"5..""#,
             bucket: r#"http_request_duration_seconds_bucket{namespace=~"{namespaces}", service=~"{services}""#,
             to_ms: " * 1000",
+            le_ms: 1000.0,
         }),
     ]
 }
@@ -272,8 +308,12 @@ mod tests {
         let services = vec!["checkout".to_string(), "inventory".to_string()];
         for t in builtins() {
             t.validate().unwrap();
-            for s in Signal::ALL {
-                let q = t.render(s, &ctx(&services));
+            let buckets = t.render_buckets(&ctx(&services));
+            for q in Signal::ALL
+                .iter()
+                .map(|s| t.render(*s, &ctx(&services)))
+                .chain(buckets)
+            {
                 assert!(placeholders_in(&q).next().is_none(), "{}: {q}", t.name);
                 assert!(q.contains("checkout|inventory"), "{q}");
             }
@@ -293,6 +333,19 @@ mod tests {
         assert!(p95.starts_with("histogram_quantile(0.95, sum by (le, destination_workload_namespace, destination_canonical_service, rollouts_pod_template_hash) (rate(istio_request_duration_milliseconds_bucket{"));
         let err = t.render(Signal::ErrorRate, &ctx(&services));
         assert!(err.contains(r#"response_code=~"5..""#) && err.contains(" or "));
+        // The judge's buckets: one query for every version of every shown service, grouped by
+        // bound and version, increases over the window (counts, not rates).
+        assert_eq!(
+            t.render_buckets(&ctx(&services)).as_deref(),
+            Some(
+                r#"sum by (le, destination_workload_namespace, destination_canonical_service, rollouts_pod_template_hash) (increase(istio_request_duration_milliseconds_bucket{reporter="destination", destination_workload_namespace=~"demo|shop", destination_canonical_service=~"checkout"}[1m]))"#
+            )
+        );
+        assert_eq!(t.latency_bucket_ms, 1.0);
+        assert_eq!(
+            Template::builtin("generic").unwrap().latency_bucket_ms,
+            1000.0
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub(crate) mod testdata;
 pub use analysis_run::{AnalysisRunSummary, Measurement, MetricSummary};
 pub use argo::{Rollout, RolloutSpec, RolloutStatus};
 pub use command::{Action, Command, Pin, Tool};
-pub use series::{MetricsSnapshot, Point, RoleChange, Signal, VersionRoles, VersionSeries};
+pub use series::{
+    BucketPoint, BucketSeries, MetricsSnapshot, Point, RoleChange, Signal, VersionRoles,
+    VersionSeries,
+};
 pub use view::{Phase, RolloutView, StepKind, StrategyKind};
 
 use serde::{Deserialize, Serialize};

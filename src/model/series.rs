@@ -112,6 +112,26 @@ impl VersionRoles {
     }
 }
 
+/// The latency histogram of one version over one interval: how many requests took at most
+/// each bucket's upper bound (ms, cumulative, as Prometheus's `le` buckets), increased over
+/// the interval. The `+Inf` bucket is `requests`, kept apart so the JSON form stays finite.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BucketPoint {
+    pub t_secs: f64,
+    /// (upper bound, requests at most that slow), finite bounds ascending.
+    pub le: Vec<(f64, f64)>,
+    /// Every request of the interval (the `+Inf` bucket).
+    pub requests: f64,
+}
+
+/// The latency histogram of one version, interval by interval: what the judge pools to
+/// compare latency on counts (see `analysis::histogram`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BucketSeries {
+    pub version: Version,
+    pub points: Vec<BucketPoint>,
+}
+
 /// Everything the window plots for one rollout at one moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricsSnapshot {
@@ -126,4 +146,8 @@ pub struct MetricsSnapshot {
     /// Every version's roles over time, for every version in `series`.
     #[serde(default)]
     pub roles: Vec<VersionRoles>,
+    /// Latency histogram buckets per version per interval, for the judge; empty when the
+    /// source gives none (then p95 is judged on its samples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_buckets: Vec<BucketSeries>,
 }

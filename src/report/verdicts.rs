@@ -73,6 +73,9 @@ pub fn over_time(
                 stale_since_secs: None,
                 error: None,
                 roles: Vec::new(),
+                // The report reads series, not histogram buckets: latency is judged on its
+                // p95 samples here (the verdict's reason says so).
+                latency_buckets: Vec::new(),
             };
             let v = analysis::judge_snapshot(&snapshot, &[], policy);
             ReportVerdict {

@@ -176,6 +176,7 @@ mod tests {
             stale_since_secs: None,
             error: None,
             roles: Vec::new(),
+            latency_buckets: Vec::new(),
         };
         assert_eq!(
             series_csv(&snapshot),
@@ -286,6 +287,7 @@ mod tests {
             stale_since_secs: None,
             error: None,
             roles: Vec::new(),
+            latency_buckets: Vec::new(),
         };
         let (md, charts) = markdown_review(&Review {
             view: &view,

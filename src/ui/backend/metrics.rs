@@ -115,6 +115,7 @@ fn emit_error(sink: &EventSink, rollout: RolloutRef, error: String) {
         stale_since_secs: None,
         error: Some(error),
         roles: Vec::new(),
+        latency_buckets: Vec::new(),
     }));
 }
 

@@ -350,6 +350,7 @@ mod tests {
             stale_since_secs: Some(13.0),
             error: Some("connection refused (127.0.0.1:9090)".into()),
             roles: Vec::new(),
+            latency_buckets: Vec::new(),
         }
     }
 
