@@ -55,6 +55,8 @@ pub enum AppEvent {
     },
     /// Read-only mode switched on or off (flag or setting): every action is disabled.
     ReadOnly(bool),
+    /// A desktop notification about this rollout was clicked: open it.
+    OpenRollout(RolloutRef),
     /// The user picked a kubeconfig file in the file dialog.
     KubeconfigPicked(PathBuf),
     /// An export was written.
@@ -250,6 +252,8 @@ pub enum BackendRequest {
     /// The window saw a rollback's outcome: journal it beside the abort this window sent to
     /// that rollout, if it sent one.
     RecordRollback(crate::orchestrator::rollback::RollbackOutcome),
+    /// Show a desktop notification; a click on it comes back as `AppEvent::OpenRollout`.
+    Notify(crate::attention::Notice),
     /// Open a file dialog for a kubeconfig; answered by `AppEvent::KubeconfigPicked`.
     PickKubeconfig,
     /// Start the embedded lab and connect to it.

@@ -1,0 +1,100 @@
+//! Verdicts for the whole fleet: one task per watched context judges every rollout with a
+//! canary or preview, from one grouped refresh of the judge's feed (the same four queries
+//! whatever the number of rollouts), with the same judge and policy as `analyze`, `auto` and
+//! the selected rollout's verdict; each verdict goes up as `AppEvent::Verdict`.
+
+use super::EventSink;
+use super::fleet::{Current, FleetViews};
+use super::metrics::config_for;
+use crate::analysis;
+use crate::metrics::source::now_secs;
+use crate::metrics::{self, Refresher, Target};
+use crate::model::{RolloutRef, VersionRole};
+use crate::ui::events::{AppEvent, VerdictView};
+use crate::ui::settings::Settings;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Everything one context's task needs.
+pub struct VerdictsJob {
+    pub sink: EventSink,
+    pub current: Current,
+    pub fleet: FleetViews,
+    pub settings: Settings,
+    pub context: String,
+}
+
+/// Judge the context's rollouts until aborted. A context without metrics judges nothing
+/// (the selected rollout's view says why).
+pub async fn judge_fleet(job: VerdictsJob) {
+    let VerdictsJob {
+        sink,
+        current,
+        fleet,
+        settings,
+        context,
+    } = job;
+    let step = Duration::from_secs(u64::from(settings.refresh_secs.max(1)));
+    let Ok(config) = config_for(&current, &settings, &context).await else {
+        return;
+    };
+    let (judged, _) = metrics::judge_feed(&config, Some(step), None);
+    let Ok(Some(source)) = metrics::build_source(&judged) else {
+        return;
+    };
+    let default_policy = analysis::Policy::default();
+    let mut policies: HashMap<RolloutRef, analysis::Policy> = HashMap::new();
+    let mut refresher = Refresher::new(
+        source,
+        Duration::from_secs_f64(default_policy.window_secs.max(1.0)) + step * 2,
+        step,
+    );
+    loop {
+        let targets = judged_targets(&fleet, &context);
+        if !targets.is_empty() {
+            for t in &targets {
+                if !policies.contains_key(&t.rollout) {
+                    let rollout = t.rollout.clone();
+                    let policy = tokio::task::spawn_blocking(move || {
+                        analysis::Policy::resolve(None, &rollout)
+                    })
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default();
+                    policies.insert(t.rollout.clone(), policy);
+                }
+            }
+            refresher.refresh(&targets, now_secs()).await;
+            for t in &targets {
+                let policy = policies.get(&t.rollout).unwrap_or(&default_policy);
+                let verdict = analysis::judge_snapshot(&refresher.snapshot(t), &[], policy);
+                sink.emit(AppEvent::Verdict {
+                    rollout: t.rollout.clone(),
+                    verdict: VerdictView::from(&verdict),
+                });
+            }
+        }
+        tokio::time::sleep(refresher.next_delay()).await;
+    }
+}
+
+/// The context's rollouts that have a new version to judge (a canary or a preview).
+fn judged_targets(fleet: &FleetViews, context: &str) -> Vec<Target> {
+    let views = super::lock(fleet);
+    views
+        .get(context)
+        .map(|views| {
+            views
+                .iter()
+                .filter(|v| !v.aborted)
+                .map(Target::from_view)
+                .filter(|t| {
+                    t.versions
+                        .iter()
+                        .any(|v| matches!(v.role, VersionRole::Canary | VersionRole::Preview))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
