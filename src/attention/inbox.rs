@@ -237,21 +237,32 @@ fn aborted_text(view: &RolloutView) -> String {
     }
 }
 
-/// Who aborted, from the last-action annotation when its last action was the abort.
+/// Who aborted, from the last-action annotation when its last action was this abort (an
+/// abort recorded more than two minutes before `status.abortedAt` was an earlier one).
 pub fn aborted_by(view: &RolloutView) -> Option<String> {
     let action: LastAction = serde_json::from_str(view.last_action.as_deref()?).ok()?;
-    (action.verb == Verb::Abort).then(|| {
-        let tool = serde_json::to_value(action.tool)
-            .ok()
-            .and_then(|t| t.as_str().map(str::to_string))
-            .unwrap_or_default();
-        if tool.is_empty() {
-            action.user
-        } else {
-            format!("{} ({tool})", action.user)
-        }
+    let aborted_at = view
+        .aborted_at
+        .as_deref()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let earlier =
+        aborted_at.is_some_and(|at| at.as_second() - action.time.as_second() > STALE_ACTION_SECS);
+    if action.verb != Verb::Abort || earlier {
+        return None;
+    }
+    let tool = serde_json::to_value(action.tool)
+        .ok()
+        .and_then(|t| t.as_str().map(str::to_string))
+        .unwrap_or_default();
+    Some(if tool.is_empty() {
+        action.user
+    } else {
+        format!("{} ({tool})", action.user)
     })
 }
+
+/// How much older than the abort a recorded abort may be and still be this one.
+const STALE_ACTION_SECS: i64 = 120;
 
 fn waiting_text(view: &RolloutView, verdict: Option<Judgement>) -> String {
     let verdict = verdict

@@ -16,6 +16,10 @@ use std::time::Duration;
 /// (the window's rollback line says the same).
 pub const STUCK_AFTER_SECS: f64 = 60.0;
 
+/// How long an abort's notice waits for the cockpit's last-action annotation, which the door
+/// writes just after the abort itself, to say who aborted; past it, the controller did.
+pub const ATTRIBUTION_WAIT_SECS: f64 = 5.0;
+
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -109,13 +113,21 @@ struct Seen {
     waiting: Option<String>,
     failing: Option<String>,
     abort: Option<Abort>,
+    /// Aborts seen so far: each is its own transition.
+    aborts: u32,
 }
 
 /// An abort being followed until its rollback completes.
 #[derive(Clone, Debug)]
 struct Abort {
     key: String,
+    /// `status.abortedAt` once the controller wrote it.
+    aborted_at: Option<String>,
     aborted_secs: f64,
+    /// When it was first seen (unix seconds).
+    seen_secs: f64,
+    /// Its notice went out (or it was already so at first sight).
+    told: bool,
     complete: bool,
     stuck: bool,
 }
@@ -143,6 +155,7 @@ impl Transitions {
             waiting: waiting.clone(),
             failing: None,
             abort: None,
+            aborts: 0,
         });
         let mut notices = Vec::new();
         if waiting.is_some() && waiting != before.waiting && !first_sight {
@@ -177,7 +190,24 @@ impl Transitions {
             Some(_) => before.failing = None,
             None => {}
         }
-        self.follow_abort(view, first_sight, now_secs, &mut notices);
+        self.follow_abort(view, first_sight, now_secs, false, &mut notices);
+        notices.retain(|n| self.sent.insert(n.key.clone()));
+        notices
+    }
+
+    /// An abort's notice waits for who aborted it ([`ATTRIBUTION_WAIT_SECS`]).
+    pub fn waiting_to_tell(&self) -> bool {
+        self.seen
+            .values()
+            .any(|s| s.abort.as_ref().is_some_and(|a| !a.told))
+    }
+
+    /// Before stopping: tell what still waits for its attribution, with what `view` knows.
+    pub fn flush(&mut self, view: &RolloutView, now_secs: f64) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        if self.seen.contains_key(&view.reference) {
+            self.follow_abort(view, false, now_secs, true, &mut notices);
+        }
         notices.retain(|n| self.sent.insert(n.key.clone()));
         notices
     }
@@ -187,7 +217,7 @@ impl Transitions {
         let mut notices = Vec::new();
         for view in views {
             if self.seen.contains_key(&view.reference) {
-                self.follow_abort(view, false, now_secs, &mut notices);
+                self.follow_abort(view, false, now_secs, false, &mut notices);
             }
         }
         notices.retain(|n| self.sent.insert(n.key.clone()));
@@ -199,6 +229,7 @@ impl Transitions {
         view: &RolloutView,
         first_sight: bool,
         now_secs: f64,
+        force_tell: bool,
         notices: &mut Vec<Notice>,
     ) {
         let Some(seen) = self.seen.get_mut(&view.reference) else {
@@ -208,46 +239,72 @@ impl Transitions {
             seen.abort = None;
             return;
         }
-        let key = format!(
-            "abort:{}:{}",
-            view.aborted_at.as_deref().unwrap_or("?"),
-            view.current_hash.as_deref().unwrap_or("?")
-        );
-        if seen.abort.as_ref().is_none_or(|a| a.key != key) {
-            let aborted_secs = view
-                .aborted_at
-                .as_deref()
-                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-                .map_or(now_secs, |t| t.as_millisecond() as f64 / 1000.0);
+        let aborted_secs = view
+            .aborted_at
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_millisecond() as f64 / 1000.0);
+        // A new abort: none followed, or (retried and aborted again between two views) the
+        // controller's abortedAt changed. The first view of an abort may not carry abortedAt.
+        let new = match &seen.abort {
+            None => true,
+            Some(a) => {
+                a.aborted_at.is_some()
+                    && view.aborted_at.is_some()
+                    && a.aborted_at != view.aborted_at
+            }
+        };
+        if new {
+            seen.aborts += 1;
             seen.abort = Some(Abort {
-                key: key.clone(),
-                aborted_secs,
+                key: format!(
+                    "abort:{}:{}",
+                    view.current_hash.as_deref().unwrap_or("?"),
+                    seen.aborts
+                ),
+                aborted_at: view.aborted_at.clone(),
+                aborted_secs: aborted_secs.unwrap_or(now_secs),
+                seen_secs: now_secs,
+                told: first_sight,
                 complete: false,
                 stuck: false,
             });
-            if !first_sight {
-                let by = aborted_by(view).map_or_else(
-                    || "by the controller".to_string(),
-                    |who| format!("by {who}"),
-                );
-                let message = view.message.trim();
-                let body = if message.is_empty() {
-                    format!("aborted {by}: traffic goes back to stable")
-                } else {
-                    format!("aborted {by}: {message}")
-                };
-                notices.push(notice(
-                    NoticeKind::Aborted,
-                    view,
-                    format!("{} was aborted", view.reference.name),
-                    body,
-                    key.clone(),
-                ));
-            }
         }
         let Some(abort) = seen.abort.as_mut() else {
             return;
         };
+        if abort.aborted_at.is_none()
+            && let Some(secs) = aborted_secs
+        {
+            abort.aborted_at = view.aborted_at.clone();
+            abort.aborted_secs = secs;
+        }
+        if !abort.told {
+            let by = aborted_by(view);
+            if by.is_none() && !force_tell && now_secs - abort.seen_secs < ATTRIBUTION_WAIT_SECS {
+                // The door writes who aborted just after the abort: wait for it.
+                return;
+            }
+            abort.told = true;
+            let by = by.map_or_else(
+                || "by the controller".to_string(),
+                |who| format!("by {who}"),
+            );
+            // Until the controller has reacted, its message is the old one.
+            let message = view.message.trim();
+            let body = if message.starts_with("RolloutAborted") {
+                format!("aborted {by}: {message}")
+            } else {
+                format!("aborted {by}: traffic goes back to stable")
+            };
+            notices.push(notice(
+                NoticeKind::Aborted,
+                view,
+                format!("{} was aborted", view.reference.name),
+                body,
+                abort.key.clone(),
+            ));
+        }
         if abort.complete {
             return;
         }

@@ -188,3 +188,58 @@ fn settings_choose_events_contexts_and_quiet_hours() {
     };
     assert!(lunch.is_quiet(13) && !lunch.is_quiet(14) && !lunch.is_quiet(11));
 }
+
+#[test]
+fn an_abort_waits_briefly_to_say_who_and_is_one_abort_while_the_controller_catches_up() {
+    let mut d = Transitions::default();
+    let abort = t("2026-11-22T02:00:00Z");
+    assert!(d.observe(&moving(), None, abort - 5.0).is_empty());
+    // The status patch lands first: no abortedAt, the old message, no annotation yet.
+    let mut first = aborted(20, 4);
+    first.aborted_at = None;
+    first.message = "CanaryPauseStep".into();
+    first.last_action = None;
+    assert!(
+        d.observe(&first, None, abort).is_empty(),
+        "waits to say who"
+    );
+    assert!(d.waiting_to_tell());
+    // The controller writes abortedAt and its message; then the door's annotation lands.
+    let mut second = aborted(20, 4);
+    second.last_action = None;
+    assert!(d.observe(&second, None, abort + 1.0).is_empty());
+    let told = d.observe(&aborted(20, 4), None, abort + 1.5);
+    assert_eq!(kinds(&told), [NoticeKind::Aborted]);
+    assert!(
+        told[0].body.contains("aborted by alice (gui)"),
+        "{}",
+        told[0].body
+    );
+    assert!(!d.waiting_to_tell());
+    assert!(d.observe(&aborted(20, 4), None, abort + 2.0).is_empty());
+
+    // Without an annotation, after the wait it was the controller.
+    let mut d = Transitions::default();
+    assert!(d.observe(&moving(), None, abort - 5.0).is_empty());
+    assert!(d.observe(&second, None, abort).is_empty());
+    let told = d.tick(&[&second], abort + ATTRIBUTION_WAIT_SECS);
+    assert_eq!(kinds(&told), [NoticeKind::Aborted]);
+    assert!(
+        told[0]
+            .body
+            .contains("aborted by the controller: RolloutAborted"),
+        "{}",
+        told[0].body
+    );
+    // Stopping early tells at once with what is known.
+    let mut d = Transitions::default();
+    assert!(d.observe(&moving(), None, abort - 5.0).is_empty());
+    assert!(d.observe(&first, None, abort).is_empty());
+    let flushed = d.flush(&first, abort + 0.1);
+    assert_eq!(kinds(&flushed), [NoticeKind::Aborted]);
+    assert!(
+        flushed[0].body.contains("traffic goes back to stable"),
+        "{}",
+        flushed[0].body
+    );
+}

@@ -126,6 +126,15 @@ pub async fn run(
             }
             match auto.decide(&view, Some(&verdict), now) {
                 Decision::Done(ending) => {
+                    if let Some(hook) = hook.as_mut() {
+                        let reread = || async {
+                            cluster::get_rollout(client, target)
+                                .await
+                                .ok()
+                                .map(|(_, v)| v)
+                        };
+                        hook.finish(&view, reread).await;
+                    }
                     let text = ending_text(&ending, &view);
                     println!("{} {text}", now_text());
                     status

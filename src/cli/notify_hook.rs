@@ -43,6 +43,29 @@ impl HookNotifier {
         self.post(notices).await;
     }
 
+    /// Before the command stops on `view`: an abort's notice that still waits to say who
+    /// aborted waits a little more (re-reading the rollout with `reread`), then goes out.
+    pub async fn finish<F, Fut>(&mut self, view: &RolloutView, mut reread: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<RolloutView>>,
+    {
+        let mut last = view.clone();
+        let deadline = tokio::time::Instant::now()
+            + std::time::Duration::from_secs_f64(
+                crate::attention::transitions::ATTRIBUTION_WAIT_SECS,
+            );
+        while self.transitions.waiting_to_tell() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            if let Some(v) = reread().await {
+                self.observe(&v, None).await;
+                last = v;
+            }
+        }
+        let notices = self.transitions.flush(&last, now_secs());
+        self.post(notices).await;
+    }
+
     async fn post(&self, notices: Vec<crate::attention::Notice>) {
         for notice in notices {
             if let Err(e) = self.hook.send(&notice).await {

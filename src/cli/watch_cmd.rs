@@ -114,7 +114,19 @@ pub async fn watch(
             print_view(&view, format)?;
             last_state = state;
         }
-        match verdict(&view, args.until) {
+        let stop = verdict(&view, args.until);
+        if stop.is_some()
+            && let Some(hook) = hook.as_mut()
+        {
+            let reread = || async {
+                get_rollout(&session.client, &target)
+                    .await
+                    .ok()
+                    .map(|(_, v)| v)
+            };
+            hook.finish(&view, reread).await;
+        }
+        match stop {
             Some(Ok(())) => return Ok(ExitCode::SUCCESS),
             Some(Err(why)) => return Err(WatchFailed(why).into()),
             None => {}
