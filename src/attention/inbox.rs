@@ -266,7 +266,7 @@ const STALE_ACTION_SECS: i64 = 120;
 
 fn waiting_text(view: &RolloutView, verdict: Option<Judgement>) -> String {
     let verdict = verdict
-        .filter(|j| j.kind != VerdictKind::Fail)
+        .filter(|j| !matches!(j.kind, VerdictKind::Fail | VerdictKind::NoData))
         .map(|j| format!(" (verdict {}, score {:.0})", j.kind, j.score))
         .unwrap_or_default();
     if view.paused {

@@ -277,7 +277,12 @@ fn row_ui(
         cell(ui, COLUMNS[9].2, |ui| {
             if let Some(v) = verdict {
                 let color = verdict_color(&v.verdict);
-                let text = format!("{} {:.0}", v.verdict, v.score);
+                // "no data" has no score worth showing.
+                let text = if v.verdict == "no data" {
+                    v.verdict.clone()
+                } else {
+                    format!("{} {:.0}", v.verdict, v.score)
+                };
                 let hover = v.reasons.first().cloned().unwrap_or_default();
                 ui.colored_label(color, text).on_hover_text(hover);
             }

@@ -23,6 +23,8 @@ pub struct InboxPane<'a> {
     pub rows: &'a [InboxRow],
     /// The row Up/Down moved to (Enter, `a`, `r` act on it).
     pub cursor: usize,
+    /// The cursor just moved: scroll it into view (only then, so the wheel still scrolls).
+    pub scroll_to_cursor: bool,
     /// Contexts whose API server does not answer (name → since when): rows as last seen.
     pub stale: &'a HashMap<String, f64>,
     pub now_secs: f64,
@@ -98,7 +100,7 @@ fn row_ui(ui: &mut egui::Ui, pane: &InboxPane<'_>, i: usize, out: &mut Vec<UiCom
             let response = ui
                 .selectable_label(here, r.to_string())
                 .on_hover_text(format!("open {r} in {} (Enter)", r.context));
-            if here && ui.memory(|m| m.focused().is_none()) {
+            if here && pane.scroll_to_cursor {
                 response.scroll_to_me(None);
             }
             if response.clicked() {

@@ -46,6 +46,7 @@ impl AppState {
     pub(super) fn move_inbox_cursor(&mut self, delta: i32) {
         let last = self.inbox.len().saturating_sub(1) as i64;
         self.inbox_cursor = (self.inbox_cursor as i64 + i64::from(delta)).clamp(0, last) as usize;
+        self.inbox_scroll = true;
     }
 
     /// Nothing selected: the window shows the inbox; the selected rollout's streams stop.

@@ -149,6 +149,8 @@ pub struct AppState {
     pub inbox: Vec<crate::attention::InboxRow>,
     /// The inbox row that Up/Down moved to; Enter, `a` and `r` act on it.
     pub inbox_cursor: usize,
+    /// The cursor moved since the last frame: the pane scrolls it into view.
+    pub inbox_scroll: bool,
     /// What was seen of each rollout, to notify on transitions only, each once.
     pub transitions: crate::attention::Transitions,
     /// Unsafe connections by origin (`kubeconfig`, `metrics/<context>`): the status bar warns.
@@ -190,6 +192,7 @@ impl AppState {
             focus_search: false,
             inbox: Vec::new(),
             inbox_cursor: 0,
+            inbox_scroll: false,
             transitions: crate::attention::Transitions::default(),
             security: BTreeMap::new(),
         }

@@ -52,6 +52,7 @@ pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiComm
                 let pane = inbox::InboxPane {
                     rows: &state.inbox,
                     cursor: state.inbox_cursor,
+                    scroll_to_cursor: std::mem::take(&mut state.inbox_scroll),
                     stale: &stale,
                     now_secs: now,
                 };
