@@ -70,7 +70,7 @@ impl Desktop {
     /// On the bus at `address` (a test's private bus).
     pub async fn at(address: &str) -> Result<Desktop, DesktopError> {
         let connection = zbus::connection::Builder::address(address)
-            .and_then(|b| Ok(b.build()))
+            .map(|b| b.build())
             .map_err(|e| DesktopError::NoBus(e.to_string()))?
             .await
             .map_err(|e| DesktopError::NoBus(e.to_string()))?;
@@ -193,9 +193,18 @@ mod tests {
         }
     }
 
+    /// One notification the fake service was asked to show.
+    #[derive(Clone, Debug)]
+    struct ShownNotification {
+        app_name: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+    }
+
     /// What the fake notification service was asked to show.
     #[derive(Clone, Default)]
-    struct Shown(Arc<Mutex<Vec<(String, String, String, Vec<String>)>>>);
+    struct Shown(Arc<Mutex<Vec<ShownNotification>>>);
 
     /// A notification service as a desktop runs one, answering ids 1, 2, …
     struct FakeService {
@@ -217,7 +226,12 @@ mod tests {
             _expire_timeout: i32,
         ) -> u32 {
             let mut shown = self.shown.0.lock().expect("lock");
-            shown.push((app_name, summary, body, actions));
+            shown.push(ShownNotification {
+                app_name,
+                summary,
+                body,
+                actions,
+            });
             shown.len() as u32
         }
 
@@ -272,13 +286,13 @@ mod tests {
         assert_eq!(desktop.send(&notice("payments")).await.expect("sent"), 2);
         let seen = shown.0.lock().expect("lock").clone();
         assert_eq!(seen.len(), 2);
-        assert_eq!(seen[0].0, APP_NAME);
-        assert_eq!(seen[0].1, "checkout waits for approval");
+        assert_eq!(seen[0].app_name, APP_NAME);
+        assert_eq!(seen[0].summary, "checkout waits for approval");
         assert_eq!(
-            seen[0].2,
+            seen[0].body,
             "lab-admin demo/checkout: waiting for approval at step 1/8 (20%)"
         );
-        assert_eq!(seen[0].3, ["default", "Open"]);
+        assert_eq!(seen[0].actions, ["default", "Open"]);
 
         // The person clicks the second one: the window is told to open payments. Another
         // action or an id not ours opens nothing.

@@ -2,6 +2,7 @@
 //! and the backend. `logic.rs` applies events and window commands, `ui.rs` draws.
 
 mod inbox;
+mod keys;
 mod logic;
 mod notify;
 mod ui;
