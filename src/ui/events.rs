@@ -55,6 +55,11 @@ pub enum AppEvent {
     },
     /// Read-only mode switched on or off (flag or setting): every action is disabled.
     ReadOnly(bool),
+    /// Since when (unix seconds) one rollout's metrics have been stale, or `None`: fresh.
+    MetricsStale {
+        rollout: RolloutRef,
+        since_secs: Option<f64>,
+    },
     /// A desktop notification about this rollout was clicked: open it.
     OpenRollout(RolloutRef),
     /// The user picked a kubeconfig file in the file dialog.

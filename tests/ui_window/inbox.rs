@@ -212,3 +212,45 @@ fn with_nobody_waiting_the_inbox_says_so_and_the_title_is_the_name() {
     );
     assert_eq!(w.harness.state().state.window_title(), "Release Cockpit");
 }
+
+#[test]
+fn a_rollout_whose_metrics_went_stale_mid_update_joins_the_inbox_and_leaves_it_when_fresh() {
+    let mut w = Window::new();
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        contexts: vec!["lab-admin".into()],
+        current: Some("lab-admin".into()),
+    }));
+    let mut moving = checkout("lab-admin");
+    moving.pause_reasons.clear();
+    moving.controller_pause = false;
+    let r = moving.reference.clone();
+    w.send(AppEvent::Fleet {
+        context: "lab-admin".into(),
+        rollouts: vec![moving],
+    });
+    w.settle();
+    assert!(w.harness.state().state.inbox.is_empty());
+    // The fleet verdicts' feed says its metrics stopped coming.
+    w.send(AppEvent::MetricsStale {
+        rollout: r.clone(),
+        since_secs: Some(release_cockpit::ui::theme::now_secs() - 90.0),
+    });
+    w.settle();
+    assert_eq!(
+        inbox_rows(&w),
+        [("checkout".to_string(), NeedKind::MetricsStale)]
+    );
+    assert!(
+        w.harness
+            .query_by_label_contains("metrics stale during the rollout")
+            .is_some()
+    );
+    w.send(AppEvent::MetricsStale {
+        rollout: r,
+        since_secs: None,
+    });
+    w.settle();
+    assert!(w.harness.state().state.inbox.is_empty());
+}

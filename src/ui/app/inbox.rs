@@ -1,5 +1,5 @@
 //! The inbox in the window's state: computed again from the watched fleet, the verdicts and
-//! the selected rollout's metrics whenever something arrives; its cursor; going back to it;
+//! the metrics' staleness whenever something arrives; its cursor; going back to it;
 //! and the window title that counts it.
 
 use super::{AppState, CockpitApp, MetricsState};
@@ -20,11 +20,14 @@ impl AppState {
                 .get(r)
                 .and_then(|v| Judgement::from_words(&v.verdict, v.score))
         };
+        // The selected rollout's own stream, else the fleet verdicts' feed.
         let metrics = self.metrics.snapshot();
+        let fleet_stale = &self.metrics_stale;
         let stale = |r: &_| {
             metrics
                 .filter(|s| &s.rollout == r)
                 .and_then(|s| s.stale_since_secs)
+                .or_else(|| fleet_stale.get(r).copied())
         };
         let evidence = Evidence {
             verdict: &verdict,

@@ -223,6 +223,17 @@ impl AppState {
                 return self.notify_verdict(&rollout, now);
             }
             AppEvent::OpenRollout(rollout) => return self.select(rollout),
+            AppEvent::MetricsStale {
+                rollout,
+                since_secs,
+            } => match since_secs {
+                Some(since) => {
+                    self.metrics_stale.insert(rollout, since);
+                }
+                None => {
+                    self.metrics_stale.remove(&rollout);
+                }
+            },
             AppEvent::ReadOnly(on) => self.read_only = on || self.settings.read_only,
             AppEvent::KubeconfigPicked(path) => {
                 if !self.settings.extra_kubeconfigs.contains(&path) {

@@ -148,6 +148,8 @@ pub struct AppState {
     /// Who needs a person, most urgent first (`attention::inbox` over the watched fleet),
     /// computed again whenever an event or a command arrives.
     pub inbox: Vec<crate::attention::InboxRow>,
+    /// Since when each rollout's metrics have been stale (the fleet verdicts' feed).
+    pub metrics_stale: HashMap<RolloutRef, f64>,
     /// The inbox row that Up/Down moved to; Enter, `a` and `r` act on it.
     pub inbox_cursor: usize,
     /// The cursor moved since the last frame: the pane scrolls it into view.
@@ -192,6 +194,7 @@ impl AppState {
             },
             focus_search: false,
             inbox: Vec::new(),
+            metrics_stale: HashMap::new(),
             inbox_cursor: 0,
             inbox_scroll: false,
             transitions: crate::attention::Transitions::default(),

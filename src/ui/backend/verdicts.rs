@@ -1,7 +1,8 @@
 //! Verdicts for the whole fleet: one task per watched context judges every rollout with a
 //! canary or preview, from one grouped refresh of the judge's feed (the same four queries
 //! whatever the number of rollouts), with the same judge and policy as `analyze`, `auto` and
-//! the selected rollout's verdict; each verdict goes up as `AppEvent::Verdict`.
+//! the selected rollout's verdict; each verdict goes up as `AppEvent::Verdict`, with whether
+//! its metrics are stale (`AppEvent::MetricsStale`, for the inbox).
 
 use super::EventSink;
 use super::fleet::{Current, FleetViews};
@@ -66,7 +67,11 @@ pub async fn judge_fleet(job: VerdictsJob) {
                 }
             }
             let judged = judge_round(&mut refresher, &targets, &policies, now_secs()).await;
-            for (rollout, verdict) in judged {
+            for (rollout, verdict, stale_since_secs) in judged {
+                sink.emit(AppEvent::MetricsStale {
+                    rollout: rollout.clone(),
+                    since_secs: stale_since_secs,
+                });
                 sink.emit(AppEvent::Verdict {
                     rollout,
                     verdict: VerdictView::from(&verdict),
@@ -79,21 +84,22 @@ pub async fn judge_fleet(job: VerdictsJob) {
 
 /// One round: one refresh of the judge's feed for every target together (the source groups
 /// them: as many queries for 500 rollouts as for one), then the judge on each, with its
-/// policy (the built-in one when it has none).
+/// policy (the built-in one when it has none), and since when its metrics are stale.
 pub async fn judge_round(
     refresher: &mut Refresher,
     targets: &[Target],
     policies: &HashMap<RolloutRef, analysis::Policy>,
     now_secs: f64,
-) -> Vec<(RolloutRef, analysis::Verdict)> {
+) -> Vec<(RolloutRef, analysis::Verdict, Option<f64>)> {
     refresher.refresh(targets, now_secs).await;
     let default_policy = analysis::Policy::default();
     targets
         .iter()
         .map(|t| {
             let policy = policies.get(&t.rollout).unwrap_or(&default_policy);
-            let verdict = analysis::judge_snapshot(&refresher.snapshot(t), &[], policy);
-            (t.rollout.clone(), verdict)
+            let snapshot = refresher.snapshot(t);
+            let verdict = analysis::judge_snapshot(&snapshot, &[], policy);
+            (t.rollout.clone(), verdict, snapshot.stale_since_secs)
         })
         .collect()
 }
@@ -176,7 +182,8 @@ mod tests {
             assert!(
                 judged
                     .iter()
-                    .all(|(_, v)| v.kind == analysis::VerdictKind::NoData),
+                    .all(|(_, v, stale)| v.kind == analysis::VerdictKind::NoData
+                        && stale.is_none()),
                 "no samples: no data, never a guess"
             );
         }
