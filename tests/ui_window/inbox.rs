@@ -254,3 +254,54 @@ fn a_rollout_whose_metrics_went_stale_mid_update_joins_the_inbox_and_leaves_it_w
     w.settle();
     assert!(w.harness.state().state.inbox.is_empty());
 }
+
+#[test]
+fn a_rollout_that_starts_waiting_is_notified_once_and_a_click_opens_it() {
+    let run = |settings: Settings| {
+        let mut w = Window::with_settings(settings, false);
+        w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+            files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+            searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+            contexts: vec!["lab-admin".into()],
+            current: Some("lab-admin".into()),
+        }));
+        let mut moving = checkout("lab-admin");
+        moving.pause_reasons.clear();
+        moving.controller_pause = false;
+        for fleet in [
+            vec![moving],
+            vec![checkout("lab-admin")],
+            vec![checkout("lab-admin")],
+        ] {
+            w.send(AppEvent::Fleet {
+                context: "lab-admin".into(),
+                rollouts: fleet,
+            });
+            w.settle();
+        }
+        let notified: Vec<_> = w
+            .sent
+            .take()
+            .into_iter()
+            .filter_map(|r| match r {
+                BackendRequest::Notify(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        (w, notified)
+    };
+    let (mut w, notified) = run(Settings::default());
+    assert_eq!(notified.len(), 1, "once, on the transition: {notified:?}");
+    assert_eq!(notified[0].title, "checkout waits for approval");
+    // The person clicks it on the desktop: the window opens checkout.
+    w.send(AppEvent::OpenRollout(notified[0].rollout.clone()));
+    w.settle();
+    assert_eq!(
+        w.harness.state().state.selected,
+        Some(notified[0].rollout.clone())
+    );
+    // Not wanted in the settings: nothing is sent.
+    let mut quiet = Settings::default();
+    quiet.notify.waiting_for_approval = false;
+    assert!(run(quiet).1.is_empty());
+}
