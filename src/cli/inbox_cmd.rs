@@ -17,7 +17,8 @@ pub const INBOX_LONG_ABOUT: &str = "\
 Every rollout that needs a person, most urgent first, with its reason in words: aborted, \
 degraded, waiting for approval (a pause step, a blue-green promotion, a manual pause) and for \
 how long, or a pipeline's `auto` waiting for a person (its release-cockpit.io/auto-status). \
-The window's inbox adds the live verdict and metrics staleness of the rollout it judges.
+It does not query metrics: the window's inbox adds the judge's verdicts (a failing canary that \
+still takes traffic ranks first) and metrics that went stale during a rollout.
 
 Scope: the current context (or --context NAME, or --all-contexts: every context of the \
 kubeconfig; one that cannot be read is reported on stderr and exits 1), in the context's \
