@@ -7,6 +7,7 @@
 //!   by CLI, GUI and `auto`; pinned plans per verb, guards, journal, audit, the evidence read.
 //! - [`metrics`]: Prometheus client, PromQL templates per mesh, direct scrape, bounded series.
 //! - [`analysis`]: the canary judge (rules + Mann–Whitney U + weighted score) → verdict.
+//! - [`attention`]: who needs a person now: the inbox, transitions worth a notification.
 //! - [`lab`]: the embedded Kubernetes-compatible lab with a simulated Argo controller and traffic.
 //! - [`cli`]: clap definitions; each handler calls orchestrator/metrics/analysis and prints.
 //! - [`report`]: the release report for the review (CLI `report` and the window's Export).
@@ -14,6 +15,7 @@
 //! - [`ui`]: the egui window: draws state, emits commands, never touches the network.
 
 pub mod analysis;
+pub mod attention;
 pub mod cli;
 pub mod cluster;
 pub mod lab;

@@ -1,13 +1,16 @@
 //! The orchestration API and the CLI verbs end to end against the lab over real HTTPS: the
 //! verbs move the `checkout` rollout as Argo would, the audit trail lands in all three places,
 //! the viewer and read-only mode send nothing, racing promotes advance one step, and a command
-//! cut off between intent and outcome is reported. Each test starts its own lab (port 0, its
+//! cut off between intent and outcome is reported; `inbox` lists who waits and `watch`
+//! posts transitions to a webhook. Each test starts its own lab (port 0, its
 //! own directory, no Prometheus) on the test's runtime, and its own journal directory.
 
 #[path = "orchestrator_lab/audit.rs"]
 mod audit;
 #[path = "orchestrator_lab/gateway.rs"]
 mod gateway;
+#[path = "orchestrator_lab/inbox.rs"]
+mod inbox;
 #[path = "orchestrator_lab/pins.rs"]
 mod pins;
 #[path = "orchestrator_lab/races.rs"]

@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex};
 
 #[path = "ui_window/analysis.rs"]
 mod analysis;
+#[path = "ui_window/inbox.rs"]
+mod inbox;
 #[path = "ui_window/versions.rs"]
 mod versions;
 #[path = "ui_window/width.rs"]
@@ -557,7 +559,7 @@ fn without_a_kubeconfig_the_window_offers_the_lab_and_a_file() {
 }
 
 #[test]
-fn starting_the_lab_lands_on_the_rollout_that_waits_for_a_human() {
+fn starting_the_lab_opens_on_the_inbox_with_what_waits_for_a_person() {
     let mut w = Window::new();
     w.send(AppEvent::Kubeconfig(KubeconfigInfo::default()));
     w.settle();
@@ -571,20 +573,30 @@ fn starting_the_lab_lands_on_the_rollout_that_waits_for_a_human() {
         contexts: vec!["lab-admin".into(), "lab-viewer".into()],
         current: Some("lab-admin".into()),
     }));
-    // Argo's aborted fixture sorts first but waits for nobody.
-    let mut fleet = argo_fixtures("lab-admin");
-    fleet.retain(|v| !v.waiting_for_human());
-    assert!(!fleet.is_empty());
-    fleet.push(checkout("lab-admin"));
+    // Every one of Argo's fixtures needs someone; alone, checkout is the inbox's one row.
     w.send(AppEvent::Fleet {
         context: "lab-admin".into(),
-        rollouts: fleet,
+        rollouts: vec![checkout("lab-admin")],
     });
     w.settle();
-    let checkout = RolloutRef::new("lab-admin", "shop", "checkout");
-    assert_eq!(w.harness.state().state.selected, Some(checkout.clone()));
+    let state = &w.harness.state().state;
+    assert_eq!(state.selected, None, "the window stays on the inbox");
+    let first = &state.inbox[state.inbox_cursor];
+    assert_eq!(
+        first.rollout,
+        RolloutRef::new("lab-admin", "shop", "checkout")
+    );
+    assert_eq!(first.text(), "waiting for approval at step 1/8 (20%)");
+    assert!(
+        w.harness
+            .query_by_label("Inbox: 1 rollout needs you")
+            .is_some()
+    );
+    // Enter opens it, with its charts.
+    w.harness.key_press(egui::Key::Enter);
+    w.settle();
     assert!(w.sent.take().contains(&BackendRequest::WatchMetrics {
-        rollout: Some(checkout),
+        rollout: Some(RolloutRef::new("lab-admin", "shop", "checkout")),
         window_secs: 3600
     }));
 }

@@ -1,12 +1,14 @@
 //! `release-cockpit auto NAME`: the hands-off loop a CI job runs. Samples the canary's
 //! metrics every step, judges every interval, and acts on [`AutoLoop::decide`] through
-//! `orchestrator::execute_with` (tool `auto`, the verdict in the comment).
+//! `orchestrator::execute_with` (tool `auto`, the verdict in the comment); with
+//! `--notify-webhook-env` it posts the rollout's transitions to a webhook.
 //!
 //! Why it waits is written to the rollout as the `release-cockpit.io/auto-status`
 //! annotation (through the same door, only when the text changes), so the window and
 //! `kubectl describe` show "waiting for approval: marginal verdict, score 82".
 
 use super::analyze_cmd::{Feed, FeedArgs, load_policy, no_source};
+use super::notify_hook::HookNotifier;
 use crate::analysis::auto::{AUTO_STATUS_ANNOTATION, AutoLoop, AutoSettings, Decision, Ending};
 use crate::analysis::{self, words};
 use crate::cluster;
@@ -53,6 +55,8 @@ pub struct AutoArgs {
     /// Give up after this long without data (exit 1), leaving the rollout as it is.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10m")]
     pub no_data_limit: Duration,
+    #[arg(long, value_name = "VAR", help = super::notify_hook::FLAG_HELP)]
+    pub notify_webhook_env: Option<String>,
     #[command(flatten)]
     pub feed: FeedArgs,
 }
@@ -65,6 +69,7 @@ pub async fn run(
     options: &ExecuteOptions,
     kubeconfig_extension: Option<&Value>,
 ) -> anyhow::Result<ExitCode> {
+    let mut hook = HookNotifier::from_flag(args.notify_webhook_env.as_deref())?;
     let policy = load_policy(args.feed.policy.as_deref(), target, None)?;
     let window = Duration::from_secs_f64(policy.window_secs.max(1.0));
     let Some(mut feed) = Feed::open(&args.feed, &target.context, kubeconfig_extension, window)?
@@ -108,11 +113,28 @@ pub async fn run(
         // Settled states end the loop at once; otherwise decide only every interval.
         let settled =
             view.aborted || view.phase == crate::model::Phase::Degraded || !view.in_progress();
+        if !(due || settled)
+            && let Some(hook) = hook.as_mut()
+        {
+            hook.observe(&view, None).await;
+        }
         if due || settled {
             last_judged = Some(now);
             let verdict = analysis::judge_snapshot(&snapshot, &[], &policy);
+            if let Some(hook) = hook.as_mut() {
+                hook.observe(&view, Some(verdict.kind)).await;
+            }
             match auto.decide(&view, Some(&verdict), now) {
                 Decision::Done(ending) => {
+                    if let Some(hook) = hook.as_mut() {
+                        let reread = || async {
+                            cluster::get_rollout(client, target)
+                                .await
+                                .ok()
+                                .map(|(_, v)| v)
+                        };
+                        hook.finish(&view, reread).await;
+                    }
                     let text = ending_text(&ending, &view);
                     println!("{} {text}", now_text());
                     status

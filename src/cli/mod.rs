@@ -4,8 +4,10 @@
 
 pub mod analyze_cmd;
 pub mod auto_cmd;
+pub mod inbox_cmd;
 pub mod lab_cmd;
 pub mod metrics_cmd;
+mod notify_hook;
 mod output;
 mod read_cmd;
 pub mod report_cmd;
@@ -77,6 +79,9 @@ pub enum OutputFormat {
 pub enum Commands {
     /// List rollouts: NAME NAMESPACE STRATEGY STATUS STEP SET-WEIGHT READY AGE.
     List,
+    /// Every rollout that needs a person, most urgent first: exit 0 none, 3 some.
+    #[command(long_about = inbox_cmd::INBOX_LONG_ABOUT)]
+    Inbox(inbox_cmd::InboxArgs),
     /// Show one rollout like `kubectl argo rollouts get rollout`.
     Get {
         /// Rollout name.
@@ -221,9 +226,9 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
         )
         .into());
     }
-    if global.all_namespaces && !matches!(command, Commands::List) {
+    if global.all_namespaces && !matches!(command, Commands::List | Commands::Inbox(_)) {
         return Err(UsageError(
-            "-A/--all-namespaces only applies to list; name the namespace with -n".into(),
+            "-A/--all-namespaces only applies to list and inbox; name the namespace with -n".into(),
         )
         .into());
     }
@@ -239,6 +244,9 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
         return lab_cmd::run(args).await;
     }
     trust_cmd::report_crashed_commands();
+    if let Commands::Inbox(args) = &command {
+        return inbox_cmd::run(global, args).await;
+    }
     let session = Session::open(global).await?;
     let mut out = std::io::stdout().lock();
     match command {

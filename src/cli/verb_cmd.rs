@@ -86,6 +86,7 @@ pub fn action_of(command: &Commands) -> Option<(String, Action, Option<String>)>
             comment.clone(),
         ),
         Commands::List
+        | Commands::Inbox(_)
         | Commands::Get { .. }
         | Commands::Watch(_)
         | Commands::Whoami

@@ -1,6 +1,8 @@
 //! `watch NAME`: streams a rollout's changes until Ctrl-C, or until it is healthy, paused
-//! or degraded (`--until`, for CI), failing on degradation or `--timeout`.
+//! or degraded (`--until`, for CI), failing on degradation or `--timeout`; with
+//! `--notify-webhook-env` its transitions are posted to a webhook.
 
+use super::notify_hook::HookNotifier;
 use super::output::{watch_line, watch_state};
 use super::session::Session;
 use super::{OutputFormat, WatchFailed};
@@ -22,6 +24,8 @@ pub struct WatchArgs {
     /// Give up with exit 1 after this long: 90s, 10m, 1h (a bare number is seconds).
     #[arg(long, value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Option<Duration>,
+    #[arg(long, value_name = "VAR", help = super::notify_hook::FLAG_HELP)]
+    pub notify_webhook_env: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -90,8 +94,11 @@ pub async fn watch(
     format: OutputFormat,
 ) -> anyhow::Result<ExitCode> {
     let target = session.target(&args.name);
+    let mut hook = HookNotifier::from_flag(args.notify_webhook_env.as_deref())?;
     // Fail at once (and name the problem) when the rollout or Argo is missing.
     let (_, first) = get_rollout(&session.client, &target).await?;
+    // A rollback may get stuck while nothing changes: look again this often.
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
     let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut updates = std::pin::pin!(watch_rollout(session.client.clone(), target.clone()));
     let mut last_state = String::new();
@@ -99,12 +106,27 @@ pub async fn watch(
     // Since when the API server has not answered (printed once per outage).
     let mut down_since: Option<jiff::Timestamp> = None;
     loop {
+        if let Some(hook) = hook.as_mut() {
+            hook.observe(&view, None).await;
+        }
         let state = watch_state(&view);
         if state != last_state {
             print_view(&view, format)?;
             last_state = state;
         }
-        match verdict(&view, args.until) {
+        let stop = verdict(&view, args.until);
+        if stop.is_some()
+            && let Some(hook) = hook.as_mut()
+        {
+            let reread = || async {
+                get_rollout(&session.client, &target)
+                    .await
+                    .ok()
+                    .map(|(_, v)| v)
+            };
+            hook.finish(&view, reread).await;
+        }
+        match stop {
             Some(Ok(())) => return Ok(ExitCode::SUCCESS),
             Some(Err(why)) => return Err(WatchFailed(why).into()),
             None => {}
@@ -119,6 +141,12 @@ pub async fn watch(
                 )).into());
             }
             _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+            _ = tick.tick(), if hook.is_some() => {
+                if let Some(hook) = hook.as_mut() {
+                    hook.tick(&view).await;
+                }
+                continue;
+            }
         };
         match next {
             Some(FleetUpdate::Snapshot(views)) => {

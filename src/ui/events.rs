@@ -60,6 +60,13 @@ pub enum AppEvent {
     },
     /// Read-only mode switched on or off (flag or setting): every action is disabled.
     ReadOnly(bool),
+    /// Since when (unix seconds) one rollout's metrics have been stale, or `None`: fresh.
+    MetricsStale {
+        rollout: RolloutRef,
+        since_secs: Option<f64>,
+    },
+    /// A desktop notification about this rollout was clicked: open it.
+    OpenRollout(RolloutRef),
     /// The user picked a kubeconfig file in the file dialog.
     KubeconfigPicked(PathBuf),
     /// An export was written.
@@ -257,6 +264,8 @@ pub enum BackendRequest {
     /// The window saw a rollback's outcome: journal it beside the abort this window sent to
     /// that rollout, if it sent one.
     RecordRollback(crate::orchestrator::rollback::RollbackOutcome),
+    /// Show a desktop notification; a click on it comes back as `AppEvent::OpenRollout`.
+    Notify(crate::attention::Notice),
     /// Open a file dialog for a kubeconfig; answered by `AppEvent::KubeconfigPicked`.
     PickKubeconfig,
     /// Start the embedded lab and connect to it.

@@ -1,9 +1,10 @@
 //! The fleet: every rollout of the watched contexts in one table — filtered by namespace and
-//! search, sorted by any column, with a marker on those that wait for a person and what a
-//! pipeline's `auto` waits for on those it drives. Rows are
-//! virtualised so a fleet of hundreds stays cheap to draw.
+//! search, sorted by any column, with the judge's verdict on each canary or preview, a marker
+//! on those that wait for a person and what a pipeline's `auto` waits for on those it drives.
+//! Rows are virtualised so a fleet of hundreds stays cheap to draw.
 
 use super::app::UiCommand;
+use super::events::VerdictView;
 use super::theme;
 use crate::model::{RolloutRef, RolloutView};
 use std::cmp::Ordering;
@@ -24,6 +25,7 @@ pub enum SortKey {
     Weight,
     Age,
     InPhase,
+    Verdict,
     Waiting,
 }
 
@@ -37,7 +39,7 @@ pub struct FleetFilter {
 }
 
 /// Columns: title, sort key, width in points.
-const COLUMNS: [(&str, SortKey, f32); 10] = [
+const COLUMNS: [(&str, SortKey, f32); 11] = [
     ("Name", SortKey::Name, 190.0),
     ("Namespace", SortKey::Namespace, 100.0),
     ("Context", SortKey::Context, 100.0),
@@ -48,16 +50,20 @@ const COLUMNS: [(&str, SortKey, f32); 10] = [
     // The object's age, as kubectl prints it; then how long it has been as it is now.
     ("Age", SortKey::Age, 62.0),
     ("In phase", SortKey::InPhase, 70.0),
+    // The judge's verdict on the canary or preview, with its score.
+    ("Verdict", SortKey::Verdict, 100.0),
     // The mark, then what a pipeline's `auto` waits for when one drives the rollout.
-    ("Waiting", SortKey::Waiting, 320.0),
+    ("Waiting", SortKey::Waiting, 300.0),
 ];
 const ROW_HEIGHT: f32 = 22.0;
 
 /// The rows to show, in order: the watched contexts' rollouts that pass the filter.
+/// `verdicts` are the judge's latest, for the Verdict column's order.
 pub fn visible_rows<'a>(
     fleet: &'a BTreeMap<String, Vec<RolloutView>>,
     watched: impl Fn(&str) -> bool,
     filter: &FleetFilter,
+    verdicts: &HashMap<RolloutRef, VerdictView>,
     now_secs: f64,
 ) -> Vec<&'a RolloutView> {
     let needle = filter.search.trim().to_lowercase();
@@ -74,7 +80,11 @@ pub fn visible_rows<'a>(
         .filter(|v| needle.is_empty() || matches_search(v, &needle))
         .collect();
     rows.sort_by(|a, b| {
-        let primary = compare(a, b, filter.sort, now_secs);
+        let primary = match filter.sort {
+            SortKey::Verdict => verdict_rank(verdicts.get(&a.reference))
+                .total_cmp(&verdict_rank(verdicts.get(&b.reference))),
+            key => compare(a, b, key, now_secs),
+        };
         let primary = if filter.descending {
             primary.reverse()
         } else {
@@ -104,8 +114,31 @@ fn compare(a: &RolloutView, b: &RolloutView, key: SortKey, now_secs: f64) -> Ord
         SortKey::Weight => a.actual_weight.cmp(&b.actual_weight),
         SortKey::Age => age_secs(b, now_secs).total_cmp(&age_secs(a, now_secs)),
         SortKey::InPhase => in_phase_secs(b, now_secs).total_cmp(&in_phase_secs(a, now_secs)),
+        SortKey::Verdict => Ordering::Equal,
         // Waiting first.
         SortKey::Waiting => b.waiting_for_human().cmp(&a.waiting_for_human()),
+    }
+}
+
+/// Worst first: fail, marginal, pass, no data, then not judged; within one, the lower score.
+fn verdict_rank(v: Option<&VerdictView>) -> f64 {
+    let Some(v) = v else { return 1000.0 };
+    let kind = match v.verdict.as_str() {
+        "fail" => 0.0,
+        "marginal" => 1.0,
+        "pass" => 2.0,
+        _ => 3.0,
+    };
+    kind * 200.0 + v.score
+}
+
+/// The verdict's colour: as the rollout's header shows it.
+fn verdict_color(verdict: &str) -> egui::Color32 {
+    match verdict {
+        "pass" => theme::OK,
+        "marginal" => theme::WARN,
+        "fail" => theme::ERROR,
+        _ => theme::COCKPIT,
     }
 }
 
@@ -129,6 +162,7 @@ fn secs_since(time: Option<&str>, now_secs: f64) -> f64 {
 /// does not answer now (name → since when, unix seconds): their rows are as last seen.
 pub struct FleetTable<'a> {
     pub rows: &'a [&'a RolloutView],
+    pub verdicts: &'a HashMap<RolloutRef, VerdictView>,
     pub selected: Option<&'a RolloutRef>,
     pub stale: &'a HashMap<String, f64>,
     pub now_secs: f64,
@@ -154,7 +188,8 @@ pub fn fleet_table_ui(
             for view in &table.rows[range] {
                 let is_selected = table.selected == Some(&view.reference);
                 let stale = table.stale.get(&view.reference.context).copied();
-                row_ui(ui, view, is_selected, stale, table.now_secs, out);
+                let verdict = table.verdicts.get(&view.reference);
+                row_ui(ui, view, is_selected, stale, verdict, table.now_secs, out);
             }
         });
 }
@@ -192,6 +227,7 @@ fn row_ui(
     view: &RolloutView,
     is_selected: bool,
     stale_since: Option<f64>,
+    verdict: Option<&VerdictView>,
     now_secs: f64,
     out: &mut Vec<UiCommand>,
 ) {
@@ -239,6 +275,19 @@ fn row_ui(
                 .on_hover_text(format!("{} for this long", view.phase.as_str()));
         });
         cell(ui, COLUMNS[9].2, |ui| {
+            if let Some(v) = verdict {
+                let color = verdict_color(&v.verdict);
+                // "no data" has no score worth showing.
+                let text = if v.verdict == "no data" {
+                    v.verdict.clone()
+                } else {
+                    format!("{} {:.0}", v.verdict, v.score)
+                };
+                let hover = v.reasons.first().cloned().unwrap_or_default();
+                ui.colored_label(color, text).on_hover_text(hover);
+            }
+        });
+        cell(ui, COLUMNS[10].2, |ui| {
             if view.waiting_for_human() {
                 ui.colored_label(theme::WARN, WAITING_MARK)
                     .on_hover_text(waiting_reason(view));
@@ -282,94 +331,5 @@ fn cell(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui)) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ui::fixtures;
-
-    fn fleet() -> BTreeMap<String, Vec<RolloutView>> {
-        let a = fixtures::checkout_paused_at(1);
-        let mut b = fixtures::checkout_paused_at(4);
-        b.reference.name = "payments".into();
-        b.reference.namespace = "billing".into();
-        b.pause_reasons.clear();
-        b.controller_pause = false;
-        let mut c = fixtures::checkout_paused_at(2);
-        c.reference.context = "lab-viewer".into();
-        BTreeMap::from([
-            ("lab-admin".to_string(), vec![a, b]),
-            ("lab-viewer".to_string(), vec![c]),
-        ])
-    }
-
-    fn names(rows: &[&RolloutView]) -> Vec<String> {
-        rows.iter()
-            .map(|v| format!("{}@{}", v.reference.name, v.reference.context))
-            .collect()
-    }
-
-    #[test]
-    fn age_is_the_objects_and_in_phase_how_long_it_has_been_so() {
-        let mut view = fixtures::checkout();
-        view.created_at = Some("2026-11-20T10:00:00Z".into());
-        view.since = Some("2026-11-22T09:00:00Z".into());
-        let now = theme::parse_time("2026-11-22T10:00:00Z").expect("time");
-        assert_eq!(theme::age(age_secs(&view, now)), "2d0h");
-        assert_eq!(theme::age(in_phase_secs(&view, now)), "1h00m");
-    }
-
-    #[test]
-    fn filters_by_context_namespace_and_search() {
-        let fleet = fleet();
-        let all = FleetFilter::default();
-        assert_eq!(visible_rows(&fleet, |_| true, &all, 0.0).len(), 3);
-        let admin_only = visible_rows(&fleet, |c| c == "lab-admin", &all, 0.0);
-        assert_eq!(
-            names(&admin_only),
-            ["checkout@lab-admin", "payments@lab-admin"]
-        );
-        let shop = FleetFilter {
-            namespace: Some("billing".into()),
-            ..FleetFilter::default()
-        };
-        assert_eq!(
-            names(&visible_rows(&fleet, |_| true, &shop, 0.0)),
-            ["payments@lab-admin"]
-        );
-        let search = FleetFilter {
-            search: "CHECKOUT:1.8".into(),
-            ..FleetFilter::default()
-        };
-        assert_eq!(visible_rows(&fleet, |_| true, &search, 0.0).len(), 3);
-        let search = FleetFilter {
-            search: "pay".into(),
-            ..FleetFilter::default()
-        };
-        assert_eq!(visible_rows(&fleet, |_| true, &search, 0.0).len(), 1);
-    }
-
-    #[test]
-    fn sorts_by_weight_and_waiting_both_ways() {
-        let fleet = fleet();
-        let mut filter = FleetFilter {
-            sort: SortKey::Weight,
-            ..FleetFilter::default()
-        };
-        let weights = |f: &FleetFilter| {
-            visible_rows(&fleet, |_| true, f, 0.0)
-                .iter()
-                .map(|v| v.actual_weight)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(weights(&filter), [20, 40, 60]);
-        filter.descending = true;
-        assert_eq!(weights(&filter), [60, 40, 20]);
-        filter.sort = SortKey::Waiting;
-        filter.descending = false;
-        let rows = visible_rows(&fleet, |_| true, &filter, 0.0);
-        assert!(
-            rows[0].waiting_for_human(),
-            "checkout waits at a pause step"
-        );
-        assert!(!rows[1].waiting_for_human() && !rows[2].waiting_for_human());
-    }
-}
+#[path = "fleet_tests.rs"]
+mod tests;

@@ -8,6 +8,7 @@ pub mod dialogs;
 pub mod events;
 pub mod export;
 pub mod fleet;
+pub mod inbox;
 pub mod keyboard;
 pub mod rollback;
 pub mod rollout;

@@ -93,6 +93,8 @@ pub struct Settings {
     pub read_only: bool,
     /// How many minutes the plots show by default.
     pub window_minutes: u32,
+    /// Desktop notifications: which events, which contexts, quiet hours.
+    pub notify: crate::attention::NotifySettings,
 }
 
 impl Default for Settings {
@@ -105,6 +107,7 @@ impl Default for Settings {
             require_approval_comment: false,
             read_only: false,
             window_minutes: 15,
+            notify: crate::attention::NotifySettings::default(),
         }
     }
 }
@@ -135,6 +138,8 @@ pub fn settings_ui(
         .vscroll(true)
         .show(ctx, |ui| {
             general_ui(ui, settings, out);
+            ui.separator();
+            notify_ui(ui, &mut settings.notify, contexts);
             ui.separator();
             ui.heading("Clusters");
             if contexts.is_empty() {
@@ -211,6 +216,58 @@ fn general_ui(ui: &mut egui::Ui, settings: &mut Settings, out: &mut Vec<UiComman
     if let Some(i) = remove {
         settings.extra_kubeconfigs.remove(i);
     }
+}
+
+/// Desktop notifications: on transitions only (see `attention::transitions`).
+fn notify_ui(
+    ui: &mut egui::Ui,
+    notify: &mut crate::attention::NotifySettings,
+    contexts: &[String],
+) {
+    ui.heading("Notifications");
+    ui.checkbox(
+        &mut notify.desktop,
+        "desktop notifications (click one to open its rollout)",
+    );
+    ui.add_enabled_ui(notify.desktop, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("When");
+            ui.checkbox(
+                &mut notify.waiting_for_approval,
+                "a rollout starts waiting for approval",
+            );
+            ui.checkbox(&mut notify.verdict_fail, "its verdict turns to fail");
+            ui.checkbox(&mut notify.aborted, "it is aborted");
+            ui.checkbox(&mut notify.rollback, "its rollback completes or sticks");
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Contexts")
+                .on_hover_text("none ticked: every watched context");
+            for context in contexts {
+                let mut on = notify.contexts.contains(context);
+                if ui.checkbox(&mut on, context.as_str()).changed() {
+                    if on {
+                        notify.contexts.push(context.clone());
+                    } else {
+                        notify.contexts.retain(|c| c != context);
+                    }
+                }
+            }
+            if notify.contexts.is_empty() {
+                ui.weak("(all)");
+            }
+        });
+        ui.horizontal(|ui| {
+            let mut quiet = notify.quiet_hours.is_some();
+            ui.checkbox(&mut quiet, "quiet hours");
+            let (mut from, mut to) = notify.quiet_hours.unwrap_or((22, 7));
+            if quiet {
+                ui.add(egui::Slider::new(&mut from, 0..=23).text("from (hour)"));
+                ui.add(egui::Slider::new(&mut to, 0..=23).text("to (hour)"));
+            }
+            notify.quiet_hours = quiet.then_some((from, to));
+        });
+    });
 }
 
 fn cluster_ui(ui: &mut egui::Ui, context: &str, cluster: &mut ClusterSettings) {

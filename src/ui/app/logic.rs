@@ -1,5 +1,5 @@
 //! Applying events from the backend and handling the window's own commands, in one place.
-//! Keyboard shortcuts become the same `UiCommand`s as the buttons.
+//! The keys are in `keys.rs`, the inbox in `inbox.rs`, notifications in `notify.rs`.
 
 use super::{AppState, CockpitApp, ContextStatus, MetricsState, SessionAction, UiCommand};
 use crate::model::{RolloutRef, RolloutView};
@@ -8,7 +8,6 @@ use crate::ui::dialogs::Dialog;
 use crate::ui::events::{AppEvent, BackendRequest, ContextState};
 use crate::ui::export;
 use crate::ui::fleet;
-use crate::ui::keyboard;
 use crate::ui::rollback::RollbackTracker;
 use crate::ui::rollout::actions;
 use crate::ui::theme::now_secs;
@@ -19,18 +18,26 @@ use crate::ui::toasts::ToastKind;
 pub const ANALYSIS_REFRESH_SECS: f64 = 15.0;
 
 /// Metrics history the backend keeps for the plots.
-const METRICS_WINDOW_SECS: u64 = 3600;
+pub(super) const METRICS_WINDOW_SECS: u64 = 3600;
 
 impl CockpitApp {
     /// Apply every event that arrived since the last frame.
     pub(super) fn drain_events(&mut self, ctx: &egui::Context) {
+        let mut any = false;
         while let Ok(event) = self.events.try_recv() {
+            any = true;
             let requests = self.state.apply_event(event);
             for r in requests {
                 self.backend.send(r);
             }
         }
+        if any {
+            self.state.refresh_inbox();
+        }
         for r in self.state.tick_rollbacks(now_secs()) {
+            self.backend.send(r);
+        }
+        for r in self.state.notify_tick(now_secs()) {
             self.backend.send(r);
         }
         if let Some(request) = self.state.refresh_analysis(now_secs()) {
@@ -45,66 +52,22 @@ impl CockpitApp {
 
     /// Handle what the frame asked for: local changes and requests to the backend.
     pub(super) fn handle_commands(&mut self) {
-        for command in std::mem::take(&mut self.pending) {
+        let commands = std::mem::take(&mut self.pending);
+        if commands.is_empty() {
+            return;
+        }
+        for command in commands {
             for request in self.state.handle(command) {
                 self.backend.send(request);
             }
         }
-    }
-
-    /// Keys: `/` search, `j`/`k` move, `a` approve, `Shift+R` rollback, `?` help, `Esc` close.
-    pub(super) fn keyboard(&mut self, ctx: &egui::Context) {
-        let typing = ctx.text_edit_focused();
-        let keys = keyboard::read(ctx);
-        if keys.escape {
-            self.pending.push(UiCommand::CloseDialogs);
-        }
-        if typing || self.state.dialog.is_some() {
-            return;
-        }
-        let commands = [
-            (keys.search, UiCommand::FocusSearch),
-            (keys.next, UiCommand::MoveSelection(1)),
-            (keys.previous, UiCommand::MoveSelection(-1)),
-            (keys.help, UiCommand::ToggleHelp),
-        ];
-        self.pending
-            .extend(commands.into_iter().filter(|(k, _)| *k).map(|(_, c)| c));
-        let (a, shift_r) = (keys.approve, keys.rollback);
-        if let Some(view) = self.state.selected_view() {
-            let input = self.state.gate_input(view);
-            if a {
-                let gate = input.gate(crate::model::Verb::Promote, actions::approve(view));
-                self.pending
-                    .push(gate_or_toast(gate, || Dialog::approve(view, "")));
-            }
-            if shift_r {
-                let gate = input.gate(crate::model::Verb::Abort, actions::abort(view));
-                self.pending
-                    .push(gate_or_toast(gate, || Dialog::rollback(view, "")));
-            }
-        }
+        self.state.refresh_inbox();
     }
 
     /// Idle, repaint only on the refresh tick (ages, countdowns); events wake us earlier.
     pub(super) fn schedule_repaint(&self, ctx: &egui::Context) {
         let secs = self.state.settings.refresh_secs.max(1);
         ctx.request_repaint_after(std::time::Duration::from_secs(u64::from(secs)));
-    }
-}
-
-/// A dialog for an open gate; a toast with the reason for a closed one (same text as the
-/// disabled button's tooltip).
-fn gate_or_toast(gate: actions::Gate, dialog: impl FnOnce() -> Dialog) -> UiCommand {
-    match gate {
-        actions::Gate::Enabled(what) => {
-            let mut d = dialog();
-            if let Dialog::Confirm(c) = &mut d {
-                c.what = what;
-            }
-            UiCommand::OpenDialog(d)
-        }
-        actions::Gate::Disabled(why) => UiCommand::Toast(ToastKind::Info, why),
     }
 }
 
@@ -139,6 +102,7 @@ impl AppState {
             &self.fleet,
             |c| self.contexts.get(c).is_none_or(|s| s.watched),
             &self.filter,
+            &self.verdicts,
             now_secs(),
         )
     }
@@ -213,8 +177,8 @@ impl AppState {
             AppEvent::Fleet { context, rollouts } => {
                 // The activity watch sees what others (another window, the CLI, `auto`, the
                 // controller) record, whether or not the rollout moved.
-                let mut requests = self.apply_fleet(context, rollouts, now);
-                requests.extend(self.select_first_waiting());
+                let mut requests = self.apply_fleet(context.clone(), rollouts, now);
+                requests.extend(self.notify_fleet(&context, now));
                 return requests;
             }
             AppEvent::Metrics(snapshot) => {
@@ -263,8 +227,21 @@ impl AppState {
                 }
             }
             AppEvent::Verdict { rollout, verdict } => {
-                self.verdicts.insert(rollout, verdict);
+                self.verdicts.insert(rollout.clone(), verdict);
+                return self.notify_verdict(&rollout, now);
             }
+            AppEvent::OpenRollout(rollout) => return self.select(rollout),
+            AppEvent::MetricsStale {
+                rollout,
+                since_secs,
+            } => match since_secs {
+                Some(since) => {
+                    self.metrics_stale.insert(rollout, since);
+                }
+                None => {
+                    self.metrics_stale.remove(&rollout);
+                }
+            },
             AppEvent::ReadOnly(on) => self.read_only = on || self.settings.read_only,
             AppEvent::KubeconfigPicked(path) => {
                 if !self.settings.extra_kubeconfigs.contains(&path) {
@@ -289,30 +266,6 @@ impl AppState {
             }
         }
         Vec::new()
-    }
-
-    /// Once, after `--lab`: select the first rollout (in the table's order) waiting for a
-    /// human, unless the user already selected something.
-    fn select_first_waiting(&mut self) -> Vec<BackendRequest> {
-        if !self.select_first_waiting {
-            return Vec::new();
-        }
-        if self.selected.is_some() {
-            self.select_first_waiting = false;
-            return Vec::new();
-        }
-        let waiting = self
-            .visible_rows()
-            .into_iter()
-            .find(|v| v.waiting_for_human())
-            .map(|v| v.reference.clone());
-        match waiting {
-            Some(r) => {
-                self.select_first_waiting = false;
-                self.select(r)
-            }
-            None => Vec::new(),
-        }
     }
 
     fn context_entry(&mut self, context: &str, now: f64) -> &mut ContextStatus {
@@ -431,6 +384,8 @@ impl AppState {
     pub fn handle(&mut self, command: UiCommand) -> Vec<BackendRequest> {
         match command {
             UiCommand::Select(r) => return self.select(r),
+            UiCommand::OpenInbox => return self.open_inbox(),
+            UiCommand::MoveInboxCursor(delta) => self.move_inbox_cursor(delta),
             UiCommand::MoveSelection(delta) => {
                 let rows: Vec<RolloutRef> = self
                     .visible_rows()
@@ -484,13 +439,7 @@ impl AppState {
                 );
                 return vec![BackendRequest::Execute(command)];
             }
-            UiCommand::Request(r) => {
-                if r == BackendRequest::StartLab {
-                    // Like `--lab`: land on what waits for a human once the lab's fleet shows.
-                    self.select_first_waiting = self.selected.is_none();
-                }
-                return vec![r];
-            }
+            UiCommand::Request(r) => return vec![r],
             UiCommand::SetContextWatched { context, watched } => {
                 if let Some(s) = self.contexts.get_mut(&context) {
                     s.watched = watched;
@@ -518,7 +467,7 @@ impl AppState {
         Vec::new()
     }
 
-    fn select(&mut self, r: RolloutRef) -> Vec<BackendRequest> {
+    pub(super) fn select(&mut self, r: RolloutRef) -> Vec<BackendRequest> {
         if self.selected.as_ref() == Some(&r) {
             return Vec::new();
         }

@@ -1,7 +1,10 @@
 //! The window's state and its eframe entry: `CockpitApp` owns the state, the event receiver
 //! and the backend. `logic.rs` applies events and window commands, `ui.rs` draws.
 
+mod inbox;
+mod keys;
 mod logic;
+mod notify;
 mod ui;
 
 use super::backend::Backend;
@@ -26,6 +29,10 @@ pub const SETTINGS_KEY: &str = "release-cockpit.settings";
 #[derive(Clone, Debug, PartialEq)]
 pub enum UiCommand {
     Select(RolloutRef),
+    /// Back to the inbox: nothing selected.
+    OpenInbox,
+    /// Move the inbox's cursor by this many rows (Up = -1, Down = +1).
+    MoveInboxCursor(i32),
     /// Move the selection by this many rows in the fleet table (`j` = +1, `k` = -1).
     MoveSelection(i32),
     OpenDialog(Dialog),
@@ -138,9 +145,17 @@ pub struct AppState {
     pub toasts: Toasts,
     pub plot_view: PlotView,
     pub focus_search: bool,
-    /// `--lab`: select the first rollout that waits for a human as soon as the fleet shows
-    /// one, so a newcomer lands on `checkout` and its charts.
-    pub select_first_waiting: bool,
+    /// Who needs a person, most urgent first (`attention::inbox` over the watched fleet),
+    /// computed again whenever an event or a command arrives.
+    pub inbox: Vec<crate::attention::InboxRow>,
+    /// Since when each rollout's metrics have been stale (the fleet verdicts' feed).
+    pub metrics_stale: HashMap<RolloutRef, f64>,
+    /// The inbox row that Up/Down moved to; Enter, `a` and `r` act on it.
+    pub inbox_cursor: usize,
+    /// The cursor moved since the last frame: the pane scrolls it into view.
+    pub inbox_scroll: bool,
+    /// What was seen of each rollout, to notify on transitions only, each once.
+    pub transitions: crate::attention::Transitions,
     /// Unsafe connections by origin (`kubeconfig`, `metrics/<context>`): the status bar warns.
     pub security: BTreeMap<String, Vec<crate::model::SecurityWarning>>,
 }
@@ -178,18 +193,34 @@ impl AppState {
                 follow_live: true,
             },
             focus_search: false,
-            select_first_waiting: false,
+            inbox: Vec::new(),
+            metrics_stale: HashMap::new(),
+            inbox_cursor: 0,
+            inbox_scroll: false,
+            transitions: crate::attention::Transitions::default(),
             security: BTreeMap::new(),
         }
     }
 
     /// The selected rollout's current view, if the fleet still has it.
     pub fn selected_view(&self) -> Option<&RolloutView> {
-        let r = self.selected.as_ref()?;
+        self.view_of(self.selected.as_ref()?)
+    }
+
+    /// A rollout's current view, if the fleet has it.
+    pub fn view_of(&self, r: &RolloutRef) -> Option<&RolloutView> {
         self.fleet
             .get(&r.context)?
             .iter()
             .find(|v| &v.reference == r)
+    }
+
+    /// What the keys act on: the selected rollout, or on the inbox the row under its cursor.
+    pub fn keyed_view(&self) -> Option<&RolloutView> {
+        match &self.selected {
+            Some(_) => self.selected_view(),
+            None => self.view_of(&self.inbox.get(self.inbox_cursor)?.rollout),
+        }
     }
 
     /// Permissions known for a rollout's namespace (None: not answered yet).
@@ -208,6 +239,8 @@ pub struct CockpitApp {
     pending: Vec<UiCommand>,
     /// The theme last handed to egui, so it is set only when the setting changes.
     applied_theme: Option<egui::ThemePreference>,
+    /// The window title last sent ("Release Cockpit — 3 need you"), sent again on change.
+    title: String,
 }
 
 impl CockpitApp {
@@ -226,6 +259,7 @@ impl CockpitApp {
             backend,
             pending: Vec::new(),
             applied_theme: None,
+            title: String::new(),
         };
         app.backend
             .send(BackendRequest::LoadKubeconfig { extra_files });
@@ -235,13 +269,13 @@ impl CockpitApp {
         app
     }
 
-    /// Apply the command line: which context to watch first, which namespace, the lab.
+    /// Apply the command line: which context to watch first, which namespace, the lab (the
+    /// window then opens on the inbox, where the lab's waiting and failing rollouts show).
     pub fn start(&mut self, context: Option<String>, namespace: Option<String>, lab: bool) {
         // With the lab, its admin context is the one to watch, not the user's current one.
         self.state.wanted_context =
             context.or_else(|| lab.then(|| crate::lab::kubeconfig::ADMIN_CONTEXT.to_string()));
         self.state.filter.namespace = namespace;
-        self.state.select_first_waiting = lab;
         if lab {
             self.backend.send(BackendRequest::StartLab);
         }
@@ -254,6 +288,7 @@ impl CockpitApp {
         self.keyboard(ui.ctx());
         ui::draw(&mut self.state, ui, &mut self.pending);
         self.handle_commands();
+        self.set_title(ui.ctx());
         self.schedule_repaint(ui.ctx());
     }
 }

@@ -1,11 +1,12 @@
 //! Drawing the window: menu and filters on top, the status bar at the bottom, the fleet table
-//! under the filters, the selected rollout in the middle; dialogs, help, settings and toasts
-//! float above. Drawing only pushes `UiCommand`s.
+//! under the filters, the selected rollout in the middle (or, with none selected, the inbox);
+//! dialogs, help, settings and toasts float above. Drawing only pushes `UiCommand`s.
 
 use super::{AppState, UiCommand};
 use crate::ui::dialogs;
 use crate::ui::events::{BackendRequest, ContextState};
 use crate::ui::fleet;
+use crate::ui::inbox;
 use crate::ui::rollout;
 use crate::ui::settings;
 use crate::ui::theme::{self, now_secs};
@@ -35,6 +36,7 @@ pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiComm
                 let stale = state.stale_contexts();
                 let table = fleet::FleetTable {
                     rows: &rows,
+                    verdicts: &state.verdicts,
                     selected: state.selected.as_ref(),
                     stale: &stale,
                     now_secs: now,
@@ -42,7 +44,21 @@ pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiComm
                 fleet::fleet_table_ui(ui, &table, &mut filter, out);
                 state.filter = filter;
             });
-        egui::CentralPanel::default().show(ui, |ui| rollout::rollout_ui(ui, state, now, out));
+        egui::CentralPanel::default().show(ui, |ui| {
+            if state.selected.is_some() {
+                rollout::rollout_ui(ui, state, now, out);
+            } else {
+                let stale = state.stale_contexts();
+                let pane = inbox::InboxPane {
+                    rows: &state.inbox,
+                    cursor: state.inbox_cursor,
+                    scroll_to_cursor: std::mem::take(&mut state.inbox_scroll),
+                    stale: &stale,
+                    now_secs: now,
+                };
+                inbox::inbox_ui(ui, &pane, out);
+            }
+        });
     }
     if let Some(dialog) = state.dialog.as_mut() {
         dialogs::dialog_ui(&ctx, dialog, state.settings.require_approval_comment, out);
@@ -101,6 +117,14 @@ fn menu_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Vec<UiCommand>) {
                 out.push(UiCommand::ToggleHelp);
             }
         });
+        let inbox_label = format!("Inbox ({})", state.inbox.len());
+        if ui
+            .selectable_label(state.selected.is_none(), inbox_label)
+            .on_hover_text("every rollout that needs you, most urgent first (Esc)")
+            .clicked()
+        {
+            out.push(UiCommand::OpenInbox);
+        }
         ui.separator();
         contexts_ui(ui, state, out);
         ui.separator();
@@ -181,6 +205,7 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
             }
             Some(_) => {}
         }
+        let needed = crate::attention::inbox::count_by_context(&state.inbox);
         // Every context, watched or not: an unreachable one must say so.
         for (name, status) in &state.contexts {
             ui.separator();
@@ -242,6 +267,11 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState, now: f64) {
                 None => {
                     ui.weak("identity unknown");
                 }
+            }
+            if let Some(n) = needed.get(name.as_str()) {
+                let verb = if *n == 1 { "needs" } else { "need" };
+                ui.colored_label(theme::WARN, format!("{name}: {n} {verb} you"))
+                    .on_hover_text("rollouts of this context in the inbox");
             }
         }
     });

@@ -146,7 +146,7 @@ fn target_of(fleet: &FleetViews, rollout: &RolloutRef) -> Option<Target> {
 }
 
 /// Where a context's metrics come from, or why that cannot be read, in words.
-async fn config_for(
+pub(super) async fn config_for(
     current: &Current,
     window: &Settings,
     context: &str,

@@ -2,7 +2,8 @@
 //! answered with `AppEvent`s over a channel, followed by `request_repaint`. The UI thread
 //! never awaits: a context per task (`fleet`), commands through `orchestrator::execute`
 //! (`commands`), the kubeconfig files (`kubeconfig`), who the user is (`trust`), the
-//! selected rollout's metrics (`metrics`) and activity (`trust`), the embedded lab (`lab`).
+//! selected rollout's metrics (`metrics`) and activity (`trust`), the embedded lab (`lab`),
+//! desktop notifications (`notify`), every rollout's verdict per context (`verdicts`).
 
 mod analysis;
 mod commands;
@@ -10,8 +11,10 @@ mod fleet;
 mod kubeconfig;
 mod lab;
 mod metrics;
+mod notify;
 mod revisions;
 mod trust;
+mod verdicts;
 
 pub use fleet::retry_estimate_secs;
 pub use kubeconfig::{MergedKubeconfig, kubeconfig_paths, read_kubeconfigs};
@@ -85,6 +88,11 @@ struct Shared {
     lab: Mutex<Option<lab::LabState>>,
     /// Identity and permission answers per context.
     trust: Arc<trust::Trust>,
+    /// Desktop notifications (connected on first use).
+    notifier: notify::Notifier,
+    /// The fleet verdict task of each watched context (`verdicts`), with the kubeconfig
+    /// generation it runs with.
+    verdict_tasks: Mutex<std::collections::HashMap<String, (u64, tokio::task::AbortHandle)>>,
     options: BackendOptions,
 }
 
@@ -149,6 +157,8 @@ impl TokioBackend {
                 aborts: commands::SentAborts::default(),
                 lab: Mutex::new(None),
                 trust,
+                notifier: notify::Notifier::default(),
+                verdict_tasks: Mutex::default(),
                 options,
             }),
         }
@@ -267,6 +277,34 @@ impl TokioBackend {
             return;
         };
         lock(&shared.watches).set(&current, &contexts, namespace);
+        self.judge_fleet(&current, &contexts, false);
+    }
+
+    /// One fleet verdict task per context in `contexts` (`restart`: the settings changed).
+    fn judge_fleet(&self, current: &Current, contexts: &[String], restart: bool) {
+        let shared = &self.shared;
+        let mut tasks = lock(&shared.verdict_tasks);
+        tasks.retain(|context, (generation, task)| {
+            let keep = !restart && contexts.contains(context) && *generation == current.generation;
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for context in contexts {
+            if tasks.contains_key(context) {
+                continue;
+            }
+            let job = verdicts::VerdictsJob {
+                sink: shared.sink.clone(),
+                current: current.clone(),
+                fleet: shared.fleet.clone(),
+                settings: lock(&shared.settings).clone(),
+                context: context.clone(),
+            };
+            let task = shared.runtime.spawn(verdicts::judge_fleet(job));
+            tasks.insert(context.clone(), (current.generation, task.abort_handle()));
+        }
     }
 
     /// Stream the metrics of `rollout` (none: stop); the previous stream stops first.
@@ -306,6 +344,10 @@ impl TokioBackend {
             *kept = settings;
             changed
         };
+        if changed && let Some(current) = lock(&self.shared.current).clone() {
+            let contexts: Vec<String> = lock(&self.shared.verdict_tasks).keys().cloned().collect();
+            self.judge_fleet(&current, &contexts, true);
+        }
         let running = lock(&self.shared.metrics_task)
             .as_ref()
             .map(|m| (m.rollout.clone(), m.window_secs));
@@ -409,6 +451,9 @@ impl Drop for TokioBackend {
         if let Some(activity) = lock(&self.shared.activity_task).take() {
             activity.abort();
         }
+        for (_, (_, task)) in lock(&self.shared.verdict_tasks).drain() {
+            task.abort();
+        }
         lab::stop(&self.shared);
     }
 }
@@ -423,6 +468,11 @@ impl Backend for TokioBackend {
                 namespace,
             } => self.watch(contexts, namespace),
             BackendRequest::PickKubeconfig => self.pick_kubeconfig(),
+            BackendRequest::Notify(notice) => {
+                self.shared
+                    .notifier
+                    .send(&self.shared.runtime, self.shared.sink.clone(), notice)
+            }
             BackendRequest::Export {
                 suggested_name,
                 contents,
