@@ -529,8 +529,23 @@ fn a_namespace_scoped_user_is_watched_in_their_namespace_and_told_why() {
             )
         })
         .collect();
+    // And the weighted (Gateway API) releases: HTTPRoutes that name a release.
+    in_demo.extend(
+        fixture
+            .lab()
+            .store()
+            .list(Kind::HttpRoute, Some("demo"))
+            .0
+            .iter()
+            .filter_map(|route| {
+                let release = route["metadata"]["annotations"]
+                    [release_cockpit::model::gateway::RELEASE_ANNOTATION]
+                    .as_str()?;
+                Some(("demo".to_string(), release.to_string()))
+            }),
+    );
     in_demo.sort();
-    assert_eq!(seen, in_demo, "demo's rollouts, and not team-b's ledger");
+    assert_eq!(seen, in_demo, "demo's releases, and not team-b's ledger");
     // The lab's other contexts are listed but not watched.
     for other in ["lab-admin", "lab-viewer"] {
         let status = &w.harness.state().state.contexts[other];
