@@ -3,6 +3,7 @@
 //! someone, once; [`desktop`] and [`webhook`] tell people about it.
 
 pub mod desktop;
+pub mod fleet_verdicts;
 pub mod inbox;
 pub mod transitions;
 pub mod webhook;

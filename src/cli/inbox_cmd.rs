@@ -2,13 +2,21 @@
 //! window's inbox for scripts and chat bots, from the same `attention::inbox`. Exit 0 when
 //! nobody is needed, 3 when someone is.
 
+use super::metrics_cmd::resolve_source;
 use super::session::Session;
 use super::{GlobalArgs, OutputFormat};
-use crate::attention::{Evidence, InboxRow, inbox};
+use crate::analysis::Policy;
+use crate::attention::fleet_verdicts::{judge_round, judged_targets};
+use crate::attention::{Evidence, InboxRow, Judgement, inbox};
 use crate::cluster::{ClusterError, list_rollouts};
-use crate::model::RolloutView;
+use crate::metrics::settings::{SourceKind, kubeconfig_extension};
+use crate::metrics::source::now_secs;
+use crate::metrics::{Refresher, build_source, judge_feed};
+use crate::model::{RolloutRef, RolloutView};
+use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// The exit code when at least one rollout needs a person.
 pub const NEEDS_SOMEONE_EXIT: u8 = 3;
@@ -16,9 +24,11 @@ pub const NEEDS_SOMEONE_EXIT: u8 = 3;
 pub const INBOX_LONG_ABOUT: &str = "\
 Every rollout that needs a person, most urgent first, with its reason in words: aborted, \
 degraded, waiting for approval (a pause step, a blue-green promotion, a manual pause) and for \
-how long, or a pipeline's `auto` waiting for a person (its release-cockpit.io/auto-status). \
-It does not query metrics: the window's inbox adds the judge's verdicts (a failing canary that \
-still takes traffic ranks first) and metrics that went stale during a rollout.
+how long, or a pipeline's `auto` waiting for a person (its release-cockpit.io/auto-status); \
+and, where a context's metrics are in Prometheus (settings file or kubeconfig extension), the \
+judge's verdict on every canary and preview from one grouped read of the policy's window: a \
+failing canary that still takes traffic ranks first, and metrics gone stale are said. A \
+direct /metrics scrape keeps no history, so those contexts get no verdicts (said on stderr).
 
 Scope: the current context (or --context NAME, or --all-contexts: every context of the \
 kubeconfig; one that cannot be read is reported on stderr and exits 1), in the context's \
@@ -55,7 +65,25 @@ pub async fn run(global: &GlobalArgs, args: &InboxArgs) -> anyhow::Result<ExitCo
             }
         }
     }
-    let rows = inbox(&views, &Evidence::rollouts_only());
+    let mut judged = Judged::default();
+    for context in &contexts {
+        let here: Vec<&RolloutView> = views
+            .iter()
+            .filter(|v| &v.reference.context == context)
+            .collect();
+        if let Err(e) = judged.judge_context(&first, context, &here).await {
+            eprintln!("warning: context {context}: no verdicts: {e}");
+        }
+    }
+    let verdict = |r: &RolloutRef| judged.verdicts.get(r).copied();
+    let stale = |r: &RolloutRef| judged.stale_since.get(r).copied();
+    let rows = inbox(
+        &views,
+        &Evidence {
+            verdict: &verdict,
+            metrics_stale_since: &stale,
+        },
+    );
     let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
     let mut out = std::io::stdout().lock();
     match global.output {
@@ -75,6 +103,65 @@ pub async fn run(global: &GlobalArgs, args: &InboxArgs) -> anyhow::Result<ExitCo
     } else {
         NEEDS_SOMEONE_EXIT
     }))
+}
+
+/// The judge's verdicts and stale metrics, for the rollouts with a canary or preview.
+#[derive(Default)]
+struct Judged {
+    verdicts: HashMap<RolloutRef, Judgement>,
+    stale_since: HashMap<RolloutRef, f64>,
+}
+
+impl Judged {
+    /// One grouped read of the context's Prometheus over the judge's window, then the same
+    /// judge (and each rollout's policy) as the window's fleet column. A context without
+    /// metrics is judged by nothing; a direct scrape has no history to judge on.
+    async fn judge_context(
+        &mut self,
+        first: &Session,
+        context: &str,
+        views: &[&RolloutView],
+    ) -> anyhow::Result<()> {
+        let targets = judged_targets(views.iter().copied());
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let extension = kubeconfig_extension(first.kubeconfig.raw(), context);
+        let (config, _, _) = resolve_source(None, extension.as_ref(), context, None, None)?;
+        if matches!(config.kind, SourceKind::Scrape { .. }) {
+            anyhow::bail!(
+                "its metrics are a direct /metrics scrape, which keeps no history to judge; \
+                 the window and `analyze` sample it over time (or set a Prometheus URL)"
+            );
+        }
+        let (config, step) = judge_feed(&config, None, None);
+        let Some(source) = build_source(&config)? else {
+            return Ok(());
+        };
+        let mut policies = HashMap::new();
+        let mut window = Duration::ZERO;
+        for t in &targets {
+            let policy = Policy::resolve(None, &t.rollout)?;
+            window = window.max(Duration::from_secs_f64(policy.window_secs.max(1.0)));
+            policies.insert(t.rollout.clone(), policy);
+        }
+        let mut refresher = Refresher::new(source, window + step * 2, step);
+        for (rollout, verdict, stale) in
+            judge_round(&mut refresher, &targets, &policies, now_secs()).await
+        {
+            self.verdicts.insert(
+                rollout.clone(),
+                Judgement {
+                    kind: verdict.kind,
+                    score: verdict.score,
+                },
+            );
+            if let Some(since) = stale {
+                self.stale_since.insert(rollout, since);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The rollouts of one context, in the namespace asked for (or all with -A).
