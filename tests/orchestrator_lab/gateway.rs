@@ -115,6 +115,24 @@ async fn the_viewer_is_refused_before_sending_and_promote_and_abort_move_the_wei
     );
 
     let admin = t.client(ADMIN).await;
+    // An approval of a step the release is no longer at is refused before sending.
+    let stale = release_cockpit::orchestrator::execute_with(
+        &admin,
+        &command(
+            ADMIN,
+            Action::Promote {
+                pin: Some(Pin {
+                    step: Some(2),
+                    ..Pin::default()
+                }),
+            },
+        ),
+        &t.options(),
+    )
+    .await
+    .expect_err("the release is at step 0, not 2");
+    assert!(stale.to_string().contains("moved on"), "{stale}");
+    assert_eq!(weights(&route(&t)), (90, 10));
     let promoted = release_cockpit::orchestrator::execute_with(
         &admin,
         &command(ADMIN, Action::Promote { pin: None }),

@@ -11,7 +11,7 @@ use super::OrchestratorError;
 use super::plan::{Plan, http_route_resource};
 use crate::cluster::Attempt;
 use crate::model::gateway::{RELEASE_ANNOTATION, WeightedRoute};
-use crate::model::{Action, RolloutRef, Verb};
+use crate::model::{Action, Pin, RolloutRef, Verb};
 use kube::api::{Api, DynamicObject, ListParams};
 
 /// Reads the release's route and computes what `action` sends.
@@ -26,6 +26,25 @@ pub(crate) async fn plan_action(
         return Err(OrchestratorError::WeightOutOfRange { weight: *weight });
     }
     let route = read_release(client, target).await?;
+    // A caller's pin names the step it saw (the window's, auto's): a release that moved on
+    // since is refused before sending. Its pod hash is not checked here: the weights' own
+    // `test` ops pin what a weight change applies to.
+    if let Some(seen) = action.pin()
+        && seen.step.is_some_and(|step| step != route.step)
+    {
+        return Err(OrchestratorError::MovedOn {
+            target: target.clone(),
+            verb: action.verb(),
+            seen: Box::new(Pin {
+                pod_hash: None,
+                ..seen.clone()
+            }),
+            now: Box::new(Pin {
+                step: Some(route.step),
+                ..Pin::default()
+            }),
+        });
+    }
     let not_yet = |verb: Verb| OrchestratorError::NotApplicable {
         target: target.clone(),
         verb,
