@@ -3,7 +3,10 @@
 //! route and what each verb sends to it (`verbs.rs`, pure). The door sends the plan with
 //! the guards, journal and audit every provider shares.
 
+mod undo;
 mod verbs;
+
+pub use undo::plan_undo;
 
 pub use verbs::{plan_abort, plan_pause, plan_promote, plan_resume, plan_set_weight};
 
@@ -50,7 +53,7 @@ pub(crate) async fn plan_action(
         verb,
         reason: format!(
             "{verb} is not available for weighted (Gateway API) releases in this version; \
-             set-weight, promote, abort, pause and resume are"
+             set-weight, promote, abort, pause, resume and undo are"
         ),
     };
     match action {
@@ -60,6 +63,21 @@ pub(crate) async fn plan_action(
         Action::Pause => Ok(plan_pause(target, &route)),
         Action::Resume => Ok(plan_resume(target, &route)),
         Action::AutoStatus { text } => Ok(verbs::plan_auto_status(target, &route, text)),
+        Action::Undo { .. } => {
+            let stable =
+                crate::cluster::release_deployment(client, target, &route.stable.service).await?;
+            let Some((deployment, replica_sets)) = stable else {
+                return Err(OrchestratorError::NotApplicable {
+                    target: target.clone(),
+                    verb: Verb::Undo,
+                    reason: format!(
+                        "no Deployment matches the selector of its stable Service {}",
+                        route.stable.service
+                    ),
+                });
+            };
+            plan_undo(target, &route, &deployment, &replica_sets)
+        }
         other => Err(not_yet(other.verb())),
     }
 }
