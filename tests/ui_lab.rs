@@ -509,6 +509,13 @@ fn a_namespace_scoped_user_is_watched_in_their_namespace_and_told_why() {
             Some(ContextState::ConnectedIn { namespace }) if namespace == "demo"
         )
     });
+    // Weighted releases are read beside the rollout watch: wait for the lab's `cart` too.
+    w.wait_until("cart in lab-dev's fleet", 30, |app| {
+        app.state
+            .fleet
+            .get("lab-dev")
+            .is_some_and(|f| f.iter().any(|v| v.reference.name == "cart"))
+    });
     let checkout = w.select_checkout("lab-dev");
     let mut seen: Vec<(String, String)> = w.harness.state().state.fleet["lab-dev"]
         .iter()
@@ -529,23 +536,18 @@ fn a_namespace_scoped_user_is_watched_in_their_namespace_and_told_why() {
             )
         })
         .collect();
-    // And the weighted (Gateway API) releases: HTTPRoutes that name a release.
-    in_demo.extend(
-        fixture
-            .lab()
-            .store()
-            .list(Kind::HttpRoute, Some("demo"))
-            .0
-            .iter()
-            .filter_map(|route| {
-                let release = route["metadata"]["annotations"]
-                    [release_cockpit::model::gateway::RELEASE_ANNOTATION]
-                    .as_str()?;
-                Some(("demo".to_string(), release.to_string()))
-            }),
-    );
+    // The weighted (Gateway API) releases of demo are fleet rows too (the lab's `cart`).
+    let routes = fixture.lab().store().list(Kind::HttpRoute, Some("demo")).0;
+    in_demo.extend(routes.iter().filter_map(|r| {
+        let release = r["metadata"]["annotations"]["release-cockpit.io/release"].as_str()?;
+        Some(("demo".to_string(), release.to_string()))
+    }));
+    assert!(in_demo.iter().any(|(_, name)| name == "cart"));
     in_demo.sort();
-    assert_eq!(seen, in_demo, "demo's releases, and not team-b's ledger");
+    assert_eq!(
+        seen, in_demo,
+        "demo's rollouts and releases, and not team-b's ledger"
+    );
     // The lab's other contexts are listed but not watched.
     for other in ["lab-admin", "lab-viewer"] {
         let status = &w.harness.state().state.contexts[other];

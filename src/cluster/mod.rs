@@ -28,4 +28,7 @@ pub use watch::{
     describe_watch_error, is_unreachable, resilient_watcher, watch_rollout, watch_rollouts,
     watch_rollouts_with,
 };
-pub use weighted::{DEPLOYMENT_HASH_LABEL, get_weighted, http_route_resource, list_weighted};
+pub use weighted::{
+    DEPLOYMENT_HASH_LABEL, deployment_revision, get_weighted, http_route_resource, list_weighted,
+    release_deployment,
+};

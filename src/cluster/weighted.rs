@@ -125,28 +125,23 @@ where
         .map_err(|e| attempt.error(e))
 }
 
-/// The Deployment behind `service` (its selector matches the pod template's labels) and the
-/// hash of its newest ReplicaSet.
-fn side_of(
+/// The Deployment whose pod template `service`'s selector matches.
+fn deployment_behind<'a>(
     namespace: &str,
     service: &str,
     services: &[Service],
-    deployments: &[Deployment],
-    replica_sets: &[ReplicaSet],
-) -> Side {
+    deployments: &'a [Deployment],
+) -> Option<&'a Deployment> {
     let in_ns = |ns: &Option<String>| ns.as_deref() == Some(namespace);
-    let Some(selector) = services
+    let selector = services
         .iter()
         .find(|s| in_ns(&s.metadata.namespace) && s.metadata.name.as_deref() == Some(service))
         .and_then(|s| s.spec.as_ref()?.selector.clone())
-        .filter(|s| !s.is_empty())
-    else {
-        return Side::default();
-    };
+        .filter(|s| !s.is_empty())?;
     let matches = |labels: Option<&BTreeMap<String, String>>| {
         labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
     };
-    let Some(deployment) = deployments.iter().find(|d| {
+    deployments.iter().find(|d| {
         in_ns(&d.metadata.namespace)
             && matches(
                 d.spec
@@ -155,26 +150,25 @@ fn side_of(
                     .as_ref()
                     .and_then(|m| m.labels.as_ref()),
             )
-    }) else {
+    })
+}
+
+/// The Deployment behind `service` and the hash of its newest ReplicaSet.
+fn side_of(
+    namespace: &str,
+    service: &str,
+    services: &[Service],
+    deployments: &[Deployment],
+    replica_sets: &[ReplicaSet],
+) -> Side {
+    let Some(deployment) = deployment_behind(namespace, service, services, deployments) else {
         return Side::default();
-    };
-    let revision = |rs: &ReplicaSet| -> i64 {
-        rs.metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get("deployment.kubernetes.io/revision"))
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0)
     };
     let newest = replica_sets
         .iter()
-        .filter(|rs| {
-            in_ns(&rs.metadata.namespace)
-                && rs.metadata.owner_references.iter().flatten().any(|o| {
-                    o.kind == "Deployment" && Some(&o.uid) == deployment.metadata.uid.as_ref()
-                })
-        })
-        .max_by_key(|rs| revision(rs));
+        .filter(|rs| rs.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|rs| owned_by(rs, deployment))
+        .max_by_key(|rs| deployment_revision(rs));
     let template = serde_json::to_value(&deployment.spec.template).unwrap_or(Value::Null);
     let images = template["spec"]["containers"]
         .as_array()
@@ -197,4 +191,52 @@ fn side_of(
         available: status.available_replicas.unwrap_or(0),
         updated: status.updated_replicas.unwrap_or(0),
     }
+}
+
+/// The Deployment behind Service `service` of a weighted release, with the ReplicaSets it
+/// owns (its revisions), for the verbs that change a Deployment (undo).
+pub async fn release_deployment(
+    client: &kube::Client,
+    target: &RolloutRef,
+    service: &str,
+) -> Result<Option<(Deployment, Vec<ReplicaSet>)>, ClusterError> {
+    let namespace = Some(target.namespace.as_str());
+    let attempt = |action| Attempt {
+        context: &target.context,
+        namespace,
+        name: None,
+        action,
+    };
+    let (services, deployments, replica_sets) = tokio::try_join!(
+        list_of::<Service>(client, namespace, attempt("list services")),
+        list_of::<Deployment>(client, namespace, attempt("list deployments")),
+        list_of::<ReplicaSet>(client, namespace, attempt("list replicasets")),
+    )?;
+    let Some(deployment) = deployment_behind(&target.namespace, service, &services, &deployments)
+    else {
+        return Ok(None);
+    };
+    let owned = replica_sets
+        .into_iter()
+        .filter(|rs| owned_by(rs, deployment))
+        .collect();
+    Ok(Some((deployment.clone(), owned)))
+}
+
+fn owned_by(rs: &ReplicaSet, deployment: &Deployment) -> bool {
+    rs.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "Deployment" && Some(&o.uid) == deployment.metadata.uid.as_ref())
+}
+
+/// `deployment.kubernetes.io/revision` of a Deployment's ReplicaSet (0 when absent).
+pub fn deployment_revision(rs: &ReplicaSet) -> i64 {
+    rs.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
 }

@@ -172,8 +172,11 @@ pub struct Traffic {
     last_tick: Option<Timestamp>,
 }
 
-/// Where a rollout's traffic goes now: (pod hash, share in percent, service name).
-fn shares(rollout: &Value) -> Vec<(String, f64, String)> {
+/// Where some traffic goes: (pod hash, share in percent, service name).
+pub type Share = (String, f64, String);
+
+/// Where a rollout's traffic goes now.
+fn shares(rollout: &Value) -> Vec<Share> {
     let name = rollout["metadata"]["name"].as_str().unwrap_or_default();
     let status = &rollout["status"];
     let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(String::from);
@@ -279,7 +282,8 @@ impl Traffic {
                 .cloned()
                 .collect()
         };
-        let mut splits: Vec<(&Value, &str, Vec<(String, f64, String)>)> = Vec::new();
+        // (the Rollout or HTTPRoute, the service it names, where its traffic goes)
+        let mut splits: Vec<(&Value, &str, Vec<Share>)> = Vec::new();
         for rollout in rollouts {
             let name = rollout["metadata"]["name"].as_str().unwrap_or_default();
             splits.push((rollout, name, shares(rollout)));

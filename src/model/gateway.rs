@@ -286,6 +286,42 @@ mod tests {
         assert_eq!(r.canary.pointer, "/spec/rules/0/backendRefs/1/weight");
         assert_eq!((r.stable.weight, r.canary_percent()), (75, 25));
         assert_eq!((r.weight_at(1), r.weight_at(4)), (25, 100));
+        let side = |hash: &str, image: &str, pods: i32| Side {
+            hash: Some(hash.into()),
+            images: vec![image.into()],
+            replicas: pods,
+            ready: pods,
+            available: pods,
+            updated: pods,
+        };
+        let view = r.view(
+            "lab",
+            "demo",
+            None,
+            &side("55d47fcc69", "cart:2.3.0", 3),
+            &side("7b9f68d6b", "cart:2.4.0", 1),
+        );
+        assert_eq!(view.strategy.as_str(), "weighted (Gateway API)");
+        assert_eq!(view.reference.provider, Provider::Gateway);
+        assert_eq!(
+            view.reference.name, "cart",
+            "the release's name, not the route's"
+        );
+        assert_eq!((view.set_weight, view.step_label().as_str()), (25, "1/4"));
+        assert_eq!(view.phase, Phase::Paused);
+        assert!(view.in_progress());
+        let roles: Vec<_> = view
+            .versions()
+            .iter()
+            .map(|v| (v.role, v.hash.clone()))
+            .collect();
+        assert_eq!(
+            roles,
+            vec![
+                (super::super::VersionRole::Stable, "55d47fcc69".to_string()),
+                (super::super::VersionRole::Canary, "7b9f68d6b".to_string()),
+            ]
+        );
         let mut one = route.clone();
         one["spec"]["rules"][0]["backendRefs"] = json!([{"name": "cart-stable"}]);
         assert!(

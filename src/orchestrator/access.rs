@@ -48,7 +48,10 @@ impl Permission {
     /// patch its HTTPRoute (weights, state and the last-action annotation).
     pub fn for_command(provider: Provider, verb: Verb) -> &'static [Permission] {
         if provider == Provider::Gateway {
-            return &[Permission::PatchHttpRoutes];
+            return match verb {
+                Verb::Undo => &[Permission::PatchDeployments, Permission::PatchHttpRoutes],
+                _ => &[Permission::PatchHttpRoutes],
+            };
         }
         match verb {
             Verb::Pause | Verb::Restart | Verb::Undo | Verb::AutoStatus => {

@@ -212,3 +212,48 @@ async fn a_deployments_new_template_makes_a_new_replica_set_that_becomes_availab
     assert_eq!(new["metadata"]["ownerReferences"][0]["kind"], "Deployment");
     t.lab.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_watches_httproutes_from_a_listed_resource_version() {
+    use futures::StreamExt;
+    use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
+    let t = TestLab::start().await;
+    let client = t.client("lab-viewer").await;
+    let resource = release_cockpit::cluster::http_route_resource();
+    let routes: Api<DynamicObject> = Api::namespaced_with(client, "demo", &resource);
+    let listed = routes.list(&ListParams::default()).await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let since = listed.metadata.resource_version.unwrap();
+    let mut events = routes
+        .watch(&WatchParams::default().timeout(10), &since)
+        .await
+        .unwrap()
+        .boxed();
+    let admin = t.client("lab-admin").await;
+    let admin_routes: Api<DynamicObject> = Api::namespaced_with(admin, "demo", &resource);
+    let ops = serde_json::json!([
+        {"op": "replace", "path": "/spec/rules/0/backendRefs/1/weight", "value": 40}
+    ]);
+    let patch: json_patch::Patch = serde_json::from_value(ops).unwrap();
+    admin_routes
+        .patch("cart", &PatchParams::default(), &Patch::Json::<()>(patch))
+        .await
+        .unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream is open")
+        .unwrap();
+    let WatchEvent::Modified(route) = event else {
+        panic!("expected MODIFIED, got {event:?}");
+    };
+    assert_eq!(
+        route.data["spec"]["rules"][0]["backendRefs"][1]["weight"],
+        40
+    );
+    assert_ne!(
+        route.metadata.resource_version.as_deref(),
+        Some(since.as_str())
+    );
+    t.lab.shutdown().await;
+}

@@ -115,6 +115,24 @@ async fn the_viewer_is_refused_before_sending_and_promote_and_abort_move_the_wei
     );
 
     let admin = t.client(ADMIN).await;
+    // An approval of a step the release is no longer at is refused before sending.
+    let stale = release_cockpit::orchestrator::execute_with(
+        &admin,
+        &command(
+            ADMIN,
+            Action::Promote {
+                pin: Some(Pin {
+                    step: Some(2),
+                    ..Pin::default()
+                }),
+            },
+        ),
+        &t.options(),
+    )
+    .await
+    .expect_err("the release is at step 0, not 2");
+    assert!(stale.to_string().contains("moved on"), "{stale}");
+    assert_eq!(weights(&route(&t)), (90, 10));
     let promoted = release_cockpit::orchestrator::execute_with(
         &admin,
         &command(ADMIN, Action::Promote { pin: None }),
@@ -174,5 +192,50 @@ async fn the_viewer_is_refused_before_sending_and_promote_and_abort_move_the_wei
         rv_aborted,
         "abort, its annotation and the last-action went in one request"
     );
+    t.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_puts_the_stable_deployment_back_to_its_previous_replica_sets_template() {
+    let t = TestLab::start().await;
+    let store = t.lab.store();
+    let image = |d: &Value| {
+        d["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let stable = || {
+        store
+            .get(Kind::Deployment, "demo", "cart-stable")
+            .expect("cart-stable")
+    };
+    let before = image(&stable());
+    store
+        .update(
+            Kind::Deployment,
+            "demo",
+            "cart-stable",
+            release_cockpit::lab::store::Part::Main,
+            |d| {
+                let mut d = d.clone();
+                d["spec"]["template"]["spec"]["containers"][0]["image"] =
+                    serde_json::json!("registry.example/cart:2.5.0");
+                Ok::<_, std::convert::Infallible>(d)
+            },
+        )
+        .expect("a new stable image");
+    // The Deployment controller makes the new ReplicaSet (revision 2).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while stable()["metadata"]["annotations"]["deployment.kubernetes.io/revision"] != "2" {
+        assert!(tokio::time::Instant::now() < deadline, "no revision 2");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (code, out, err) = t.cli(&["undo", "cart", "-n", "demo"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("back to revision 1"), "{out}");
+    assert_eq!(image(&stable()), before, "the previous template is back");
+    let action = last_action(&route(&t)).expect("last-action on the route");
+    assert_eq!(action["verb"], "undo");
     t.lab.shutdown().await;
 }

@@ -11,7 +11,7 @@ pub fn route_shares(
     route: &Value,
     services: &[Value],
     replica_sets: &[Value],
-) -> Vec<(String, f64, String)> {
+) -> Vec<super::Share> {
     let backends: Vec<(&str, f64)> = route["spec"]["rules"]
         .as_array()
         .into_iter()

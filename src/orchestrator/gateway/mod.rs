@@ -3,7 +3,10 @@
 //! route and what each verb sends to it (`verbs.rs`, pure). The door sends the plan with
 //! the guards, journal and audit every provider shares.
 
+mod undo;
 mod verbs;
+
+pub use undo::plan_undo;
 
 pub use verbs::{plan_abort, plan_pause, plan_promote, plan_resume, plan_set_weight};
 
@@ -11,7 +14,7 @@ use super::OrchestratorError;
 use super::plan::{Plan, http_route_resource};
 use crate::cluster::Attempt;
 use crate::model::gateway::{RELEASE_ANNOTATION, WeightedRoute};
-use crate::model::{Action, RolloutRef, Verb};
+use crate::model::{Action, Pin, RolloutRef, Verb};
 use kube::api::{Api, DynamicObject, ListParams};
 
 /// Reads the release's route and computes what `action` sends.
@@ -26,12 +29,31 @@ pub(crate) async fn plan_action(
         return Err(OrchestratorError::WeightOutOfRange { weight: *weight });
     }
     let route = read_release(client, target).await?;
+    // A caller's pin names the step it saw (the window's, auto's): a release that moved on
+    // since is refused before sending. Its pod hash is not checked here: the weights' own
+    // `test` ops pin what a weight change applies to.
+    if let Some(seen) = action.pin()
+        && seen.step.is_some_and(|step| step != route.step)
+    {
+        return Err(OrchestratorError::MovedOn {
+            target: target.clone(),
+            verb: action.verb(),
+            seen: Box::new(Pin {
+                pod_hash: None,
+                ..seen.clone()
+            }),
+            now: Box::new(Pin {
+                step: Some(route.step),
+                ..Pin::default()
+            }),
+        });
+    }
     let not_yet = |verb: Verb| OrchestratorError::NotApplicable {
         target: target.clone(),
         verb,
         reason: format!(
             "{verb} is not available for weighted (Gateway API) releases in this version; \
-             set-weight, promote, abort, pause and resume are"
+             set-weight, promote, abort, pause, resume and undo are"
         ),
     };
     match action {
@@ -41,6 +63,21 @@ pub(crate) async fn plan_action(
         Action::Pause => Ok(plan_pause(target, &route)),
         Action::Resume => Ok(plan_resume(target, &route)),
         Action::AutoStatus { text } => Ok(verbs::plan_auto_status(target, &route, text)),
+        Action::Undo { .. } => {
+            let stable =
+                crate::cluster::release_deployment(client, target, &route.stable.service).await?;
+            let Some((deployment, replica_sets)) = stable else {
+                return Err(OrchestratorError::NotApplicable {
+                    target: target.clone(),
+                    verb: Verb::Undo,
+                    reason: format!(
+                        "no Deployment matches the selector of its stable Service {}",
+                        route.stable.service
+                    ),
+                });
+            };
+            plan_undo(target, &route, &deployment, &replica_sets)
+        }
         other => Err(not_yet(other.verb())),
     }
 }
