@@ -133,6 +133,50 @@ async fn promotions_keep_every_version_on_the_charts_and_in_the_report() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 
+    // `inbox` judges the canaries from the context's Prometheus (the settings file names it):
+    // the lab's catalog canary fails its requests, so it ranks first as a failing verdict
+    // (polled: the judge needs a few samples with traffic, as the window's column does).
+    let inbox_home = dir.path().join("inbox-home");
+    std::fs::create_dir_all(inbox_home.join("release-cockpit")).unwrap();
+    std::fs::write(
+        inbox_home.join("release-cockpit/metrics.toml"),
+        format!(
+            "[contexts.{CONTEXT}]\nprometheus_url = \"{}\"\n",
+            prom.url()
+        ),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let out = cli(
+            &dir.path().join("lab/kubeconfig"),
+            &inbox_home,
+            &["inbox", "-n", "demo", "-o", "json"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let first = &list["rollouts"][0];
+        if first["kind"] == "failing-verdict" {
+            assert!(
+                first["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("while the canary takes")),
+                "{first}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failing verdict in the inbox after 90 s: {list}"
+        );
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+
     // Promote checkout fully and switch payments, through the one door.
     let options = ExecuteOptions {
         journal: Some(Journal::at(dir.path().join("journal.jsonl"), 1 << 20)),
