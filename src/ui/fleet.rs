@@ -325,6 +325,9 @@ fn cell(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui)) {
         |ui| {
             ui.set_width(width);
             ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+            // Text wider than its column (a long name, "weighted (Gateway API)") is elided
+            // with the whole text on hover, never pushing the next columns out of line.
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
             add(ui);
         },
     );
