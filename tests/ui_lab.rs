@@ -448,6 +448,50 @@ fn undo_goes_back_to_the_revision_picked_from_the_lab() {
     assert!(journal.contains(&stable), "{journal}");
 }
 
+/// The weight slider of a weighted (Gateway API) release is free and applies when let go:
+/// dragged from 10 % to 33 % on the lab's `cart`, the route's weights are 67 / 33.
+#[test]
+fn the_free_slider_sets_carts_route_weights_when_let_go() {
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-admin");
+    w.wait_until("cart in the fleet", 30, |app| {
+        app.state
+            .fleet
+            .get("lab-admin")
+            .is_some_and(|f| f.iter().any(|v| v.reference.name == "cart"))
+    });
+    w.click("cart");
+    let cart = w.selected_view().expect("cart selected").reference;
+    w.wait_until("cart's actions are offered", 30, |app| {
+        app.state.access_for(&cart).is_some()
+    });
+    let slider = w.harness.get_by_role_and_label(Role::Slider, "Weight");
+    assert!(!slider.accesskit_node().is_disabled(), "the slider is live");
+    let rect = slider.rect();
+    // egui's slider rail: the rect less the handle's radius at each end.
+    let radius = rect.height() / 2.5;
+    let x = egui::lerp((rect.left() + radius)..=(rect.right() - radius), 0.33);
+    let at = egui::pos2(x, rect.center().y);
+    w.harness.hover_at(at);
+    w.harness.drag_at(at);
+    w.harness.run_steps(2);
+    w.harness.drop_at(at);
+    w.harness.run_steps(2);
+    let outcome = w.next_outcome(&cart, 0, "the set-weight's outcome");
+    assert!(outcome.contains("33"), "{outcome}");
+    let route = fixture
+        .lab()
+        .store()
+        .get(Kind::HttpRoute, "demo", "cart")
+        .expect("cart's route");
+    let refs = &route["spec"]["rules"][0]["backendRefs"];
+    assert_eq!(
+        (refs[0]["weight"].as_i64(), refs[1]["weight"].as_i64()),
+        (Some(67), Some(33)),
+        "{refs}"
+    );
+}
+
 #[test]
 fn a_viewer_sees_every_action_disabled_with_the_missing_permission() {
     let fixture = LabFixture::start();

@@ -4,9 +4,9 @@
 
 use super::actions::{
     Gate, GateInput, abort, approve, command, pause, pin, promote_full, restart, resume, retry,
-    set_weight, snap_weight, undo,
+    set_weight, slider_weight, undo,
 };
-use crate::model::{Action, RolloutView, Verb};
+use crate::model::{Action, RolloutView, StrategyKind, Verb};
 use crate::ui::app::UiCommand;
 use crate::ui::dialogs::Dialog;
 
@@ -95,29 +95,43 @@ fn weight_ui(
             .labelled_by(label.id)
             .on_disabled_hover_text(gate.text());
         ticks_ui(ui, view, response.rect);
-        if response.changed()
-            && let Some((_, snapped)) = snap_weight(view, value)
-        {
-            out.push(UiCommand::DraftWeight(Some(snapped)));
+        let moved_to = slider_weight(view, value).filter(|_| response.changed());
+        if let Some(weight) = moved_to {
+            out.push(UiCommand::DraftWeight(Some(weight)));
         }
-        let target = draft.and_then(|w| {
-            view.declared_weights()
-                .into_iter()
-                .find(|(_, weight)| *weight == w)
-        });
+        let free = view.strategy == StrategyKind::Weighted;
+        // Weighted releases take any weight; Argo's only the weights its steps declare.
+        let target = match free {
+            true => draft.map(|w| (None, w)),
+            false => draft.and_then(|w| {
+                view.declared_weights()
+                    .into_iter()
+                    .find(|(_, weight)| *weight == w)
+                    .map(|(step, weight)| (Some(step), weight))
+            }),
+        };
         let apply_gate = match (&gate, target) {
             (Gate::Disabled(_), _) => gate.clone(),
+            (Gate::Enabled(_), None) if free => {
+                Gate::Disabled("move the slider to the weight you want first".into())
+            }
             (Gate::Enabled(_), None) => {
                 Gate::Disabled("move the slider to a declared weight first".into())
             }
-            (Gate::Enabled(_), Some((step, weight))) => Gate::Enabled(format!(
+            (Gate::Enabled(_), Some((None, weight))) => Gate::Enabled(format!(
+                "set weight {weight}%: the canary's share of the route, {live}% → {weight}%"
+            )),
+            (Gate::Enabled(_), Some((Some(step), weight))) => Gate::Enabled(format!(
                 "set weight {weight}%: move to step {step} (setWeight {weight}%), weight {live}% \
                  → {weight}%"
             )),
         };
-        if button(ui, "Apply", &apply_gate)
-            && let Some((_, weight)) = target
-        {
+        // A free slider applies when it is let go (the weight dragged to is the one sent);
+        // Apply sends a weight chosen with the keyboard.
+        let released = free && response.drag_stopped() && gate.is_enabled();
+        let released_at = moved_to.or(draft).filter(|_| released);
+        let applied = button(ui, "Apply", &apply_gate);
+        if let Some(weight) = released_at.or(target.map(|(_, w)| w).filter(|_| applied)) {
             out.push(UiCommand::Execute(command(
                 view,
                 Action::SetWeight {

@@ -212,6 +212,13 @@ pub fn restart(_view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn set_weight(view: &RolloutView) -> Result<String, String> {
+    if view.strategy == StrategyKind::Weighted {
+        return Ok(
+            "any weight 0-100: both backendRef weights of the HTTPRoute in one patch, pinned \
+             to the weights on screen"
+                .into(),
+        );
+    }
     if view.strategy == StrategyKind::BlueGreen {
         return Err("blue-green has no weights: Approve switches all traffic".into());
     }
@@ -226,6 +233,17 @@ pub fn set_weight(view: &RolloutView) -> Result<String, String> {
 
 pub fn current_revision(view: &RolloutView) -> Option<i64> {
     view.revision.as_deref()?.parse().ok()
+}
+
+/// Where the slider lands for `value`: any whole weight for a weighted (Gateway API) release,
+/// whose weights are free; otherwise the declared weight nearest to it.
+pub fn slider_weight(view: &RolloutView, value: f64) -> Option<i32> {
+    if view.strategy == StrategyKind::Weighted {
+        return value
+            .is_finite()
+            .then(|| value.round().clamp(0.0, 100.0) as i32);
+    }
+    snap_weight(view, value).map(|(_, weight)| weight)
 }
 
 /// The declared weight nearest to `value`, and the step that declares it.
@@ -315,6 +333,18 @@ mod tests {
             ),
             "{why}"
         );
+    }
+
+    #[test]
+    fn a_weighted_release_takes_any_whole_weight_and_argo_snaps() {
+        let mut view = fixtures::checkout();
+        assert_eq!(slider_weight(&view, 33.4), Some(40), "Argo: the nearest declared");
+        view.strategy = StrategyKind::Weighted;
+        view.aborted = true;
+        assert_eq!(slider_weight(&view, 33.4), Some(33));
+        assert_eq!(slider_weight(&view, 140.0), Some(100));
+        assert_eq!(slider_weight(&view, f64::NAN), None);
+        assert!(set_weight(&view).is_ok(), "free, and no Retry to wait for");
     }
 
     #[test]
