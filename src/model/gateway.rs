@@ -18,6 +18,8 @@ pub const RELEASE_ANNOTATION: &str = "release-cockpit.io/release";
 pub const STEPS_ANNOTATION: &str = "release-cockpit.io/steps";
 pub const STEP_ANNOTATION: &str = "release-cockpit.io/step";
 pub const PAUSED_ANNOTATION: &str = "release-cockpit.io/paused";
+/// The pause reason of a weighted release resting at a step until someone promotes it.
+pub const WAITING_FOR_PROMOTE: &str = "WaitingForPromote";
 pub const ABORTED_ANNOTATION: &str = "release-cockpit.io/aborted";
 
 /// One backendRef of the route: its Service, weight and where the weight lives (a JSON
@@ -155,6 +157,11 @@ impl WeightedRoute {
         canary: &Side,
     ) -> RolloutView {
         let weight = self.canary_percent();
+        // Between steps nothing moves a weighted release but a person (or `auto`): it waits.
+        let waiting = !self.aborted
+            && !self.paused
+            && !(weight == 0 && self.step == 0)
+            && !(weight >= 100 || (!self.steps.is_empty() && self.step >= self.steps.len() as i32));
         let (phase, message) = if self.aborted {
             (
                 Phase::Degraded,
@@ -193,7 +200,11 @@ impl WeightedRoute {
             preview_hash: None,
             images: canary.images.clone(),
             paused: self.paused,
-            pause_reasons: Vec::new(),
+            pause_reasons: if waiting {
+                vec![WAITING_FOR_PROMOTE.to_string()]
+            } else {
+                Vec::new()
+            },
             controller_pause: false,
             aborted: self.aborted,
             aborted_at: None,

@@ -4,10 +4,18 @@
 
 use super::EventSink;
 use crate::cluster::{ClusterError, fetch_rollout, rollout_analysis_runs};
-use crate::model::RolloutRef;
+use crate::model::{Provider, RolloutRef};
 use crate::ui::events::AppEvent;
 
 pub async fn load_analysis_runs(sink: &EventSink, client: &kube::Client, rollout: RolloutRef) {
+    // AnalysisRuns are Argo's; a weighted (Gateway API) release has none to read.
+    if rollout.provider != Provider::Argo {
+        sink.emit(AppEvent::AnalysisRuns {
+            rollout,
+            runs: Vec::new(),
+        });
+        return;
+    }
     let runs = match fetch_rollout(client, &rollout).await {
         Ok(object) => rollout_analysis_runs(client, &rollout, &object).await,
         Err(e) => Err(e),

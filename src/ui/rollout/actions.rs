@@ -144,6 +144,13 @@ pub fn approve(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn promote_full(view: &RolloutView) -> Result<String, String> {
+    if view.strategy == StrategyKind::Weighted {
+        return Err(
+            "not built yet for weighted (Gateway API) releases: Approve walks the declared \
+             steps, or set the weight"
+                .into(),
+        );
+    }
     if view.aborted {
         return Err("aborted: Retry first, then promote".into());
     }
@@ -192,6 +199,9 @@ pub fn resume(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn retry(view: &RolloutView) -> Result<String, String> {
+    if view.strategy == StrategyKind::Weighted {
+        return Err("a weighted release has no retry: set a weight to start it again".into());
+    }
     if !view.aborted {
         return Err("only an aborted rollout can be retried".into());
     }
@@ -199,6 +209,13 @@ pub fn retry(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn undo(view: &RolloutView) -> Result<String, String> {
+    if view.strategy == StrategyKind::Weighted {
+        return Err(
+            "the window's Undo picks among Argo revisions; undo a weighted release with \
+             `release-cockpit undo NAME` (its stable Deployment's previous template)"
+                .into(),
+        );
+    }
     match current_revision(view) {
         Some(rev) if rev > 1 => Ok(format!(
             "undo: roll the pod template back from revision {rev} to one you pick"
@@ -207,7 +224,14 @@ pub fn undo(view: &RolloutView) -> Result<String, String> {
     }
 }
 
-pub fn restart(_view: &RolloutView) -> Result<String, String> {
+pub fn restart(view: &RolloutView) -> Result<String, String> {
+    if view.strategy == StrategyKind::Weighted {
+        return Err(
+            "restart is for Argo rollouts: restart a weighted release's Deployments with \
+             `kubectl rollout restart deployment/NAME`"
+                .into(),
+        );
+    }
     Ok("restart: recreate every pod of this rollout, one by one".into())
 }
 
@@ -338,13 +362,20 @@ mod tests {
     #[test]
     fn a_weighted_release_takes_any_whole_weight_and_argo_snaps() {
         let mut view = fixtures::checkout();
-        assert_eq!(slider_weight(&view, 33.4), Some(40), "Argo: the nearest declared");
+        assert_eq!(
+            slider_weight(&view, 33.4),
+            Some(40),
+            "Argo: the nearest declared"
+        );
         view.strategy = StrategyKind::Weighted;
         view.aborted = true;
         assert_eq!(slider_weight(&view, 33.4), Some(33));
         assert_eq!(slider_weight(&view, 140.0), Some(100));
         assert_eq!(slider_weight(&view, f64::NAN), None);
         assert!(set_weight(&view).is_ok(), "free, and no Retry to wait for");
+        for gate in [promote_full, retry, undo, restart] {
+            assert!(gate(&view).is_err(), "not offered for a weighted release");
+        }
     }
 
     #[test]
