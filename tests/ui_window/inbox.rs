@@ -305,3 +305,60 @@ fn a_rollout_that_starts_waiting_is_notified_once_and_a_click_opens_it() {
     quiet.notify.waiting_for_approval = false;
     assert!(run(quiet).1.is_empty());
 }
+
+/// 500 rollouts over 3 contexts on a 1280×1000 window, nothing selected: the fleet table and
+/// the inbox under it show at least 20 rows together without scrolling (rows whose label is
+/// wholly inside the window, counted from what egui laid out).
+#[test]
+fn five_hundred_rollouts_show_at_least_twenty_rows_on_a_1000_px_screen() {
+    let mut w = Window::sized(Settings::default(), false, egui::vec2(1280.0, 1000.0));
+    let contexts = ["ctx-0", "ctx-1", "ctx-2"];
+    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
+        files: vec![PathBuf::from("/tmp/kubeconfig")],
+        searched: vec![PathBuf::from("/tmp/kubeconfig")],
+        contexts: contexts.iter().map(|c| c.to_string()).collect(),
+        current: Some("ctx-0".into()),
+    }));
+    for (c, context) in contexts.iter().enumerate() {
+        w.send(AppEvent::ContextState {
+            context: context.to_string(),
+            state: ContextState::Connected,
+        });
+        let rollouts: Vec<RolloutView> = (0..500)
+            .filter(|i| i % 3 == c)
+            .map(|i| {
+                let mut v = checkout(context);
+                v.reference.name = format!("service-{i:03}");
+                v
+            })
+            .collect();
+        w.send(AppEvent::Fleet {
+            context: context.to_string(),
+            rollouts,
+        });
+    }
+    w.settle();
+    assert!(
+        w.harness.state().state.selected.is_none(),
+        "the inbox shows"
+    );
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 1000.0));
+    // Fleet rows are labelled by name ("service-NNN"), inbox rows by namespace/name.
+    let fleet_rows = w
+        .harness
+        .query_all_by_label_contains("service-")
+        .filter(|n| !n.accesskit_node().label().unwrap_or_default().contains('/'))
+        .filter(|n| screen.contains_rect(n.rect()))
+        .count();
+    let inbox_rows = w
+        .harness
+        .query_all_by_label_contains("shop/service-")
+        .filter(|n| screen.contains_rect(n.rect()))
+        .count();
+    eprintln!("at 1280x1000: {fleet_rows} fleet rows and {inbox_rows} inbox rows on screen");
+    assert!(
+        fleet_rows + inbox_rows >= 20,
+        "{fleet_rows} fleet rows and {inbox_rows} inbox rows on screen"
+    );
+    assert!(inbox_rows >= 10, "{inbox_rows} inbox rows");
+}
