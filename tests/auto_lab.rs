@@ -4,6 +4,9 @@
 //! `checkout` to Healthy, and on a latency regression judged marginal waits until a person
 //! promotes from the CLI. `analyze` exits 0 / 1 / 3 / 4 on pass / fail / marginal / no data.
 
+#[path = "support/webhook.rs"]
+mod webhook;
+
 use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
 use release_cockpit::model::{Tool, Verb};
 use release_cockpit::orchestrator::journal::Entry;
@@ -124,7 +127,14 @@ impl TestLab {
 
     /// Runs the binary to the end (60 s at most): (exit code, stdout, stderr).
     async fn cli(&self, args: &[&str]) -> Output {
-        let out = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
+        self.cli_with_env(args, &[]).await
+    }
+
+    /// [`TestLab::cli`] with environment variables set for the run.
+    async fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        let out = tokio::time::timeout(Duration::from_secs(60), command.output())
             .await
             .expect("the CLI finished within 60 s")
             .expect("the CLI ran");
@@ -222,9 +232,31 @@ async fn auto_aborts_inventory_and_promotes_checkout() {
     assert_eq!(doc["exit_code"], 1);
     assert_eq!(doc["rollout"], "demo/inventory");
 
+    // auto tells a chat about the abort it sends: the webhook's URL from an env var.
+    let received = webhook::Received::default();
+    let url = webhook::webhook(received.clone()).await;
+    let mut inventory_args = auto_args("inventory", policy);
+    inventory_args.extend(["--notify-webhook-env", "AUTO_TEST_HOOK"]);
+    let hook_env = [("AUTO_TEST_HOOK", url.as_str())];
     let (inventory, checkout) = tokio::join!(
-        t.run(auto_args("inventory", policy)),
+        t.cli_with_env(&inventory_args, &hook_env),
         t.run(auto_args("checkout", policy)),
+    );
+    let bodies = received.bodies();
+    let aborts: Vec<&Value> = bodies
+        .iter()
+        .filter(|b| b["kind"] == "aborted" && b["name"] == "inventory")
+        .collect();
+    assert_eq!(aborts.len(), 1, "one abort notice: {bodies:?}");
+    assert!(
+        aborts[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("inventory")),
+        "{bodies:?}"
+    );
+    assert!(
+        !format!("{}{}", inventory.1, inventory.2).contains(&url),
+        "the webhook URL is never printed"
     );
 
     eprintln!(

@@ -17,6 +17,8 @@ mod pins;
 mod races;
 #[path = "orchestrator_lab/verbs.rs"]
 mod verbs;
+#[path = "support/webhook.rs"]
+mod webhook;
 
 use release_cockpit::cluster::LoadedKubeconfig;
 use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};

@@ -3,7 +3,7 @@
 //! webhook (an axum server in the test).
 
 use super::*;
-use std::sync::{Arc, Mutex};
+use crate::webhook::{Received, webhook};
 use tokio::io::AsyncBufReadExt;
 
 /// `inbox -A -o json` as a script reads it: (exit code, JSON).
@@ -78,36 +78,6 @@ async fn inbox_lists_who_waits_most_urgent_first_and_exits_3() {
     let (code, out, err) = t.cli(&["--context", ADMIN, "inbox", "-n", "nowhere"]).await;
     assert_eq!((code, out.trim()), (0, "Nobody needs you."), "stderr {err}");
     t.lab.shutdown().await;
-}
-
-/// What the webhook received: each POST's JSON body.
-#[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<Value>>>);
-
-impl Received {
-    fn bodies(&self) -> Vec<Value> {
-        self.0.lock().expect("lock").clone()
-    }
-}
-
-/// A local webhook: POST / records the body and answers 200. Returns its URL.
-async fn webhook(received: Received) -> String {
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let received = received.clone();
-            async move {
-                received.0.lock().expect("lock").push(body);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
