@@ -158,10 +158,10 @@ impl WeightedRoute {
     ) -> RolloutView {
         let weight = self.canary_percent();
         // Between steps nothing moves a weighted release but a person (or `auto`): it waits.
-        let waiting = !self.aborted
-            && !self.paused
-            && !(weight == 0 && self.step == 0)
-            && !(weight >= 100 || (!self.steps.is_empty() && self.step >= self.steps.len() as i32));
+        let not_started = weight == 0 && self.step == 0;
+        let done =
+            weight >= 100 || (!self.steps.is_empty() && self.step >= self.steps.len() as i32);
+        let waiting = !(self.aborted || self.paused || not_started || done);
         let (phase, message) = if self.aborted {
             (
                 Phase::Degraded,
