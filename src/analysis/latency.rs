@@ -18,9 +18,11 @@ use super::words::{difference, display_name, duration, value};
 /// The quantile the built-in latency metric is named for, and the one a custom histogram is
 /// compared at: stable's share above its own p95 is 5 %.
 pub const QUANTILE: f64 = 0.95;
-/// The fewest pooled requests a side for a verdict: under 1 / (1 − 0.95) = 20 requests a
-/// "p95" is only the slowest request.
-pub const MIN_POOLED_REQUESTS: f64 = 20.0;
+/// The fewest pooled requests a side for a verdict: 5 expected slow requests at 5 %, the
+/// usual condition for the two-proportion z-test's normal approximation. With 20 (the fewest
+/// for a p95 at all) 2 healthy canaries in 200 at 3 req/s failed in their first minute on
+/// about 20 requests (lab run of 2026-12-06).
+pub const MIN_POOLED_REQUESTS: f64 = 100.0;
 /// The smallest rise in the slow share worth a rollback whatever the tolerance: half the 5 %
 /// expected. The test is repeated every judging interval for as long as the canary runs; with
 /// 25 % of 5 % (1.25 pp) alone, 1 healthy canary in 200 at 3 req/s failed on it (lab run of
@@ -159,7 +161,7 @@ fn summary(m: &MetricResult, policy: &Policy, requests: (f64, f64)) -> String {
     match (m.status, m.comparison) {
         (MetricStatus::NoData, _) => format!(
             "{label}: too little traffic to judge yet — {:.0} canary and {:.0} stable requests \
-             in the window (need {MIN_POOLED_REQUESTS:.0} a side for a p95)",
+             in the window (need {MIN_POOLED_REQUESTS:.0} a side)",
             requests.0, requests.1
         ),
         (_, Some(c)) => {
@@ -200,7 +202,7 @@ fn summary(m: &MetricResult, policy: &Policy, requests: (f64, f64)) -> String {
 /// intervals): the canary's pooled p95 against stable's (`worse_than_stable_pct`, `_by`) or
 /// the `limit`, held for the rule's duration. A reading counts as broken only when it holds
 /// at the policy's confidence bounds of both p95s: the canary's lower bound over the limit
-/// drawn from stable's upper bound (a p95 of 36 requests is only roughly stable's p95). The
+/// drawn from stable's upper bound (a p95 of 100 requests is only roughly stable's p95). The
 /// bounds are the quantiles at 0.95 ∓ z·√(0.95 · 0.05 / requests), the order-statistic
 /// interval of a quantile.
 fn pooled_rules(

@@ -57,19 +57,19 @@ fn slow_share_test_matches_a_case_worked_by_hand() {
 }
 
 /// At 0.6 canary requests a second no interval reaches `min_requests`, and per-interval p95
-/// samples are all left out; pooled, the minute's 36 requests give a verdict.
+/// samples are all left out; pooled, the window's 180 requests give a verdict.
 #[test]
 fn thin_intervals_contribute_their_counts() {
     let one_request = |t: f64, slow: bool| {
         let fast = if slow { 0.0 } else { 1.0 };
         point(t, &[(100.0, fast), (200.0, 1.0)], 1.0)
     };
-    let canary: Vec<BucketPoint> = (1..=60)
+    let canary: Vec<BucketPoint> = (1..=300)
         .filter(|i| i % 5 != 0 && i % 5 != 2)
         .map(|i| one_request(f64::from(i), i % 20 == 1))
         .collect();
-    assert_eq!(canary.len(), 36);
-    let stable: Vec<BucketPoint> = (1..=60)
+    assert_eq!(canary.len(), 180);
+    let stable: Vec<BucketPoint> = (1..=300)
         .map(|i| point(f64::from(i), &[(100.0, 19.0), (200.0, 20.0)], 20.0))
         .collect();
     let series = MetricSeries {
@@ -86,7 +86,7 @@ fn thin_intervals_contribute_their_counts() {
         Some(ComparisonTest::SlowShare)
     );
     assert!(p95.summary.contains("pooled histograms"), "{}", p95.summary);
-    // Under 20 requests a side there is no p95 to speak of.
+    // Under 100 requests a side (5 expected slow ones) there is no verdict yet.
     let few = MetricSeries {
         name: P95_MS.into(),
         canary_buckets: vec![one_request(1.0, false); 1],
@@ -96,7 +96,7 @@ fn thin_intervals_contribute_their_counts() {
     let verdict = judge(&[few], &Policy::default());
     let p95 = verdict.metrics.iter().find(|m| m.name == P95_MS).unwrap();
     assert_eq!(p95.status, MetricStatus::NoData);
-    assert!(p95.summary.contains("need 20 a side"), "{}", p95.summary);
+    assert!(p95.summary.contains("need 100 a side"), "{}", p95.summary);
 }
 
 /// A canary whose every request is twice as slow for two minutes at 10 requests a second:
