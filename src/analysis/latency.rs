@@ -249,7 +249,7 @@ fn pooled_rules(
         duration(span),
         policy.confidence * 100.0
     );
-    type Readings = Vec<(f64, Option<(f64, Option<f64>)>)>;
+    type Readings = Vec<rules::Held>;
     // Where the canary's lower bound is over the limit drawn from stable's upper bound.
     let held = |level: &dyn Fn(f64) -> f64| -> Readings {
         pooled
