@@ -218,4 +218,18 @@ mod tests {
         assert_eq!((s.seeds, s.caught, s.false_rollbacks), (2, 2, 0), "{s}");
         assert!(s.detect_quantile(1.0).is_some_and(|t| t <= 60.0), "{s}");
     }
+
+    /// The same for the latency regression, judged on pooled latency buckets: caught within
+    /// the 30 s target, and latency had a verdict from the first judging.
+    #[test]
+    fn two_seeds_of_the_latency_regression_are_caught_on_buckets() {
+        let s = summarize(
+            &settings("latency-regression", JudgeKind::Statistical),
+            &[1000, 1001],
+        )
+        .expect("runs");
+        assert_eq!((s.seeds, s.caught, s.false_rollbacks), (2, 2, 0), "{s}");
+        assert!(s.detect_quantile(1.0).is_some_and(|t| t <= 30.0), "{s}");
+        assert_eq!(s.no_latency_verdict, 0, "{s}");
+    }
 }

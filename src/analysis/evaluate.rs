@@ -136,13 +136,11 @@ pub fn generate(scenario: Scenario, settings: &Settings, seed: u64) -> Vec<Metri
 }
 
 /// One interval of one version: (requests, error rate, p95 ms, latency histogram on the
-/// lab's bucket bounds), the rates `None` without requests.
-fn interval(
-    rng: &mut StdRng,
-    settings: &Settings,
-    p_error: f64,
-    slow_factor: f64,
-) -> (usize, Option<f64>, Option<f64>, Vec<(f64, f64)>) {
+/// lab's bucket bounds).
+type Draw = (usize, Option<f64>, Option<f64>, Vec<(f64, f64)>);
+
+/// One interval of one version drawn, the rates `None` without requests.
+fn interval(rng: &mut StdRng, settings: &Settings, p_error: f64, slow_factor: f64) -> Draw {
     let requests = poisson(rng, settings.requests_per_sec * settings.step_secs);
     if requests == 0 {
         return (

@@ -18,13 +18,16 @@ use super::words::{difference, display_name, duration, value};
 /// The quantile the built-in latency metric is named for, and the one a custom histogram is
 /// compared at: stable's share above its own p95 is 5 %.
 pub const QUANTILE: f64 = 0.95;
-/// The fewest pooled requests a side for a verdict: under 1 / (1 − 0.95) = 20 requests a
-/// "p95" is only the slowest request.
-pub const MIN_POOLED_REQUESTS: f64 = 20.0;
-/// The smallest rise in the slow share worth a rollback whatever the tolerance, as the error
-/// rate's 0.5 pp: with a `slow_above` that stable almost never reaches, 25 % of nothing would
-/// make one slow request a finding.
-const MIN_SLOW_SHARE_EFFECT: f64 = 0.005;
+/// The fewest pooled requests a side for a verdict: 5 expected slow requests at 5 %, the
+/// usual condition for the two-proportion z-test's normal approximation. With 20 (the fewest
+/// for a p95 at all) 2 healthy canaries in 200 at 3 req/s failed in their first minute on
+/// about 20 requests (lab run of 2026-12-06).
+pub const MIN_POOLED_REQUESTS: f64 = 100.0;
+/// The smallest rise in the slow share worth a rollback whatever the tolerance: half the 5 %
+/// expected. The test is repeated every judging interval for as long as the canary runs; with
+/// 25 % of 5 % (1.25 pp) alone, 1 healthy canary in 200 at 3 req/s failed on it (lab run of
+/// 2026-12-06), while a p95 twice stable's moves the share by about 12 pp.
+const MIN_SLOW_SHARE_EFFECT: f64 = 0.025;
 
 /// Both sides' bucket series on shared bounds; `None` unless both sides carry buckets.
 pub fn tables(series: &MetricSeries) -> Option<(BucketTable, BucketTable)> {
@@ -158,7 +161,7 @@ fn summary(m: &MetricResult, policy: &Policy, requests: (f64, f64)) -> String {
     match (m.status, m.comparison) {
         (MetricStatus::NoData, _) => format!(
             "{label}: too little traffic to judge yet — {:.0} canary and {:.0} stable requests \
-             in the window (need {MIN_POOLED_REQUESTS:.0} a side for a p95)",
+             in the window (need {MIN_POOLED_REQUESTS:.0} a side)",
             requests.0, requests.1
         ),
         (_, Some(c)) => {
@@ -198,8 +201,10 @@ fn summary(m: &MetricResult, policy: &Policy, requests: (f64, f64)) -> String {
 /// The spec's rules read on pooled quantiles over the trailing `smooth_secs` (at least three
 /// intervals): the canary's pooled p95 against stable's (`worse_than_stable_pct`, `_by`) or
 /// the `limit`, held for the rule's duration. A reading counts as broken only when it holds
-/// at the policy's confidence: the canary's share of requests above the limit's latency has a
-/// Wilson lower bound over 5 %, i.e. its p95 is above that latency with that confidence.
+/// at the policy's confidence bounds of both p95s: the canary's lower bound over the limit
+/// drawn from stable's upper bound (a p95 of 100 requests is only roughly stable's p95). The
+/// bounds are the quantiles at 0.95 ∓ z·√(0.95 · 0.05 / requests), the order-statistic
+/// interval of a quantile.
 fn pooled_rules(
     name: &str,
     spec: &MetricSpec,
@@ -215,38 +220,47 @@ fn pooled_rules(
     let step = stats::median(&gaps).unwrap_or(1.0);
     let span = spec.smooth_secs.max(3.0 * step);
     let z = stats::normal_quantile(1.0 - (1.0 - policy.confidence) / 2.0);
-    // At each canary interval: both sides pooled over the trailing span, when both have a p95.
-    let pooled: Vec<(f64, Option<(Pooled, f64, f64)>)> = times
+    // The p95's confidence bound below (−1) or above (+1); above, `None` when it lies in the
+    // `+Inf` bucket or past every request (unbounded).
+    let bound = |p: &Pooled, side: f64| {
+        let q = QUANTILE + side * z * (QUANTILE * (1.0 - QUANTILE) / p.requests).sqrt();
+        let finite = p.le.last().map_or(0.0, |(_, count)| *count);
+        (q < 1.0 && q * p.requests <= finite).then(|| p.quantile(q.max(0.0)))?
+    };
+    // At each canary interval: both sides pooled over the trailing span, when both have a p95:
+    // (canary's p95, stable's, canary's lower bound, stable's upper bound).
+    type Pooling = (f64, f64, Option<f64>, Option<f64>);
+    let pooled: Vec<(f64, Option<Pooling>)> = times
         .iter()
         .map(|&t| {
             let (c, _) = canary.pooled(t - span, t);
             let (b, _) = baseline.pooled(t - span, t);
-            let reading = (c.requests >= MIN_POOLED_REQUESTS && b.requests >= MIN_POOLED_REQUESTS)
+            let enough = c.requests >= MIN_POOLED_REQUESTS && b.requests >= MIN_POOLED_REQUESTS;
+            let reading = enough
                 .then(|| Some((c.quantile(QUANTILE)?, b.quantile(QUANTILE)?)))
                 .flatten()
-                .map(|(cq, bq)| (c, cq, bq));
+                .map(|(cq, bq)| (cq, bq, bound(&c, -1.0), bound(&b, 1.0)));
             (t, reading)
         })
         .collect();
     let label = display_name(name);
     let sure = format!(
-        " (pooled over {}, at {:.0}% confidence)",
+        " (pooled over {}, at the {:.0}% bounds of both p95s)",
         duration(span),
         policy.confidence * 100.0
     );
-    type Readings = Vec<(f64, Option<(f64, Option<f64>)>)>;
-    // Whether the canary's p95 is above `level` at the confidence bound.
-    let above = |c: &Pooled, level: f64| {
-        proportions::wilson(c.slower_than(level), c.requests, z).0 > 1.0 - QUANTILE
-    };
+    type Readings = Vec<rules::Held>;
+    // Where the canary's lower bound is over the limit drawn from stable's upper bound.
     let held = |level: &dyn Fn(f64) -> f64| -> Readings {
         pooled
             .iter()
             .map(|(t, r)| {
                 let kept = r
-                    .as_ref()
-                    .filter(|(c, _, bq)| above(c, level(*bq)))
-                    .map(|(_, cq, bq)| (*cq, Some(*bq)));
+                    .filter(|(_, _, low, high)| match (low, high) {
+                        (Some(low), Some(high)) => *low > level(*high),
+                        _ => false,
+                    })
+                    .map(|(cq, bq, _, _)| (cq, Some(bq)));
                 (*t, kept)
             })
             .collect()

@@ -219,11 +219,14 @@ fn longest_stretch(
     best
 }
 
+/// A moment, and where a rule held there the canary's and stable's values.
+pub(super) type Held = (f64, Option<(f64, Option<f64>)>);
+
 /// The longest stretch lasting `for_secs` of moments where a rule held, for readings made
 /// elsewhere (pooled histograms): `(t, Some((canary, baseline)))` where it held, `None` where
 /// it did not or could not be read. Returns (from, to, canary, baseline) at its end.
 pub(super) fn held_for(
-    readings: &[(f64, Option<(f64, Option<f64>)>)],
+    readings: &[Held],
     step: f64,
     for_secs: f64,
 ) -> Option<(f64, f64, f64, Option<f64>)> {

@@ -61,7 +61,32 @@ fn a_latency_regression_is_high_and_fails() {
     assert_eq!(p95.status, MetricStatus::Fail);
     let comparison = p95.comparison.unwrap();
     assert!(comparison.p_value < 1e-6, "{comparison:?}");
-    // The canary is twice as slow: the shift is about one stable p95.
+    // Judged on the pooled buckets: twice as slow, about half the canary's requests (log-normal,
+    // σ 0.4: P(2X > p95) = 53 %) are slower than stable's p95, against 5 % of stable's.
+    assert_eq!(comparison.test, ComparisonTest::SlowShare);
+    assert!(comparison.shift.lower > comparison.tolerance_abs);
+    assert!(
+        (0.35..0.65).contains(&comparison.shift.estimate),
+        "{p95:#?}"
+    );
+    assert!(
+        (p95.canary.unwrap() / p95.baseline.unwrap() - 2.0).abs() < 0.6,
+        "{p95:#?}"
+    );
+    // Without buckets the same samples are compared per interval: the shift is about one
+    // stable p95.
+    let samples_only: Vec<MetricSeries> = generate(Scenario::LatencyRegression, &settings, 7)
+        .into_iter()
+        .map(|m| MetricSeries {
+            canary_buckets: Vec::new(),
+            baseline_buckets: Vec::new(),
+            ..m
+        })
+        .collect();
+    let verdict = judge(&samples_only, &Policy::default());
+    let p95 = verdict.metrics.iter().find(|m| m.name == P95_MS).unwrap();
+    let comparison = p95.comparison.unwrap();
+    assert_eq!(comparison.test, ComparisonTest::MannWhitney);
     assert!(comparison.shift.lower > comparison.tolerance_abs);
     assert!(
         (comparison.shift.estimate / p95.baseline.unwrap() - 1.0).abs() < 0.3,
@@ -110,7 +135,8 @@ fn an_error_spike_fails_with_the_rule_in_words() {
     );
     assert!(
         text.contains(
-            "\n  p95         pass     p95 100 ms vs stable 100 ms — within tolerance, pass\n"
+            "\n  p95         pass     p95 100 ms vs stable 100 ms — within tolerance, pass \
+             (judged on p95 samples: the metrics source gives no latency buckets)\n"
         ),
         "{text}"
     );
@@ -159,7 +185,8 @@ fn too_few_samples_is_no_data_never_a_guess() {
         vec![
             "too few samples on 2 of 2 metrics to judge",
             "error rate: too few samples (canary 6, stable 6; need 10 each)",
-            "p95: too few samples (canary 6, stable 6; need 10 each)",
+            "p95: too few samples (canary 6, stable 6; need 10 each) (judged on p95 samples: \
+             the metrics source gives no latency buckets)",
         ]
     );
     assert_eq!(judge(&[], &Policy::default()).kind, VerdictKind::NoData);
