@@ -490,6 +490,7 @@ fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
         error: None,
         roles: Vec::new(),
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
     }));
     w.settle();
     let MetricsState::Received(snapshot) = &w.harness.state().state.metrics else {

@@ -324,6 +324,7 @@ fn a_stale_snapshot_is_no_data() {
         error: None,
         roles: Vec::new(),
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
     };
     let fresh = judge_snapshot(&snapshot, &[], &Policy::default());
     assert_eq!((fresh.kind, fresh.score), (VerdictKind::Pass, 100.0));

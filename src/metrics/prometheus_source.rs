@@ -8,9 +8,11 @@ use super::prometheus::PrometheusClient;
 use super::response::QueryData;
 use super::response::RangeSeries;
 use super::source::{
-    BucketSignal, FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target,
+    BucketSignal, FetchRequest, Fetched, MetricsSource, NamedPoint, SignalPoint, SourceError,
+    Target,
 };
 use super::templates::{RenderContext, Template};
+use crate::analysis::CustomQuery;
 use crate::model::{BucketPoint, Point, Signal, Version};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -60,6 +62,22 @@ impl PrometheusSource {
             .collect()
     }
 
+    /// The custom metrics' queries of a refresh for `targets`, drawn like the template's: one
+    /// per metric, whatever the number of rollouts shown.
+    pub fn custom_plan(&self, targets: &[Target], custom: &[CustomQuery]) -> Vec<(String, String)> {
+        let (namespaces, services) = names(targets);
+        let ctx = RenderContext {
+            namespaces: &namespaces,
+            services: &services,
+            version_label: &self.version_label,
+            window: &self.window,
+        };
+        custom
+            .iter()
+            .map(|c| (c.name.clone(), self.template.render_text(&c.query, &ctx)))
+            .collect()
+    }
+
     /// The one latency bucket query of a refresh for `targets`, when the template has one.
     pub fn bucket_query(&self, targets: &[Target]) -> Option<String> {
         let (namespaces, services) = names(targets);
@@ -94,8 +112,9 @@ impl PrometheusSource {
         let (q0, b0) = self.client.traffic();
         let plan = self.plan(&req.targets);
         let bucket_query = self.bucket_query(&req.targets);
+        let custom_plan = self.custom_plan(&req.targets, &req.custom);
         let (start, end, step) = (req.start_secs, req.end_secs, req.step_secs);
-        let (answers, buckets) = futures::future::join(
+        let (answers, buckets, custom_answers) = futures::future::join3(
             futures::future::join_all(
                 plan.iter()
                     .map(|(_, promql)| self.client.query_range(promql, start, end, step)),
@@ -106,6 +125,11 @@ impl PrometheusSource {
                     None => None,
                 }
             },
+            futures::future::join_all(
+                custom_plan
+                    .iter()
+                    .map(|(_, promql)| self.client.query_range(promql, start, end, step)),
+            ),
         )
         .await;
         let mut fetched = Fetched::default();
@@ -131,42 +155,7 @@ impl PrometheusSource {
                     )));
                 }
             };
-            // (namespace, rollout name, version hash) → time in ms → value; NaN (0/0 when a
-            // version had no requests) and ±Inf are left out and become gaps.
-            let mut values: HashMap<(&str, &str, &str), HashMap<i64, f64>> = HashMap::new();
-            for s in &series {
-                let service = s
-                    .labels
-                    .get(&self.template.service_label)
-                    .map(String::as_str);
-                let version = s
-                    .labels
-                    .get(&self.version_label)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                let namespace = s
-                    .labels
-                    .get(&self.template.namespace_label)
-                    .map(String::as_str);
-                let (Some(namespace), Some(service)) = (namespace, service) else {
-                    continue;
-                };
-                // Services matched by the `=~` but not shown (same name, other namespace).
-                let Some(target) = by_name.get(&(namespace, service)) else {
-                    continue;
-                };
-                let Some(v) = self.template.version_for(version, &target.versions) else {
-                    continue;
-                };
-                let slot = values
-                    .entry((namespace, service, v.hash.as_str()))
-                    .or_default();
-                for (t, value) in &s.points {
-                    if value.is_finite() {
-                        slot.insert((t * 1000.0).round() as i64, *value);
-                    }
-                }
-            }
+            let values = self.by_version(&series, &by_name);
             for target in &req.targets {
                 for v in &target.versions {
                     let slot = points_of(&values, target, v);
@@ -190,6 +179,36 @@ impl PrometheusSource {
                             version: v.clone(),
                             signal: *signal,
                             point: Point { t_secs: t, value },
+                        });
+                    }
+                }
+            }
+        }
+        for ((name, _), answer) in custom_plan.iter().zip(custom_answers) {
+            let answer = answer.map_err(|e| custom_error(name, e))?;
+            fetched.warnings.extend(answer.warnings);
+            let QueryData::Matrix(series) = answer.data else {
+                return Err(SourceError(format!(
+                    "custom metric {name}: Prometheus at {} answered its range query with \
+                     something other than a matrix; check metrics.{name}.query in the judge policy",
+                    self.client.url()
+                )));
+            };
+            let values = self.by_version(&series, &by_name);
+            for target in &req.targets {
+                for v in &target.versions {
+                    let slot = points_of(&values, target, v);
+                    for i in 0..steps {
+                        let t = req.start_secs + i as f64 * req.step_secs;
+                        let key = (t * 1000.0).round() as i64;
+                        fetched.custom.push(NamedPoint {
+                            rollout: target.rollout.clone(),
+                            version: v.clone(),
+                            name: name.clone(),
+                            point: Point {
+                                t_secs: t,
+                                value: slot.and_then(|m| m.get(&key).copied()),
+                            },
                         });
                     }
                 }
@@ -221,7 +240,70 @@ impl PrometheusSource {
     }
 }
 
+/// A custom metric's query failed: the metric, the policy key and Prometheus's own message.
+fn custom_error(name: &str, error: super::PrometheusError) -> SourceError {
+    let key = format!("metrics.{name}.query");
+    match error {
+        super::PrometheusError::Rejected {
+            url,
+            status,
+            error_type,
+            error,
+            ..
+        } => SourceError(format!(
+            "custom metric {name}: Prometheus at {url} refused its query (HTTP {status}, \
+             {error_type}): {error}; fix {key} in the judge policy"
+        )),
+        other => SourceError(format!("custom metric {name} ({key}): {other}")),
+    }
+}
+
 impl PrometheusSource {
+    /// A query's answer split by (namespace, rollout name, version hash) → time in ms →
+    /// value, for the shown targets only (`by_name`), versions matched as the template says.
+    /// NaN (0/0 when a version had no requests) and ±Inf are left out and become gaps.
+    fn by_version<'a>(
+        &self,
+        series: &'a [RangeSeries],
+        by_name: &HashMap<(&'a str, &'a str), &'a Target>,
+    ) -> HashMap<(&'a str, &'a str, &'a str), HashMap<i64, f64>> {
+        let mut values: HashMap<(&str, &str, &str), HashMap<i64, f64>> = HashMap::new();
+        for s in series {
+            let service = s
+                .labels
+                .get(&self.template.service_label)
+                .map(String::as_str);
+            let version = s
+                .labels
+                .get(&self.version_label)
+                .map(String::as_str)
+                .unwrap_or("");
+            let namespace = s
+                .labels
+                .get(&self.template.namespace_label)
+                .map(String::as_str);
+            let (Some(namespace), Some(service)) = (namespace, service) else {
+                continue;
+            };
+            // Services matched by the `=~` but not shown (same name, other namespace).
+            let Some(target) = by_name.get(&(namespace, service)) else {
+                continue;
+            };
+            let Some(v) = self.template.version_for(version, &target.versions) else {
+                continue;
+            };
+            let slot = values
+                .entry((namespace, service, v.hash.as_str()))
+                .or_default();
+            for (t, value) in &s.points {
+                if value.is_finite() {
+                    slot.insert((t * 1000.0).round() as i64, *value);
+                }
+            }
+        }
+        values
+    }
+
     /// The bucket query's answer as one histogram interval per target version per step:
     /// series split by namespace, service and version, gathered by `le` at each timestamp
     /// (bounds scaled to ms, counts by `scale`); a step is kept only with its `+Inf` bucket
@@ -359,6 +441,7 @@ mod tests {
             start_secs: 1000.0,
             end_secs: 1020.0,
             step_secs: 10.0,
+            custom: Vec::new(),
         };
         let fetched = source.fetch_window(&req).await.unwrap();
         let values = |hash: &str, signal: Signal| -> Vec<Option<f64>> {

@@ -409,6 +409,10 @@ impl MetricsSource for ScrapeSource {
         "scrape"
     }
 
+    fn runs_queries(&self) -> bool {
+        false
+    }
+
     fn endpoint(&self) -> &str {
         &self.shown_url
     }

@@ -351,6 +351,7 @@ mod tests {
             error: Some("connection refused (127.0.0.1:9090)".into()),
             roles: Vec::new(),
             latency_buckets: Vec::new(),
+            custom: Vec::new(),
         }
     }
 
