@@ -67,7 +67,13 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let policy = load_policy(args.feed.policy.as_deref(), target, None)?;
     let window = Duration::from_secs_f64(policy.window_secs.max(1.0));
-    let Some(mut feed) = Feed::open(&args.feed, &target.context, kubeconfig_extension, window)?
+    let Some(mut feed) = Feed::open(
+        &args.feed,
+        &target.context,
+        kubeconfig_extension,
+        window,
+        &policy,
+    )?
     else {
         eprintln!("error: {}", no_source(&target.context));
         return Ok(ExitCode::from(2));

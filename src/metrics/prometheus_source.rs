@@ -536,4 +536,103 @@ mod tests {
         assert!(plan[0].1.contains("svc0|svc1|svc2|"));
         assert!(plan[0].1.contains("|svc99\""));
     }
+
+    fn custom(name: &str, query: &str) -> CustomQuery {
+        CustomQuery {
+            name: name.into(),
+            query: query.into(),
+        }
+    }
+
+    /// A custom metric is one query for every shown rollout, drawn like the template's, and
+    /// its answer is split per version like a signal's; a query Prometheus refuses is an
+    /// error naming the metric with Prometheus's own message.
+    #[tokio::test]
+    async fn custom_metrics_are_one_query_each_split_per_version_and_refusals_name_them() {
+        let ok = serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {"destination_workload_namespace": "demo", "destination_canonical_service": "checkout",
+                        "rollouts_pod_template_hash": "new"},
+             "values": [[1010, "0.2"], [1020, "0.3"]]},
+            {"metric": {"destination_workload_namespace": "demo", "destination_canonical_service": "checkout",
+                        "rollouts_pod_template_hash": "old"},
+             "values": [[1010, "0.01"]]}]}});
+        let app = axum::Router::new().route(
+            "/api/v1/query_range",
+            axum::routing::any(
+                move |axum::extract::Query(q): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| {
+                    let ok = ok.clone();
+                    async move {
+                        if q.get("query").is_some_and(|q| q.contains("broken")) {
+                            let refused = serde_json::json!({"status": "error", "errorType": "bad_data",
+                                "error": "1:7: parse error: unexpected identifier \"broken\""});
+                            (axum::http::StatusCode::BAD_REQUEST, axum::Json(refused))
+                        } else {
+                            (axum::http::StatusCode::OK, axum::Json(ok))
+                        }
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let client = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
+        let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+        let targets: Vec<Target> = ["checkout", "search"]
+            .iter()
+            .map(|name| Target {
+                rollout: RolloutRef::new("lab", "demo", name),
+                versions: vec![
+                    Version::new(VersionRole::Stable, "old"),
+                    Version::new(VersionRole::Canary, "new"),
+                ],
+            })
+            .collect();
+        let orders = custom(
+            "order_failure_ratio",
+            r#"sum by (destination_workload_namespace, destination_canonical_service, {version_label}) (rate(orders_failed_total{destination_canonical_service=~"{services}"}[{window}]))"#,
+        );
+        let plan = source.custom_plan(&targets, std::slice::from_ref(&orders));
+        assert_eq!(plan.len(), 1, "one query for every rollout shown");
+        assert!(
+            plan[0].1.contains(r#"=~"checkout|search"}[1m]"#)
+                && plan[0].1.contains("rollouts_pod_template_hash) (rate"),
+            "{}",
+            plan[0].1
+        );
+        let mut req = FetchRequest {
+            targets,
+            start_secs: 1000.0,
+            end_secs: 1020.0,
+            step_secs: 10.0,
+            custom: vec![orders],
+        };
+        let fetched = source.fetch_window(&req).await.unwrap();
+        assert_eq!(fetched.queries as usize, Signal::ALL.len() + 2);
+        let values = |service: &str, hash: &str| -> Vec<Option<f64>> {
+            fetched
+                .custom
+                .iter()
+                .filter(|p| p.rollout.name == service && p.version.hash == hash)
+                .map(|p| p.point.value)
+                .collect()
+        };
+        assert_eq!(values("checkout", "new"), vec![None, Some(0.2), Some(0.3)]);
+        assert_eq!(values("checkout", "old"), vec![None, Some(0.01), None]);
+        assert_eq!(values("search", "new"), vec![None, None, None]);
+
+        req.custom = vec![custom("queue_depth", "broken{")];
+        let Err(err) = source.fetch_window(&req).await else {
+            panic!("a refused custom query is an error")
+        };
+        let text = err.to_string();
+        assert!(text.starts_with("custom metric queue_depth:"), "{text}");
+        assert!(
+            text.contains("parse error: unexpected identifier"),
+            "{text}"
+        );
+        assert!(text.contains("metrics.queue_depth.query"), "{text}");
+    }
 }
