@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex};
 
 #[path = "ui_window/analysis.rs"]
 mod analysis;
+#[path = "ui_window/custom.rs"]
+mod custom;
 #[path = "ui_window/versions.rs"]
 mod versions;
 #[path = "ui_window/width.rs"]

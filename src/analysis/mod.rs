@@ -30,7 +30,7 @@ pub use verdict::{
 };
 
 use crate::model::{
-    BucketPoint, BucketSeries, MetricsSnapshot, Point, Signal, Version, VersionRole, VersionSeries,
+    BucketPoint, BucketSeries, MetricsSnapshot, Point, Signal, VersionRole, VersionSeries,
 };
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,6 @@
 use super::evaluate::{Scenario, Settings, generate};
 use super::*;
+use crate::model::Version;
 
 fn flat(count: usize, value: f64) -> Vec<Point> {
     (1..=count)
