@@ -181,6 +181,9 @@ pub fn judge_naive(metrics: &[MetricSeries], policy: &Policy) -> Verdict {
     run(metrics, policy, JudgeKind::Naive)
 }
 
+/// `MetricsSnapshot::source` of a direct `/metrics` scrape, which runs no PromQL.
+pub const SCRAPE_SOURCE: &str = "scrape";
+
 /// Judges what the metrics layer holds for one rollout: the built-in signals and the
 /// policy's custom metrics the snapshot carries (`snapshot.custom`), plus `extra`. While the
 /// source is failing (`stale_since_secs` set) the verdict is NoData: `auto` must not act on
@@ -195,6 +198,18 @@ pub fn judge_snapshot(
     let named: Vec<NamedSeries> = snapshot.custom.iter().chain(extra).cloned().collect();
     let mut metrics = metric_series(&snapshot.series, &named);
     with_latency_buckets(&mut metrics, &snapshot.latency_buckets);
+    // A direct scrape (source kind `scrape`) cannot run the custom metrics' PromQL: they are
+    // left out of its verdict (its note says so) rather than counted as missing data, so the
+    // built-in signals still decide.
+    let verdict_policy;
+    let policy = if snapshot.source == SCRAPE_SOURCE {
+        let mut without = policy.clone();
+        without.metrics.retain(|_, spec| spec.query.is_none());
+        verdict_policy = without;
+        &verdict_policy
+    } else {
+        policy
+    };
     let mut verdict = judge(&metrics, policy);
     if snapshot.stale_since_secs.is_none()
         && let Some(note) = &snapshot.error

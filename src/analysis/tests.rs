@@ -555,12 +555,21 @@ fn a_failing_custom_metric_fails_the_snapshot_verdict_by_name() {
         failing.reasons
     );
 
-    // A source that could not run the query says so first, without making the rest stale.
+    // A direct scrape cannot run the queries: it says so first, and the custom metrics are
+    // left out of its verdict, so the built-in signals still decide.
+    snapshot.source = "scrape".into();
     snapshot.error = Some("the scrape source cannot run PromQL".into());
     snapshot.custom.clear();
     let noted = judge_snapshot(&snapshot, &[], &policy);
     assert_eq!(
         noted.reasons[0],
-        "metrics from prometheus: the scrape source cannot run PromQL"
+        "metrics from scrape: the scrape source cannot run PromQL"
+    );
+    assert_eq!(noted.kind, VerdictKind::Pass, "{:?}", noted.reasons);
+    assert!(
+        noted
+            .metrics
+            .iter()
+            .all(|m| m.name != "order_failure_ratio")
     );
 }
