@@ -161,6 +161,7 @@ async fn bench_refresh_cost() {
                     start_secs: end - span_secs,
                     end_secs: end,
                     step_secs,
+                    custom: Vec::new(),
                 };
                 let (c, t) = (cpu.ms(), Instant::now());
                 let f = source.fetch_window(&req).await.unwrap();

@@ -231,5 +231,6 @@ fn metrics(r: &RolloutRef, now: f64) -> MetricsSnapshot {
         error: None,
         roles: Vec::new(),
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
     }
 }

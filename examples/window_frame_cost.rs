@@ -391,5 +391,6 @@ fn hour_of_metrics(r: &RolloutRef) -> MetricsSnapshot {
         error: None,
         roles: Vec::new(),
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
     }
 }

@@ -6,6 +6,8 @@
 //! Promotions against the lab, the charts keeping every version and the release report:
 //! metrics_prometheus/versions.rs.
 
+#[path = "metrics_prometheus/custom.rs"]
+mod custom;
 mod metrics_support;
 #[path = "metrics_prometheus/versions.rs"]
 mod versions;

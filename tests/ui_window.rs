@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex};
 
 #[path = "ui_window/analysis.rs"]
 mod analysis;
+#[path = "ui_window/custom.rs"]
+mod custom;
 #[path = "ui_window/inbox.rs"]
 mod inbox;
 #[path = "ui_window/versions.rs"]
@@ -492,6 +494,7 @@ fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
         error: None,
         roles: Vec::new(),
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
     }));
     w.settle();
     let MetricsState::Received(snapshot) = &w.harness.state().state.metrics else {

@@ -19,7 +19,8 @@ pub mod words;
 
 pub use judge::classify;
 pub use policy::{
-    Aggregate, Direction, ERROR_RATE, MetricSpec, P95_MS, Policy, PolicyError, SuccessRate, Unit,
+    Aggregate, CustomQuery, Direction, ERROR_RATE, MetricSpec, P95_MS, Policy, PolicyError,
+    SuccessRate, Unit,
 };
 pub use rules::{Rule, RuleHit};
 pub use stats::{MannWhitney, Shift};
@@ -29,7 +30,7 @@ pub use verdict::{
 };
 
 use crate::model::{
-    BucketPoint, BucketSeries, MetricsSnapshot, Point, Signal, Version, VersionRole, VersionSeries,
+    BucketPoint, BucketSeries, MetricsSnapshot, Point, Signal, VersionRole, VersionSeries,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,12 +64,7 @@ impl MetricSeries {
 }
 
 /// An extra metric's series for one version, keyed by the metric's name in the policy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NamedSeries {
-    pub name: String,
-    pub version: Version,
-    pub points: Vec<Point>,
-}
+pub use crate::model::NamedSeries;
 
 /// Whether a role is the version under test (canary, preview) or the reference (stable,
 /// active).
@@ -185,17 +181,43 @@ pub fn judge_naive(metrics: &[MetricSeries], policy: &Policy) -> Verdict {
     run(metrics, policy, JudgeKind::Naive)
 }
 
-/// Judges what the metrics layer holds for one rollout. While the source is failing
-/// (`stale_since_secs` set) the verdict is NoData: `auto` must not act on old samples. The
-/// per-metric results are kept so the window can still show them.
+/// `MetricsSnapshot::source` of a direct `/metrics` scrape, which runs no PromQL.
+pub const SCRAPE_SOURCE: &str = "scrape";
+
+/// Judges what the metrics layer holds for one rollout: the built-in signals and the
+/// policy's custom metrics the snapshot carries (`snapshot.custom`), plus `extra`. While the
+/// source is failing (`stale_since_secs` set) the verdict is NoData: `auto` must not act on
+/// old samples. The per-metric results are kept so the window can still show them. A note
+/// the source left without being stale (a direct scrape cannot run custom queries) is the
+/// first reason.
 pub fn judge_snapshot(
     snapshot: &MetricsSnapshot,
     extra: &[NamedSeries],
     policy: &Policy,
 ) -> Verdict {
-    let mut metrics = metric_series(&snapshot.series, extra);
+    let named: Vec<NamedSeries> = snapshot.custom.iter().chain(extra).cloned().collect();
+    let mut metrics = metric_series(&snapshot.series, &named);
     with_latency_buckets(&mut metrics, &snapshot.latency_buckets);
+    // A direct scrape (source kind `scrape`) cannot run the custom metrics' PromQL: they are
+    // left out of its verdict (its note says so) rather than counted as missing data, so the
+    // built-in signals still decide.
+    let verdict_policy;
+    let policy = if snapshot.source == SCRAPE_SOURCE {
+        let mut without = policy.clone();
+        without.metrics.retain(|_, spec| spec.query.is_none());
+        verdict_policy = without;
+        &verdict_policy
+    } else {
+        policy
+    };
     let mut verdict = judge(&metrics, policy);
+    if snapshot.stale_since_secs.is_none()
+        && let Some(note) = &snapshot.error
+    {
+        verdict
+            .reasons
+            .insert(0, format!("metrics from {}: {note}", snapshot.source));
+    }
     if snapshot.stale_since_secs.is_some() {
         let why = match &snapshot.error {
             Some(error) => format!("metrics from {} are stale: {error}", snapshot.source),

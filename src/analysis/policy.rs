@@ -92,6 +92,12 @@ pub struct MetricSpec {
     /// slower than stable's pooled p95 over the window (5 % of stable's requests).
     #[serde(default, with = "limit")]
     pub slow_above: Option<f64>,
+    /// A custom metric's PromQL, with the templates' placeholders (`{namespaces}`,
+    /// `{services}`, `{version_label}`, `{window}`); it must answer one series per
+    /// (namespace, service, version), labelled like the built-in signals' results. Only for
+    /// metrics other than `error_rate` and `p95_ms` (those come from the mesh template).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
 }
 
 fn default_direction() -> Direction {
@@ -125,6 +131,7 @@ impl MetricSpec {
             limit_for_secs: 0.0,
             min_effect: 0.0,
             slow_above: None,
+            query: None,
         }
     }
 }
@@ -194,6 +201,7 @@ impl Default for Policy {
             // failed 1 % of healthy canaries at 50 req/s (4 errors in 285 requests, once).
             min_effect: 0.005,
             slow_above: None,
+            query: None,
         };
         let p95 = MetricSpec {
             group: "latency".into(),
@@ -209,6 +217,7 @@ impl Default for Policy {
             limit_for_secs: 0.0,
             min_effect: 0.0,
             slow_above: None,
+            query: None,
         };
         Policy {
             window_secs: 300.0,
@@ -416,8 +425,25 @@ impl Policy {
                     key("slow_above")
                 ));
             }
+            if let Some(query) = &spec.query {
+                check_query(name, query)?;
+            }
         }
         Ok(())
+    }
+
+    /// The custom metrics that carry their own PromQL, by name: what a Prometheus source
+    /// queries beside the template's signals.
+    pub fn custom_queries(&self) -> Vec<CustomQuery> {
+        self.metrics
+            .iter()
+            .filter_map(|(name, spec)| {
+                Some(CustomQuery {
+                    name: name.clone(),
+                    query: spec.query.clone()?,
+                })
+            })
+            .collect()
     }
 
     /// The spec for a metric: the policy's, or [`MetricSpec::unlisted`].
@@ -432,6 +458,37 @@ impl Policy {
     pub fn weight(&self, group: &str) -> f64 {
         self.groups.get(group).copied().unwrap_or(1.0)
     }
+}
+
+/// A custom metric's PromQL (`metrics.NAME.query`), placeholders not yet drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomQuery {
+    pub name: String,
+    pub query: String,
+}
+
+/// `metrics.NAME.query`: not for a built-in metric, not empty, only known placeholders.
+fn check_query(name: &str, query: &str) -> Result<(), String> {
+    let key = format!("metrics.{name}.query");
+    if name == ERROR_RATE || name == P95_MS {
+        return Err(format!(
+            "{key}: {name} is a built-in signal, queried by the metrics settings' mesh template; \
+             remove the query, or give the metric another name"
+        ));
+    }
+    if query.trim().is_empty() {
+        return Err(format!(
+            "{key} is empty; write the PromQL that answers one series per namespace, service and \
+             version (see policy.example.toml), or remove the key"
+        ));
+    }
+    if let Some(p) = crate::metrics::templates::unknown_placeholder(query) {
+        return Err(format!(
+            "{key}: unknown placeholder {{{p}}}; the known ones are {{namespaces}}, {{services}}, \
+             {{version_label}}, {{window}}"
+        ));
+    }
+    Ok(())
 }
 
 fn take_table(file: &mut toml::Table, key: &str) -> Result<toml::Table, String> {

@@ -1,5 +1,6 @@
 use super::evaluate::{Scenario, Settings, generate};
 use super::*;
+use crate::model::Version;
 
 fn flat(count: usize, value: f64) -> Vec<Point> {
     (1..=count)
@@ -351,6 +352,7 @@ fn a_stale_snapshot_is_no_data() {
         error: None,
         roles: Vec::new(),
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
     };
     let fresh = judge_snapshot(&snapshot, &[], &Policy::default());
     assert_eq!((fresh.kind, fresh.score), (VerdictKind::Pass, 100.0));
@@ -511,4 +513,90 @@ fn metric_series_carries_request_rates_to_errors_and_p95() {
         assert_eq!(m.canary_requests, flat(3, 10.0), "{}", m.name);
         assert_eq!(m.baseline_requests, flat(3, 40.0), "{}", m.name);
     }
+}
+
+/// A custom metric the snapshot carries (fetched by its policy query) is judged by the same
+/// function every entry point calls: a canary failing far more orders fails the verdict, and
+/// the reason names the metric.
+#[test]
+fn a_failing_custom_metric_fails_the_snapshot_verdict_by_name() {
+    let policy = Policy::from_toml(
+        include_str!("policy.example.toml"),
+        std::path::Path::new("policy.example.toml"),
+        &crate::model::RolloutRef::new("lab-admin", "demo", "checkout"),
+    )
+    .unwrap();
+    let both = |signal: Signal, canary: f64, stable: f64| {
+        [
+            VersionSeries {
+                version: Version::new(VersionRole::Canary, "new"),
+                signal,
+                points: flat(200, canary),
+            },
+            VersionSeries {
+                version: Version::new(VersionRole::Stable, "old"),
+                signal,
+                points: flat(200, stable),
+            },
+        ]
+    };
+    let mut series = Vec::new();
+    series.extend(both(Signal::ErrorRate, 0.0, 0.0));
+    series.extend(both(Signal::P95Ms, 100.0, 100.0));
+    let orders = |hash: &str, role: VersionRole, ratio: f64| NamedSeries {
+        name: "order_failure_ratio".into(),
+        version: Version::new(role, hash),
+        points: flat(200, ratio),
+    };
+    let mut snapshot = crate::model::MetricsSnapshot {
+        rollout: crate::model::RolloutRef::new("lab-admin", "demo", "checkout"),
+        source: "prometheus".into(),
+        series,
+        stale_since_secs: None,
+        error: None,
+        roles: Vec::new(),
+        latency_buckets: Vec::new(),
+        custom: vec![
+            orders("new", VersionRole::Canary, 0.01),
+            orders("old", VersionRole::Stable, 0.01),
+        ],
+    };
+    let healthy = judge_snapshot(&snapshot, &[], &policy);
+    let line = healthy
+        .metrics
+        .iter()
+        .find(|m| m.name == "order_failure_ratio")
+        .expect("the custom metric has its own line");
+    assert_eq!(line.status, MetricStatus::Pass, "{healthy:?}");
+
+    snapshot.custom[0] = orders("new", VersionRole::Canary, 0.25);
+    let failing = judge_snapshot(&snapshot, &[], &policy);
+    assert_eq!(failing.kind, VerdictKind::Fail, "{:?}", failing.reasons);
+    // Reasons write the metric's name in words.
+    assert!(
+        failing
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("order failure ratio 25.0% vs stable 1.0%")),
+        "{:?}",
+        failing.reasons
+    );
+
+    // A direct scrape cannot run the queries: it says so first, and the custom metrics are
+    // left out of its verdict, so the built-in signals still decide.
+    snapshot.source = "scrape".into();
+    snapshot.error = Some("the scrape source cannot run PromQL".into());
+    snapshot.custom.clear();
+    let noted = judge_snapshot(&snapshot, &[], &policy);
+    assert_eq!(
+        noted.reasons[0],
+        "metrics from scrape: the scrape source cannot run PromQL"
+    );
+    assert_eq!(noted.kind, VerdictKind::Pass, "{:?}", noted.reasons);
+    assert!(
+        noted
+            .metrics
+            .iter()
+            .all(|m| m.name != "order_failure_ratio")
+    );
 }

@@ -101,12 +101,14 @@ pub struct Feed {
 
 impl Feed {
     /// Resolves the context's source; `Ok(None)` when none is configured (the error text in
-    /// [`no_source`] says where to set one).
+    /// [`no_source`] says where to set one). The policy's custom metrics are fetched beside
+    /// the built-in signals, so the judge sees them as the window's does.
     pub fn open(
         args: &FeedArgs,
         context: &str,
         kubeconfig_extension: Option<&Value>,
         history: Duration,
+        policy: &Policy,
     ) -> anyhow::Result<Option<Feed>> {
         let (config, _, _) = super::metrics_cmd::resolve_source(
             args.metrics_settings.as_deref(),
@@ -121,7 +123,8 @@ impl Feed {
             return Ok(None);
         };
         Ok(Some(Feed {
-            refresher: Refresher::new(source, history + step * 2, step),
+            refresher: Refresher::new(source, history + step * 2, step)
+                .with_custom(policy.custom_queries()),
             step,
             scraping,
             dropped_said: 0,
@@ -146,6 +149,11 @@ impl Feed {
         }
         self.refresher.snapshot(&target)
     }
+
+    /// Whether the last refresh succeeded (a note about custom metrics is no failure).
+    pub fn healthy(&self) -> bool {
+        self.refresher.health().error.is_none()
+    }
 }
 
 /// The message for a context without a metrics source.
@@ -166,13 +174,19 @@ pub async fn run(
     let (_, view) = cluster::get_rollout(client, target).await?;
     let policy = load_policy(args.feed.policy.as_deref(), target, args.window)?;
     let window = Duration::from_secs_f64(policy.window_secs.max(1.0));
-    let Some(mut feed) = Feed::open(&args.feed, &target.context, kubeconfig_extension, window)?
+    let Some(mut feed) = Feed::open(
+        &args.feed,
+        &target.context,
+        kubeconfig_extension,
+        window,
+        &policy,
+    )?
     else {
         eprintln!("error: {}", no_source(&target.context));
         return Ok(ExitCode::from(2));
     };
     let mut snapshot = feed.sample(&view).await;
-    if feed.scraping && snapshot.error.is_none() {
+    if feed.scraping && feed.healthy() {
         eprintln!(
             "sampling the direct scrape every {} for {} (a scrape has no history; configure Prometheus to judge at once)",
             analysis::words::duration(feed.step.as_secs_f64()),

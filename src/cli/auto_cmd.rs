@@ -72,7 +72,13 @@ pub async fn run(
     let mut hook = HookNotifier::from_flag(args.notify_webhook_env.as_deref())?;
     let policy = load_policy(args.feed.policy.as_deref(), target, None)?;
     let window = Duration::from_secs_f64(policy.window_secs.max(1.0));
-    let Some(mut feed) = Feed::open(&args.feed, &target.context, kubeconfig_extension, window)?
+    let Some(mut feed) = Feed::open(
+        &args.feed,
+        &target.context,
+        kubeconfig_extension,
+        window,
+        &policy,
+    )?
     else {
         eprintln!("error: {}", no_source(&target.context));
         return Ok(ExitCode::from(2));

@@ -439,6 +439,7 @@ mod tests {
             error: None,
             roles: Vec::new(),
             latency_buckets: Vec::new(),
+            custom: Vec::new(),
         }
     }
 

@@ -16,6 +16,11 @@
 //!   time × speed, counted from the first tick it got a non-zero share), its error rate
 //!   becomes `spike.errorRate` and its latencies are multiplied by `spike.latencyFactor`.
 //!
+//! A business metric beside them: one request in [`ORDER_SHARE`] places an order, which fails
+//! when its request does (so a version's error profile fails its orders too), counted per
+//! version as `orders_completed_total` and `orders_failed_total` with the request metrics'
+//! workload labels (both always exported, from 0). The README's policy judges their ratio.
+//!
 //! HTTPRoutes take traffic too: each route (keyed by its `release-cockpit.io/release`
 //! annotation, else its name) is split by its backendRefs' weights (`routes.rs`).
 //!
@@ -49,6 +54,9 @@ pub const RATE_ANNOTATION: &str = "lab.release-cockpit.io/requests-per-second";
 pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 50.0;
 /// HTTPRoute annotation naming the release it carries (the cockpit's Gateway API provider).
 pub const RELEASE_ANNOTATION: &str = "release-cockpit.io/release";
+
+/// The share of requests that place an order (the lab's business metric).
+pub const ORDER_SHARE: f64 = 0.2;
 
 /// Upper bounds of the latency histogram, in ms: Istio's default buckets up to 60 s, plus
 /// 75, 150, 200, 300, 400 and 750 so that `histogram_quantile` resolves p95s in the range the
@@ -157,6 +165,8 @@ struct Version {
     revision_label: String,
     /// Keyed by (destination_service_name, response_code).
     series: BTreeMap<(String, u16), Series>,
+    orders_completed: u64,
+    orders_failed: u64,
 }
 
 #[derive(Default)]
@@ -352,6 +362,11 @@ impl Traffic {
                 let (error_rate, latency) = profile.at(lab_secs);
                 let errors = sample::binomial(&mut self.rng, n, error_rate);
                 let unavailable = sample::binomial(&mut self.rng, errors, 0.3);
+                // Orders ride on requests: a failed request fails its order.
+                let failed_orders = sample::binomial(&mut self.rng, errors, ORDER_SHARE);
+                version.orders_failed += failed_orders;
+                version.orders_completed +=
+                    sample::binomial(&mut self.rng, n - errors, ORDER_SHARE);
                 for (code, count) in [
                     (200, n - errors),
                     (500, errors - unavailable),
@@ -402,8 +417,28 @@ impl Traffic {
     pub fn render(&self) -> String {
         let mut requests = String::new();
         let mut durations = String::new();
+        let mut completed = String::new();
+        let mut failed = String::new();
         for ((namespace, name), service) in &self.services {
             for (hash, version) in &service.versions {
+                let workload = format!(
+                    "destination_workload_namespace=\"{}\",destination_workload=\"{}\",\
+                     destination_canonical_service=\"{}\",rollouts_pod_template_hash=\"{}\"",
+                    label_value(namespace),
+                    label_value(&format!("{name}-{hash}")),
+                    label_value(name),
+                    label_value(hash),
+                );
+                let _ = writeln!(
+                    completed,
+                    "orders_completed_total{{{workload}}} {}",
+                    version.orders_completed
+                );
+                let _ = writeln!(
+                    failed,
+                    "orders_failed_total{{{workload}}} {}",
+                    version.orders_failed
+                );
                 for ((service_name, code), series) in &version.series {
                     let labels = format!(
                         "reporter=\"destination\",destination_workload_namespace=\"{}\",\
@@ -451,7 +486,11 @@ impl Traffic {
             "# HELP istio_requests_total Requests served (simulated by the Release Cockpit lab).\n\
              # TYPE istio_requests_total counter\n{requests}\
              # HELP istio_request_duration_milliseconds Request duration in milliseconds (simulated by the Release Cockpit lab).\n\
-             # TYPE istio_request_duration_milliseconds histogram\n{durations}"
+             # TYPE istio_request_duration_milliseconds histogram\n{durations}\
+             # HELP orders_completed_total Orders placed and completed (simulated by the Release Cockpit lab).\n\
+             # TYPE orders_completed_total counter\n{completed}\
+             # HELP orders_failed_total Orders that failed (simulated by the Release Cockpit lab).\n\
+             # TYPE orders_failed_total counter\n{failed}"
         )
     }
 }

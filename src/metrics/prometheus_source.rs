@@ -8,9 +8,11 @@ use super::prometheus::PrometheusClient;
 use super::response::QueryData;
 use super::response::RangeSeries;
 use super::source::{
-    BucketSignal, FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target,
+    BucketSignal, FetchRequest, Fetched, MetricsSource, NamedPoint, SignalPoint, SourceError,
+    Target,
 };
 use super::templates::{RenderContext, Template};
+use crate::analysis::CustomQuery;
 use crate::model::{BucketPoint, Point, Signal, Version};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -60,6 +62,22 @@ impl PrometheusSource {
             .collect()
     }
 
+    /// The custom metrics' queries of a refresh for `targets`, drawn like the template's: one
+    /// per metric, whatever the number of rollouts shown.
+    pub fn custom_plan(&self, targets: &[Target], custom: &[CustomQuery]) -> Vec<(String, String)> {
+        let (namespaces, services) = names(targets);
+        let ctx = RenderContext {
+            namespaces: &namespaces,
+            services: &services,
+            version_label: &self.version_label,
+            window: &self.window,
+        };
+        custom
+            .iter()
+            .map(|c| (c.name.clone(), self.template.render_text(&c.query, &ctx)))
+            .collect()
+    }
+
     /// The one latency bucket query of a refresh for `targets`, when the template has one.
     pub fn bucket_query(&self, targets: &[Target]) -> Option<String> {
         let (namespaces, services) = names(targets);
@@ -94,8 +112,9 @@ impl PrometheusSource {
         let (q0, b0) = self.client.traffic();
         let plan = self.plan(&req.targets);
         let bucket_query = self.bucket_query(&req.targets);
+        let custom_plan = self.custom_plan(&req.targets, &req.custom);
         let (start, end, step) = (req.start_secs, req.end_secs, req.step_secs);
-        let (answers, buckets) = futures::future::join(
+        let (answers, buckets, custom_answers) = futures::future::join3(
             futures::future::join_all(
                 plan.iter()
                     .map(|(_, promql)| self.client.query_range(promql, start, end, step)),
@@ -106,6 +125,11 @@ impl PrometheusSource {
                     None => None,
                 }
             },
+            futures::future::join_all(
+                custom_plan
+                    .iter()
+                    .map(|(_, promql)| self.client.query_range(promql, start, end, step)),
+            ),
         )
         .await;
         let mut fetched = Fetched::default();
@@ -131,42 +155,7 @@ impl PrometheusSource {
                     )));
                 }
             };
-            // (namespace, rollout name, version hash) → time in ms → value; NaN (0/0 when a
-            // version had no requests) and ±Inf are left out and become gaps.
-            let mut values: HashMap<(&str, &str, &str), HashMap<i64, f64>> = HashMap::new();
-            for s in &series {
-                let service = s
-                    .labels
-                    .get(&self.template.service_label)
-                    .map(String::as_str);
-                let version = s
-                    .labels
-                    .get(&self.version_label)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                let namespace = s
-                    .labels
-                    .get(&self.template.namespace_label)
-                    .map(String::as_str);
-                let (Some(namespace), Some(service)) = (namespace, service) else {
-                    continue;
-                };
-                // Services matched by the `=~` but not shown (same name, other namespace).
-                let Some(target) = by_name.get(&(namespace, service)) else {
-                    continue;
-                };
-                let Some(v) = self.template.version_for(version, &target.versions) else {
-                    continue;
-                };
-                let slot = values
-                    .entry((namespace, service, v.hash.as_str()))
-                    .or_default();
-                for (t, value) in &s.points {
-                    if value.is_finite() {
-                        slot.insert((t * 1000.0).round() as i64, *value);
-                    }
-                }
-            }
+            let values = self.by_version(&series, &by_name);
             for target in &req.targets {
                 for v in &target.versions {
                     let slot = points_of(&values, target, v);
@@ -190,6 +179,36 @@ impl PrometheusSource {
                             version: v.clone(),
                             signal: *signal,
                             point: Point { t_secs: t, value },
+                        });
+                    }
+                }
+            }
+        }
+        for ((name, _), answer) in custom_plan.iter().zip(custom_answers) {
+            let answer = answer.map_err(|e| custom_error(name, e))?;
+            fetched.warnings.extend(answer.warnings);
+            let QueryData::Matrix(series) = answer.data else {
+                return Err(SourceError(format!(
+                    "custom metric {name}: Prometheus at {} answered its range query with \
+                     something other than a matrix; check metrics.{name}.query in the judge policy",
+                    self.client.url()
+                )));
+            };
+            let values = self.by_version(&series, &by_name);
+            for target in &req.targets {
+                for v in &target.versions {
+                    let slot = points_of(&values, target, v);
+                    for i in 0..steps {
+                        let t = req.start_secs + i as f64 * req.step_secs;
+                        let key = (t * 1000.0).round() as i64;
+                        fetched.custom.push(NamedPoint {
+                            rollout: target.rollout.clone(),
+                            version: v.clone(),
+                            name: name.clone(),
+                            point: Point {
+                                t_secs: t,
+                                value: slot.and_then(|m| m.get(&key).copied()),
+                            },
                         });
                     }
                 }
@@ -221,7 +240,70 @@ impl PrometheusSource {
     }
 }
 
+/// A custom metric's query failed: the metric, the policy key and Prometheus's own message.
+fn custom_error(name: &str, error: super::PrometheusError) -> SourceError {
+    let key = format!("metrics.{name}.query");
+    match error {
+        super::PrometheusError::Rejected {
+            url,
+            status,
+            error_type,
+            error,
+            ..
+        } => SourceError(format!(
+            "custom metric {name}: Prometheus at {url} refused its query (HTTP {status}, \
+             {error_type}): {error}; fix {key} in the judge policy"
+        )),
+        other => SourceError(format!("custom metric {name} ({key}): {other}")),
+    }
+}
+
 impl PrometheusSource {
+    /// A query's answer split by (namespace, rollout name, version hash) → time in ms →
+    /// value, for the shown targets only (`by_name`), versions matched as the template says.
+    /// NaN (0/0 when a version had no requests) and ±Inf are left out and become gaps.
+    fn by_version<'a>(
+        &self,
+        series: &'a [RangeSeries],
+        by_name: &HashMap<(&'a str, &'a str), &'a Target>,
+    ) -> HashMap<(&'a str, &'a str, &'a str), HashMap<i64, f64>> {
+        let mut values: HashMap<(&str, &str, &str), HashMap<i64, f64>> = HashMap::new();
+        for s in series {
+            let service = s
+                .labels
+                .get(&self.template.service_label)
+                .map(String::as_str);
+            let version = s
+                .labels
+                .get(&self.version_label)
+                .map(String::as_str)
+                .unwrap_or("");
+            let namespace = s
+                .labels
+                .get(&self.template.namespace_label)
+                .map(String::as_str);
+            let (Some(namespace), Some(service)) = (namespace, service) else {
+                continue;
+            };
+            // Services matched by the `=~` but not shown (same name, other namespace).
+            let Some(target) = by_name.get(&(namespace, service)) else {
+                continue;
+            };
+            let Some(v) = self.template.version_for(version, &target.versions) else {
+                continue;
+            };
+            let slot = values
+                .entry((namespace, service, v.hash.as_str()))
+                .or_default();
+            for (t, value) in &s.points {
+                if value.is_finite() {
+                    slot.insert((t * 1000.0).round() as i64, *value);
+                }
+            }
+        }
+        values
+    }
+
     /// The bucket query's answer as one histogram interval per target version per step:
     /// series split by namespace, service and version, gathered by `le` at each timestamp
     /// (bounds scaled to ms, counts by `scale`); a step is kept only with its `+Inf` bucket
@@ -359,6 +441,7 @@ mod tests {
             start_secs: 1000.0,
             end_secs: 1020.0,
             step_secs: 10.0,
+            custom: Vec::new(),
         };
         let fetched = source.fetch_window(&req).await.unwrap();
         let values = |hash: &str, signal: Signal| -> Vec<Option<f64>> {
@@ -452,5 +535,104 @@ mod tests {
         );
         assert!(plan[0].1.contains("svc0|svc1|svc2|"));
         assert!(plan[0].1.contains("|svc99\""));
+    }
+
+    fn custom(name: &str, query: &str) -> CustomQuery {
+        CustomQuery {
+            name: name.into(),
+            query: query.into(),
+        }
+    }
+
+    /// A custom metric is one query for every shown rollout, drawn like the template's, and
+    /// its answer is split per version like a signal's; a query Prometheus refuses is an
+    /// error naming the metric with Prometheus's own message.
+    #[tokio::test]
+    async fn custom_metrics_are_one_query_each_split_per_version_and_refusals_name_them() {
+        let ok = serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {"destination_workload_namespace": "demo", "destination_canonical_service": "checkout",
+                        "rollouts_pod_template_hash": "new"},
+             "values": [[1010, "0.2"], [1020, "0.3"]]},
+            {"metric": {"destination_workload_namespace": "demo", "destination_canonical_service": "checkout",
+                        "rollouts_pod_template_hash": "old"},
+             "values": [[1010, "0.01"]]}]}});
+        let app = axum::Router::new().route(
+            "/api/v1/query_range",
+            axum::routing::any(
+                move |axum::extract::Query(q): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| {
+                    let ok = ok.clone();
+                    async move {
+                        if q.get("query").is_some_and(|q| q.contains("broken")) {
+                            let refused = serde_json::json!({"status": "error", "errorType": "bad_data",
+                                "error": "1:7: parse error: unexpected identifier \"broken\""});
+                            (axum::http::StatusCode::BAD_REQUEST, axum::Json(refused))
+                        } else {
+                            (axum::http::StatusCode::OK, axum::Json(ok))
+                        }
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let client = PrometheusClient::new(PrometheusConfig::new(&url)).unwrap();
+        let source = PrometheusSource::new(client, Template::builtin("istio").unwrap(), None, "1m");
+        let targets: Vec<Target> = ["checkout", "search"]
+            .iter()
+            .map(|name| Target {
+                rollout: RolloutRef::new("lab", "demo", name),
+                versions: vec![
+                    Version::new(VersionRole::Stable, "old"),
+                    Version::new(VersionRole::Canary, "new"),
+                ],
+            })
+            .collect();
+        let orders = custom(
+            "order_failure_ratio",
+            r#"sum by (destination_workload_namespace, destination_canonical_service, {version_label}) (rate(orders_failed_total{destination_canonical_service=~"{services}"}[{window}]))"#,
+        );
+        let plan = source.custom_plan(&targets, std::slice::from_ref(&orders));
+        assert_eq!(plan.len(), 1, "one query for every rollout shown");
+        assert!(
+            plan[0].1.contains(r#"=~"checkout|search"}[1m]"#)
+                && plan[0].1.contains("rollouts_pod_template_hash) (rate"),
+            "{}",
+            plan[0].1
+        );
+        let mut req = FetchRequest {
+            targets,
+            start_secs: 1000.0,
+            end_secs: 1020.0,
+            step_secs: 10.0,
+            custom: vec![orders],
+        };
+        let fetched = source.fetch_window(&req).await.unwrap();
+        assert_eq!(fetched.queries as usize, Signal::ALL.len() + 2);
+        let values = |service: &str, hash: &str| -> Vec<Option<f64>> {
+            fetched
+                .custom
+                .iter()
+                .filter(|p| p.rollout.name == service && p.version.hash == hash)
+                .map(|p| p.point.value)
+                .collect()
+        };
+        assert_eq!(values("checkout", "new"), vec![None, Some(0.2), Some(0.3)]);
+        assert_eq!(values("checkout", "old"), vec![None, Some(0.01), None]);
+        assert_eq!(values("search", "new"), vec![None, None, None]);
+
+        req.custom = vec![custom("queue_depth", "broken{")];
+        let Err(err) = source.fetch_window(&req).await else {
+            panic!("a refused custom query is an error")
+        };
+        let text = err.to_string();
+        assert!(text.starts_with("custom metric queue_depth:"), "{text}");
+        assert!(
+            text.contains("parse error: unexpected identifier"),
+            "{text}"
+        );
+        assert!(text.contains("metrics.queue_depth.query"), "{text}");
     }
 }

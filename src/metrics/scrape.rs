@@ -406,7 +406,11 @@ pub fn bucket_points(
 
 impl MetricsSource for ScrapeSource {
     fn kind(&self) -> &'static str {
-        "scrape"
+        crate::analysis::SCRAPE_SOURCE
+    }
+
+    fn runs_queries(&self) -> bool {
+        false
     }
 
     fn endpoint(&self) -> &str {

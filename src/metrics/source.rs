@@ -3,6 +3,7 @@
 //! source fails, mark it stale, back off exponentially and recover by itself.
 
 use super::store::{SeriesStore, SourceHealth};
+use crate::analysis::CustomQuery;
 use crate::model::{BucketPoint, MetricsSnapshot, Point, RolloutRef, RolloutView, Signal, Version};
 use futures::future::BoxFuture;
 use std::time::Duration;
@@ -31,6 +32,8 @@ pub struct FetchRequest {
     pub start_secs: f64,
     pub end_secs: f64,
     pub step_secs: f64,
+    /// The policy's custom metrics (`metrics.NAME.query`), one query each for every target.
+    pub custom: Vec<CustomQuery>,
 }
 
 /// One value of one signal of one version.
@@ -50,6 +53,15 @@ pub struct BucketSignal {
     pub point: BucketPoint,
 }
 
+/// One value of one custom metric of one version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedPoint {
+    pub rollout: RolloutRef,
+    pub version: Version,
+    pub name: String,
+    pub point: Point,
+}
+
 /// A source's answer to one refresh, with its cost.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fetched {
@@ -61,6 +73,8 @@ pub struct Fetched {
     pub dropped_non_finite: u64,
     /// Latency histogram bucket increases per version per interval, when the source has them.
     pub buckets: Vec<BucketSignal>,
+    /// The custom metrics' values per version and step.
+    pub custom: Vec<NamedPoint>,
 }
 
 /// A source failed; the message names the server, the query and what to do.
@@ -75,6 +89,11 @@ pub trait MetricsSource: Send + Sync {
     fn kind(&self) -> &'static str;
     /// The server or endpoint, for messages.
     fn endpoint(&self) -> &str;
+    /// Whether the source runs PromQL, and so the policy's custom metrics' queries (a direct
+    /// scrape does not).
+    fn runs_queries(&self) -> bool {
+        true
+    }
     fn fetch<'a>(
         &'a mut self,
         request: &'a FetchRequest,
@@ -138,6 +157,7 @@ pub struct Refresher {
     backoff: Backoff,
     history: Duration,
     dropped_non_finite: u64,
+    custom: Vec<CustomQuery>,
 }
 
 impl Refresher {
@@ -150,7 +170,31 @@ impl Refresher {
             backoff: Backoff::new(step, (step * 8).max(Duration::from_secs(60))),
             history,
             dropped_non_finite: 0,
+            custom: Vec::new(),
         }
+    }
+
+    /// Also fetches the policy's custom metrics ([`crate::analysis::Policy::custom_queries`]),
+    /// one query each per refresh for every target; a source that cannot run them says so in
+    /// every snapshot's note, naming them.
+    pub fn with_custom(mut self, custom: Vec<CustomQuery>) -> Refresher {
+        self.custom = custom;
+        self
+    }
+
+    /// Why the custom metrics are not fetched, when they are not.
+    fn custom_note(&self) -> Option<String> {
+        if self.custom.is_empty() || self.source.runs_queries() {
+            return None;
+        }
+        let names: Vec<&str> = self.custom.iter().map(|c| c.name.as_str()).collect();
+        Some(format!(
+            "the {} source at {} cannot run PromQL, so the policy's custom metrics ({}) are not \
+             fetched; configure a Prometheus URL for this context to judge them",
+            self.source.kind(),
+            self.source.endpoint(),
+            names.join(", ")
+        ))
     }
 
     pub fn kind(&self) -> &'static str {
@@ -214,6 +258,11 @@ impl Refresher {
             start_secs: start.min(end),
             end_secs: end,
             step_secs: step,
+            custom: if self.source.runs_queries() {
+                self.custom.clone()
+            } else {
+                Vec::new()
+            },
         };
         match self.source.fetch(&request).await {
             Ok(fetched) => {
@@ -228,6 +277,10 @@ impl Refresher {
                 for b in &fetched.buckets {
                     self.store
                         .push_buckets(&b.rollout, &b.version, b.point.clone());
+                }
+                for n in &fetched.custom {
+                    self.store
+                        .push_named(&n.rollout, &n.version, &n.name, n.point);
                 }
                 self.health = SourceHealth {
                     last_good_secs: Some(now_secs),
@@ -257,12 +310,19 @@ impl Refresher {
 
     /// The snapshot of one target from what the store holds now.
     pub fn snapshot(&self, target: &Target) -> MetricsSnapshot {
-        self.store.snapshot(
+        let mut snapshot = self.store.snapshot(
             &target.rollout,
             &target.versions,
             self.source.kind(),
             &self.health,
-        )
+        );
+        if let Some(note) = self.custom_note() {
+            snapshot.error = Some(match snapshot.error.take() {
+                Some(error) => format!("{error}; {note}"),
+                None => note,
+            });
+        }
+        snapshot
     }
 
     pub fn snapshots(&self, targets: &[Target]) -> Vec<MetricsSnapshot> {

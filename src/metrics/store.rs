@@ -5,8 +5,8 @@
 //! Gaps stay gaps: a missing step is stored as a `None` point, never bridged.
 
 use crate::model::{
-    BucketPoint, BucketSeries, MetricsSnapshot, Point, RoleChange, RolloutRef, Signal, Version,
-    VersionRoles, VersionSeries,
+    BucketPoint, BucketSeries, MetricsSnapshot, NamedSeries, Point, RoleChange, RolloutRef, Signal,
+    Version, VersionRoles, VersionSeries,
 };
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -38,6 +38,9 @@ pub struct SeriesStore {
     /// Latency histogram intervals per (rollout, version hash), bounded like the rings; only
     /// the judge reads them.
     buckets: HashMap<(RolloutRef, String), VecDeque<BucketPoint>>,
+    /// Custom metrics' rings per (rollout, version hash, metric name), bounded and gapped
+    /// like the signals'.
+    named: HashMap<(RolloutRef, String, String), VecDeque<Point>>,
 }
 
 impl SeriesStore {
@@ -57,6 +60,7 @@ impl SeriesStore {
             rings: HashMap::new(),
             roles: HashMap::new(),
             buckets: HashMap::new(),
+            named: HashMap::new(),
         }
     }
 
@@ -70,7 +74,8 @@ impl SeriesStore {
 
     /// Total points held, for checking the bound.
     pub fn len_points(&self) -> usize {
-        self.rings.values().map(VecDeque::len).sum()
+        self.rings.values().map(VecDeque::len).sum::<usize>()
+            + self.named.values().map(VecDeque::len).sum::<usize>()
     }
 
     /// Appends a point. Points at or before the series' last time are ignored (a refresh
@@ -83,16 +88,37 @@ impl SeriesStore {
             .rings
             .entry(key)
             .or_insert_with(|| VecDeque::with_capacity(capacity.min(PREALLOCATED_POINTS)));
+        Self::push_point(ring, capacity, self.step_secs, point);
+    }
+
+    /// Appends a point of a custom metric, as [`SeriesStore::push`] does a signal's.
+    pub fn push_named(
+        &mut self,
+        rollout: &RolloutRef,
+        version: &Version,
+        name: &str,
+        point: Point,
+    ) {
+        let key = (rollout.clone(), version.hash.clone(), name.to_string());
+        let capacity = self.capacity;
+        let ring = self
+            .named
+            .entry(key)
+            .or_insert_with(|| VecDeque::with_capacity(capacity.min(PREALLOCATED_POINTS)));
+        Self::push_point(ring, capacity, self.step_secs, point);
+    }
+
+    fn push_point(ring: &mut VecDeque<Point>, capacity: usize, step_secs: f64, point: Point) {
         if let Some(last) = ring.back() {
             if point.t_secs <= last.t_secs {
                 return;
             }
             if last.value.is_some()
                 && point.value.is_some()
-                && point.t_secs - last.t_secs > 1.5 * self.step_secs
+                && point.t_secs - last.t_secs > 1.5 * step_secs
             {
                 let gap = Point {
-                    t_secs: last.t_secs + self.step_secs,
+                    t_secs: last.t_secs + step_secs,
                     value: None,
                 };
                 Self::push_bounded(ring, capacity, gap);
@@ -220,6 +246,32 @@ impl SeriesStore {
                 .get(r)
                 .is_some_and(|versions| versions.iter().any(|k| &k.hash == hash))
         });
+        self.named.retain(|(r, hash, _), _| {
+            roles
+                .get(r)
+                .is_some_and(|versions| versions.iter().any(|k| &k.hash == hash))
+        });
+    }
+
+    /// The custom metrics' series of one rollout: per version in the given order, metrics by
+    /// name.
+    pub fn named_series(&self, rollout: &RolloutRef, versions: &[Version]) -> Vec<NamedSeries> {
+        let mut out = Vec::new();
+        for v in versions {
+            let mut held: Vec<(&String, &VecDeque<Point>)> = self
+                .named
+                .iter()
+                .filter(|((r, hash, _), _)| r == rollout && hash == &v.hash)
+                .map(|((_, _, name), ring)| (name, ring))
+                .collect();
+            held.sort_by(|a, b| a.0.cmp(b.0));
+            out.extend(held.into_iter().map(|(name, ring)| NamedSeries {
+                name: name.clone(),
+                version: v.clone(),
+                points: ring.iter().copied().collect(),
+            }));
+        }
+        out
     }
 
     /// The series of one rollout, per version and signal (versions in the given order; each
@@ -265,6 +317,7 @@ impl SeriesStore {
         MetricsSnapshot {
             rollout: rollout.clone(),
             source: source.to_string(),
+            custom: self.named_series(rollout, &shown),
             series: self.series(rollout, &shown),
             stale_since_secs: if failing { health.last_good_secs } else { None },
             error: health.error.clone(),

@@ -86,6 +86,11 @@ fn placeholders_in(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The first `{placeholder}` in `text` the cockpit does not know, if any.
+pub fn unknown_placeholder(text: &str) -> Option<&str> {
+    placeholders_in(text).find(|p| !PLACEHOLDERS.contains(p))
+}
+
 /// Escapes a literal for use inside a PromQL double-quoted regex string.
 fn regex_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -140,7 +145,8 @@ impl Template {
             .then(|| self.render_text(&self.latency_buckets, ctx))
     }
 
-    fn render_text(&self, query: &str, ctx: &RenderContext<'_>) -> String {
+    /// Any query text (a custom metric's) drawn with the same values as the template's own.
+    pub fn render_text(&self, query: &str, ctx: &RenderContext<'_>) -> String {
         let alternation = |names: &[String]| {
             names
                 .iter()

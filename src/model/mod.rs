@@ -19,8 +19,8 @@ pub use analysis_run::{AnalysisRunSummary, Measurement, MetricSummary};
 pub use argo::{Rollout, RolloutSpec, RolloutStatus};
 pub use command::{Action, Command, Pin, Tool};
 pub use series::{
-    BucketPoint, BucketSeries, MetricsSnapshot, Point, RoleChange, Signal, VersionRoles,
-    VersionSeries,
+    BucketPoint, BucketSeries, MetricsSnapshot, NamedSeries, Point, RoleChange, Signal,
+    VersionRoles, VersionSeries,
 };
 pub use view::{Phase, RolloutView, StepKind, StrategyKind};
 

@@ -132,6 +132,15 @@ pub struct BucketSeries {
     pub points: Vec<BucketPoint>,
 }
 
+/// A custom metric's series for one version (the policy's `metrics.NAME.query`), keyed by
+/// the metric's name in the policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedSeries {
+    pub name: String,
+    pub version: Version,
+    pub points: Vec<Point>,
+}
+
 /// Everything the window plots for one rollout at one moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricsSnapshot {
@@ -150,4 +159,7 @@ pub struct MetricsSnapshot {
     /// source gives none (then p95 is judged on its samples).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub latency_buckets: Vec<BucketSeries>,
+    /// The policy's custom metrics per version, every version in `series`, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<NamedSeries>,
 }

@@ -133,6 +133,7 @@ fn the_report_keeps_both_versions_in_every_format() {
         error: None,
         roles,
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
     };
     let report = Report::new(&view, 1050.0).with_metrics(&snapshot);
     assert_eq!(

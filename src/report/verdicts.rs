@@ -76,6 +76,7 @@ pub fn over_time(
                 // The report reads series, not histogram buckets: latency is judged on its
                 // p95 samples here (the verdict's reason says so).
                 latency_buckets: Vec::new(),
+                custom: Vec::new(),
             };
             let v = analysis::judge_snapshot(&snapshot, &[], policy);
             ReportVerdict {

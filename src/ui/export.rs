@@ -177,6 +177,7 @@ mod tests {
             error: None,
             roles: Vec::new(),
             latency_buckets: Vec::new(),
+            custom: Vec::new(),
         };
         assert_eq!(
             series_csv(&snapshot),
@@ -288,6 +289,7 @@ mod tests {
             error: None,
             roles: Vec::new(),
             latency_buckets: Vec::new(),
+            custom: Vec::new(),
         };
         let (md, charts) = markdown_review(&Review {
             view: &view,

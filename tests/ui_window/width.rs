@@ -48,6 +48,7 @@ fn long_snapshot(r: &RolloutRef) -> MetricsSnapshot {
             "Prometheus at http://127.0.0.1:9090 answered 503 to {LONG_QUERY}: try again later"
         )),
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
         roles: vec![VersionRoles {
             hash: "5c3a8e6d1".into(),
             changes: vec![

@@ -118,6 +118,12 @@ fn the_documented_example_loads() {
     assert_eq!(policy.spec(ERROR_RATE).limit, Some(0.02));
     assert_eq!(policy.spec(P95_MS).limit, Some(800.0));
     assert_eq!(policy.spec("queue_depth").group, "saturation");
+    let custom = policy.custom_queries();
+    assert_eq!(
+        custom.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["order_failure_ratio", "queue_depth"]
+    );
+    assert!(custom[0].query.contains("orders_failed_total"));
     let plain = RolloutRef::new("lab-admin", "demo", "inventory");
     let policy = Policy::from_toml(text, Path::new("policy.example.toml"), &plain).unwrap();
     assert_eq!(policy.min_samples, 10);
@@ -200,4 +206,50 @@ fn senseless_numbers_are_refused_naming_the_key() {
         &checkout(),
     )
     .expect("a day is allowed");
+}
+
+/// `metrics.NAME.query`: empty, an unknown placeholder or a query on a built-in signal are
+/// refused naming the key; a good one is kept as written.
+#[test]
+fn custom_queries_are_checked_naming_the_metric() {
+    let policy = |query: &str| {
+        Policy::from_toml(
+            &format!(
+                "[groups]\nbusiness = 10\n[metrics.orders]\ngroup = \"business\"\nquery = '{query}'"
+            ),
+            Path::new("p.toml"),
+            &checkout(),
+        )
+    };
+    let ok = policy(
+        "sum by (ns, svc, {version_label}) (rate(orders_total{ns=~\"{namespaces}\"}[{window}]))",
+    )
+    .unwrap();
+    assert_eq!(ok.custom_queries().len(), 1);
+    assert_eq!(ok.custom_queries()[0].name, "orders");
+    assert!(Policy::default().custom_queries().is_empty());
+
+    let empty = policy("  ").unwrap_err();
+    assert!(matches!(empty, PolicyError::Invalid { .. }));
+    assert!(
+        empty.to_string().contains("metrics.orders.query is empty"),
+        "{empty}"
+    );
+
+    let typo = policy("rate(orders_total{ns=~\"{namespace}\"}[{window}])").unwrap_err();
+    let text = typo.to_string();
+    assert!(text.contains("metrics.orders.query"), "{text}");
+    assert!(text.contains("unknown placeholder {namespace}"), "{text}");
+    assert!(text.contains("{namespaces}"), "{text}");
+
+    let built_in = Policy::from_toml(
+        "[metrics.error_rate]\nquery = 'x'",
+        Path::new("p.toml"),
+        &checkout(),
+    )
+    .unwrap_err();
+    assert!(
+        built_in.to_string().contains("metrics.error_rate.query"),
+        "{built_in}"
+    );
 }

@@ -167,6 +167,24 @@ fn shares_follow_the_weights_and_each_version_its_profile() {
             "{hash}: error rate {measured}"
         );
     }
+    // The business metric follows the error profile: a canary failing 10% of requests fails
+    // about 10% of its orders; every version exports both counters.
+    for (hash, rate) in [("old", 0.01), ("new", 0.10)] {
+        let h = format!("hash=\"{hash}\"");
+        let done = sum_where(&values, "orders_completed_total", &[&h]);
+        let failed = sum_where(&values, "orders_failed_total", &[&h]);
+        let total = sum_where(&values, "istio_requests_total", &[&h]);
+        assert!(
+            ((done + failed) / total - ORDER_SHARE).abs() < 0.02,
+            "{hash}: orders per request {}",
+            (done + failed) / total
+        );
+        let ratio = failed / (done + failed);
+        assert!(
+            (ratio - rate).abs() < rate * 0.3 + 0.005,
+            "{hash}: failed orders {ratio}"
+        );
+    }
     let p95_old = quantile(&values, "old", 0.95);
     let p95_new = quantile(&values, "new", 0.95);
     assert!((p95_old - 120.0).abs() < 15.0, "stable p95 {p95_old}");

@@ -66,10 +66,12 @@ pub async fn stream_metrics(job: MetricsJob) {
         }
         Err(error) => Err(error),
     };
+    // The policy's custom metrics are plotted and judged like the built-in signals.
     let (mut refresher, mut judge_feed) = match feeds {
         Ok((Some(plots), Some(judged))) => (
-            Refresher::new(plots, Duration::from_secs(window_secs), step),
-            Refresher::new(judged, judge_history, step),
+            Refresher::new(plots, Duration::from_secs(window_secs), step)
+                .with_custom(policy.custom_queries()),
+            Refresher::new(judged, judge_history, step).with_custom(policy.custom_queries()),
         ),
         Ok(_) => {
             let error = no_source(&rollout.context);
@@ -116,6 +118,7 @@ fn emit_error(sink: &EventSink, rollout: RolloutRef, error: String) {
         error: Some(error),
         roles: Vec::new(),
         latency_buckets: Vec::new(),
+        custom: Vec::new(),
     }));
 }
 

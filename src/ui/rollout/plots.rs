@@ -3,11 +3,13 @@
 //! any more (the previous stable) stays, dimmed. Gaps in the data are drawn as breaks; markers show
 //! step changes, pauses, promotions, aborts and manual actions (the cockpit's own: solid ◆;
 //! the controller's Events: dotted ○, Warnings in the error colour); stale data says so.
+//! Under them, one small chart per custom metric of the policy (its name as the title of a
+//! collapsing header), per version in the same colours.
 
 use super::plot_axes::{hover_label, time_label, time_steps, value_steps, y_label};
 use super::plot_markers::markers_legend_ui;
 pub use super::plot_markers::{MarkerLine, MarkerStyle, marker_style};
-use crate::model::{MetricsSnapshot, Signal, Version};
+use crate::model::{MetricsSnapshot, Point, Signal, Version};
 use crate::ui::app::PlotView;
 use crate::ui::theme;
 use crate::ui::timeline::Marker;
@@ -46,27 +48,55 @@ pub fn plot_series(snapshot: &MetricsSnapshot, signal: Signal) -> Vec<PlotSeries
         .series
         .iter()
         .filter(|s| s.signal == signal)
-        .map(|s| {
-            let mut segments = Vec::new();
-            let mut run: Vec<[f64; 2]> = Vec::new();
-            for p in &s.points {
-                match p.value {
-                    Some(v) if v.is_finite() => run.push([p.t_secs, v * scale]),
-                    _ => {
-                        if !run.is_empty() {
-                            segments.push(std::mem::take(&mut run));
-                        }
-                    }
+        .map(|s| PlotSeries {
+            version: s.version.clone(),
+            label: legend_label(&s.version),
+            segments: segments(&s.points, scale),
+        })
+        .collect();
+    out.sort_by(|a, b| a.version.cmp(&b.version));
+    out
+}
+
+/// The runs of consecutive finite points between gaps, values times `scale`.
+fn segments(points: &[Point], scale: f64) -> Vec<Vec<[f64; 2]>> {
+    let mut segments = Vec::new();
+    let mut run: Vec<[f64; 2]> = Vec::new();
+    for p in points {
+        match p.value {
+            Some(v) if v.is_finite() => run.push([p.t_secs, v * scale]),
+            _ => {
+                if !run.is_empty() {
+                    segments.push(std::mem::take(&mut run));
                 }
             }
-            if !run.is_empty() {
-                segments.push(run);
-            }
-            PlotSeries {
-                version: s.version.clone(),
-                label: legend_label(&s.version),
-                segments,
-            }
+        }
+    }
+    if !run.is_empty() {
+        segments.push(run);
+    }
+    segments
+}
+
+/// The names of the custom metrics in `snapshot`, each once, sorted.
+pub fn custom_names(snapshot: &MetricsSnapshot) -> Vec<&str> {
+    let mut names: Vec<&str> = snapshot.custom.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The series of custom metric `name` per version, as [`plot_series`] gives a signal's
+/// (values as the query answers them).
+pub fn custom_series(snapshot: &MetricsSnapshot, name: &str) -> Vec<PlotSeries> {
+    let mut out: Vec<PlotSeries> = snapshot
+        .custom
+        .iter()
+        .filter(|s| s.name == name)
+        .map(|s| PlotSeries {
+            version: s.version.clone(),
+            label: legend_label(&s.version),
+            segments: segments(&s.points, 1.0),
         })
         .collect();
     out.sort_by(|a, b| a.version.cmp(&b.version));
@@ -261,6 +291,66 @@ pub fn plots_ui(
             user_moved = true;
         }
     }
+    // The policy's custom metrics: one small chart each, collapsible, on the same time axis.
+    for name in custom_names(snapshot) {
+        let series = custom_series(snapshot, name);
+        egui::CollapsingHeader::new(egui::RichText::new(name).strong())
+            .id_salt(("custom-metric", name))
+            .default_open(true)
+            .show(ui, |ui| {
+                let response = egui_plot::Plot::new(("custom-plot", name))
+                    .height(90.0)
+                    .link_axis(link, [true, false])
+                    .link_cursor(link, [true, false])
+                    .allow_zoom([true, false])
+                    .allow_scroll([true, false])
+                    .allow_drag([true, false])
+                    .allow_boxed_zoom(false)
+                    .include_y(0.0)
+                    .custom_y_axes(vec![
+                        egui_plot::AxisHints::new_y()
+                            .min_thickness(44.0)
+                            .label_spacing(12.0..=20.0)
+                            .formatter(|mark, _| y_label(mark.value, mark.step_size)),
+                    ])
+                    .y_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
+                        value_steps(input.base_step_size)
+                    }))
+                    .x_axis_formatter(|mark, range| time_label(mark.value, range))
+                    .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
+                    .label_formatter(hover_label)
+                    .show(ui, |plot_ui| {
+                        if view.follow_live {
+                            plot_ui.set_plot_bounds_x(start..=end);
+                        }
+                        for s in &series {
+                            let mut color = theme::role_color(s.version.role);
+                            if stale || !s.version.role.is_current() {
+                                color = color.gamma_multiply(0.45);
+                            }
+                            for (i, segment) in s.segments.iter().enumerate() {
+                                let points = if view.follow_live {
+                                    visible(segment, start)
+                                } else {
+                                    segment.as_slice()
+                                };
+                                if points.is_empty() {
+                                    continue;
+                                }
+                                plot_ui.line(
+                                    egui_plot::Line::new(s.label.as_str(), points.to_vec())
+                                        .id((&s.label, name, i))
+                                        .color(color)
+                                        .width(1.8),
+                                );
+                            }
+                        }
+                    });
+                if response.response.dragged() || response.response.hovered() && scrolled(ui) {
+                    user_moved = true;
+                }
+            });
+    }
     if user_moved {
         view.follow_live = false;
     }
@@ -351,6 +441,7 @@ mod tests {
             error: Some("connection refused (127.0.0.1:9090)".into()),
             roles: Vec::new(),
             latency_buckets: Vec::new(),
+            custom: Vec::new(),
         }
     }
 
