@@ -215,15 +215,7 @@ pub fn plots_ui(
     for signal in Signal::PLOTTED {
         let series = plot_series(snapshot, signal);
         ui.label(egui::RichText::new(signal_title(signal)).strong());
-        let response = egui_plot::Plot::new(("plot", signal.as_str()))
-            .height(height)
-            .link_axis(link, [true, false])
-            .link_cursor(link, [true, false])
-            .allow_zoom([true, false])
-            .allow_scroll([true, false])
-            .allow_drag([true, false])
-            .allow_boxed_zoom(false)
-            .include_y(0.0)
+        let response = time_plot(("plot", signal.as_str()), height, link)
             // Shares are read against the whole: 0–100 % always. A flat 0 % error rate
             // still gets a 0–1 % scale instead of one centred on zero (negative rates).
             .include_y(match signal {
@@ -231,48 +223,16 @@ pub fn plots_ui(
                 Signal::ErrorRate => 1.0,
                 Signal::P95Ms | Signal::RequestRate => 0.0,
             })
-            // The same y-label width on all four keeps their time axes aligned; 1-2-5 steps
-            // (egui_plot's default is powers of ten, which left 0–5 % with a lone "0") keep a
-            // labelled scale on short plots at every range.
-            .custom_y_axes(vec![
-                egui_plot::AxisHints::new_y()
-                    .min_thickness(44.0)
-                    .label_spacing(12.0..=20.0)
-                    .formatter(|mark, _| y_label(mark.value, mark.step_size)),
-            ])
-            .y_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
-                value_steps(input.base_step_size)
-            }))
-            .x_axis_formatter(|mark, range| time_label(mark.value, range))
-            .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
-            .label_formatter(hover_label)
             .show(ui, |plot_ui| {
                 if view.follow_live {
                     plot_ui.set_plot_bounds_x(start..=end);
                 }
-                for s in &series {
-                    let mut color = theme::role_color(s.version.role);
-                    if stale || !s.version.role.is_current() {
-                        color = color.gamma_multiply(0.45);
-                    }
-                    for (i, segment) in s.segments.iter().enumerate() {
-                        // Following live, only the visible window is handed to the plot.
-                        let points = if view.follow_live {
-                            visible(segment, start)
-                        } else {
-                            segment.as_slice()
-                        };
-                        if points.is_empty() {
-                            continue;
-                        }
-                        plot_ui.line(
-                            egui_plot::Line::new(s.label.as_str(), points.to_vec())
-                                .id((&s.label, signal.as_str(), i))
-                                .color(color)
-                                .width(1.8),
-                        );
-                    }
-                }
+                let lines = Lines {
+                    follow_live: view.follow_live,
+                    start,
+                    stale,
+                };
+                lines.draw(plot_ui, &series, signal.as_str());
                 for m in markers {
                     let style = marker_style(m);
                     plot_ui.vline(
@@ -298,54 +258,17 @@ pub fn plots_ui(
             .id_salt(("custom-metric", name))
             .default_open(true)
             .show(ui, |ui| {
-                let response = egui_plot::Plot::new(("custom-plot", name))
-                    .height(90.0)
-                    .link_axis(link, [true, false])
-                    .link_cursor(link, [true, false])
-                    .allow_zoom([true, false])
-                    .allow_scroll([true, false])
-                    .allow_drag([true, false])
-                    .allow_boxed_zoom(false)
-                    .include_y(0.0)
-                    .custom_y_axes(vec![
-                        egui_plot::AxisHints::new_y()
-                            .min_thickness(44.0)
-                            .label_spacing(12.0..=20.0)
-                            .formatter(|mark, _| y_label(mark.value, mark.step_size)),
-                    ])
-                    .y_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
-                        value_steps(input.base_step_size)
-                    }))
-                    .x_axis_formatter(|mark, range| time_label(mark.value, range))
-                    .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
-                    .label_formatter(hover_label)
-                    .show(ui, |plot_ui| {
-                        if view.follow_live {
-                            plot_ui.set_plot_bounds_x(start..=end);
-                        }
-                        for s in &series {
-                            let mut color = theme::role_color(s.version.role);
-                            if stale || !s.version.role.is_current() {
-                                color = color.gamma_multiply(0.45);
-                            }
-                            for (i, segment) in s.segments.iter().enumerate() {
-                                let points = if view.follow_live {
-                                    visible(segment, start)
-                                } else {
-                                    segment.as_slice()
-                                };
-                                if points.is_empty() {
-                                    continue;
-                                }
-                                plot_ui.line(
-                                    egui_plot::Line::new(s.label.as_str(), points.to_vec())
-                                        .id((&s.label, name, i))
-                                        .color(color)
-                                        .width(1.8),
-                                );
-                            }
-                        }
-                    });
+                let response = time_plot(("custom-plot", name), 90.0, link).show(ui, |plot_ui| {
+                    if view.follow_live {
+                        plot_ui.set_plot_bounds_x(start..=end);
+                    }
+                    let lines = Lines {
+                        follow_live: view.follow_live,
+                        start,
+                        stale,
+                    };
+                    lines.draw(plot_ui, &series, name);
+                });
                 if response.response.dragged() || response.response.hovered() && scrolled(ui) {
                     user_moved = true;
                 }
@@ -355,6 +278,68 @@ pub fn plots_ui(
         view.follow_live = false;
     }
     markers_legend_ui(ui, markers);
+}
+
+/// A chart on the shared time axis: linked to the others, zoomed and dragged in time only,
+/// from 0 up, with the same y-label width on all (so their time axes align) and 1-2-5 steps
+/// (egui_plot's default is powers of ten, which left 0–5 % with a lone "0").
+fn time_plot(id: impl egui::AsIdSalt, height: f32, link: egui::Id) -> egui_plot::Plot<'static> {
+    egui_plot::Plot::new(id)
+        .height(height)
+        .link_axis(link, [true, false])
+        .link_cursor(link, [true, false])
+        .allow_zoom([true, false])
+        .allow_scroll([true, false])
+        .allow_drag([true, false])
+        .allow_boxed_zoom(false)
+        .include_y(0.0)
+        .custom_y_axes(vec![
+            egui_plot::AxisHints::new_y()
+                .min_thickness(44.0)
+                .label_spacing(12.0..=20.0)
+                .formatter(|mark, _| y_label(mark.value, mark.step_size)),
+        ])
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
+            value_steps(input.base_step_size)
+        }))
+        .x_axis_formatter(|mark, range| time_label(mark.value, range))
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
+        .label_formatter(hover_label)
+}
+
+/// How a chart's lines are drawn: each version in its role's colour (dimmed when stale or
+/// no longer playing a part), following live only the visible window handed to the plot.
+struct Lines {
+    follow_live: bool,
+    start: f64,
+    stale: bool,
+}
+
+impl Lines {
+    fn draw(&self, plot_ui: &mut egui_plot::PlotUi, series: &[PlotSeries], chart: &str) {
+        for s in series {
+            let mut color = theme::role_color(s.version.role);
+            if self.stale || !s.version.role.is_current() {
+                color = color.gamma_multiply(0.45);
+            }
+            for (i, segment) in s.segments.iter().enumerate() {
+                let points = if self.follow_live {
+                    visible(segment, self.start)
+                } else {
+                    segment.as_slice()
+                };
+                if points.is_empty() {
+                    continue;
+                }
+                plot_ui.line(
+                    egui_plot::Line::new(s.label.as_str(), points.to_vec())
+                        .id((&s.label, chart, i))
+                        .color(color)
+                        .width(1.8),
+                );
+            }
+        }
+    }
 }
 
 /// The points of a time-sorted segment from `start` on (one earlier, so the line enters
