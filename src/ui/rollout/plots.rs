@@ -258,7 +258,16 @@ pub fn plots_ui(
             .id_salt(("custom-metric", name))
             .default_open(true)
             .show(ui, |ui| {
-                let response = time_plot(("custom-plot", name), 90.0, link).show(ui, |plot_ui| {
+                // From 0 to the highest value seen (a flat 0 reads on a 0–1 scale, never a
+                // range around zero with negative labels).
+                let highest = series
+                    .iter()
+                    .flat_map(|s| s.segments.iter().flatten())
+                    .map(|p| p[1])
+                    .fold(0.0, f64::max);
+                let ceiling = if highest > 0.0 { highest } else { 1.0 };
+                let plot = time_plot(("custom-plot", name), 90.0, link).include_y(ceiling);
+                let response = plot.show(ui, |plot_ui| {
                     if view.follow_live {
                         plot_ui.set_plot_bounds_x(start..=end);
                     }
