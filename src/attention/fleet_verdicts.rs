@@ -3,6 +3,7 @@
 //! queries for 500 rollouts as for one), then the same judge on each with its policy.
 
 use crate::analysis;
+use crate::analysis::CustomQuery;
 use crate::metrics::{Refresher, Target};
 use crate::model::{RolloutRef, RolloutView, VersionRole};
 use std::collections::HashMap;
@@ -16,6 +17,21 @@ pub async fn judge_round(
     policies: &HashMap<RolloutRef, analysis::Policy>,
     now_secs: f64,
 ) -> Vec<(RolloutRef, analysis::Verdict, Option<f64>)> {
+    // The custom metrics every judged rollout's policy names, fetched in the same round (one
+    // query each for all targets); a name two policies define differently takes the first.
+    let mut custom: Vec<CustomQuery> = Vec::new();
+    for t in targets {
+        for q in policies
+            .get(&t.rollout)
+            .map(analysis::Policy::custom_queries)
+            .unwrap_or_default()
+        {
+            if !custom.iter().any(|c| c.name == q.name) {
+                custom.push(q);
+            }
+        }
+    }
+    refresher.set_custom(custom);
     refresher.refresh(targets, now_secs).await;
     let default_policy = analysis::Policy::default();
     targets
@@ -53,8 +69,9 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    /// A source that answers nothing and counts what it was asked.
-    struct Counting(Arc<Mutex<Vec<usize>>>);
+    /// A source that answers nothing and counts what it was asked (targets per fetch) and
+    /// records the custom metrics each fetch carried.
+    struct Counting(Arc<Mutex<Vec<usize>>>, Arc<Mutex<Vec<Vec<String>>>>);
 
     impl MetricsSource for Counting {
         fn kind(&self) -> &'static str {
@@ -68,6 +85,8 @@ mod tests {
             request: &'a FetchRequest,
         ) -> BoxFuture<'a, Result<Fetched, SourceError>> {
             self.0.lock().expect("lock").push(request.targets.len());
+            let names = request.custom.iter().map(|c| c.name.clone()).collect();
+            self.1.lock().expect("lock").push(names);
             Box::pin(async { Ok(Fetched::default()) })
         }
     }
@@ -89,7 +108,7 @@ mod tests {
         for n in [1, 500] {
             let asked = Arc::new(Mutex::new(Vec::new()));
             let mut refresher = Refresher::new(
-                Box::new(Counting(asked.clone())),
+                Box::new(Counting(asked.clone(), Arc::default())),
                 Duration::from_secs(300),
                 Duration::from_secs(5),
             );
@@ -108,5 +127,32 @@ mod tests {
                 "no samples: no data, never a guess"
             );
         }
+    }
+
+    /// The fleet's round fetches the custom metrics the judged rollouts' policies name (the
+    /// window's fleet column once judged them as missing data, overwriting the selected
+    /// rollout's verdict).
+    #[tokio::test]
+    async fn a_round_fetches_the_custom_metrics_the_policies_name() {
+        let carried = Arc::new(Mutex::new(Vec::new()));
+        let mut refresher = Refresher::new(
+            Box::new(Counting(Arc::default(), carried.clone())),
+            Duration::from_secs(300),
+            Duration::from_secs(5),
+        );
+        let targets = targets(2);
+        let text = "[groups]\nbusiness = 10\n[metrics.orders]\ngroup = 'business'\nquery = 'sum by (destination_canonical_service, {version_label}) (rate(orders_failed_total[{window}]))'\n";
+        let policy = analysis::Policy::from_toml(
+            text,
+            std::path::Path::new("policy.toml"),
+            &targets[0].rollout,
+        )
+        .expect("a policy with a custom metric");
+        let policies: HashMap<RolloutRef, analysis::Policy> = targets
+            .iter()
+            .map(|t| (t.rollout.clone(), policy.clone()))
+            .collect();
+        judge_round(&mut refresher, &targets, &policies, 1e9).await;
+        assert_eq!(*carried.lock().expect("lock"), [vec!["orders".to_string()]]);
     }
 }

@@ -182,6 +182,12 @@ impl Refresher {
         self
     }
 
+    /// Fetches these custom metrics from the next refresh on (a fleet whose rollouts'
+    /// policies were read after the refresher was made); the same list changes nothing.
+    pub fn set_custom(&mut self, custom: Vec<CustomQuery>) {
+        self.custom = custom;
+    }
+
     /// Why the custom metrics are not fetched, when they are not.
     fn custom_note(&self) -> Option<String> {
         if self.custom.is_empty() || self.source.runs_queries() {
