@@ -116,20 +116,7 @@ impl WeightedRoute {
     /// The weight step `index` sets: the last `setWeight` at or before it (0 before any);
     /// 100 past the last step.
     pub fn weight_at(&self, index: i32) -> i32 {
-        let Ok(index) = usize::try_from(index) else {
-            return 0;
-        };
-        if index >= self.steps.len() {
-            return 100;
-        }
-        self.steps[..=index]
-            .iter()
-            .rev()
-            .find_map(|s| match s {
-                StepKind::SetWeight { weight } => Some(*weight),
-                _ => None,
-            })
-            .unwrap_or(0)
+        super::view::weight_at_step(&self.steps, index)
     }
 }
 

@@ -84,6 +84,25 @@ pub enum StepKind {
     },
 }
 
+/// The weight step `index` of `steps` sets: the last `setWeight` at or before it (0 before
+/// any); 100 past the last step. Argo rollouts and weighted releases step the same way.
+pub fn weight_at_step(steps: &[StepKind], index: i32) -> i32 {
+    let Ok(index) = usize::try_from(index) else {
+        return 0;
+    };
+    if index >= steps.len() {
+        return 100;
+    }
+    steps[..=index]
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            StepKind::SetWeight { weight } => Some(*weight),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
 impl std::fmt::Display for StepKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -2,7 +2,7 @@
 //! a missing permission, then the rollout's phase. The bar itself is drawn by `action_bar.rs`;
 //! the keyboard shortcuts ask the same gates.
 
-use crate::model::{Action, Command, Pin, RolloutView, StepKind, StrategyKind, Tool, Verb};
+use crate::model::{Action, Command, Pin, RolloutView, StrategyKind, Tool, Verb};
 use crate::ui::events::Access;
 
 /// Whether a button can act now: what it will do, or why not.
@@ -68,20 +68,7 @@ impl GateInput<'_> {
 
 /// The weight a rollout has at `step`: the last `setWeight` at or before it; 100 past the end.
 pub fn weight_at(view: &RolloutView, step: i32) -> i32 {
-    let Ok(index) = usize::try_from(step) else {
-        return 0;
-    };
-    if index >= view.steps.len() {
-        return 100;
-    }
-    view.steps[..=index]
-        .iter()
-        .rev()
-        .find_map(|s| match s {
-            StepKind::SetWeight { weight } => Some(*weight),
-            _ => None,
-        })
-        .unwrap_or(0)
+    crate::model::view::weight_at_step(&view.steps, step)
 }
 
 /// What is on screen, which approvals, promote full and weight changes are pinned to: the
