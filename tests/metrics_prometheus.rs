@@ -23,6 +23,35 @@ use release_cockpit::model::{MetricsSnapshot, Signal};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The demo lab (speed 10, in `dir/lab`) with a Prometheus of the test's own scraping its
+/// `/metrics`, holding data: the fixture the lab-backed tests of this binary share.
+async fn lab_with_prometheus(dir: &std::path::Path) -> (release_cockpit::lab::Lab, Prometheus) {
+    use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
+    if Prometheus::binary().is_none() {
+        panic!(
+            "no `prometheus` binary on PATH: install the Debian package `prometheus` (scripts/test does)"
+        );
+    }
+    let lab = Lab::start(LabOptions {
+        dir: Some(dir.join("lab")),
+        speed: 10.0,
+        prometheus: PrometheusMode::Off,
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap();
+    let metrics_addr = lab
+        .metrics_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics")
+        .to_string();
+    let prom_dir = dir.join("prometheus");
+    std::fs::create_dir_all(&prom_dir).unwrap();
+    let prom = Prometheus::start(&prom_dir, free_port(), &metrics_addr);
+    prom.wait_for_data(4).await;
+    (lab, prom)
+}
+
 fn check_signals(snap: &MetricsSnapshot, svc: &Service, what: &str) {
     for (role, hash) in [("stable", &svc.stable_hash), ("canary", &svc.canary_hash)] {
         eprintln!(

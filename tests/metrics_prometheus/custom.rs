@@ -3,10 +3,8 @@
 //! orders counters) arrives per version of checkout through the refresher the window and
 //! `analyze` use, and a query Prometheus refuses is an error naming the metric.
 
-use super::metrics_support::{Prometheus, free_port};
 use kube::api::Api;
 use release_cockpit::analysis::{CustomQuery, Policy};
-use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
 use release_cockpit::metrics::prometheus::{PrometheusClient, PrometheusConfig};
 use release_cockpit::metrics::source::{Refresher, Target, now_secs};
 use release_cockpit::metrics::{PrometheusSource, Template};
@@ -27,30 +25,9 @@ fn refresher(url: &str, custom: Vec<CustomQuery>) -> Refresher {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_metrics_arrive_per_version_and_a_refused_query_names_the_metric() {
-    if Prometheus::binary().is_none() {
-        panic!(
-            "no `prometheus` binary on PATH: install the Debian package `prometheus` (scripts/test does)"
-        );
-    }
     let dir = tempfile::tempdir().unwrap();
-    let lab = Lab::start(LabOptions {
-        dir: Some(dir.path().join("lab")),
-        speed: 10.0,
-        prometheus: PrometheusMode::Off,
-        ..LabOptions::default()
-    })
-    .await
-    .unwrap();
-    let metrics_addr = lab
-        .metrics_url
-        .trim_start_matches("http://")
-        .trim_end_matches("/metrics")
-        .to_string();
-    let prom_dir = dir.path().join("prometheus");
-    std::fs::create_dir_all(&prom_dir).unwrap();
-    let prom = Prometheus::start(&prom_dir, free_port(), &metrics_addr);
+    let (lab, prom) = super::lab_with_prometheus(dir.path()).await;
     let client = kube::Client::try_from(lab.kube_config("lab-admin").await.unwrap()).unwrap();
-    prom.wait_for_data(4).await;
     let ro = Api::<Rollout>::namespaced(client, "demo")
         .get("checkout")
         .await

@@ -4,9 +4,7 @@
 //! uses keeps both versions of each, relabelled; `release-cockpit report` writes them in JSON,
 //! CSV and Markdown with SVG charts; bad input exits 2.
 
-use super::metrics_support::{Prometheus, free_port};
 use kube::api::Api;
-use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
 use release_cockpit::metrics::prometheus::{PrometheusClient, PrometheusConfig};
 use release_cockpit::metrics::source::{Refresher, Target, now_secs};
 use release_cockpit::metrics::{PrometheusSource, Template};
@@ -71,30 +69,9 @@ fn cli(kubeconfig: &Path, config_home: &Path, args: &[&str]) -> std::process::Ou
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promotions_keep_every_version_on_the_charts_and_in_the_report() {
-    if Prometheus::binary().is_none() {
-        panic!(
-            "no `prometheus` binary on PATH: install the Debian package `prometheus` (scripts/test does)"
-        );
-    }
     let dir = tempfile::tempdir().unwrap();
-    let lab = Lab::start(LabOptions {
-        dir: Some(dir.path().join("lab")),
-        speed: 10.0,
-        prometheus: PrometheusMode::Off,
-        ..LabOptions::default()
-    })
-    .await
-    .unwrap();
-    let metrics_addr = lab
-        .metrics_url
-        .trim_start_matches("http://")
-        .trim_end_matches("/metrics")
-        .to_string();
-    let prom_dir = dir.path().join("prometheus");
-    std::fs::create_dir_all(&prom_dir).unwrap();
-    let prom = Prometheus::start(&prom_dir, free_port(), &metrics_addr);
+    let (lab, prom) = super::lab_with_prometheus(dir.path()).await;
     let client = kube::Client::try_from(lab.kube_config(CONTEXT).await.unwrap()).unwrap();
-    prom.wait_for_data(4).await;
 
     let before_checkout = view_of(&client, "checkout").await;
     let before_payments = view_of(&client, "payments").await;
