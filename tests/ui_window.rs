@@ -59,6 +59,16 @@ impl Recorder {
     }
 }
 
+/// The kubeconfig the window reads, with `contexts` (the first is the current one).
+fn kubeconfig_with(contexts: &[&str]) -> AppEvent {
+    AppEvent::Kubeconfig(KubeconfigInfo {
+        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
+        contexts: contexts.iter().map(|c| c.to_string()).collect(),
+        current: contexts.first().map(|c| c.to_string()),
+    })
+}
+
 fn read_rollout(path: &Path) -> Rollout {
     read_fixture(path)
 }
@@ -141,12 +151,7 @@ impl Window {
 
     /// [`Window::connected_admin`] in a window of the caller's.
     fn connected_admin_in(mut w: Window) -> Window {
-        w.send(AppEvent::Kubeconfig(KubeconfigInfo {
-            files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-            searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-            contexts: vec!["lab-admin".into(), "lab-viewer".into()],
-            current: Some("lab-admin".into()),
-        }));
+        w.send(kubeconfig_with(&["lab-admin", "lab-viewer"]));
         w.send(AppEvent::ContextState {
             context: "lab-admin".into(),
             state: ContextState::Connected,
@@ -570,12 +575,7 @@ fn starting_the_lab_opens_on_the_inbox_with_what_waits_for_a_person() {
     w.click("Start the lab");
     assert_eq!(w.sent.take(), [BackendRequest::StartLab]);
     // The lab's kubeconfig arrives (lab-admin current), then its fleet: checkout waits.
-    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
-        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-        searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-        contexts: vec!["lab-admin".into(), "lab-viewer".into()],
-        current: Some("lab-admin".into()),
-    }));
+    w.send(kubeconfig_with(&["lab-admin", "lab-viewer"]));
     // Every one of Argo's fixtures needs someone; alone, checkout is the inbox's one row.
     w.send(AppEvent::Fleet {
         context: "lab-admin".into(),

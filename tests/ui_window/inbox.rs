@@ -191,12 +191,7 @@ fn keys_on_the_inbox_open_the_usual_dialogs_and_the_rollout() {
 #[test]
 fn with_nobody_waiting_the_inbox_says_so_and_the_title_is_the_name() {
     let mut w = Window::new();
-    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
-        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-        searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-        contexts: vec!["lab-admin".into()],
-        current: Some("lab-admin".into()),
-    }));
+    w.send(kubeconfig_with(&["lab-admin"]));
     let mut quiet = checkout("lab-admin");
     quiet.pause_reasons.clear();
     quiet.controller_pause = false;
@@ -216,12 +211,7 @@ fn with_nobody_waiting_the_inbox_says_so_and_the_title_is_the_name() {
 #[test]
 fn a_rollout_whose_metrics_went_stale_mid_update_joins_the_inbox_and_leaves_it_when_fresh() {
     let mut w = Window::new();
-    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
-        files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-        searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-        contexts: vec!["lab-admin".into()],
-        current: Some("lab-admin".into()),
-    }));
+    w.send(kubeconfig_with(&["lab-admin"]));
     let mut moving = checkout("lab-admin");
     moving.pause_reasons.clear();
     moving.controller_pause = false;
@@ -259,12 +249,7 @@ fn a_rollout_whose_metrics_went_stale_mid_update_joins_the_inbox_and_leaves_it_w
 fn a_rollout_that_starts_waiting_is_notified_once_and_a_click_opens_it() {
     let run = |settings: Settings| {
         let mut w = Window::with_settings(settings, false);
-        w.send(AppEvent::Kubeconfig(KubeconfigInfo {
-            files: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-            searched: vec![PathBuf::from("/tmp/lab/kubeconfig")],
-            contexts: vec!["lab-admin".into()],
-            current: Some("lab-admin".into()),
-        }));
+        w.send(kubeconfig_with(&["lab-admin"]));
         let mut moving = checkout("lab-admin");
         moving.pause_reasons.clear();
         moving.controller_pause = false;
@@ -313,12 +298,7 @@ fn a_rollout_that_starts_waiting_is_notified_once_and_a_click_opens_it() {
 fn five_hundred_rollouts_show_at_least_twenty_rows_on_a_1000_px_screen() {
     let mut w = Window::sized(Settings::default(), false, egui::vec2(1280.0, 1000.0));
     let contexts = ["ctx-0", "ctx-1", "ctx-2"];
-    w.send(AppEvent::Kubeconfig(KubeconfigInfo {
-        files: vec![PathBuf::from("/tmp/kubeconfig")],
-        searched: vec![PathBuf::from("/tmp/kubeconfig")],
-        contexts: contexts.iter().map(|c| c.to_string()).collect(),
-        current: Some("ctx-0".into()),
-    }));
+    w.send(kubeconfig_with(&contexts));
     for (c, context) in contexts.iter().enumerate() {
         w.send(AppEvent::ContextState {
             context: context.to_string(),
