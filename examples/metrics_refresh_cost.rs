@@ -31,8 +31,9 @@ fn main() -> ExitCode {
 }
 
 /// Refresh cost for 1, 10 and 100 rollouts shown, against the lab and its own Prometheus:
-/// grouped (one query per signal, 4, whatever the number of rollouts) vs a naive peer (4 queries
-/// per rollout, all sent concurrently on the same client), in one run. The lab gets 100 more rollouts
+/// grouped (one query per signal, the latency buckets, p99 and each of two custom metrics: 8,
+/// whatever the number of rollouts) vs a naive peer (the same 8 queries per rollout, all sent
+/// concurrently on the same client), in one run. The lab gets 100 more rollouts
 /// (copies of `checkout` paused at 20 %, so traffic flows to two versions of each).
 async fn bench_refresh_cost() {
     use release_cockpit::metrics::source::FetchRequest;
@@ -100,16 +101,51 @@ async fn bench_refresh_cost() {
     tokio::time::sleep(Duration::from_secs(30)).await;
 
     let source = PrometheusSource::new(prom, Template::builtin("istio").unwrap(), None, "1m");
+    // Two custom metrics, as a team's policy names them: the demo policy's failed-order
+    // ratio, and completed orders per second.
+    let policy = release_cockpit::analysis::Policy::from_toml(
+        include_str!("../src/analysis/policy.example.toml"),
+        std::path::Path::new("policy.example.toml"),
+        &release_cockpit::model::RolloutRef::new(CONTEXT, "demo", "bench-000"),
+    )
+    .unwrap();
+    let mut custom: Vec<_> = policy
+        .custom_queries()
+        .into_iter()
+        .filter(|c| c.name == "order_failure_ratio")
+        .collect();
+    custom.push(release_cockpit::analysis::CustomQuery {
+        name: "orders_per_second".into(),
+        query: r#"sum by (destination_workload_namespace, destination_canonical_service, {version_label}) (rate(orders_completed_total{destination_workload_namespace=~"{namespaces}", destination_canonical_service=~"{services}"}[{window}]))"#.into(),
+    });
+    assert_eq!(custom.len(), 2);
     // The grouped plan sent as bare HTTP (no parsing, no split): how much of the grouped
     // time is Prometheus's.
     let http = reqwest::Client::new();
     let raw = |req: FetchRequest| {
         let http = http.clone();
         let url = format!("{url}/api/v1/query_range");
-        let plan = source.plan(&req.targets);
+        let mut plan: Vec<String> = source
+            .plan(&req.targets)
+            .into_iter()
+            .map(|(_, q)| q)
+            .collect();
+        plan.extend(source.bucket_query(&req.targets));
+        plan.extend(
+            source
+                .quantile_plan(&req.targets)
+                .into_iter()
+                .map(|(_, q)| q),
+        );
+        plan.extend(
+            source
+                .custom_plan(&req.targets, &req.custom)
+                .into_iter()
+                .map(|(_, q)| q),
+        );
         async move {
             let t = Instant::now();
-            futures::future::join_all(plan.iter().map(|(_, promql)| {
+            futures::future::join_all(plan.iter().map(|promql| {
                 let form = [
                     ("query", promql.clone()),
                     ("start", format!("{:.3}", req.start_secs)),
@@ -161,7 +197,7 @@ async fn bench_refresh_cost() {
                     start_secs: end - span_secs,
                     end_secs: end,
                     step_secs,
-                    custom: Vec::new(),
+                    custom: custom.clone(),
                 };
                 let (c, t) = (cpu.ms(), Instant::now());
                 let f = source.fetch_window(&req).await.unwrap();
@@ -173,6 +209,14 @@ async fn bench_refresh_cost() {
                     n * 2
                         * release_cockpit::model::Signal::ALL.len()
                         * ((span_secs / step_secs) as usize + 1)
+                );
+                assert_eq!(
+                    f.custom.len(),
+                    n * 2 * custom.len() * ((span_secs / step_secs) as usize + 1)
+                );
+                assert!(
+                    f.custom.iter().any(|p| p.point.value.is_some()),
+                    "the custom metrics have values"
                 );
 
                 bare.push(raw(req.clone()).await);

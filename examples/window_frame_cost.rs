@@ -384,6 +384,7 @@ fn hour_of_metrics(r: &RolloutRef) -> MetricsSnapshot {
         }
     }
     MetricsSnapshot {
+        quantiles: Vec::new(),
         rollout: r.clone(),
         source: "prometheus".into(),
         series,

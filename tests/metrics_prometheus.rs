@@ -102,6 +102,18 @@ fn check_signals(snap: &MetricsSnapshot, svc: &Service, what: &str) {
         (p95 - STABLE_P95).abs() <= bucket_width(STABLE_P95),
         "{what}: stable p95 {p95} vs {STABLE_P95}"
     );
+    // The template's p99, drawn beside p95 on the latency chart.
+    for (hash, want) in [
+        (&svc.stable_hash, STABLE_P99),
+        (&svc.canary_hash, CANARY_P99),
+    ] {
+        let p99 = now_quantile(snap, hash, "p99")
+            .unwrap_or_else(|| panic!("{what}: no p99 for {hash} in {:?}", snap.quantiles));
+        assert!(
+            (p99 - want).abs() <= bucket_width(want),
+            "{what}: {hash} p99 {p99} vs {want}"
+        );
+    }
 }
 
 /// The judge's latency buckets: per version, intervals whose pooled p95 is the version's p95
@@ -170,8 +182,8 @@ async fn real_prometheus_signals_templates_and_scrape_parity() {
     let report = refresher.refresh(&targets, now_secs()).await;
     assert!(report.ok, "{:?}", refresher.health());
     assert_eq!(
-        report.queries, 5,
-        "one query per signal and one for the latency buckets, for 3 rollouts in 2 namespaces"
+        report.queries, 6,
+        "one query per signal, one for the latency buckets and one for p99, for 3 rollouts in 2 namespaces"
     );
     for (svc, target) in services.iter().zip(&targets) {
         check_signals(&refresher.snapshot(target), svc, "prometheus");
@@ -233,6 +245,11 @@ async fn real_prometheus_signals_templates_and_scrape_parity() {
         for (signal, promql) in source.plan(&targets) {
             if let Err(e) = client.query(&promql, None).await {
                 panic!("{} {signal:?}: {e}", template.name);
+            }
+        }
+        for (name, promql) in source.quantile_plan(&targets) {
+            if let Err(e) = client.query(&promql, None).await {
+                panic!("{} {name}: {e}", template.name);
             }
         }
     }

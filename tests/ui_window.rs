@@ -487,6 +487,7 @@ fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
             .collect(),
     };
     w.send(AppEvent::Metrics(MetricsSnapshot {
+        quantiles: Vec::new(),
         rollout: r.clone(),
         source: "prometheus".into(),
         series: vec![

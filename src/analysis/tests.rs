@@ -345,6 +345,7 @@ fn a_stale_snapshot_is_no_data() {
         },
     ];
     let mut snapshot = crate::model::MetricsSnapshot {
+        quantiles: Vec::new(),
         rollout: crate::model::RolloutRef::new("lab-admin", "demo", "checkout"),
         source: "prometheus".into(),
         series,
@@ -549,6 +550,7 @@ fn a_failing_custom_metric_fails_the_snapshot_verdict_by_name() {
         points: flat(200, ratio),
     };
     let mut snapshot = crate::model::MetricsSnapshot {
+        quantiles: Vec::new(),
         rollout: crate::model::RolloutRef::new("lab-admin", "demo", "checkout"),
         source: "prometheus".into(),
         series,

@@ -424,6 +424,7 @@ mod tests {
                 .collect(),
         };
         MetricsSnapshot {
+            quantiles: Vec::new(),
             rollout: RolloutRef::new("lab", "demo", "checkout"),
             source: "prometheus".into(),
             series: vec![

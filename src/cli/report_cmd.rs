@@ -106,17 +106,16 @@ pub async fn run(
     };
     let promoted_at = roles::promoted_at(view, events.as_deref().unwrap_or(&[]));
     let follow = roles::versions_to_follow(view, &seen);
-    match read_series(args, target, &follow, kubeconfig_extension, now).await? {
+    let custom = policy.custom_queries();
+    match read_series(args, target, &follow, &custom, kubeconfig_extension, now).await? {
         Some(mut snapshot) => {
             snapshot.roles = roles::infer(view, &snapshot.series, promoted_at);
             // Each verdict judges the policy's window ending at its time, as `analyze` would
             // have then; the windows of neighbouring verdicts may overlap.
             let step = args.since.as_secs_f64() / VERDICTS;
             report.verdicts = report::verdicts::over_time(
-                &snapshot.series,
-                &snapshot.roles,
+                &snapshot,
                 &policy,
-                &snapshot.source,
                 now - args.since.as_secs_f64(),
                 now,
                 step,
@@ -172,6 +171,7 @@ async fn read_series(
     args: &ReportArgs,
     target: &RolloutRef,
     versions: &[crate::model::Version],
+    custom: &[crate::analysis::CustomQuery],
     kubeconfig_extension: Option<&serde_json::Value>,
     now: f64,
 ) -> anyhow::Result<Option<MetricsSnapshot>> {
@@ -189,7 +189,7 @@ async fn read_series(
     let Some(source) = build_source(&config)? else {
         return Ok(None);
     };
-    let mut refresher = Refresher::new(source, args.since, step);
+    let mut refresher = Refresher::new(source, args.since, step).with_custom(custom.to_vec());
     let target = Target {
         rollout: target.clone(),
         versions: versions.to_vec(),

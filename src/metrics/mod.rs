@@ -66,7 +66,7 @@ pub fn build_source(config: &SourceConfig) -> Result<Option<Box<dyn MetricsSourc
             ))))
         }
         SourceKind::Scrape { url } => {
-            let layout = match config.template.name.as_str() {
+            let mut layout = match config.template.name.as_str() {
                 "istio" => ScrapeLayout::istio(&config.version_label),
                 "generic" => ScrapeLayout::generic(&config.version_label),
                 other => {
@@ -75,6 +75,7 @@ pub fn build_source(config: &SourceConfig) -> Result<Option<Box<dyn MetricsSourc
                     )));
                 }
             };
+            layout.quantiles = config.template.quantiles.clone();
             let window = settings::parse_duration(&config.window)
                 .map_err(|e| SourceError(format!("metrics window {:?}: {e}", config.window)))?;
             Ok(Some(Box::new(

@@ -78,6 +78,18 @@ impl PrometheusSource {
             .collect()
     }
 
+    /// The template's extra latency quantiles' queries for `targets` (`p99`, …): one per
+    /// quantile, whatever the number of rollouts shown.
+    pub fn quantile_plan(&self, targets: &[Target]) -> Vec<(String, String)> {
+        let (namespaces, services) = names(targets);
+        self.template.render_quantiles(&RenderContext {
+            namespaces: &namespaces,
+            services: &services,
+            version_label: &self.version_label,
+            window: &self.window,
+        })
+    }
+
     /// The one latency bucket query of a refresh for `targets`, when the template has one.
     pub fn bucket_query(&self, targets: &[Target]) -> Option<String> {
         let (namespaces, services) = names(targets);
@@ -113,8 +125,9 @@ impl PrometheusSource {
         let plan = self.plan(&req.targets);
         let bucket_query = self.bucket_query(&req.targets);
         let custom_plan = self.custom_plan(&req.targets, &req.custom);
+        let quantile_plan = self.quantile_plan(&req.targets);
         let (start, end, step) = (req.start_secs, req.end_secs, req.step_secs);
-        let (answers, buckets, custom_answers) = futures::future::join3(
+        let (answers, buckets, custom_answers, quantile_answers) = futures::future::join4(
             futures::future::join_all(
                 plan.iter()
                     .map(|(_, promql)| self.client.query_range(promql, start, end, step)),
@@ -127,6 +140,11 @@ impl PrometheusSource {
             },
             futures::future::join_all(
                 custom_plan
+                    .iter()
+                    .map(|(_, promql)| self.client.query_range(promql, start, end, step)),
+            ),
+            futures::future::join_all(
+                quantile_plan
                     .iter()
                     .map(|(_, promql)| self.client.query_range(promql, start, end, step)),
             ),
@@ -194,25 +212,20 @@ impl PrometheusSource {
                     self.client.url()
                 )));
             };
-            let values = self.by_version(&series, &by_name);
-            for target in &req.targets {
-                for v in &target.versions {
-                    let slot = points_of(&values, target, v);
-                    for i in 0..steps {
-                        let t = req.start_secs + i as f64 * req.step_secs;
-                        let key = (t * 1000.0).round() as i64;
-                        fetched.custom.push(NamedPoint {
-                            rollout: target.rollout.clone(),
-                            version: v.clone(),
-                            name: name.clone(),
-                            point: Point {
-                                t_secs: t,
-                                value: slot.and_then(|m| m.get(&key).copied()),
-                            },
-                        });
-                    }
-                }
-            }
+            self.named_points(&series, req, &by_name, name, &mut fetched.custom);
+        }
+        for ((name, _), answer) in quantile_plan.iter().zip(quantile_answers) {
+            let answer = answer.map_err(|e| SourceError(format!("{name} latency: {e}")))?;
+            fetched.warnings.extend(answer.warnings);
+            let QueryData::Matrix(series) = answer.data else {
+                return Err(SourceError(format!(
+                    "{name} latency: Prometheus at {} answered its range query with something \
+                     other than a matrix; check the {} template's latency_quantile",
+                    self.client.url(),
+                    self.template.name
+                )));
+            };
+            self.named_points(&series, req, &by_name, name, &mut fetched.quantiles);
         }
         if let Some(answer) = buckets {
             let answer = answer.map_err(|e| SourceError(e.to_string()))?;
@@ -308,6 +321,41 @@ impl PrometheusSource {
     /// series split by namespace, service and version, gathered by `le` at each timestamp
     /// (bounds scaled to ms, counts by `scale`); a step is kept only with its `+Inf` bucket
     /// (its requests).
+    /// One named series' answer (a custom metric's, an extra quantile's) as a point per target
+    /// version and step, gaps where the version has no value.
+    fn named_points(
+        &self,
+        series: &[RangeSeries],
+        req: &FetchRequest,
+        by_name: &HashMap<(&str, &str), &Target>,
+        name: &str,
+        out: &mut Vec<NamedPoint>,
+    ) {
+        let values = self.by_version(series, by_name);
+        let steps = ((req.end_secs - req.start_secs) / req.step_secs)
+            .round()
+            .max(0.0) as usize
+            + 1;
+        for target in &req.targets {
+            for v in &target.versions {
+                let slot = points_of(&values, target, v);
+                for i in 0..steps {
+                    let t = req.start_secs + i as f64 * req.step_secs;
+                    let key = (t * 1000.0).round() as i64;
+                    out.push(NamedPoint {
+                        rollout: target.rollout.clone(),
+                        version: v.clone(),
+                        name: name.to_string(),
+                        point: Point {
+                            t_secs: t,
+                            value: slot.and_then(|m| m.get(&key).copied()),
+                        },
+                    });
+                }
+            }
+        }
+    }
+
     fn bucket_points(
         &self,
         series: &[RangeSeries],
@@ -610,7 +658,8 @@ mod tests {
             custom: vec![orders],
         };
         let fetched = source.fetch_window(&req).await.unwrap();
-        assert_eq!(fetched.queries as usize, Signal::ALL.len() + 2);
+        // The signals, the buckets, the template's p99 and the custom metric: one query each.
+        assert_eq!(fetched.queries as usize, Signal::ALL.len() + 3);
         let values = |service: &str, hash: &str| -> Vec<Option<f64>> {
             fetched
                 .custom

@@ -5,8 +5,10 @@
 use super::exposition::{ExpoSample, histogram_quantile, parse_exposition};
 use super::response::Labels;
 use super::source::{
-    BucketSignal, FetchRequest, Fetched, MetricsSource, SignalPoint, SourceError, Target,
+    BucketSignal, FetchRequest, Fetched, MetricsSource, NamedPoint, SignalPoint, SourceError,
+    Target,
 };
+use super::templates::quantile_name;
 use crate::model::{BucketPoint, Point, Signal};
 use futures::future::BoxFuture;
 use std::collections::{HashMap, VecDeque};
@@ -25,6 +27,9 @@ pub struct ScrapeLayout {
     pub required: Vec<(String, String)>,
     /// Multiplies bucket bounds into milliseconds (1000 for seconds histograms).
     pub le_to_ms: f64,
+    /// Extra latency quantiles drawn beside p95 (the template's `quantiles`), from the same
+    /// window's bucket increases.
+    pub quantiles: Vec<f64>,
 }
 
 impl ScrapeLayout {
@@ -38,6 +43,7 @@ impl ScrapeLayout {
             status_label: "response_code".into(),
             required: vec![("reporter".into(), "destination".into())],
             le_to_ms: 1.0,
+            quantiles: vec![0.99],
         }
     }
 
@@ -51,6 +57,7 @@ impl ScrapeLayout {
             status_label: "code".into(),
             required: vec![],
             le_to_ms: 1000.0,
+            quantiles: vec![0.99],
         }
     }
 }
@@ -261,6 +268,7 @@ impl ScrapeSource {
             .front()
             .map_or(0.0, |(from, _, _)| t_secs - from);
         fetched.points = signals(&summed, &req.targets, t_secs, span);
+        fetched.quantiles = quantile_points(&summed, &req.targets, t_secs, &self.layout.quantiles);
         // Histogram intervals do not overlap: each is the newest pair of scrapes only, so
         // the judge can pool them (the rate window's sum would count a request many times).
         if let Some((_, _, newest)) = self.recent.back() {
@@ -352,6 +360,35 @@ pub fn signals(
                     version: v.clone(),
                     signal,
                     point: Point { t_secs, value },
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Every target version's extra latency quantiles (`p99`) over the window's bucket
+/// increases, as Prometheus's `histogram_quantile` answers them; a gap without requests.
+pub fn quantile_points(
+    increases: &HashMap<Group, Increases>,
+    targets: &[Target],
+    t_secs: f64,
+    quantiles: &[f64],
+) -> Vec<NamedPoint> {
+    let mut out = Vec::new();
+    for target in targets {
+        let r = &target.rollout;
+        for v in &target.versions {
+            let inc = increases.get(&(r.namespace.clone(), r.name.clone(), v.hash.clone()));
+            for &q in quantiles {
+                out.push(NamedPoint {
+                    rollout: r.clone(),
+                    version: v.clone(),
+                    name: quantile_name(q),
+                    point: Point {
+                        t_secs,
+                        value: inc.and_then(|i| histogram_quantile(q, &i.buckets)),
+                    },
                 });
             }
         }
@@ -482,6 +519,43 @@ mod tests {
         assert_eq!(sum[&g].requests, 40.0);
         assert_eq!(sum[&g].errors, 1.0);
         assert_eq!(sum[&g].buckets, vec![(50.0, 25.0), (f64::INFINITY, 40.0)]);
+    }
+
+    /// p99 from the window's summed buckets, as `histogram_quantile(0.99, …)` answers: 100
+    /// requests, 90 at most 50 ms, all at most 100 ms → rank 99 is 9/10 into (50, 100]: 95 ms.
+    /// A version without requests has a gap, not a zero.
+    #[test]
+    fn extra_quantiles_come_from_the_window_buckets() {
+        let g: Group = ("demo".into(), "checkout".into(), "bbb".into());
+        let increases = HashMap::from([(
+            g,
+            Increases {
+                requests: 100.0,
+                errors: 0.0,
+                buckets: vec![(50.0, 90.0), (100.0, 100.0), (f64::INFINITY, 100.0)],
+            },
+        )]);
+        let target = Target {
+            rollout: RolloutRef::new("c", "demo", "checkout"),
+            versions: vec![
+                Version::new(VersionRole::Stable, "aaa"),
+                Version::new(VersionRole::Canary, "bbb"),
+            ],
+        };
+        let points = quantile_points(&increases, &[target], 7.0, &[0.5, 0.99]);
+        let got: Vec<(&str, &str, Option<f64>)> = points
+            .iter()
+            .map(|p| (p.version.hash.as_str(), p.name.as_str(), p.point.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("aaa", "p50", None),
+                ("aaa", "p99", None),
+                ("bbb", "p50", Some(50.0 * 50.0 / 90.0)),
+                ("bbb", "p99", Some(95.0)),
+            ]
+        );
     }
 
     #[test]

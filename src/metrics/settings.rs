@@ -52,6 +52,10 @@ requests_per_second = 'sum by (namespace, app, {version_label}) (rate(requests_t
 # latency on pooled counts (share of canary requests slower than stable's p95).
 latency_buckets = 'sum by (le, namespace, app, {version_label}) (increase(latency_ms_bucket{namespace=~"{namespaces}", app=~"{services}"}[{window}]))'
 latency_bucket_ms = 1                # milliseconds per unit of `le` (1000 for seconds)
+# Optional: more latency quantiles per version, drawn on the latency chart beside p95; one
+# query per entry of `quantiles`, with {quantile} replaced by it (default [0.99]).
+latency_quantile = 'histogram_quantile({quantile}, sum by (le, namespace, app, {version_label}) (rate(latency_ms_bucket{namespace=~"{namespaces}", app=~"{services}"}[{window}])))'
+quantiles = [0.5, 0.99]
 "#;
 
 /// The name of the kubeconfig context extension the cockpit reads.
@@ -103,6 +107,16 @@ pub struct TemplateSettings {
     /// Milliseconds per unit of the buckets' `le` bounds.
     #[serde(default = "one_ms")]
     pub latency_bucket_ms: f64,
+    /// Optional: a latency quantile's query with `{quantile}`, asked once per `quantiles`
+    /// entry and drawn on the latency chart.
+    #[serde(default)]
+    pub latency_quantile: String,
+    #[serde(default = "default_quantiles")]
+    pub quantiles: Vec<f64>,
+}
+
+fn default_quantiles() -> Vec<f64> {
+    vec![0.99]
 }
 
 fn one_ms() -> f64 {
@@ -192,6 +206,8 @@ impl Settings {
                 requests_per_second: t.requests_per_second,
                 latency_buckets: t.latency_buckets,
                 latency_bucket_ms: t.latency_bucket_ms,
+                latency_quantile: t.latency_quantile,
+                quantiles: t.quantiles,
             };
             template
                 .validate()
@@ -487,6 +503,30 @@ p95_ms = 'histogram_quantile(0.95, sum by (le, app, {version_label}) (rate(lat_b
         let bad = FILE.replace("{window}]))'\np95", "{windw}]))'\np95");
         let err = Settings::parse(&bad, Path::new("metrics.toml")).unwrap_err();
         assert!(err.to_string().contains("{windw}"), "{err}");
+    }
+
+    #[test]
+    fn the_documented_file_loads_and_its_quantiles_are_checked() {
+        // The example `metrics --help` prints is a valid file.
+        let doc = &SETTINGS_HELP[SETTINGS_HELP.find("[contexts.prod]").unwrap()..];
+        let s = Settings::parse(doc, Path::new("metrics.toml")).unwrap();
+        assert_eq!(
+            s.template("staging", "my-mesh").unwrap().quantiles,
+            [0.5, 0.99]
+        );
+        let bad = doc.replace("quantiles = [0.5, 0.99]", "quantiles = [0.5, 99]");
+        let err = Settings::parse(&bad, Path::new("metrics.toml")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("quantile 99 is not strictly between 0 and 1"),
+            "{err}"
+        );
+        let bad = doc.replace("histogram_quantile({quantile},", "histogram_quantile(0.99,");
+        let err = Settings::parse(&bad, Path::new("metrics.toml")).unwrap_err();
+        assert!(
+            err.to_string().contains("no {quantile} placeholder"),
+            "{err}"
+        );
     }
 
     #[test]

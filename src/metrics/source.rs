@@ -2,7 +2,7 @@
 //! around them: ask only for the window since the last sample, keep the last data when the
 //! source fails, mark it stale, back off exponentially and recover by itself.
 
-use super::store::{SeriesStore, SourceHealth};
+use super::store::{NamedKind, SeriesStore, SourceHealth};
 use crate::analysis::CustomQuery;
 use crate::model::{BucketPoint, MetricsSnapshot, Point, RolloutRef, RolloutView, Signal, Version};
 use futures::future::BoxFuture;
@@ -75,6 +75,8 @@ pub struct Fetched {
     pub buckets: Vec<BucketSignal>,
     /// The custom metrics' values per version and step.
     pub custom: Vec<NamedPoint>,
+    /// The template's extra latency quantiles (`p99`) per version and step, in ms.
+    pub quantiles: Vec<NamedPoint>,
 }
 
 /// A source failed; the message names the server, the query and what to do.
@@ -284,9 +286,15 @@ impl Refresher {
                     self.store
                         .push_buckets(&b.rollout, &b.version, b.point.clone());
                 }
-                for n in &fetched.custom {
-                    self.store
-                        .push_named(&n.rollout, &n.version, &n.name, n.point);
+                let named = [
+                    (NamedKind::Custom, &fetched.custom),
+                    (NamedKind::Quantile, &fetched.quantiles),
+                ];
+                for (kind, points) in named {
+                    for n in points {
+                        self.store
+                            .push_named(&n.rollout, &n.version, kind, &n.name, n.point);
+                    }
                 }
                 self.health = SourceHealth {
                     last_good_secs: Some(now_secs),

@@ -22,6 +22,17 @@ pub struct SourceHealth {
 /// (rollout, version hash, signal).
 type Key = (RolloutRef, String, Signal);
 
+/// What a named series is: one of the policy's custom metrics, or an extra latency quantile
+/// of the template's (`p99`), drawn on the latency chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NamedKind {
+    Custom,
+    Quantile,
+}
+
+/// (rollout, version hash, kind, name).
+type NamedKey = (RolloutRef, String, NamedKind, String);
+
 /// The most points one series keeps: a day at one point per second.
 pub const MAX_POINTS: usize = 86_400;
 /// Points allocated up front per series; the ring grows past it as points arrive.
@@ -38,9 +49,9 @@ pub struct SeriesStore {
     /// Latency histogram intervals per (rollout, version hash), bounded like the rings; only
     /// the judge reads them.
     buckets: HashMap<(RolloutRef, String), VecDeque<BucketPoint>>,
-    /// Custom metrics' rings per (rollout, version hash, metric name), bounded and gapped
-    /// like the signals'.
-    named: HashMap<(RolloutRef, String, String), VecDeque<Point>>,
+    /// Custom metrics' and extra quantiles' rings per (rollout, version hash, kind, name),
+    /// bounded and gapped like the signals'.
+    named: HashMap<NamedKey, VecDeque<Point>>,
 }
 
 impl SeriesStore {
@@ -91,15 +102,22 @@ impl SeriesStore {
         Self::push_point(ring, capacity, self.step_secs, point);
     }
 
-    /// Appends a point of a custom metric, as [`SeriesStore::push`] does a signal's.
+    /// Appends a point of a custom metric or an extra quantile, as [`SeriesStore::push`] does
+    /// a signal's.
     pub fn push_named(
         &mut self,
         rollout: &RolloutRef,
         version: &Version,
+        kind: NamedKind,
         name: &str,
         point: Point,
     ) {
-        let key = (rollout.clone(), version.hash.clone(), name.to_string());
+        let key = (
+            rollout.clone(),
+            version.hash.clone(),
+            kind,
+            name.to_string(),
+        );
         let capacity = self.capacity;
         let ring = self
             .named
@@ -246,23 +264,28 @@ impl SeriesStore {
                 .get(r)
                 .is_some_and(|versions| versions.iter().any(|k| &k.hash == hash))
         });
-        self.named.retain(|(r, hash, _), _| {
+        self.named.retain(|(r, hash, _, _), _| {
             roles
                 .get(r)
                 .is_some_and(|versions| versions.iter().any(|k| &k.hash == hash))
         });
     }
 
-    /// The custom metrics' series of one rollout: per version in the given order, metrics by
-    /// name.
-    pub fn named_series(&self, rollout: &RolloutRef, versions: &[Version]) -> Vec<NamedSeries> {
+    /// The custom metrics' (or extra quantiles') series of one rollout: per version in the
+    /// given order, by name.
+    pub fn named_series(
+        &self,
+        rollout: &RolloutRef,
+        versions: &[Version],
+        kind: NamedKind,
+    ) -> Vec<NamedSeries> {
         let mut out = Vec::new();
         for v in versions {
             let mut held: Vec<(&String, &VecDeque<Point>)> = self
                 .named
                 .iter()
-                .filter(|((r, hash, _), _)| r == rollout && hash == &v.hash)
-                .map(|((_, _, name), ring)| (name, ring))
+                .filter(|((r, hash, k, _), _)| r == rollout && hash == &v.hash && *k == kind)
+                .map(|((_, _, _, name), ring)| (name, ring))
                 .collect();
             held.sort_by(|a, b| a.0.cmp(b.0));
             out.extend(held.into_iter().map(|(name, ring)| NamedSeries {
@@ -317,7 +340,8 @@ impl SeriesStore {
         MetricsSnapshot {
             rollout: rollout.clone(),
             source: source.to_string(),
-            custom: self.named_series(rollout, &shown),
+            custom: self.named_series(rollout, &shown, NamedKind::Custom),
+            quantiles: self.named_series(rollout, &shown, NamedKind::Quantile),
             series: self.series(rollout, &shown),
             stale_since_secs: if failing { health.last_good_secs } else { None },
             error: health.error.clone(),

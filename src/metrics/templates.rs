@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 /// error when the template is loaded.
 pub const PLACEHOLDERS: [&str; 4] = ["namespaces", "services", "version_label", "window"];
 
+/// The placeholder only `latency_quantile` may use: the quantile asked for, e.g. `0.99`.
+pub const QUANTILE_PLACEHOLDER: &str = "quantile";
+
 /// How a result's version label value names a version.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -47,21 +50,52 @@ pub struct Template {
     /// Milliseconds per unit of the buckets' `le` (1000 for a histogram in seconds).
     #[serde(default = "one_ms")]
     pub latency_bucket_ms: f64,
+    /// Any latency quantile per version in milliseconds, drawn on the latency chart beside
+    /// p95: the query with `{quantile}` where the quantile goes, asked once per entry of
+    /// `quantiles`. Empty: no extra quantiles.
+    #[serde(default)]
+    pub latency_quantile: String,
+    /// The quantiles `latency_quantile` is asked for, each strictly between 0 and 1
+    /// (`[0.5, 0.99]`: the median and p99).
+    #[serde(default = "default_quantiles")]
+    pub quantiles: Vec<f64>,
 }
 
 fn one_ms() -> f64 {
     1.0
 }
 
+fn default_quantiles() -> Vec<f64> {
+    vec![0.99]
+}
+
+/// A quantile's name as people say it: 0.99 is `p99`, 0.999 `p99.9`, 0.5 `p50`.
+pub fn quantile_name(q: f64) -> String {
+    let percent = format!("{:.3}", q * 100.0);
+    let percent = percent.trim_end_matches('0').trim_end_matches('.');
+    format!("p{percent}")
+}
+
 /// A template names a placeholder the cockpit does not know.
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error(
-    "template {template:?}, {signal} query: unknown placeholder {{{placeholder}}}; the known ones are {{namespaces}}, {{services}}, {{version_label}}, {{window}}"
-)]
-pub struct TemplateError {
-    pub template: String,
-    pub signal: &'static str,
-    pub placeholder: String,
+pub enum TemplateError {
+    #[error(
+        "template {template:?}, {signal} query: unknown placeholder {{{placeholder}}}; the known ones are {{namespaces}}, {{services}}, {{version_label}}, {{window}}{}",
+        if *signal == "latency_quantile" { " and {quantile}" } else { "" }
+    )]
+    UnknownPlaceholder {
+        template: String,
+        signal: &'static str,
+        placeholder: String,
+    },
+    #[error(
+        "template {template:?}: quantile {value} is not strictly between 0 and 1; write p99 as 0.99 in quantiles"
+    )]
+    Quantile { template: String, value: f64 },
+    #[error(
+        "template {template:?}: latency_quantile has no {{quantile}} placeholder, so every entry of quantiles would ask the same query; put {{quantile}} where histogram_quantile takes its first argument"
+    )]
+    NoQuantilePlaceholder { template: String },
 }
 
 /// The values a template is drawn with.
@@ -120,17 +154,59 @@ impl Template {
         let queries = Signal::ALL
             .iter()
             .map(|s| (s.as_str(), self.query(*s)))
-            .chain([("latency_buckets", self.latency_buckets.as_str())]);
+            .chain([
+                ("latency_buckets", self.latency_buckets.as_str()),
+                ("latency_quantile", self.latency_quantile.as_str()),
+            ]);
         for (name, query) in queries {
-            if let Some(p) = placeholders_in(query).find(|p| !PLACEHOLDERS.contains(p)) {
-                return Err(TemplateError {
+            let allowed = |p: &str| {
+                PLACEHOLDERS.contains(&p)
+                    || (name == "latency_quantile" && p == QUANTILE_PLACEHOLDER)
+            };
+            if let Some(p) = placeholders_in(query).find(|p| !allowed(p)) {
+                return Err(TemplateError::UnknownPlaceholder {
                     template: self.name.clone(),
                     signal: name,
                     placeholder: p.to_string(),
                 });
             }
         }
+        if let Some(&value) = self
+            .quantiles
+            .iter()
+            .find(|q| !(q.is_finite() && **q > 0.0 && **q < 1.0))
+        {
+            return Err(TemplateError::Quantile {
+                template: self.name.clone(),
+                value,
+            });
+        }
+        if !self.latency_quantile.trim().is_empty()
+            && !self.quantiles.is_empty()
+            && !placeholders_in(&self.latency_quantile).any(|p| p == QUANTILE_PLACEHOLDER)
+        {
+            return Err(TemplateError::NoQuantilePlaceholder {
+                template: self.name.clone(),
+            });
+        }
         Ok(())
+    }
+
+    /// The extra quantiles' queries over every service in `ctx`, by the quantile's name
+    /// (`p99`); none when the template has no `latency_quantile`.
+    pub fn render_quantiles(&self, ctx: &RenderContext<'_>) -> Vec<(String, String)> {
+        if self.latency_quantile.trim().is_empty() {
+            return Vec::new();
+        }
+        self.quantiles
+            .iter()
+            .map(|&q| {
+                let text = self
+                    .latency_quantile
+                    .replace(&format!("{{{QUANTILE_PLACEHOLDER}}}"), &q.to_string());
+                (quantile_name(q), self.render_text(&text, ctx))
+            })
+            .collect()
     }
 
     /// The PromQL for one signal over every service in `ctx`.
@@ -237,6 +313,10 @@ fn three(m: Mesh<'_>) -> Template {
         ),
         latency_buckets: format!("sum by (le, {by}) (increase({bucket}}}[{{window}}]))"),
         latency_bucket_ms: le_ms,
+        latency_quantile: format!(
+            "histogram_quantile({{quantile}}, sum by (le, {by}) (rate({bucket}}}[{{window}}]))){to_ms}"
+        ),
+        quantiles: default_quantiles(),
     }
 }
 
@@ -315,10 +395,13 @@ mod tests {
         for t in builtins() {
             t.validate().unwrap();
             let buckets = t.render_buckets(&ctx(&services));
+            let quantiles = t.render_quantiles(&ctx(&services));
+            assert_eq!(quantiles.len(), 1, "{}: p99 by default", t.name);
             for q in Signal::ALL
                 .iter()
                 .map(|s| t.render(*s, &ctx(&services)))
                 .chain(buckets)
+                .chain(quantiles.into_iter().map(|(_, q)| q))
             {
                 assert!(placeholders_in(&q).next().is_none(), "{}: {q}", t.name);
                 assert!(q.contains("checkout|inventory"), "{q}");
@@ -359,8 +442,49 @@ mod tests {
         let mut t = Template::builtin("generic").unwrap();
         t.error_rate = "sum(rate(x{ns=\"{namespce}\"}[{window}]))".into();
         let err = t.validate().unwrap_err();
-        assert_eq!(err.placeholder, "namespce");
-        assert_eq!(err.signal, "error_rate");
+        let TemplateError::UnknownPlaceholder {
+            placeholder,
+            signal,
+            ..
+        } = err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!((placeholder.as_str(), signal), ("namespce", "error_rate"));
+        // {quantile} belongs to latency_quantile only.
+        let mut t = Template::builtin("generic").unwrap();
+        t.p95_ms = t.latency_quantile.clone();
+        assert!(t.validate().unwrap_err().to_string().contains("{quantile}"));
+    }
+
+    #[test]
+    fn quantiles_are_named_and_drawn_one_query_each() {
+        assert_eq!(
+            [0.5, 0.9, 0.99, 0.999, 0.9999].map(quantile_name),
+            ["p50", "p90", "p99", "p99.9", "p99.99"]
+        );
+        let mut t = Template::builtin("generic").unwrap();
+        t.quantiles = vec![0.5, 0.99];
+        let services = vec!["checkout".to_string()];
+        let drawn = t.render_quantiles(&ctx(&services));
+        assert_eq!(drawn.len(), 2);
+        assert_eq!(drawn[1].0, "p99");
+        assert!(
+            drawn[1].1.starts_with("histogram_quantile(0.99, sum by (le, namespace, service, rollouts_pod_template_hash) (rate(http_request_duration_seconds_bucket{"),
+            "{}",
+            drawn[1].1
+        );
+        assert!(drawn[1].1.ends_with(")) * 1000"), "{}", drawn[1].1);
+        for bad in [0.0, 1.0, f64::INFINITY, f64::NAN, -0.5] {
+            t.quantiles = vec![bad];
+            assert!(
+                matches!(t.validate(), Err(TemplateError::Quantile { .. })),
+                "{bad}"
+            );
+        }
+        t.latency_quantile = String::new();
+        t.quantiles = vec![0.99];
+        assert!(t.render_quantiles(&ctx(&services)).is_empty());
     }
 
     #[test]

@@ -132,8 +132,8 @@ pub struct BucketSeries {
     pub points: Vec<BucketPoint>,
 }
 
-/// A custom metric's series for one version (the policy's `metrics.NAME.query`), keyed by
-/// the metric's name in the policy.
+/// A named series for one version: a custom metric (the policy's `metrics.NAME.query`, by
+/// its name in the policy) or an extra latency quantile (`p99`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NamedSeries {
     pub name: String,
@@ -162,4 +162,8 @@ pub struct MetricsSnapshot {
     /// The policy's custom metrics per version, every version in `series`, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<NamedSeries>,
+    /// The template's extra latency quantiles per version in milliseconds, by name (`p99`),
+    /// every version in `series`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quantiles: Vec<NamedSeries>,
 }

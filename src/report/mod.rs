@@ -9,7 +9,8 @@ pub mod svg;
 pub mod verdicts;
 
 use crate::model::{
-    MetricsSnapshot, RoleChange, RolloutRef, RolloutView, VersionRole, VersionRoles, VersionSeries,
+    MetricsSnapshot, NamedSeries, RoleChange, RolloutRef, RolloutView, VersionRole, VersionRoles,
+    VersionSeries,
 };
 use serde::Serialize;
 
@@ -43,6 +44,10 @@ pub struct Report {
     /// Where the series come from (`prometheus`, `scrape`), or `none`.
     pub metrics_source: String,
     pub series: Vec<VersionSeries>,
+    /// The template's extra latency quantiles per version (`p99`, ms).
+    pub quantiles: Vec<NamedSeries>,
+    /// The policy's custom metrics per version, by name.
+    pub custom: Vec<NamedSeries>,
     /// What the reader should know about gaps in the report (a source that failed, …).
     pub notes: Vec<String>,
 }
@@ -151,6 +156,8 @@ impl Report {
             rollback: None,
             metrics_source: "none".into(),
             series: Vec::new(),
+            quantiles: Vec::new(),
+            custom: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -164,6 +171,8 @@ impl Report {
             self.notes.push(format!("metrics: {error}"));
         }
         self.series = snapshot.series.clone();
+        self.quantiles = snapshot.quantiles.clone();
+        self.custom = snapshot.custom.clone();
         self.from_secs = snapshot
             .series
             .iter()

@@ -12,22 +12,40 @@ pub struct Chart {
     pub svg: String,
 }
 
-/// The charts of a report, one per signal that has values, named
-/// `NAMESPACE-NAME-SIGNAL.svg`.
+/// The charts of a report, one per signal that has values (the latency chart with the
+/// extra quantiles), named `NAMESPACE-NAME-SIGNAL.svg`, then one per custom metric, named
+/// `NAMESPACE-NAME-metric-METRIC.svg`.
 pub fn charts(report: &Report) -> Vec<Chart> {
     let from = report.from_secs.unwrap_or(report.to_secs - 60.0);
-    Signal::ALL
-        .iter()
-        .filter_map(|signal| {
-            Some(Chart {
-                file_name: format!(
-                    "{}-{}-{}.svg",
-                    report.rollout.namespace,
-                    report.rollout.name,
-                    signal.as_str()
-                ),
-                svg: svg::chart(&report.series, *signal, from, report.to_secs)?,
-            })
+    let to = report.to_secs;
+    let prefix = format!("{}-{}", report.rollout.namespace, report.rollout.name);
+    let signals = Signal::ALL.iter().filter_map(|signal| {
+        Some(Chart {
+            file_name: format!("{prefix}-{}.svg", signal.as_str()),
+            svg: svg::chart(&report.series, &report.quantiles, *signal, from, to)?,
+        })
+    });
+    let mut names: Vec<&str> = report.custom.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let custom = names.into_iter().filter_map(|name| {
+        Some(Chart {
+            file_name: format!("{prefix}-metric-{}.svg", file_safe(name)),
+            svg: svg::named_chart(name, &report.custom, from, to)?,
+        })
+    });
+    signals.chain(custom).collect()
+}
+
+/// A metric's name as a file name part: letters, digits, `_` and `-` kept, the rest `_`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
         })
         .collect()
 }
@@ -195,7 +213,9 @@ pub fn markdown(report: &Report, charts: &[Chart]) -> String {
 }
 
 /// One table: `kind,time,t_secs,hash,role,signal,value,who,text`. Kinds: `version` (one row
-/// per role change), `action`, `event`, `verdict`, `point` (a gap has an empty value).
+/// per role change), `action`, `event`, `verdict`, `point` (a signal's or an extra
+/// quantile's, e.g. `p99_ms`; a gap has an empty value), `metric` (a custom metric's, its
+/// name in `signal`).
 pub fn csv(report: &Report) -> String {
     let mut out = String::from("kind,time,t_secs,hash,role,signal,value,who,text\n");
     let mut row = |kind: &str,
@@ -297,6 +317,27 @@ pub fn csv(report: &Report) -> String {
                 "",
                 "",
             );
+        }
+    }
+    let named = [
+        ("point", "_ms", &report.quantiles),
+        ("metric", "", &report.custom),
+    ];
+    for (kind, unit, series) in named {
+        for s in series {
+            let signal = format!("{}{unit}", s.name);
+            for p in &s.points {
+                row(
+                    kind,
+                    Some(p.t_secs),
+                    &s.version.hash,
+                    s.version.role.as_str(),
+                    &signal,
+                    p.value.map(|v| v.to_string()).unwrap_or_default(),
+                    "",
+                    "",
+                );
+            }
         }
     }
     out

@@ -1,8 +1,9 @@
-//! One signal per version as an SVG line chart, written by hand (a few dozen elements: a
-//! plotting crate would add a font stack and minutes of build for that). Gaps are breaks,
-//! a version that plays no part any more is drawn dashed, the axes are labelled in UTC.
+//! One signal (or custom metric) per version as an SVG line chart, written by hand (a few
+//! dozen elements: a plotting crate would add a font stack and minutes of build for that).
+//! Gaps are breaks, a version that plays no part any more is drawn dashed, an extra latency
+//! quantile (p99) dotted, the axes are labelled in UTC.
 
-use crate::model::{Signal, VersionRole, VersionSeries};
+use crate::model::{NamedSeries, Point, Signal, Version, VersionRole, VersionSeries};
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;
@@ -34,39 +35,115 @@ pub fn title_and_scale(signal: Signal) -> (&'static str, f64) {
     }
 }
 
+/// One line of a chart: a version's values (already scaled), labelled by its role and hash
+/// and, for an extra quantile, its name (`p99`), drawn dotted.
+pub struct ChartLine<'a> {
+    pub version: &'a Version,
+    /// `p99` for an extra quantile's line (dotted); empty for the chart's own.
+    pub suffix: &'a str,
+    pub points: &'a [Point],
+}
+
 /// The chart of `signal` over `from_secs..=to_secs`, one line per version in `series`
-/// (those of other signals are ignored); `None` when no version has a value for it.
+/// (those of other signals are ignored), with the extra quantiles' lines on the latency
+/// chart; `None` when no version has a value for it.
 pub fn chart(
     series: &[VersionSeries],
+    quantiles: &[NamedSeries],
     signal: Signal,
     from_secs: f64,
     to_secs: f64,
 ) -> Option<String> {
     let (title, scale) = title_and_scale(signal);
-    let lines: Vec<&VersionSeries> = series.iter().filter(|s| s.signal == signal).collect();
+    let mut lines: Vec<ChartLine<'_>> = series
+        .iter()
+        .filter(|s| s.signal == signal)
+        .map(|s| ChartLine {
+            version: &s.version,
+            suffix: "",
+            points: &s.points,
+        })
+        .collect();
+    if signal == Signal::P95Ms {
+        lines.extend(quantiles.iter().map(|q| ChartLine {
+            version: &q.version,
+            suffix: &q.name,
+            points: &q.points,
+        }));
+    }
+    let floor = match signal {
+        Signal::TrafficShare => Floor::Whole,
+        Signal::ErrorRate => Floor::AtLeast(1.0),
+        Signal::P95Ms | Signal::RequestRate => Floor::AtLeast(1e-9),
+    };
+    line_chart(title, scale, floor, &lines, from_secs, to_secs)
+}
+
+/// A custom metric's chart (values as its query answers them, from 0 up), titled by its
+/// name; `None` without values.
+pub fn named_chart(
+    name: &str,
+    series: &[NamedSeries],
+    from_secs: f64,
+    to_secs: f64,
+) -> Option<String> {
+    let lines: Vec<ChartLine<'_>> = series
+        .iter()
+        .filter(|s| s.name == name)
+        .map(|s| ChartLine {
+            version: &s.version,
+            suffix: "",
+            points: &s.points,
+        })
+        .collect();
+    line_chart(
+        &escape(name),
+        1.0,
+        Floor::AtLeast(1e-9),
+        &lines,
+        from_secs,
+        to_secs,
+    )
+}
+
+/// Where a chart's y axis ends: 100 (a share, read against the whole), or the 1-2-5 ceiling
+/// of the highest value but at least this.
+#[derive(Clone, Copy)]
+enum Floor {
+    Whole,
+    AtLeast(f64),
+}
+
+fn line_chart(
+    title: &str,
+    scale: f64,
+    floor: Floor,
+    lines: &[ChartLine<'_>],
+    from_secs: f64,
+    to_secs: f64,
+) -> Option<String> {
     let values = lines
         .iter()
         .flat_map(|s| s.points.iter().filter_map(|p| p.value))
         .filter(|v| v.is_finite())
         .map(|v| v * scale);
     let max = values.fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))?;
-    let top = match signal {
-        Signal::TrafficShare => 100.0,
-        _ => nice_ceiling(max.max(match signal {
-            Signal::ErrorRate => 1.0,
-            _ => 1e-9,
-        })),
+    let top = match floor {
+        Floor::Whole => 100.0,
+        Floor::AtLeast(least) => nice_ceiling(max.max(least)),
     };
     let span = (to_secs - from_secs).max(1.0);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let x = |t: f64| LEFT + (t - from_secs) / span * plot_w;
     let y = |v: f64| TOP + plot_h - (v / top).clamp(0.0, 1.05) * plot_h;
+    // The legend takes a row per three lines under the axis.
+    let height = HEIGHT + (lines.len().saturating_sub(1) / 3) as f64 * 14.0;
 
     let mut svg = String::new();
     let _ = writeln!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="11">"#
     );
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
@@ -108,12 +185,12 @@ pub fn chart(
     );
     for (i, s) in lines.iter().enumerate() {
         let color = role_color(s.version.role);
-        let dash = if s.version.role.is_current() {
-            ""
-        } else {
-            r#" stroke-dasharray="6 4" stroke-opacity="0.7""#
+        let dash = match (s.suffix.is_empty(), s.version.role.is_current()) {
+            (false, _) => r#" stroke-dasharray="2 3""#,
+            (true, true) => "",
+            (true, false) => r#" stroke-dasharray="6 4" stroke-opacity="0.7""#,
         };
-        for run in runs(s, scale) {
+        for run in runs(s.points, scale) {
             let points: Vec<String> = run
                 .iter()
                 .map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v)))
@@ -124,18 +201,20 @@ pub fn chart(
                 points.join(" ")
             );
         }
-        // The legend under the axis, one entry per version.
+        // The legend under the axis, one entry per line.
         let lx = LEFT + (i % 3) as f64 * 230.0;
         let ly = HEIGHT - 24.0 + (i / 3) as f64 * 14.0;
         let _ = writeln!(
             svg,
-            r#"<line x1="{lx:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="3"{dash}/><text x="{:.1}" y="{ly:.1}">{} {}</text>"#,
+            r#"<line x1="{lx:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="3"{dash}/><text x="{:.1}" y="{ly:.1}">{} {}{}{}</text>"#,
             ly - 4.0,
             lx + 18.0,
             ly - 4.0,
             lx + 24.0,
             s.version.role,
-            escape(&s.version.hash)
+            escape(&s.version.hash),
+            if s.suffix.is_empty() { "" } else { " " },
+            escape(s.suffix)
         );
     }
     svg.push_str("</svg>\n");
@@ -143,10 +222,10 @@ pub fn chart(
 }
 
 /// The runs of consecutive values between gaps, scaled.
-fn runs(s: &VersionSeries, scale: f64) -> Vec<Vec<(f64, f64)>> {
+fn runs(points: &[Point], scale: f64) -> Vec<Vec<(f64, f64)>> {
     let mut out = Vec::new();
     let mut run = Vec::new();
-    for p in &s.points {
+    for p in points {
         match p.value {
             Some(v) if v.is_finite() => run.push((p.t_secs, v * scale)),
             _ if !run.is_empty() => out.push(std::mem::take(&mut run)),

@@ -2,7 +2,7 @@ use super::render::{charts, csv, markdown};
 use super::roles::{Seen, infer, role_at, versions_to_follow};
 use super::verdicts::{NOTHING_TO_COMPARE, over_time};
 use super::*;
-use crate::model::{Point, Signal, Version, VersionRole, VersionSeries};
+use crate::model::{NamedSeries, Point, Signal, Version, VersionRole, VersionSeries};
 
 fn series(role: VersionRole, hash: &str, signal: Signal, values: &[Option<f64>]) -> VersionSeries {
     VersionSeries {
@@ -99,15 +99,31 @@ fn roles_over_time_are_read_from_the_traffic_after_the_fact() {
     assert_eq!(roles[1].changes[1].since_secs, 1025.0);
 }
 
+fn snapshot_of(
+    view: &crate::model::RolloutView,
+    s: Vec<VersionSeries>,
+    roles: Vec<crate::model::VersionRoles>,
+) -> crate::model::MetricsSnapshot {
+    crate::model::MetricsSnapshot {
+        quantiles: Vec::new(),
+        rollout: view.reference.clone(),
+        source: "prometheus".into(),
+        series: s,
+        stale_since_secs: None,
+        error: None,
+        roles,
+        latency_buckets: Vec::new(),
+        custom: Vec::new(),
+    }
+}
+
 #[test]
 fn verdicts_judge_each_time_by_the_roles_then() {
     let (view, s) = promoted();
     let roles = infer(&view, &s, None);
     let verdicts = over_time(
-        &s,
-        &roles,
+        &snapshot_of(&view, s, roles),
         &crate::analysis::Policy::default(),
-        "prometheus",
         1000.0,
         1060.0,
         15.0,
@@ -125,16 +141,7 @@ fn verdicts_judge_each_time_by_the_roles_then() {
 fn the_report_keeps_both_versions_in_every_format() {
     let (view, s) = promoted();
     let roles = infer(&view, &s, None);
-    let snapshot = crate::model::MetricsSnapshot {
-        rollout: view.reference.clone(),
-        source: "prometheus".into(),
-        series: s,
-        stale_since_secs: None,
-        error: None,
-        roles,
-        latency_buckets: Vec::new(),
-        custom: Vec::new(),
-    };
+    let snapshot = snapshot_of(&view, s, roles);
     let report = Report::new(&view, 1050.0).with_metrics(&snapshot);
     assert_eq!(
         report
@@ -179,6 +186,118 @@ fn the_report_keeps_both_versions_in_every_format() {
     assert!(table.contains("point,1970-01-01T00:16:40Z,1000,aaa,previous stable,share,0.8,,"));
     let json: serde_json::Value = serde_json::from_str(&render::json(&report).unwrap()).unwrap();
     assert_eq!(json["versions"][1]["role"], "previous-stable");
+}
+
+fn named(name: &str, role: VersionRole, hash: &str, values: &[Option<f64>]) -> NamedSeries {
+    let s = series(role, hash, Signal::P95Ms, values);
+    NamedSeries {
+        name: name.into(),
+        version: s.version,
+        points: s.points,
+    }
+}
+
+/// The release's custom metrics and extra quantiles reach every format: a chart per custom
+/// metric and p99 dotted on the latency chart, their rows in the CSV and fields in the JSON;
+/// and the verdicts over time judge the custom metric by the roles then (a canary failing
+/// orders fails the verdict by its name, as `analyze` would have said).
+#[test]
+fn custom_metrics_and_quantiles_are_charted_tabled_and_judged_over_time() {
+    let view = crate::ui::fixtures::checkout();
+    let flat = |v: f64| vec![Some(v); 30];
+    let canary = view.current_hash.clone().unwrap();
+    let stable = view.stable_hash.clone().unwrap();
+    let mut s = Vec::new();
+    for (signal, c, st) in [
+        (Signal::TrafficShare, 0.2, 0.8),
+        (Signal::ErrorRate, 0.0, 0.0),
+        (Signal::P95Ms, 100.0, 100.0),
+        (Signal::RequestRate, 20.0, 80.0),
+    ] {
+        s.push(series(VersionRole::Canary, &canary, signal, &flat(c)));
+        s.push(series(VersionRole::Stable, &stable, signal, &flat(st)));
+    }
+    let roles = infer(&view, &s, None);
+    let mut snapshot = snapshot_of(&view, s, roles);
+    snapshot.quantiles = vec![
+        named("p99", VersionRole::Canary, &canary, &flat(180.0)),
+        named("p99", VersionRole::Stable, &stable, &flat(170.0)),
+    ];
+    snapshot.custom = vec![
+        named(
+            "order_failure_ratio",
+            VersionRole::Canary,
+            &canary,
+            &flat(0.25),
+        ),
+        named(
+            "order_failure_ratio",
+            VersionRole::Stable,
+            &stable,
+            &flat(0.01),
+        ),
+    ];
+    let policy = crate::analysis::Policy::from_toml(
+        include_str!("../analysis/policy.example.toml"),
+        std::path::Path::new("policy.example.toml"),
+        &view.reference,
+    )
+    .unwrap();
+    let mut report = Report::new(&view, 1290.0).with_metrics(&snapshot);
+    report.verdicts = over_time(&snapshot, &policy, 1000.0, 1290.0, 145.0);
+    let last = report.verdicts.last().unwrap();
+    assert_eq!(last.verdict, "fail", "{:?}", report.verdicts);
+    assert!(
+        last.reasons
+            .iter()
+            .any(|r| r.starts_with("order failure ratio 25.0% vs stable 1.0%")),
+        "{:?}",
+        last.reasons
+    );
+
+    let charts = charts(&report);
+    let names: Vec<&str> = charts.iter().map(|c| c.file_name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "shop-checkout-share.svg",
+            "shop-checkout-error_rate.svg",
+            "shop-checkout-p95_ms.svg",
+            "shop-checkout-requests_per_second.svg",
+            "shop-checkout-metric-order_failure_ratio.svg"
+        ]
+    );
+    let latency = &charts[2].svg;
+    assert_eq!(latency.matches("<polyline").count(), 4, "{latency}");
+    assert!(
+        latency.contains(&format!("canary {canary} p99")),
+        "{latency}"
+    );
+    assert!(latency.contains(r#"stroke-dasharray="2 3""#), "{latency}");
+    assert!(
+        charts[4].svg.contains(">order_failure_ratio</text>"),
+        "{}",
+        charts[4].svg
+    );
+    let md = markdown(&report, &charts);
+    assert!(md.contains("![shop-checkout-metric-order_failure_ratio.svg](shop-checkout-metric-order_failure_ratio.svg)"));
+
+    let table = csv(&report);
+    assert!(
+        table.contains(&format!(
+            "point,1970-01-01T00:16:40Z,1000,{canary},canary,p99_ms,180,,"
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "metric,1970-01-01T00:16:40Z,1000,{stable},stable,order_failure_ratio,0.01,,"
+        )),
+        "{table}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&render::json(&report).unwrap()).unwrap();
+    assert_eq!(json["custom"][0]["name"], "order_failure_ratio");
+    assert_eq!(json["quantiles"][1]["points"][0]["value"], 170.0);
 }
 
 #[test]

@@ -5,23 +5,23 @@
 use super::ReportVerdict;
 use super::roles::role_at;
 use crate::analysis::{self, Policy};
-use crate::model::{MetricsSnapshot, Version, VersionRoles, VersionSeries};
+use crate::model::{BucketSeries, MetricsSnapshot, NamedSeries, Version, VersionSeries};
 
 /// What the verdict says when only one version took part at that time.
 pub const NOTHING_TO_COMPARE: &str = "one version — nothing to compare";
 
 /// Verdicts every `every_secs` from `from_secs` (exclusive) to `to_secs` (inclusive), and just
 /// before every role change (what the judge said when a version was promoted or dropped),
-/// over `series` judged by `policy`; runs of "nothing to compare" are said once.
+/// over the snapshot's series, latency buckets and custom metrics judged by `policy` with
+/// its `roles`; runs of "nothing to compare" are said once.
 pub fn over_time(
-    series: &[VersionSeries],
-    roles: &[VersionRoles],
+    metrics: &MetricsSnapshot,
     policy: &Policy,
-    source: &str,
     from_secs: f64,
     to_secs: f64,
     every_secs: f64,
 ) -> Vec<ReportVerdict> {
+    let roles = metrics.roles.as_slice();
     let mut out: Vec<ReportVerdict> = Vec::new();
     if every_secs.is_nan() || every_secs <= 0.0 || to_secs <= from_secs {
         return out;
@@ -43,18 +43,55 @@ pub fn over_time(
     times.sort_by(f64::total_cmp);
     times.dedup();
     for t in times {
-        let at_t: Vec<VersionSeries> = series
+        let in_window = |t_secs: f64| t_secs > t - policy.window_secs && t_secs <= t;
+        // Each version as the role it played at `t`; none if it played none then.
+        let then = |v: &Version| {
+            let role = role_at(roles.iter().find(|r| r.hash == v.hash)?, t)?;
+            Some(Version::new(role, &v.hash))
+        };
+        let at_t: Vec<VersionSeries> = metrics
+            .series
             .iter()
             .filter_map(|s| {
-                let role = role_at(roles.iter().find(|r| r.hash == s.version.hash)?, t)?;
                 Some(VersionSeries {
-                    version: Version::new(role, &s.version.hash),
+                    version: then(&s.version)?,
                     signal: s.signal,
                     points: s
                         .points
                         .iter()
-                        .filter(|p| p.t_secs > t - policy.window_secs && p.t_secs <= t)
+                        .filter(|p| in_window(p.t_secs))
                         .copied()
+                        .collect(),
+                })
+            })
+            .collect();
+        let custom: Vec<NamedSeries> = metrics
+            .custom
+            .iter()
+            .filter_map(|s| {
+                Some(NamedSeries {
+                    name: s.name.clone(),
+                    version: then(&s.version)?,
+                    points: s
+                        .points
+                        .iter()
+                        .filter(|p| in_window(p.t_secs))
+                        .copied()
+                        .collect(),
+                })
+            })
+            .collect();
+        let latency_buckets: Vec<BucketSeries> = metrics
+            .latency_buckets
+            .iter()
+            .filter_map(|s| {
+                Some(BucketSeries {
+                    version: then(&s.version)?,
+                    points: s
+                        .points
+                        .iter()
+                        .filter(|p| in_window(p.t_secs))
+                        .cloned()
                         .collect(),
                 })
             })
@@ -67,16 +104,15 @@ pub fn over_time(
         });
         let verdict = if comparing {
             let snapshot = MetricsSnapshot {
-                rollout: crate::model::RolloutRef::new("", "", ""),
-                source: source.to_string(),
+                quantiles: Vec::new(),
+                rollout: metrics.rollout.clone(),
+                source: metrics.source.clone(),
                 series: at_t,
                 stale_since_secs: None,
                 error: None,
                 roles: Vec::new(),
-                // The report reads series, not histogram buckets: latency is judged on its
-                // p95 samples here (the verdict's reason says so).
-                latency_buckets: Vec::new(),
-                custom: Vec::new(),
+                latency_buckets,
+                custom,
             };
             let v = analysis::judge_snapshot(&snapshot, &[], policy);
             ReportVerdict {

@@ -48,7 +48,9 @@ pub struct Review<'a> {
     pub activity: &'a [ActivityEntry],
     pub session: &'a [SessionAction],
     pub markers: &'a [Marker],
-    pub verdict: Option<&'a VerdictView>,
+    /// The verdicts as they changed while the window watched (time, verdict), oldest first;
+    /// the last is the current one.
+    pub verdicts: &'a [(f64, VerdictView)],
     /// The selected rollout's series and role timelines, when the window has them.
     pub snapshot: Option<&'a MetricsSnapshot>,
     /// The rollback line the header shows, if there was an abort.
@@ -96,14 +98,16 @@ pub fn report_of(review: &Review<'_>) -> Report {
         });
     }
     report = report.with_activity(actions, events);
-    if let Some(verdict) = review.verdict {
-        report.verdicts.push(ReportVerdict {
-            time_secs: review.now_secs,
+    report.verdicts = review
+        .verdicts
+        .iter()
+        .map(|(t, verdict)| ReportVerdict {
+            time_secs: *t,
             verdict: verdict.verdict.clone(),
             score: verdict.score,
             reasons: verdict.reasons.clone(),
-        });
-    }
+        })
+        .collect();
     report.rollback = review.rollback.map(str::to_string);
     report
 }
@@ -157,6 +161,7 @@ mod tests {
     #[test]
     fn csv_has_a_row_per_point_and_empty_gaps() {
         let snapshot = MetricsSnapshot {
+            quantiles: Vec::new(),
             rollout: RolloutRef::new("lab-admin", "shop", "checkout"),
             source: "scrape".into(),
             series: vec![VersionSeries {
@@ -226,7 +231,7 @@ mod tests {
             activity: &activity,
             session: &[],
             markers: &markers,
-            verdict: Some(&verdict),
+            verdicts: &[(1_763_776_890.0, verdict)],
             snapshot: None,
             rollback: Some("rollback complete in 12 s"),
             now_secs: 1_763_776_900.0,
@@ -247,7 +252,7 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| 2025-11-22T02:01:40Z | pass | 93 | error rate within 0.5% of stable |"),
+            md.contains("| 2025-11-22T02:01:30Z | pass | 93 | error rate within 0.5% of stable |"),
             "{md}"
         );
         assert!(
@@ -271,6 +276,7 @@ mod tests {
             value: Some(v),
         };
         let snapshot = MetricsSnapshot {
+            quantiles: Vec::new(),
             rollout: view.reference.clone(),
             source: "prometheus".into(),
             series: vec![
@@ -296,7 +302,7 @@ mod tests {
             activity: &[],
             session: &[],
             markers: &[],
-            verdict: None,
+            verdicts: &[],
             snapshot: Some(&snapshot),
             rollback: None,
             now_secs: 1020.0,

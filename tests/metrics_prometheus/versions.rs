@@ -311,7 +311,20 @@ async fn promotions_keep_every_version_on_the_charts_and_in_the_report() {
 
     let out_dir = dir.path().join("review");
     let out_arg = out_dir.to_str().unwrap().to_string();
-    let out = report("checkout", &["-o", "markdown", "--out", &out_arg]);
+    // With the demo policy, its custom metric (the lab exports orders per version) is read
+    // too: charted, tabled and judged; the latency chart carries p99 dotted.
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/analysis/policy.example.toml"
+    );
+    let with_policy = |format: &str, out: Option<&str>| {
+        let mut extra = vec!["-o", format, "--policy", policy];
+        if let Some(out) = out {
+            extra.extend(["--out", out]);
+        }
+        report("checkout", &extra)
+    };
+    let out = with_policy("markdown", Some(&out_arg));
     assert!(
         out.status.success(),
         "{}",
@@ -322,12 +335,42 @@ async fn promotions_keep_every_version_on_the_charts_and_in_the_report() {
         .lines()
         .filter_map(|l| l.strip_prefix("![")?.split_once("](")?.1.strip_suffix(')'))
         .collect();
-    assert_eq!(images.len(), 4, "one chart per signal: {md}");
+    assert_eq!(
+        images,
+        [
+            "demo-checkout-share.svg",
+            "demo-checkout-error_rate.svg",
+            "demo-checkout-p95_ms.svg",
+            "demo-checkout-requests_per_second.svg",
+            "demo-checkout-metric-order_failure_ratio.svg"
+        ],
+        "one chart per signal and per custom metric with values (the lab has no queue_depth): {md}"
+    );
     for image in images {
         let svg = std::fs::read_to_string(out_dir.join(image)).unwrap();
         assert!(
             svg.starts_with("<svg") && svg.contains("previous stable"),
             "{image}: {svg}"
+        );
+    }
+    let latency = std::fs::read_to_string(out_dir.join("demo-checkout-p95_ms.svg")).unwrap();
+    assert!(
+        latency.contains(&format!("previous stable {old_stable} p99")),
+        "{latency}"
+    );
+    let out = with_policy("csv", None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    for (kind, signal) in [("point,", ",p99_ms,"), ("metric,", ",order_failure_ratio,")] {
+        assert!(
+            csv.lines().any(|l| l.starts_with(kind)
+                && l.contains(signal)
+                && l.contains(new_checkout.as_str())),
+            "no {signal} row of {new_checkout}:\n{csv}"
         );
     }
 

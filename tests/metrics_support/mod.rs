@@ -24,6 +24,9 @@ pub const CANARY_LATENCY: [f64; 6] = [0.10, 0.40, 0.80, 0.90, 0.97, 1.0];
 /// p95 by Prometheus's interpolation: stable 100 + 150·(0.02/0.06), canary 250 + 250·(0.05/0.07).
 pub const STABLE_P95: f64 = 150.0;
 pub const CANARY_P95: f64 = 250.0 + 250.0 * 0.05 / 0.07;
+/// p99 likewise: stable 100 + 150·(0.06/0.06), canary 500 + 500·(0.02/0.03).
+pub const STABLE_P99: f64 = 250.0;
+pub const CANARY_P99: f64 = 500.0 + 500.0 * 0.02 / 0.03;
 
 /// One simulated service: total rate, canary share, error shares.
 #[derive(Clone)]
@@ -306,6 +309,15 @@ pub fn now_value(snap: &MetricsSnapshot, hash: &str, signal: Signal) -> Option<f
         .iter()
         .find(|s| s.version.hash == hash && s.signal == signal)
         .and_then(latest_value)
+}
+
+/// The newest value of extra quantile `name` (`p99`) of version `hash`.
+pub fn now_quantile(snap: &MetricsSnapshot, hash: &str, name: &str) -> Option<f64> {
+    snap.quantiles
+        .iter()
+        .filter(|s| s.version.hash == hash && s.name == name)
+        .flat_map(|s| s.points.iter().rev())
+        .find_map(|p| p.value)
 }
 
 /// The bucket width around `ms` among the lab's bounds.

@@ -26,6 +26,7 @@ fn a_custom_metric_gets_a_chart_titled_with_its_name() {
         points: points(value),
     };
     w.send(AppEvent::Metrics(MetricsSnapshot {
+        quantiles: Vec::new(),
         rollout: r.clone(),
         source: "prometheus".into(),
         series: vec![VersionSeries {

@@ -1,7 +1,7 @@
 //! The window at any width: at 1280×800 and at 1920×1080, with a long verdict reason, a stale
 //! note carrying a whole query and a version that was stable before the promotion, every line
 //! stays inside the window (long ones elided, whole on hover), the four charts are there and
-//! the former stable is in the legend as "previous stable".
+//! the former stable is in the legend as "previous stable"; the latency chart keys its p99.
 
 use super::*;
 use release_cockpit::model::{RoleChange, VersionRoles};
@@ -39,7 +39,19 @@ fn long_snapshot(r: &RolloutRef) -> MetricsSnapshot {
             previous,
         ));
     }
+    let p99 = |role, hash: &str, value: f64| {
+        let s = series(role, hash, Signal::P95Ms, value);
+        release_cockpit::model::NamedSeries {
+            name: "p99".into(),
+            version: s.version,
+            points: s.points,
+        }
+    };
     MetricsSnapshot {
+        quantiles: vec![
+            p99(VersionRole::Stable, "6d4b9c7f8", 210.0),
+            p99(VersionRole::Canary, "7f9c5d8b4", 340.0),
+        ],
         rollout: r.clone(),
         source: "prometheus".into(),
         series: all,
@@ -99,6 +111,8 @@ fn check_at(width: f32, height: f32) {
         "Traffic share (%)",
         "Error rate (%)",
         "p95 latency (ms)",
+        // The template's p99 is drawn dashed on the latency chart, and its key says so.
+        "p95 solid, p99 dashed",
         "Requests per second",
     ] {
         let node = w.harness.get_by_label(title);

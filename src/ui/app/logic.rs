@@ -227,6 +227,7 @@ impl AppState {
                 }
             }
             AppEvent::Verdict { rollout, verdict } => {
+                self.remember_verdict(&rollout, &verdict, now);
                 self.verdicts.insert(rollout.clone(), verdict);
                 return self.notify_verdict(&rollout, now);
             }
@@ -506,7 +507,11 @@ impl AppState {
                     .map(Vec::as_slice)
                     .unwrap_or(&[]),
                 markers: &markers,
-                verdict: self.verdicts.get(r),
+                verdicts: self
+                    .verdict_history
+                    .get(r)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
                 snapshot: self.metrics.snapshot().filter(|s| &s.rollout == r),
                 rollback: rollback.as_deref(),
                 now_secs: now_secs(),

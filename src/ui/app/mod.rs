@@ -6,6 +6,7 @@ mod keys;
 mod logic;
 mod notify;
 mod ui;
+mod verdict_history;
 
 use super::backend::Backend;
 use super::dialogs::Dialog;
@@ -129,6 +130,9 @@ pub struct AppState {
     pub markers: HashMap<RolloutRef, Vec<Marker>>,
     pub activity: HashMap<RolloutRef, Vec<ActivityEntry>>,
     pub verdicts: HashMap<RolloutRef, VerdictView>,
+    /// Each rollout's verdicts as they changed while this window watched (time, verdict),
+    /// oldest first and bounded: the review's verdicts over time.
+    pub verdict_history: HashMap<RolloutRef, Vec<(f64, VerdictView)>>,
     /// The controller's AnalysisRuns per rollout, as last read.
     pub analysis_runs: HashMap<RolloutRef, Vec<crate::model::AnalysisRunSummary>>,
     /// When the selected rollout's AnalysisRuns were last read (seconds, `now_secs`).
@@ -178,6 +182,7 @@ impl AppState {
             markers: HashMap::new(),
             activity: HashMap::new(),
             verdicts: HashMap::new(),
+            verdict_history: HashMap::new(),
             analysis_runs: HashMap::new(),
             analysis_read_at: 0.0,
             session_actions: HashMap::new(),

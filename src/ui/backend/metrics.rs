@@ -111,6 +111,7 @@ pub async fn stream_metrics(job: MetricsJob) {
 
 fn emit_error(sink: &EventSink, rollout: RolloutRef, error: String) {
     sink.emit(AppEvent::Metrics(MetricsSnapshot {
+        quantiles: Vec::new(),
         rollout,
         source: "none".into(),
         series: Vec::new(),

@@ -1,5 +1,6 @@
 //! Four plots on one linked time axis (and one linked cursor): traffic share, error rate,
-//! p95 and requests per second per version, coloured by role; a version that plays no part
+//! p95 (with the template's extra quantiles, p99 dashed) and requests per second per
+//! version, coloured by role; a version that plays no part
 //! any more (the previous stable) stays, dimmed. Gaps in the data are drawn as breaks; markers show
 //! step changes, pauses, promotions, aborts and manual actions (the cockpit's own: solid ◆;
 //! the controller's Events: dotted ○, Warnings in the error colour); stale data says so.
@@ -101,6 +102,46 @@ pub fn custom_series(snapshot: &MetricsSnapshot, name: &str) -> Vec<PlotSeries> 
         .collect();
     out.sort_by(|a, b| a.version.cmp(&b.version));
     out
+}
+
+/// The template's extra latency quantiles in `snapshot` (`p50`, `p99`), each once, lowest
+/// first.
+pub fn quantile_names(snapshot: &MetricsSnapshot) -> Vec<&str> {
+    let mut names: Vec<&str> = snapshot.quantiles.iter().map(|s| s.name.as_str()).collect();
+    let value = |name: &str| {
+        name.trim_start_matches('p')
+            .parse::<f64>()
+            .unwrap_or(f64::MAX)
+    };
+    names.sort_by(|a, b| value(a).total_cmp(&value(b)).then(a.cmp(b)));
+    names.dedup();
+    names
+}
+
+/// The series of extra quantile `name` (ms) per version, labelled `canary 7f9c5d8b4 p99`.
+pub fn quantile_series(snapshot: &MetricsSnapshot, name: &str) -> Vec<PlotSeries> {
+    let mut out: Vec<PlotSeries> = snapshot
+        .quantiles
+        .iter()
+        .filter(|s| s.name == name)
+        .map(|s| PlotSeries {
+            version: s.version.clone(),
+            label: format!("{} {name}", legend_label(&s.version)),
+            segments: segments(&s.points, 1.0),
+        })
+        .collect();
+    out.sort_by(|a, b| a.version.cmp(&b.version));
+    out
+}
+
+/// How the latency chart draws its n-th extra quantile, and says so in its key: p95 is
+/// solid, the others dashed then dotted.
+fn quantile_style(index: usize) -> (egui_plot::LineStyle, &'static str) {
+    if index == 0 {
+        (egui_plot::LineStyle::dashed_loose(), "dashed")
+    } else {
+        (egui_plot::LineStyle::dotted_loose(), "dotted")
+    }
 }
 
 /// The oldest time with a value in the snapshot, if any (leading gaps do not count).
@@ -212,9 +253,25 @@ pub fn plots_ui(
     let chrome = plots * 30.0 + if markers.is_empty() { 0.0 } else { 36.0 };
     let height = ((ui.available_height() - chrome) / plots).clamp(80.0, 260.0);
     let mut user_moved = false;
+    let quantiles = quantile_names(snapshot);
     for signal in Signal::PLOTTED {
         let series = plot_series(snapshot, signal);
-        ui.label(egui::RichText::new(signal_title(signal)).strong());
+        let extra = if signal == Signal::P95Ms {
+            quantiles.as_slice()
+        } else {
+            &[]
+        };
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(signal_title(signal)).strong());
+            if !extra.is_empty() {
+                let key: Vec<String> = extra
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| format!("{name} {}", quantile_style(i).1))
+                    .collect();
+                ui.weak(format!("p95 solid, {}", key.join(", ")));
+            }
+        });
         let response = time_plot(("plot", signal.as_str()), height, link)
             // Shares are read against the whole: 0–100 % always. A flat 0 % error rate
             // still gets a 0–1 % scale instead of one centred on zero (negative rates).
@@ -232,7 +289,16 @@ pub fn plots_ui(
                     start,
                     stale,
                 };
-                lines.draw(plot_ui, &series, signal.as_str());
+                lines.draw(
+                    plot_ui,
+                    &series,
+                    signal.as_str(),
+                    egui_plot::LineStyle::Solid,
+                );
+                for (i, name) in extra.iter().enumerate() {
+                    let series = quantile_series(snapshot, name);
+                    lines.draw(plot_ui, &series, name, quantile_style(i).0);
+                }
                 for m in markers {
                     let style = marker_style(m);
                     plot_ui.vline(
@@ -276,7 +342,7 @@ pub fn plots_ui(
                         start,
                         stale,
                     };
-                    lines.draw(plot_ui, &series, name);
+                    lines.draw(plot_ui, &series, name, egui_plot::LineStyle::Solid);
                 });
                 if response.response.dragged() || response.response.hovered() && scrolled(ui) {
                     user_moved = true;
@@ -325,7 +391,13 @@ struct Lines {
 }
 
 impl Lines {
-    fn draw(&self, plot_ui: &mut egui_plot::PlotUi, series: &[PlotSeries], chart: &str) {
+    fn draw(
+        &self,
+        plot_ui: &mut egui_plot::PlotUi,
+        series: &[PlotSeries],
+        chart: &str,
+        style: egui_plot::LineStyle,
+    ) {
         for s in series {
             let mut color = theme::role_color(s.version.role);
             if self.stale || !s.version.role.is_current() {
@@ -344,6 +416,7 @@ impl Lines {
                     egui_plot::Line::new(s.label.as_str(), points.to_vec())
                         .id((&s.label, chart, i))
                         .color(color)
+                        .style(style)
                         .width(1.8),
                 );
             }
@@ -407,6 +480,7 @@ mod tests {
             value: v,
         };
         MetricsSnapshot {
+            quantiles: Vec::new(),
             rollout: RolloutRef::new("lab-admin", "shop", "checkout"),
             source: "prometheus".into(),
             series: vec![
@@ -437,6 +511,26 @@ mod tests {
             latency_buckets: Vec::new(),
             custom: Vec::new(),
         }
+    }
+
+    #[test]
+    fn extra_quantiles_are_ordered_by_value_and_labelled_by_version() {
+        let mut snap = snapshot();
+        let canary = Version::new(VersionRole::Canary, "7f9c5d8b4");
+        let named = |name: &str| crate::model::NamedSeries {
+            name: name.into(),
+            version: canary.clone(),
+            points: vec![Point {
+                t_secs: 10.0,
+                value: Some(120.0),
+            }],
+        };
+        snap.quantiles = vec![named("p99.9"), named("p50"), named("p99")];
+        assert_eq!(quantile_names(&snap), ["p50", "p99", "p99.9"]);
+        let p99 = quantile_series(&snap, "p99");
+        assert_eq!(p99.len(), 1);
+        assert_eq!(p99[0].label, "canary 7f9c5d8b4 p99");
+        assert_eq!(p99[0].segments, vec![vec![[10.0, 120.0]]]);
     }
 
     #[test]
