@@ -80,6 +80,9 @@ struct Shared {
     settings: Mutex<Settings>,
     /// The selected rollout's metrics task; aborted when the selection changes.
     metrics_task: Mutex<Option<MetricsStream>>,
+    /// The rollout whose metrics task judges it; the fleet's verdict tasks leave it alone so
+    /// that one verdict (the selected feed's) is shown for it, not two alternating.
+    selected: verdicts::Selected,
     /// This window's aborts by rollout, for journaling their rollback's outcome.
     aborts: commands::SentAborts,
     /// The selected rollout's activity watch; aborted when the selection changes.
@@ -153,6 +156,7 @@ impl TokioBackend {
                 fleet,
                 settings: Mutex::new(Settings::default()),
                 metrics_task: Mutex::new(None),
+                selected: verdicts::Selected::default(),
                 activity_task: Mutex::new(None),
                 aborts: commands::SentAborts::default(),
                 lab: Mutex::new(None),
@@ -301,6 +305,7 @@ impl TokioBackend {
                 fleet: shared.fleet.clone(),
                 settings: lock(&shared.settings).clone(),
                 context: context.clone(),
+                selected: shared.selected.clone(),
             };
             let task = shared.runtime.spawn(verdicts::judge_fleet(job));
             tasks.insert(context.clone(), (current.generation, task.abort_handle()));
@@ -314,6 +319,7 @@ impl TokioBackend {
         if let Some(previous) = task.take() {
             previous.task.abort();
         }
+        *lock(&shared.selected) = rollout.clone().filter(|_| lock(&shared.current).is_some());
         let (Some(rollout), Some(current)) = (rollout, lock(&shared.current).clone()) else {
             return;
         };

@@ -15,7 +15,11 @@ use crate::model::RolloutRef;
 use crate::ui::events::{AppEvent, VerdictView};
 use crate::ui::settings::Settings;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The rollout the selected feed judges (`metrics.rs`); the fleet's tasks skip it.
+pub type Selected = Arc<Mutex<Option<RolloutRef>>>;
 
 /// Everything one context's task needs.
 pub struct VerdictsJob {
@@ -24,6 +28,7 @@ pub struct VerdictsJob {
     pub fleet: FleetViews,
     pub settings: Settings,
     pub context: String,
+    pub selected: Selected,
 }
 
 /// Judge the context's rollouts until aborted. A context without metrics judges nothing
@@ -35,6 +40,7 @@ pub async fn judge_fleet(job: VerdictsJob) {
         fleet,
         settings,
         context,
+        selected,
     } = job;
     let step = Duration::from_secs(u64::from(settings.refresh_secs.max(1)));
     let Ok(config) = config_for(&current, &settings, &context).await else {
@@ -45,7 +51,10 @@ pub async fn judge_fleet(job: VerdictsJob) {
         return;
     };
     let default_policy = analysis::Policy::default();
+    // Each rollout's policy (and, when the file is broken, why the built-in one judges it,
+    // said first in its verdict as the selected rollout's feed says it).
     let mut policies: HashMap<RolloutRef, analysis::Policy> = HashMap::new();
+    let mut policy_errors: HashMap<RolloutRef, String> = HashMap::new();
     let mut refresher = Refresher::new(
         source,
         Duration::from_secs_f64(default_policy.window_secs.max(1.0)) + step * 2,
@@ -57,18 +66,35 @@ pub async fn judge_fleet(job: VerdictsJob) {
             for t in &targets {
                 if !policies.contains_key(&t.rollout) {
                     let rollout = t.rollout.clone();
-                    let policy = tokio::task::spawn_blocking(move || {
+                    let read = tokio::task::spawn_blocking(move || {
                         analysis::Policy::resolve(None, &rollout)
                     })
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .unwrap_or_default();
+                    .await;
+                    let policy = match read {
+                        Ok(Ok(policy)) => policy,
+                        Ok(Err(e)) => {
+                            let why = format!("{e}; judging with the built-in policy");
+                            policy_errors.insert(t.rollout.clone(), why);
+                            analysis::Policy::default()
+                        }
+                        Err(e) => {
+                            let why = format!("reading the policy failed: {e}");
+                            policy_errors.insert(t.rollout.clone(), why);
+                            analysis::Policy::default()
+                        }
+                    };
                     policies.insert(t.rollout.clone(), policy);
                 }
             }
             let judged = judge_round(&mut refresher, &targets, &policies, now_secs()).await;
-            for (rollout, verdict, stale_since_secs) in judged {
+            let selected = super::lock(&selected).clone();
+            for (rollout, mut verdict, stale_since_secs) in judged {
+                if selected.as_ref() == Some(&rollout) {
+                    continue;
+                }
+                if let Some(why) = policy_errors.get(&rollout) {
+                    verdict.reasons.insert(0, why.clone());
+                }
                 sink.emit(AppEvent::MetricsStale {
                     rollout: rollout.clone(),
                     since_secs: stale_since_secs,
