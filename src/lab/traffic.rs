@@ -20,6 +20,8 @@
 //! when its request does (so a version's error profile fails its orders too), counted per
 //! version as `orders_completed_total` and `orders_failed_total` with the request metrics'
 //! workload labels (both always exported, from 0). The README's policy judges their ratio.
+//! And a saturation gauge, `queue_depth`: each version's requests in flight per ready pod
+//! over the last tick (its latency-seconds over the tick), which the demo policy judges too.
 //!
 //! HTTPRoutes take traffic too: each route (keyed by its `release-cockpit.io/release`
 //! annotation, else its name) is split by its backendRefs' weights (`routes.rs`).
@@ -167,6 +169,9 @@ struct Version {
     series: BTreeMap<(String, u16), Series>,
     orders_completed: u64,
     orders_failed: u64,
+    /// Requests in flight per ready pod over the last tick (Little's law: the tick's
+    /// latency-seconds over its duration, over the pods), exported as the `queue_depth` gauge.
+    queue_depth: f64,
 }
 
 #[derive(Default)]
@@ -265,7 +270,7 @@ impl Traffic {
         } else {
             1.0
         };
-        // (namespace, hash) → [(owning rollout, pod template)]
+        // (namespace, hash) → [(owning rollout, ReplicaSet)]
         let mut templates: HashMap<(&str, &str), Vec<(&str, &Value)>> = HashMap::new();
         for rs in replica_sets {
             let meta = &rs["metadata"];
@@ -282,7 +287,7 @@ impl Traffic {
                 templates
                     .entry((namespace, hash))
                     .or_default()
-                    .push((owner, &rs["spec"]["template"]));
+                    .push((owner, rs));
             }
         }
         let in_namespace = |objects: &[Value], namespace: &str| -> Vec<Value> {
@@ -326,6 +331,10 @@ impl Traffic {
                 .filter(|r| r.is_finite() && *r >= 0.0)
                 .unwrap_or(DEFAULT_REQUESTS_PER_SECOND);
             let service = self.services.entry(key).or_default();
+            // A version that takes no traffic this tick has nothing in flight.
+            for version in service.versions.values_mut() {
+                version.queue_depth = 0.0;
+            }
             let mut remaining = sample::poisson(&mut self.rng, rate * dt);
             let mut share_left = 100.0;
             for (hash, share, service_name) in shares {
@@ -340,15 +349,16 @@ impl Traffic {
                     continue;
                 }
                 // The rollout's own ReplicaSet for this hash; any with that hash otherwise.
-                let template = templates
+                let replica_set = templates
                     .get(&(namespace, hash.as_str()))
                     .and_then(|found| {
                         found
                             .iter()
                             .find(|(owner, _)| *owner == name)
                             .or(found.first())
-                            .map(|(_, t)| *t)
+                            .map(|(_, rs)| *rs)
                     });
+                let template = replica_set.map(|rs| &rs["spec"]["template"]);
                 let version = service.versions.entry(hash.clone()).or_default();
                 let first = *version.first_traffic.get_or_insert(now);
                 if let Some(t) = template {
@@ -367,6 +377,7 @@ impl Traffic {
                 version.orders_failed += failed_orders;
                 version.orders_completed +=
                     sample::binomial(&mut self.rng, n - errors, ORDER_SHARE);
+                let mut busy_ms = 0.0;
                 for (code, count) in [
                     (200, n - errors),
                     (500, errors - unavailable),
@@ -385,9 +396,23 @@ impl Traffic {
                         });
                     let mut bounds = [f64::INFINITY; BOUNDS];
                     bounds[..BUCKETS_MS.len()].copy_from_slice(&BUCKETS_MS);
-                    series.sum_ms +=
-                        latency.fill(&mut self.rng, count, &bounds, &mut series.buckets);
+                    let ms = latency.fill(&mut self.rng, count, &bounds, &mut series.buckets);
+                    series.sum_ms += ms;
+                    busy_ms += ms;
                     series.requests += count;
+                }
+                // Per pod, as a pod's own gauge reads (the policy takes the max by version):
+                // the version's requests in flight over its ready pods.
+                let pods = replica_set
+                    .and_then(|rs| {
+                        rs["status"]["readyReplicas"]
+                            .as_f64()
+                            .or(rs["spec"]["replicas"].as_f64())
+                    })
+                    .unwrap_or(1.0)
+                    .max(1.0);
+                if dt > 0.0 {
+                    version.queue_depth = busy_ms / 1000.0 / dt / pods;
                 }
             }
         }
@@ -419,6 +444,7 @@ impl Traffic {
         let mut durations = String::new();
         let mut completed = String::new();
         let mut failed = String::new();
+        let mut queue = String::new();
         for ((namespace, name), service) in &self.services {
             for (hash, version) in &service.versions {
                 let workload = format!(
@@ -439,6 +465,7 @@ impl Traffic {
                     "orders_failed_total{{{workload}}} {}",
                     version.orders_failed
                 );
+                let _ = writeln!(queue, "queue_depth{{{workload}}} {}", version.queue_depth);
                 for ((service_name, code), series) in &version.series {
                     let labels = format!(
                         "reporter=\"destination\",destination_workload_namespace=\"{}\",\
@@ -490,7 +517,9 @@ impl Traffic {
              # HELP orders_completed_total Orders placed and completed (simulated by the Release Cockpit lab).\n\
              # TYPE orders_completed_total counter\n{completed}\
              # HELP orders_failed_total Orders that failed (simulated by the Release Cockpit lab).\n\
-             # TYPE orders_failed_total counter\n{failed}"
+             # TYPE orders_failed_total counter\n{failed}\
+             # HELP queue_depth Requests in flight (simulated by the Release Cockpit lab).\n\
+             # TYPE queue_depth gauge\n{queue}"
         )
     }
 }

@@ -42,7 +42,7 @@ fn parse(text: &str) -> HashMap<String, f64> {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
-            assert!(["counter", "histogram"].contains(&kind), "{line}");
+            assert!(["counter", "histogram", "gauge"].contains(&kind), "{line}");
             typed.push(name.to_string());
             continue;
         }
@@ -210,6 +210,14 @@ fn shares_follow_the_weights_and_each_version_its_profile() {
         (mean - 40.0 * (0.6679f64.powi(2) / 2.0).exp()).abs() < 3.0,
         "mean {mean}"
     );
+    // The saturation gauge is Little's law over the last 100 ms tick: stable's 800 req/s ×
+    // its 50 ms mean ≈ 40 requests in flight (one tick's ~80 requests: ±15 % at one σ).
+    let in_flight = sum_where(&values, "queue_depth", &["hash=\"old\""]);
+    let expected = 800.0 * mean / 1000.0;
+    assert!(
+        (in_flight - expected).abs() < expected * 0.5,
+        "stable queue depth {in_flight}, expected about {expected}"
+    );
     let labels = values.keys().find(|k| k.contains("hash=\"new\"")).unwrap();
     for label in [
         "reporter=\"destination\"",
@@ -287,7 +295,11 @@ fn counters_only_grow_and_histograms_are_cumulative() {
             1.0,
         );
         let values = parse(&traffic.render());
-        for (series, value) in &previous {
+        // Counters (the gauge goes up and down).
+        for (series, value) in previous
+            .iter()
+            .filter(|(k, _)| !k.starts_with("queue_depth"))
+        {
             let now = values
                 .get(series)
                 .unwrap_or_else(|| panic!("{series} vanished"));
