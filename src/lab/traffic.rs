@@ -49,6 +49,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+/// The time constant of the `queue_depth` gauge's moving average, in seconds.
+const QUEUE_SMOOTHING_SECS: f64 = 10.0;
+
 /// Pod-template annotation holding a version's behaviour (see the module doc).
 pub const PROFILE_ANNOTATION: &str = "lab.release-cockpit.io/profile";
 /// Rollout annotation with the service's request rate per second of real time.
@@ -169,8 +172,8 @@ struct Version {
     series: BTreeMap<(String, u16), Series>,
     orders_completed: u64,
     orders_failed: u64,
-    /// Requests in flight per ready pod over the last tick (Little's law: the tick's
-    /// latency-seconds over its duration, over the pods), exported as the `queue_depth` gauge.
+    /// Requests in flight per ready pod (Little's law: each tick's latency-seconds over its
+    /// duration, over the pods), averaged over ~10 s, exported as the `queue_depth` gauge.
     queue_depth: f64,
 }
 
@@ -331,9 +334,9 @@ impl Traffic {
                 .filter(|r| r.is_finite() && *r >= 0.0)
                 .unwrap_or(DEFAULT_REQUESTS_PER_SECOND);
             let service = self.services.entry(key).or_default();
-            // A version that takes no traffic this tick has nothing in flight.
+            // A version that takes no traffic drains: its gauge decays like the others' move.
             for version in service.versions.values_mut() {
-                version.queue_depth = 0.0;
+                version.queue_depth *= (-dt / QUEUE_SMOOTHING_SECS).exp();
             }
             let mut remaining = sample::poisson(&mut self.rng, rate * dt);
             let mut share_left = 100.0;
@@ -411,8 +414,13 @@ impl Traffic {
                     })
                     .unwrap_or(1.0)
                     .max(1.0);
+                // Averaged over about QUEUE_SMOOTHING_SECS (an exponential moving average, as
+                // a pod's exported queue gauge is): one tick holds a request or two.
                 if dt > 0.0 {
-                    version.queue_depth = busy_ms / 1000.0 / dt / pods;
+                    let now_in_flight = busy_ms / 1000.0 / dt / pods;
+                    let keep = (-dt / QUEUE_SMOOTHING_SECS).exp();
+                    // The decay above already applied `keep` once this tick.
+                    version.queue_depth += (1.0 - keep) * now_in_flight;
                 }
             }
         }

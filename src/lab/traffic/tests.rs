@@ -210,12 +210,12 @@ fn shares_follow_the_weights_and_each_version_its_profile() {
         (mean - 40.0 * (0.6679f64.powi(2) / 2.0).exp()).abs() < 3.0,
         "mean {mean}"
     );
-    // The saturation gauge is Little's law over the last 100 ms tick: stable's 800 req/s ×
-    // its 50 ms mean ≈ 40 requests in flight (one tick's ~80 requests: ±15 % at one σ).
+    // The saturation gauge is Little's law averaged over ~10 s: stable's 800 req/s × its
+    // 50 ms mean ≈ 40 requests in flight (the test's ReplicaSets declare no pods: one).
     let in_flight = sum_where(&values, "queue_depth", &["hash=\"old\""]);
     let expected = 800.0 * mean / 1000.0;
     assert!(
-        (in_flight - expected).abs() < expected * 0.5,
+        (in_flight - expected).abs() < expected * 0.2,
         "stable queue depth {in_flight}, expected about {expected}"
     );
     let labels = values.keys().find(|k| k.contains("hash=\"new\"")).unwrap();
