@@ -202,6 +202,7 @@ fn metrics(r: &RolloutRef, now: f64) -> MetricsSnapshot {
     let wiggle = |t: f64, k: f64| (t / k).sin() * 0.5 + (t / (k * 2.7)).cos() * 0.5;
     MetricsSnapshot {
         quantiles: Vec::new(),
+        sample_window_secs: None,
         rollout: r.clone(),
         source: "prometheus".into(),
         series: vec![

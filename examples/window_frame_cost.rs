@@ -385,6 +385,7 @@ fn hour_of_metrics(r: &RolloutRef) -> MetricsSnapshot {
     }
     MetricsSnapshot {
         quantiles: Vec::new(),
+        sample_window_secs: None,
         rollout: r.clone(),
         source: "prometheus".into(),
         series,

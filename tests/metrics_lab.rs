@@ -67,8 +67,8 @@ async fn lab_prometheus_signals_cli_and_recovery() {
     assert!(report.ok, "{lab_prometheus}: {:?}", refresher.health());
     assert_eq!(
         report.queries as usize,
-        Signal::ALL.len() + 1,
-        "one query per signal, and one for the latency buckets, for all rollouts"
+        Signal::ALL.len() + 2,
+        "one query per signal, one for the latency buckets and one for p99, for all rollouts"
     );
     check_lab_signals(&lab, &targets, |t| refresher.snapshot(t), "lab prometheus");
 

@@ -488,6 +488,7 @@ fn metrics_reach_the_plots_and_outcomes_show_as_toasts() {
     };
     w.send(AppEvent::Metrics(MetricsSnapshot {
         quantiles: Vec::new(),
+        sample_window_secs: None,
         rollout: r.clone(),
         source: "prometheus".into(),
         series: vec![

@@ -255,6 +255,7 @@ pub fn run_once(
                     baseline_requests: upto(&m.baseline_requests),
                     canary_buckets: buckets_upto(&m.canary_buckets),
                     baseline_buckets: buckets_upto(&m.baseline_buckets),
+                    sample_span_secs: m.sample_span_secs,
                 }
             })
             .collect();

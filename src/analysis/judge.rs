@@ -11,7 +11,7 @@ use super::verdict::{
     Classification, Comparison, ComparisonTest, ErrorCounts, JudgeKind, MetricResult, MetricStatus,
     Verdict, VerdictKind,
 };
-use super::{latency, weigh, words};
+use super::{latency, overlap, weigh, words};
 use crate::model::Point;
 
 /// Classifies canary against baseline samples: NoData under `min_samples` a side; Pass when
@@ -224,6 +224,9 @@ pub(super) fn judge_metric(
         .chain(&baseline)
         .map(|p| p.t_secs)
         .fold(f64::NEG_INFINITY, f64::max);
+    // Overlapping rate windows are not independent samples: the test takes one per window.
+    let (independent_canary, independent_baseline, spacing) =
+        overlap::independent(&canary, &baseline, series.sample_span_secs);
     let (classification, comparison) = match judge {
         JudgeKind::Statistical if counted => {
             classify_window(end, spec.direction, policy, |after, policy| {
@@ -234,8 +237,8 @@ pub(super) fn judge_metric(
         }
         JudgeKind::Statistical => classify_window(end, spec.direction, policy, |after, policy| {
             classify(
-                &values_after(&canary, after),
-                &values_after(&baseline, after),
+                &values_after(&independent_canary, after),
+                &values_after(&independent_baseline, after),
                 policy,
                 spec.min_effect,
             )
@@ -285,12 +288,23 @@ pub(super) fn judge_metric(
         status,
         summary: String::new(),
     };
-    result.summary = summary(
-        &result,
-        policy,
-        (canary_values.len(), baseline_values.len()),
-        thin,
-    );
+    let samples = if counted || judge == JudgeKind::Naive {
+        (canary_values.len(), baseline_values.len())
+    } else {
+        let after = end - policy.window_secs;
+        (
+            values_after(&independent_canary, after).len(),
+            values_after(&independent_baseline, after).len(),
+        )
+    };
+    result.summary = summary(&result, policy, samples, thin);
+    if let Some(spacing) = spacing
+        && !counted
+        && result.status == MetricStatus::NoData
+        && result.summary.contains("too few samples")
+    {
+        result.summary.push_str(&overlap::too_few_note(spacing));
+    }
     if judge == JudgeKind::Statistical && name == P95_MS {
         result
             .summary

@@ -9,6 +9,7 @@ pub mod histogram;
 pub mod judge;
 pub mod lab_eval;
 pub mod latency;
+pub mod overlap;
 pub mod policy;
 pub mod proportions;
 pub mod rules;
@@ -54,6 +55,12 @@ pub struct MetricSeries {
     pub canary_buckets: Vec<BucketPoint>,
     #[serde(default)]
     pub baseline_buckets: Vec<BucketPoint>,
+    /// The span each sample's rate covers (the source's rate window), when longer than the
+    /// step: samples closer than that share requests, so the sample-based test (Mann–Whitney)
+    /// counts one per span. Counted comparisons (errors out of requests, pooled buckets) are
+    /// not affected: overlapping rates times the step still add up to the requests.
+    #[serde(default)]
+    pub sample_span_secs: Option<f64>,
 }
 
 impl MetricSeries {
@@ -197,6 +204,9 @@ pub fn judge_snapshot(
 ) -> Verdict {
     let named: Vec<NamedSeries> = snapshot.custom.iter().chain(extra).cloned().collect();
     let mut metrics = metric_series(&snapshot.series, &named);
+    for m in &mut metrics {
+        m.sample_span_secs = snapshot.sample_window_secs;
+    }
     with_latency_buckets(&mut metrics, &snapshot.latency_buckets);
     // A direct scrape (source kind `scrape`) cannot run the custom metrics' PromQL: they are
     // left out of its verdict (its note says so) rather than counted as missing data, so the
@@ -265,6 +275,7 @@ fn run(metrics: &[MetricSeries], policy: &Policy, kind: JudgeKind) -> Verdict {
             baseline_requests: in_window(&m.baseline_requests),
             canary_buckets: buckets_in_window(&m.canary_buckets, window),
             baseline_buckets: buckets_in_window(&m.baseline_buckets, window),
+            sample_span_secs: m.sample_span_secs,
         })
         .collect();
 

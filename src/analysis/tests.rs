@@ -346,6 +346,7 @@ fn a_stale_snapshot_is_no_data() {
     ];
     let mut snapshot = crate::model::MetricsSnapshot {
         quantiles: Vec::new(),
+        sample_window_secs: None,
         rollout: crate::model::RolloutRef::new("lab-admin", "demo", "checkout"),
         source: "prometheus".into(),
         series,
@@ -551,6 +552,7 @@ fn a_failing_custom_metric_fails_the_snapshot_verdict_by_name() {
     };
     let mut snapshot = crate::model::MetricsSnapshot {
         quantiles: Vec::new(),
+        sample_window_secs: None,
         rollout: crate::model::RolloutRef::new("lab-admin", "demo", "checkout"),
         source: "prometheus".into(),
         series,

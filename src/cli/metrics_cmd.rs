@@ -425,6 +425,7 @@ mod tests {
         };
         MetricsSnapshot {
             quantiles: Vec::new(),
+            sample_window_secs: None,
             rollout: RolloutRef::new("lab", "demo", "checkout"),
             source: "prometheus".into(),
             series: vec![

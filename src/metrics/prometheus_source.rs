@@ -443,6 +443,12 @@ impl MetricsSource for PrometheusSource {
         self.client.url()
     }
 
+    fn rate_window_secs(&self) -> Option<f64> {
+        super::settings::parse_duration(&self.window)
+            .ok()
+            .map(|w| w.as_secs_f64())
+    }
+
     fn fetch<'a>(
         &'a mut self,
         request: &'a FetchRequest,

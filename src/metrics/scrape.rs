@@ -454,6 +454,10 @@ impl MetricsSource for ScrapeSource {
         &self.shown_url
     }
 
+    fn rate_window_secs(&self) -> Option<f64> {
+        Some(self.window.as_secs_f64())
+    }
+
     fn fetch<'a>(
         &'a mut self,
         request: &'a FetchRequest,

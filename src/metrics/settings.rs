@@ -15,7 +15,7 @@ use std::time::Duration;
 /// The settings file format, every field, as `release-cockpit metrics --help` shows it.
 pub const SETTINGS_HELP: &str = r#"Metrics settings: metrics.toml in the user's config dir (or --metrics-settings FILE), one
 table per kubeconfig context. It overrides the context's `release-cockpit` kubeconfig extension
-({prometheusUrl, metricsUrl, template}); flags override both. Secrets are never written here:
+({prometheusUrl, metricsUrl, template, versionLabel, window}); flags override both. Secrets are never written here:
 name the env var or the file that holds them.
 
 [contexts.prod]
@@ -278,7 +278,7 @@ pub struct SourceConfig {
 }
 
 /// `extension` is the `release-cockpit` extension of the context (`{prometheusUrl,
-/// metricsUrl, template}`); the settings file's entry for `context` overrides it; the
+/// metricsUrl, template, versionLabel, window}`); the settings file's entry for `context` overrides it; the
 /// built-ins (Istio, refresh 10 s, window 1m) fill the rest. A Prometheus URL wins over a
 /// metrics URL from the same place.
 pub fn resolve_source_config(
@@ -341,7 +341,18 @@ pub fn resolve_source_config(
         template,
         version_label,
         refresh: Duration::from_secs(file.refresh_secs.unwrap_or(10).max(1)),
-        window: file.window.unwrap_or_else(|| "1m".into()),
+        window: match file.window.or_else(|| ext("window")) {
+            Some(window) => {
+                parse_duration(&window).map_err(|e| SettingsError::Invalid {
+                    path: PathBuf::from(format!(
+                        "(the kubeconfig's {KUBECONFIG_EXTENSION} extension of context {context})"
+                    )),
+                    detail: format!("window {window:?}: {e}"),
+                })?;
+                window
+            }
+            None => "1m".into(),
+        },
     })
 }
 

@@ -53,6 +53,25 @@ fn file_overrides_the_kubeconfig_extension() {
         resolve_source_config(None, &s, "other").unwrap().kind,
         SourceKind::None
     );
+    // The rate window from the extension (the lab's: its Prometheus scrapes every second);
+    // a bad one names where it came from.
+    assert_eq!(other.window, "1m");
+    let windowed = serde_json::json!({"prometheusUrl": "http://127.0.0.1:9999", "window": "10s"});
+    assert_eq!(
+        resolve_source_config(Some(&windowed), &s, "other")
+            .unwrap()
+            .window,
+        "10s"
+    );
+    let bad = serde_json::json!({"prometheusUrl": "http://127.0.0.1:9999", "window": "soon"});
+    let err = resolve_source_config(Some(&bad), &s, "other")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("release-cockpit extension of context other")
+            && err.contains("window \"soon\""),
+        "{err}"
+    );
 }
 
 #[test]

@@ -96,6 +96,11 @@ pub trait MetricsSource: Send + Sync {
     fn runs_queries(&self) -> bool {
         true
     }
+    /// The span each sample's rates cover (`rate(x[1m])`: 60), when the source knows it: the
+    /// judge counts one sample per span as independent.
+    fn rate_window_secs(&self) -> Option<f64> {
+        None
+    }
     fn fetch<'a>(
         &'a mut self,
         request: &'a FetchRequest,
@@ -330,6 +335,7 @@ impl Refresher {
             self.source.kind(),
             &self.health,
         );
+        snapshot.sample_window_secs = self.source.rate_window_secs();
         if let Some(note) = self.custom_note() {
             snapshot.error = Some(match snapshot.error.take() {
                 Some(error) => format!("{error}; {note}"),

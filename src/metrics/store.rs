@@ -342,6 +342,7 @@ impl SeriesStore {
             source: source.to_string(),
             custom: self.named_series(rollout, &shown, NamedKind::Custom),
             quantiles: self.named_series(rollout, &shown, NamedKind::Quantile),
+            sample_window_secs: None,
             series: self.series(rollout, &shown),
             stale_since_secs: if failing { health.last_good_secs } else { None },
             error: health.error.clone(),

@@ -166,4 +166,8 @@ pub struct MetricsSnapshot {
     /// every version in `series`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quantiles: Vec<NamedSeries>,
+    /// The span each sample's rate covers (the source's rate window), in seconds, when the
+    /// source says: samples closer than that share requests, and the judge counts one per span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_window_secs: Option<f64>,
 }

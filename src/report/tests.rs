@@ -106,6 +106,7 @@ fn snapshot_of(
 ) -> crate::model::MetricsSnapshot {
     crate::model::MetricsSnapshot {
         quantiles: Vec::new(),
+        sample_window_secs: None,
         rollout: view.reference.clone(),
         source: "prometheus".into(),
         series: s,

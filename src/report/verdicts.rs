@@ -105,6 +105,7 @@ pub fn over_time(
         let verdict = if comparing {
             let snapshot = MetricsSnapshot {
                 quantiles: Vec::new(),
+                sample_window_secs: metrics.sample_window_secs,
                 rollout: metrics.rollout.clone(),
                 source: metrics.source.clone(),
                 series: at_t,

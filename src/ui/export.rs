@@ -162,6 +162,7 @@ mod tests {
     fn csv_has_a_row_per_point_and_empty_gaps() {
         let snapshot = MetricsSnapshot {
             quantiles: Vec::new(),
+            sample_window_secs: None,
             rollout: RolloutRef::new("lab-admin", "shop", "checkout"),
             source: "scrape".into(),
             series: vec![VersionSeries {
@@ -277,6 +278,7 @@ mod tests {
         };
         let snapshot = MetricsSnapshot {
             quantiles: Vec::new(),
+            sample_window_secs: None,
             rollout: view.reference.clone(),
             source: "prometheus".into(),
             series: vec![

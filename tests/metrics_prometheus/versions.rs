@@ -342,9 +342,10 @@ async fn promotions_keep_every_version_on_the_charts_and_in_the_report() {
             "demo-checkout-error_rate.svg",
             "demo-checkout-p95_ms.svg",
             "demo-checkout-requests_per_second.svg",
-            "demo-checkout-metric-order_failure_ratio.svg"
+            "demo-checkout-metric-order_failure_ratio.svg",
+            "demo-checkout-metric-queue_depth.svg"
         ],
-        "one chart per signal and per custom metric with values (the lab has no queue_depth): {md}"
+        "one chart per signal and per custom metric of the demo policy: {md}"
     );
     for image in images {
         let svg = std::fs::read_to_string(out_dir.join(image)).unwrap();

@@ -27,6 +27,7 @@ fn a_custom_metric_gets_a_chart_titled_with_its_name() {
     };
     w.send(AppEvent::Metrics(MetricsSnapshot {
         quantiles: Vec::new(),
+        sample_window_secs: None,
         rollout: r.clone(),
         source: "prometheus".into(),
         series: vec![VersionSeries {

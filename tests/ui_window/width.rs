@@ -52,6 +52,7 @@ fn long_snapshot(r: &RolloutRef) -> MetricsSnapshot {
             p99(VersionRole::Stable, "6d4b9c7f8", 210.0),
             p99(VersionRole::Canary, "7f9c5d8b4", 340.0),
         ],
+        sample_window_secs: None,
         rollout: r.clone(),
         source: "prometheus".into(),
         series: all,

@@ -112,6 +112,7 @@ pub async fn stream_metrics(job: MetricsJob) {
 fn emit_error(sink: &EventSink, rollout: RolloutRef, error: String) {
     sink.emit(AppEvent::Metrics(MetricsSnapshot {
         quantiles: Vec::new(),
+        sample_window_secs: None,
         rollout,
         source: "none".into(),
         series: Vec::new(),

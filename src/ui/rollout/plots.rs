@@ -481,6 +481,7 @@ mod tests {
         };
         MetricsSnapshot {
             quantiles: Vec::new(),
+            sample_window_secs: None,
             rollout: RolloutRef::new("lab-admin", "shop", "checkout"),
             source: "prometheus".into(),
             series: vec![
