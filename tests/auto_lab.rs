@@ -95,7 +95,7 @@ impl TestLab {
             .into_iter()
             .filter_map(|e| match e {
                 Entry::Intent(i) => Some(i),
-                Entry::Outcome(_) => None,
+                Entry::Outcome(_) | Entry::Stage(_) => None,
             })
             .collect()
     }

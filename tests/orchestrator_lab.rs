@@ -236,6 +236,7 @@ fn journal_lines(
         match entry {
             Entry::Intent(i) => intents.push(i),
             Entry::Outcome(o) => outcomes.push(o),
+            Entry::Stage(_) => {}
         }
     }
     (intents, outcomes)

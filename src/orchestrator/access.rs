@@ -49,7 +49,9 @@ impl Permission {
     pub fn for_command(provider: Provider, verb: Verb) -> &'static [Permission] {
         if provider == Provider::Gateway {
             return match verb {
-                Verb::Undo => &[Permission::PatchDeployments, Permission::PatchHttpRoutes],
+                Verb::Undo | Verb::PromoteFull => {
+                    &[Permission::PatchDeployments, Permission::PatchHttpRoutes]
+                }
                 _ => &[Permission::PatchHttpRoutes],
             };
         }

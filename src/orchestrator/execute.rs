@@ -7,8 +7,9 @@ use super::OrchestratorError;
 use super::access::{Access, Decision, Permission, review};
 use super::audit::{LastAction, annotate, audit_event_on, record_event};
 use super::identity::{Identity, whoami};
-use super::journal::{self, CommandResult, Completion, Entry, Intent, Journal};
+use super::journal::{self, CommandResult, Completion, Entry, Intent, Journal, Stage, StageDone};
 use super::plan::{Plan, PlannedPatch, Subresource, send_plan};
+use super::stages::send_stages;
 use super::verbs::plan_action;
 use crate::model::{Action, Command, Outcome, RolloutRef, Verb};
 
@@ -124,7 +125,18 @@ pub async fn execute_with(
     } else {
         (plan.clone(), None)
     };
-    let (outcome, rollout) = match send_plan(client, &change).await {
+    let sent = match plan.stage {
+        Some(_) => {
+            let journal_stage = |done: &Stage, next: Option<&Stage>| record.stage(done, next);
+            send_stages(client, command, plan.clone(), &action, journal_stage)
+                .await
+                .map(|staged| (staged.outcome, staged.answered, staged.annotation))
+        }
+        None => send_plan(client, &change)
+            .await
+            .map(|(outcome, rollout)| (outcome, rollout, annotation)),
+    };
+    let (outcome, rollout, annotation) = match sent {
         Ok(sent) => sent,
         Err(err) => return Err(record.failed(err)),
     };
@@ -203,6 +215,15 @@ pub fn needed_permissions(plan: &Plan) -> Vec<Permission> {
     let home = permission_of(&plan.home);
     if !needed.is_empty() && !needed.contains(&home) {
         needed.push(home);
+    }
+    // A command in stages needs what every stage after this one sends, checked before the
+    // first is sent: a weighted release's stages patch its Deployments and its route.
+    if plan.stage.is_some() {
+        for permission in Permission::for_command(plan.target.provider, plan.verb) {
+            if !needed.contains(permission) {
+                needed.push(*permission);
+            }
+        }
     }
     needed
 }
@@ -287,6 +308,18 @@ impl Record<'_> {
             pid: Some(std::process::id()),
             to_revision,
             to_hash,
+            stage: plan.stage.as_ref().map(|s| Box::new(s.stage.clone())),
+        }))?;
+        Ok(())
+    }
+
+    /// A stage of a command in stages is done; `next` follows.
+    fn stage(&self, done: &Stage, next: Option<&Stage>) -> Result<(), OrchestratorError> {
+        self.journal.append(&Entry::Stage(StageDone {
+            id: self.id.clone(),
+            time: jiff::Timestamp::now(),
+            done: done.clone(),
+            next: next.cloned(),
         }))?;
         Ok(())
     }

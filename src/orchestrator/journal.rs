@@ -74,6 +74,38 @@ pub struct Intent {
     pub to_revision: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_hash: Option<String>,
+    /// A command that runs in stages (a weighted release's promote --full): the stage it
+    /// starts at. In [`unfinished`] and [`crashed`], the stage it had reached: the one after
+    /// the last stage it journaled as done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Box<Stage>>,
+}
+
+/// One stage of a command that runs in stages, e.g. "stage 2 of 4 (wait until Deployment
+/// cart-stable is available)".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage {
+    pub number: u32,
+    pub of: u32,
+    /// What the stage does, in words.
+    pub what: String,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stage {} of {} ({})", self.number, self.of, self.what)
+    }
+}
+
+/// A stage finished, written with the intent's id; `next` is the stage that follows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageDone {
+    pub id: String,
+    pub time: jiff::Timestamp,
+    pub done: Stage,
+    pub next: Option<Stage>,
 }
 
 impl Intent {
@@ -91,6 +123,19 @@ impl Intent {
             return proc.join(pid.to_string()).exists();
         }
         now.duration_since(self.time) < jiff::SignedDuration::from_mins(10)
+    }
+
+    /// For a report of an unfinished command in stages: " — it stopped at stage 3 of 4
+    /// (...); run promote --full again to continue from there"; empty for other commands.
+    pub fn stopped_at(&self) -> String {
+        match &self.stage {
+            Some(stage) => format!(
+                " — it stopped at {stage}; run {} again to continue from there (the stages \
+                 already done are seen on the cluster and not repeated)",
+                self.verb.command_words()
+            ),
+            None => String::new(),
+        }
     }
 }
 
@@ -127,8 +172,11 @@ pub struct Completion {
 /// One line of the journal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+// Entries live one at a time, a line being written or read: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Entry {
     Intent(Intent),
+    Stage(StageDone),
     Outcome(Completion),
 }
 
@@ -194,6 +242,7 @@ impl Journal {
             Entry::Intent(intent) => {
                 intent.comment = intent.comment.as_deref().map(crate::redact::redact);
             }
+            Entry::Stage(_) => {}
             Entry::Outcome(outcome) => outcome.message = crate::redact::redact(&outcome.message),
         }
         let mut line = serde_json::to_vec(&entry).map_err(|e| write_err(e.into()))?;
@@ -345,20 +394,34 @@ pub fn unfinished(journal: &Journal) -> Result<Vec<Intent>, JournalError> {
     Ok(unfinished_among(&journal.entries()?))
 }
 
-/// The intents among `entries` with no outcome among them. An outcome always follows its
-/// intent, so on the journal's last lines this is exact for every intent they hold.
+/// The intents among `entries` with no outcome among them, each with the stage it had
+/// reached when it runs in stages. An outcome always follows its intent, so on the
+/// journal's last lines this is exact for every intent they hold.
 fn unfinished_among(entries: &[Entry]) -> Vec<Intent> {
     let finished: std::collections::HashSet<&str> = entries
         .iter()
         .filter_map(|e| match e {
             Entry::Outcome(c) => Some(c.id.as_str()),
-            Entry::Intent(_) => None,
+            Entry::Intent(_) | Entry::Stage(_) => None,
+        })
+        .collect();
+    let reached: std::collections::HashMap<&str, &StageDone> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Stage(s) => Some((s.id.as_str(), s)),
+            Entry::Intent(_) | Entry::Outcome(_) => None,
         })
         .collect();
     entries
         .iter()
         .filter_map(|e| match e {
-            Entry::Intent(i) if !finished.contains(i.id.as_str()) => Some(i.clone()),
+            Entry::Intent(i) if !finished.contains(i.id.as_str()) => {
+                let mut intent = i.clone();
+                if let Some(done) = reached.get(i.id.as_str()) {
+                    intent.stage = Some(Box::new(done.next.clone().unwrap_or(done.done.clone())));
+                }
+                Some(intent)
+            }
             _ => None,
         })
         .collect()

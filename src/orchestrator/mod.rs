@@ -14,6 +14,7 @@ mod identity;
 pub mod journal;
 mod plan;
 pub mod rollback;
+mod stages;
 mod verbs;
 
 pub use verbs::resolve;

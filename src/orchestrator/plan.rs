@@ -110,6 +110,17 @@ pub struct Plan {
     pub home: Subresource,
     /// A weighted release's (stable, canary) weights as read, when the patches pin them.
     pub seen_weights: Option<(i32, i32)>,
+    /// A command in stages (a weighted release's promote --full): the stage these patches
+    /// make; the door journals it and plans the next one from a fresh read.
+    pub stage: Option<PlannedStage>,
+}
+
+/// One stage of a command that runs in stages: the stage, and for a stage that waits (it
+/// sends nothing) the Deployment it waits for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedStage {
+    pub stage: super::journal::Stage,
+    pub wait_for: Option<String>,
 }
 
 impl Plan {
@@ -126,6 +137,7 @@ impl Plan {
             summary: reason,
             home: Subresource::Main,
             seen_weights: None,
+            stage: None,
         }
     }
 

@@ -127,7 +127,7 @@ pub fn unfinished_from_earlier_runs(journal: Option<Journal>) -> Vec<String> {
             };
             format!(
                 "{} on rollout '{}' in namespace {} of context {}{steps}, sent by {} at {}, \
-                 never finished: the process stopped before its outcome was known; look at \
+                 never finished: the process stopped before its outcome was known{}; look at \
                  the rollout before sending it again",
                 intent.verb,
                 intent.rollout.name,
@@ -135,6 +135,7 @@ pub fn unfinished_from_earlier_runs(journal: Option<Journal>) -> Vec<String> {
                 intent.rollout.context,
                 intent.user,
                 intent.time,
+                intent.stopped_at(),
             )
         })
         .collect();

@@ -132,11 +132,22 @@ pub fn approve(view: &RolloutView) -> Result<String, String> {
 
 pub fn promote_full(view: &RolloutView) -> Result<String, String> {
     if view.strategy == StrategyKind::Weighted {
-        return Err(
-            "not built yet for weighted (Gateway API) releases: Approve walks the declared \
-             steps, or set the weight"
-                .into(),
-        );
+        if view.aborted {
+            return Err("aborted: set a weight to start it again, then promote fully".into());
+        }
+        return Ok(format!(
+            "promote fully, in 4 stages: 1. the canary's pod template ({}) goes to the stable \
+             Deployment; 2. wait until the stable Deployment is available with it; 3. all \
+             traffic to stable, which now runs the new version (canary weight {}% → 0%), at \
+             the last step; 4. the canary Deployment is scaled to zero. Each stage is \
+             journaled: if it stops midway, Promote full again continues where it stopped",
+            if view.images.is_empty() {
+                "no image".to_string()
+            } else {
+                view.images.join(", ")
+            },
+            view.actual_weight
+        ));
     }
     if view.aborted {
         return Err("aborted: Retry first, then promote".into());
@@ -360,9 +371,13 @@ mod tests {
         assert_eq!(slider_weight(&view, 140.0), Some(100));
         assert_eq!(slider_weight(&view, f64::NAN), None);
         assert!(set_weight(&view).is_ok(), "free, and no Retry to wait for");
-        for gate in [promote_full, retry, undo, restart] {
+        for gate in [retry, undo, restart] {
             assert!(gate(&view).is_err(), "not offered for a weighted release");
         }
+        assert!(promote_full(&view).is_err(), "not while aborted");
+        view.aborted = false;
+        let full = promote_full(&view).expect("promote full, in stages");
+        assert!(full.starts_with("promote fully, in 4 stages"), "{full}");
     }
 
     #[test]
