@@ -486,3 +486,38 @@ async fn a_promote_full_cut_off_between_stages_is_reported_at_its_stage_and_the_
     );
     t.lab.shutdown().await;
 }
+
+/// abort --wait on a weighted release tracks the rollback from the route's weights and the
+/// stable Deployment: complete once the canary's share is 0 and stable has all its pods.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_wait_on_cart_tracks_traffic_back_to_a_fully_available_stable() {
+    let t = TestLab::start().await;
+    let (code, out, err) = t
+        .cli(&["-o", "json", "abort", "cart", "-n", "demo", "--wait"])
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).expect("abort --wait -o json is JSON");
+    eprintln!("abort --wait cart: {}", doc["rollback"]);
+    let rollback = &doc["rollback"];
+    assert_eq!(rollback["complete"], true, "{rollback}");
+    assert_eq!(rollback["canaryWeight"], 0);
+    assert_eq!(
+        (&rollback["stableAvailable"], &rollback["desired"]),
+        (&Value::from(3), &Value::from(3))
+    );
+    assert!(
+        rollback["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("rollback complete in ")),
+        "{rollback}"
+    );
+    assert_eq!(weights(&route(&t)).1, 0);
+    let (_, outcomes) = journal_lines(&t.journal());
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.message.starts_with("rollback complete in ")),
+        "the rollback's outcome is journaled beside the abort: {outcomes:?}"
+    );
+    t.lab.shutdown().await;
+}
