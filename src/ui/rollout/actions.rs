@@ -187,6 +187,10 @@ pub fn pause(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn resume(view: &RolloutView) -> Result<String, String> {
+    // A weighted release resting at a step (WaitingForPromote) is not paused: Approve moves it.
+    if view.strategy == StrategyKind::Weighted && !view.paused {
+        return Err("not paused: Approve moves it to the next step".into());
+    }
     if !view.paused && view.pause_reasons.is_empty() {
         return Err("not paused: nothing to resume".into());
     }
@@ -375,6 +379,9 @@ mod tests {
             assert!(gate(&view).is_err(), "not offered for a weighted release");
         }
         assert!(promote_full(&view).is_err(), "not while aborted");
+        view.pause_reasons = vec![crate::model::gateway::WAITING_FOR_PROMOTE.into()];
+        view.paused = false;
+        assert!(resume(&view).is_err(), "resting at a step is not a pause");
         view.aborted = false;
         let full = promote_full(&view).expect("promote full, in stages");
         assert!(full.starts_with("promote fully, in 4 stages"), "{full}");
