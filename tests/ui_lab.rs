@@ -449,7 +449,8 @@ fn undo_goes_back_to_the_revision_picked_from_the_lab() {
 }
 
 /// Promote full on the lab's `cart`: the dialog lists the four stages; confirmed, the stable
-/// Deployment runs the canary's template, all traffic is on stable, the canary at zero.
+/// Deployment runs the canary's template, all traffic is on stable, the canary at zero, and
+/// the activity shows the audit Event and the Deployment controller's scaling Events.
 #[test]
 fn promote_full_on_cart_says_its_stages_and_leaves_all_traffic_on_the_new_stable() {
     let fixture = LabFixture::start();
@@ -492,6 +493,24 @@ fn promote_full_on_cart_says_its_stages_and_leaves_all_traffic_on_the_new_stable
         .get(Kind::Deployment, "demo", "cart-canary")
         .expect("cart-canary");
     assert_eq!(canary["spec"]["replicas"], 0);
+    // The activity panel shows the route's audit Event and the Deployments' scaling Events.
+    w.wait_until(
+        "the promotion and the scaling in cart's activity",
+        20,
+        |app| {
+            app.state.activity.get(&cart).is_some_and(|entries| {
+                let ours = entries
+                    .iter()
+                    .any(|e| e.ours && e.verb == "promote-full" && e.user == "lab-admin");
+                let scaled_down = entries.iter().any(|e| {
+                    e.source == "deployment-controller"
+                        && e.verb == "ScalingReplicaSet"
+                        && e.detail.contains("Scaled down replica set cart-canary-")
+                });
+                ours && scaled_down
+            })
+        },
+    );
 }
 
 /// The weight slider of a weighted (Gateway API) release is free and applies when let go:

@@ -2,8 +2,9 @@
 //! reads: a template change makes a new ReplicaSet (`NAME-HASH`, label `pod-template-hash`,
 //! annotation `deployment.kubernetes.io/revision`), its pods become available a couple of lab
 //! seconds after it is scaled, the old ReplicaSets go to zero once the new one is available,
-//! and the Deployment's `status` sums them up. A Deployment created with a status (a seed)
-//! is taken as already running: its first ReplicaSet is available at once.
+//! and the Deployment's `status` sums them up, recording each scale as a `ScalingReplicaSet`
+//! Event on the Deployment. A Deployment created with a status (a seed) is taken as already
+//! running: its first ReplicaSet is available at once.
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -35,7 +36,7 @@ pub fn tick(store: &Store, now: Timestamp, speed: f64) {
             .filter(|rs| owned_by(rs, deployment))
             .collect();
         for write in reconcile(deployment, &owned, now, speed) {
-            apply(store, deployment, write);
+            apply(store, deployment, write, now);
         }
     }
 }
@@ -47,7 +48,16 @@ enum Write {
     ReplicaSet(Value),
     DeploymentStatus(Value),
     DeploymentRevision(String),
+    /// ReplicaSet `replica_set` scaled from `from` to `to` pods: an Event on the Deployment.
+    Scaled {
+        replica_set: String,
+        from: i64,
+        to: i64,
+    },
 }
+
+/// The component the Deployment controller records its Events as.
+const DEPLOYMENT_CONTROLLER: &str = "deployment-controller";
 
 fn owned_by(replica_set: &Value, deployment: &Value) -> bool {
     let meta = &deployment["metadata"];
@@ -96,11 +106,15 @@ fn reconcile(deployment: &Value, owned: &[&Value], now: Timestamp, speed: f64) -
             let created = new_replica_set(deployment, &hash, revision + 1, seeded, &now_text);
             writes.push(Write::CreateReplicaSet(created.clone()));
             writes.push(Write::DeploymentRevision((revision + 1).to_string()));
+            if desired > 0 {
+                writes.push(scaled(&created, 0, desired));
+            }
             created
         }
     };
     let before = current.clone();
     if replicas(&current) != desired {
+        writes.push(scaled(&current, replicas(&current), desired));
         current["spec"]["replicas"] = json!(desired);
         current["metadata"]["annotations"][SCALED_AT_ANNOTATION] = json!(now_text);
     }
@@ -117,6 +131,7 @@ fn reconcile(deployment: &Value, owned: &[&Value], now: Timestamp, speed: f64) -
     for old in &mut next {
         let was = old.clone();
         if rolled && replicas(old) > 0 {
+            writes.push(scaled(old, replicas(old), 0));
             old["spec"]["replicas"] = json!(0);
         }
         make_available(old, now, speed);
@@ -152,6 +167,17 @@ fn reconcile(deployment: &Value, owned: &[&Value], now: Timestamp, speed: f64) -
         writes.push(Write::DeploymentStatus(status));
     }
     writes
+}
+
+fn scaled(replica_set: &Value, from: i64, to: i64) -> Write {
+    Write::Scaled {
+        replica_set: replica_set["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        from,
+        to,
+    }
 }
 
 fn available(replica_set: &Value) -> i64 {
@@ -240,7 +266,7 @@ fn without_times(status: &Value) -> Value {
     status
 }
 
-fn apply(store: &Store, deployment: &Value, write: Write) {
+fn apply(store: &Store, deployment: &Value, write: Write, now: Timestamp) {
     let meta = &deployment["metadata"];
     let namespace = meta["namespace"].as_str().unwrap_or_default();
     let name = meta["name"].as_str().unwrap_or_default();
@@ -272,6 +298,23 @@ fn apply(store: &Store, deployment: &Value, write: Write) {
             })
             .map(|_| ())
             .map_err(|e| StoreError::Invalid(e.to_string())),
+        // As kube-controller-manager words it.
+        Write::Scaled {
+            replica_set,
+            from,
+            to,
+        } => {
+            let event = super::controller::RolloutEvent {
+                type_: "Normal",
+                reason: "ScalingReplicaSet",
+                message: format!(
+                    "Scaled {} replica set {replica_set} from {from} to {to}",
+                    if to > from { "up" } else { "down" }
+                ),
+            };
+            super::run_loop::record_event(store, deployment, &event, now, DEPLOYMENT_CONTROLLER);
+            Ok(())
+        }
         Write::DeploymentRevision(revision) => store
             .update(Kind::Deployment, namespace, name, Part::Main, |current| {
                 let mut next = current.clone();
@@ -375,6 +418,32 @@ mod tests {
         );
         let deployment = store.get(Kind::Deployment, "demo", "cart-stable").unwrap();
         assert_eq!(deployment["status"]["updatedReplicas"], 3);
+        let (events, _) = store.list(Kind::Event, Some("demo"));
+        let messages: Vec<&str> = events
+            .iter()
+            .filter(|e| {
+                e["involvedObject"]["kind"] == "Deployment"
+                    && e["involvedObject"]["name"] == "cart-stable"
+                    && e["reason"] == "ScalingReplicaSet"
+                    && e["source"]["component"] == "deployment-controller"
+            })
+            .filter_map(|e| e["message"].as_str())
+            .collect();
+        let old_hash = old["metadata"]["labels"][DEPLOYMENT_HASH_LABEL]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            messages,
+            [
+                format!("Scaled up replica set cart-stable-{old_hash} from 0 to 3"),
+                format!(
+                    "Scaled up replica set cart-stable-{} from 0 to 3",
+                    hash.as_str().unwrap()
+                ),
+                format!("Scaled down replica set cart-stable-{old_hash} from 3 to 0"),
+            ],
+            "as kube-controller-manager records them"
+        );
         assert_eq!(
             deployment["metadata"]["annotations"][DEPLOYMENT_REVISION_ANNOTATION],
             "2"

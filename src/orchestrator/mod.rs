@@ -27,7 +27,7 @@ pub use argo::{
 };
 pub use audit::{
     ACTIVITY_LIMIT, ActivityEntry, EVENT_COMPONENT, LAST_ACTION_ANNOTATION, LastAction, activity,
-    activity_of, annotate, audit_event, entry_of, event_reason,
+    activity_of, annotate, audit_event, entry_about, entry_of, event_reason,
 };
 pub use error::OrchestratorError;
 pub use execute::{ExecuteOptions, Executed, execute, execute_with, needed_permissions};
