@@ -49,7 +49,7 @@ impl GateInput<'_> {
                 ));
             }
             Some(access) => {
-                if let Some(missing) = access.missing_for(verb) {
+                if let Some(missing) = access.missing_for(r.provider, verb) {
                     let who = self.user.unwrap_or("you");
                     return Gate::Disabled(format!(
                         "{who} may not {verb}: missing permission \"{missing}\" in namespace {} \
@@ -336,6 +336,33 @@ mod tests {
         assert_eq!(
             retry_gate,
             Gate::Disabled("only an aborted rollout can be retried".into())
+        );
+    }
+
+    #[test]
+    fn a_weighted_release_asks_for_the_gateway_and_deployment_permissions() {
+        let mut view = fixtures::checkout();
+        view.strategy = StrategyKind::Weighted;
+        view.reference.provider = crate::model::Provider::Gateway;
+        // Allowed to patch routes and Deployments, not Argo rollouts: a weighted release's
+        // buttons do not need the latter.
+        let gateway_only = Access {
+            patch_httproutes: true,
+            patch_deployments: true,
+            ..Access::default()
+        };
+        let gate = input(&view, Some(gateway_only), false).gate(Verb::Abort, abort(&view));
+        assert!(gate.is_enabled(), "{gate:?}");
+        let no_deployments = Access {
+            patch_deployments: false,
+            ..Access::ALL
+        };
+        let full =
+            input(&view, Some(no_deployments), false).gate(Verb::PromoteFull, promote_full(&view));
+        assert_eq!(
+            full.text(),
+            "lab-viewer may not promote-full: missing permission \"patch deployments.apps\" \
+             in namespace shop of lab-admin"
         );
     }
 
