@@ -13,6 +13,8 @@ mod gateway;
 mod inbox;
 #[path = "orchestrator_lab/pins.rs"]
 mod pins;
+#[path = "orchestrator_lab/promote_full.rs"]
+mod promote_full;
 #[path = "orchestrator_lab/races.rs"]
 mod races;
 #[path = "orchestrator_lab/verbs.rs"]

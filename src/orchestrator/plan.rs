@@ -293,6 +293,21 @@ async fn refused(
         }
         return unknown_outcome(client, plan, err).await;
     };
+    // A Deployment's patch is pinned to its resourceVersion, not to the weights.
+    if let (422, Subresource::Deployment(name)) = (status.code, &patch.subresource)
+        && is_pinned(&patch.body)
+    {
+        return OrchestratorError::NotApplicable {
+            target,
+            verb,
+            reason: format!(
+                "Deployment {name} changed after it was read (its resourceVersion moved on), so \
+                 the change to it was refused and nothing was changed there; look at it, then \
+                 run {} again",
+                verb.command_words()
+            ),
+        };
+    }
     match status.code {
         403 => OrchestratorError::Forbidden {
             target,
