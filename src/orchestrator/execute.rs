@@ -9,7 +9,7 @@ use super::audit::{LastAction, annotate, audit_event_on, record_event};
 use super::identity::{Identity, whoami};
 use super::journal::{self, CommandResult, Completion, Entry, Intent, Journal, Stage, StageDone};
 use super::plan::{Plan, PlannedPatch, Subresource, send_plan};
-use super::stages::send_stages;
+use super::stages::{StageProgress, send_stages};
 use super::verbs::plan_action;
 use crate::model::{Action, Command, Outcome, RolloutRef, Verb};
 
@@ -27,6 +27,9 @@ pub struct ExecuteOptions {
     /// What the user may do, when the caller already asked (e.g. from its
     /// [`super::AccessCache`]); `None` asks for the permissions this command needs.
     pub access: Option<Access>,
+    /// For a command in stages (a weighted release's promote --full): each stage as it is
+    /// done, for a caller that shows progress; `None` tells no one (the journal has them).
+    pub stage_progress: Option<tokio::sync::mpsc::UnboundedSender<StageProgress>>,
 }
 
 /// What [`execute_with`] did, with the audit details the CLI and window show.
@@ -128,9 +131,17 @@ pub async fn execute_with(
     let sent = match plan.stage {
         Some(_) => {
             let journal_stage = |done: &Stage, next: Option<&Stage>| record.stage(done, next);
-            send_stages(client, command, plan.clone(), &action, journal_stage)
-                .await
-                .map(|staged| (staged.outcome, staged.answered, staged.annotation))
+            let progress = options.stage_progress.as_ref();
+            send_stages(
+                client,
+                command,
+                plan.clone(),
+                &action,
+                journal_stage,
+                progress,
+            )
+            .await
+            .map(|staged| (staged.outcome, staged.answered, staged.annotation))
         }
         None => send_plan(client, &change)
             .await

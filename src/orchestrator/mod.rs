@@ -34,3 +34,4 @@ pub use execute::{ExecuteOptions, Executed, execute, execute_with, needed_permis
 pub use identity::{Identity, whoami};
 pub use journal::{Intent, Journal, JournalError, acknowledge, crashed, unfinished};
 pub use plan::{FIELD_MANAGER, PatchBody, Plan, PlannedPatch, Subresource};
+pub use stages::StageProgress;

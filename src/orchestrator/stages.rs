@@ -20,6 +20,16 @@ const POLL: Duration = Duration::from_millis(500);
 /// long a waiting stage waits before it says the rollout is stuck.
 const DEFAULT_PROGRESS_DEADLINE_SECS: u64 = 600;
 
+/// One stage done, for a caller that shows progress as it happens (the CLI prints each):
+/// see [`super::ExecuteOptions::stage_progress`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageProgress {
+    pub done: Stage,
+    /// What the stage did, in words.
+    pub summary: String,
+    pub next: Option<Stage>,
+}
+
 /// What the stages did: the outcome, the route as last answered (for the audit Event), and
 /// the last-action annotation when no stage's request could carry it.
 pub(super) struct Staged {
@@ -29,7 +39,7 @@ pub(super) struct Staged {
 }
 
 /// Sends `first` and every stage after it. `journal_stage(done, next)` is called after each
-/// stage; a failure after a stage was done is [`OrchestratorError::PartlyApplied`], naming
+/// stage, then `progress` told; a failure after a stage was done is [`OrchestratorError::PartlyApplied`], naming
 /// what was done.
 pub(super) async fn send_stages(
     client: &kube::Client,
@@ -37,6 +47,7 @@ pub(super) async fn send_stages(
     first: Plan,
     action: &LastAction,
     journal_stage: impl Fn(&Stage, Option<&Stage>) -> Result<(), OrchestratorError>,
+    progress: Option<&tokio::sync::mpsc::UnboundedSender<StageProgress>>,
 ) -> Result<Staged, OrchestratorError> {
     let started_at = first.stage.as_ref().map(|s| s.stage.clone());
     let mut done: Vec<String> = Vec::new();
@@ -82,6 +93,14 @@ pub(super) async fn send_stages(
             .map_err(|e| partly(&done, e))?;
         let next_stage = next.stage.as_ref().map(|s| s.stage.clone());
         journal_stage(&planned.stage, next_stage.as_ref())?;
+        if let Some(progress) = progress {
+            // A caller that stopped listening does not stop the stages.
+            let _ = progress.send(StageProgress {
+                done: planned.stage.clone(),
+                summary: plan.summary.clone(),
+                next: next_stage.clone(),
+            });
+        }
         if let Some(again) = next_stage.filter(|n| n.number <= planned.stage.number) {
             let reason = format!(
                 "after {} the cluster shows {again} not done: it changed meanwhile (a new \

@@ -82,6 +82,17 @@ async fn promote_full_puts_the_canarys_template_on_stable_then_all_traffic_and_s
         out.contains("promoted fully: Deployment cart-stable got the canary's pod template"),
         "{out}"
     );
+    // Each stage is printed as it is done, the outcome after them.
+    assert!(
+        out.contains(
+            "stage 2 of 4 done (wait until Deployment cart-stable is available with it): \
+             Deployment cart-stable is available with it\n"
+        ),
+        "{out}"
+    );
+    let last_stage = out.find("stage 4 of 4 done").expect("stage 4 printed");
+    let outcome = out.find("promoted fully").expect("the outcome printed");
+    assert!(last_stage < outcome, "{out}");
 
     let stable = deployment(&t, "cart-stable");
     assert_eq!(
@@ -197,7 +208,7 @@ async fn a_promote_full_cut_off_between_stages_is_reported_at_its_stage_and_the_
         Some(&Stage {
             number: 3,
             of: 4,
-            what: "all traffic to stable (weights 100/0) at the last step".into()
+            what: "all traffic to stable at the last step, weights 100/0".into()
         })
     );
 

@@ -98,7 +98,7 @@ pub fn stage_words(stable: &str, canary: &str) -> [String; 4] {
     [
         format!("copy the canary's pod template to Deployment {stable}"),
         format!("wait until Deployment {stable} is available with it"),
-        "all traffic to stable (weights 100/0) at the last step".into(),
+        "all traffic to stable at the last step, weights 100/0".into(),
         format!("scale Deployment {canary} to zero"),
     ]
 }
