@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::{RolloutRef, Tool, Verb};
 
 fn intent(id: &str) -> Intent {
     Intent {
