@@ -3,6 +3,8 @@
 //! short-window test policy. `auto` aborts `inventory` (its canary starts failing), carries
 //! `checkout` to Healthy, and on a latency regression judged marginal waits until a person
 //! promotes from the CLI. `analyze` exits 0 / 1 / 3 / 4 on pass / fail / marginal / no data.
+//! `auto cart` drives the weighted (Gateway API) release the same way: to weight 100 when
+//! healthy, canary weight 0 when its canary fails (the error-spike scenario).
 
 #[path = "support/webhook.rs"]
 mod webhook;
@@ -77,6 +79,36 @@ impl TestLab {
         t
     }
 
+    /// The weighted release `cart` takes 1000 requests a second (its route's annotation).
+    async fn busy_cart(&self) {
+        let client = release_cockpit::cluster::LoadedKubeconfig::load(Some(&self.kubeconfig()))
+            .expect("kubeconfig")
+            .client(ADMIN)
+            .await
+            .expect("client");
+        let api: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
+            client,
+            "demo",
+            &release_cockpit::cluster::http_route_resource(),
+        );
+        let busy_rate = serde_json::json!({"metadata": {"annotations": {
+            release_cockpit::lab::traffic::RATE_ANNOTATION: "1000"}}});
+        api.patch(
+            "cart",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&busy_rate),
+        )
+        .await
+        .expect("request rate set");
+    }
+
+    fn route(&self, name: &str) -> Value {
+        self.lab
+            .store()
+            .get(Kind::HttpRoute, "demo", name)
+            .expect("route in the lab")
+    }
+
     fn kubeconfig(&self) -> PathBuf {
         self.dir.path().join("kubeconfig")
     }
@@ -95,7 +127,7 @@ impl TestLab {
             .into_iter()
             .filter_map(|e| match e {
                 Entry::Intent(i) => Some(i),
-                Entry::Outcome(_) => None,
+                Entry::Outcome(_) | Entry::Stage(_) => None,
             })
             .collect()
     }
@@ -443,6 +475,92 @@ async fn read_only_auto_writes_nothing() {
     );
     assert!(t.journal_intents().is_empty(), "nothing journaled");
     t.lab.shutdown().await;
+}
+
+/// (stable, canary) weights of a route.
+fn weights(route: &Value) -> (i64, i64) {
+    let refs = &route["spec"]["rules"][0]["backendRefs"];
+    (
+        refs[0]["weight"].as_i64().unwrap_or(-1),
+        refs[1]["weight"].as_i64().unwrap_or(-1),
+    )
+}
+
+/// `auto cart` walks the weighted release's steps like an Argo rollout's: a healthy cart
+/// (demo) is promoted step by step to weight 100 and ends Healthy (exit 0); a cart whose
+/// canary spikes errors (error-spike) is aborted, its canary weight 0 (exit 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_carries_a_healthy_cart_to_100_and_sets_a_failing_ones_canary_weight_to_0() {
+    let (healthy, failing) = tokio::join!(
+        TestLab::start("demo", &[]),
+        TestLab::start("error-spike", &[])
+    );
+    tokio::join!(healthy.busy_cart(), failing.busy_cart());
+    let policy = healthy.policy("fast.toml", FAST_POLICY);
+    let policy = policy.to_str().expect("utf-8 path");
+    let bad_policy = failing.policy("fast.toml", FAST_POLICY);
+    let bad_policy = bad_policy.to_str().expect("utf-8 path");
+    let (good, bad) = tokio::join!(
+        healthy.run(auto_args("cart", policy)),
+        failing.run(auto_args("cart", bad_policy)),
+    );
+    eprintln!(
+        "auto cart (healthy):\n{}\nauto cart (failing):\n{}",
+        good.1, bad.1
+    );
+
+    assert_eq!(good.0, 0, "{}{}", good.1, good.2);
+    for step in ["step 0/4: promote — pass", "step 2/4: promote — pass"] {
+        assert!(good.1.contains(step), "{}", good.1);
+    }
+    assert!(
+        good.1.contains("done: rollout is Healthy (3/4)"),
+        "{}",
+        good.1
+    );
+    let route = healthy.route("cart");
+    assert_eq!(weights(&route), (0, 100));
+    assert_eq!(
+        route["metadata"]["annotations"]["release-cockpit.io/step"],
+        "3"
+    );
+    let action = last_action(&route);
+    assert_eq!(
+        (&action["tool"], &action["verb"], &action["toStep"]),
+        (
+            &Value::from("auto"),
+            &Value::from("promote"),
+            &Value::from(3)
+        )
+    );
+    let promotes = healthy
+        .journal_intents()
+        .into_iter()
+        .filter(|i| i.verb == Verb::Promote && i.tool == Tool::Auto)
+        .map(|i| (i.from_step, i.to_step))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        promotes,
+        vec![(Some(0), Some(1)), (Some(1), Some(2)), (Some(2), Some(3))],
+        "one pinned promote per step"
+    );
+
+    assert_eq!(bad.0, 1, "{}{}", bad.1, bad.2);
+    assert!(bad.1.contains(": abort — fail"), "{}", bad.1);
+    assert!(bad.1.contains("done: rollout is aborted"), "{}", bad.1);
+    let route = failing.route("cart");
+    assert_eq!(weights(&route).1, 0, "all traffic back to stable");
+    assert_eq!(
+        route["metadata"]["annotations"]["release-cockpit.io/aborted"],
+        "true"
+    );
+    let action = last_action(&route);
+    assert_eq!(
+        (&action["tool"], &action["verb"]),
+        (&Value::from("auto"), &Value::from("abort"))
+    );
+    healthy.lab.shutdown().await;
+    failing.lab.shutdown().await;
 }
 
 /// Polls the lab's checkout until `ready` (30 s at most).

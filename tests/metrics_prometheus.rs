@@ -4,13 +4,16 @@
 //! second, the real client, every template, the direct-scrape source and `collect`. The same
 //! against the lab, Prometheus stopped mid-run, and the refresh-cost benchmark: metrics_lab.rs.
 //! Promotions against the lab, the charts keeping every version and the release report:
-//! metrics_prometheus/versions.rs.
+//! metrics_prometheus/versions.rs. The weighted release `cart` after set-weight 33:
+//! metrics_prometheus/weighted.rs.
 
 #[path = "metrics_prometheus/custom.rs"]
 mod custom;
 mod metrics_support;
 #[path = "metrics_prometheus/versions.rs"]
 mod versions;
+#[path = "metrics_prometheus/weighted.rs"]
+mod weighted;
 
 use metrics_support::*;
 use release_cockpit::analysis::histogram;

@@ -13,6 +13,8 @@ mod gateway;
 mod inbox;
 #[path = "orchestrator_lab/pins.rs"]
 mod pins;
+#[path = "orchestrator_lab/promote_full.rs"]
+mod promote_full;
 #[path = "orchestrator_lab/races.rs"]
 mod races;
 #[path = "orchestrator_lab/verbs.rs"]
@@ -236,6 +238,7 @@ fn journal_lines(
         match entry {
             Entry::Intent(i) => intents.push(i),
             Entry::Outcome(o) => outcomes.push(o),
+            Entry::Stage(_) => {}
         }
     }
     (intents, outcomes)

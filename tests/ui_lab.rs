@@ -448,6 +448,71 @@ fn undo_goes_back_to_the_revision_picked_from_the_lab() {
     assert!(journal.contains(&stable), "{journal}");
 }
 
+/// Promote full on the lab's `cart`: the dialog lists the four stages; confirmed, the stable
+/// Deployment runs the canary's template, all traffic is on stable, the canary at zero, and
+/// the activity shows the audit Event and the Deployment controller's scaling Events.
+#[test]
+fn promote_full_on_cart_says_its_stages_and_leaves_all_traffic_on_the_new_stable() {
+    let fixture = LabFixture::start();
+    let mut w = fixture.window("lab-admin");
+    w.wait_until("cart in the fleet", 30, |app| {
+        app.state
+            .fleet
+            .get("lab-admin")
+            .is_some_and(|f| f.iter().any(|v| v.reference.name == "cart"))
+    });
+    w.click("cart");
+    let cart = w.selected_view().expect("cart selected").reference;
+    w.wait_until("cart's actions are offered", 30, |app| {
+        app.state.access_for(&cart).is_some()
+    });
+    w.click("Promote full");
+    w.harness
+        .get_by_label_contains("promote fully, in 4 stages: 1. the canary's pod template");
+    w.click("Confirm");
+    let outcome = w.next_outcome(&cart, 0, "the promote-full's outcome");
+    assert!(outcome.contains("promoted fully"), "{outcome}");
+    let store = fixture.lab().store();
+    let route = store
+        .get(Kind::HttpRoute, "demo", "cart")
+        .expect("cart's route");
+    let refs = &route["spec"]["rules"][0]["backendRefs"];
+    assert_eq!(
+        (refs[0]["weight"].as_i64(), refs[1]["weight"].as_i64()),
+        (Some(100), Some(0)),
+        "{refs}"
+    );
+    let image = |name: &str| {
+        store
+            .get(Kind::Deployment, "demo", name)
+            .expect("Deployment")["spec"]["template"]["spec"]["containers"][0]["image"]
+            .clone()
+    };
+    assert_eq!(image("cart-stable"), image("cart-canary"));
+    let canary = store
+        .get(Kind::Deployment, "demo", "cart-canary")
+        .expect("cart-canary");
+    assert_eq!(canary["spec"]["replicas"], 0);
+    // The activity panel shows the route's audit Event and the Deployments' scaling Events.
+    w.wait_until(
+        "the promotion and the scaling in cart's activity",
+        20,
+        |app| {
+            app.state.activity.get(&cart).is_some_and(|entries| {
+                let ours = entries
+                    .iter()
+                    .any(|e| e.ours && e.verb == "promote-full" && e.user == "lab-admin");
+                let scaled_down = entries.iter().any(|e| {
+                    e.source == "deployment-controller"
+                        && e.verb == "ScalingReplicaSet"
+                        && e.detail.contains("Scaled down replica set cart-canary-")
+                });
+                ours && scaled_down
+            })
+        },
+    );
+}
+
 /// The weight slider of a weighted (Gateway API) release is free and applies when let go:
 /// dragged from 10 % to 33 % on the lab's `cart`, the route's weights are 67 / 33.
 #[test]

@@ -104,7 +104,7 @@ impl AutoLoop {
         if view.phase == Phase::Degraded {
             return Decision::Done(Ending::Degraded);
         }
-        if !view.in_progress() && view.phase == Phase::Healthy {
+        if (!view.in_progress() && view.phase == Phase::Healthy) || view.weighted_done() {
             return Decision::Done(Ending::Healthy);
         }
         if now_secs - self.started_secs >= self.settings.timeout_secs {
@@ -127,7 +127,15 @@ impl AutoLoop {
                 reason: format!("rollout is {}, no update in progress", view.phase),
             };
         }
-        if view.strategy == StrategyKind::Canary && view.actual_weight == 0 {
+        // A weighted release paused by hand waits for a person's resume (auto honours it).
+        if view.strategy == StrategyKind::Weighted && view.paused {
+            return Decision::Wait {
+                reason: "paused by hand: resume it to let auto carry on".into(),
+            };
+        }
+        if matches!(view.strategy, StrategyKind::Canary | StrategyKind::Weighted)
+            && view.actual_weight == 0
+        {
             self.no_data_since = None;
             return Decision::Wait {
                 reason: "canary takes no traffic yet".into(),

@@ -230,3 +230,77 @@ fn a_canary_without_traffic_is_not_judged() {
         }
     );
 }
+
+/// cart, a weighted (Gateway API) release at `weight` on step `step` of 10,25,50,100, as
+/// [`crate::model::gateway::WeightedRoute::view`] shows it.
+fn cart_at(step: i32, weight: i32) -> RolloutView {
+    let steps = [10, 25, 50, 100]
+        .map(|weight| StepKind::SetWeight { weight })
+        .to_vec();
+    let waiting = weight > 0 && weight < 100;
+    RolloutView {
+        reference: RolloutRef {
+            provider: crate::model::Provider::Gateway,
+            ..RolloutRef::new("lab", "demo", "cart")
+        },
+        strategy: StrategyKind::Weighted,
+        steps,
+        current_step: Some(step),
+        set_weight: weight,
+        actual_weight: weight,
+        phase: if waiting {
+            Phase::Paused
+        } else {
+            Phase::Healthy
+        },
+        pause_reasons: if waiting {
+            vec![crate::model::gateway::WAITING_FOR_PROMOTE.into()]
+        } else {
+            vec![]
+        },
+        controller_pause: false,
+        ..paused_at(0)
+    }
+}
+
+#[test]
+fn a_weighted_release_is_promoted_after_the_dwell_aborted_on_fail_and_done_at_100() {
+    let pass = verdict(VerdictKind::Pass, 100.0);
+    let mut auto = AutoLoop::new(settings(), 0.0);
+    assert!(matches!(
+        auto.decide(&cart_at(1, 25), Some(&pass), 0.0),
+        Decision::Wait { .. }
+    ));
+    match auto.decide(&cart_at(1, 25), Some(&pass), 61.0) {
+        Decision::Promote { pin, .. } => assert_eq!(pin.step, Some(1), "pinned to the step"),
+        other => panic!("expected a promote, got {other:?}"),
+    }
+    let fail = verdict(VerdictKind::Fail, 0.0);
+    assert!(matches!(
+        auto.decide(&cart_at(2, 50), Some(&fail), 62.0),
+        Decision::Abort { .. }
+    ));
+    let mut paused = cart_at(2, 50);
+    paused.paused = true;
+    match auto.decide(&paused, Some(&pass), 200.0) {
+        Decision::Wait { reason } => assert!(reason.contains("paused by hand"), "{reason}"),
+        other => panic!("a paused release waits for a person, got {other:?}"),
+    }
+    assert_eq!(
+        auto.decide(&cart_at(3, 100), Some(&pass), 201.0),
+        Decision::Done(Ending::Healthy),
+        "the last step, 100, reached"
+    );
+    assert_eq!(
+        auto.decide(&cart_at(4, 0), Some(&pass), 202.0),
+        Decision::Done(Ending::Healthy),
+        "promoted fully: all traffic on stable"
+    );
+    assert!(
+        matches!(
+            auto.decide(&cart_at(0, 0), Some(&pass), 203.0),
+            Decision::Wait { .. }
+        ),
+        "not started: the canary takes no traffic"
+    );
+}

@@ -69,6 +69,8 @@ pub async fn run(
     options: &ExecuteOptions,
     kubeconfig_extension: Option<&Value>,
 ) -> anyhow::Result<ExitCode> {
+    // An Argo rollout of that name, else a weighted (Gateway API) release.
+    let target = &orchestrator::resolve(client, target).await?;
     let mut hook = HookNotifier::from_flag(args.notify_webhook_env.as_deref())?;
     let policy = load_policy(args.feed.policy.as_deref(), target, None)?;
     let window = Duration::from_secs_f64(policy.window_secs.max(1.0));
@@ -112,13 +114,15 @@ pub async fn run(
         words::duration(feed.step.as_secs_f64()),
     );
     loop {
-        let (_, view) = cluster::get_rollout(client, target).await?;
+        let view = cluster::get_view(client, target).await?;
         let snapshot = feed.sample(&view).await;
         let now = clock();
         let due = last_judged.is_none_or(|t| now - t >= args.interval.as_secs_f64() - 0.05);
         // Settled states end the loop at once; otherwise decide only every interval.
-        let settled =
-            view.aborted || view.phase == crate::model::Phase::Degraded || !view.in_progress();
+        let settled = view.aborted
+            || view.phase == crate::model::Phase::Degraded
+            || !view.in_progress()
+            || view.weighted_done();
         if !(due || settled)
             && let Some(hook) = hook.as_mut()
         {
@@ -133,12 +137,7 @@ pub async fn run(
             match auto.decide(&view, Some(&verdict), now) {
                 Decision::Done(ending) => {
                     if let Some(hook) = hook.as_mut() {
-                        let reread = || async {
-                            cluster::get_rollout(client, target)
-                                .await
-                                .ok()
-                                .map(|(_, v)| v)
-                        };
+                        let reread = || async { cluster::get_view(client, target).await.ok() };
                         hook.finish(&view, reread).await;
                     }
                     let text = ending_text(&ending, &view);

@@ -60,13 +60,14 @@ pub fn report_crashed_commands() {
             _ => String::new(),
         };
         eprintln!(
-            "warning: {} on rollout '{}' in namespace {} of context {}{steps}, sent by {} at {}, never finished: the process stopped before its outcome was known; check the rollout (release-cockpit --context {} -n {} get {}) before sending it again",
+            "warning: {} on rollout '{}' in namespace {} of context {}{steps}, sent by {} at {}, never finished: the process stopped before its outcome was known{}; check the rollout (release-cockpit --context {} -n {} get {}) before sending it again",
             intent.verb,
             intent.rollout.name,
             intent.rollout.namespace,
             intent.rollout.context,
             intent.user,
             intent.time,
+            intent.stopped_at(),
             intent.rollout.context,
             intent.rollout.namespace,
             intent.rollout.name,

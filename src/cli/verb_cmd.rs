@@ -109,6 +109,16 @@ pub fn options(global: &GlobalArgs) -> ExecuteOptions {
     }
 }
 
+/// "stage 1 of 4 done (copy the canary's pod template to Deployment cart-stable): ...".
+fn print_stage(out: &mut dyn Write, stage: &orchestrator::StageProgress) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "stage {} of {} done ({}): {}",
+        stage.done.number, stage.done.of, stage.done.what, stage.summary
+    )?;
+    out.flush()
+}
+
 /// Sends the action through `orchestrator::execute_with` and prints the outcome (and, on
 /// stderr, any part of the audit trail that could not be written). With `wait` (an abort's
 /// `--wait`), then tracks the rollback until complete or stuck (see [`rollback::track`]),
@@ -132,7 +142,30 @@ pub async fn run(
         comment,
     };
     let sent_at = tokio::time::Instant::now();
-    let done = orchestrator::execute_with(&session.client, &command, options).await?;
+    let done = match format {
+        // A command in stages can wait minutes (a Deployment rolling out): each stage is
+        // printed as it is done, so a pipeline's log shows where it is.
+        OutputFormat::Text => {
+            let (progress, mut stages) = tokio::sync::mpsc::unbounded_channel();
+            let options = ExecuteOptions {
+                stage_progress: Some(progress),
+                ..options.clone()
+            };
+            let execute = orchestrator::execute_with(&session.client, &command, &options);
+            tokio::pin!(execute);
+            let done = loop {
+                tokio::select! {
+                    done = &mut execute => break done,
+                    Some(stage) = stages.recv() => print_stage(out, &stage)?,
+                }
+            };
+            while let Ok(stage) = stages.try_recv() {
+                print_stage(out, &stage)?;
+            }
+            done?
+        }
+        _ => orchestrator::execute_with(&session.client, &command, options).await?,
+    };
     for warning in &done.warnings {
         eprintln!("warning: {warning}");
     }

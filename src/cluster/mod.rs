@@ -29,6 +29,6 @@ pub use watch::{
     watch_rollouts_with,
 };
 pub use weighted::{
-    DEPLOYMENT_HASH_LABEL, deployment_revision, get_weighted, http_route_resource, list_weighted,
-    release_deployment,
+    DEPLOYMENT_HASH_LABEL, deployment_revision, get_view, get_weighted, http_route_resource,
+    list_weighted, release_deployment,
 };

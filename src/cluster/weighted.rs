@@ -104,6 +104,18 @@ pub async fn get_weighted(
         })
 }
 
+/// The release `target` names as the fleet shows it, whichever its provider: an Argo
+/// rollout or a weighted (Gateway API) release.
+pub async fn get_view(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<RolloutView, ClusterError> {
+    match target.provider {
+        crate::model::Provider::Argo => super::get_rollout(client, target).await.map(|(_, v)| v),
+        crate::model::Provider::Gateway => get_weighted(client, target).await,
+    }
+}
+
 async fn list_of<K>(
     client: &kube::Client,
     namespace: Option<&str>,

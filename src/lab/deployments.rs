@@ -2,8 +2,9 @@
 //! reads: a template change makes a new ReplicaSet (`NAME-HASH`, label `pod-template-hash`,
 //! annotation `deployment.kubernetes.io/revision`), its pods become available a couple of lab
 //! seconds after it is scaled, the old ReplicaSets go to zero once the new one is available,
-//! and the Deployment's `status` sums them up. A Deployment created with a status (a seed)
-//! is taken as already running: its first ReplicaSet is available at once.
+//! and the Deployment's `status` sums them up, recording each scale as a `ScalingReplicaSet`
+//! Event on the Deployment. A Deployment created with a status (a seed) is taken as already
+//! running: its first ReplicaSet is available at once.
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -35,7 +36,7 @@ pub fn tick(store: &Store, now: Timestamp, speed: f64) {
             .filter(|rs| owned_by(rs, deployment))
             .collect();
         for write in reconcile(deployment, &owned, now, speed) {
-            apply(store, deployment, write);
+            apply(store, deployment, write, now);
         }
     }
 }
@@ -47,7 +48,16 @@ enum Write {
     ReplicaSet(Value),
     DeploymentStatus(Value),
     DeploymentRevision(String),
+    /// ReplicaSet `replica_set` scaled from `from` to `to` pods: an Event on the Deployment.
+    Scaled {
+        replica_set: String,
+        from: i64,
+        to: i64,
+    },
 }
+
+/// The component the Deployment controller records its Events as.
+const DEPLOYMENT_CONTROLLER: &str = "deployment-controller";
 
 fn owned_by(replica_set: &Value, deployment: &Value) -> bool {
     let meta = &deployment["metadata"];
@@ -96,11 +106,15 @@ fn reconcile(deployment: &Value, owned: &[&Value], now: Timestamp, speed: f64) -
             let created = new_replica_set(deployment, &hash, revision + 1, seeded, &now_text);
             writes.push(Write::CreateReplicaSet(created.clone()));
             writes.push(Write::DeploymentRevision((revision + 1).to_string()));
+            if desired > 0 {
+                writes.push(scaled(&created, 0, desired));
+            }
             created
         }
     };
     let before = current.clone();
     if replicas(&current) != desired {
+        writes.push(scaled(&current, replicas(&current), desired));
         current["spec"]["replicas"] = json!(desired);
         current["metadata"]["annotations"][SCALED_AT_ANNOTATION] = json!(now_text);
     }
@@ -117,6 +131,7 @@ fn reconcile(deployment: &Value, owned: &[&Value], now: Timestamp, speed: f64) -
     for old in &mut next {
         let was = old.clone();
         if rolled && replicas(old) > 0 {
+            writes.push(scaled(old, replicas(old), 0));
             old["spec"]["replicas"] = json!(0);
         }
         make_available(old, now, speed);
@@ -152,6 +167,17 @@ fn reconcile(deployment: &Value, owned: &[&Value], now: Timestamp, speed: f64) -
         writes.push(Write::DeploymentStatus(status));
     }
     writes
+}
+
+fn scaled(replica_set: &Value, from: i64, to: i64) -> Write {
+    Write::Scaled {
+        replica_set: replica_set["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        from,
+        to,
+    }
 }
 
 fn available(replica_set: &Value) -> i64 {
@@ -240,7 +266,7 @@ fn without_times(status: &Value) -> Value {
     status
 }
 
-fn apply(store: &Store, deployment: &Value, write: Write) {
+fn apply(store: &Store, deployment: &Value, write: Write, now: Timestamp) {
     let meta = &deployment["metadata"];
     let namespace = meta["namespace"].as_str().unwrap_or_default();
     let name = meta["name"].as_str().unwrap_or_default();
@@ -272,6 +298,23 @@ fn apply(store: &Store, deployment: &Value, write: Write) {
             })
             .map(|_| ())
             .map_err(|e| StoreError::Invalid(e.to_string())),
+        // As kube-controller-manager words it.
+        Write::Scaled {
+            replica_set,
+            from,
+            to,
+        } => {
+            let event = super::controller::RolloutEvent {
+                type_: "Normal",
+                reason: "ScalingReplicaSet",
+                message: format!(
+                    "Scaled {} replica set {replica_set} from {from} to {to}",
+                    if to > from { "up" } else { "down" }
+                ),
+            };
+            super::run_loop::record_event(store, deployment, &event, now, DEPLOYMENT_CONTROLLER);
+            Ok(())
+        }
         Write::DeploymentRevision(revision) => store
             .update(Kind::Deployment, namespace, name, Part::Main, |current| {
                 let mut next = current.clone();
@@ -290,94 +333,5 @@ fn apply(store: &Store, deployment: &Value, write: Write) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::lab::seeded_store;
-    use jiff::SignedDuration;
-
-    fn cart_stable_replica_sets(store: &Store) -> Vec<Value> {
-        let (all, _) = store.list(Kind::ReplicaSet, Some("demo"));
-        all.into_iter()
-            .filter(|rs| {
-                rs["metadata"]["name"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("cart-stable-")
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_template_change_rolls_out_a_new_replica_set_once_its_pods_are_available() {
-        let store = seeded_store("demo").unwrap();
-        let start = Timestamp::now();
-        tick(&store, start, 1.0);
-        let first = cart_stable_replica_sets(&store);
-        assert_eq!(first.len(), 1);
-        assert_eq!(
-            first[0]["status"]["availableReplicas"], 3,
-            "seeded: running"
-        );
-        assert_eq!(
-            first[0]["metadata"]["annotations"][DEPLOYMENT_REVISION_ANNOTATION],
-            "1"
-        );
-        // The status write lost to the revision annotation's (a conflict): the next tick.
-        tick(&store, start, 1.0);
-        let at_rest = store.resource_version();
-        tick(&store, start, 1.0);
-        assert_eq!(
-            store.resource_version(),
-            at_rest,
-            "nothing to write at rest"
-        );
-
-        store
-            .update(Kind::Deployment, "demo", "cart-stable", Part::Main, |d| {
-                let mut d = d.clone();
-                d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("cart:2.4.0");
-                Ok::<_, std::convert::Infallible>(d)
-            })
-            .unwrap();
-        tick(&store, start, 1.0);
-        let rolling = cart_stable_replica_sets(&store);
-        assert_eq!(rolling.len(), 2);
-        let new = |sets: &[Value]| {
-            sets.iter()
-                .find(|rs| rs["metadata"]["annotations"][DEPLOYMENT_REVISION_ANNOTATION] == "2")
-                .cloned()
-                .unwrap()
-        };
-        assert_eq!(new(&rolling)["status"]["availableReplicas"], 0);
-        let hash = new(&rolling)["metadata"]["labels"][DEPLOYMENT_HASH_LABEL].clone();
-        assert_eq!(
-            new(&rolling)["spec"]["template"]["metadata"]["labels"][DEPLOYMENT_HASH_LABEL],
-            hash
-        );
-        let deployment = store.get(Kind::Deployment, "demo", "cart-stable").unwrap();
-        assert_eq!(
-            deployment["status"]["availableReplicas"], 3,
-            "the old pods serve"
-        );
-
-        let later = start + SignedDuration::from_secs_f64(AVAILABLE_AFTER_SECS + 0.1);
-        tick(&store, later, 1.0);
-        tick(&store, later, 1.0);
-        let done = cart_stable_replica_sets(&store);
-        assert_eq!(new(&done)["status"]["availableReplicas"], 3);
-        let old = done
-            .iter()
-            .find(|rs| rs["metadata"]["labels"][DEPLOYMENT_HASH_LABEL] != hash)
-            .unwrap();
-        assert_eq!(
-            old["spec"]["replicas"], 0,
-            "the old ReplicaSet is scaled down"
-        );
-        let deployment = store.get(Kind::Deployment, "demo", "cart-stable").unwrap();
-        assert_eq!(deployment["status"]["updatedReplicas"], 3);
-        assert_eq!(
-            deployment["metadata"]["annotations"][DEPLOYMENT_REVISION_ANNOTATION],
-            "2"
-        );
-    }
-}
+#[path = "deployments_tests.rs"]
+mod tests;

@@ -69,12 +69,18 @@ pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
             .filter_map(|old| write_replica_set(store, namespace, old))
             .collect();
         for event in &scaled {
-            record_event(store, current, event, now);
+            record_event(store, current, event, now, ROLLOUTS_CONTROLLER);
         }
     }
     super::deployments::tick(store, now, speed);
     for recorded in super::analysis_runs::tick(store, traffic, now, speed) {
-        record_event(store, &recorded.object, &recorded.event, now);
+        record_event(
+            store,
+            &recorded.object,
+            &recorded.event,
+            now,
+            ROLLOUTS_CONTROLLER,
+        );
     }
     // Read again only when something was written (deep copies are most of an idle tick).
     let unchanged = read_rollouts == read_replica_sets && store.resource_version() == read_rollouts;
@@ -151,18 +157,22 @@ fn apply(
         }
     }
     for event in reconciled.events.iter().chain(&scaled) {
-        record_event(store, &written, event, now);
+        record_event(store, &written, event, now, ROLLOUTS_CONTROLLER);
     }
     Some(written)
 }
 
-/// Records `event` as a core/v1 Event on `rollout` (or on another object of Argo's, e.g. an
-/// AnalysisRun), as Argo's controller does.
-fn record_event(
+/// The component Argo's controller records its Events as.
+const ROLLOUTS_CONTROLLER: &str = "rollouts-controller";
+
+/// Records `event` as a core/v1 Event on `rollout` (or on another object: an AnalysisRun of
+/// Argo's, a Deployment of the Deployment controller's), as `component` does.
+pub(super) fn record_event(
     store: &Store,
     rollout: &Value,
     event: &controller::RolloutEvent,
     now: jiff::Timestamp,
+    component: &str,
 ) {
     let meta = &rollout["metadata"];
     let name = meta["name"].as_str().unwrap_or("rollout");
@@ -189,8 +199,8 @@ fn record_event(
         "reason": event.reason,
         "message": event.message,
         "type": event.type_,
-        "source": {"component": "rollouts-controller"},
-        "reportingComponent": "rollouts-controller",
+        "source": {"component": component},
+        "reportingComponent": component,
         "reportingInstance": "",
         "firstTimestamp": at,
         "lastTimestamp": at,

@@ -1,6 +1,6 @@
 //! The lab's seed data: named sets of Rollouts (with the ReplicaSets of their earlier
 //! revisions) in namespace `demo`, so that something is happening the moment the lab starts;
-//! the demo also has `cart`, a Gateway API release (`cart.rs`).
+//! the demo and error-spike also have `cart`, a Gateway API release (`cart.rs`).
 //! Each version's behaviour is a traffic profile annotation on its pod template.
 //!
 //! Seeds are stored as given, `status` included: a rollout caught mid-update carries the
@@ -115,7 +115,9 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
                 120.0,
                 Some(json!({"afterSecs": 30, "errorRate": 0.08})),
             );
-            objects.extend(app.mid_update(("1.4.1", healthy()), ("1.4.2", spikes), 3, now));
+            objects.extend(app.mid_update(("1.4.1", healthy()), ("1.4.2", spikes.clone()), 3, now));
+            // The weighted release's canary spikes the same way (what `auto cart` aborts).
+            objects.extend(cart::cart_with_canary(&spikes));
         }
         "latency-regression" => {
             let app = App::canary("checkout", "shop", 5, approval_steps());

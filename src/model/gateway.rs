@@ -158,6 +158,12 @@ impl WeightedRoute {
             (Phase::Paused, "paused".to_string())
         } else if weight == 0 && self.step == 0 {
             (Phase::Healthy, String::new())
+        } else if weight == 0 && !self.steps.is_empty() && self.step >= self.steps.len() as i32 {
+            // Past the last step with no canary weight: promoted fully (stable runs it).
+            (
+                Phase::Healthy,
+                "promoted fully: all traffic on stable".to_string(),
+            )
         } else if weight >= 100 || (!self.steps.is_empty() && self.step >= self.steps.len() as i32)
         {
             (Phase::Healthy, "all traffic on the canary".to_string())

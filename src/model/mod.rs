@@ -193,6 +193,14 @@ impl Verb {
             Verb::AutoStatus => "auto-status",
         }
     }
+
+    /// The CLI command that sends this verb: `promote --full` for promote-full.
+    pub fn command_words(self) -> &'static str {
+        match self {
+            Verb::PromoteFull => "promote --full",
+            other => other.as_str(),
+        }
+    }
 }
 
 impl std::fmt::Display for Verb {

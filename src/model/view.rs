@@ -313,6 +313,20 @@ impl RolloutView {
         })
     }
 
+    /// True for a weighted (Gateway API) release whose canary takes all traffic (its last
+    /// step, `100`, reached) or that is past its last declared step (after promote --full,
+    /// all traffic on stable): the end `auto` carries it to, as Argo's last step ends Healthy.
+    pub fn weighted_done(&self) -> bool {
+        if self.strategy != StrategyKind::Weighted || self.aborted {
+            return false;
+        }
+        let past_last_step = !self.steps.is_empty()
+            && self
+                .current_step
+                .is_some_and(|step| step >= self.steps.len() as i32);
+        self.actual_weight >= 100 || past_last_step
+    }
+
     /// True when the rollout waits for a person: an indefinite pause step, a blue-green
     /// pause, or a manual pause. Timed pauses resume by themselves and do not count.
     pub fn waiting_for_human(&self) -> bool {

@@ -31,10 +31,12 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 3] = [
+    pub const ALL: [Permission; 5] = [
         Permission::PatchRollouts,
         Permission::PatchRolloutStatus,
         Permission::CreateEvents,
+        Permission::PatchHttpRoutes,
+        Permission::PatchDeployments,
     ];
 
     /// The permissions `verb` may need, status first (as the door checks them): every
@@ -49,7 +51,9 @@ impl Permission {
     pub fn for_command(provider: Provider, verb: Verb) -> &'static [Permission] {
         if provider == Provider::Gateway {
             return match verb {
-                Verb::Undo => &[Permission::PatchDeployments, Permission::PatchHttpRoutes],
+                Verb::Undo | Verb::PromoteFull => {
+                    &[Permission::PatchDeployments, Permission::PatchHttpRoutes]
+                }
                 _ => &[Permission::PatchHttpRoutes],
             };
         }
@@ -126,7 +130,7 @@ impl std::fmt::Display for Permission {
 }
 
 /// The cluster's answer for one permission.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "decision")]
 pub enum Decision {
     Allowed,
@@ -134,6 +138,7 @@ pub enum Decision {
         reason: Option<String>,
     },
     /// The server cannot answer (no SelfSubjectAccessReview): the request itself will tell.
+    #[default]
     Unknown,
 }
 
@@ -146,22 +151,28 @@ pub struct Access {
     pub patch_rollouts: Decision,
     pub patch_rollout_status: Decision,
     pub create_events: Decision,
+    /// A weighted release's route (its weights and state); unknown in answers from before
+    /// weighted releases were asked about.
+    #[serde(default)]
+    pub patch_httproutes: Decision,
+    /// A weighted release's Deployments (promote --full, undo).
+    #[serde(default)]
+    pub patch_deployments: Decision,
 }
 
 impl Access {
     pub fn decision(&self, permission: Permission) -> &Decision {
-        static NOT_ASKED: Decision = Decision::Unknown;
         match permission {
             Permission::PatchRollouts => &self.patch_rollouts,
             Permission::PatchRolloutStatus => &self.patch_rollout_status,
             Permission::CreateEvents => &self.create_events,
-            // Not among the rollout permissions asked for the window's buttons.
-            Permission::PatchHttpRoutes | Permission::PatchDeployments => &NOT_ASKED,
+            Permission::PatchHttpRoutes => &self.patch_httproutes,
+            Permission::PatchDeployments => &self.patch_deployments,
         }
     }
 
-    /// True when this answer holds the permission (the rollout permissions); the door asks
-    /// the cluster for the others.
+    /// True when this answer holds the permission (all of [`Permission::ALL`]); the door
+    /// asks the cluster for any other.
     pub fn covers(&self, permission: Permission) -> bool {
         Permission::ALL.contains(&permission)
     }
@@ -178,23 +189,28 @@ impl Access {
 }
 
 /// Asks the cluster (one SelfSubjectAccessReview per permission) what the user may do to
-/// rollouts in `namespace`.
+/// rollouts and weighted releases in `namespace`.
 pub async fn access(
     client: &kube::Client,
     context: &str,
     namespace: &str,
 ) -> Result<Access, OrchestratorError> {
-    let (patch_rollouts, patch_rollout_status, create_events) = tokio::try_join!(
-        review(client, context, namespace, Permission::PatchRollouts),
-        review(client, context, namespace, Permission::PatchRolloutStatus),
-        review(client, context, namespace, Permission::CreateEvents),
-    )?;
+    let (patch_rollouts, patch_rollout_status, create_events, patch_httproutes, patch_deployments) =
+        tokio::try_join!(
+            review(client, context, namespace, Permission::PatchRollouts),
+            review(client, context, namespace, Permission::PatchRolloutStatus),
+            review(client, context, namespace, Permission::CreateEvents),
+            review(client, context, namespace, Permission::PatchHttpRoutes),
+            review(client, context, namespace, Permission::PatchDeployments),
+        )?;
     Ok(Access {
         context: context.into(),
         namespace: namespace.into(),
         patch_rollouts,
         patch_rollout_status,
         create_events,
+        patch_httproutes,
+        patch_deployments,
     })
 }
 

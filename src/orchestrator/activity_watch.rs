@@ -1,11 +1,12 @@
 //! The rollout's activity, live: a watch on the core/v1 Events about the rollout, its
-//! ReplicaSets and AnalysisRuns (selected by involvedObject where the server allows it, else the namespace's,
-//! filtered here), kept in memory as at most [`ACTIVITY_LIMIT`] entries per feed.
+//! ReplicaSets and AnalysisRuns, or a weighted release's HTTPRoute and Deployments (selected by
+//! involvedObject where the server allows it, else the namespace's, filtered here), kept in
+//! memory as at most [`ACTIVITY_LIMIT`] entries per feed.
 //! It retries and relists with the fleet watch's policy (`cluster::resilient_watcher`).
 
-use super::audit::{ACTIVITY_LIMIT, ActivityEntry, entry_of};
+use super::audit::{ACTIVITY_LIMIT, ActivityEntry, entry_about};
 use crate::cluster::{self, Attempt, WATCH_TIMEOUT_SECS};
-use crate::model::RolloutRef;
+use crate::model::{Provider, RolloutRef};
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, ListParams};
@@ -29,15 +30,16 @@ pub fn watch_activity(
     client: kube::Client,
     target: RolloutRef,
 ) -> impl Stream<Item = ActivityUpdate> + Send + 'static {
-    let api: Api<Event> = Api::namespaced(client, &target.namespace);
-    futures::stream::once(feeds(api.clone(), target.clone())).flat_map(move |configs| {
+    let api: Api<Event> = Api::namespaced(client.clone(), &target.namespace);
+    let read = feeds(client, api.clone(), target.clone());
+    futures::stream::once(read).flat_map(move |(configs, parts)| {
         let feeds = configs.len();
         let watches = configs.into_iter().enumerate().map(|(i, config)| {
             cluster::resilient_watcher(api.clone(), config)
                 .map(move |item| (i, item))
                 .boxed()
         });
-        let mut recent = RecentActivity::new(target.clone(), feeds);
+        let mut recent = RecentActivity::new(target.clone(), feeds).with_parts(parts);
         let mut failing = false;
         let target = target.clone();
         futures::stream::select_all(watches).filter_map(move |(feed, item)| {
@@ -72,12 +74,63 @@ pub fn watch_activity(
 
 /// The watches to run: by involved object (the rollout's Events; all ReplicaSet and
 /// AnalysisRun Events, whose names cannot be selected by prefix), or, when the server refuses those field
-/// selectors (400), the namespace's Events.
-async fn feeds(api: Api<Event>, target: RolloutRef) -> Vec<watcher::Config> {
+/// selectors (400), the namespace's Events. For a weighted release: its route's Events and
+/// all Deployment Events, with the (kind, name) of its route and Deployments to keep.
+async fn feeds(
+    client: kube::Client,
+    api: Api<Event>,
+    target: RolloutRef,
+) -> (Vec<watcher::Config>, Vec<(String, String)>) {
+    if target.provider == Provider::Gateway {
+        let parts = weighted_parts(&client, &target).await;
+        let route = parts
+            .iter()
+            .find(|(kind, _)| kind == "HTTPRoute")
+            .map_or(target.name.clone(), |(_, name)| name.clone());
+        let about_route = format!("involvedObject.kind=HTTPRoute,involvedObject.name={route}");
+        return (
+            selected(&api, &about_route, &["involvedObject.kind=Deployment"]).await,
+            parts,
+        );
+    }
     let about_rollout = format!(
         "involvedObject.kind=Rollout,involvedObject.name={}",
         target.name
     );
+    let configs = selected(
+        &api,
+        &about_rollout,
+        &[
+            "involvedObject.kind=ReplicaSet",
+            "involvedObject.kind=AnalysisRun",
+        ],
+    )
+    .await;
+    (configs, Vec::new())
+}
+
+/// A weighted release's HTTPRoute and the Deployments behind its stable and canary
+/// Services, as (kind, name); what cannot be read is left out (its Events then are not
+/// shown; the fleet reports a cluster that does not answer).
+async fn weighted_parts(client: &kube::Client, target: &RolloutRef) -> Vec<(String, String)> {
+    let Ok(route) = super::gateway::read_release(client, target).await else {
+        return vec![("HTTPRoute".into(), target.name.clone())];
+    };
+    let mut parts = vec![("HTTPRoute".to_string(), route.route.clone())];
+    for service in [&route.stable.service, &route.canary.service] {
+        if let Ok(Some((deployment, _))) =
+            cluster::release_deployment(client, target, service).await
+            && let Some(name) = deployment.metadata.name
+        {
+            parts.push(("Deployment".into(), name));
+        }
+    }
+    parts
+}
+
+/// Watches of `first` and each of `more` field selectors, or of the whole namespace when the
+/// server refuses field selectors on Events (400).
+async fn selected(api: &Api<Event>, first: &str, more: &[&str]) -> Vec<watcher::Config> {
     let config = |fields: Option<&str>| {
         let config = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
         match fields {
@@ -85,15 +138,14 @@ async fn feeds(api: Api<Event>, target: RolloutRef) -> Vec<watcher::Config> {
             None => config,
         }
     };
-    let probe = ListParams::default().fields(&about_rollout).limit(1);
+    let probe = ListParams::default().fields(first).limit(1);
     match api.list(&probe).await {
         Err(kube::Error::Api(status)) if status.code == 400 => vec![config(None)],
         // Anything else (it answered, or it is down): the watches will say.
-        _ => vec![
-            config(Some(&about_rollout)),
-            config(Some("involvedObject.kind=ReplicaSet")),
-            config(Some("involvedObject.kind=AnalysisRun")),
-        ],
+        _ => std::iter::once(first)
+            .chain(more.iter().copied())
+            .map(|fields| config(Some(fields)))
+            .collect(),
     }
 }
 
@@ -101,6 +153,9 @@ async fn feeds(api: Api<Event>, target: RolloutRef) -> Vec<watcher::Config> {
 /// which it arrived (Events of one second: the later one is newer).
 pub struct RecentActivity {
     target: RolloutRef,
+    /// (kind, name) of the objects the release is made of beside itself (a weighted
+    /// release's route and Deployments), whose Events are its activity too.
+    parts: Vec<(String, String)>,
     feeds: Vec<Feed>,
     arrivals: u64,
 }
@@ -117,9 +172,16 @@ impl RecentActivity {
     pub fn new(target: RolloutRef, feeds: usize) -> RecentActivity {
         RecentActivity {
             target,
+            parts: Vec::new(),
             feeds: (0..feeds.max(1)).map(|_| Feed::default()).collect(),
             arrivals: 0,
         }
+    }
+
+    /// Also keeps the Events about `parts` ((kind, name), see the field).
+    pub fn with_parts(mut self, parts: Vec<(String, String)>) -> RecentActivity {
+        self.parts = parts;
+        self
     }
 
     /// Applies one watch event of feed `feed`; true when the activity changed and every
@@ -131,6 +193,8 @@ impl RecentActivity {
 
     fn change(&mut self, feed: usize, event: watcher::Event<Event>) -> bool {
         let target = self.target.clone();
+        let parts = self.parts.clone();
+        let entry_of = |e: &Event| entry_about(&target, &parts, e);
         let Some(f) = self.feeds.get_mut(feed) else {
             return false;
         };
@@ -140,7 +204,7 @@ impl RecentActivity {
                 false
             }
             watcher::Event::InitApply(e) => {
-                if let (Some(listing), Some(entry)) = (f.listing.as_mut(), entry_of(&target, &e)) {
+                if let (Some(listing), Some(entry)) = (f.listing.as_mut(), entry_of(&e)) {
                     self.arrivals += 1;
                     keep(listing, key(&e), self.arrivals, entry);
                 }
@@ -151,7 +215,7 @@ impl RecentActivity {
                 f.listed = true;
                 true
             }
-            watcher::Event::Apply(e) => match entry_of(&target, &e) {
+            watcher::Event::Apply(e) => match entry_of(&e) {
                 Some(entry) => {
                     self.arrivals += 1;
                     keep(&mut f.kept, key(&e), self.arrivals, entry);
@@ -288,6 +352,30 @@ mod tests {
             );
             r.entries()
         });
+    }
+
+    #[test]
+    fn a_weighted_release_keeps_the_events_of_its_route_and_deployments_only() {
+        let cart = RolloutRef {
+            provider: Provider::Gateway,
+            ..RolloutRef::new("lab", "demo", "cart")
+        };
+        let parts = vec![
+            ("HTTPRoute".to_string(), "cart".to_string()),
+            ("Deployment".to_string(), "cart-stable".to_string()),
+        ];
+        let mut recent = RecentActivity::new(cart, 1).with_parts(parts);
+        recent.apply(0, watcher::Event::InitDone);
+        let promoted = event("a", "HTTPRoute", "cart", "PromotedByUser", 1);
+        assert!(recent.apply(0, watcher::Event::Apply(promoted)));
+        let scaled = event("b", "Deployment", "cart-stable", "ScalingReplicaSet", 2);
+        assert!(recent.apply(0, watcher::Event::Apply(scaled)));
+        let other = event("c", "Deployment", "checkout-stable", "ScalingReplicaSet", 3);
+        assert!(!recent.apply(0, watcher::Event::Apply(other)), "not cart's");
+        assert_eq!(
+            reasons(recent.entries()),
+            ["ScalingReplicaSet", "PromotedByUser"]
+        );
     }
 
     #[test]

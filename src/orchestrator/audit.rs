@@ -304,7 +304,26 @@ pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry
 
 /// The activity entry of one Event, when it is about `target` or one of its ReplicaSets.
 pub fn entry_of(target: &RolloutRef, e: &Event) -> Option<ActivityEntry> {
-    if !is_about(target, &e.involved_object) {
+    entry_about(target, &[], e)
+}
+
+/// [`entry_of`], also taking Events about `parts`: the (kind, name) of the objects a release
+/// is made of beside itself (a weighted release's HTTPRoute and Deployments).
+pub fn entry_about(
+    target: &RolloutRef,
+    parts: &[(String, String)],
+    e: &Event,
+) -> Option<ActivityEntry> {
+    let object = &e.involved_object;
+    let part = parts.iter().any(|(kind, name)| {
+        object.kind.as_deref() == Some(kind.as_str())
+            && object.name.as_deref() == Some(name.as_str())
+            && object
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| ns.is_empty() || ns == target.namespace)
+    });
+    if !part && !is_about(target, object) {
         return None;
     }
     let action = e

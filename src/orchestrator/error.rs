@@ -136,8 +136,27 @@ pub enum OrchestratorError {
         now: (i32, i32),
     },
 
+    /// A stage of promote --full waited for a Deployment to roll out, and it did not within
+    /// its progress deadline.
+    #[error("{verb} on release '{}' in namespace {} of context {} stopped at {}: Deployment {} did not become available within {} s ({}); look at its pods (kubectl -n {} rollout status deployment/{}), then run {} again to continue from there", target.name, target.namespace, target.context, waited.stage, waited.deployment, waited.waited_secs, waited.progress, target.namespace, waited.deployment, verb.command_words())]
+    NotAvailable {
+        target: RolloutRef,
+        verb: Verb,
+        waited: Box<Waited>,
+    },
+
     #[error(transparent)]
     Journal(#[from] JournalError),
+}
+
+/// What a stage that waited for a Deployment saw when it gave up.
+#[derive(Debug)]
+pub struct Waited {
+    pub stage: super::journal::Stage,
+    pub deployment: String,
+    pub waited_secs: u64,
+    /// "2/3 updated, 1/3 available".
+    pub progress: String,
 }
 
 impl OrchestratorError {
@@ -176,7 +195,8 @@ impl OrchestratorError {
             | OrchestratorError::CommentRequired { target, .. }
             | OrchestratorError::NotPermitted { target, .. }
             | OrchestratorError::UnknownOutcome { target, .. }
-            | OrchestratorError::WeightsChanged { target, .. } => Some(target),
+            | OrchestratorError::WeightsChanged { target, .. }
+            | OrchestratorError::NotAvailable { target, .. } => Some(target),
         }
     }
 }

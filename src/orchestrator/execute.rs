@@ -1,16 +1,18 @@
 //! [`execute`]: the single choke point for every change, whoever asks. In order: the
 //! read-only and comment guards (no network); together, who the user is, the plan's reads
 //! and the permission reviews; the journal's intent (fsynced); the change; together, the
-//! last-action annotation and the audit Event; the journal's outcome.
+//! last-action annotation and the audit Event; the journal's outcome (its lines: `record.rs`).
 
 use super::OrchestratorError;
 use super::access::{Access, Decision, Permission, review};
 use super::audit::{LastAction, annotate, audit_event_on, record_event};
 use super::identity::{Identity, whoami};
-use super::journal::{self, CommandResult, Completion, Entry, Intent, Journal};
+use super::journal::{self, CommandResult, Journal, Stage};
 use super::plan::{Plan, PlannedPatch, Subresource, send_plan};
+use super::record::Record;
+use super::stages::{StageProgress, send_stages};
 use super::verbs::plan_action;
-use crate::model::{Action, Command, Outcome, RolloutRef, Verb};
+use crate::model::{Command, Outcome, RolloutRef, Verb};
 
 /// How a caller wants commands run: the settings and what it already knows.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +28,9 @@ pub struct ExecuteOptions {
     /// What the user may do, when the caller already asked (e.g. from its
     /// [`super::AccessCache`]); `None` asks for the permissions this command needs.
     pub access: Option<Access>,
+    /// For a command in stages (a weighted release's promote --full): each stage as it is
+    /// done, for a caller that shows progress; `None` tells no one (the journal has them).
+    pub stage_progress: Option<tokio::sync::mpsc::UnboundedSender<StageProgress>>,
 }
 
 /// What [`execute_with`] did, with the audit details the CLI and window show.
@@ -124,7 +129,26 @@ pub async fn execute_with(
     } else {
         (plan.clone(), None)
     };
-    let (outcome, rollout) = match send_plan(client, &change).await {
+    let sent = match plan.stage {
+        Some(_) => {
+            let journal_stage = |done: &Stage, next: Option<&Stage>| record.stage(done, next);
+            let progress = options.stage_progress.as_ref();
+            send_stages(
+                client,
+                command,
+                plan.clone(),
+                &action,
+                journal_stage,
+                progress,
+            )
+            .await
+            .map(|staged| (staged.outcome, staged.answered, staged.annotation))
+        }
+        None => send_plan(client, &change)
+            .await
+            .map(|(outcome, rollout)| (outcome, rollout, annotation)),
+    };
+    let (outcome, rollout, annotation) = match sent {
         Ok(sent) => sent,
         Err(err) => return Err(record.failed(err)),
     };
@@ -204,6 +228,15 @@ pub fn needed_permissions(plan: &Plan) -> Vec<Permission> {
     if !needed.is_empty() && !needed.contains(&home) {
         needed.push(home);
     }
+    // A command in stages needs what every stage after this one sends, checked before the
+    // first is sent: a weighted release's stages patch its Deployments and its route.
+    if plan.stage.is_some() {
+        for permission in Permission::for_command(plan.target.provider, plan.verb) {
+            if !needed.contains(permission) {
+                needed.push(*permission);
+            }
+        }
+    }
     needed
 }
 
@@ -250,119 +283,4 @@ async fn missing_permission(
         }
     }
     Ok(None)
-}
-
-/// The journal lines of one command.
-struct Record<'a> {
-    journal: &'a Journal,
-    id: String,
-    identity: &'a Identity,
-    command: &'a Command,
-    comment: Option<&'a str>,
-}
-
-impl Record<'_> {
-    fn intent(&mut self, plan: &Plan) -> Result<(), OrchestratorError> {
-        let pinned = plan.pin.as_ref().or(self.command.action.pin());
-        let (to_revision, to_hash) = match &self.command.action {
-            Action::Undo {
-                to_revision,
-                to_hash,
-                ..
-            } => (*to_revision, to_hash.clone()),
-            _ => (None, None),
-        };
-        self.journal.append(&Entry::Intent(Intent {
-            id: self.id.clone(),
-            time: jiff::Timestamp::now(),
-            user: self.identity.user.clone(),
-            rollout: self.command.target.clone(),
-            verb: plan.verb,
-            from_step: plan.from_step.or(pinned.and_then(|p| p.step)),
-            pin: pinned.cloned(),
-            to_step: plan.to_step,
-            weight: plan.weight,
-            comment: self.comment.map(str::to_string),
-            tool: self.command.tool,
-            pid: Some(std::process::id()),
-            to_revision,
-            to_hash,
-        }))?;
-        Ok(())
-    }
-
-    fn outcome(
-        &self,
-        result: CommandResult,
-        step: Option<i32>,
-        outcome: &Outcome,
-        message: String,
-    ) -> Result<(), OrchestratorError> {
-        self.journal.append(&Entry::Outcome(Completion {
-            id: self.id.clone(),
-            time: jiff::Timestamp::now(),
-            result,
-            step,
-            resource_version: outcome.resource_version.clone(),
-            message,
-        }))?;
-        Ok(())
-    }
-
-    /// A command stopped before any change was sent: journaled as intent and outcome
-    /// together, so every command the cluster saw is in the journal.
-    fn refused_before_sending(
-        &mut self,
-        plan: Option<&Plan>,
-        err: OrchestratorError,
-    ) -> OrchestratorError {
-        let fallback;
-        let plan = match plan {
-            Some(p) => p,
-            None => {
-                fallback = Plan::nothing(
-                    &self.command.target,
-                    self.command.action.verb(),
-                    String::new(),
-                );
-                &fallback
-            }
-        };
-        if let Err(journal_err) = self.intent(plan) {
-            tracing::warn!("{journal_err}");
-            return err;
-        }
-        self.failed(err)
-    }
-
-    /// Journals how a command that failed ended, and hands the error back.
-    fn failed(&self, err: OrchestratorError) -> OrchestratorError {
-        let (result, step) = match &err {
-            OrchestratorError::MovedOn { now, .. } => (CommandResult::MovedOn, now.step),
-            OrchestratorError::AlreadyPromoted { step, .. } => {
-                (CommandResult::MovedOn, Some(*step))
-            }
-            OrchestratorError::RevisionChanged { .. } => (CommandResult::MovedOn, None),
-            OrchestratorError::WeightsChanged { .. } => (CommandResult::MovedOn, None),
-            OrchestratorError::UnknownOutcome { step, .. } => (CommandResult::Unknown, *step),
-            OrchestratorError::PartlyApplied { error, .. } => match error.as_ref() {
-                OrchestratorError::UnknownOutcome { step, .. } => (CommandResult::Unknown, *step),
-                _ => (CommandResult::PartlyApplied, None),
-            },
-            OrchestratorError::ChangedMeanwhile { step, .. } => (CommandResult::Refused, *step),
-            _ => (CommandResult::Refused, None),
-        };
-        let written = self.journal.append(&Entry::Outcome(Completion {
-            id: self.id.clone(),
-            time: jiff::Timestamp::now(),
-            result,
-            step,
-            resource_version: None,
-            message: err.to_string(),
-        }));
-        if let Err(journal_err) = written {
-            tracing::warn!("{journal_err}");
-        }
-        err
-    }
 }

@@ -4,8 +4,7 @@
 //! (file 0600 in a 0700 directory) and written by one process at a time (a file lock), so the
 //! window and a CLI in a terminal never tear or lose each other's lines.
 
-use crate::model::{Pin, RolloutRef, Tool, Verb};
-use serde::{Deserialize, Serialize};
+pub use super::journal_entry::{CommandResult, Completion, Entry, Intent, Stage, StageDone};
 use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -47,89 +46,6 @@ pub enum JournalError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// What a command is about to do, written before its first request.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Intent {
-    pub id: String,
-    pub time: jiff::Timestamp,
-    pub user: String,
-    pub rollout: RolloutRef,
-    pub verb: Verb,
-    pub from_step: Option<i32>,
-    pub to_step: Option<i32>,
-    pub weight: Option<i32>,
-    pub comment: Option<String>,
-    pub tool: Tool,
-    /// The process that sent it, to tell a crashed command from one still running.
-    #[serde(default)]
-    pub pid: Option<u32>,
-    /// What the command was pinned to (what its sender saw), when it was pinned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin: Option<Pin>,
-    /// Undo: the revision it goes back to, and that revision's pod hash as the sender saw it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_revision: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_hash: Option<String>,
-}
-
-impl Intent {
-    /// True while the process that wrote this intent may still be sending it: its pid is
-    /// alive (Linux: `/proc/PID`), or, where that cannot be checked, for ten minutes.
-    pub fn may_be_running(&self, now: jiff::Timestamp) -> bool {
-        let Some(pid) = self.pid else {
-            return false;
-        };
-        if pid == std::process::id() {
-            return true;
-        }
-        let proc = Path::new("/proc");
-        if proc.is_dir() {
-            return proc.join(pid.to_string()).exists();
-        }
-        now.duration_since(self.time) < jiff::SignedDuration::from_mins(10)
-    }
-}
-
-/// How a command ended, as far as the cockpit knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CommandResult {
-    /// Sent and accepted (or nothing needed sending).
-    Done,
-    /// A step-pinned command found the rollout at another step; nothing was changed.
-    MovedOn,
-    /// Refused by the cluster or a guard; nothing was changed.
-    Refused,
-    /// Some requests were applied, then one was refused.
-    PartlyApplied,
-    /// The connection failed after a request may have been sent: re-read to know.
-    Unknown,
-}
-
-/// How a command ended, written with the intent's id.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Completion {
-    pub id: String,
-    pub time: jiff::Timestamp,
-    pub result: CommandResult,
-    /// The step the rollout was at afterwards, when known.
-    pub step: Option<i32>,
-    pub resource_version: Option<String>,
-    /// The outcome or error in words.
-    pub message: String,
-}
-
-/// One line of the journal.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Entry {
-    Intent(Intent),
-    Outcome(Completion),
 }
 
 /// The journal file; cheap to clone, shared by every command of a process.
@@ -194,6 +110,7 @@ impl Journal {
             Entry::Intent(intent) => {
                 intent.comment = intent.comment.as_deref().map(crate::redact::redact);
             }
+            Entry::Stage(_) => {}
             Entry::Outcome(outcome) => outcome.message = crate::redact::redact(&outcome.message),
         }
         let mut line = serde_json::to_vec(&entry).map_err(|e| write_err(e.into()))?;
@@ -345,20 +262,34 @@ pub fn unfinished(journal: &Journal) -> Result<Vec<Intent>, JournalError> {
     Ok(unfinished_among(&journal.entries()?))
 }
 
-/// The intents among `entries` with no outcome among them. An outcome always follows its
-/// intent, so on the journal's last lines this is exact for every intent they hold.
+/// The intents among `entries` with no outcome among them, each with the stage it had
+/// reached when it runs in stages. An outcome always follows its intent, so on the
+/// journal's last lines this is exact for every intent they hold.
 fn unfinished_among(entries: &[Entry]) -> Vec<Intent> {
     let finished: std::collections::HashSet<&str> = entries
         .iter()
         .filter_map(|e| match e {
             Entry::Outcome(c) => Some(c.id.as_str()),
-            Entry::Intent(_) => None,
+            Entry::Intent(_) | Entry::Stage(_) => None,
+        })
+        .collect();
+    let reached: std::collections::HashMap<&str, &StageDone> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Stage(s) => Some((s.id.as_str(), s)),
+            Entry::Intent(_) | Entry::Outcome(_) => None,
         })
         .collect();
     entries
         .iter()
         .filter_map(|e| match e {
-            Entry::Intent(i) if !finished.contains(i.id.as_str()) => Some(i.clone()),
+            Entry::Intent(i) if !finished.contains(i.id.as_str()) => {
+                let mut intent = i.clone();
+                if let Some(done) = reached.get(i.id.as_str()) {
+                    intent.stage = Some(Box::new(done.next.clone().unwrap_or(done.done.clone())));
+                }
+                Some(intent)
+            }
             _ => None,
         })
         .collect()

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::{RolloutRef, Tool, Verb};
 
 fn intent(id: &str) -> Intent {
     Intent {
@@ -16,6 +17,7 @@ fn intent(id: &str) -> Intent {
         pin: None,
         to_revision: None,
         to_hash: None,
+        stage: None,
     }
 }
 
@@ -333,6 +335,7 @@ fn two_processes_lose_no_line_and_rotation_loses_no_history() {
         match serde_json::from_str::<Entry>(line).expect("every line parses") {
             Entry::Intent(i) => assert!(intents.insert(i.id), "duplicate intent"),
             Entry::Outcome(c) => assert!(outcomes.insert(c.id), "duplicate outcome"),
+            Entry::Stage(s) => panic!("no command here runs in stages: {s:?}"),
         }
     }
     assert_eq!(intents.len(), 2 * RACE_COMMANDS);
@@ -431,4 +434,46 @@ fn secrets_in_a_message_or_comment_never_reach_the_disk() {
         text.contains("ci.example") && text.contains("10.0.0.1:6443"),
         "{text}"
     );
+}
+
+#[test]
+fn an_unfinished_command_in_stages_is_reported_at_the_stage_it_had_reached() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::at(dir.path().join(JOURNAL_FILE), DEFAULT_ROTATE_BYTES);
+    let stage = |number: u32, what: &str| Stage {
+        number,
+        of: 4,
+        what: what.into(),
+    };
+    let mut started = intent("full");
+    started.verb = Verb::PromoteFull;
+    started.stage = Some(Box::new(stage(
+        1,
+        "copy the canary's pod template to cart-stable",
+    )));
+    journal.append(&Entry::Intent(started)).expect("intent");
+    journal
+        .append(&Entry::Stage(StageDone {
+            id: "full".into(),
+            time: "2026-11-22T03:00:02Z".parse().expect("time"),
+            done: stage(1, "copy the canary's pod template to cart-stable"),
+            next: Some(stage(2, "wait until Deployment cart-stable is available")),
+        }))
+        .expect("stage");
+    let open = unfinished(&journal).expect("journal");
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        open[0].stage.as_deref(),
+        Some(&stage(2, "wait until Deployment cart-stable is available"))
+    );
+    assert_eq!(
+        open[0].stopped_at(),
+        " — it stopped at stage 2 of 4 (wait until Deployment cart-stable is available); run \
+         promote --full again to continue from there (the stages already done are seen on the \
+         cluster and not repeated)"
+    );
+    journal
+        .append(&Entry::Outcome(completion("full", CommandResult::Done)))
+        .expect("outcome");
+    assert!(unfinished(&journal).expect("journal").is_empty());
 }

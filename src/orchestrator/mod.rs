@@ -12,8 +12,11 @@ mod execute;
 pub mod gateway;
 mod identity;
 pub mod journal;
+mod journal_entry;
 mod plan;
+mod record;
 pub mod rollback;
+mod stages;
 mod verbs;
 
 pub use verbs::resolve;
@@ -26,10 +29,11 @@ pub use argo::{
 };
 pub use audit::{
     ACTIVITY_LIMIT, ActivityEntry, EVENT_COMPONENT, LAST_ACTION_ANNOTATION, LastAction, activity,
-    activity_of, annotate, audit_event, entry_of, event_reason,
+    activity_of, annotate, audit_event, entry_about, entry_of, event_reason,
 };
 pub use error::OrchestratorError;
 pub use execute::{ExecuteOptions, Executed, execute, execute_with, needed_permissions};
 pub use identity::{Identity, whoami};
 pub use journal::{Intent, Journal, JournalError, acknowledge, crashed, unfinished};
 pub use plan::{FIELD_MANAGER, PatchBody, Plan, PlannedPatch, Subresource};
+pub use stages::StageProgress;

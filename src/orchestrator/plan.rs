@@ -110,6 +110,17 @@ pub struct Plan {
     pub home: Subresource,
     /// A weighted release's (stable, canary) weights as read, when the patches pin them.
     pub seen_weights: Option<(i32, i32)>,
+    /// A command in stages (a weighted release's promote --full): the stage these patches
+    /// make; the door journals it and plans the next one from a fresh read.
+    pub stage: Option<PlannedStage>,
+}
+
+/// One stage of a command that runs in stages: the stage, and for a stage that waits (it
+/// sends nothing) the Deployment it waits for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedStage {
+    pub stage: super::journal::Stage,
+    pub wait_for: Option<String>,
 }
 
 impl Plan {
@@ -126,6 +137,7 @@ impl Plan {
             summary: reason,
             home: Subresource::Main,
             seen_weights: None,
+            stage: None,
         }
     }
 
@@ -281,6 +293,21 @@ async fn refused(
         }
         return unknown_outcome(client, plan, err).await;
     };
+    // A Deployment's patch is pinned to its resourceVersion, not to the weights.
+    if let (422, Subresource::Deployment(name)) = (status.code, &patch.subresource)
+        && is_pinned(&patch.body)
+    {
+        return OrchestratorError::NotApplicable {
+            target,
+            verb,
+            reason: format!(
+                "Deployment {name} changed after it was read (its resourceVersion moved on), so \
+                 the change to it was refused and nothing was changed there; look at it, then \
+                 run {} again",
+                verb.command_words()
+            ),
+        };
+    }
     match status.code {
         403 => OrchestratorError::Forbidden {
             target,

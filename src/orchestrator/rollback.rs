@@ -7,7 +7,7 @@ use super::journal::{CommandResult, Completion, Entry, Journal, JournalError};
 use crate::cluster::{
     self, ClusterError, ReplicaSetInfo, RolloutDetail, detail_of, rollout_replica_sets,
 };
-use crate::model::{Rollout, RolloutRef, RolloutView, StrategyKind};
+use crate::model::{Provider, Rollout, RolloutRef, RolloutView, StrategyKind};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -234,8 +234,12 @@ pub async fn track(
     }
 }
 
-/// One reading: the rollout, and its ReplicaSets when listing them is allowed.
+/// One reading: the rollout, and its ReplicaSets when listing them is allowed; for a
+/// weighted release, its route and stable Deployment ([`read_weighted`]).
 async fn read(client: &kube::Client, target: &RolloutRef) -> Result<RollbackReading, ClusterError> {
+    if target.provider == Provider::Gateway {
+        return read_weighted(client, target).await;
+    }
     let rollout = cluster::fetch_rollout(client, target).await?;
     let sets = match rollout_replica_sets(client, target, &rollout).await {
         Ok(sets) => Some(sets),
@@ -244,6 +248,54 @@ async fn read(client: &kube::Client, target: &RolloutRef) -> Result<RollbackRead
     };
     let detail = detail_of(&target.context, &rollout, sets.as_deref());
     Ok(RollbackReading::of(&rollout, &detail))
+}
+
+/// A weighted release's reading: the canary's share of the route as its weights split it
+/// (a gateway moves traffic as soon as the route changes), and the stable Deployment's
+/// newest version, desired and available pods.
+async fn read_weighted(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<RollbackReading, ClusterError> {
+    let route = match super::gateway::read_release(client, target).await {
+        Ok(route) => route,
+        Err(super::OrchestratorError::Cluster(e)) => return Err(e),
+        Err(_) => {
+            return Err(ClusterError::RolloutNotFound {
+                context: target.context.clone(),
+                namespace: target.namespace.clone(),
+                name: target.name.clone(),
+            });
+        }
+    };
+    let stable = cluster::release_deployment(client, target, &route.stable.service).await?;
+    let (desired, available, stable_hash) = match &stable {
+        Some((deployment, replica_sets)) => (
+            deployment.spec.replicas.unwrap_or(1),
+            deployment
+                .status
+                .as_ref()
+                .and_then(|s| s.available_replicas)
+                .unwrap_or(0),
+            replica_sets
+                .iter()
+                .max_by_key(|rs| cluster::deployment_revision(rs))
+                .and_then(|rs| rs.metadata.labels.as_ref())
+                .and_then(|l| l.get(cluster::DEPLOYMENT_HASH_LABEL))
+                .cloned(),
+        ),
+        None => (1, 0, None),
+    };
+    Ok(RollbackReading {
+        rollout: target.clone(),
+        strategy: StrategyKind::Weighted,
+        stable_hash,
+        canary_weight: route.canary_percent(),
+        active_hash: None,
+        desired,
+        stable_available: Some(available),
+        available,
+    })
 }
 
 /// Appends the rollback's outcome to the journal as a second outcome line of the abort

@@ -3,7 +3,7 @@
 //! window asks the backend to do (execute a command, watch metrics, open files, start the lab).
 
 use super::settings::Settings;
-use crate::model::{Command, MetricsSnapshot, Outcome, RolloutRef, RolloutView, Verb};
+use crate::model::{Command, MetricsSnapshot, Outcome, Provider, RolloutRef, RolloutView, Verb};
 use crate::orchestrator::Permission;
 use std::path::PathBuf;
 
@@ -147,18 +147,24 @@ pub struct Access {
     pub patch_rollouts: bool,
     /// `patch rollouts.argoproj.io/status` (promote, abort, retry, set-weight).
     pub patch_rollouts_status: bool,
+    /// `patch httproutes.gateway.networking.k8s.io`: every verb of a weighted release.
+    pub patch_httproutes: bool,
+    /// `patch deployments.apps`: a weighted release's promote full and undo.
+    pub patch_deployments: bool,
 }
 
 impl Access {
     pub const ALL: Access = Access {
         patch_rollouts: true,
         patch_rollouts_status: true,
+        patch_httproutes: true,
+        patch_deployments: true,
     };
 
-    /// The permission `verb` needs that the user lacks, named as `kubectl auth can-i` names
-    /// it; the status subresource first, as the orchestrator checks it.
-    pub fn missing_for(&self, verb: Verb) -> Option<&'static str> {
-        Permission::for_verb(verb)
+    /// The permission `verb` on a release of `provider` needs that the user lacks, named as
+    /// `kubectl auth can-i` names it, in the order the orchestrator checks them.
+    pub fn missing_for(&self, provider: Provider, verb: Verb) -> Option<&'static str> {
+        Permission::for_command(provider, verb)
             .iter()
             .find_map(|needed| match needed {
                 Permission::PatchRolloutStatus if !self.patch_rollouts_status => {
@@ -166,6 +172,12 @@ impl Access {
                 }
                 Permission::PatchRollouts if !self.patch_rollouts => {
                     Some("patch rollouts.argoproj.io")
+                }
+                Permission::PatchHttpRoutes if !self.patch_httproutes => {
+                    Some("patch httproutes.gateway.networking.k8s.io")
+                }
+                Permission::PatchDeployments if !self.patch_deployments => {
+                    Some("patch deployments.apps")
                 }
                 _ => None,
             })

@@ -1,26 +1,27 @@
 //! The weighted (Gateway API) release `cart` through the one door and the CLI: set-weight
 //! moves the route's weights (kubectl reads them back), with the journal, the last-action
 //! annotation on the route and an audit Event; 140 is bad input; the viewer is refused before
-//! sending; promote goes to the next declared step; abort puts the canary at 0 in one request.
+//! sending; promote goes to the next declared step; abort puts the canary at 0 in one request;
+//! abort --wait times the rollback. promote --full: promote_full.rs.
 
 use super::*;
 use release_cockpit::model::Provider;
 
-fn cart(context: &str) -> RolloutRef {
+pub(super) fn cart(context: &str) -> RolloutRef {
     RolloutRef {
         provider: Provider::Gateway,
         ..RolloutRef::new(context, "demo", "cart")
     }
 }
 
-fn route(t: &TestLab) -> Value {
+pub(super) fn route(t: &TestLab) -> Value {
     t.lab
         .store()
         .get(Kind::HttpRoute, "demo", "cart")
         .expect("cart's route")
 }
 
-fn weights(route: &Value) -> (i64, i64) {
+pub(super) fn weights(route: &Value) -> (i64, i64) {
     let refs = &route["spec"]["rules"][0]["backendRefs"];
     (
         refs[0]["weight"].as_i64().unwrap_or(-1),
@@ -237,5 +238,40 @@ async fn undo_puts_the_stable_deployment_back_to_its_previous_replica_sets_templ
     assert_eq!(image(&stable()), before, "the previous template is back");
     let action = last_action(&route(&t)).expect("last-action on the route");
     assert_eq!(action["verb"], "undo");
+    t.lab.shutdown().await;
+}
+
+/// abort --wait on a weighted release tracks the rollback from the route's weights and the
+/// stable Deployment: complete once the canary's share is 0 and stable has all its pods.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_wait_on_cart_tracks_traffic_back_to_a_fully_available_stable() {
+    let t = TestLab::start().await;
+    let (code, out, err) = t
+        .cli(&["-o", "json", "abort", "cart", "-n", "demo", "--wait"])
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).expect("abort --wait -o json is JSON");
+    eprintln!("abort --wait cart: {}", doc["rollback"]);
+    let rollback = &doc["rollback"];
+    assert_eq!(rollback["complete"], true, "{rollback}");
+    assert_eq!(rollback["canaryWeight"], 0);
+    assert_eq!(
+        (&rollback["stableAvailable"], &rollback["desired"]),
+        (&Value::from(3), &Value::from(3))
+    );
+    assert!(
+        rollback["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("rollback complete in ")),
+        "{rollback}"
+    );
+    assert_eq!(weights(&route(&t)).1, 0);
+    let (_, outcomes) = journal_lines(&t.journal());
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.message.starts_with("rollback complete in ")),
+        "the rollback's outcome is journaled beside the abort: {outcomes:?}"
+    );
     t.lab.shutdown().await;
 }

@@ -1,6 +1,7 @@
 //! The demo's Gateway API release `cart`: plain Deployments `cart-stable` and `cart-canary`
 //! behind Services of the same names, split by the HTTPRoute `cart` (annotated as a release
-//! the cockpit drives) at weight 10 on the canary, its first step.
+//! the cockpit drives) at weight 10 on the canary, its first step. In the error-spike
+//! scenario its canary starts failing too.
 
 use super::{NAMESPACE, profile};
 use crate::lab::traffic::{PROFILE_ANNOTATION, RATE_ANNOTATION, RELEASE_ANNOTATION};
@@ -11,12 +12,17 @@ pub const CART: &str = "cart";
 /// Its steps, in the `release-cockpit.io/steps` format.
 pub const CART_STEPS: &str = "10,25,50,100";
 
-/// Deployments, Services and the HTTPRoute of `cart`.
+/// Deployments, Services and the HTTPRoute of `cart`, its canary as healthy as stable.
 pub fn cart() -> Vec<Value> {
+    cart_with_canary(&profile(0.002, 30.0, 90.0, None))
+}
+
+/// [`cart`] whose canary (2.4.0) behaves as `canary_profile` says (e.g. an error spike).
+pub fn cart_with_canary(canary_profile: &Value) -> Vec<Value> {
     let healthy = profile(0.002, 30.0, 90.0, None);
     vec![
         deployment("cart-stable", "stable", "2.3.0", 3, &healthy),
-        deployment("cart-canary", "canary", "2.4.0", 1, &healthy),
+        deployment("cart-canary", "canary", "2.4.0", 1, canary_profile),
         service("cart-stable", "stable"),
         service("cart-canary", "canary"),
         json!({

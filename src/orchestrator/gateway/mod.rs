@@ -3,9 +3,13 @@
 //! route and what each verb sends to it (`verbs.rs`, pure). The door sends the plan with
 //! the guards, journal and audit every provider shares.
 
+mod promote_full;
 mod undo;
 mod verbs;
 
+pub use promote_full::{
+    STAGES, plan_promote_full, promoted_template, rolled_out, rollout_words, stage_words,
+};
 pub use undo::plan_undo;
 
 pub use verbs::{plan_abort, plan_pause, plan_promote, plan_resume, plan_set_weight};
@@ -15,6 +19,7 @@ use super::plan::{Plan, http_route_resource};
 use crate::cluster::Attempt;
 use crate::model::gateway::{RELEASE_ANNOTATION, WeightedRoute};
 use crate::model::{Action, Pin, RolloutRef, Verb};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use kube::api::{Api, DynamicObject, ListParams};
 
 /// Reads the release's route and computes what `action` sends.
@@ -53,7 +58,7 @@ pub(crate) async fn plan_action(
         verb,
         reason: format!(
             "{verb} is not available for weighted (Gateway API) releases in this version; \
-             set-weight, promote, abort, pause, resume and undo are"
+             set-weight, promote, promote --full, abort, pause, resume and undo are"
         ),
     };
     match action {
@@ -63,23 +68,49 @@ pub(crate) async fn plan_action(
         Action::Pause => Ok(plan_pause(target, &route)),
         Action::Resume => Ok(plan_resume(target, &route)),
         Action::AutoStatus { text } => Ok(verbs::plan_auto_status(target, &route, text)),
+        Action::PromoteFull { .. } => {
+            let (stable, canary) = tokio::try_join!(
+                behind(
+                    client,
+                    target,
+                    Verb::PromoteFull,
+                    &route.stable.service,
+                    "stable"
+                ),
+                behind(
+                    client,
+                    target,
+                    Verb::PromoteFull,
+                    &route.canary.service,
+                    "canary"
+                ),
+            )?;
+            plan_promote_full(target, &route, &stable.0, &canary.0)
+        }
         Action::Undo { .. } => {
-            let stable =
-                crate::cluster::release_deployment(client, target, &route.stable.service).await?;
-            let Some((deployment, replica_sets)) = stable else {
-                return Err(OrchestratorError::NotApplicable {
-                    target: target.clone(),
-                    verb: Verb::Undo,
-                    reason: format!(
-                        "no Deployment matches the selector of its stable Service {}",
-                        route.stable.service
-                    ),
-                });
-            };
+            let (deployment, replica_sets) =
+                behind(client, target, Verb::Undo, &route.stable.service, "stable").await?;
             plan_undo(target, &route, &deployment, &replica_sets)
         }
         other => Err(not_yet(other.verb())),
     }
+}
+
+/// The Deployment (and its ReplicaSets) behind the release's `role` Service `service`.
+async fn behind(
+    client: &kube::Client,
+    target: &RolloutRef,
+    verb: Verb,
+    service: &str,
+    role: &str,
+) -> Result<(Deployment, Vec<ReplicaSet>), OrchestratorError> {
+    crate::cluster::release_deployment(client, target, service)
+        .await?
+        .ok_or_else(|| OrchestratorError::NotApplicable {
+            target: target.clone(),
+            verb,
+            reason: format!("no Deployment matches the selector of its {role} Service {service}"),
+        })
 }
 
 /// The HTTPRoute in the target's namespace annotated `release-cockpit.io/release: NAME`.

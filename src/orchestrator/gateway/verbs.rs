@@ -12,7 +12,7 @@ use crate::orchestrator::plan::{PatchBody, Plan, PlannedPatch, Subresource};
 use serde_json::{Value, json};
 
 /// A JSON Pointer to annotation `key` (its `/` escaped).
-fn annotation_path(key: &str) -> String {
+pub(super) fn annotation_path(key: &str) -> String {
     format!(
         "/metadata/annotations/{}",
         key.replace('~', "~0").replace('/', "~1")
@@ -27,7 +27,7 @@ fn plan_for(target: &RolloutRef, route: &WeightedRoute, verb: Verb) -> Plan {
 }
 
 /// `test` ops on both weights as read, then `replace` them with `stable` and `canary`.
-fn weight_ops(route: &WeightedRoute, stable: i32, canary: i32) -> Vec<Value> {
+pub(super) fn weight_ops(route: &WeightedRoute, stable: i32, canary: i32) -> Vec<Value> {
     vec![
         json!({"op": "test", "path": route.stable.pointer, "value": route.stable.weight}),
         json!({"op": "test", "path": route.canary.pointer, "value": route.canary.weight}),

@@ -49,7 +49,7 @@ impl GateInput<'_> {
                 ));
             }
             Some(access) => {
-                if let Some(missing) = access.missing_for(verb) {
+                if let Some(missing) = access.missing_for(r.provider, verb) {
                     let who = self.user.unwrap_or("you");
                     return Gate::Disabled(format!(
                         "{who} may not {verb}: missing permission \"{missing}\" in namespace {} \
@@ -132,11 +132,22 @@ pub fn approve(view: &RolloutView) -> Result<String, String> {
 
 pub fn promote_full(view: &RolloutView) -> Result<String, String> {
     if view.strategy == StrategyKind::Weighted {
-        return Err(
-            "not built yet for weighted (Gateway API) releases: Approve walks the declared \
-             steps, or set the weight"
-                .into(),
-        );
+        if view.aborted {
+            return Err("aborted: set a weight to start it again, then promote fully".into());
+        }
+        return Ok(format!(
+            "promote fully, in 4 stages: 1. the canary's pod template ({}) goes to the stable \
+             Deployment; 2. wait until the stable Deployment is available with it; 3. all \
+             traffic to stable, which now runs the new version (canary weight {}% → 0%), at \
+             the last step; 4. the canary Deployment is scaled to zero. Each stage is \
+             journaled: if it stops midway, Promote full again continues where it stopped",
+            if view.images.is_empty() {
+                "no image".to_string()
+            } else {
+                view.images.join(", ")
+            },
+            view.actual_weight
+        ));
     }
     if view.aborted {
         return Err("aborted: Retry first, then promote".into());
@@ -176,6 +187,10 @@ pub fn pause(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn resume(view: &RolloutView) -> Result<String, String> {
+    // A weighted release resting at a step (WaitingForPromote) is not paused: Approve moves it.
+    if view.strategy == StrategyKind::Weighted && !view.paused {
+        return Err("not paused: Approve moves it to the next step".into());
+    }
     if !view.paused && view.pause_reasons.is_empty() {
         return Err("not paused: nothing to resume".into());
     }
@@ -325,6 +340,33 @@ mod tests {
     }
 
     #[test]
+    fn a_weighted_release_asks_for_the_gateway_and_deployment_permissions() {
+        let mut view = fixtures::checkout();
+        view.strategy = StrategyKind::Weighted;
+        view.reference.provider = crate::model::Provider::Gateway;
+        // Allowed to patch routes and Deployments, not Argo rollouts: a weighted release's
+        // buttons do not need the latter.
+        let gateway_only = Access {
+            patch_httproutes: true,
+            patch_deployments: true,
+            ..Access::default()
+        };
+        let gate = input(&view, Some(gateway_only), false).gate(Verb::Abort, abort(&view));
+        assert!(gate.is_enabled(), "{gate:?}");
+        let no_deployments = Access {
+            patch_deployments: false,
+            ..Access::ALL
+        };
+        let full =
+            input(&view, Some(no_deployments), false).gate(Verb::PromoteFull, promote_full(&view));
+        assert_eq!(
+            full.text(),
+            "lab-viewer may not promote-full: missing permission \"patch deployments.apps\" \
+             in namespace shop of lab-admin"
+        );
+    }
+
+    #[test]
     fn blue_green_approval_waits_while_a_new_revision_replaces_the_preview() {
         let mut view = fixtures::checkout();
         view.strategy = StrategyKind::BlueGreen;
@@ -360,9 +402,16 @@ mod tests {
         assert_eq!(slider_weight(&view, 140.0), Some(100));
         assert_eq!(slider_weight(&view, f64::NAN), None);
         assert!(set_weight(&view).is_ok(), "free, and no Retry to wait for");
-        for gate in [promote_full, retry, undo, restart] {
+        for gate in [retry, undo, restart] {
             assert!(gate(&view).is_err(), "not offered for a weighted release");
         }
+        assert!(promote_full(&view).is_err(), "not while aborted");
+        view.pause_reasons = vec![crate::model::gateway::WAITING_FOR_PROMOTE.into()];
+        view.paused = false;
+        assert!(resume(&view).is_err(), "resting at a step is not a pause");
+        view.aborted = false;
+        let full = promote_full(&view).expect("promote full, in stages");
+        assert!(full.starts_with("promote fully, in 4 stages"), "{full}");
     }
 
     #[test]
