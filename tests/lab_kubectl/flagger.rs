@@ -1,0 +1,142 @@
+//! Flagger in the lab as kubectl sees it: canaries listed across namespaces with the CRD's
+//! printer columns, patched like any custom resource (a `test` op on the status refused when
+//! the weight moved), and the load tester's gates reached through the service proxy with
+//! the caller's own RBAC (`services/proxy`): the viewer may read, not open a gate.
+
+use super::*;
+
+const PROXY: &str = "/api/v1/namespaces/test/services/flagger-loadtester:80/proxy";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_lists_canaries_across_namespaces_and_patches_them_pinned_to_the_weight() {
+    need_kubectl().await;
+    let t = TestLab::start().await;
+    let (ok, out, err) = t.run(&["get", "canaries", "-A"]).await;
+    assert!(ok, "{err}");
+    let header: Vec<&str> = out
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAMESPACE",
+            "NAME",
+            "STATUS",
+            "WEIGHT",
+            "LASTTRANSITIONTIME"
+        ],
+        "{out}"
+    );
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .map(|l| l.split_whitespace().take(4).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        row("podinfo"),
+        Some(vec!["test", "podinfo", "Progressing", "30"]),
+        "{out}"
+    );
+    assert_eq!(row("frontend").map(|r| r[0]), Some("test"), "{out}");
+
+    // Pinned to a weight the canary is no longer at: 422, nothing changes.
+    let stale = r#"[{"op":"test","path":"/status/canaryWeight","value":10},
+                    {"op":"replace","path":"/spec/suspend","value":true}]"#;
+    let args = [
+        "patch", "canary", "podinfo", "-n", "test", "--type", "json", "-p",
+    ];
+    let (ok, _, err) = t.run(&[&args[..], &[stale]].concat()).await;
+    assert!(!ok && err.contains("is invalid"), "{err}");
+    let pinned = r#"[{"op":"test","path":"/status/canaryWeight","value":30},
+                     {"op":"add","path":"/spec/suspend","value":true}]"#;
+    let (ok, _, err) = t.run(&[&args[..], &[pinned]].concat()).await;
+    assert!(ok, "{err}");
+    let canary = t.lab.store().get(Kind::Canary, "test", "podinfo").unwrap();
+    assert_eq!(canary["spec"]["suspend"], true);
+    assert_eq!(canary["status"]["phase"], "Progressing", "status kept");
+
+    let (ok, _, err) = t
+        .run(&[
+            "--context",
+            "lab-viewer",
+            "patch",
+            "canary",
+            "podinfo",
+            "-n",
+            "test",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"suspend":false}}"#,
+        ])
+        .await;
+    assert!(
+        !ok && err.contains("cannot patch resource \"canaries\" in API group \"flagger.app\""),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_testers_gate_opens_through_the_service_proxy_for_the_admin_only() {
+    need_kubectl().await;
+    let t = TestLab::start().await;
+    let (ok, out, err) = t.run(&["get", "--raw", &format!("{PROXY}/healthz")]).await;
+    assert!(ok && out.trim() == "OK", "{out}{err}");
+
+    let body = t.dir.path().join("podinfo.json");
+    std::fs::write(&body, r#"{"name":"podinfo","namespace":"test"}"#).unwrap();
+    let body = body.to_str().unwrap();
+    let open = format!("{PROXY}/gate/open");
+    let (ok, _, err) = t
+        .run(&[
+            "--context",
+            "lab-viewer",
+            "create",
+            "--raw",
+            &open,
+            "-f",
+            body,
+        ])
+        .await;
+    assert!(
+        !ok && err.contains(
+            "User \"lab-viewer\" cannot create resource \"services/proxy\" in API group \"\" in the namespace \"test\""
+        ),
+        "{err}"
+    );
+    assert!(
+        !t.lab
+            .load_tester()
+            .log()
+            .iter()
+            .any(|l| l.contains("opened")),
+        "the refused request never reached the load tester: {:?}",
+        t.lab.load_tester().log()
+    );
+    assert!(!t.lab.load_tester().is_open("podinfo", "test", false));
+
+    let (ok, _, err) = t.run(&["create", "--raw", &open, "-f", body]).await;
+    assert!(ok, "{err}");
+    assert!(t.lab.load_tester().is_open("podinfo", "test", false));
+    assert!(
+        t.lab
+            .load_tester()
+            .log()
+            .contains(&"podinfo.test gate opened".to_string()),
+        "{:?}",
+        t.lab.load_tester().log()
+    );
+
+    // A Service with no load tester behind it answers as kube-apiserver does.
+    let (ok, _, err) = t
+        .run(&[
+            "get",
+            "--raw",
+            "/api/v1/namespaces/test/services/podinfo:9898/proxy/",
+        ])
+        .await;
+    assert!(!ok && err.contains("no endpoints available"), "{err}");
+}
