@@ -77,7 +77,8 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Commands {
-    /// List rollouts: NAME NAMESPACE STRATEGY STATUS STEP SET-WEIGHT READY AGE.
+    /// List rollouts, weighted releases and Flagger canaries: NAME NAMESPACE CONTROLLER STRATEGY
+    /// STATUS STEP SET-WEIGHT READY AGE.
     List,
     /// Every rollout that needs a person, most urgent first: exit 0 none, 3 some.
     #[command(long_about = inbox_cmd::INBOX_LONG_ABOUT)]

@@ -104,7 +104,7 @@ pub async fn get_weighted(
         })
 }
 
-async fn list_of<K>(
+pub(super) async fn list_of<K>(
     client: &kube::Client,
     namespace: Option<&str>,
     attempt: Attempt<'_>,
@@ -161,9 +161,18 @@ fn side_of(
     deployments: &[Deployment],
     replica_sets: &[ReplicaSet],
 ) -> Side {
-    let Some(deployment) = deployment_behind(namespace, service, services, deployments) else {
-        return Side::default();
-    };
+    match deployment_behind(namespace, service, services, deployments) {
+        Some(deployment) => side_of_deployment(namespace, deployment, replica_sets),
+        None => Side::default(),
+    }
+}
+
+/// `deployment` and the hash of its newest ReplicaSet as one side of a release.
+pub fn side_of_deployment(
+    namespace: &str,
+    deployment: &Deployment,
+    replica_sets: &[ReplicaSet],
+) -> Side {
     let newest = replica_sets
         .iter()
         .filter(|rs| rs.metadata.namespace.as_deref() == Some(namespace))

@@ -28,6 +28,11 @@ pub enum Permission {
     PatchHttpRoutes,
     /// `patch deployments` (apps): a weighted release's stable or canary Deployment.
     PatchDeployments,
+    /// `patch canaries` (flagger.app): suspend, skipAnalysis, the last-action annotation and
+    /// the pinned check of what a Flagger gate is opened for.
+    PatchCanaries,
+    /// `create services/proxy`: POSTs to Flagger's load tester gates through the API server.
+    CreateServiceProxy,
 }
 
 impl Permission {
@@ -53,6 +58,14 @@ impl Permission {
                 _ => &[Permission::PatchHttpRoutes],
             };
         }
+        if provider == Provider::Flagger {
+            return match verb {
+                Verb::Promote | Verb::Abort => {
+                    &[Permission::CreateServiceProxy, Permission::PatchCanaries]
+                }
+                _ => &[Permission::PatchCanaries],
+            };
+        }
         match verb {
             Verb::Pause | Verb::Restart | Verb::Undo | Verb::AutoStatus => {
                 &[Permission::PatchRollouts]
@@ -74,6 +87,8 @@ impl Permission {
             Permission::CreateEvents => "create events",
             Permission::PatchHttpRoutes => "patch httproutes",
             Permission::PatchDeployments => "patch deployments",
+            Permission::PatchCanaries => "patch canaries",
+            Permission::CreateServiceProxy => "create services/proxy",
         }
     }
 
@@ -95,6 +110,12 @@ impl Permission {
             Permission::PatchDeployments => {
                 "a Role granting verb 'patch' on resource 'deployments' (apiGroup apps)"
             }
+            Permission::PatchCanaries => {
+                "a Role granting verb 'patch' on resource 'canaries' (apiGroup flagger.app)"
+            }
+            Permission::CreateServiceProxy => {
+                "a Role granting verb 'create' on resource 'services/proxy' (apiGroup \"\") in the load tester's namespace"
+            }
         }
     }
 
@@ -107,6 +128,8 @@ impl Permission {
                 ("patch", "gateway.networking.k8s.io", "httproutes", None)
             }
             Permission::PatchDeployments => ("patch", "apps", "deployments", None),
+            Permission::PatchCanaries => ("patch", "flagger.app", "canaries", None),
+            Permission::CreateServiceProxy => ("create", "", "services", Some("proxy")),
         };
         ResourceAttributes {
             namespace: Some(namespace.into()),
@@ -156,7 +179,10 @@ impl Access {
             Permission::PatchRolloutStatus => &self.patch_rollout_status,
             Permission::CreateEvents => &self.create_events,
             // Not among the rollout permissions asked for the window's buttons.
-            Permission::PatchHttpRoutes | Permission::PatchDeployments => &NOT_ASKED,
+            Permission::PatchHttpRoutes
+            | Permission::PatchDeployments
+            | Permission::PatchCanaries
+            | Permission::CreateServiceProxy => &NOT_ASKED,
         }
     }
 

@@ -192,6 +192,8 @@ pub fn needed_permissions(plan: &Plan) -> Vec<Permission> {
         Subresource::Status => Permission::PatchRolloutStatus,
         Subresource::Route(_) => Permission::PatchHttpRoutes,
         Subresource::Deployment(_) => Permission::PatchDeployments,
+        Subresource::Canary => Permission::PatchCanaries,
+        Subresource::ServiceProxy { .. } => Permission::CreateServiceProxy,
     };
     let mut needed = Vec::new();
     for patch in &plan.patches {

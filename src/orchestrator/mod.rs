@@ -9,6 +9,7 @@ mod argo;
 mod audit;
 mod error;
 mod execute;
+pub mod flagger;
 pub mod gateway;
 mod identity;
 pub mod journal;

@@ -25,6 +25,34 @@ pub enum Subresource {
     Route(String),
     /// `apps/v1` Deployment NAME (a weighted release's stable or canary).
     Deployment(String),
+    /// `flagger.app/v1beta1` Canary (the target's name): its spec and annotations.
+    Canary,
+    /// A Service's proxy, `/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/PATH` in the
+    /// namespace `namespace`: Flagger's load tester gates, opened as its webhook payload
+    /// asks ([`PatchBody::Post`]), with the caller's identity and RBAC.
+    ServiceProxy {
+        namespace: String,
+        service: String,
+        port: String,
+        path: String,
+    },
+}
+
+impl Subresource {
+    /// The proxy path a [`Subresource::ServiceProxy`] step POSTs to.
+    pub fn proxy_path(&self) -> Option<String> {
+        match self {
+            Subresource::ServiceProxy {
+                namespace,
+                service,
+                port,
+                path,
+            } => Some(format!(
+                "/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// A patch body and its content type.
@@ -34,6 +62,8 @@ pub enum PatchBody {
     Merge(Value),
     /// `application/json-patch+json`: an array of RFC 6902 operations.
     Json(Vec<Value>),
+    /// Not a patch: a POST of this JSON body (to a [`Subresource::ServiceProxy`]).
+    Post(Value),
 }
 
 impl PatchBody {
@@ -58,6 +88,7 @@ impl PatchBody {
     fn operations(&self) -> Vec<Value> {
         match self {
             PatchBody::Json(ops) => ops.clone(),
+            PatchBody::Post(_) => Vec::new(),
             PatchBody::Merge(m) => {
                 let mut ops = Vec::new();
                 merge_to_operations(m, String::new(), &mut ops);
@@ -82,8 +113,13 @@ impl PlannedPatch {
             Subresource::Status => "status".to_string(),
             Subresource::Route(name) => format!("httproute {name}"),
             Subresource::Deployment(name) => format!("deployment {name}"),
+            Subresource::Canary => "canary".to_string(),
+            proxy @ Subresource::ServiceProxy { .. } => {
+                format!("POST {}", proxy.proxy_path().unwrap_or_default())
+            }
         };
         match &self.body {
+            PatchBody::Post(v) => format!("{endpoint} {v}"),
             PatchBody::Merge(v) => format!("{endpoint} merge patch {v}"),
             PatchBody::Json(ops) => format!("{endpoint} JSON patch {}", Value::Array(ops.clone())),
         }
@@ -240,6 +276,9 @@ async fn send_one(
                 (_, PatchBody::Json(ops)) => {
                     api.patch_status(name, &params, &json_patch(ops)?).await?
                 }
+                // Only Flagger's plans POST, and only to a service proxy: nothing to send
+                // to a rollout, which is read as it is.
+                (_, PatchBody::Post(_)) => api.get(name).await?,
             };
             return Ok(reference_to(&rollout));
         }
@@ -248,12 +287,19 @@ async fn send_one(
             ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&()),
             name,
         ),
+        Subresource::Canary => (crate::cluster::canary_resource(), &target.name),
+        proxy @ Subresource::ServiceProxy { .. } => {
+            post_through_proxy(client, &proxy.proxy_path().unwrap_or_default(), body).await?;
+            // The step changed no object; the audit is about the canary it acted for.
+            (crate::cluster::canary_resource(), &target.name)
+        }
     };
     let api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), &target.namespace, &resource);
     let answered = match body {
         PatchBody::Merge(v) => api.patch(name, &params, &Patch::Merge(v)).await?,
         PatchBody::Json(ops) => api.patch(name, &params, &json_patch(ops)?).await?,
+        PatchBody::Post(_) => api.get(name).await?,
     };
     Ok(ObjectReference {
         api_version: Some(resource.api_version.clone()),
@@ -264,6 +310,23 @@ async fn send_one(
         resource_version: answered.metadata.resource_version.clone(),
         ..ObjectReference::default()
     })
+}
+
+/// POSTs `body` to `path` (a service proxy) as the caller; a non-2xx answer is the error.
+async fn post_through_proxy(
+    client: &kube::Client,
+    path: &str,
+    body: &PatchBody,
+) -> Result<(), kube::Error> {
+    let json = match body {
+        PatchBody::Post(v) => v.to_string(),
+        other => Value::Array(other.operations()).to_string(),
+    };
+    let request = http::Request::post(path)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(json.into_bytes())
+        .map_err(kube::Error::HttpError)?;
+    client.request_text(request).await.map(|_| ())
 }
 
 /// Turns a failed patch into the error a person can act on.
@@ -298,6 +361,9 @@ async fn refused(
         },
         422 if is_pinned(&patch.body) && plan.target.provider == Provider::Gateway => {
             super::gateway::weights_changed(client, plan).await
+        }
+        422 if is_pinned(&patch.body) && plan.target.provider == Provider::Flagger => {
+            super::flagger::moved_on(client, plan).await
         }
         422 if is_pinned(&patch.body) => match &plan.pin {
             Some(pin) => moved_on_or_changed(client, plan, pin).await,
@@ -359,6 +425,10 @@ async fn unknown_outcome(
             .await
             .map(|route| Some(route.step))
             .map_err(|e| e.to_string()),
+        Provider::Flagger => crate::cluster::get_canary(client, &plan.target)
+            .await
+            .map(|view| view.current_step)
+            .map_err(|e| e.to_string()),
     };
     let (step, reread_error) = match reread {
         Ok(step) => (step, None),
@@ -419,6 +489,8 @@ fn attempt<'a>(plan: &'a Plan, patch: &PlannedPatch) -> Attempt<'a> {
             Subresource::Status => "patch rollouts/status",
             Subresource::Route(_) => "patch httproutes",
             Subresource::Deployment(_) => "patch deployments",
+            Subresource::Canary => "patch canaries.flagger.app",
+            Subresource::ServiceProxy { .. } => "create services/proxy",
         },
     }
 }

@@ -7,7 +7,8 @@
 use super::EventSink;
 use super::trust::Trust;
 use crate::cluster::{
-    FleetUpdate, LoadedKubeconfig, list_weighted, may_list_all_rollouts, watch_rollouts,
+    FleetUpdate, LoadedKubeconfig, list_canaries, list_weighted, may_list_all_rollouts,
+    watch_rollouts,
 };
 use crate::model::RolloutView;
 use crate::orchestrator::ACCESS_REFRESH;
@@ -154,8 +155,8 @@ async fn watch_context(
         let mut last_rollouts: Vec<RolloutView> = Vec::new();
         let mut access_tick = tokio::time::interval(ACCESS_REFRESH);
         access_tick.tick().await;
-        // Weighted (Gateway API) releases are read beside the watched rollouts, every few
-        // seconds: the fleet shows them in the same rows.
+        // Weighted (Gateway API) releases and Flagger canaries are read beside the watched
+        // rollouts, every few seconds: the fleet shows them in the same rows.
         let mut weighted: Vec<RolloutView> = Vec::new();
         let mut weighted_tick = tokio::time::interval(WEIGHTED_REFRESH);
         loop {
@@ -175,7 +176,7 @@ async fn watch_context(
                     continue;
                 }
                 _ = weighted_tick.tick() => {
-                    let read = list_weighted(&client, &context, scope.watched.as_deref()).await;
+                    let read = polled_releases(&client, &context, scope.watched.as_deref()).await;
                     if let Ok(now) = read
                         && now != weighted
                     {
@@ -251,6 +252,22 @@ async fn watch_context(
 }
 
 /// The watched rollouts and the weighted releases, in one list sorted by reference.
+/// The releases read by polling: weighted (Gateway API) ones and Flagger canaries. Either
+/// failing fails the read (the fleet keeps what it had).
+async fn polled_releases(
+    client: &kube::Client,
+    context: &str,
+    namespace: Option<&str>,
+) -> Result<Vec<RolloutView>, crate::cluster::ClusterError> {
+    let (weighted, canaries) = tokio::join!(
+        list_weighted(client, context, namespace),
+        list_canaries(client, context, namespace),
+    );
+    let mut views = weighted?;
+    views.extend(canaries?);
+    Ok(views)
+}
+
 fn with_weighted(rollouts: &[RolloutView], weighted: &[RolloutView]) -> Vec<RolloutView> {
     let mut all: Vec<RolloutView> = rollouts.iter().chain(weighted).cloned().collect();
     all.sort_by(|a, b| a.reference.cmp(&b.reference));
