@@ -273,6 +273,8 @@ async fn door(client: kube::Client, action: Action) -> Result<Outcome, Orchestra
         patch_rollouts: Decision::Allowed,
         patch_rollout_status: Decision::Allowed,
         create_events: Decision::Allowed,
+        patch_canaries: Decision::Allowed,
+        create_service_proxy: Decision::Allowed,
     };
     let options = ExecuteOptions {
         journal: Some(Journal::at(dir.path().join("journal.jsonl"), 1 << 20)),

@@ -42,6 +42,10 @@ impl Permission {
         Permission::CreateEvents,
     ];
 
+    /// Flagger's, asked beside [`Permission::ALL`] for the window's buttons.
+    pub const FLAGGER: [Permission; 2] =
+        [Permission::PatchCanaries, Permission::CreateServiceProxy];
+
     /// The permissions `verb` may need, status first (as the door checks them): every
     /// change also writes the last-action annotation, so every verb patches the rollout.
     /// The plan of one command may need fewer ([`super::needed_permissions`]).
@@ -169,6 +173,16 @@ pub struct Access {
     pub patch_rollouts: Decision,
     pub patch_rollout_status: Decision,
     pub create_events: Decision,
+    /// Flagger's: `patch canaries` and `create services/proxy` (absent in answers saved
+    /// before Flagger was supported: unknown).
+    #[serde(default = "unknown")]
+    pub patch_canaries: Decision,
+    #[serde(default = "unknown")]
+    pub create_service_proxy: Decision,
+}
+
+fn unknown() -> Decision {
+    Decision::Unknown
 }
 
 impl Access {
@@ -178,11 +192,10 @@ impl Access {
             Permission::PatchRollouts => &self.patch_rollouts,
             Permission::PatchRolloutStatus => &self.patch_rollout_status,
             Permission::CreateEvents => &self.create_events,
-            // Not among the rollout permissions asked for the window's buttons.
-            Permission::PatchHttpRoutes
-            | Permission::PatchDeployments
-            | Permission::PatchCanaries
-            | Permission::CreateServiceProxy => &NOT_ASKED,
+            Permission::PatchCanaries => &self.patch_canaries,
+            Permission::CreateServiceProxy => &self.create_service_proxy,
+            // Not among the permissions asked for the window's buttons.
+            Permission::PatchHttpRoutes | Permission::PatchDeployments => &NOT_ASKED,
         }
     }
 
@@ -190,6 +203,8 @@ impl Access {
     /// the cluster for the others.
     pub fn covers(&self, permission: Permission) -> bool {
         Permission::ALL.contains(&permission)
+            || (Permission::FLAGGER.contains(&permission)
+                && self.decision(permission) != &Decision::Unknown)
     }
 
     /// False only when the cluster said no; an unknown answer lets the request decide.
@@ -210,17 +225,22 @@ pub async fn access(
     context: &str,
     namespace: &str,
 ) -> Result<Access, OrchestratorError> {
-    let (patch_rollouts, patch_rollout_status, create_events) = tokio::try_join!(
-        review(client, context, namespace, Permission::PatchRollouts),
-        review(client, context, namespace, Permission::PatchRolloutStatus),
-        review(client, context, namespace, Permission::CreateEvents),
-    )?;
+    let (patch_rollouts, patch_rollout_status, create_events, patch_canaries, create_service_proxy) =
+        tokio::try_join!(
+            review(client, context, namespace, Permission::PatchRollouts),
+            review(client, context, namespace, Permission::PatchRolloutStatus),
+            review(client, context, namespace, Permission::CreateEvents),
+            review(client, context, namespace, Permission::PatchCanaries),
+            review(client, context, namespace, Permission::CreateServiceProxy),
+        )?;
     Ok(Access {
         context: context.into(),
         namespace: namespace.into(),
         patch_rollouts,
         patch_rollout_status,
         create_events,
+        patch_canaries,
+        create_service_proxy,
     })
 }
 

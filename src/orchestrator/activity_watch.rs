@@ -74,8 +74,13 @@ pub fn watch_activity(
 /// AnalysisRun Events, whose names cannot be selected by prefix), or, when the server refuses those field
 /// selectors (400), the namespace's Events.
 async fn feeds(api: Api<Event>, target: RolloutRef) -> Vec<watcher::Config> {
+    // Flagger records its Events on the Canary, as the cockpit's audit does for canaries.
+    let kind = match target.provider {
+        crate::model::Provider::Flagger => "Canary",
+        _ => "Rollout",
+    };
     let about_rollout = format!(
-        "involvedObject.kind=Rollout,involvedObject.name={}",
+        "involvedObject.kind={kind},involvedObject.name={}",
         target.name
     );
     let config = |fields: Option<&str>| {

@@ -3,7 +3,7 @@
 //! window asks the backend to do (execute a command, watch metrics, open files, start the lab).
 
 use super::settings::Settings;
-use crate::model::{Command, MetricsSnapshot, Outcome, RolloutRef, RolloutView, Verb};
+use crate::model::{Command, MetricsSnapshot, Outcome, Provider, RolloutRef, RolloutView, Verb};
 use crate::orchestrator::Permission;
 use std::path::PathBuf;
 
@@ -147,20 +147,32 @@ pub struct Access {
     pub patch_rollouts: bool,
     /// `patch rollouts.argoproj.io/status` (promote, abort, retry, set-weight).
     pub patch_rollouts_status: bool,
+    /// `patch canaries.flagger.app` (a Flagger canary's spec, pins and audit annotation).
+    pub patch_canaries: bool,
+    /// `create services/proxy` (opening a Flagger load tester gate).
+    pub create_service_proxy: bool,
 }
 
 impl Access {
     pub const ALL: Access = Access {
         patch_rollouts: true,
         patch_rollouts_status: true,
+        patch_canaries: true,
+        create_service_proxy: true,
     };
 
     /// The permission `verb` needs that the user lacks, named as `kubectl auth can-i` names
     /// it; the status subresource first, as the orchestrator checks it.
-    pub fn missing_for(&self, verb: Verb) -> Option<&'static str> {
-        Permission::for_verb(verb)
+    pub fn missing_for(&self, provider: Provider, verb: Verb) -> Option<&'static str> {
+        Permission::for_command(provider, verb)
             .iter()
             .find_map(|needed| match needed {
+                Permission::PatchCanaries if !self.patch_canaries => {
+                    Some("patch canaries.flagger.app")
+                }
+                Permission::CreateServiceProxy if !self.create_service_proxy => {
+                    Some("create services/proxy")
+                }
                 Permission::PatchRolloutStatus if !self.patch_rollouts_status => {
                     Some("patch rollouts.argoproj.io/status")
                 }

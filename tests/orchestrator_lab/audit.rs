@@ -372,6 +372,8 @@ async fn a_403_despite_a_stale_permission_answer_quotes_the_server() {
         patch_rollouts: Decision::Allowed,
         patch_rollout_status: Decision::Allowed,
         create_events: Decision::Allowed,
+        patch_canaries: Decision::Allowed,
+        create_service_proxy: Decision::Allowed,
     };
     let opts = ExecuteOptions {
         access: Some(stale),

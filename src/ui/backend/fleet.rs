@@ -171,7 +171,13 @@ async fn watch_context(
                         break;
                     }
                     trust
-                        .ask_access(&sink, &client, &context, &default_namespace, &last_rollouts)
+                        .ask_access(
+                            &sink,
+                            &client,
+                            &context,
+                            &default_namespace,
+                            &with_weighted(&last_rollouts, &weighted),
+                        )
                         .await;
                     continue;
                 }
@@ -183,6 +189,10 @@ async fn watch_context(
                         weighted = now;
                         if connected {
                             let rollouts = with_weighted(&last_rollouts, &weighted);
+                            // Canaries may live in namespaces no rollout does (Flagger's).
+                            trust
+                                .ask_access(&sink, &client, &context, &default_namespace, &rollouts)
+                                .await;
                             super::lock(&fleet).insert(context.clone(), rollouts.clone());
                             sink.emit(AppEvent::Fleet {
                                 context: context.clone(),
@@ -206,7 +216,13 @@ async fn watch_context(
                         trust.ask_identity(&sink, &client, &context).await;
                     }
                     trust
-                        .ask_access(&sink, &client, &context, &default_namespace, &rollouts)
+                        .ask_access(
+                            &sink,
+                            &client,
+                            &context,
+                            &default_namespace,
+                            &with_weighted(&rollouts, &weighted),
+                        )
                         .await;
                     last_rollouts.clone_from(&rollouts);
                     let rollouts = with_weighted(&rollouts, &weighted);

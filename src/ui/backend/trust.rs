@@ -87,6 +87,8 @@ pub fn window_access(answer: &orchestrator::Access) -> Access {
     Access {
         patch_rollouts: allowed(Permission::PatchRollouts),
         patch_rollouts_status: allowed(Permission::PatchRolloutStatus),
+        patch_canaries: allowed(Permission::PatchCanaries),
+        create_service_proxy: allowed(Permission::CreateServiceProxy),
     }
 }
 
@@ -181,12 +183,16 @@ mod tests {
             patch_rollouts: Decision::Unknown,
             patch_rollout_status: Decision::Denied { reason: None },
             create_events: Decision::Allowed,
+            patch_canaries: Decision::Denied { reason: None },
+            create_service_proxy: Decision::Unknown,
         };
         assert_eq!(
             window_access(&answer),
             Access {
                 patch_rollouts: true,
-                patch_rollouts_status: false
+                patch_rollouts_status: false,
+                patch_canaries: false,
+                create_service_proxy: true,
             }
         );
     }

@@ -2,6 +2,7 @@
 //! a missing permission, then the rollout's phase. The bar itself is drawn by `action_bar.rs`;
 //! the keyboard shortcuts ask the same gates.
 
+use super::flagger_actions;
 use crate::model::{Action, Command, Pin, RolloutView, StrategyKind, Tool, Verb};
 use crate::ui::events::Access;
 
@@ -49,7 +50,7 @@ impl GateInput<'_> {
                 ));
             }
             Some(access) => {
-                if let Some(missing) = access.missing_for(verb) {
+                if let Some(missing) = access.missing_for(r.provider, verb) {
                     let who = self.user.unwrap_or("you");
                     return Gate::Disabled(format!(
                         "{who} may not {verb}: missing permission \"{missing}\" in namespace {} \
@@ -91,6 +92,9 @@ fn short(hash: Option<&String>) -> &str {
 
 /// Approve (promote one step): "promote step 1 → 2: weight 20% → 40%".
 pub fn approve(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::approve(view, f);
+    }
     if view.aborted {
         return Err("aborted: Retry first, then approve".into());
     }
@@ -131,6 +135,9 @@ pub fn approve(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn promote_full(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::promote_full(f);
+    }
     if view.strategy == StrategyKind::Weighted {
         return Err(
             "not built yet for weighted (Gateway API) releases: Approve walks the declared \
@@ -151,6 +158,9 @@ pub fn promote_full(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn abort(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::abort(view, f);
+    }
     if view.aborted {
         return Err("already aborted: Retry starts the update again".into());
     }
@@ -169,6 +179,9 @@ pub fn abort(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn pause(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::pause(f);
+    }
     if view.paused {
         return Err("already paused by hand: Resume continues".into());
     }
@@ -176,6 +189,9 @@ pub fn pause(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn resume(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::resume(f);
+    }
     if !view.paused && view.pause_reasons.is_empty() {
         return Err("not paused: nothing to resume".into());
     }
@@ -186,6 +202,9 @@ pub fn resume(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn retry(view: &RolloutView) -> Result<String, String> {
+    if view.flagger.is_some() {
+        return flagger_actions::not_flaggers("retry");
+    }
     if view.strategy == StrategyKind::Weighted {
         return Err("a weighted release has no retry: set a weight to start it again".into());
     }
@@ -196,6 +215,9 @@ pub fn retry(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn undo(view: &RolloutView) -> Result<String, String> {
+    if view.flagger.is_some() {
+        return flagger_actions::not_flaggers("undo");
+    }
     if view.strategy == StrategyKind::Weighted {
         return Err(
             "the window's Undo picks among Argo revisions; undo a weighted release with \
@@ -212,6 +234,9 @@ pub fn undo(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn restart(view: &RolloutView) -> Result<String, String> {
+    if view.flagger.is_some() {
+        return flagger_actions::not_flaggers("restart");
+    }
     if view.strategy == StrategyKind::Weighted {
         return Err(
             "restart is for Argo rollouts: restart a weighted release's Deployments with \
@@ -223,6 +248,9 @@ pub fn restart(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn set_weight(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::set_weight(f);
+    }
     if view.strategy == StrategyKind::Weighted {
         return Ok(
             "any weight 0-100: both backendRef weights of the HTTPRoute in one patch, pinned \
