@@ -1,7 +1,8 @@
 //! Flagger in the lab as kubectl sees it: canaries listed across namespaces with the CRD's
 //! printer columns, patched like any custom resource (a `test` op on the status refused when
 //! the weight moved), and the load tester's gates reached through the service proxy with
-//! the caller's own RBAC (`services/proxy`): the viewer may read, not open a gate.
+//! the caller's own RBAC (`services/proxy`): the viewer may read, not open a gate; and
+//! podinfo's traffic exported per version under the hashes the cockpit's view names.
 
 use super::*;
 
@@ -139,4 +140,50 @@ async fn the_load_testers_gate_opens_through_the_service_proxy_for_the_admin_onl
         ])
         .await;
     assert!(!ok && err.contains("no endpoints available"), "{err}");
+}
+
+/// Traffic per version follows the canary's weight: the lab's exposition carries podinfo's
+/// requests under both versions' pod-template hashes, the very hashes the cockpit's view
+/// names stable (podinfo-primary) and canary (podinfo), so the Istio templates' grouped
+/// queries chart and judge a Flagger canary unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn podinfos_traffic_is_exported_per_version_under_the_views_hashes() {
+    let t = TestLab::start().await;
+    let client = t.client("lab-viewer").await;
+    let views = release_cockpit::cluster::list_canaries(&client, "lab-viewer", Some("test"))
+        .await
+        .unwrap();
+    let podinfo = views
+        .iter()
+        .find(|v| v.reference.name == "podinfo")
+        .expect("podinfo listed");
+    let hashes: Vec<String> = podinfo.versions().into_iter().map(|v| v.hash).collect();
+    assert_eq!(hashes.len(), 2, "{:?}", podinfo.versions());
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = http
+            .get(&t.lab.metrics_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let served = |hash: &str| {
+            text.lines().any(|l| {
+                l.starts_with("istio_requests_total{")
+                    && l.contains("destination_canonical_service=\"podinfo\"")
+                    && l.contains(&format!("rollouts_pod_template_hash=\"{hash}\""))
+            })
+        };
+        if hashes.iter().all(|h| served(h)) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no requests of podinfo for both {hashes:?} after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
