@@ -309,7 +309,9 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
                 session.kubeconfig.raw(),
                 &session.context,
             );
-            let target = session.target(&args.name);
+            // An Argo rollout, a weighted release or a Flagger canary of that name.
+            let target =
+                crate::orchestrator::resolve(&session.client, &session.target(&args.name)).await?;
             let options = verb_cmd::options(global);
             auto_cmd::run(
                 &session.client,
