@@ -30,6 +30,12 @@ fn approve_on_podinfo_opens_flaggers_gate_and_flagger_promotes_it() {
             .get("lab-admin")
             .is_some_and(|rows| rows.iter().any(|v| v.reference == podinfo))
     });
+    // The fleet's Controller column names who moves each release's traffic.
+    w.harness.run_steps(2);
+    assert!(
+        w.harness.query_all_by_label("Flagger").count() >= 2,
+        "podinfo and frontend say Flagger"
+    );
     // Waiting at its promotion gate, podinfo is in the inbox of who needs a person; the
     // inbox row (namespace/name) selects it.
     w.wait_until("podinfo in the inbox", 30, |app| {
