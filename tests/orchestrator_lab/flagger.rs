@@ -246,3 +246,78 @@ async fn the_viewer_is_refused_before_anything_reaches_the_load_tester() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("Flagger has no manual weight"), "{err}");
 }
+
+/// A canary in `demo` whose load tester lives in `test`: lab-dev may patch canaries in demo
+/// but not create services/proxy in test, and the door asks where the gate is — refused
+/// before sending, nothing reaches the load tester.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_permission_is_asked_in_the_load_testers_namespace() {
+    let t = TestLab::start().await;
+    let mut copy = canary(&t);
+    copy["metadata"] = serde_json::json!({"name": "podinfo", "namespace": "demo"});
+    copy["status"]["phase"] = serde_json::json!("WaitingPromotion");
+    copy["status"]["canaryWeight"] = serde_json::json!(50);
+    t.lab
+        .store()
+        .create(Kind::Canary, copy)
+        .expect("canary in demo");
+    let command = Command {
+        target: RolloutRef {
+            provider: Provider::Flagger,
+            ..RolloutRef::new("lab-dev", "demo", "podinfo")
+        },
+        action: Action::Promote { pin: None },
+        tool: Tool::Cli,
+        comment: None,
+    };
+    let err = release_cockpit::orchestrator::execute_with(
+        &t.client("lab-dev").await,
+        &command,
+        &t.options(),
+    )
+    .await
+    .expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            release_cockpit::orchestrator::OrchestratorError::NotPermitted { .. }
+        ),
+        "refused by the permission check, before the pin or the POST: {text}"
+    );
+    assert!(text.contains("create services/proxy"), "{text}");
+    assert!(
+        !t.lab
+            .load_tester()
+            .log()
+            .iter()
+            .any(|l| l.contains("opened")),
+        "{:?}",
+        t.lab.load_tester().log()
+    );
+}
+
+/// The window's approval names the step it saw: a canary that moved on is refused before
+/// anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_pinned_to_an_earlier_step_is_refused_before_sending() {
+    let t = TestLab::start_at_speed(SPEED).await;
+    phase_becomes(&t, "WaitingPromotion").await;
+    let command = Command {
+        target: podinfo(ADMIN),
+        action: Action::Promote {
+            pin: Some(Pin {
+                step: Some(2),
+                ..Pin::default()
+            }),
+        },
+        tool: Tool::Gui,
+        comment: None,
+    };
+    let err =
+        release_cockpit::orchestrator::execute_with(&t.client(ADMIN).await, &command, &t.options())
+            .await
+            .expect_err("moved on");
+    assert!(err.to_string().contains("moved on"), "{err}");
+    assert!(!t.lab.load_tester().is_open("podinfo", "test", false));
+}
