@@ -3,7 +3,8 @@
 //! storage the service proxy serves), and writes what [`analysis::decide`] says: the
 //! Canary's status, its Events, the target's scale, the primary's template and the weights
 //! of the HTTPRoute `NAME` that splits `NAME-primary` / `NAME-canary` (Flagger's Gateway API
-//! provider), so traffic per version follows `canaryWeight`.
+//! provider, whatever `spec.provider` says), so traffic per version follows `canaryWeight`.
+//! A new Canary is initialized as Flagger does: primary, Services and route created.
 
 pub mod analysis;
 
@@ -112,6 +113,9 @@ fn apply(store: &Store, canary: &Value, target: &Value, decision: Decision, now:
             return;
         }
     }
+    if decision.initialize {
+        initialize(store, canary, target);
+    }
     if let Some(replicas) = decision.scale_target {
         patch_main(store, Kind::Deployment, namespace, target_name, |d| {
             d["spec"]["replicas"] = json!(replicas);
@@ -138,6 +142,78 @@ fn apply(store: &Store, canary: &Value, target: &Value, decision: Decision, now:
     }
     for (warning, message) in decision.events {
         record_event(store, canary, warning, &message, now);
+    }
+}
+
+/// What Flagger creates for a new canary, unless already there: `NAME-primary` (the
+/// target's copy, its pods labelled `app: NAME-primary`), the Services `NAME` and
+/// `NAME-primary` (the primary) and `NAME-canary` (the target), and the HTTPRoute `NAME`
+/// with all traffic on the primary (Flagger's Gateway API provider).
+fn initialize(store: &Store, canary: &Value, target: &Value) {
+    let namespace = canary["metadata"]["namespace"].as_str().unwrap_or("");
+    let name = canary["metadata"]["name"].as_str().unwrap_or("");
+    let target_name = target["metadata"]["name"].as_str().unwrap_or(name);
+    let target_app = target["spec"]["template"]["metadata"]["labels"]["app"]
+        .as_str()
+        .unwrap_or(target_name)
+        .to_string();
+    let primary = format!("{target_name}-primary");
+    let port = canary["spec"]["service"]["port"].as_i64().unwrap_or(80);
+    let mut deployment = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": primary, "namespace": namespace, "labels": {"app": primary}},
+        "spec": target["spec"].clone(),
+    });
+    deployment["spec"]["selector"] = json!({"matchLabels": {"app": primary}});
+    deployment["spec"]["template"]["metadata"]["labels"]["app"] = json!(primary);
+    let service = |service: &str, app: &str| {
+        json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": service, "namespace": namespace, "labels": {"app": name}},
+            "spec": {
+                "type": "ClusterIP",
+                "selector": {"app": app},
+                "ports": [{"name": "http", "port": port, "targetPort": port, "protocol": "TCP"}],
+            },
+        })
+    };
+    let canary_service = format!("{name}-canary");
+    let route = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
+        "spec": {
+            "parentRefs": canary["spec"]["service"]["gatewayRefs"].clone(),
+            "hostnames": canary["spec"]["service"]["hosts"].clone(),
+            "rules": [{"backendRefs": [
+                {"name": primary, "port": port, "weight": 100},
+                {"name": canary_service, "port": port, "weight": 0},
+            ]}],
+        },
+    });
+    let made = [
+        (Kind::Deployment, deployment),
+        (Kind::Service, service(name, &primary)),
+        (Kind::Service, service(&primary, &primary)),
+        (Kind::Service, service(&canary_service, &target_app)),
+        (Kind::HttpRoute, route),
+    ];
+    for (kind, object) in made {
+        let object_name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if store.get(kind, namespace, &object_name).is_some() {
+            continue;
+        }
+        if let Err(e) = store.create(kind, object) {
+            tracing::warn!(
+                "lab Flagger could not create {} {namespace}/{object_name}: {e}",
+                kind.kind()
+            );
+        }
     }
 }
 

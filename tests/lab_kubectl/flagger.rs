@@ -187,3 +187,84 @@ async fn podinfos_traffic_is_exported_per_version_under_the_views_hashes() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A canary created with kubectl for a Deployment of one's own: the CRD's required fields
+/// are enforced (422), and the simulated Flagger initializes it as Flagger does — the
+/// primary Deployment, the three Services and the route — and scales the target to zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_canary_is_validated_then_initialized_with_its_primary_services_and_route() {
+    need_kubectl().await;
+    let t = TestLab::start().await;
+    // kubectl sends built-in kinds as protobuf, which the lab does not read: the Deployment
+    // goes in directly, the Canary (a custom resource, JSON) through kubectl.
+    t.lab
+        .store()
+        .create(
+            Kind::Deployment,
+            serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "test"},
+                "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}),
+        )
+        .unwrap();
+    let no_target = t.dir.path().join("bad.json");
+    std::fs::write(
+        &no_target,
+        r#"{"apiVersion":"flagger.app/v1beta1","kind":"Canary",
+            "metadata":{"name":"web","namespace":"test"},"spec":{"analysis":{"interval":"1m"}}}"#,
+    )
+    .unwrap();
+    let (ok, _, err) = t.run(&["create", "-f", no_target.to_str().unwrap()]).await;
+    assert!(
+        !ok && err.contains("spec.targetRef: Required value"),
+        "{err}"
+    );
+    let canary = t.dir.path().join("web.json");
+    std::fs::write(
+        &canary,
+        r#"{"apiVersion":"flagger.app/v1beta1","kind":"Canary",
+            "metadata":{"name":"web","namespace":"test"},
+            "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
+                    "service":{"port":8080},
+                    "analysis":{"interval":"1m","threshold":2,"maxWeight":50,"stepWeight":25}}}"#,
+    )
+    .unwrap();
+    let (ok, _, err) = t.run(&["create", "-f", canary.to_str().unwrap()]).await;
+    assert!(ok, "{err}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let phase =
+            t.lab.store().get(Kind::Canary, "test", "web").unwrap()["status"]["phase"].clone();
+        if phase == "Initialized" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "web not initialized: {phase}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (ok, out, err) = t
+        .run(&[
+            "get",
+            "deployments,services,httproutes",
+            "-n",
+            "test",
+            "-o",
+            "name",
+        ])
+        .await;
+    assert!(ok, "{err}");
+    for made in [
+        "deployment.apps/web-primary",
+        "service/web",
+        "service/web-primary",
+        "service/web-canary",
+        "httproute.gateway.networking.k8s.io/web",
+    ] {
+        assert!(out.lines().any(|l| l == made), "{made} missing in:\n{out}");
+    }
+    let target = t.lab.store().get(Kind::Deployment, "test", "web").unwrap();
+    assert_eq!(target["spec"]["replicas"], 0, "the target waits at zero");
+}

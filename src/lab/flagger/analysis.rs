@@ -30,6 +30,8 @@ pub struct Decision {
     pub promote: bool,
     /// The canary's weight on the route.
     pub weight: Option<i64>,
+    /// Make what Flagger makes at initialization: `NAME-primary`, its Services and route.
+    pub initialize: bool,
 }
 
 /// The analysis settings Flagger reads from `spec.analysis`.
@@ -128,6 +130,7 @@ pub fn decide(seen: &Seen, hooks: Hooks, now: Timestamp, speed: f64) -> Decision
             out.status["lastAppliedSpec"] = json!(spec_hash);
             out.status["lastPromotedSpec"] = json!(spec_hash);
             out.scale_target = Some(0);
+            out.initialize = true;
             out.events
                 .push((false, format!("Initialization done! {id}")));
         }
