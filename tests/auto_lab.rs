@@ -478,7 +478,8 @@ async fn wait_until(t: &TestLab, what: &str, ready: impl Fn(&Value) -> bool) {
     }
 }
 
-/// A Flagger canary: auto judges podinfo (busy, healthy) while Flagger steps it, and once
+/// A Flagger canary: auto judges podinfo (200 requests a second: enough to judge, light
+/// beside the other tests' labs running at the same time) while Flagger steps it, and once
 /// Flagger waits at its confirm-promotion gate auto opens it; Flagger promotes podinfo and
 /// auto ends with exit 0, its approval in the Canary's audit trail with tool `auto`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -494,7 +495,7 @@ async fn auto_opens_podinfos_promotion_gate_and_flagger_promotes_it() {
             |route| {
                 let mut busy = route.clone();
                 busy["metadata"]["annotations"] = serde_json::json!({
-                    release_cockpit::lab::traffic::RATE_ANNOTATION: "1000"});
+                    release_cockpit::lab::traffic::RATE_ANNOTATION: "200"});
                 Ok::<_, std::convert::Infallible>(busy)
             },
         )

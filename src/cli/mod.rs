@@ -312,6 +312,14 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             // An Argo rollout, a weighted release or a Flagger canary of that name.
             let target =
                 crate::orchestrator::resolve(&session.client, &session.target(&args.name)).await?;
+            if target.provider == crate::model::Provider::Gateway {
+                return Err(UsageError(format!(
+                    "auto is not available for weighted (Gateway API) releases yet: {} is one; \
+                     drive it with set-weight and promote",
+                    target.name
+                ))
+                .into());
+            }
             let options = verb_cmd::options(global);
             auto_cmd::run(
                 &session.client,

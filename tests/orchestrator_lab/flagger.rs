@@ -321,3 +321,20 @@ async fn an_approval_pinned_to_an_earlier_step_is_refused_before_sending() {
     assert!(err.to_string().contains("moved on"), "{err}");
     assert!(!t.lab.load_tester().is_open("podinfo", "test", false));
 }
+
+/// What only Argo rollouts have is refused before anything is sent: `abort --wait` tracks an
+/// Argo rollback; `auto` is not there for weighted (Gateway API) releases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn argo_only_options_are_refused_before_sending() {
+    let t = TestLab::start().await;
+    let (code, _, err) = t.cli(&["abort", "podinfo", "-n", "test", "--wait"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("abort --wait tracks Argo rollouts only"),
+        "{err}"
+    );
+    assert!(!t.lab.load_tester().is_open("podinfo", "test", true));
+    let (code, _, err) = t.cli(&["auto", "cart", "-n", "demo"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("auto is not available for weighted"), "{err}");
+}
