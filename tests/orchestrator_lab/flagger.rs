@@ -338,3 +338,44 @@ async fn argo_only_options_are_refused_before_sending() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("auto is not available for weighted"), "{err}");
 }
+
+/// The CLI's inbox lists Flagger canaries that need a person: podinfo at its promotion gate,
+/// frontend rolled back by Flagger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_inbox_lists_canaries_that_need_a_person() {
+    let t = TestLab::start_at_speed(SPEED).await;
+    phase_becomes(&t, "WaitingPromotion").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while t
+        .lab
+        .store()
+        .get(Kind::Canary, "test", "frontend")
+        .expect("frontend")["status"]["phase"]
+        != "Failed"
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "frontend never failed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (code, out, err) = t
+        .cli(&["--context", ADMIN, "inbox", "-n", "test", "-o", "json"])
+        .await;
+    assert_eq!(code, 3, "{out}{err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    let kind_of = |name: &str| {
+        json["rollouts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["name"] == name)
+            .map(|r| r["kind"].clone())
+    };
+    assert_eq!(
+        kind_of("podinfo"),
+        Some("waiting-for-approval".into()),
+        "{json}"
+    );
+    assert_eq!(kind_of("frontend"), Some("aborted".into()), "{json}");
+}
