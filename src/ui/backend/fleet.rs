@@ -158,6 +158,7 @@ async fn watch_context(
         // Weighted (Gateway API) releases and Flagger canaries are read beside the watched
         // rollouts, every few seconds: the fleet shows them in the same rows.
         let mut weighted: Vec<RolloutView> = Vec::new();
+        let mut polled = Polled::default();
         let mut weighted_tick = tokio::time::interval(WEIGHTED_REFRESH);
         loop {
             let update = tokio::select! {
@@ -182,10 +183,9 @@ async fn watch_context(
                     continue;
                 }
                 _ = weighted_tick.tick() => {
-                    let read = polled_releases(&client, &context, scope.watched.as_deref()).await;
-                    if let Ok(now) = read
-                        && now != weighted
-                    {
+                    polled.refresh(&client, &context, scope.watched.as_deref()).await;
+                    let now = polled.all();
+                    if now != weighted {
                         weighted = now;
                         if connected {
                             let rollouts = with_weighted(&last_rollouts, &weighted);
@@ -267,23 +267,39 @@ async fn watch_context(
     }
 }
 
-/// The watched rollouts and the weighted releases, in one list sorted by reference.
-/// The releases read by polling: weighted (Gateway API) ones and Flagger canaries. Either
-/// failing fails the read (the fleet keeps what it had).
-async fn polled_releases(
-    client: &kube::Client,
-    context: &str,
-    namespace: Option<&str>,
-) -> Result<Vec<RolloutView>, crate::cluster::ClusterError> {
-    let (weighted, canaries) = tokio::join!(
-        list_weighted(client, context, namespace),
-        list_canaries(client, context, namespace),
-    );
-    let mut views = weighted?;
-    views.extend(canaries?);
-    Ok(views)
+/// The releases read by polling, as last read of each kind: weighted (Gateway API) ones and
+/// Flagger canaries. A kind that fails to read keeps what it had, so a user who may not list
+/// canaries still sees their weighted releases move (and the reverse).
+#[derive(Default)]
+struct Polled {
+    weighted: Vec<RolloutView>,
+    canaries: Vec<RolloutView>,
 }
 
+impl Polled {
+    async fn refresh(&mut self, client: &kube::Client, context: &str, namespace: Option<&str>) {
+        let (weighted, canaries) = tokio::join!(
+            list_weighted(client, context, namespace),
+            list_canaries(client, context, namespace),
+        );
+        if let Ok(weighted) = weighted {
+            self.weighted = weighted;
+        }
+        if let Ok(canaries) = canaries {
+            self.canaries = canaries;
+        }
+    }
+
+    fn all(&self) -> Vec<RolloutView> {
+        self.weighted
+            .iter()
+            .chain(&self.canaries)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The watched rollouts and the weighted releases, in one list sorted by reference.
 fn with_weighted(rollouts: &[RolloutView], weighted: &[RolloutView]) -> Vec<RolloutView> {
     let mut all: Vec<RolloutView> = rollouts.iter().chain(weighted).cloned().collect();
     all.sort_by(|a, b| a.reference.cmp(&b.reference));
