@@ -152,6 +152,11 @@ pub fn decide(seen: &Seen, hooks: Hooks, now: Timestamp, speed: f64) -> Decision
                 }
             }
         }
+        // Flagger calls the rollback webhook while waiting for confirmation too.
+        "Waiting" if due && has_hook(canary, "rollback") && hooks("rollback").is_ok() => {
+            roll_back(&mut out, &id, "manual rollback");
+            set(&mut out.status, now, "Failed", 0, failed, iterations);
+        }
         "Waiting" if due && hooks("confirm-rollout").is_ok() => {
             out.events
                 .push((false, format!("Confirm-rollout check passed {id}")));

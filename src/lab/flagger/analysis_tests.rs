@@ -160,3 +160,33 @@ fn nothing_happens_before_the_interval_or_while_suspended() {
     assert_eq!(out.status, suspended["status"]);
     assert!(out.events.is_empty());
 }
+
+#[test]
+fn a_canary_waiting_at_confirm_rollout_starts_when_opened_or_rolls_back() {
+    let t0 = Timestamp::now() - jiff::SignedDuration::from_secs(600);
+    let mut waiting = canary("Waiting", 0, 0, t0);
+    waiting["spec"]["analysis"]["webhooks"] = json!([
+        {"name": "start gate", "type": "confirm-rollout", "url": "http://lt.test/gate/check"},
+        {"name": "rollback", "type": "rollback", "url": "http://lt.test/rollback/check"},
+    ]);
+    let hooks_open = |open: &'static [&'static str]| {
+        move |kind: &str| {
+            if open.contains(&kind) {
+                Ok(())
+            } else {
+                Err(format!("{kind} hook"))
+            }
+        }
+    };
+    let later = t0 + jiff::SignedDuration::from_secs(31);
+    let seen = Seen {
+        canary: &waiting,
+        target: &target(0.001),
+    };
+    let held = decide(&seen, &hooks_open(&[]), later, 1.0);
+    assert_eq!(held.status, waiting["status"], "closed gate: still Waiting");
+    let started = decide(&seen, &hooks_open(&["confirm-rollout"]), later, 1.0);
+    assert_eq!(started.status["phase"], "Progressing");
+    let rolled_back = decide(&seen, &hooks_open(&["rollback"]), later, 1.0);
+    assert_eq!(rolled_back.status["phase"], "Failed");
+}
