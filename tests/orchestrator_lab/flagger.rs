@@ -322,8 +322,9 @@ async fn an_approval_pinned_to_an_earlier_step_is_refused_before_sending() {
     assert!(!t.lab.load_tester().is_open("podinfo", "test", false));
 }
 
-/// What only Argo rollouts have is refused before anything is sent: `abort --wait` tracks an
-/// Argo rollback; `auto` is not there for weighted (Gateway API) releases.
+/// What only Argo rollouts have is refused before anything is sent, saying so: `abort
+/// --wait` tracks an Argo rollback, `watch` an Argo rollout; `auto` is not there for
+/// weighted (Gateway API) releases.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argo_only_options_are_refused_before_sending() {
     let t = TestLab::start().await;
@@ -337,6 +338,9 @@ async fn argo_only_options_are_refused_before_sending() {
     let (code, _, err) = t.cli(&["auto", "cart", "-n", "demo"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("auto is not available for weighted"), "{err}");
+    let (code, _, err) = t.cli(&["watch", "podinfo", "-n", "test"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("watch follows Argo rollouts only"), "{err}");
 }
 
 /// The CLI's inbox lists Flagger canaries that need a person: podinfo at its promotion gate,
