@@ -478,7 +478,7 @@ async fn wait_until(t: &TestLab, what: &str, ready: impl Fn(&Value) -> bool) {
     }
 }
 
-/// A Flagger canary: auto judges podinfo (200 requests a second: enough to judge, light
+/// A Flagger canary: analyze judges podinfo healthy; auto judges podinfo (200 requests a second: enough to judge, light
 /// beside the other tests' labs running at the same time) while Flagger steps it, and once
 /// Flagger waits at its confirm-promotion gate auto opens it; Flagger promotes podinfo and
 /// auto ends with exit 0, its approval in the Canary's audit trail with tool `auto`.
@@ -502,6 +502,11 @@ async fn auto_opens_podinfos_promotion_gate_and_flagger_promotes_it() {
         .expect("podinfo's route made busy");
     let policy = t.policy("fast.toml", FAST_POLICY);
     let policy = policy.to_str().expect("utf-8 path");
+    // analyze judges the canary the same way: healthy, exit 0.
+    let Output(code, out, err) = t
+        .cli_in("test", &analyze_args("podinfo", policy, "8s"))
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
     let Output(code, out, err) = t.cli_in("test", &auto_args("podinfo", policy)).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("promote"), "{out}");

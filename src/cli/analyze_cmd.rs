@@ -171,7 +171,7 @@ pub async fn run(
     json: bool,
     kubeconfig_extension: Option<&Value>,
 ) -> anyhow::Result<ExitCode> {
-    let (_, view) = cluster::get_rollout(client, target).await?;
+    let view = cluster::get_release(client, target).await?;
     let policy = load_policy(args.feed.policy.as_deref(), target, args.window)?;
     let window = Duration::from_secs_f64(policy.window_secs.max(1.0));
     let Some(mut feed) = Feed::open(

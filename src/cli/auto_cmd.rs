@@ -112,7 +112,7 @@ pub async fn run(
         words::duration(feed.step.as_secs_f64()),
     );
     loop {
-        let view = release_view(client, target).await?;
+        let view = cluster::get_release(client, target).await?;
         let snapshot = feed.sample(&view).await;
         let now = clock();
         let due = last_judged.is_none_or(|t| now - t >= args.interval.as_secs_f64() - 0.05);
@@ -133,7 +133,7 @@ pub async fn run(
             match auto.decide(&view, Some(&verdict), now) {
                 Decision::Done(ending) => {
                     if let Some(hook) = hook.as_mut() {
-                        let reread = || async { release_view(client, target).await.ok() };
+                        let reread = || async { cluster::get_release(client, target).await.ok() };
                         hook.finish(&view, reread).await;
                     }
                     let text = ending_text(&ending, &view);
@@ -170,19 +170,6 @@ pub async fn run(
             }
         }
         tokio::time::sleep(tick).await;
-    }
-}
-
-/// The release as its provider shows it: an Argo rollout, a weighted release or a Flagger
-/// canary (whose approval is Flagger's confirm-promotion gate, its abort the rollback gate).
-async fn release_view(
-    client: &kube::Client,
-    target: &RolloutRef,
-) -> Result<crate::model::RolloutView, cluster::ClusterError> {
-    match target.provider {
-        crate::model::Provider::Argo => cluster::get_rollout(client, target).await.map(|(_, v)| v),
-        crate::model::Provider::Gateway => cluster::get_weighted(client, target).await,
-        crate::model::Provider::Flagger => cluster::get_canary(client, target).await,
     }
 }
 

@@ -73,6 +73,19 @@ pub async fn get_canary(
         })
 }
 
+/// Any release as its provider shows it: an Argo rollout, a weighted (Gateway API) release
+/// or a Flagger canary (what `analyze` and `auto` judge).
+pub async fn get_release(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Result<RolloutView, ClusterError> {
+    match target.provider {
+        crate::model::Provider::Argo => super::get_rollout(client, target).await.map(|(_, v)| v),
+        crate::model::Provider::Gateway => super::get_weighted(client, target).await,
+        crate::model::Provider::Flagger => get_canary(client, target).await,
+    }
+}
+
 fn view_with(
     context: &str,
     canary: &Value,

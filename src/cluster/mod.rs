@@ -14,7 +14,7 @@ mod weighted;
 
 pub use analysis_runs::{KEPT_RUNS, rollout_analysis_runs, runs_of};
 pub use error::{Attempt, ClusterError, chain};
-pub use flagger::{canary_resource, get_canary, list_canaries};
+pub use flagger::{canary_resource, get_canary, get_release, list_canaries};
 pub use kubeconfig::{
     CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, kubeconfig_user, server_url,
 };

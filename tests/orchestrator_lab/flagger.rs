@@ -338,6 +338,12 @@ async fn argo_only_options_are_refused_before_sending() {
     let (code, _, err) = t.cli(&["auto", "cart", "-n", "demo"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("auto is not available for weighted"), "{err}");
+    let (code, _, err) = t.cli(&["report", "podinfo", "-n", "test"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the release report covers Argo rollouts only"),
+        "{err}"
+    );
     let (code, _, err) = t.cli(&["watch", "podinfo", "-n", "test"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("watch follows Argo rollouts only"), "{err}");
