@@ -14,6 +14,7 @@ pub mod gateway;
 mod identity;
 pub mod journal;
 mod plan;
+mod refusal;
 pub mod rollback;
 mod verbs;
 
