@@ -1,5 +1,5 @@
-//! A `Plan` is what a verb will send: the patches, in order, with the step they pin and the
-//! words for the outcome. Verbs compute plans; `send_plan`, called only by `execute_with`,
+//! A `Plan` is what a verb will send: the patches (and, for Flagger, POSTs to a load tester
+//! through the service proxy), in order, with the step they pin and the words for the outcome. Verbs compute plans; `send_plan`, called only by `execute_with`,
 //! is the only code that writes.
 
 use super::OrchestratorError;
