@@ -2,7 +2,8 @@
 //! reading the lab's `/metrics` by direct scrape (the kubeconfig extension names it), with a
 //! short-window test policy. `auto` aborts `inventory` (its canary starts failing), carries
 //! `checkout` to Healthy, and on a latency regression judged marginal waits until a person
-//! promotes from the CLI. `analyze` exits 0 / 1 / 3 / 4 on pass / fail / marginal / no data.
+//! promotes from the CLI; on the Flagger canary podinfo it opens the confirm-promotion gate.
+//! `analyze` exits 0 / 1 / 3 / 4 on pass / fail / marginal / no data.
 //! `auto cart` drives the weighted (Gateway API) release the same way: to weight 100 when
 //! healthy, canary weight 0 when its canary fails (the error-spike scenario).
 
@@ -140,10 +141,14 @@ impl TestLab {
     }
 
     fn command(&self, args: &[&str]) -> tokio::process::Command {
+        self.command_in("demo", args)
+    }
+
+    fn command_in(&self, namespace: &str, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_release-cockpit"));
         cmd.arg("--kubeconfig")
             .arg(self.kubeconfig())
-            .args(["--context", ADMIN, "-n", "demo"])
+            .args(["--context", ADMIN, "-n", namespace])
             .args(args)
             .env("RELEASE_COCKPIT_DATA_DIR", self.data.path())
             .env_remove("RELEASE_COCKPIT_READ_ONLY")
@@ -166,17 +171,27 @@ impl TestLab {
     async fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = self.command(args);
         command.envs(env.iter().copied());
-        let out = tokio::time::timeout(Duration::from_secs(60), command.output())
-            .await
-            .expect("the CLI finished within 60 s")
-            .expect("the CLI ran");
-        let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
-        Output(
-            out.status.code().unwrap_or(-1),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
+        run_to_end(command).await
     }
+
+    /// [`TestLab::cli`] in namespace `namespace`.
+    async fn cli_in(&self, namespace: &str, args: &[&str]) -> Output {
+        run_to_end(self.command_in(namespace, args)).await
+    }
+}
+
+/// Runs `command` to the end (60 s at most): (exit code, stdout, stderr).
+async fn run_to_end(mut command: tokio::process::Command) -> Output {
+    let out = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("the CLI finished within 60 s")
+        .expect("the CLI ran");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    Output(
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
 }
 
 /// (exit code, stdout, stderr) of one run.
@@ -579,4 +594,57 @@ async fn wait_until(t: &TestLab, what: &str, ready: impl Fn(&Value) -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A Flagger canary: analyze judges podinfo healthy; auto judges podinfo (200 requests a second: enough to judge, light
+/// beside the other tests' labs running at the same time) while Flagger steps it, and once
+/// Flagger waits at its confirm-promotion gate auto opens it; Flagger promotes podinfo and
+/// auto ends with exit 0, its approval in the Canary's audit trail with tool `auto`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_opens_podinfos_promotion_gate_and_flagger_promotes_it() {
+    let t = TestLab::start("demo", &[]).await;
+    t.lab
+        .store()
+        .update(
+            Kind::HttpRoute,
+            "test",
+            "podinfo",
+            release_cockpit::lab::store::Part::Main,
+            |route| {
+                let mut busy = route.clone();
+                busy["metadata"]["annotations"] = serde_json::json!({
+                    release_cockpit::lab::traffic::RATE_ANNOTATION: "200"});
+                Ok::<_, std::convert::Infallible>(busy)
+            },
+        )
+        .expect("podinfo's route made busy");
+    let policy = t.policy("fast.toml", FAST_POLICY);
+    let policy = policy.to_str().expect("utf-8 path");
+    // analyze judges the canary the same way: healthy, exit 0.
+    let Output(code, out, err) = t
+        .cli_in("test", &analyze_args("podinfo", policy, "8s"))
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let Output(code, out, err) = t.cli_in("test", &auto_args("podinfo", policy)).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("promote"), "{out}");
+    let canary = t
+        .lab
+        .store()
+        .get(Kind::Canary, "test", "podinfo")
+        .expect("podinfo");
+    assert_eq!(canary["status"]["phase"], "Succeeded", "{out}");
+    let action = last_action(&canary);
+    assert_eq!(
+        (&action["verb"], &action["tool"]),
+        (&Value::from("promote"), &Value::from("auto")),
+        "{action}"
+    );
+    let promoted = t
+        .journal_intents()
+        .into_iter()
+        .filter(|i| i.verb == Verb::Promote && i.tool == Tool::Auto)
+        .count();
+    assert_eq!(promoted, 1, "one approval, by auto");
+    assert!(t.lab.load_tester().is_open("podinfo", "test", false));
 }

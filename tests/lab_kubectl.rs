@@ -6,6 +6,8 @@
 mod analysis;
 #[path = "lab_kubectl/cockpit.rs"]
 mod cockpit;
+#[path = "lab_kubectl/flagger.rs"]
+mod flagger;
 #[path = "lab_kubectl/gateway.rs"]
 mod gateway;
 #[path = "lab_kubectl/http.rs"]

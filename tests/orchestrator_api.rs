@@ -275,6 +275,8 @@ async fn door(client: kube::Client, action: Action) -> Result<Outcome, Orchestra
         create_events: Decision::Allowed,
         patch_httproutes: Decision::Allowed,
         patch_deployments: Decision::Allowed,
+        patch_canaries: Decision::Allowed,
+        create_service_proxy: Decision::Allowed,
     };
     let options = ExecuteOptions {
         journal: Some(Journal::at(dir.path().join("journal.jsonl"), 1 << 20)),

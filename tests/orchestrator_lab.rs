@@ -7,6 +7,8 @@
 
 #[path = "orchestrator_lab/audit.rs"]
 mod audit;
+#[path = "orchestrator_lab/flagger.rs"]
+mod flagger;
 #[path = "orchestrator_lab/gateway.rs"]
 mod gateway;
 #[path = "orchestrator_lab/inbox.rs"]
@@ -45,11 +47,17 @@ struct TestLab {
 
 impl TestLab {
     async fn start() -> TestLab {
+        TestLab::start_at_speed(1.0).await
+    }
+
+    /// A lab whose simulated time runs `speed` times faster (Flagger's 30 s intervals).
+    async fn start_at_speed(speed: f64) -> TestLab {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = tempfile::tempdir().expect("tempdir");
         let lab = Lab::start(LabOptions {
             dir: Some(dir.path().to_path_buf()),
             prometheus: PrometheusMode::Off,
+            speed,
             ..LabOptions::default()
         })
         .await

@@ -3,6 +3,9 @@
 //! sends commands through `orchestrator::execute`; the test then reads the rollout back from
 //! the lab with its own kube client. Metrics come from the lab's `/metrics` (direct scrape).
 
+#[path = "ui_lab/flagger.rs"]
+mod flagger;
+
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -24,6 +27,11 @@ struct LabFixture {
 
 impl LabFixture {
     fn start() -> LabFixture {
+        LabFixture::start_at_speed(1.0)
+    }
+
+    /// A lab whose simulated time runs `speed` times faster (Flagger's 30 s intervals).
+    fn start_at_speed(speed: f64) -> LabFixture {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -34,6 +42,7 @@ impl LabFixture {
             .block_on(Lab::start(LabOptions {
                 dir: Some(dir.path().to_path_buf()),
                 prometheus: PrometheusMode::Off,
+                speed,
                 ..LabOptions::default()
             }))
             .expect("the lab starts");

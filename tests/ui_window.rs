@@ -26,6 +26,8 @@ use std::sync::{Arc, Mutex};
 mod analysis;
 #[path = "ui_window/custom.rs"]
 mod custom;
+#[path = "ui_window/flagger.rs"]
+mod flagger;
 #[path = "ui_window/inbox.rs"]
 mod inbox;
 #[path = "ui_window/versions.rs"]

@@ -48,6 +48,7 @@ fn paused_at(step: i32) -> RolloutView {
         available_replicas: 5,
         last_action: None,
         auto_status: None,
+        flagger: None,
     }
 }
 

@@ -373,6 +373,7 @@ fn apply(rollout: &mut Value, body: &PatchBody) -> Result<(), String> {
                 serde_json::from_value(Value::Array(ops.clone())).map_err(|e| e.to_string())?;
             json_patch::patch(rollout, &ops).map_err(|e| e.to_string())
         }
+        PatchBody::Post(_) => Err("a POST to a service changes no rollout".to_string()),
     }
 }
 

@@ -172,7 +172,7 @@ pub async fn run(
     kubeconfig_extension: Option<&Value>,
 ) -> anyhow::Result<ExitCode> {
     let target = &crate::orchestrator::resolve(client, target).await?;
-    let view = cluster::get_view(client, target).await?;
+    let view = cluster::get_release(client, target).await?;
     let policy = load_policy(args.feed.policy.as_deref(), target, args.window)?;
     let window = Duration::from_secs_f64(policy.window_secs.max(1.0));
     let Some(mut feed) = Feed::open(

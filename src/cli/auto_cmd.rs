@@ -114,7 +114,7 @@ pub async fn run(
         words::duration(feed.step.as_secs_f64()),
     );
     loop {
-        let view = cluster::get_view(client, target).await?;
+        let view = cluster::get_release(client, target).await?;
         let snapshot = feed.sample(&view).await;
         let now = clock();
         let due = last_judged.is_none_or(|t| now - t >= args.interval.as_secs_f64() - 0.05);
@@ -137,7 +137,7 @@ pub async fn run(
             match auto.decide(&view, Some(&verdict), now) {
                 Decision::Done(ending) => {
                     if let Some(hook) = hook.as_mut() {
-                        let reread = || async { cluster::get_view(client, target).await.ok() };
+                        let reread = || async { cluster::get_release(client, target).await.ok() };
                         hook.finish(&view, reread).await;
                     }
                     let text = ending_text(&ending, &view);

@@ -164,7 +164,8 @@ impl Judged {
     }
 }
 
-/// The rollouts of one context, in the namespace asked for (or all with -A).
+/// The releases of one context (Argo rollouts, weighted releases, Flagger canaries), in the
+/// namespace asked for (or all with -A).
 async fn read_context(
     first: &Session,
     global: &GlobalArgs,
@@ -180,7 +181,15 @@ async fn read_context(
     } else {
         first.kubeconfig.client(context).await?
     };
-    list_rollouts(&client, context, scope).await
+    let (rollouts, weighted, canaries) = tokio::join!(
+        list_rollouts(&client, context, scope),
+        crate::cluster::list_weighted(&client, context, scope),
+        crate::cluster::list_canaries(&client, context, scope),
+    );
+    let mut views = rollouts?;
+    views.extend(weighted?);
+    views.extend(canaries?);
+    Ok(views)
 }
 
 /// `{"count": N, "rollouts": [{context, namespace, name, kind, text, needs, sinceSecs,

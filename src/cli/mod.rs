@@ -77,7 +77,8 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Commands {
-    /// List rollouts: NAME NAMESPACE STRATEGY STATUS STEP SET-WEIGHT READY AGE.
+    /// List rollouts, weighted releases and Flagger canaries: NAME NAMESPACE CONTROLLER STRATEGY
+    /// STATUS STEP SET-WEIGHT READY AGE.
     List,
     /// Every rollout that needs a person, most urgent first: exit 0 none, 3 some.
     #[command(long_about = inbox_cmd::INBOX_LONG_ABOUT)]
@@ -283,7 +284,8 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
                 &session.context,
             );
             let json = global.output == OutputFormat::Json;
-            let target = session.target(&args.name);
+            let target =
+                crate::orchestrator::resolve(&session.client, &session.target(&args.name)).await?;
             analyze_cmd::run(&session.client, &target, &args, json, extension.as_ref()).await
         }
         Commands::Report(args) => {
@@ -292,7 +294,20 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
                 session.kubeconfig.raw(),
                 &session.context,
             );
-            let target = session.target(&args.name);
+            // A name nothing resolves is the report's to word (exit 2, "no rollout …").
+            let target = crate::orchestrator::resolve(&session.client, &session.target(&args.name))
+                .await
+                .unwrap_or_else(|_| session.target(&args.name));
+            if target.provider != crate::model::Provider::Argo {
+                return Err(UsageError(format!(
+                    "the release report covers Argo rollouts only for now; {} is a {} release: \
+                     `get {}` and the window show it",
+                    target.name,
+                    target.provider.as_str(),
+                    target.name
+                ))
+                .into());
+            }
             report_cmd::run(
                 &session.client,
                 &target,
@@ -308,7 +323,9 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
                 session.kubeconfig.raw(),
                 &session.context,
             );
-            let target = session.target(&args.name);
+            // An Argo rollout, a weighted release or a Flagger canary of that name.
+            let target =
+                crate::orchestrator::resolve(&session.client, &session.target(&args.name)).await?;
             let options = verb_cmd::options(global);
             auto_cmd::run(
                 &session.client,

@@ -90,6 +90,7 @@ pub fn write_list(
     let header = [
         "NAME",
         "NAMESPACE",
+        "CONTROLLER",
         "STRATEGY",
         "STATUS",
         "STEP",
@@ -97,12 +98,13 @@ pub fn write_list(
         "READY",
         "AGE",
     ];
-    let rows: Vec<[String; 8]> = views
+    let rows: Vec<[String; 9]> = views
         .iter()
         .map(|v| {
             [
                 v.reference.name.clone(),
                 v.reference.namespace.clone(),
+                v.reference.provider.as_str().to_string(),
                 v.strategy.as_str().to_string(),
                 v.phase.as_str().to_string(),
                 dash_if_empty(v.step_label()),
@@ -145,6 +147,49 @@ fn dash_if_empty(s: String) -> String {
 }
 
 /// The `get` block.
+/// Flagger's own words for a canary: its phase, checks, analysis and webhooks.
+fn write_flagger(
+    out: &mut dyn Write,
+    f: &crate::model::flagger::FlaggerDetail,
+) -> std::io::Result<()> {
+    writeln!(out, "Flagger:")?;
+    let field = |out: &mut dyn Write, name: &str, value: &str| {
+        writeln!(out, "{:<17}{value}", format!("  {name}:"))
+    };
+    field(out, "Phase", &f.phase)?;
+    field(out, "CanaryWeight", &f.canary_weight.to_string())?;
+    field(
+        out,
+        "FailedChecks",
+        &format!("{}/{}", f.failed_checks, f.threshold),
+    )?;
+    if f.max_iterations > 0 {
+        field(
+            out,
+            "Iterations",
+            &format!("{}/{}", f.iterations, f.max_iterations),
+        )?;
+    }
+    field(out, "Interval", &f.interval)?;
+    if let Some(t) = &f.last_transition_time {
+        field(out, "LastTransition", t)?;
+    }
+    for condition in &f.conditions {
+        field(out, "Condition", condition)?;
+    }
+    for hook in &f.webhooks {
+        field(
+            out,
+            "Webhook",
+            &format!("{} \"{}\" {}", hook.kind, hook.name, hook.url),
+        )?;
+    }
+    if f.suspended {
+        field(out, "Suspended", "true")?;
+    }
+    Ok(())
+}
+
 pub fn write_get(out: &mut dyn Write, detail: &RolloutDetail) -> std::io::Result<()> {
     let v = &detail.view;
     let field = |out: &mut dyn Write, name: &str, value: &str| {
@@ -152,6 +197,7 @@ pub fn write_get(out: &mut dyn Write, detail: &RolloutDetail) -> std::io::Result
     };
     field(out, "Name", &v.reference.name)?;
     field(out, "Namespace", &v.reference.namespace)?;
+    field(out, "Controller", v.reference.provider.as_str())?;
     field(
         out,
         "Status",
@@ -170,6 +216,9 @@ pub fn write_get(out: &mut dyn Write, detail: &RolloutDetail) -> std::io::Result
         }
         field(out, "  SetWeight", &v.set_weight.to_string())?;
         field(out, "  ActualWeight", &v.actual_weight.to_string())?;
+    }
+    if let Some(flagger) = &v.flagger {
+        write_flagger(out, flagger)?;
     }
     let images: Vec<String> = detail
         .tagged_images

@@ -52,6 +52,7 @@ fn get_block_reads_like_kubectl_argo_rollouts() {
     let want = "\
 Name:            canary-demo
 Namespace:       jesse-test
+Controller:      Argo
 Status:          ✖ Degraded
 Message:         ProgressDeadlineExceeded: ReplicaSet \"canary-demo-65fb5ffc84\" has timed out progressing.
 Strategy:        Canary
@@ -82,9 +83,9 @@ fn list_table_has_kubectl_columns_aligned() {
     let now: jiff::Timestamp = "2019-11-01T06:07:18Z".parse().expect("time");
     let got = text(|out| write_list(out, &views, now));
     let want = "\
-NAME            NAMESPACE   STRATEGY   STATUS    STEP  SET-WEIGHT  READY  AGE
-canary-demo     jesse-test  Canary     Degraded  0/8   20          5/6    7d
-bluegreen-demo  jesse-test  BlueGreen  Paused    -     -           6/6    6d2h
+NAME            NAMESPACE   CONTROLLER  STRATEGY   STATUS    STEP  SET-WEIGHT  READY  AGE
+canary-demo     jesse-test  Argo        Canary     Degraded  0/8   20          5/6    7d
+bluegreen-demo  jesse-test  Argo        BlueGreen  Paused    -     -           6/6    6d2h
 ";
     assert_eq!(got, want);
     assert_eq!(

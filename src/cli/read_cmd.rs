@@ -5,7 +5,7 @@ use super::output::{write_get, write_list};
 use super::session::Session;
 use crate::cluster::{
     ClusterError, LIST_ALL_ROLLOUTS_GRANT_HINT, RolloutDetail, TaggedImage, describe_rollout,
-    get_weighted, list_rollouts, list_weighted,
+    get_canary, get_weighted, list_canaries, list_rollouts, list_weighted,
 };
 use crate::model::{Provider, VersionRole};
 use std::io::Write;
@@ -32,6 +32,7 @@ pub async fn list(
     };
     let mut views = views;
     views.extend(list_weighted(&session.client, &session.context, session.list_scope()).await?);
+    views.extend(list_canaries(&session.client, &session.context, session.list_scope()).await?);
     views.sort_by(|a, b| a.reference.cmp(&b.reference));
     match format {
         OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Csv => {
@@ -51,8 +52,11 @@ pub async fn get(
     let target = crate::orchestrator::resolve(&session.client, &session.target(name)).await?;
     let detail = match target.provider {
         Provider::Argo => describe_rollout(&session.client, &target).await?,
-        Provider::Gateway => {
-            let view = get_weighted(&session.client, &target).await?;
+        Provider::Gateway | Provider::Flagger => {
+            let view = match target.provider {
+                Provider::Flagger => get_canary(&session.client, &target).await?,
+                _ => get_weighted(&session.client, &target).await?,
+            };
             let tagged_images = view
                 .images
                 .iter()

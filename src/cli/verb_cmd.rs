@@ -135,6 +135,17 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let target = orchestrator::resolve(&session.client, &session.target(name)).await?;
+    if wait.is_some() && target.provider == crate::model::Provider::Flagger {
+        // Refused before sending: the rollback would go out and its tracking fail after.
+        return Err(super::UsageError(format!(
+            "abort --wait tracks Argo rollouts and weighted releases, not yet Flagger canaries; \
+             {} is a {} release: run abort without --wait and follow it with `get {}`",
+            target.name,
+            target.provider.as_str(),
+            target.name
+        ))
+        .into());
+    }
     let command = Command {
         target,
         action,

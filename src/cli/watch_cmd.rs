@@ -93,7 +93,17 @@ pub async fn watch(
     args: &WatchArgs,
     format: OutputFormat,
 ) -> anyhow::Result<ExitCode> {
-    let target = session.target(&args.name);
+    let target = crate::orchestrator::resolve(&session.client, &session.target(&args.name)).await?;
+    if target.provider != crate::model::Provider::Argo {
+        return Err(super::UsageError(format!(
+            "watch follows Argo rollouts only for now; {} is a {} release: use `get {}` (or the \
+             window) to follow it",
+            target.name,
+            target.provider.as_str(),
+            target.name
+        ))
+        .into());
+    }
     let mut hook = HookNotifier::from_flag(args.notify_webhook_env.as_deref())?;
     // Fail at once (and name the problem) when the rollout or Argo is missing.
     let (_, first) = get_rollout(&session.client, &target).await?;

@@ -5,6 +5,7 @@
 mod analysis_runs;
 mod client;
 mod error;
+mod flagger;
 mod kubeconfig;
 mod rollouts;
 mod scope;
@@ -13,6 +14,7 @@ mod weighted;
 
 pub use analysis_runs::{KEPT_RUNS, rollout_analysis_runs, runs_of};
 pub use error::{Attempt, ClusterError, chain};
+pub use flagger::{canary_resource, get_canary, get_release, list_canaries};
 pub use kubeconfig::{
     CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, kubeconfig_user, server_url,
 };
@@ -29,6 +31,6 @@ pub use watch::{
     watch_rollouts_with,
 };
 pub use weighted::{
-    DEPLOYMENT_HASH_LABEL, deployment_revision, get_view, get_weighted, http_route_resource,
-    list_weighted, release_deployment,
+    DEPLOYMENT_HASH_LABEL, deployment_revision, get_weighted, http_route_resource, list_weighted,
+    release_deployment,
 };

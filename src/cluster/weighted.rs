@@ -104,19 +104,7 @@ pub async fn get_weighted(
         })
 }
 
-/// The release `target` names as the fleet shows it, whichever its provider: an Argo
-/// rollout or a weighted (Gateway API) release.
-pub async fn get_view(
-    client: &kube::Client,
-    target: &RolloutRef,
-) -> Result<RolloutView, ClusterError> {
-    match target.provider {
-        crate::model::Provider::Argo => super::get_rollout(client, target).await.map(|(_, v)| v),
-        crate::model::Provider::Gateway => get_weighted(client, target).await,
-    }
-}
-
-async fn list_of<K>(
+pub(super) async fn list_of<K>(
     client: &kube::Client,
     namespace: Option<&str>,
     attempt: Attempt<'_>,
@@ -173,9 +161,18 @@ fn side_of(
     deployments: &[Deployment],
     replica_sets: &[ReplicaSet],
 ) -> Side {
-    let Some(deployment) = deployment_behind(namespace, service, services, deployments) else {
-        return Side::default();
-    };
+    match deployment_behind(namespace, service, services, deployments) {
+        Some(deployment) => side_of_deployment(namespace, deployment, replica_sets),
+        None => Side::default(),
+    }
+}
+
+/// `deployment` and the hash of its newest ReplicaSet as one side of a release.
+pub fn side_of_deployment(
+    namespace: &str,
+    deployment: &Deployment,
+    replica_sets: &[ReplicaSet],
+) -> Side {
     let newest = replica_sets
         .iter()
         .filter(|rs| rs.metadata.namespace.as_deref() == Some(namespace))

@@ -666,7 +666,7 @@ mod tests {
         let traffic = Mutex::new(Traffic::new(7));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let (inventory, catalog) = loop {
-            crate::lab::run_loop::tick(&store, &traffic, 200.0);
+            crate::lab::run_loop::tick(&store, &traffic, &Default::default(), 200.0);
             let inventory = store.get(Kind::Rollout, "demo", "inventory").unwrap();
             let catalog = store.get(Kind::Rollout, "demo", "catalog").unwrap();
             let done = inventory["status"]["abortedAt"].is_string()

@@ -16,13 +16,18 @@ pub enum Kind {
     /// `gateway.networking.k8s.io/v1` HTTPRoute, as the Gateway API's standard CRD declares
     /// it (`../shared/fixtures/gateway-api/`).
     HttpRoute,
+    /// `flagger.app/v1beta1` Canary, as Flagger's CRD declares it
+    /// (`../shared/fixtures/flagger/crd.yaml`).
+    Canary,
 }
 
 /// The Gateway API's group.
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+/// Flagger's group.
+pub const FLAGGER_GROUP: &str = "flagger.app";
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Namespace,
         Kind::Event,
         Kind::EventV1,
@@ -33,6 +38,7 @@ impl Kind {
         Kind::Deployment,
         Kind::Service,
         Kind::HttpRoute,
+        Kind::Canary,
     ];
 
     /// API group ("" for the core group).
@@ -43,12 +49,14 @@ impl Kind {
             Kind::ReplicaSet | Kind::Deployment => "apps",
             Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => "argoproj.io",
             Kind::HttpRoute => GATEWAY_GROUP,
+            Kind::Canary => FLAGGER_GROUP,
         }
     }
 
     pub fn version(self) -> &'static str {
         match self {
             Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => "v1alpha1",
+            Kind::Canary => "v1beta1",
             _ => "v1",
         }
     }
@@ -72,6 +80,7 @@ impl Kind {
             Kind::Deployment => "Deployment",
             Kind::Service => "Service",
             Kind::HttpRoute => "HTTPRoute",
+            Kind::Canary => "Canary",
         }
     }
 
@@ -86,6 +95,7 @@ impl Kind {
             Kind::Deployment => "deployments",
             Kind::Service => "services",
             Kind::HttpRoute => "httproutes",
+            Kind::Canary => "canaries",
         }
     }
 
@@ -100,6 +110,7 @@ impl Kind {
             Kind::Deployment => "deployment",
             Kind::Service => "service",
             Kind::HttpRoute => "httproute",
+            Kind::Canary => "canary",
         }
     }
 
@@ -113,7 +124,7 @@ impl Kind {
             Kind::AnalysisTemplate => &["at"],
             Kind::Deployment => &["deploy"],
             Kind::Service => &["svc"],
-            Kind::HttpRoute => &[],
+            Kind::HttpRoute | Kind::Canary => &[],
         }
     }
 
@@ -132,12 +143,13 @@ impl Kind {
                 | Kind::Deployment
                 | Kind::Service
                 | Kind::HttpRoute
+                | Kind::Canary
         )
     }
 
     /// Custom resources refuse strategic-merge patches (415); built-in kinds take them.
     pub fn is_custom(self) -> bool {
-        matches!(self.group(), "argoproj.io" | GATEWAY_GROUP)
+        matches!(self.group(), "argoproj.io" | GATEWAY_GROUP | FLAGGER_GROUP)
     }
 
     /// The verbs clients may use on the kind through this lab.
@@ -150,7 +162,8 @@ impl Kind {
             | Kind::AnalysisTemplate
             | Kind::Deployment
             | Kind::Service
-            | Kind::HttpRoute => &[
+            | Kind::HttpRoute
+            | Kind::Canary => &[
                 "create", "delete", "get", "list", "patch", "update", "watch",
             ],
         }
@@ -201,32 +214,57 @@ mod tests {
     /// HTTPRoute is served as the Gateway API's own CRD declares it.
     #[test]
     fn httproutes_are_served_as_the_gateway_api_crd_declares_them() {
+        served_as_declared(
+            "gateway-api/gateway.networking.k8s.io_httproutes.yaml",
+            Kind::HttpRoute,
+        );
+        assert_eq!(
+            Kind::find("gateway.networking.k8s.io", "v1", "httproutes"),
+            Some(Kind::HttpRoute)
+        );
+    }
+
+    /// Canary is served as Flagger's own CRD declares it (the fixture holds several CRDs; the
+    /// first is canaries.flagger.app).
+    #[test]
+    fn canaries_are_served_as_flaggers_crd_declares_them() {
+        served_as_declared("flagger/crd.yaml", Kind::Canary);
+        assert_eq!(
+            Kind::find("flagger.app", "v1beta1", "canaries"),
+            Some(Kind::Canary)
+        );
+    }
+
+    fn served_as_declared(fixture: &str, kind: Kind) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/gateway-api/gateway.networking.k8s.io_httproutes.yaml");
-        let text = std::fs::read_to_string(&path).expect("the HTTPRoute CRD fixture");
-        let crd: serde_json::Value = serde_saphyr::from_str(&text).expect("CRD parses");
+            .join("../shared/fixtures")
+            .join(fixture);
+        let text = std::fs::read_to_string(&path).expect("the CRD fixture");
+        // The first document, up to its schema: the names, scope, versions and subresources
+        // (Flagger's long schema descriptions are more YAML than the parser takes).
+        let text = text.split("\n---").next().expect("a first document");
+        let text = text
+            .split("\n      schema:")
+            .next()
+            .expect("the CRD's head");
+        let crd: serde_json::Value = serde_saphyr::from_str(text).expect("CRD parses");
         let spec = &crd["spec"];
-        let route = Kind::HttpRoute;
-        assert_eq!(spec["group"], route.group());
-        assert_eq!(spec["names"]["kind"], route.kind());
-        assert_eq!(spec["names"]["plural"], route.plural());
-        assert_eq!(spec["names"]["singular"], route.singular());
-        assert_eq!(spec["scope"] == "Namespaced", route.namespaced());
+        assert_eq!(spec["group"], kind.group());
+        assert_eq!(spec["names"]["kind"], kind.kind());
+        assert_eq!(spec["names"]["plural"], kind.plural());
+        assert_eq!(spec["names"]["singular"], kind.singular());
+        assert_eq!(spec["scope"] == "Namespaced", kind.namespaced());
         let storage = spec["versions"]
             .as_array()
             .expect("versions")
             .iter()
             .find(|v| v["storage"] == true)
             .expect("a storage version");
-        assert_eq!(storage["name"], route.version());
+        assert_eq!(storage["name"], kind.version());
         assert_eq!(
             storage["subresources"].get("status").is_some(),
-            route.has_status_subresource()
+            kind.has_status_subresource()
         );
-        assert!(route.is_custom(), "custom resources refuse strategic merge");
-        assert_eq!(
-            Kind::find("gateway.networking.k8s.io", "v1", "httproutes"),
-            Some(route)
-        );
+        assert!(kind.is_custom(), "custom resources refuse strategic merge");
     }
 }

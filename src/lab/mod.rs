@@ -6,8 +6,10 @@ pub mod analysis_runs;
 pub mod controller;
 pub mod deployments;
 mod files;
+pub mod flagger;
 pub mod kind;
 pub mod kubeconfig;
+pub mod loadtester;
 mod meta;
 pub mod prometheus;
 mod run_loop;
@@ -24,6 +26,7 @@ use std::sync::{Arc, Mutex};
 pub use kind::Kind;
 pub use store::Store;
 
+use loadtester::LoadTester;
 use serde_json::Value;
 use server::{ApiServer, LabTls, Tokens};
 use traffic::Traffic;
@@ -149,6 +152,8 @@ pub struct Lab {
     /// `DIR/kubeconfig`, when the lab was given a directory.
     pub kubeconfig_path: Option<PathBuf>,
     store: Arc<Store>,
+    /// The simulated `flagger-loadtester` behind its Service in namespace `test`.
+    load_tester: LoadTester,
     tokens: Tokens,
     tls: LabTls,
     /// `None` while the API is stopped ([`Lab::stop_api`]).
@@ -218,11 +223,13 @@ impl Lab {
             Arc::new(move || traffic.lock().map(|t| t.render()).unwrap_or_default())
                 as server::MetricsRenderer
         };
+        let load_tester = LoadTester::default();
         let server = ApiServer::start(
             listener,
             metrics_listener,
             &tls,
             Arc::clone(&store),
+            load_tester.clone(),
             tokens.clone(),
             render.clone(),
         )
@@ -233,13 +240,19 @@ impl Lab {
         let (api_addr, metrics_addr) = (server.addr, server.metrics_addr);
         let api_url = format!("https://{api_addr}");
         let metrics_url = format!("http://{metrics_addr}/metrics");
-        let controller = run_loop::ControllerLoop::start(Arc::clone(&store), traffic, opts.speed);
+        let controller = run_loop::ControllerLoop::start(
+            Arc::clone(&store),
+            traffic,
+            load_tester.clone(),
+            opts.speed,
+        );
         let mut lab = Lab {
             api_url,
             metrics_url,
             prometheus_url: None,
             kubeconfig_path: None,
             store,
+            load_tester,
             tokens,
             tls,
             server: Some(server),
@@ -339,6 +352,7 @@ impl Lab {
             metrics_listener,
             &self.tls,
             Arc::clone(&self.store),
+            self.load_tester.clone(),
             self.tokens.clone(),
             self.render.clone(),
         )
@@ -426,6 +440,11 @@ impl Lab {
     /// The object store, for tests that check what the lab holds.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// The simulated Flagger load tester: its gates and what it was asked.
+    pub fn load_tester(&self) -> &LoadTester {
+        &self.load_tester
     }
 
     /// The address the API listens on.

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::controller;
 use super::kind::Kind;
+use super::loadtester::LoadTester;
 use super::store::{Part, Store, StoreError, UpdateError};
 use super::traffic::Traffic;
 
@@ -25,18 +26,23 @@ pub struct ControllerLoop {
 }
 
 impl ControllerLoop {
-    pub fn start(store: Arc<Store>, traffic: Arc<Mutex<Traffic>>, speed: f64) -> Self {
+    pub fn start(
+        store: Arc<Store>,
+        traffic: Arc<Mutex<Traffic>>,
+        load_tester: LoadTester,
+        speed: f64,
+    ) -> Self {
         // One pass before anyone can read: seeded rollouts carry their previous revision's
         // status next to a new template, and a client listing right after `start` must see
         // them as the controller leaves them (payments awaiting promotion), not half-seeded.
-        tick(&store, &traffic, speed);
+        tick(&store, &traffic, &load_tester, speed);
         let (stop, mut stopping) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(TICK);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tokio::select! {
-                    _ = ticks.tick() => tick(&store, &traffic, speed),
+                    _ = ticks.tick() => tick(&store, &traffic, &load_tester, speed),
                     _ = stopping.wait_for(|stop| *stop) => break,
                 }
             }
@@ -52,7 +58,7 @@ impl ControllerLoop {
 
 /// One pass: reconcile every rollout (and scale its old ReplicaSets), then let traffic flow
 /// for the time since the last one.
-pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
+pub fn tick(store: &Store, traffic: &Mutex<Traffic>, load_tester: &LoadTester, speed: f64) {
     let now = jiff::Timestamp::now();
     let (rollouts, read_rollouts) = store.list(Kind::Rollout, None);
     let (replica_sets, read_replica_sets) = store.list(Kind::ReplicaSet, None);
@@ -72,6 +78,7 @@ pub fn tick(store: &Store, traffic: &Mutex<Traffic>, speed: f64) {
             record_event(store, current, event, now, ROLLOUTS_CONTROLLER);
         }
     }
+    super::flagger::tick(store, load_tester, now, speed);
     super::deployments::tick(store, now, speed);
     for recorded in super::analysis_runs::tick(store, traffic, now, speed) {
         record_event(

@@ -1,6 +1,7 @@
 //! The lab's seed data: named sets of Rollouts (with the ReplicaSets of their earlier
 //! revisions) in namespace `demo`, so that something is happening the moment the lab starts;
-//! the demo and error-spike also have `cart`, a Gateway API release (`cart.rs`).
+//! the demo and error-spike also have `cart`, a Gateway API release (`cart.rs`), and the
+//! demo Flagger canaries in namespace `test` (`podinfo.rs`).
 //! Each version's behaviour is a traffic profile annotation on its pod template.
 //!
 //! Seeds are stored as given, `status` included: a rollout caught mid-update carries the
@@ -10,8 +11,10 @@
 //! version's profile, image and revision are there from the start.
 
 mod cart;
+mod podinfo;
 
 pub use cart::{CART, CART_STEPS};
+pub use podinfo::{FLAGGER_NAMESPACE, FRONTEND, LOAD_TESTER_SERVICE, PODINFO};
 
 use super::controller::{self, REVISION_ANNOTATION};
 use super::traffic::{PROFILE_ANNOTATION, RATE_ANNOTATION};
@@ -97,6 +100,7 @@ pub fn seed(name: &str) -> Result<Vec<Value>, String> {
             let murky = profile(0.03, 35.0, 100.0, None);
             objects.extend(catalog.mid_update(("7.1.0", healthy()), ("7.2.0", murky), 4, now));
             objects.extend(cart::cart());
+            objects.extend(podinfo::flagger(now));
         }
         "healthy" => {
             let steps = json!([
@@ -346,7 +350,12 @@ mod tests {
         assert_eq!(objects[0]["metadata"]["name"], NAMESPACE);
         let mut rollouts = Vec::new();
         let mut replica_sets = Vec::new();
-        for o in &objects[1..] {
+        // Flagger's canaries live in their own namespace (podinfo.rs).
+        let ours = |o: &&Value| {
+            o["metadata"]["namespace"] != podinfo::FLAGGER_NAMESPACE
+                && o["metadata"]["name"] != podinfo::FLAGGER_NAMESPACE
+        };
+        for o in objects[1..].iter().filter(ours) {
             assert_eq!(o["metadata"]["namespace"], NAMESPACE, "{o}");
             match o["kind"].as_str() {
                 Some("Rollout") => rollouts.push(o.clone()),

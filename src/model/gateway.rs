@@ -213,6 +213,7 @@ impl WeightedRoute {
             available_replicas: stable.available + canary.available,
             last_action: self.last_action.clone(),
             auto_status: self.auto_status.clone(),
+            flagger: None,
         }
     }
 }

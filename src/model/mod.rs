@@ -5,6 +5,7 @@
 pub mod analysis_run;
 pub mod argo;
 pub mod command;
+pub mod flagger;
 pub mod gateway;
 mod phase;
 pub mod series;
@@ -54,11 +55,23 @@ pub enum Provider {
     /// An HTTPRoute annotated as a weighted release: the cockpit moves its backendRefs'
     /// weights itself ([`gateway`]).
     Gateway,
+    /// A `flagger.app/v1beta1` Canary: Flagger moves traffic; the cockpit opens its gates
+    /// ([`flagger`]).
+    Flagger,
 }
 
 impl Provider {
     fn is_argo(&self) -> bool {
         *self == Provider::Argo
+    }
+
+    /// The controller column's word: Argo, Gateway, Flagger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Argo => "Argo",
+            Provider::Gateway => "Gateway",
+            Provider::Flagger => "Flagger",
+        }
     }
 }
 

@@ -160,6 +160,9 @@ pub struct RolloutView {
     pub last_action: Option<String>,
     /// Raw `release-cockpit.io/auto-status` annotation: what a pipeline's `auto` waits for.
     pub auto_status: Option<String>,
+    /// Flagger's own phase, counters and webhooks, for a Flagger canary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flagger: Option<super::flagger::FlaggerDetail>,
 }
 
 pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
@@ -290,6 +293,7 @@ impl RolloutView {
                 .get(AUTO_STATUS_ANNOTATION)
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty()),
+            flagger: None,
         }
     }
 

@@ -28,6 +28,11 @@ pub enum Permission {
     PatchHttpRoutes,
     /// `patch deployments` (apps): a weighted release's stable or canary Deployment.
     PatchDeployments,
+    /// `patch canaries` (flagger.app): suspend, skipAnalysis, the last-action annotation and
+    /// the pinned check of what a Flagger gate is opened for.
+    PatchCanaries,
+    /// `create services/proxy`: POSTs to Flagger's load tester gates through the API server.
+    CreateServiceProxy,
 }
 
 impl Permission {
@@ -38,6 +43,10 @@ impl Permission {
         Permission::PatchHttpRoutes,
         Permission::PatchDeployments,
     ];
+
+    /// Flagger's, asked beside [`Permission::ALL`] for the window's buttons.
+    pub const FLAGGER: [Permission; 2] =
+        [Permission::PatchCanaries, Permission::CreateServiceProxy];
 
     /// The permissions `verb` may need, status first (as the door checks them): every
     /// change also writes the last-action annotation, so every verb patches the rollout.
@@ -55,6 +64,14 @@ impl Permission {
                     &[Permission::PatchDeployments, Permission::PatchHttpRoutes]
                 }
                 _ => &[Permission::PatchHttpRoutes],
+            };
+        }
+        if provider == Provider::Flagger {
+            return match verb {
+                Verb::Promote | Verb::Abort => {
+                    &[Permission::CreateServiceProxy, Permission::PatchCanaries]
+                }
+                _ => &[Permission::PatchCanaries],
             };
         }
         match verb {
@@ -78,6 +95,8 @@ impl Permission {
             Permission::CreateEvents => "create events",
             Permission::PatchHttpRoutes => "patch httproutes",
             Permission::PatchDeployments => "patch deployments",
+            Permission::PatchCanaries => "patch canaries",
+            Permission::CreateServiceProxy => "create services/proxy",
         }
     }
 
@@ -99,6 +118,12 @@ impl Permission {
             Permission::PatchDeployments => {
                 "a Role granting verb 'patch' on resource 'deployments' (apiGroup apps)"
             }
+            Permission::PatchCanaries => {
+                "a Role granting verb 'patch' on resource 'canaries' (apiGroup flagger.app)"
+            }
+            Permission::CreateServiceProxy => {
+                "a Role granting verb 'create' on resource 'services/proxy' (apiGroup \"\") in the load tester's namespace"
+            }
         }
     }
 
@@ -111,6 +136,8 @@ impl Permission {
                 ("patch", "gateway.networking.k8s.io", "httproutes", None)
             }
             Permission::PatchDeployments => ("patch", "apps", "deployments", None),
+            Permission::PatchCanaries => ("patch", "flagger.app", "canaries", None),
+            Permission::CreateServiceProxy => ("create", "", "services", Some("proxy")),
         };
         ResourceAttributes {
             namespace: Some(namespace.into()),
@@ -158,6 +185,16 @@ pub struct Access {
     /// A weighted release's Deployments (promote --full, undo).
     #[serde(default)]
     pub patch_deployments: Decision,
+    /// Flagger's: `patch canaries` and `create services/proxy` (absent in answers saved
+    /// before Flagger was supported: unknown).
+    #[serde(default = "unknown")]
+    pub patch_canaries: Decision,
+    #[serde(default = "unknown")]
+    pub create_service_proxy: Decision,
+}
+
+fn unknown() -> Decision {
+    Decision::Unknown
 }
 
 impl Access {
@@ -168,6 +205,8 @@ impl Access {
             Permission::CreateEvents => &self.create_events,
             Permission::PatchHttpRoutes => &self.patch_httproutes,
             Permission::PatchDeployments => &self.patch_deployments,
+            Permission::PatchCanaries => &self.patch_canaries,
+            Permission::CreateServiceProxy => &self.create_service_proxy,
         }
     }
 
@@ -175,6 +214,8 @@ impl Access {
     /// asks the cluster for any other.
     pub fn covers(&self, permission: Permission) -> bool {
         Permission::ALL.contains(&permission)
+            || (Permission::FLAGGER.contains(&permission)
+                && self.decision(permission) != &Decision::Unknown)
     }
 
     /// False only when the cluster said no; an unknown answer lets the request decide.
@@ -195,14 +236,23 @@ pub async fn access(
     context: &str,
     namespace: &str,
 ) -> Result<Access, OrchestratorError> {
-    let (patch_rollouts, patch_rollout_status, create_events, patch_httproutes, patch_deployments) =
-        tokio::try_join!(
-            review(client, context, namespace, Permission::PatchRollouts),
-            review(client, context, namespace, Permission::PatchRolloutStatus),
-            review(client, context, namespace, Permission::CreateEvents),
-            review(client, context, namespace, Permission::PatchHttpRoutes),
-            review(client, context, namespace, Permission::PatchDeployments),
-        )?;
+    let (
+        patch_rollouts,
+        patch_rollout_status,
+        create_events,
+        patch_httproutes,
+        patch_deployments,
+        patch_canaries,
+        create_service_proxy,
+    ) = tokio::try_join!(
+        review(client, context, namespace, Permission::PatchRollouts),
+        review(client, context, namespace, Permission::PatchRolloutStatus),
+        review(client, context, namespace, Permission::CreateEvents),
+        review(client, context, namespace, Permission::PatchHttpRoutes),
+        review(client, context, namespace, Permission::PatchDeployments),
+        review(client, context, namespace, Permission::PatchCanaries),
+        review(client, context, namespace, Permission::CreateServiceProxy),
+    )?;
     Ok(Access {
         context: context.into(),
         namespace: namespace.into(),
@@ -211,6 +261,8 @@ pub async fn access(
         create_events,
         patch_httproutes,
         patch_deployments,
+        patch_canaries,
+        create_service_proxy,
     })
 }
 

@@ -75,7 +75,8 @@ pub fn watch_activity(
 /// The watches to run: by involved object (the rollout's Events; all ReplicaSet and
 /// AnalysisRun Events, whose names cannot be selected by prefix), or, when the server refuses those field
 /// selectors (400), the namespace's Events. For a weighted release: its route's Events and
-/// all Deployment Events, with the (kind, name) of its route and Deployments to keep.
+/// all Deployment Events, with the (kind, name) of its route and Deployments to keep. A
+/// Flagger canary's Events are on the Canary (Flagger's and the cockpit's audit).
 async fn feeds(
     client: kube::Client,
     api: Api<Event>,
@@ -93,8 +94,12 @@ async fn feeds(
             parts,
         );
     }
+    let kind = match target.provider {
+        Provider::Flagger => "Canary",
+        Provider::Argo | Provider::Gateway => "Rollout",
+    };
     let about_rollout = format!(
-        "involvedObject.kind=Rollout,involvedObject.name={}",
+        "involvedObject.kind={kind},involvedObject.name={}",
         target.name
     );
     let configs = selected(

@@ -346,7 +346,7 @@ pub fn entry_about(
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "unknown".into());
     let object = match e.involved_object.kind.as_deref() {
-        Some("Rollout") | None => None,
+        Some("Rollout" | "Canary") | None => None,
         Some(kind) => Some(format!(
             "{kind} {}",
             e.involved_object.name.as_deref().unwrap_or("?")
@@ -380,6 +380,8 @@ fn is_about(target: &RolloutRef, object: &ObjectReference) -> bool {
     };
     match object.kind.as_deref() {
         Some("Rollout") => name == target.name,
+        // Flagger's Events and the cockpit's audit Events on a Flagger canary.
+        Some("Canary") => name == target.name && target.provider == crate::model::Provider::Flagger,
         Some("ReplicaSet") => name
             .strip_prefix(target.name.as_str())
             .and_then(|rest| rest.strip_prefix('-'))

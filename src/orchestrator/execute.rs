@@ -216,6 +216,8 @@ pub fn needed_permissions(plan: &Plan) -> Vec<Permission> {
         Subresource::Status => Permission::PatchRolloutStatus,
         Subresource::Route(_) => Permission::PatchHttpRoutes,
         Subresource::Deployment(_) => Permission::PatchDeployments,
+        Subresource::Canary => Permission::PatchCanaries,
+        Subresource::ServiceProxy { .. } => Permission::CreateServiceProxy,
     };
     let mut needed = Vec::new();
     for patch in &plan.patches {
@@ -273,10 +275,22 @@ async fn missing_permission(
     reviewed: &[(Permission, Decision)],
 ) -> Result<Option<Permission>, OrchestratorError> {
     let target = &plan.target;
+    // A Flagger load tester may live in another namespace than the canary (its webhook URL
+    // says which): the proxy permission is asked there.
+    let proxy_namespace = plan.patches.iter().find_map(|p| match &p.subresource {
+        Subresource::ServiceProxy { namespace, .. } if *namespace != target.namespace => {
+            Some(namespace.as_str())
+        }
+        _ => None,
+    });
     for permission in needed_permissions(plan) {
-        let decision = match reviewed.iter().find(|(p, _)| *p == permission) {
-            Some((_, d)) => d.clone(),
-            None => review(client, &target.context, &target.namespace, permission).await?,
+        let elsewhere = proxy_namespace.filter(|_| permission == Permission::CreateServiceProxy);
+        let decision = match (elsewhere, reviewed.iter().find(|(p, _)| *p == permission)) {
+            (None, Some((_, d))) => d.clone(),
+            (namespace, _) => {
+                let namespace = namespace.unwrap_or(&target.namespace);
+                review(client, &target.context, namespace, permission).await?
+            }
         };
         if matches!(decision, Decision::Denied { .. }) {
             return Ok(Some(permission));

@@ -1,11 +1,11 @@
-//! A `Plan` is what a verb will send: the patches, in order, with the step they pin and the
-//! words for the outcome. Verbs compute plans; `send_plan`, called only by `execute_with`,
+//! A `Plan` is what a verb will send: the patches (and, for Flagger, POSTs to a load tester
+//! through the service proxy), in order, with the step they pin and the words for the outcome. Verbs compute plans; `send_plan`, called only by `execute_with`,
 //! is the only code that writes.
 
 use super::OrchestratorError;
+use super::refusal::refused;
 pub(crate) use crate::cluster::http_route_resource;
-use crate::cluster::{Attempt, ClusterError, fetch_rollout};
-use crate::model::{Outcome, Pin, Provider, Rollout, RolloutRef, Verb};
+use crate::model::{Outcome, Pin, Rollout, RolloutRef, Verb};
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::Resource;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -25,6 +25,34 @@ pub enum Subresource {
     Route(String),
     /// `apps/v1` Deployment NAME (a weighted release's stable or canary).
     Deployment(String),
+    /// `flagger.app/v1beta1` Canary (the target's name): its spec and annotations.
+    Canary,
+    /// A Service's proxy, `/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/PATH` in the
+    /// namespace `namespace`: Flagger's load tester gates, opened as its webhook payload
+    /// asks ([`PatchBody::Post`]), with the caller's identity and RBAC.
+    ServiceProxy {
+        namespace: String,
+        service: String,
+        port: String,
+        path: String,
+    },
+}
+
+impl Subresource {
+    /// The proxy path a [`Subresource::ServiceProxy`] step POSTs to.
+    pub fn proxy_path(&self) -> Option<String> {
+        match self {
+            Subresource::ServiceProxy {
+                namespace,
+                service,
+                port,
+                path,
+            } => Some(format!(
+                "/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// A patch body and its content type.
@@ -34,6 +62,8 @@ pub enum PatchBody {
     Merge(Value),
     /// `application/json-patch+json`: an array of RFC 6902 operations.
     Json(Vec<Value>),
+    /// Not a patch: a POST of this JSON body (to a [`Subresource::ServiceProxy`]).
+    Post(Value),
 }
 
 impl PatchBody {
@@ -58,6 +88,7 @@ impl PatchBody {
     fn operations(&self) -> Vec<Value> {
         match self {
             PatchBody::Json(ops) => ops.clone(),
+            PatchBody::Post(_) => Vec::new(),
             PatchBody::Merge(m) => {
                 let mut ops = Vec::new();
                 merge_to_operations(m, String::new(), &mut ops);
@@ -82,8 +113,13 @@ impl PlannedPatch {
             Subresource::Status => "status".to_string(),
             Subresource::Route(name) => format!("httproute {name}"),
             Subresource::Deployment(name) => format!("deployment {name}"),
+            Subresource::Canary => "canary".to_string(),
+            proxy @ Subresource::ServiceProxy { .. } => {
+                format!("POST {}", proxy.proxy_path().unwrap_or_default())
+            }
         };
         match &self.body {
+            PatchBody::Post(v) => format!("{endpoint} {v}"),
             PatchBody::Merge(v) => format!("{endpoint} merge patch {v}"),
             PatchBody::Json(ops) => format!("{endpoint} JSON patch {}", Value::Array(ops.clone())),
         }
@@ -252,6 +288,9 @@ async fn send_one(
                 (_, PatchBody::Json(ops)) => {
                     api.patch_status(name, &params, &json_patch(ops)?).await?
                 }
+                // Only Flagger's plans POST, and only to a service proxy: nothing to send
+                // to a rollout, which is read as it is.
+                (_, PatchBody::Post(_)) => api.get(name).await?,
             };
             return Ok(reference_to(&rollout));
         }
@@ -260,12 +299,19 @@ async fn send_one(
             ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&()),
             name,
         ),
+        Subresource::Canary => (crate::cluster::canary_resource(), &target.name),
+        proxy @ Subresource::ServiceProxy { .. } => {
+            post_through_proxy(client, &proxy.proxy_path().unwrap_or_default(), body).await?;
+            // The step changed no object; the audit is about the canary it acted for.
+            (crate::cluster::canary_resource(), &target.name)
+        }
     };
     let api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), &target.namespace, &resource);
     let answered = match body {
         PatchBody::Merge(v) => api.patch(name, &params, &Patch::Merge(v)).await?,
         PatchBody::Json(ops) => api.patch(name, &params, &json_patch(ops)?).await?,
+        PatchBody::Post(_) => api.get(name).await?,
     };
     Ok(ObjectReference {
         api_version: Some(resource.api_version.clone()),
@@ -278,176 +324,21 @@ async fn send_one(
     })
 }
 
-/// Turns a failed patch into the error a person can act on.
-async fn refused(
+/// POSTs `body` to `path` (a service proxy) as the caller; a non-2xx answer is the error.
+async fn post_through_proxy(
     client: &kube::Client,
-    plan: &Plan,
-    patch: &PlannedPatch,
-    err: kube::Error,
-) -> OrchestratorError {
-    let target = plan.target.clone();
-    let verb = plan.verb;
-    let kube::Error::Api(status) = err else {
-        if never_sent(&err) {
-            return OrchestratorError::Cluster(attempt(plan, patch).error(err));
-        }
-        return unknown_outcome(client, plan, err).await;
+    path: &str,
+    body: &PatchBody,
+) -> Result<(), kube::Error> {
+    let json = match body {
+        PatchBody::Post(v) => v.to_string(),
+        other => Value::Array(other.operations()).to_string(),
     };
-    // A Deployment's patch is pinned to its resourceVersion, not to the weights.
-    if let (422, Subresource::Deployment(name)) = (status.code, &patch.subresource)
-        && is_pinned(&patch.body)
-    {
-        return OrchestratorError::NotApplicable {
-            target,
-            verb,
-            reason: format!(
-                "Deployment {name} changed after it was read (its resourceVersion moved on), so \
-                 the change to it was refused and nothing was changed there; look at it, then \
-                 run {} again",
-                verb.command_words()
-            ),
-        };
-    }
-    match status.code {
-        403 => OrchestratorError::Forbidden {
-            target,
-            verb,
-            message: status.message.clone(),
-        },
-        404 => match attempt(plan, patch).error(kube::Error::Api(status)) {
-            ClusterError::RolloutNotFound { .. } => OrchestratorError::NotFound { target },
-            other => OrchestratorError::Cluster(other),
-        },
-        409 => OrchestratorError::Conflict {
-            target,
-            verb,
-            message: status.message.clone(),
-        },
-        422 if is_pinned(&patch.body) && plan.target.provider == Provider::Gateway => {
-            super::gateway::weights_changed(client, plan).await
-        }
-        422 if is_pinned(&patch.body) => match &plan.pin {
-            Some(pin) => moved_on_or_changed(client, plan, pin).await,
-            None => OrchestratorError::Invalid {
-                target,
-                verb,
-                message: status.message.clone(),
-            },
-        },
-        422 => OrchestratorError::Invalid {
-            target,
-            verb,
-            message: status.message.clone(),
-        },
-        _ => OrchestratorError::Cluster(attempt(plan, patch).error(kube::Error::Api(status))),
-    }
-}
-
-/// True when the request cannot have reached the API server: it could not be built, or the
-/// connection was never made. Anything else may have been applied.
-fn never_sent(err: &kube::Error) -> bool {
-    match err {
-        kube::Error::SerdeError(_)
-        | kube::Error::BuildRequest(_)
-        | kube::Error::HttpError(_)
-        | kube::Error::Auth(_)
-        | kube::Error::InferConfig(_)
-        | kube::Error::InferKubeconfig(_) => true,
-        other => {
-            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(other);
-            while let Some(e) = source {
-                if e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
-                    // hyper-util's connector failing, before any byte of the request left.
-                    || e.to_string().contains("client error (Connect)")
-                {
-                    return true;
-                }
-                source = e.source();
-            }
-            false
-        }
-    }
-}
-
-/// The connection failed mid-request: re-read the rollout and say where it is, without
-/// sending anything again.
-async fn unknown_outcome(
-    client: &kube::Client,
-    plan: &Plan,
-    err: kube::Error,
-) -> OrchestratorError {
-    let reread = match plan.target.provider {
-        Provider::Argo => fetch_rollout(client, &plan.target)
-            .await
-            .map(|ro| ro.status.and_then(|s| s.current_step_index))
-            .map_err(|e| e.to_string()),
-        Provider::Gateway => super::gateway::read_release(client, &plan.target)
-            .await
-            .map(|route| Some(route.step))
-            .map_err(|e| e.to_string()),
-    };
-    let (step, reread_error) = match reread {
-        Ok(step) => (step, None),
-        Err(e) => (None, Some(e)),
-    };
-    OrchestratorError::UnknownOutcome {
-        target: plan.target.clone(),
-        verb: plan.verb,
-        step,
-        detail: super::error::unknown_detail(
-            step,
-            reread_error.as_deref(),
-            &crate::cluster::chain(&err),
-        ),
-    }
-}
-
-/// After a refused pinned patch: where is the rollout now?
-async fn moved_on_or_changed(client: &kube::Client, plan: &Plan, pin: &Pin) -> OrchestratorError {
-    let rollout = match fetch_rollout(client, &plan.target).await {
-        Ok(ro) => ro,
-        Err(e) => return OrchestratorError::Cluster(e),
-    };
-    let now = Pin::of_rollout(&rollout);
-    if !pin.holds_in(&now) {
-        return OrchestratorError::MovedOn {
-            target: plan.target.clone(),
-            verb: plan.verb,
-            seen: Box::new(pin.clone()),
-            now: Box::new(now),
-        };
-    }
-    if plan.verb == Verb::Promote && super::argo::verbs::pause_already_lifted(&rollout) {
-        // Another promote of the same pause step won: its pause is gone, ours failed.
-        return OrchestratorError::AlreadyPromoted {
-            target: plan.target.clone(),
-            step: now.step.unwrap_or(0),
-        };
-    }
-    OrchestratorError::ChangedMeanwhile {
-        target: plan.target.clone(),
-        verb: plan.verb,
-        step: now.step,
-    }
-}
-
-fn is_pinned(body: &PatchBody) -> bool {
-    matches!(body, PatchBody::Json(ops) if ops.iter().any(|op| op["op"] == "test"))
-}
-
-fn attempt<'a>(plan: &'a Plan, patch: &PlannedPatch) -> Attempt<'a> {
-    Attempt {
-        context: &plan.target.context,
-        namespace: Some(&plan.target.namespace),
-        name: Some(&plan.target.name),
-        action: match patch.subresource {
-            Subresource::Main => "patch rollouts",
-            Subresource::Status => "patch rollouts/status",
-            Subresource::Route(_) => "patch httproutes",
-            Subresource::Deployment(_) => "patch deployments",
-        },
-    }
+    let request = http::Request::post(path)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(json.into_bytes())
+        .map_err(kube::Error::HttpError)?;
+    client.request_text(request).await.map(|_| ())
 }
 
 /// RFC 7386 merge of `patch` into `target`.

@@ -5,7 +5,7 @@
 
 use super::OrchestratorError;
 use super::plan::Plan;
-use super::{argo, gateway};
+use super::{argo, flagger, gateway};
 use crate::cluster::ClusterError;
 use crate::model::{Action, Provider, RolloutRef};
 
@@ -19,12 +19,14 @@ pub(crate) async fn plan_action(
     match target.provider {
         Provider::Argo => argo::plan_action(client, target, action).await,
         Provider::Gateway => gateway::plan_action(client, target, action).await,
+        Provider::Flagger => flagger::plan_action(client, target, action).await,
     }
 }
 
 /// Which provider's release `target` names: an Argo rollout of that name, else the HTTPRoute
-/// annotated `release-cockpit.io/release: NAME` (a weighted release). The CLI asks this
-/// before sending a verb by name; the window knows it from what it lists.
+/// annotated `release-cockpit.io/release: NAME` (a weighted release), else a Flagger Canary
+/// of that name. The CLI asks this before sending a verb by name; the window knows it from
+/// what it lists.
 pub async fn resolve(
     client: &kube::Client,
     target: &RolloutRef,
@@ -44,11 +46,20 @@ pub async fn resolve(
                 ..target.clone()
             };
             match gateway::read_release(client, &weighted).await {
-                Ok(_) => Ok(weighted),
-                Err(OrchestratorError::NotFound { .. }) => Err(argo_err.into()),
-                // No Gateway API in this cluster (404 on httproutes): the rollout is missing.
-                Err(OrchestratorError::Cluster(_)) => Err(argo_err.into()),
-                Err(other) => Err(other),
+                Ok(_) => return Ok(weighted),
+                // No Gateway API in this cluster (404 on httproutes): look further.
+                Err(OrchestratorError::NotFound { .. } | OrchestratorError::Cluster(_)) => {}
+                Err(other) => return Err(other),
+            }
+            let canary = RolloutRef {
+                provider: Provider::Flagger,
+                ..target.clone()
+            };
+            match crate::cluster::get_canary(client, &canary).await {
+                Ok(_) => Ok(canary),
+                // No such canary (or no Flagger in this cluster): the rollout is missing.
+                Err(ClusterError::RolloutNotFound { .. }) => Err(argo_err.into()),
+                Err(other) => Err(other.into()),
             }
         }
         Err(other) => Err(other.into()),

@@ -151,6 +151,10 @@ pub struct Access {
     pub patch_httproutes: bool,
     /// `patch deployments.apps`: a weighted release's promote full and undo.
     pub patch_deployments: bool,
+    /// `patch canaries.flagger.app` (a Flagger canary's spec, pins and audit annotation).
+    pub patch_canaries: bool,
+    /// `create services/proxy` (opening a Flagger load tester gate).
+    pub create_service_proxy: bool,
 }
 
 impl Access {
@@ -159,6 +163,8 @@ impl Access {
         patch_rollouts_status: true,
         patch_httproutes: true,
         patch_deployments: true,
+        patch_canaries: true,
+        create_service_proxy: true,
     };
 
     /// The permission `verb` on a release of `provider` needs that the user lacks, named as
@@ -167,6 +173,12 @@ impl Access {
         Permission::for_command(provider, verb)
             .iter()
             .find_map(|needed| match needed {
+                Permission::PatchCanaries if !self.patch_canaries => {
+                    Some("patch canaries.flagger.app")
+                }
+                Permission::CreateServiceProxy if !self.create_service_proxy => {
+                    Some("create services/proxy")
+                }
                 Permission::PatchRolloutStatus if !self.patch_rollouts_status => {
                     Some("patch rollouts.argoproj.io/status")
                 }

@@ -19,6 +19,7 @@ pub enum SortKey {
     Name,
     Namespace,
     Context,
+    Controller,
     Strategy,
     Phase,
     Step,
@@ -39,10 +40,12 @@ pub struct FleetFilter {
 }
 
 /// Columns: title, sort key, width in points.
-const COLUMNS: [(&str, SortKey, f32); 11] = [
+const COLUMNS: [(&str, SortKey, f32); 12] = [
     ("Name", SortKey::Name, 190.0),
     ("Namespace", SortKey::Namespace, 100.0),
     ("Context", SortKey::Context, 100.0),
+    // Who moves the traffic: Argo, Flagger, or the cockpit itself (Gateway).
+    ("Controller", SortKey::Controller, 76.0),
     ("Strategy", SortKey::Strategy, 76.0),
     ("Phase", SortKey::Phase, 100.0),
     ("Step", SortKey::Step, 46.0),
@@ -108,6 +111,7 @@ fn compare(a: &RolloutView, b: &RolloutView, key: SortKey, now_secs: f64) -> Ord
         SortKey::Name => a.reference.name.cmp(&b.reference.name),
         SortKey::Namespace => a.reference.namespace.cmp(&b.reference.namespace),
         SortKey::Context => a.reference.context.cmp(&b.reference.context),
+        SortKey::Controller => a.reference.provider.cmp(&b.reference.provider),
         SortKey::Strategy => a.strategy.as_str().cmp(b.strategy.as_str()),
         SortKey::Phase => a.phase.cmp(&b.phase),
         SortKey::Step => a.current_step.cmp(&b.current_step),
@@ -255,26 +259,29 @@ fn row_ui(
             }
         });
         cell(ui, COLUMNS[3].2, |ui| {
-            ui.label(view.strategy.as_str());
+            ui.label(r.provider.as_str());
         });
         cell(ui, COLUMNS[4].2, |ui| {
+            ui.label(view.strategy.as_str());
+        });
+        cell(ui, COLUMNS[5].2, |ui| {
             theme::badge(ui, view.phase.as_str(), theme::phase_color(view.phase))
                 .on_hover_text(view.message.as_str());
         });
-        cell(ui, COLUMNS[5].2, |ui| {
+        cell(ui, COLUMNS[6].2, |ui| {
             ui.label(view.step_label());
         });
-        cell(ui, COLUMNS[6].2, |ui| {
+        cell(ui, COLUMNS[7].2, |ui| {
             ui.label(format!("{}%", view.actual_weight));
         });
-        cell(ui, COLUMNS[7].2, |ui| {
+        cell(ui, COLUMNS[8].2, |ui| {
             ui.label(theme::age(age_secs(view, now_secs)));
         });
-        cell(ui, COLUMNS[8].2, |ui| {
+        cell(ui, COLUMNS[9].2, |ui| {
             ui.label(theme::age(in_phase_secs(view, now_secs)))
                 .on_hover_text(format!("{} for this long", view.phase.as_str()));
         });
-        cell(ui, COLUMNS[9].2, |ui| {
+        cell(ui, COLUMNS[10].2, |ui| {
             if let Some(v) = verdict {
                 let color = verdict_color(&v.verdict);
                 // "no data" has no score worth showing.
@@ -287,7 +294,7 @@ fn row_ui(
                 ui.colored_label(color, text).on_hover_text(hover);
             }
         });
-        cell(ui, COLUMNS[10].2, |ui| {
+        cell(ui, COLUMNS[11].2, |ui| {
             if view.waiting_for_human() {
                 ui.colored_label(theme::WARN, WAITING_MARK)
                     .on_hover_text(waiting_reason(view));

@@ -372,7 +372,7 @@ async fn access_asks_for_each_permission_in_the_namespace() {
     let (task, mut server) =
         start(|c| async move { orchestrator::access(&c, "lab", "demo").await });
     let mut seen = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..7 {
         let (body, reply) = expect(&mut server, "POST", SSAR, Some("application/json")).await;
         let attrs = body["spec"]["resourceAttributes"].clone();
         assert_eq!(attrs["namespace"], "demo");
@@ -392,6 +392,8 @@ async fn access_asks_for_each_permission_in_the_namespace() {
         seen,
         [
             "create events/",
+            "create services/proxy",
+            "patch canaries/",
             "patch deployments/",
             "patch httproutes/",
             "patch rollouts/",
@@ -402,6 +404,10 @@ async fn access_asks_for_each_permission_in_the_namespace() {
     assert_eq!(access.create_events, Decision::Allowed);
     assert!(!access.allows(Permission::PatchRolloutStatus));
     assert!(!access.allows(Permission::PatchHttpRoutes));
+    assert!(
+        !access.allows(Permission::CreateServiceProxy),
+        "Flagger's are asked too"
+    );
     assert_eq!(
         access.first_missing(&[Permission::CreateEvents, Permission::PatchRollouts]),
         Some(Permission::PatchRollouts)

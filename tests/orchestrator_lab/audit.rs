@@ -374,6 +374,8 @@ async fn a_403_despite_a_stale_permission_answer_quotes_the_server() {
         create_events: Decision::Allowed,
         patch_httproutes: Decision::Allowed,
         patch_deployments: Decision::Allowed,
+        patch_canaries: Decision::Allowed,
+        create_service_proxy: Decision::Allowed,
     };
     let opts = ExecuteOptions {
         access: Some(stale),

@@ -204,7 +204,7 @@ fn gv_path(group: &str, version: &str) -> String {
 /// kubectl's `get all` reads categories; Argo's CRDs declare none, built-ins use `all`.
 fn categories(kind: Kind) -> Vec<&'static str> {
     match kind {
-        Kind::ReplicaSet | Kind::Deployment | Kind::Service => vec!["all"],
+        Kind::ReplicaSet | Kind::Deployment | Kind::Service | Kind::Canary => vec!["all"],
         Kind::HttpRoute => vec!["gateway-api"],
         _ => vec![],
     }

@@ -6,6 +6,7 @@ mod auth;
 mod discovery;
 mod objects;
 mod protobuf;
+mod proxy;
 mod resources;
 mod route;
 mod selector;
@@ -32,6 +33,7 @@ pub use auth::{ADMIN, DEV, Tokens, User, VIEWER};
 pub use status::ApiError;
 pub use tls::LabTls;
 
+use crate::lab::loadtester::LoadTester;
 use crate::lab::store::Store;
 use route::Target;
 use status::json_response;
@@ -44,6 +46,7 @@ pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
 
 struct ServerState {
     store: Arc<Store>,
+    load_tester: LoadTester,
     tokens: Tokens,
     server_address: String,
     stopping: tokio::sync::watch::Receiver<bool>,
@@ -59,13 +62,14 @@ pub struct ApiServer {
 }
 
 impl ApiServer {
-    /// Serves the store over TLS on `api` and the traffic exposition on `metrics` until
-    /// [`ApiServer::stop`].
+    /// Serves the store (and `load_tester` behind its Service) over TLS on `api` and the
+    /// traffic exposition on `metrics` until [`ApiServer::stop`].
     pub fn start(
         api: TcpListener,
         metrics: TcpListener,
         tls: &LabTls,
         store: Arc<Store>,
+        load_tester: LoadTester,
         tokens: Tokens,
         render: MetricsRenderer,
     ) -> std::io::Result<Self> {
@@ -74,6 +78,7 @@ impl ApiServer {
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let state = Arc::new(ServerState {
             store,
+            load_tester,
             tokens,
             server_address: addr.to_string(),
             stopping: stopping.clone(),
@@ -214,6 +219,20 @@ async fn dispatch(
                 _ => auth::self_review(&user),
             };
             Ok(json_response(StatusCode::CREATED, &answer))
+        }
+        Target::ServiceProxy {
+            namespace,
+            service,
+            port,
+            path,
+        } => {
+            let request = proxy::ProxyRequest {
+                namespace: &namespace,
+                service: &service,
+                port: &port,
+                path: &path,
+            };
+            proxy::service_proxy(state, &user, method, request, body).await
         }
         Target::Collection { kind, namespace } => {
             resources::collection(state, &user, method, headers, &query, kind, namespace, body)

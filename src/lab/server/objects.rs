@@ -210,7 +210,60 @@ fn validate(kind: Kind, name: &str, object: &Value) -> Result<(), ApiError> {
     if kind == Kind::HttpRoute {
         validate_weights(name, object)?;
     }
+    if kind == Kind::Canary {
+        validate_canary(name, object)?;
+    }
     Ok(())
+}
+
+/// What Flagger's Canary CRD requires: `spec.targetRef` (apiVersion, kind, name),
+/// `spec.analysis`, and a name and url on every webhook.
+fn validate_canary(name: &str, canary: &Value) -> Result<(), ApiError> {
+    let spec = &canary["spec"];
+    let mut missing: Vec<String> = Vec::new();
+    if !spec.is_object() {
+        missing.push("spec".into());
+    } else {
+        if !spec["targetRef"].is_object() {
+            missing.push("spec.targetRef".into());
+        } else {
+            for field in ["apiVersion", "kind", "name"] {
+                if !spec["targetRef"][field].is_string() {
+                    missing.push(format!("spec.targetRef.{field}"));
+                }
+            }
+        }
+        if !spec["analysis"].is_object() {
+            missing.push("spec.analysis".into());
+        }
+        let hooks = spec["analysis"]["webhooks"]
+            .as_array()
+            .into_iter()
+            .flatten();
+        for (i, hook) in hooks.enumerate() {
+            for field in ["name", "url"] {
+                if !hook[field].is_string() {
+                    missing.push(format!("spec.analysis.webhooks[{i}].{field}"));
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<String> = missing
+        .iter()
+        .map(|f| format!("{f}: Required value"))
+        .collect();
+    let mut err = ApiError::invalid(Kind::Canary, name, format!("[{}]", fields.join(", ")));
+    // The causes kubectl prints under "is invalid", as kube-apiserver sends them.
+    if let Some(details) = err.details.as_mut() {
+        details["causes"] = missing
+            .iter()
+            .map(|f| json!({"reason": "FieldValueRequired", "message": "Required value", "field": f}))
+            .collect();
+    }
+    Err(err)
 }
 
 /// The HTTPRoute CRD's schema for `backendRefs[].weight`: an integer from 0 to 1000000.

@@ -32,6 +32,14 @@ pub enum Target {
         group: String,
         resource: String,
     },
+    /// `/api/v1/namespaces/NS/services/NAME[:PORT]/proxy/PATH`: a request passed on to a
+    /// Service's pods (`port` as written: a number, a port name, or empty).
+    ServiceProxy {
+        namespace: String,
+        service: String,
+        port: String,
+        path: String,
+    },
     /// `/openapi/v3`: which group/versions have a document.
     OpenApiRoot,
     /// `/openapi/v3/api/v1`, `/openapi/v3/apis/GROUP/VERSION`.
@@ -113,6 +121,28 @@ fn resource_path(group: &str, version: &str, rest: &[&str]) -> Option<Target> {
             }
             _ => None,
         },
+        [
+            "namespaces",
+            namespace,
+            "services",
+            name,
+            "proxy",
+            rest @ ..,
+        ] if group.is_empty() => {
+            // `NAME`, `NAME:PORT` or `SCHEME:NAME:PORT`, as kube-apiserver reads it.
+            let parts: Vec<&str> = name.split(':').collect();
+            let (service, port) = match parts.as_slice() {
+                [service] => (*service, ""),
+                [service, port] | [_, service, port] => (*service, *port),
+                _ => return None,
+            };
+            Some(Target::ServiceProxy {
+                namespace: namespace.to_string(),
+                service: service.to_string(),
+                port: port.to_string(),
+                path: format!("/{}", rest.join("/")),
+            })
+        }
         ["namespaces", namespace, plural, name] => {
             let kind = find(plural).filter(|k| k.namespaced())?;
             Some(object(kind, namespace, name, false))
@@ -184,6 +214,24 @@ mod tests {
         assert_eq!(
             parse("/apis/argoproj.io/v1alpha1/namespaces/demo/rollouts/x/scale"),
             None
+        );
+        assert_eq!(
+            parse("/api/v1/namespaces/test/services/flagger-loadtester:80/proxy/gate/open"),
+            Some(Target::ServiceProxy {
+                namespace: "test".into(),
+                service: "flagger-loadtester".into(),
+                port: "80".into(),
+                path: "/gate/open".into(),
+            })
+        );
+        assert_eq!(
+            parse("/api/v1/namespaces/test/services/http:flagger-loadtester:http/proxy"),
+            Some(Target::ServiceProxy {
+                namespace: "test".into(),
+                service: "flagger-loadtester".into(),
+                port: "http".into(),
+                path: "/".into(),
+            })
         );
         assert!(matches!(
             parse("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"),

@@ -89,6 +89,17 @@ fn columns(kind: Kind) -> Vec<Column> {
         }
         // The CRD's printer columns.
         Kind::HttpRoute => columns.push(col("Hostnames", "string", &["spec", "hostnames"])),
+        // Flagger's printer columns of priority 0; its CRD declares no Age.
+        Kind::Canary => {
+            columns.push(col("Status", "string", &["status", "phase"]));
+            columns.push(col("Weight", "string", &["status", "canaryWeight"]));
+            columns.push(col(
+                "LastTransitionTime",
+                "string",
+                &["status", "lastTransitionTime"],
+            ));
+            return columns;
+        }
     }
     columns.push(col("Age", "date", &[]));
     columns

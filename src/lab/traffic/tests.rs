@@ -218,7 +218,11 @@ fn shares_follow_the_weights_and_each_version_its_profile() {
         (in_flight - expected).abs() < expected * 0.2,
         "stable queue depth {in_flight}, expected about {expected}"
     );
-    let labels = values.keys().find(|k| k.contains("hash=\"new\"")).unwrap();
+    // A request series (the order counters and the queue gauge carry the workload only).
+    let labels = values
+        .keys()
+        .find(|k| k.starts_with("istio_requests_total{") && k.contains("hash=\"new\""))
+        .unwrap();
     for label in [
         "reporter=\"destination\"",
         "destination_workload_namespace=\"demo\"",

@@ -7,7 +7,8 @@
 use super::EventSink;
 use super::trust::Trust;
 use crate::cluster::{
-    FleetUpdate, LoadedKubeconfig, list_weighted, may_list_all_rollouts, watch_rollouts,
+    FleetUpdate, LoadedKubeconfig, list_canaries, list_weighted, may_list_all_rollouts,
+    watch_rollouts,
 };
 use crate::model::RolloutView;
 use crate::orchestrator::ACCESS_REFRESH;
@@ -154,9 +155,10 @@ async fn watch_context(
         let mut last_rollouts: Vec<RolloutView> = Vec::new();
         let mut access_tick = tokio::time::interval(ACCESS_REFRESH);
         access_tick.tick().await;
-        // Weighted (Gateway API) releases are read beside the watched rollouts, every few
-        // seconds: the fleet shows them in the same rows.
+        // Weighted (Gateway API) releases and Flagger canaries are read beside the watched
+        // rollouts, every few seconds: the fleet shows them in the same rows.
         let mut weighted: Vec<RolloutView> = Vec::new();
+        let mut polled = Polled::default();
         let mut weighted_tick = tokio::time::interval(WEIGHTED_REFRESH);
         loop {
             let update = tokio::select! {
@@ -170,18 +172,27 @@ async fn watch_context(
                         break;
                     }
                     trust
-                        .ask_access(&sink, &client, &context, &default_namespace, &last_rollouts)
+                        .ask_access(
+                            &sink,
+                            &client,
+                            &context,
+                            &default_namespace,
+                            &with_weighted(&last_rollouts, &weighted),
+                        )
                         .await;
                     continue;
                 }
                 _ = weighted_tick.tick() => {
-                    let read = list_weighted(&client, &context, scope.watched.as_deref()).await;
-                    if let Ok(now) = read
-                        && now != weighted
-                    {
+                    polled.refresh(&client, &context, scope.watched.as_deref()).await;
+                    let now = polled.all();
+                    if now != weighted {
                         weighted = now;
                         if connected {
                             let rollouts = with_weighted(&last_rollouts, &weighted);
+                            // Canaries may live in namespaces no rollout does (Flagger's).
+                            trust
+                                .ask_access(&sink, &client, &context, &default_namespace, &rollouts)
+                                .await;
                             super::lock(&fleet).insert(context.clone(), rollouts.clone());
                             sink.emit(AppEvent::Fleet {
                                 context: context.clone(),
@@ -205,7 +216,13 @@ async fn watch_context(
                         trust.ask_identity(&sink, &client, &context).await;
                     }
                     trust
-                        .ask_access(&sink, &client, &context, &default_namespace, &rollouts)
+                        .ask_access(
+                            &sink,
+                            &client,
+                            &context,
+                            &default_namespace,
+                            &with_weighted(&rollouts, &weighted),
+                        )
                         .await;
                     last_rollouts.clone_from(&rollouts);
                     let rollouts = with_weighted(&rollouts, &weighted);
@@ -247,6 +264,38 @@ async fn watch_context(
         // The watcher's stream does not end on its own; if it ever does, or the scope the user
         // may watch changed, start over.
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The releases read by polling, as last read of each kind: weighted (Gateway API) ones and
+/// Flagger canaries. A kind that fails to read keeps what it had, so a user who may not list
+/// canaries still sees their weighted releases move (and the reverse).
+#[derive(Default)]
+struct Polled {
+    weighted: Vec<RolloutView>,
+    canaries: Vec<RolloutView>,
+}
+
+impl Polled {
+    async fn refresh(&mut self, client: &kube::Client, context: &str, namespace: Option<&str>) {
+        let (weighted, canaries) = tokio::join!(
+            list_weighted(client, context, namespace),
+            list_canaries(client, context, namespace),
+        );
+        if let Ok(weighted) = weighted {
+            self.weighted = weighted;
+        }
+        if let Ok(canaries) = canaries {
+            self.canaries = canaries;
+        }
+    }
+
+    fn all(&self) -> Vec<RolloutView> {
+        self.weighted
+            .iter()
+            .chain(&self.canaries)
+            .cloned()
+            .collect()
     }
 }
 

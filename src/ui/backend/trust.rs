@@ -89,6 +89,8 @@ pub fn window_access(answer: &orchestrator::Access) -> Access {
         patch_rollouts_status: allowed(Permission::PatchRolloutStatus),
         patch_httproutes: allowed(Permission::PatchHttpRoutes),
         patch_deployments: allowed(Permission::PatchDeployments),
+        patch_canaries: allowed(Permission::PatchCanaries),
+        create_service_proxy: allowed(Permission::CreateServiceProxy),
     }
 }
 
@@ -185,6 +187,8 @@ mod tests {
             create_events: Decision::Allowed,
             patch_httproutes: Decision::Denied { reason: None },
             patch_deployments: Decision::Unknown,
+            patch_canaries: Decision::Denied { reason: None },
+            create_service_proxy: Decision::Unknown,
         };
         assert_eq!(
             window_access(&answer),
@@ -193,6 +197,8 @@ mod tests {
                 patch_rollouts_status: false,
                 patch_httproutes: false,
                 patch_deployments: true,
+                patch_canaries: false,
+                create_service_proxy: true,
             }
         );
     }

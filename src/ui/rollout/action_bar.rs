@@ -152,6 +152,14 @@ fn weight_ui(
             out.push(UiCommand::DraftWeight(None));
         }
     });
+    // Read-only for Flagger, and why, in plain sight rather than only on hover.
+    if let Some(Err(why)) = view
+        .flagger
+        .as_ref()
+        .map(super::flagger_actions::set_weight)
+    {
+        ui.weak(why);
+    }
 }
 
 /// Tick marks and labels under the slider at each declared weight.

@@ -2,6 +2,7 @@
 //! a missing permission, then the rollout's phase. The bar itself is drawn by `action_bar.rs`;
 //! the keyboard shortcuts ask the same gates.
 
+use super::flagger_actions;
 use crate::model::{Action, Command, Pin, RolloutView, StrategyKind, Tool, Verb};
 use crate::ui::events::Access;
 
@@ -91,6 +92,9 @@ fn short(hash: Option<&String>) -> &str {
 
 /// Approve (promote one step): "promote step 1 → 2: weight 20% → 40%".
 pub fn approve(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::approve(view, f);
+    }
     if view.aborted {
         return Err("aborted: Retry first, then approve".into());
     }
@@ -131,6 +135,9 @@ pub fn approve(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn promote_full(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::promote_full(f);
+    }
     if view.strategy == StrategyKind::Weighted {
         if view.aborted {
             return Err("aborted: set a weight to start it again, then promote fully".into());
@@ -162,6 +169,9 @@ pub fn promote_full(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn abort(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::abort(view, f);
+    }
     if view.aborted {
         return Err("already aborted: Retry starts the update again".into());
     }
@@ -180,6 +190,9 @@ pub fn abort(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn pause(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::pause(f);
+    }
     if view.paused {
         return Err("already paused by hand: Resume continues".into());
     }
@@ -187,6 +200,9 @@ pub fn pause(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn resume(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::resume(f);
+    }
     // A weighted release resting at a step (WaitingForPromote) is not paused: Approve moves it.
     if view.strategy == StrategyKind::Weighted && !view.paused {
         return Err("not paused: Approve moves it to the next step".into());
@@ -201,6 +217,9 @@ pub fn resume(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn retry(view: &RolloutView) -> Result<String, String> {
+    if view.flagger.is_some() {
+        return flagger_actions::not_flaggers("retry");
+    }
     if view.strategy == StrategyKind::Weighted {
         return Err("a weighted release has no retry: set a weight to start it again".into());
     }
@@ -211,6 +230,9 @@ pub fn retry(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn undo(view: &RolloutView) -> Result<String, String> {
+    if view.flagger.is_some() {
+        return flagger_actions::not_flaggers("undo");
+    }
     if view.strategy == StrategyKind::Weighted {
         return Err(
             "the window's Undo picks among Argo revisions; undo a weighted release with \
@@ -227,6 +249,9 @@ pub fn undo(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn restart(view: &RolloutView) -> Result<String, String> {
+    if view.flagger.is_some() {
+        return flagger_actions::not_flaggers("restart");
+    }
     if view.strategy == StrategyKind::Weighted {
         return Err(
             "restart is for Argo rollouts: restart a weighted release's Deployments with \
@@ -238,6 +263,9 @@ pub fn restart(view: &RolloutView) -> Result<String, String> {
 }
 
 pub fn set_weight(view: &RolloutView) -> Result<String, String> {
+    if let Some(f) = &view.flagger {
+        return flagger_actions::set_weight(f);
+    }
     if view.strategy == StrategyKind::Weighted {
         return Ok(
             "any weight 0-100: both backendRef weights of the HTTPRoute in one patch, pinned \

@@ -5,6 +5,7 @@ pub mod action_bar;
 pub mod actions;
 pub mod activity;
 pub mod analysis;
+pub mod flagger_actions;
 pub mod header;
 pub mod ladder;
 pub mod plot_axes;
