@@ -58,7 +58,7 @@ const COLUMNS: [(&str, SortKey, f32); 12] = [
     // The mark, then what a pipeline's `auto` waits for when one drives the rollout.
     ("Waiting", SortKey::Waiting, 300.0),
 ];
-const ROW_HEIGHT: f32 = 22.0;
+pub const ROW_HEIGHT: f32 = 22.0;
 
 /// The rows to show, in order: the watched contexts' rollouts that pass the filter.
 /// `verdicts` are the judge's latest, for the Verdict column's order.

@@ -11,6 +11,18 @@ use crate::ui::rollout;
 use crate::ui::settings;
 use crate::ui::theme::{self, now_secs};
 
+/// The fleet panel's height besides its rows: margins, the header and its separator.
+const FLEET_CHROME: f32 = 56.0;
+
+/// The fleet panel's height: every row, up to half the window over the inbox or a third over
+/// a selected rollout; at least 120 px.
+fn fleet_height(rows: usize, row_pitch: f32, window_height: f32, selected: bool) -> f32 {
+    let share = if selected { 0.33 } else { 0.5 };
+    (FLEET_CHROME + rows as f32 * row_pitch)
+        .min(window_height * share)
+        .max(120.0)
+}
+
 pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
     let now = now_secs();
     let ctx = ui.ctx().clone();
@@ -23,10 +35,20 @@ pub(super) fn draw(state: &mut AppState, ui: &mut egui::Ui, out: &mut Vec<UiComm
     if no_kubeconfig {
         egui::CentralPanel::default().show(ui, |ui| welcome_ui(ui, state, out));
     } else {
+        let row_count = state.visible_rows().len();
+        // Every row shows, up to half the window over the inbox (a third over a selected
+        // rollout, whose charts need the room); past that the table scrolls, and the panel
+        // can be dragged taller.
+        let fit = fleet_height(
+            row_count,
+            fleet::ROW_HEIGHT + ui.spacing().item_spacing.y,
+            ctx.content_rect().height(),
+            state.selected.is_some(),
+        );
         egui::Panel::top("fleet")
             .resizable(true)
-            .default_size(200.0)
-            .min_size(120.0)
+            .default_size(fit)
+            .min_size(fit)
             .show(ui, |ui| {
                 // Fill the panel: a resizable panel keeps the size of its contents, and an
                 // empty fleet at start would otherwise shrink it for good.
@@ -358,5 +380,18 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with(')') && !text.contains("error"), "{text}");
+    }
+
+    /// The lab's eight releases fit whole at 1280×800 (a fixed 200 px showed six, hiding the
+    /// Flagger canary podinfo); 500 stop at half the window over the inbox, a third over a
+    /// selected rollout; an empty fleet keeps 120 px.
+    #[test]
+    fn the_fleet_fits_its_rows_up_to_a_share_of_the_window() {
+        let pitch = 26.0;
+        assert_eq!(fleet_height(8, pitch, 800.0, false), 56.0 + 8.0 * 26.0);
+        assert_eq!(fleet_height(8, pitch, 800.0, true), 264.0);
+        assert_eq!(fleet_height(500, pitch, 800.0, false), 400.0);
+        assert_eq!(fleet_height(500, pitch, 800.0, true), 800.0 * 0.33);
+        assert_eq!(fleet_height(0, pitch, 800.0, false), 120.0);
     }
 }

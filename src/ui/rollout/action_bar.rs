@@ -158,6 +158,10 @@ fn weight_ui(
         .as_ref()
         .map(super::flagger_actions::set_weight)
     {
+        // Under the slider's tick labels, which are painted below its row.
+        if !view.declared_weights().is_empty() {
+            ui.add_space(8.0);
+        }
         ui.weak(why);
     }
 }
