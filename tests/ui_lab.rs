@@ -476,6 +476,8 @@ fn promote_full_on_cart_says_its_stages_and_leaves_all_traffic_on_the_new_stable
         app.state.access_for(&cart).is_some()
     });
     w.click("Promote full");
+    // Titled as its button is.
+    w.harness.get_by_label("Promote full cart?");
     w.harness
         .get_by_label_contains("promote fully, in 4 stages: 1. the canary's pod template");
     w.click("Confirm");

@@ -119,6 +119,21 @@ impl Dialog {
         dialog
     }
 
+    /// Promote full, pinned to the step on screen now; titled as its button is.
+    pub fn promote_full(view: &RolloutView, what: &str) -> Dialog {
+        let command = actions::command(
+            view,
+            Action::PromoteFull {
+                pin: Some(actions::pin(view)),
+            },
+        );
+        let mut dialog = Dialog::confirm(command, what);
+        if let Dialog::Confirm(c) = &mut dialog {
+            c.title = format!("Promote full {}?", view.reference.name);
+        }
+        dialog
+    }
+
     pub fn rollback(view: &RolloutView, what: &str) -> Dialog {
         Dialog::Confirm(Confirm {
             title: format!("Roll back {}?", view.reference.name),

@@ -28,13 +28,8 @@ pub fn action_bar_ui(
         }
         let full = input.gate(Verb::PromoteFull, promote_full(view));
         if button(ui, "Promote full", &full) {
-            out.push(UiCommand::OpenDialog(Dialog::confirm(
-                command(
-                    view,
-                    Action::PromoteFull {
-                        pin: Some(pin(view)),
-                    },
-                ),
+            out.push(UiCommand::OpenDialog(Dialog::promote_full(
+                view,
                 full.text(),
             )));
         }
