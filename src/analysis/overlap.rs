@@ -106,6 +106,18 @@ mod tests {
             &rollout,
         )
         .unwrap();
+        let snapshot = |custom: Vec<NamedSeries>, window: Option<f64>| MetricsSnapshot {
+            rollout: rollout.clone(),
+            source: "prometheus".into(),
+            series: Vec::new(),
+            stale_since_secs: None,
+            error: None,
+            roles: Vec::new(),
+            latency_buckets: Vec::new(),
+            custom,
+            quantiles: Vec::new(),
+            sample_window_secs: window,
+        };
         let rolling = |rng: &mut rand::rngs::StdRng| -> Vec<Point> {
             let raw: Vec<f64> = (0..192).map(|_| rng.random::<f64>()).collect();
             (11..192)
@@ -131,19 +143,7 @@ mod tests {
                 },
             ];
             for (i, window) in [None, Some(60.0)].into_iter().enumerate() {
-                let snapshot = MetricsSnapshot {
-                    rollout: rollout.clone(),
-                    source: "prometheus".into(),
-                    series: Vec::new(),
-                    stale_since_secs: None,
-                    error: None,
-                    roles: Vec::new(),
-                    latency_buckets: Vec::new(),
-                    custom: custom.clone(),
-                    quantiles: Vec::new(),
-                    sample_window_secs: window,
-                };
-                let verdict = judge_snapshot(&snapshot, &[], &policy);
+                let verdict = judge_snapshot(&snapshot(custom.clone(), window), &[], &policy);
                 let ratio = verdict.metrics.iter().find(|m| m.name == "ratio").unwrap();
                 if ratio.status == crate::analysis::verdict::MetricStatus::Fail {
                     fails[i] += 1;
@@ -166,27 +166,16 @@ mod tests {
         )
         .unwrap();
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let snapshot = MetricsSnapshot {
-            rollout: rollout.clone(),
-            source: "prometheus".into(),
-            series: Vec::new(),
-            stale_since_secs: None,
-            error: None,
-            roles: Vec::new(),
-            latency_buckets: Vec::new(),
-            custom: ["new", "old"]
-                .into_iter()
-                .zip([VersionRole::Canary, VersionRole::Stable])
-                .map(|(hash, role)| NamedSeries {
-                    name: "ratio".into(),
-                    version: Version::new(role, hash),
-                    points: rolling(&mut rng),
-                })
-                .collect(),
-            quantiles: Vec::new(),
-            sample_window_secs: Some(60.0),
-        };
-        let verdict = judge_snapshot(&snapshot, &[], &short);
+        let custom = ["new", "old"]
+            .into_iter()
+            .zip([VersionRole::Canary, VersionRole::Stable])
+            .map(|(hash, role)| NamedSeries {
+                name: "ratio".into(),
+                version: Version::new(role, hash),
+                points: rolling(&mut rng),
+            })
+            .collect();
+        let verdict = judge_snapshot(&snapshot(custom, Some(60.0)), &[], &short);
         let ratio = verdict.metrics.iter().find(|m| m.name == "ratio").unwrap();
         assert!(
             ratio

@@ -4,12 +4,12 @@
 //! simply has none.
 
 use super::error::{Attempt, ClusterError};
-use super::weighted::{list_of, side_of_deployment};
+use super::weighted::{list_custom, list_of, side_of_deployment};
 use crate::model::flagger::view_of;
 use crate::model::gateway::Side;
 use crate::model::{RolloutRef, RolloutView};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::api::{ApiResource, GroupVersionKind};
 use serde_json::Value;
 
 /// The Canary kind, as Flagger's CRD declares it.
@@ -32,15 +32,13 @@ pub async fn list_canaries(
         name: None,
         action,
     };
-    let api: Api<DynamicObject> = match namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &canary_resource()),
-        None => Api::all_with(client.clone(), &canary_resource()),
-    };
-    let canaries = match api.list(&ListParams::default()).await {
-        Ok(list) => list.items,
-        Err(kube::Error::Api(status)) if status.code == 404 => return Ok(Vec::new()),
-        Err(e) => return Err(attempt("list canaries.flagger.app").error(e)),
-    };
+    let canaries = list_custom(
+        client,
+        namespace,
+        &canary_resource(),
+        attempt("list canaries.flagger.app"),
+    )
+    .await?;
     if canaries.is_empty() {
         return Ok(Vec::new());
     }

@@ -35,15 +35,13 @@ pub async fn list_weighted(
         name: None,
         action,
     };
-    let routes: Api<DynamicObject> = match namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &http_route_resource()),
-        None => Api::all_with(client.clone(), &http_route_resource()),
-    };
-    let routes = match routes.list(&ListParams::default()).await {
-        Ok(list) => list.items,
-        Err(kube::Error::Api(status)) if status.code == 404 => return Ok(Vec::new()),
-        Err(e) => return Err(attempt("list httproutes").error(e)),
-    };
+    let routes = list_custom(
+        client,
+        namespace,
+        &http_route_resource(),
+        attempt("list httproutes"),
+    )
+    .await?;
     let releases: Vec<(String, Option<String>, WeightedRoute)> = routes
         .iter()
         .filter(|r| {
@@ -102,6 +100,25 @@ pub async fn get_weighted(
             namespace: target.namespace.clone(),
             name: target.name.clone(),
         })
+}
+
+/// Every object of a custom `resource` in `namespace` (all with `None`); none when its CRD is
+/// not installed (404), a refusal or failure as `attempt` says it.
+pub(super) async fn list_custom(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    resource: &ApiResource,
+    attempt: Attempt<'_>,
+) -> Result<Vec<DynamicObject>, ClusterError> {
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
+        None => Api::all_with(client.clone(), resource),
+    };
+    match api.list(&ListParams::default()).await {
+        Ok(list) => Ok(list.items),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(Vec::new()),
+        Err(e) => Err(attempt.error(e)),
+    }
 }
 
 pub(super) async fn list_of<K>(

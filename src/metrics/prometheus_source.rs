@@ -45,60 +45,50 @@ impl PrometheusSource {
         &self.client
     }
 
-    /// The queries one refresh sends for `targets`: one per signal, whatever the number of
-    /// rollouts and namespaces shown (and [`PrometheusSource::bucket_query`]).
-    pub fn plan(&self, targets: &[Target]) -> Vec<(Signal, String)> {
+    /// `draw` with the values the template is drawn with for `targets`: their namespaces and
+    /// names as one alternation each, this source's version label and rate window.
+    fn drawn<T>(&self, targets: &[Target], draw: impl FnOnce(&RenderContext<'_>) -> T) -> T {
         let (namespaces, services) = names(targets);
-        let ctx = RenderContext {
+        draw(&RenderContext {
             namespaces: &namespaces,
             services: &services,
             version_label: &self.version_label,
             window: &self.window,
-        };
-        Signal::ALL
-            .iter()
-            .filter(|&&signal| !self.template.query(signal).trim().is_empty())
-            .map(|&signal| (signal, self.template.render(signal, &ctx)))
-            .collect()
+        })
+    }
+
+    /// The queries one refresh sends for `targets`: one per signal, whatever the number of
+    /// rollouts and namespaces shown (and [`PrometheusSource::bucket_query`]).
+    pub fn plan(&self, targets: &[Target]) -> Vec<(Signal, String)> {
+        self.drawn(targets, |ctx| {
+            Signal::ALL
+                .iter()
+                .filter(|&&signal| !self.template.query(signal).trim().is_empty())
+                .map(|&signal| (signal, self.template.render(signal, ctx)))
+                .collect()
+        })
     }
 
     /// The custom metrics' queries of a refresh for `targets`, drawn like the template's: one
     /// per metric, whatever the number of rollouts shown.
     pub fn custom_plan(&self, targets: &[Target], custom: &[CustomQuery]) -> Vec<(String, String)> {
-        let (namespaces, services) = names(targets);
-        let ctx = RenderContext {
-            namespaces: &namespaces,
-            services: &services,
-            version_label: &self.version_label,
-            window: &self.window,
-        };
-        custom
-            .iter()
-            .map(|c| (c.name.clone(), self.template.render_text(&c.query, &ctx)))
-            .collect()
+        self.drawn(targets, |ctx| {
+            custom
+                .iter()
+                .map(|c| (c.name.clone(), self.template.render_text(&c.query, ctx)))
+                .collect()
+        })
     }
 
     /// The template's extra latency quantiles' queries for `targets` (`p99`, …): one per
     /// quantile, whatever the number of rollouts shown.
     pub fn quantile_plan(&self, targets: &[Target]) -> Vec<(String, String)> {
-        let (namespaces, services) = names(targets);
-        self.template.render_quantiles(&RenderContext {
-            namespaces: &namespaces,
-            services: &services,
-            version_label: &self.version_label,
-            window: &self.window,
-        })
+        self.drawn(targets, |ctx| self.template.render_quantiles(ctx))
     }
 
     /// The one latency bucket query of a refresh for `targets`, when the template has one.
     pub fn bucket_query(&self, targets: &[Target]) -> Option<String> {
-        let (namespaces, services) = names(targets);
-        self.template.render_buckets(&RenderContext {
-            namespaces: &namespaces,
-            services: &services,
-            version_label: &self.version_label,
-            window: &self.window,
-        })
+        self.drawn(targets, |ctx| self.template.render_buckets(ctx))
     }
 }
 

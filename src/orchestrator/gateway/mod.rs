@@ -172,3 +172,29 @@ pub(crate) async fn weights_changed(client: &kube::Client, plan: &Plan) -> Orche
         now: (now.stable.weight, now.canary.weight),
     }
 }
+
+/// The demo's `cart` release as the verbs' tests read it.
+#[cfg(test)]
+mod fixtures {
+    use crate::model::gateway::WeightedRoute;
+    use crate::model::{Provider, RolloutRef};
+    use serde_json::json;
+
+    pub fn cart(stable: i32, canary: i32, step: &str) -> WeightedRoute {
+        WeightedRoute::from_route(&json!({
+            "metadata": {"name": "cart", "annotations": {
+                "release-cockpit.io/release": "cart", "release-cockpit.io/steps": "10,25,50,100",
+                "release-cockpit.io/step": step}},
+            "spec": {"rules": [{"backendRefs": [
+                {"name": "cart-stable", "weight": stable}, {"name": "cart-canary", "weight": canary}]}]}
+        }))
+        .unwrap()
+    }
+
+    pub fn target() -> RolloutRef {
+        RolloutRef {
+            provider: Provider::Gateway,
+            ..RolloutRef::new("lab", "demo", "cart")
+        }
+    }
+}

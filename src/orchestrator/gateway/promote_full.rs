@@ -213,8 +213,8 @@ pub fn plan_promote_full(
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::{cart, target};
     use super::*;
-    use crate::model::Provider;
 
     fn deployment(name: &str, track: &str, image: &str, replicas: i32, rv: &str) -> Deployment {
         serde_json::from_value(json!({
@@ -227,24 +227,6 @@ mod tests {
                 "updatedReplicas": replicas, "availableReplicas": replicas}
         }))
         .unwrap()
-    }
-
-    fn cart(stable: i32, canary: i32, step: &str) -> WeightedRoute {
-        WeightedRoute::from_route(&json!({
-            "metadata": {"name": "cart", "annotations": {
-                "release-cockpit.io/release": "cart", "release-cockpit.io/steps": "10,25,50,100",
-                "release-cockpit.io/step": step}},
-            "spec": {"rules": [{"backendRefs": [
-                {"name": "cart-stable", "weight": stable}, {"name": "cart-canary", "weight": canary}]}]}
-        }))
-        .unwrap()
-    }
-
-    fn target() -> RolloutRef {
-        RolloutRef {
-            provider: Provider::Gateway,
-            ..RolloutRef::new("lab", "demo", "cart")
-        }
     }
 
     fn stage_of(plan: &Plan) -> Option<u32> {

@@ -180,27 +180,9 @@ pub fn plan_auto_status(target: &RolloutRef, route: &WeightedRoute, text: &str) 
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::{cart, target};
     use super::*;
-    use crate::model::Provider;
     use serde_json::json;
-
-    fn cart(stable: i32, canary: i32, step: &str) -> WeightedRoute {
-        WeightedRoute::from_route(&json!({
-            "metadata": {"name": "cart", "annotations": {
-                "release-cockpit.io/release": "cart", "release-cockpit.io/steps": "10,25,50,100",
-                "release-cockpit.io/step": step}},
-            "spec": {"rules": [{"backendRefs": [
-                {"name": "cart-stable", "weight": stable}, {"name": "cart-canary", "weight": canary}]}]}
-        }))
-        .unwrap()
-    }
-
-    fn target() -> RolloutRef {
-        RolloutRef {
-            provider: Provider::Gateway,
-            ..RolloutRef::new("lab", "demo", "cart")
-        }
-    }
 
     fn ops(plan: &Plan) -> Vec<Value> {
         match &plan.patches[..] {
