@@ -7,6 +7,7 @@ mod client;
 mod error;
 mod flagger;
 mod kubeconfig;
+mod revisions;
 mod rollouts;
 mod scope;
 mod watch;
@@ -18,6 +19,7 @@ pub use flagger::{canary_resource, get_canary, get_release, list_canaries};
 pub use kubeconfig::{
     CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, kubeconfig_user, server_url,
 };
+pub use revisions::{ReleaseRevisions, SideRevision, release_revisions, revisions_of};
 pub(crate) use rollouts::fetch_rollout;
 pub use rollouts::{
     POD_TEMPLATE_HASH_LABEL, ReplicaSetInfo, RolloutDetail, TaggedImage, describe_rollout,
