@@ -11,6 +11,7 @@ mod revisions;
 mod rollouts;
 mod scope;
 mod watch;
+mod watch_release;
 mod weighted;
 
 pub use analysis_runs::{KEPT_RUNS, rollout_analysis_runs, runs_of};
@@ -32,6 +33,7 @@ pub use watch::{
     describe_watch_error, is_unreachable, resilient_watcher, watch_rollout, watch_rollouts,
     watch_rollouts_with,
 };
+pub use watch_release::{RELEASE_REREAD, watch_release};
 pub use weighted::{
     DEPLOYMENT_HASH_LABEL, deployment_revision, get_weighted, http_route_resource, list_weighted,
     release_deployment,
