@@ -20,7 +20,7 @@ pub use flagger::{canary_resource, get_canary, get_release, list_canaries};
 pub use kubeconfig::{
     CONNECT_TIMEOUT, Kubeconfigs, LoadedKubeconfig, READ_TIMEOUT, kubeconfig_user, server_url,
 };
-pub use revisions::{ReleaseRevisions, SideRevision, release_revisions, revisions_of};
+pub use revisions::{ReleaseRevisions, SideOwner, SideRevision, release_revisions, revisions_of};
 pub(crate) use rollouts::fetch_rollout;
 pub use rollouts::{
     POD_TEMPLATE_HASH_LABEL, ReplicaSetInfo, RolloutDetail, TaggedImage, describe_rollout,
