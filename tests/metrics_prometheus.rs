@@ -5,11 +5,14 @@
 //! against the lab, Prometheus stopped mid-run, and the refresh-cost benchmark: metrics_lab.rs.
 //! Promotions against the lab, the charts keeping every version and the release report:
 //! metrics_prometheus/versions.rs. The weighted release `cart` after set-weight 33:
-//! metrics_prometheus/weighted.rs.
+//! metrics_prometheus/weighted.rs. The report of cart and of the Flagger canary podinfo:
+//! metrics_prometheus/releases.rs.
 
 #[path = "metrics_prometheus/custom.rs"]
 mod custom;
 mod metrics_support;
+#[path = "metrics_prometheus/releases.rs"]
+mod releases;
 #[path = "metrics_prometheus/versions.rs"]
 mod versions;
 #[path = "metrics_prometheus/weighted.rs"]

@@ -21,6 +21,8 @@ mod promote_full;
 mod races;
 #[path = "orchestrator_lab/verbs.rs"]
 mod verbs;
+#[path = "orchestrator_lab/watch.rs"]
+mod watch;
 #[path = "support/webhook.rs"]
 mod webhook;
 

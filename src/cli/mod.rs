@@ -298,16 +298,6 @@ pub async fn run_command(global: &GlobalArgs, command: Commands) -> anyhow::Resu
             let target = crate::orchestrator::resolve(&session.client, &session.target(&args.name))
                 .await
                 .unwrap_or_else(|_| session.target(&args.name));
-            if target.provider != crate::model::Provider::Argo {
-                return Err(UsageError(format!(
-                    "the release report covers Argo rollouts only for now; {} is a {} release: \
-                     `get {}` and the window show it",
-                    target.name,
-                    target.provider.as_str(),
-                    target.name
-                ))
-                .into());
-            }
             report_cmd::run(
                 &session.client,
                 &target,

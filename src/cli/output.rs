@@ -327,7 +327,10 @@ pub fn watch_state(v: &RolloutView) -> String {
     if !v.step_label().is_empty() {
         line.push_str(&format!("  step {}", v.step_label()));
     }
-    if v.strategy == crate::model::StrategyKind::Canary {
+    if matches!(
+        v.strategy,
+        crate::model::StrategyKind::Canary | crate::model::StrategyKind::Weighted
+    ) {
         line.push_str(&format!(
             "  weight {}% (actual {}%)",
             v.set_weight, v.actual_weight

@@ -1,6 +1,7 @@
 //! `release-cockpit report NAME`: the release report for a post-deployment review — the same
 //! content as the window's Export, read from the cluster (rollout, ReplicaSets, Events) and
-//! from the metrics source over `--since` (query_range with the same templates as the charts).
+//! from the metrics source over `--since` (query_range with the same templates as the charts),
+//! for an Argo rollout, a weighted (Gateway API) release or a Flagger canary.
 
 use super::analyze_cmd::{FeedArgs, load_policy, no_source};
 use super::{OutputFormat, UsageError};
@@ -8,7 +9,7 @@ use crate::cluster::{self, ClusterError};
 use crate::metrics::settings::parse_duration;
 use crate::metrics::source::{Refresher, Target, now_secs};
 use crate::metrics::{build_source, judge_feed};
-use crate::model::{MetricsSnapshot, RolloutRef};
+use crate::model::{MetricsSnapshot, Provider, RolloutRef, RolloutView};
 use crate::orchestrator::rollback::{Progress, RollbackReading, assess};
 use crate::report::{self, Report, roles};
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ file, or the kubeconfig's release-cockpit extension), read with query_range over
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Rollout name.
+    /// Release name (an Argo rollout, a weighted release or a Flagger canary).
     pub name: String,
     /// How far back the series and verdicts go (30m, 1h, 1d; at most a day).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_since)]
@@ -68,29 +69,10 @@ pub async fn run(
     format: OutputFormat,
     kubeconfig_extension: Option<&serde_json::Value>,
 ) -> anyhow::Result<ExitCode> {
-    let detail = match cluster::describe_rollout(client, target).await {
-        Err(ClusterError::RolloutNotFound { .. }) => {
-            return Err(UsageError(format!(
-                "no rollout {} in namespace {} of context {}: check the name with \
-                 `release-cockpit list -n {}`",
-                target.name, target.namespace, target.context, target.namespace
-            ))
-            .into());
-        }
-        other => other?,
-    };
-    let view = &detail.view;
+    let (view, revisions) = read_release(client, target).await?;
+    let view = &view;
     let now = now_secs();
     let mut report = Report::new(view, now);
-
-    let seen: Vec<roles::Seen> = detail
-        .replica_sets
-        .iter()
-        .map(|rs| roles::Seen {
-            hash: rs.hash.clone(),
-            revision: rs.revision,
-        })
-        .collect();
     let policy = load_policy(args.feed.policy.as_deref(), target, None)?;
     let (actions, events) = match crate::orchestrator::activity(client, target).await {
         Ok(entries) => {
@@ -104,8 +86,35 @@ pub async fn run(
             (Vec::new(), None)
         }
     };
-    let promoted_at = roles::promoted_at(view, events.as_deref().unwrap_or(&[]));
-    let follow = roles::versions_to_follow(view, &seen);
+    let events_read = events.as_deref().unwrap_or(&[]);
+    let promoted_at = match target.provider {
+        Provider::Argo => roles::promoted_at(view, events_read),
+        Provider::Flagger => roles::flagger_promoted_at(events_read),
+        Provider::Gateway => roles::weighted_promoted_at(view),
+    };
+    let follow = match &revisions {
+        Revisions::Argo(seen) => roles::versions_to_follow(view, seen),
+        Revisions::TwoDeployments(Ok(revisions)) => {
+            roles::versions_of_two_deployments(view, revisions)
+        }
+        Revisions::TwoDeployments(Err(e)) => {
+            report.notes.push(format!(
+                "the ReplicaSets could not be listed ({e}): only the versions running now are \
+                 in the report"
+            ));
+            view.versions()
+        }
+    };
+    let previous_stable = follow
+        .iter()
+        .any(|v| v.role == crate::model::VersionRole::PreviousStable);
+    if target.provider == Provider::Gateway && previous_stable && promoted_at.is_none() {
+        report.notes.push(
+            "when stable took over is read from the traffic: the route keeps only its last \
+             action, and that is not a promotion"
+                .into(),
+        );
+    }
     let custom = policy.custom_queries();
     match read_series(args, target, &follow, &custom, kubeconfig_extension, now).await? {
         Some(mut snapshot) => {
@@ -127,7 +136,7 @@ pub async fn run(
     if let Some(events) = events {
         report = report.with_activity(actions, events);
     }
-    report.rollback = rollback_line(&detail);
+    report.rollback = rollback_line(view, target.provider);
 
     let (text, file_name) = match format {
         OutputFormat::Json => (report::render::json(&report)?, "report.json"),
@@ -198,17 +207,68 @@ async fn read_series(
     Ok(Some(refresher.snapshot(&target)))
 }
 
-/// The rollback in words when the rollout was aborted: where it stands now (the CLI did not
-/// watch it happen; `abort --wait` and the window time it).
-fn rollback_line(detail: &cluster::RolloutDetail) -> Option<String> {
-    if !detail.view.aborted {
+/// The release as its provider shows it, with the revisions its versions come from: an Argo
+/// rollout's ReplicaSets, or the two Deployments' of a weighted release or Flagger canary.
+enum Revisions {
+    Argo(Vec<roles::Seen>),
+    TwoDeployments(Result<cluster::ReleaseRevisions, ClusterError>),
+}
+
+async fn read_release(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> anyhow::Result<(RolloutView, Revisions)> {
+    let read = match target.provider {
+        Provider::Argo => cluster::describe_rollout(client, target)
+            .await
+            .map(|detail| {
+                let seen = detail
+                    .replica_sets
+                    .iter()
+                    .map(|rs| roles::Seen {
+                        hash: rs.hash.clone(),
+                        revision: rs.revision,
+                    })
+                    .collect();
+                (detail.view, Revisions::Argo(seen))
+            }),
+        Provider::Gateway | Provider::Flagger => match cluster::get_release(client, target).await {
+            Ok(view) => {
+                let revisions = cluster::release_revisions(client, target, &view).await;
+                Ok((view, Revisions::TwoDeployments(revisions)))
+            }
+            Err(e) => Err(e),
+        },
+    };
+    match read {
+        Err(ClusterError::RolloutNotFound { .. }) => Err(UsageError(format!(
+            "no rollout {} in namespace {} of context {}: check the name with \
+             `release-cockpit list -n {}`",
+            target.name, target.namespace, target.context, target.namespace
+        ))
+        .into()),
+        other => Ok(other?),
+    }
+}
+
+/// The rollback in words when the release was aborted: where it stands now (the CLI did not
+/// watch it happen; `abort --wait` and the window time it). Argo and Flagger say when it was
+/// aborted; a weighted release's route says so when abort is still its last action.
+fn rollback_line(view: &RolloutView, provider: Provider) -> Option<String> {
+    if !view.aborted {
         return None;
     }
-    let reading = RollbackReading::of_view(&detail.view);
-    let since = detail
-        .view
-        .aborted_at
-        .as_deref()
+    let reading = RollbackReading::of_view(view);
+    let aborted_at = match provider {
+        Provider::Gateway => view
+            .last_action
+            .as_deref()
+            .and_then(|a| serde_json::from_str::<crate::orchestrator::LastAction>(a).ok())
+            .filter(|a| a.verb == crate::model::Verb::Abort)
+            .map(|a| a.time.to_string()),
+        Provider::Argo | Provider::Flagger => view.aborted_at.clone(),
+    };
+    let since = aborted_at
         .map(|t| format!("aborted at {t}"))
         .unwrap_or_else(|| "aborted".into());
     Some(match assess(&reading) {

@@ -1,12 +1,13 @@
-//! `watch NAME`: streams a rollout's changes until Ctrl-C, or until it is healthy, paused
-//! or degraded (`--until`, for CI), failing on degradation or `--timeout`; with
+//! `watch NAME`: streams a release's changes (an Argo rollout, a weighted release, a Flagger
+//! canary: see cluster::watch_release) until Ctrl-C, or until it is healthy, paused or
+//! degraded (`--until`, for CI), failing on degradation or `--timeout`; with
 //! `--notify-webhook-env` its transitions are posted to a webhook.
 
 use super::notify_hook::HookNotifier;
 use super::output::{watch_line, watch_state};
 use super::session::Session;
 use super::{OutputFormat, WatchFailed};
-use crate::cluster::{FleetUpdate, get_rollout, watch_rollout};
+use crate::cluster::{FleetUpdate, get_release, watch_release};
 use crate::model::{Phase, RolloutView};
 use clap::{Args, ValueEnum};
 use futures::StreamExt;
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Rollout name.
+    /// Release name (an Argo rollout, a weighted release or a Flagger canary).
     pub name: String,
     /// Stop with exit 0 once the rollout reaches this phase (exit 1 if it degrades first).
     #[arg(long, value_enum)]
@@ -94,23 +95,13 @@ pub async fn watch(
     format: OutputFormat,
 ) -> anyhow::Result<ExitCode> {
     let target = crate::orchestrator::resolve(&session.client, &session.target(&args.name)).await?;
-    if target.provider != crate::model::Provider::Argo {
-        return Err(super::UsageError(format!(
-            "watch follows Argo rollouts only for now; {} is a {} release: use `get {}` (or the \
-             window) to follow it",
-            target.name,
-            target.provider.as_str(),
-            target.name
-        ))
-        .into());
-    }
     let mut hook = HookNotifier::from_flag(args.notify_webhook_env.as_deref())?;
-    // Fail at once (and name the problem) when the rollout or Argo is missing.
-    let (_, first) = get_rollout(&session.client, &target).await?;
+    // Fail at once (and name the problem) when the release or its controller is missing.
+    let first = get_release(&session.client, &target).await?;
     // A rollback may get stuck while nothing changes: look again this often.
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
-    let mut updates = std::pin::pin!(watch_rollout(session.client.clone(), target.clone()));
+    let mut updates = watch_release(session.client.clone(), target.clone());
     let mut last_state = String::new();
     let mut view = first;
     // Since when the API server has not answered (printed once per outage).
@@ -128,12 +119,7 @@ pub async fn watch(
         if stop.is_some()
             && let Some(hook) = hook.as_mut()
         {
-            let reread = || async {
-                get_rollout(&session.client, &target)
-                    .await
-                    .ok()
-                    .map(|(_, v)| v)
-            };
+            let reread = || async { get_release(&session.client, &target).await.ok() };
             hook.finish(&view, reread).await;
         }
         match stop {

@@ -42,7 +42,44 @@ pub struct FlaggerDetail {
     pub target: String,
 }
 
+impl Webhook {
+    /// The namespace of the Service the webhook calls (`http://SERVICE.NAMESPACE[:PORT]/…`),
+    /// `canary_namespace` when its host names none, as the door reads it to open a gate.
+    pub fn service_namespace(&self, canary_namespace: &str) -> String {
+        let rest = self.url.strip_prefix("http://").unwrap_or(&self.url);
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        host.split('.')
+            .nth(1)
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(canary_namespace)
+            .to_string()
+    }
+}
+
 impl FlaggerDetail {
+    /// The gate webhook `verb` opens through the service proxy: Approve the gate Flagger waits
+    /// on, Rollback the rollback gate; None for the verbs that patch the Canary.
+    pub fn gate_for(&self, verb: super::Verb) -> Option<&Webhook> {
+        match verb {
+            super::Verb::Promote => self.waiting_gate(),
+            super::Verb::Abort => self.webhook("rollback"),
+            _ => None,
+        }
+    }
+
+    /// The namespaces of the load testers its gates call that are not the canary's own,
+    /// where `create services/proxy` is asked too.
+    pub fn load_tester_namespaces(&self, canary_namespace: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for hook in &self.webhooks {
+            let namespace = hook.service_namespace(canary_namespace);
+            if namespace != canary_namespace && !out.contains(&namespace) {
+                out.push(namespace);
+            }
+        }
+        out
+    }
+
     /// The first webhook of `kind`.
     pub fn webhook(&self, kind: &str) -> Option<&Webhook> {
         self.webhooks.iter().find(|w| w.kind == kind)

@@ -117,7 +117,10 @@ async fn feeds(
 /// A weighted release's HTTPRoute and the Deployments behind its stable and canary
 /// Services, as (kind, name); what cannot be read is left out (its Events then are not
 /// shown; the fleet reports a cluster that does not answer).
-async fn weighted_parts(client: &kube::Client, target: &RolloutRef) -> Vec<(String, String)> {
+pub(super) async fn weighted_parts(
+    client: &kube::Client,
+    target: &RolloutRef,
+) -> Vec<(String, String)> {
     let Ok(route) = super::gateway::read_release(client, target).await else {
         return vec![("HTTPRoute".into(), target.name.clone())];
     };

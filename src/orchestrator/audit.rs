@@ -11,7 +11,7 @@ use crate::model::{Rollout, RolloutRef, Tool, Verb};
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
-use kube::api::{Api, ListParams, ObjectMeta, PostParams};
+use kube::api::{Api, ObjectMeta, PostParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -229,62 +229,18 @@ pub struct ActivityEntry {
     pub count: i32,
 }
 
-/// The activity of `target`, newest first, at most [`ACTIVITY_LIMIT`] entries: the Events
-/// about the rollout (ours and the controller's) and about its ReplicaSets. Asks the server
-/// to select by involved object; a server that does not support those field selectors (400)
-/// is asked for the namespace's Events, filtered here.
-pub async fn activity(
-    client: &kube::Client,
-    target: &RolloutRef,
-) -> Result<Vec<ActivityEntry>, OrchestratorError> {
-    let api: Api<Event> = Api::namespaced(client.clone(), &target.namespace);
-    let failed = |e: kube::Error| {
-        OrchestratorError::Cluster(
-            Attempt {
-                context: &target.context,
-                namespace: Some(&target.namespace),
-                name: None,
-                action: "list events",
-            }
-            .error(e),
-        )
-    };
-    let about_rollout = ListParams::default().fields(&format!(
-        "involvedObject.kind=Rollout,involvedObject.name={}",
-        target.name
-    ));
-    // ReplicaSet and AnalysisRun names cannot be selected by prefix: all of their Events,
-    // filtered here.
-    let about_replica_sets = ListParams::default().fields("involvedObject.kind=ReplicaSet");
-    let about_analysis_runs = ListParams::default().fields("involvedObject.kind=AnalysisRun");
-    let everything = ListParams::default();
-    let whole_namespace = || api.list(&everything);
-    let events = match api.list(&about_rollout).await {
-        Err(kube::Error::Api(status)) if status.code == 400 => {
-            whole_namespace().await.map_err(failed)?.items
-        }
-        Err(e) => return Err(failed(e)),
-        Ok(list) => {
-            let mut items = list.items;
-            for more in [&about_replica_sets, &about_analysis_runs] {
-                match api.list(more).await {
-                    Ok(list) => items.extend(list.items),
-                    Err(kube::Error::Api(status)) if status.code == 400 => {
-                        items = whole_namespace().await.map_err(failed)?.items;
-                        break;
-                    }
-                    Err(e) => return Err(failed(e)),
-                }
-            }
-            items
-        }
-    };
-    Ok(activity_of(target, events))
-}
-
 /// Keeps the Events about `target` and its ReplicaSets, newest first, at most
 /// [`ACTIVITY_LIMIT`]; the same Event listed twice counts once.
 pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry> {
+    activity_about(target, &[], events)
+}
+
+/// [`activity_of`], also keeping the Events about `parts` (see [`entry_about`]).
+pub fn activity_about(
+    target: &RolloutRef,
+    parts: &[(String, String)],
+    events: Vec<Event>,
+) -> Vec<ActivityEntry> {
     let mut seen = std::collections::HashSet::new();
     let mut entries: Vec<ActivityEntry> = events
         .iter()
@@ -292,7 +248,7 @@ pub fn activity_of(target: &RolloutRef, events: Vec<Event>) -> Vec<ActivityEntry
             let key = e.metadata.uid.clone().or_else(|| e.metadata.name.clone());
             key.is_none_or(|k| seen.insert(k))
         })
-        .filter_map(|e| entry_of(target, e))
+        .filter_map(|e| entry_about(target, parts, e))
         .collect();
     // Events are listed oldest first and their times have whole seconds: reversed before the
     // (stable) sort, those of one second stay newest first too.

@@ -1,7 +1,8 @@
 //! Roles over time for a report read after the fact (the CLI has no window that watched the
 //! release): from each ReplicaSet's revision, the rollout's status now, the controller's
 //! `RolloutCompleted` Event (when the new version became stable) and, without that Event, the
-//! traffic each version took (it took over when its share last rose past half).
+//! traffic each version took (it took over when its share last rose past half). Weighted
+//! releases and Flagger canaries have two Deployments and their own promotion records.
 
 use crate::model::{
     Point, RoleChange, RolloutView, Signal, StrategyKind, Version, VersionRole, VersionRoles,
@@ -39,6 +40,28 @@ pub fn versions_to_follow(view: &RolloutView, seen: &[Seen]) -> Vec<Version> {
     out
 }
 
+/// The versions to follow for a release of two Deployments (a weighted release, a Flagger
+/// canary): the view's versions, then the stable Deployment's older ReplicaSets as "previous
+/// stable" and the canary Deployment's as "previous canary" (revisions count per Deployment).
+pub fn versions_of_two_deployments(
+    view: &RolloutView,
+    revisions: &crate::cluster::ReleaseRevisions,
+) -> Vec<Version> {
+    let mut out = view.versions();
+    let sides = [
+        (&revisions.stable, VersionRole::PreviousStable),
+        (&revisions.canary, VersionRole::PreviousCanary),
+    ];
+    for (side, role) in sides {
+        for r in side.iter() {
+            if !out.iter().any(|v| v.hash == r.hash) {
+                out.push(Version::new(role, &r.hash));
+            }
+        }
+    }
+    out
+}
+
 fn stable_hash(view: &RolloutView) -> Option<&str> {
     match view.strategy {
         StrategyKind::BlueGreen => view.active_hash.as_deref(),
@@ -55,6 +78,30 @@ pub fn promoted_at(view: &RolloutView, events: &[super::ReportEvent]) -> Option<
         .filter(|e| e.reason == "RolloutCompleted" && e.message.contains(hash))
         .map(|e| e.time_secs)
         .max_by(f64::total_cmp)
+}
+
+/// When a Flagger canary's current primary took over: Flagger's newest "Promotion completed!"
+/// Event (it names the canary, not a hash; the primary's newest ReplicaSet is what it made).
+pub fn flagger_promoted_at(events: &[super::ReportEvent]) -> Option<f64> {
+    events
+        .iter()
+        .filter(|e| e.message.contains("Promotion completed!"))
+        .map(|e| e.time_secs)
+        .max_by(f64::total_cmp)
+}
+
+/// When a weighted release was promoted fully, from its route's last-action annotation (the
+/// route keeps only the last action: a later one hides when the promotion happened).
+pub fn weighted_promoted_at(view: &RolloutView) -> Option<f64> {
+    let action: crate::orchestrator::LastAction =
+        serde_json::from_str(view.last_action.as_deref()?).ok()?;
+    let last_step = i32::try_from(view.steps.len()).ok()?;
+    let promoted = match action.verb {
+        crate::model::Verb::PromoteFull => true,
+        crate::model::Verb::Promote => action.to_step.is_some_and(|s| s >= last_step),
+        _ => false,
+    };
+    promoted.then(|| action.time.as_millisecond() as f64 / 1000.0)
 }
 
 /// Each version's roles over `series` (the versions as [`versions_to_follow`] labels them);

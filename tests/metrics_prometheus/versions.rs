@@ -56,7 +56,7 @@ fn refresher(url: &str) -> Refresher {
     )
 }
 
-fn cli(kubeconfig: &Path, config_home: &Path, args: &[&str]) -> std::process::Output {
+pub(super) fn cli(kubeconfig: &Path, config_home: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_release-cockpit"))
         .arg("--kubeconfig")
         .arg(kubeconfig)

@@ -67,12 +67,9 @@ fn open_step(
         _ => return Err(not_a_gate("not a load tester gate the cockpit can open")),
     };
     let (host, port) = host.split_once(':').unwrap_or((host, "80"));
-    let mut labels = host.split('.');
-    let service = labels.next().unwrap_or_default().to_string();
-    let namespace = labels
-        .next()
-        .map(String::from)
-        .unwrap_or_else(|| target.namespace.clone());
+    let service = host.split('.').next().unwrap_or_default().to_string();
+    // The window asks for the proxy permission in the same namespace (Webhook::service_namespace).
+    let namespace = webhook.service_namespace(&target.namespace);
     Ok(PlannedPatch {
         subresource: Subresource::ServiceProxy {
             namespace,

@@ -9,7 +9,7 @@ use crate::ui::events::{AppEvent, BackendRequest, ContextState};
 use crate::ui::export;
 use crate::ui::fleet;
 use crate::ui::rollback::RollbackTracker;
-use crate::ui::rollout::actions;
+use crate::ui::rollout::{actions, flagger_actions};
 use crate::ui::theme::now_secs;
 use crate::ui::timeline;
 use crate::ui::toasts::ToastKind;
@@ -82,6 +82,11 @@ impl AppState {
                 .get(&view.reference.context)
                 .and_then(|c| c.identity.as_ref())
                 .map(|i| i.user.as_str()),
+            load_testers: flagger_actions::load_testers(view, |namespace| {
+                self.access
+                    .get(&(view.reference.context.clone(), namespace.to_string()))
+                    .copied()
+            }),
         }
     }
 

@@ -39,8 +39,8 @@ impl Trust {
         }
     }
 
-    /// The permissions in the default namespace and in every namespace the fleet shows,
-    /// asked when not fresh (the cache keeps answers for a few minutes).
+    /// The permissions in the default namespace, in every namespace the fleet shows and in
+    /// those of its Flagger load testers, asked when not fresh (the cache keeps answers for a few minutes).
     pub async fn ask_access(
         &self,
         sink: &EventSink,
@@ -50,9 +50,25 @@ impl Trust {
         rollouts: &[RolloutView],
     ) {
         let mut namespaces: Vec<&str> = vec![default_namespace];
-        for r in rollouts {
-            if !namespaces.contains(&r.reference.namespace.as_str()) {
-                namespaces.push(&r.reference.namespace);
+        // A Flagger canary's load tester may live elsewhere: the door asks for the proxy there.
+        let load_testers: Vec<String> = rollouts
+            .iter()
+            .filter_map(|r| {
+                Some(
+                    r.flagger
+                        .as_ref()?
+                        .load_tester_namespaces(&r.reference.namespace),
+                )
+            })
+            .flatten()
+            .collect();
+        for namespace in rollouts
+            .iter()
+            .map(|r| r.reference.namespace.as_str())
+            .chain(load_testers.iter().map(String::as_str))
+        {
+            if !namespaces.contains(&namespace) {
+                namespaces.push(namespace);
             }
         }
         for namespace in namespaces {

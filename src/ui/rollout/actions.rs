@@ -33,6 +33,9 @@ pub struct GateInput<'a> {
     pub read_only: bool,
     /// The user's name in the rollout's context, when known.
     pub user: Option<&'a str>,
+    /// A Flagger canary's load tester namespaces outside its own, with the permissions known
+    /// there (see [`flagger_actions::with_load_tester`]).
+    pub load_testers: Vec<(String, Option<Access>)>,
 }
 
 impl GateInput<'_> {
@@ -50,12 +53,31 @@ impl GateInput<'_> {
                 ));
             }
             Some(access) => {
+                let (access, proxy_namespace) = match flagger_actions::with_load_tester(
+                    self.view,
+                    verb,
+                    access,
+                    &self.load_testers,
+                ) {
+                    Ok(judged) => judged,
+                    Err(namespace) => {
+                        return Gate::Disabled(format!(
+                            "checking your permissions in namespace {namespace} (the load \
+                             tester's) of {}…",
+                            r.context
+                        ));
+                    }
+                };
                 if let Some(missing) = access.missing_for(r.provider, verb) {
                     let who = self.user.unwrap_or("you");
+                    let namespace = match &proxy_namespace {
+                        Some(ns) if missing == "create services/proxy" => ns,
+                        _ => &r.namespace,
+                    };
                     return Gate::Disabled(format!(
-                        "{who} may not {verb}: missing permission \"{missing}\" in namespace {} \
-                         of {}",
-                        r.namespace, r.context
+                        "{who} may not {verb}: missing permission \"{missing}\" in namespace \
+                         {namespace} of {}",
+                        r.context
                     ));
                 }
             }
@@ -329,6 +351,7 @@ mod tests {
             access,
             read_only,
             user: Some("lab-viewer"),
+            load_testers: Vec::new(),
         }
     }
 

@@ -48,6 +48,12 @@ pub fn rollout_ui(
         access: state.access_for(&selected),
         read_only: state.read_only,
         user: user.as_deref(),
+        load_testers: flagger_actions::load_testers(&view, |namespace| {
+            state.access_for(&crate::model::RolloutRef {
+                namespace: namespace.to_string(),
+                ..selected.clone()
+            })
+        }),
     };
     // The buttons sit right under the title line, above everything that grows with data: a
     // verdict line arriving must not move Rollback from under the pointer.
