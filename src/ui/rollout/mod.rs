@@ -10,6 +10,7 @@ pub mod header;
 pub mod ladder;
 pub mod plot_axes;
 pub mod plot_markers;
+pub mod plot_series;
 pub mod plots;
 
 use super::app::{AppState, UiCommand};

@@ -10,129 +10,14 @@
 use super::plot_axes::{hover_label, time_label, time_steps, value_steps, y_label};
 use super::plot_markers::markers_legend_ui;
 pub use super::plot_markers::{MarkerLine, MarkerStyle, marker_style};
-use crate::model::{MetricsSnapshot, Point, Signal, Version};
+pub use super::plot_series::{
+    PlotSeries, custom_names, custom_series, display_scale, earliest_time, latest_time,
+    legend_label, live_start, plot_series, quantile_names, quantile_series, signal_title,
+};
+use crate::model::{MetricsSnapshot, Signal, Version};
 use crate::ui::app::PlotView;
 use crate::ui::theme;
 use crate::ui::timeline::Marker;
-
-/// The lines of one signal for one version: a legend label, a colour, and the runs of
-/// consecutive points between gaps.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PlotSeries {
-    pub version: Version,
-    /// `canary 7f9c5d8b4`: the legend entry, shared by all segments.
-    pub label: String,
-    pub segments: Vec<Vec<[f64; 2]>>,
-}
-
-/// Values are scaled for display: shares and error rates in percent, p95 in milliseconds.
-pub fn display_scale(signal: Signal) -> f64 {
-    match signal {
-        Signal::TrafficShare | Signal::ErrorRate => 100.0,
-        Signal::P95Ms | Signal::RequestRate => 1.0,
-    }
-}
-
-pub fn signal_title(signal: Signal) -> &'static str {
-    match signal {
-        Signal::TrafficShare => "Traffic share (%)",
-        Signal::ErrorRate => "Error rate (%)",
-        Signal::P95Ms => "p95 latency (ms)",
-        Signal::RequestRate => "Requests per second",
-    }
-}
-
-/// The series of `signal` in `snapshot`, split at gaps, in a stable order (by role, hash).
-pub fn plot_series(snapshot: &MetricsSnapshot, signal: Signal) -> Vec<PlotSeries> {
-    let scale = display_scale(signal);
-    let mut out: Vec<PlotSeries> = snapshot
-        .series
-        .iter()
-        .filter(|s| s.signal == signal)
-        .map(|s| PlotSeries {
-            version: s.version.clone(),
-            label: legend_label(&s.version),
-            segments: segments(&s.points, scale),
-        })
-        .collect();
-    out.sort_by(|a, b| a.version.cmp(&b.version));
-    out
-}
-
-/// The runs of consecutive finite points between gaps, values times `scale`.
-fn segments(points: &[Point], scale: f64) -> Vec<Vec<[f64; 2]>> {
-    let mut segments = Vec::new();
-    let mut run: Vec<[f64; 2]> = Vec::new();
-    for p in points {
-        match p.value {
-            Some(v) if v.is_finite() => run.push([p.t_secs, v * scale]),
-            _ => {
-                if !run.is_empty() {
-                    segments.push(std::mem::take(&mut run));
-                }
-            }
-        }
-    }
-    if !run.is_empty() {
-        segments.push(run);
-    }
-    segments
-}
-
-/// The names of the custom metrics in `snapshot`, each once, sorted.
-pub fn custom_names(snapshot: &MetricsSnapshot) -> Vec<&str> {
-    let mut names: Vec<&str> = snapshot.custom.iter().map(|s| s.name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
-/// The series of custom metric `name` per version, as [`plot_series`] gives a signal's
-/// (values as the query answers them).
-pub fn custom_series(snapshot: &MetricsSnapshot, name: &str) -> Vec<PlotSeries> {
-    let mut out: Vec<PlotSeries> = snapshot
-        .custom
-        .iter()
-        .filter(|s| s.name == name)
-        .map(|s| PlotSeries {
-            version: s.version.clone(),
-            label: legend_label(&s.version),
-            segments: segments(&s.points, 1.0),
-        })
-        .collect();
-    out.sort_by(|a, b| a.version.cmp(&b.version));
-    out
-}
-
-/// The template's extra latency quantiles in `snapshot` (`p50`, `p99`), each once, lowest
-/// first.
-pub fn quantile_names(snapshot: &MetricsSnapshot) -> Vec<&str> {
-    let mut names: Vec<&str> = snapshot.quantiles.iter().map(|s| s.name.as_str()).collect();
-    let value = |name: &str| {
-        name.trim_start_matches('p')
-            .parse::<f64>()
-            .unwrap_or(f64::MAX)
-    };
-    names.sort_by(|a, b| value(a).total_cmp(&value(b)).then(a.cmp(b)));
-    names.dedup();
-    names
-}
-
-/// The series of extra quantile `name` (ms) per version, labelled `canary 7f9c5d8b4 p99`.
-pub fn quantile_series(snapshot: &MetricsSnapshot, name: &str) -> Vec<PlotSeries> {
-    let mut out: Vec<PlotSeries> = snapshot
-        .quantiles
-        .iter()
-        .filter(|s| s.name == name)
-        .map(|s| PlotSeries {
-            version: s.version.clone(),
-            label: format!("{} {name}", legend_label(&s.version)),
-            segments: segments(&s.points, 1.0),
-        })
-        .collect();
-    out.sort_by(|a, b| a.version.cmp(&b.version));
-    out
-}
 
 /// How the latency chart draws its n-th extra quantile, and says so in its key: p95 is
 /// solid, the others dashed then dotted.
@@ -142,40 +27,6 @@ fn quantile_style(index: usize) -> (egui_plot::LineStyle, &'static str) {
     } else {
         (egui_plot::LineStyle::dotted_loose(), "dotted")
     }
-}
-
-/// The oldest time with a value in the snapshot, if any (leading gaps do not count).
-pub fn earliest_time(snapshot: &MetricsSnapshot) -> Option<f64> {
-    snapshot
-        .series
-        .iter()
-        .filter_map(|s| {
-            s.points
-                .iter()
-                .find(|p| p.value.is_some())
-                .map(|p| p.t_secs)
-        })
-        .min_by(f64::total_cmp)
-}
-
-/// Where the live x axis starts: the window before `end`, but no earlier than ten seconds
-/// before the first point (at least a minute shown), so that a young series fills the plot
-/// instead of hugging its right edge.
-pub fn live_start(end: f64, window_secs: f64, earliest: Option<f64>) -> f64 {
-    let full = end - window_secs;
-    match earliest {
-        Some(first) => full.max((first - 10.0).min(end - 60.0)),
-        None => full,
-    }
-}
-
-/// The newest time in the snapshot, if any.
-pub fn latest_time(snapshot: &MetricsSnapshot) -> Option<f64> {
-    snapshot
-        .series
-        .iter()
-        .filter_map(|s| s.points.last().map(|p| p.t_secs))
-        .max_by(f64::total_cmp)
 }
 
 /// "stale since 14:02:11 — Prometheus unreachable: …" when the source stopped answering.
@@ -460,130 +311,10 @@ fn legend_ui(ui: &mut egui::Ui, snapshot: &MetricsSnapshot) {
     });
 }
 
-/// A legend entry: `canary 7f9c5d8b4`, `previous stable 6d4b9c7f8`.
-pub fn legend_label(v: &Version) -> String {
-    format!("{} {}", v.role, v.hash)
-}
-
 fn scrolled(ui: &egui::Ui) -> bool {
     ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Point, RolloutRef, VersionRole, VersionSeries};
-
-    fn snapshot() -> MetricsSnapshot {
-        let point = |t: f64, v: Option<f64>| Point {
-            t_secs: t,
-            value: v,
-        };
-        MetricsSnapshot {
-            quantiles: Vec::new(),
-            sample_window_secs: None,
-            rollout: RolloutRef::new("lab-admin", "shop", "checkout"),
-            source: "prometheus".into(),
-            series: vec![
-                VersionSeries {
-                    version: Version::new(VersionRole::Canary, "7f9c5d8b4"),
-                    signal: Signal::ErrorRate,
-                    points: vec![
-                        point(10.0, Some(0.01)),
-                        point(11.0, Some(0.02)),
-                        point(12.0, None),
-                        point(13.0, Some(0.5)),
-                    ],
-                },
-                VersionSeries {
-                    version: Version::new(VersionRole::Stable, "6d4b9c7f8"),
-                    signal: Signal::ErrorRate,
-                    points: vec![point(10.0, Some(0.0)), point(13.0, Some(0.001))],
-                },
-                VersionSeries {
-                    version: Version::new(VersionRole::Stable, "6d4b9c7f8"),
-                    signal: Signal::P95Ms,
-                    points: vec![point(10.0, Some(120.0))],
-                },
-            ],
-            stale_since_secs: Some(13.0),
-            error: Some("connection refused (127.0.0.1:9090)".into()),
-            roles: Vec::new(),
-            latency_buckets: Vec::new(),
-            custom: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn extra_quantiles_are_ordered_by_value_and_labelled_by_version() {
-        let mut snap = snapshot();
-        let canary = Version::new(VersionRole::Canary, "7f9c5d8b4");
-        let named = |name: &str| crate::model::NamedSeries {
-            name: name.into(),
-            version: canary.clone(),
-            points: vec![Point {
-                t_secs: 10.0,
-                value: Some(120.0),
-            }],
-        };
-        snap.quantiles = vec![named("p99.9"), named("p50"), named("p99")];
-        assert_eq!(quantile_names(&snap), ["p50", "p99", "p99.9"]);
-        let p99 = quantile_series(&snap, "p99");
-        assert_eq!(p99.len(), 1);
-        assert_eq!(p99[0].label, "canary 7f9c5d8b4 p99");
-        assert_eq!(p99[0].segments, vec![vec![[10.0, 120.0]]]);
-    }
-
-    #[test]
-    fn gaps_split_lines_and_values_are_scaled() {
-        let series = plot_series(&snapshot(), Signal::ErrorRate);
-        assert_eq!(series.len(), 2);
-        assert_eq!(series[0].label, "stable 6d4b9c7f8", "stable sorts first");
-        let canary = &series[1];
-        assert_eq!(canary.label, "canary 7f9c5d8b4");
-        assert_eq!(
-            canary.segments,
-            vec![vec![[10.0, 1.0], [11.0, 2.0]], vec![[13.0, 50.0]]]
-        );
-        let p95 = plot_series(&snapshot(), Signal::P95Ms);
-        assert_eq!(p95[0].segments, vec![vec![[10.0, 120.0]]]);
-        assert!(plot_series(&snapshot(), Signal::TrafficShare).is_empty());
-    }
-
-    #[test]
-    fn a_previous_version_keeps_its_line_under_its_new_name() {
-        let mut snap = snapshot();
-        snap.series[1].version.role = VersionRole::PreviousStable;
-        let series = plot_series(&snap, Signal::ErrorRate);
-        assert_eq!(series[0].label, "canary 7f9c5d8b4");
-        assert_eq!(series[1].label, "previous stable 6d4b9c7f8");
-        assert_eq!(series[1].segments, vec![vec![[10.0, 0.0], [13.0, 0.1]]]);
-    }
-
-    #[test]
-    fn only_the_visible_window_is_plotted_when_live() {
-        let segment = [[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0]];
-        assert_eq!(visible(&segment, 2.5), &segment[1..]);
-        assert_eq!(visible(&segment, 0.0), &segment[..]);
-        assert_eq!(visible(&segment, 9.0), &segment[3..]);
-    }
-
-    #[test]
-    fn a_young_series_fills_the_plot() {
-        assert_eq!(live_start(1000.0, 900.0, None), 100.0);
-        assert_eq!(live_start(1000.0, 900.0, Some(980.0)), 940.0);
-        assert_eq!(live_start(1000.0, 900.0, Some(700.0)), 690.0);
-        assert_eq!(live_start(1000.0, 900.0, Some(0.0)), 100.0);
-    }
-
-    #[test]
-    fn stale_data_says_since_when_and_why() {
-        let text = stale_text(&snapshot()).expect("stale");
-        assert!(text.starts_with("stale since "), "{text}");
-        assert!(
-            text.ends_with("Prometheus unreachable: connection refused (127.0.0.1:9090)"),
-            "{text}"
-        );
-        assert_eq!(latest_time(&snapshot()), Some(13.0));
-    }
-}
+#[path = "plots_tests.rs"]
+mod tests;
