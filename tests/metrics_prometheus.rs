@@ -682,3 +682,30 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// `set-weight` on a weighted release through the orchestration API, as the CLI sends it
+/// (journaled in `dir`), with `comment`; panics unless it changed the route.
+async fn set_weight(
+    client: &kube::Client,
+    dir: &std::path::Path,
+    release: &release_cockpit::model::RolloutRef,
+    weight: i32,
+    comment: Option<&str>,
+) {
+    use release_cockpit::model::{Action, Command, Tool};
+    use release_cockpit::orchestrator::{self, ExecuteOptions, Journal};
+    let options = ExecuteOptions {
+        journal: Some(Journal::at(dir.join("journal.jsonl"), 10 << 20)),
+        ..ExecuteOptions::default()
+    };
+    let command = Command {
+        target: release.clone(),
+        action: Action::SetWeight { weight, pin: None },
+        tool: Tool::Cli,
+        comment: comment.map(str::to_string),
+    };
+    let done = orchestrator::execute_with(client, &command, &options)
+        .await
+        .unwrap();
+    assert!(done.outcome.changed, "{}", done.outcome.summary);
+}

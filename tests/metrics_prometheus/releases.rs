@@ -3,8 +3,8 @@
 //! hashes, the set-weight made through the one door) and the Flagger canary `podinfo` (its
 //! primary's and target's hashes, Flagger's Events on the Canary).
 
-use release_cockpit::model::{Action, Command, Provider, RolloutRef, RolloutView, Tool};
-use release_cockpit::orchestrator::{self, ExecuteOptions, Journal};
+use release_cockpit::model::{Provider, RolloutRef, RolloutView};
+use release_cockpit::orchestrator;
 use std::time::{Duration, Instant};
 
 const CONTEXT: &str = "lab-admin";
@@ -32,23 +32,7 @@ async fn report_covers_a_weighted_release_and_a_flagger_canary() {
     let cart = release(Provider::Gateway, "demo", "cart");
     let podinfo = release(Provider::Flagger, "test", "podinfo");
 
-    let options = ExecuteOptions {
-        journal: Some(Journal::at(dir.path().join("journal.jsonl"), 10 << 20)),
-        ..ExecuteOptions::default()
-    };
-    let command = Command {
-        target: cart.clone(),
-        action: Action::SetWeight {
-            weight: 33,
-            pin: None,
-        },
-        tool: Tool::Cli,
-        comment: Some("report review test".into()),
-    };
-    let done = orchestrator::execute_with(&client, &command, &options)
-        .await
-        .unwrap();
-    assert!(done.outcome.changed, "{}", done.outcome.summary);
+    super::set_weight(&client, dir.path(), &cart, 33, Some("report review test")).await;
 
     // Flagger records its Events as the lab's controller steps podinfo (every few seconds).
     let deadline = Instant::now() + Duration::from_secs(60);

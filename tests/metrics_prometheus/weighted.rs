@@ -5,8 +5,7 @@
 use release_cockpit::metrics::prometheus::{PrometheusClient, PrometheusConfig};
 use release_cockpit::metrics::source::{Refresher, Target, now_secs};
 use release_cockpit::metrics::{PrometheusSource, Template};
-use release_cockpit::model::{Action, Command, Provider, RolloutRef, Signal, Tool};
-use release_cockpit::orchestrator::{self, ExecuteOptions, Journal};
+use release_cockpit::model::{Provider, RolloutRef, Signal};
 use std::time::Duration;
 
 const CONTEXT: &str = "lab-admin";
@@ -41,23 +40,7 @@ async fn set_weight_cart_33_shows_a_canary_share_of_a_third_on_prometheus() {
         .await
         .unwrap();
 
-    let options = ExecuteOptions {
-        journal: Some(Journal::at(dir.path().join("journal.jsonl"), 10 << 20)),
-        ..ExecuteOptions::default()
-    };
-    let command = Command {
-        target: cart.clone(),
-        action: Action::SetWeight {
-            weight: 33,
-            pin: None,
-        },
-        tool: Tool::Cli,
-        comment: None,
-    };
-    let done = orchestrator::execute_with(&client, &command, &options)
-        .await
-        .unwrap();
-    assert!(done.outcome.changed, "{}", done.outcome.summary);
+    super::set_weight(&client, dir.path(), &cart, 33, None).await;
     let changed_at = now_secs();
 
     // The share is read once a whole rate window holds only traffic split 67/33: the window

@@ -8,13 +8,8 @@ use release_cockpit::model::Provider;
 use release_cockpit::model::flagger::view_of;
 use release_cockpit::model::gateway::Side;
 
-fn ungated_canary() -> RolloutView {
-    let canary = serde_json::json!({
-        "metadata": {"name": "web", "namespace": "test", "resourceVersion": "5"},
-        "spec": {"targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-                 "analysis": {"interval": "1m", "threshold": 3, "maxWeight": 40, "stepWeight": 20}},
-        "status": {"phase": "Progressing", "canaryWeight": 20, "failedChecks": 0},
-    });
+/// The canary's view with stable and canary at two ready pods each.
+fn view_with_two_pods_a_side(canary: &serde_json::Value) -> RolloutView {
     let side = |hash: &str| Side {
         hash: Some(hash.into()),
         replicas: 2,
@@ -23,7 +18,17 @@ fn ungated_canary() -> RolloutView {
         updated: 2,
         ..Side::default()
     };
-    view_of("lab-admin", &canary, &side("5d7c9"), &side("6b8f1"))
+    view_of("lab-admin", canary, &side("5d7c9"), &side("6b8f1"))
+}
+
+fn ungated_canary() -> RolloutView {
+    let canary = serde_json::json!({
+        "metadata": {"name": "web", "namespace": "test", "resourceVersion": "5"},
+        "spec": {"targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                 "analysis": {"interval": "1m", "threshold": 3, "maxWeight": 40, "stepWeight": 20}},
+        "status": {"phase": "Progressing", "canaryWeight": 20, "failedChecks": 0},
+    });
+    view_with_two_pods_a_side(&canary)
 }
 
 #[test]
@@ -81,15 +86,7 @@ fn canary_with_load_tester_elsewhere() -> RolloutView {
                                  "url": "http://flagger-loadtester.test/gate/check"}]}},
         "status": {"phase": "WaitingPromotion", "canaryWeight": 50, "failedChecks": 0},
     });
-    let side = |hash: &str| Side {
-        hash: Some(hash.into()),
-        replicas: 2,
-        ready: 2,
-        available: 2,
-        updated: 2,
-        ..Side::default()
-    };
-    view_of("lab-admin", &canary, &side("5d7c9"), &side("6b8f1"))
+    view_with_two_pods_a_side(&canary)
 }
 
 /// Approve opens the load tester's gate through the service proxy in the load tester's
