@@ -82,8 +82,10 @@ fn verdict(view: &RolloutView, until: Option<Until>) -> Option<Result<(), String
     }
     if view.phase == Phase::Degraded {
         return Some(Err(format!(
-            "rollout '{}' is degraded: {}",
-            view.reference.name, view.message
+            "{} '{}' is degraded: {}",
+            view.reference.provider.release_word(),
+            view.reference.name,
+            view.message
         )));
     }
     None
@@ -132,8 +134,8 @@ pub async fn watch(
             _ = sleep_until(deadline) => {
                 let waited = args.timeout.map_or(0, |t| t.as_secs());
                 return Err(WatchFailed(format!(
-                    "timed out after {waited} s waiting for rollout '{}' (now {}: {})",
-                    target.name, view.phase, view.message
+                    "timed out after {waited} s waiting for {} '{}' (now {}: {})",
+                    target.provider.release_word(), target.name, view.phase, view.message
                 )).into());
             }
             _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
@@ -157,8 +159,11 @@ pub async fn watch(
                     Some(v) => view = v,
                     None => {
                         return Err(WatchFailed(format!(
-                            "rollout '{}' was deleted from namespace {} of context {}",
-                            target.name, target.namespace, target.context
+                            "{} '{}' was deleted from namespace {} of context {}",
+                            target.provider.release_word(),
+                            target.name,
+                            target.namespace,
+                            target.context
                         ))
                         .into());
                     }

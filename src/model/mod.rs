@@ -73,6 +73,15 @@ impl Provider {
             Provider::Flagger => "Flagger",
         }
     }
+
+    /// What its release is called in messages: `rollout`, `weighted release`, `canary`.
+    pub fn release_word(self) -> &'static str {
+        match self {
+            Provider::Argo => "rollout",
+            Provider::Gateway => "weighted release",
+            Provider::Flagger => "canary",
+        }
+    }
 }
 
 /// Names one rollout in one cluster: kubeconfig context, namespace, name, and the provider
