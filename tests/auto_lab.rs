@@ -7,10 +7,12 @@
 //! `auto cart` drives the weighted (Gateway API) release the same way: to weight 100 when
 //! healthy, canary weight 0 when its canary fails (the error-spike scenario).
 
+#[path = "support/lab.rs"]
+mod support;
 #[path = "support/webhook.rs"]
 mod webhook;
 
-use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
+use release_cockpit::lab::{Kind, Lab, LabOptions};
 use release_cockpit::model::{Tool, Verb};
 use release_cockpit::orchestrator::journal::Entry;
 use release_cockpit::orchestrator::{Intent, Journal};
@@ -48,17 +50,12 @@ impl TestLab {
     /// A lab at [`SPEED`] whose rollouts in `busy` take 1000 requests a second, so that a
     /// 2 s sample of a 10 % canary holds hundreds of requests.
     async fn start(scenario: &str, busy: &[&str]) -> TestLab {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = tempfile::tempdir().expect("tempdir");
-        let lab = Lab::start(LabOptions {
-            dir: Some(dir.path().to_path_buf()),
+        let support::LabDirs { lab, dir, data } = support::LabDirs::start(LabOptions {
             scenario: scenario.into(),
             speed: SPEED,
-            prometheus: PrometheusMode::Off,
-            ..LabOptions::default()
+            ..support::options()
         })
-        .await
-        .expect("lab starts");
+        .await;
         let t = TestLab { lab, dir, data };
         let client = release_cockpit::cluster::LoadedKubeconfig::load(Some(&t.kubeconfig()))
             .expect("kubeconfig")

@@ -2,6 +2,9 @@
 //! (driven through the kubeconfig the lab writes), kube-rs, and raw HTTP for bad input.
 //! Every test starts its own lab on a free port with its own directory.
 
+#[path = "support/lab.rs"]
+mod support;
+
 #[path = "lab_kubectl/analysis.rs"]
 mod analysis;
 #[path = "lab_kubectl/cockpit.rs"]
@@ -26,7 +29,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
+use release_cockpit::lab::{Kind, Lab};
 use serde_json::Value;
 use tokio::process::Command;
 
@@ -37,13 +40,7 @@ struct TestLab {
 
 impl TestLab {
     async fn start() -> TestLab {
-        let dir = tempfile::tempdir().unwrap();
-        let opts = LabOptions {
-            dir: Some(dir.path().to_path_buf()),
-            prometheus: PrometheusMode::Off,
-            ..LabOptions::default()
-        };
-        let lab = Lab::start(opts).await.unwrap();
+        let support::LabDirs { lab, dir, .. } = support::LabDirs::start(support::options()).await;
         TestLab { lab, dir }
     }
 

@@ -5,6 +5,8 @@
 
 #[path = "metrics_lab/fixture.rs"]
 mod fixture;
+#[path = "support/lab.rs"]
+mod support;
 mod metrics_support;
 
 use fixture::*;

@@ -5,6 +5,9 @@
 //! posts transitions to a webhook. Each test starts its own lab (port 0, its
 //! own directory, no Prometheus) on the test's runtime, and its own journal directory.
 
+#[path = "support/lab.rs"]
+mod support;
+
 #[path = "orchestrator_lab/audit.rs"]
 mod audit;
 #[path = "orchestrator_lab/flagger.rs"]
@@ -27,7 +30,7 @@ mod watch;
 mod webhook;
 
 use release_cockpit::cluster::LoadedKubeconfig;
-use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
+use release_cockpit::lab::{Kind, Lab, LabOptions};
 use release_cockpit::model::{Action, Command, Pin, RolloutRef, Tool};
 use release_cockpit::orchestrator::journal::{CommandResult, Entry};
 use release_cockpit::orchestrator::{ExecuteOptions, Journal};
@@ -54,16 +57,11 @@ impl TestLab {
 
     /// A lab whose simulated time runs `speed` times faster (Flagger's 30 s intervals).
     async fn start_at_speed(speed: f64) -> TestLab {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = tempfile::tempdir().expect("tempdir");
-        let lab = Lab::start(LabOptions {
-            dir: Some(dir.path().to_path_buf()),
-            prometheus: PrometheusMode::Off,
+        let support::LabDirs { lab, dir, data } = support::LabDirs::start(LabOptions {
             speed,
-            ..LabOptions::default()
+            ..support::options()
         })
-        .await
-        .expect("lab starts");
+        .await;
         let kubeconfig =
             LoadedKubeconfig::load(Some(&dir.path().join("kubeconfig"))).expect("kubeconfig");
         TestLab {

@@ -5,11 +5,13 @@
 
 #[path = "ui_lab/flagger.rs"]
 mod flagger;
+#[path = "support/lab.rs"]
+mod support;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use release_cockpit::lab::{Kind, Lab, LabOptions, PrometheusMode};
+use release_cockpit::lab::{Kind, Lab, LabOptions};
 use release_cockpit::model::{Phase, Rollout, RolloutRef, RolloutView};
 use release_cockpit::orchestrator::Journal;
 use release_cockpit::ui::app::SessionAction;
@@ -37,15 +39,11 @@ impl LabFixture {
             .enable_all()
             .build()
             .expect("runtime");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let lab = runtime
-            .block_on(Lab::start(LabOptions {
-                dir: Some(dir.path().to_path_buf()),
-                prometheus: PrometheusMode::Off,
+        let support::LabDirs { lab, dir, .. } =
+            runtime.block_on(support::LabDirs::start(LabOptions {
                 speed,
-                ..LabOptions::default()
-            }))
-            .expect("the lab starts");
+                ..support::options()
+            }));
         LabFixture {
             runtime,
             lab: Some(lab),

@@ -7,6 +7,7 @@ use super::*;
 pub struct LabUnderTest {
     pub lab: Lab,
     dir: tempfile::TempDir,
+    data: tempfile::TempDir,
     pub client: kube::Client,
     /// When the higher request rate was set (traffic at that rate starts at the next tick).
     pub since: Instant,
@@ -14,16 +15,15 @@ pub struct LabUnderTest {
 
 impl LabUnderTest {
     pub async fn start(prometheus: PrometheusMode) -> LabUnderTest {
-        let dir = tempfile::tempdir().unwrap();
-        let lab = Lab::start(LabOptions {
-            dir: Some(dir.path().join("lab")),
-            scenario: "demo".into(),
-            speed: SPEED,
-            prometheus,
-            ..LabOptions::default()
-        })
-        .await
-        .unwrap();
+        // The lab's files in `dir`, the CLI's config home in `data`.
+        let super::support::LabDirs { lab, dir, data } =
+            super::support::LabDirs::start(LabOptions {
+                scenario: "demo".into(),
+                speed: SPEED,
+                prometheus,
+                ..super::support::options()
+            })
+            .await;
         let config = lab.kube_config(CONTEXT).await.unwrap();
         let client = kube::Client::try_from(config).unwrap();
         let rollouts = Api::<Rollout>::namespaced(client.clone(), "demo");
@@ -37,13 +37,14 @@ impl LabUnderTest {
         LabUnderTest {
             lab,
             dir,
+            data,
             client,
             since: Instant::now(),
         }
     }
 
     pub fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("lab/kubeconfig")
+        self.dir.path().join("kubeconfig")
     }
 
     /// Every rollout of `demo` as the window shows them.
@@ -77,7 +78,7 @@ impl LabUnderTest {
     /// an empty config dir so no user settings get in the way.
     pub async fn cli_json(&self, name: &str) -> Value {
         let kubeconfig = self.kubeconfig();
-        let config_home = self.dir.path().join("config-home");
+        let config_home = self.data.path().join("config-home");
         let rollout = name.to_string();
         let out = tokio::task::spawn_blocking(move || {
             std::process::Command::new(env!("CARGO_BIN_EXE_release-cockpit"))

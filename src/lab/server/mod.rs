@@ -126,6 +126,10 @@ impl ApiServer {
                 .is_err()
             {
                 task.abort();
+                // Aborting only asks: the listener closes when the task is dropped, so wait
+                // for that before saying the server stopped (a connect right after would
+                // otherwise still be accepted).
+                let _ = task.await;
             }
         }
     }
