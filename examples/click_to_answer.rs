@@ -6,9 +6,13 @@
 //! start and those asks), and the window's backend alone (Execute → CommandDone, no frames).
 //! `cargo run --release --example click_to_answer`
 
+// The integration tests' lab fixture: the benchmark starts its lab the same way.
+#[path = "../tests/support/lab.rs"]
+mod support;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use release_cockpit::lab::{Lab, LabOptions, PrometheusMode};
+use release_cockpit::lab::Lab;
 use release_cockpit::model::{Action, Command, RolloutRef, Tool};
 use release_cockpit::orchestrator::{self, ExecuteOptions, Journal};
 use release_cockpit::ui::app::SessionAction;
@@ -32,14 +36,8 @@ impl LabFixture {
             .enable_all()
             .build()
             .expect("runtime");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let lab = runtime
-            .block_on(Lab::start(LabOptions {
-                dir: Some(dir.path().to_path_buf()),
-                prometheus: PrometheusMode::Off,
-                ..LabOptions::default()
-            }))
-            .expect("the lab starts");
+        let support::LabDirs { lab, dir, .. } =
+            runtime.block_on(support::LabDirs::start(support::options()));
         LabFixture { runtime, lab, dir }
     }
 

@@ -5,9 +5,9 @@
 
 #[path = "metrics_lab/fixture.rs"]
 mod fixture;
+mod metrics_support;
 #[path = "support/lab.rs"]
 mod support;
-mod metrics_support;
 
 use fixture::*;
 use kube::api::{Api, Patch, PatchParams};
