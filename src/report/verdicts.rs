@@ -44,6 +44,13 @@ pub fn over_time(
     times.dedup();
     for t in times {
         let in_window = |t_secs: f64| t_secs > t - policy.window_secs && t_secs <= t;
+        let window_of = |points: &[crate::model::Point]| -> Vec<crate::model::Point> {
+            points
+                .iter()
+                .filter(|p| in_window(p.t_secs))
+                .copied()
+                .collect()
+        };
         // Each version as the role it played at `t`; none if it played none then.
         let then = |v: &Version| {
             let role = role_at(roles.iter().find(|r| r.hash == v.hash)?, t)?;
@@ -56,12 +63,7 @@ pub fn over_time(
                 Some(VersionSeries {
                     version: then(&s.version)?,
                     signal: s.signal,
-                    points: s
-                        .points
-                        .iter()
-                        .filter(|p| in_window(p.t_secs))
-                        .copied()
-                        .collect(),
+                    points: window_of(&s.points),
                 })
             })
             .collect();
@@ -72,12 +74,7 @@ pub fn over_time(
                 Some(NamedSeries {
                     name: s.name.clone(),
                     version: then(&s.version)?,
-                    points: s
-                        .points
-                        .iter()
-                        .filter(|p| in_window(p.t_secs))
-                        .copied()
-                        .collect(),
+                    points: window_of(&s.points),
                 })
             })
             .collect();

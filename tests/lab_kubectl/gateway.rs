@@ -44,37 +44,13 @@ async fn kubectl_reads_and_patches_the_cart_routes_weights_pinned_by_test_ops() 
     // Pinned to weights that are no longer there: 422, nothing changes.
     let stale = r#"[{"op":"test","path":"/spec/rules/0/backendRefs/1/weight","value":25},
                     {"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":33}]"#;
-    let (ok, _, err) = t
-        .run(&[
-            "patch",
-            "httproute",
-            "cart",
-            "-n",
-            "demo",
-            "--type",
-            "json",
-            "-p",
-            stale,
-        ])
-        .await;
+    let (ok, _, err) = patch_cart(&t, stale).await;
     assert!(!ok && err.contains("is invalid"), "{err}");
     let pinned = r#"[{"op":"test","path":"/spec/rules/0/backendRefs/0/weight","value":90},
                      {"op":"test","path":"/spec/rules/0/backendRefs/1/weight","value":10},
                      {"op":"replace","path":"/spec/rules/0/backendRefs/0/weight","value":67},
                      {"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":33}]"#;
-    let (ok, _, err) = t
-        .run(&[
-            "patch",
-            "httproute",
-            "cart",
-            "-n",
-            "demo",
-            "--type",
-            "json",
-            "-p",
-            pinned,
-        ])
-        .await;
+    let (ok, _, err) = patch_cart(&t, pinned).await;
     assert!(ok, "{err}");
     let (ok, out, _) = t
         .run(&[
@@ -92,19 +68,7 @@ async fn kubectl_reads_and_patches_the_cart_routes_weights_pinned_by_test_ops() 
 
     // The CRD's schema: a weight below 0 is refused.
     let negative = r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":-1}]"#;
-    let (ok, _, err) = t
-        .run(&[
-            "patch",
-            "httproute",
-            "cart",
-            "-n",
-            "demo",
-            "--type",
-            "json",
-            "-p",
-            negative,
-        ])
-        .await;
+    let (ok, _, err) = patch_cart(&t, negative).await;
     assert!(!ok && err.contains("is invalid"), "{err}");
 
     // The viewer reads routes but may not patch them.
@@ -256,4 +220,20 @@ async fn kube_rs_watches_httproutes_from_a_listed_resource_version() {
         Some(since.as_str())
     );
     t.lab.shutdown().await;
+}
+
+/// `kubectl patch httproute cart -n demo --type json -p PATCH` as the admin.
+async fn patch_cart(t: &TestLab, patch: &str) -> (bool, String, String) {
+    t.run(&[
+        "patch",
+        "httproute",
+        "cart",
+        "-n",
+        "demo",
+        "--type",
+        "json",
+        "-p",
+        patch,
+    ])
+    .await
 }

@@ -169,11 +169,7 @@ pub fn decide(seen: &Seen, hooks: Hooks, now: Timestamp, speed: f64) -> Decision
                 return out;
             }
             if canary["spec"]["skipAnalysis"] == true {
-                out.events.push((
-                    false,
-                    format!("Copying {id} template spec to {name}-primary.{namespace}"),
-                ));
-                out.promote = true;
+                promoting(&mut out, &id, &format!("{name}-primary.{namespace}"));
                 set(
                     &mut out.status,
                     now,
@@ -242,11 +238,7 @@ pub fn decide(seen: &Seen, hooks: Hooks, now: Timestamp, speed: f64) -> Decision
                     Ok(()) => {
                         out.events
                             .push((false, format!("Confirm-promotion check passed {id}")));
-                        out.events.push((
-                            false,
-                            format!("Copying {id} template spec to {name}-primary.{namespace}"),
-                        ));
-                        out.promote = true;
+                        promoting(&mut out, &id, &format!("{name}-primary.{namespace}"));
                         set(
                             &mut out.status,
                             now,
@@ -301,6 +293,14 @@ fn has_hook(canary: &Value, kind: &str) -> bool {
         .into_iter()
         .flatten()
         .any(|h| h["type"] == kind)
+}
+
+/// Flagger starts promoting: the canary's template is copied onto `primary` (its
+/// `NAME-primary.NAMESPACE`), as its Event says.
+fn promoting(out: &mut Decision, id: &str, primary: &str) {
+    out.events
+        .push((false, format!("Copying {id} template spec to {primary}")));
+    out.promote = true;
 }
 
 fn roll_back(out: &mut Decision, id: &str, why: &str) {
